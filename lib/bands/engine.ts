@@ -1,0 +1,67 @@
+/**
+ * The contract every band engine keeps. An engine is streaming and causal: it sees one bucket at a time,
+ * in time order, and what it says about a bucket depends only on the buckets before it and the bucket itself.
+ * It does no I/O; its state is plain JSON so that stores can keep it between runs.
+ */
+
+/** Which side of the band a user wants to hear about. */
+export const directions = ['above', 'below', 'both'] as const;
+export type Direction = (typeof directions)[number];
+
+/** What a series measures, so that a band never leaves what the kind allows (a count is never negative). */
+export const metricKinds = ['auto', 'gauge', 'count', 'ratio', 'percent', 'latency'] as const;
+export type MetricKind = (typeof metricKinds)[number];
+
+export interface BandSettings {
+  /** 0 (page only for the extreme) to 1 (page for small departures). Default 0.5. */
+  readonly sensitivity: number;
+  /** Which departures count as anomalies. Default 'both'. */
+  readonly direction: Direction;
+  /** No point is flagged before the engine has seen this much history (milliseconds). Default one day. */
+  readonly minHistoryMs: number;
+  /** What the series measures. Default 'auto'. */
+  readonly kind: MetricKind;
+}
+
+export const defaultBandSettings: BandSettings = {
+  sensitivity: 0.5,
+  direction: 'both',
+  minHistoryMs: 86_400_000,
+  kind: 'auto',
+};
+
+/** What the engine says about one bucket. */
+export interface BandResult {
+  readonly timestamp: number;
+  readonly value: number;
+  /** The value the engine expected before it saw this one. */
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  /** How anomalous the value is, in [0, 1]; 0.5 sits on the band's edge. */
+  readonly score: number;
+  /** The engine's default alerting decision for this bucket (what the default alert rule uses). */
+  readonly anomaly: boolean;
+}
+
+/** A band engine for one series. */
+export interface BandEngine {
+  /** Feeds one bucket (timestamps strictly increasing) and returns what the engine makes of it. */
+  update(timestamp: number, value: number): BandResult;
+  /** The engine's whole state as plain JSON; `restore` of it behaves exactly like this engine. */
+  toState(): EngineState;
+}
+
+/** Serialised engine state. `engine` names the implementation and version that wrote it. */
+export interface EngineState {
+  readonly engine: string;
+  readonly [field: string]: unknown;
+}
+
+/** Creates fresh engines and restores saved ones. */
+export interface BandEngineFactory {
+  readonly name: string;
+  create(settings?: Partial<BandSettings>): BandEngine;
+  /** Restores an engine from `toState()`; a state of another engine (or version) starts a fresh one. */
+  restore(state: EngineState | undefined, settings?: Partial<BandSettings>): BandEngine;
+}
