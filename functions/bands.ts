@@ -1,0 +1,21 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type BandJobDependencies, type BandJobOptions, runBandJob } from '../lib/jobs/band-job.ts';
+import { cloudBandDependencies } from './shared/cloud.ts';
+import { logger } from './shared/logger.ts';
+
+/** Time kept back from the Lambda's budget to save progress after the last series. */
+const safetyMarginMs = 20_000;
+
+export const createBandsHandler = (dependencies: () => BandJobDependencies, options: BandJobOptions = {}) => {
+  let built: BandJobDependencies | undefined;
+  return middy(async (_event: unknown, context: Context) => {
+    built ??= dependencies();
+    const deadline = built.clock.now() + context.getRemainingTimeInMillis() - safetyMarginMs;
+    const summary = await runBandJob(built, { ...options, deadline });
+    logger.info('band job finished', { ...summary });
+    return summary;
+  });
+};
+
+export const handler = createBandsHandler(cloudBandDependencies);

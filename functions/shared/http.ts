@@ -1,0 +1,148 @@
+import { gunzipSync, inflateSync } from 'node:zlib';
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpRouterHandler from '@middy/http-router';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { HttpError, PayloadTooLargeError, ValidationError } from '../../lib/errors.ts';
+import { ingestLimits } from '../../lib/ingest/limits.ts';
+import { authorize, keyFromHeaders } from '../../lib/keys.ts';
+import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports.ts';
+import { logger } from './logger.ts';
+
+export type HttpResponse = APIGatewayProxyStructuredResultV2;
+
+/** An HTTP API (payload 2.0) event, with the body decoded once by {@link requestBody}. */
+export interface HttpEvent extends APIGatewayProxyEventV2 {
+  /** The body's bytes after base64 and Content-Encoding were undone. */
+  rawBody?: Buffer;
+}
+
+/** What a route handler receives beside the event. */
+export interface RouteContext<Dependencies> {
+  readonly dependencies: Dependencies;
+  /** The key the request was authorised with (undefined on routes without a scope). */
+  readonly key: ApiKeyRecord | undefined;
+  readonly lambda: Context;
+}
+
+export interface RouteDefinition<Dependencies> {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  readonly path: string;
+  readonly scope: KeyScope | undefined;
+  readonly handle: (event: HttpEvent, context: RouteContext<Dependencies>) => Promise<HttpResponse>;
+}
+
+/** A JSON response. */
+export const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): HttpResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(body),
+});
+
+/** The body as UTF-8 text (after {@link requestBody} decoded it). */
+export const bodyText = (event: HttpEvent): string => event.rawBody?.toString('utf8') ?? '';
+
+/**
+ * Builds an HTTP Lambda handler: header normalisation, body decoding with a size limit, key checks per route,
+ * routing, and one place where errors become responses. `dependencies` is called once, on the first request,
+ * so that a missing setting fails loudly there and module import stays cheap.
+ */
+export function httpHandler<Dependencies extends { keys: KeyStore }>(
+  routes: readonly RouteDefinition<Dependencies>[],
+  dependencies: () => Dependencies,
+) {
+  let built: Dependencies | undefined;
+  const resolve = () => {
+    built ??= dependencies();
+    return built;
+  };
+  const router = httpRouterHandler({
+    routes: routes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      handler: async (event: HttpEvent, lambda: Context) => {
+        const resolved = resolve();
+        const key =
+          route.scope === undefined
+            ? undefined
+            : await authorize(resolved.keys, keyFromHeaders(event.headers), route.scope);
+        return route.handle(event, { dependencies: resolved, key, lambda });
+      },
+    })),
+    notFoundResponse: ({ method, path }: { method: string; path: string }) => {
+      throw new HttpError(404, 'not_found', `no route for ${method} ${path}`);
+    },
+  });
+  return middy<HttpEvent, HttpResponse>()
+    .use(httpHeaderNormalizer())
+    .use(requestBody())
+    .use(errorResponses())
+    .handler(router as unknown as (event: HttpEvent, context: Context) => Promise<HttpResponse>);
+}
+
+/**
+ * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate), enforcing the size limit on
+ * the decompressed bytes as they are produced, so a gzip bomb stops at the limit instead of filling memory.
+ */
+export function requestBody(
+  options: { maxBytes?: number } = {},
+): middy.MiddlewareObj<HttpEvent, HttpResponse> {
+  const maxBytes = options.maxBytes ?? ingestLimits.maxBodyBytes;
+  const before: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
+    const { event } = request;
+    if (event.body === undefined || event.body === null) return;
+    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    const encoding = (event.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    try {
+      if (encoding === 'gzip' || encoding === 'x-gzip')
+        bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
+      else if (encoding === 'deflate') bytes = inflateSync(bytes, { maxOutputLength: maxBytes });
+      else if (encoding !== 'identity' && encoding !== '') {
+        throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported`);
+      }
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new PayloadTooLargeError(maxBytes);
+      throw new ValidationError(
+        `the body could not be decompressed as ${encoding}: ${(error as Error).message}`,
+      );
+    }
+    if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
+    event.rawBody = bytes;
+  };
+  return { before };
+}
+
+/** Turns errors into JSON responses: HttpErrors as they say, anything else a 500 that hides its details. */
+export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
+  const onError: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
+    const error = request.error;
+    if (error instanceof HttpError) {
+      request.response = json(
+        error.statusCode,
+        { error: { code: error.code, message: error.message, problems: error.problems } },
+        error.options.headers,
+      );
+      return;
+    }
+    const status = (error as { statusCode?: number } | null)?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      request.response = json(status, { error: { code: 'bad_request', message: error?.message } });
+      return;
+    }
+    logger.error('request failed', {
+      error,
+      path: request.event.requestContext?.http?.path,
+      requestId: request.context.awsRequestId,
+    });
+    request.response = json(500, {
+      error: { code: 'internal', message: 'internal error', requestId: request.context.awsRequestId },
+    });
+  };
+  return { onError };
+}

@@ -1,0 +1,305 @@
+import Database from 'better-sqlite3';
+import type { EngineState } from '../bands/engine.ts';
+import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
+import { sortedDimensions } from '../metrics/series.ts';
+import type {
+  AnomalyRecord,
+  ApiKeyRecord,
+  BandStore,
+  KeyScope,
+  KeyStore,
+  MetricStore,
+  PendingSeries,
+  SeriesInfo,
+  SeriesProgress,
+  SeriesStore,
+  SeriesTouch,
+  StoredBand,
+  TimedValue,
+} from '../ports.ts';
+
+const schema = `
+CREATE TABLE IF NOT EXISTS series (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  type TEXT NOT NULL,
+  dimensions TEXT NOT NULL,
+  last_ts INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  handled_version INTEGER NOT NULL DEFAULT 0,
+  step_ms INTEGER,
+  processed_until INTEGER,
+  anomalous INTEGER NOT NULL DEFAULT 0,
+  engine_state TEXT
+);
+CREATE INDEX IF NOT EXISTS series_pending ON series(id) WHERE version > handled_version;
+CREATE TABLE IF NOT EXISTS points (
+  series_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands (
+  series_id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  value REAL NOT NULL,
+  expected REAL NOT NULL,
+  lower REAL NOT NULL,
+  upper REAL NOT NULL,
+  score REAL NOT NULL,
+  anomaly INTEGER NOT NULL,
+  PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS bands_anomalies ON bands(ts) WHERE anomaly = 1;
+CREATE TABLE IF NOT EXISTS api_keys (
+  hash TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+`;
+
+interface SeriesRow {
+  id: string;
+  name: string;
+  type: MetricType;
+  dimensions: string;
+  last_ts: number;
+  version: number;
+  step_ms: number | null;
+  processed_until: number | null;
+  anomalous: number;
+  engine_state: string | null;
+}
+
+interface BandRow {
+  series_id: string;
+  ts: number;
+  value: number;
+  expected: number;
+  lower: number;
+  upper: number;
+  score: number;
+  anomaly: number;
+}
+
+interface KeyRow {
+  hash: string;
+  name: string;
+  scopes: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/**
+ * Local mode's store: every port on one SQLite file (better-sqlite3, WAL mode). Writes of a batch run in one
+ * transaction, so a batch is stored whole or not at all.
+ */
+export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStore {
+  readonly database: Database.Database;
+
+  constructor(file: string) {
+    this.database = new Database(file);
+    this.database.pragma('journal_mode = WAL');
+    this.database.pragma('synchronous = NORMAL');
+    this.database.pragma('busy_timeout = 5000');
+    this.database.exec(schema);
+  }
+
+  close(): void {
+    this.database.close();
+  }
+
+  async writePoints(points: readonly SeriesPoint[]): Promise<void> {
+    const insert = this.database.prepare(
+      'INSERT INTO points (series_id, ts, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+    );
+    this.database.transaction(() => {
+      for (const point of points) insert.run(point.seriesId, point.timestamp, point.value);
+    })();
+  }
+
+  async readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]> {
+    return this.database
+      .prepare<[string, number, number], TimedValue>(
+        'SELECT ts AS timestamp, value FROM points WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      )
+      .all(seriesId, from, to);
+  }
+
+  async earliestTimestamp(seriesId: string): Promise<number | undefined> {
+    const row = this.database
+      .prepare<[string], { ts: number | null }>('SELECT min(ts) AS ts FROM points WHERE series_id = ?')
+      .get(seriesId);
+    return row?.ts ?? undefined;
+  }
+
+  async recordSeries(touches: readonly SeriesTouch[]): Promise<void> {
+    const upsert = this.database.prepare(`
+      INSERT INTO series (id, name, type, dimensions, last_ts) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts), version = version + 1`);
+    this.database.transaction(() => {
+      for (const touch of touches) {
+        upsert.run(
+          touch.id,
+          touch.name,
+          touch.type,
+          JSON.stringify(sortedDimensions(touch.dimensions)),
+          touch.maxTimestamp,
+        );
+      }
+    })();
+  }
+
+  async listSeries(): Promise<SeriesInfo[]> {
+    return this.database
+      .prepare<[], SeriesRow>('SELECT * FROM series ORDER BY name, id')
+      .all()
+      .map(toSeriesInfo);
+  }
+
+  async getSeries(id: string): Promise<SeriesInfo | undefined> {
+    const row = this.database.prepare<[string], SeriesRow>('SELECT * FROM series WHERE id = ?').get(id);
+    return row && toSeriesInfo(row);
+  }
+
+  async pendingSeries(limit: number): Promise<PendingSeries[]> {
+    const rows = this.database
+      .prepare<[number], SeriesRow>(
+        'SELECT * FROM series WHERE version > handled_version ORDER BY last_ts LIMIT ?',
+      )
+      .all(limit);
+    return rows.map((row) => ({
+      series: toSeriesInfo(row),
+      progress: toProgress(row),
+      version: row.version,
+    }));
+  }
+
+  async saveProgress(
+    seriesId: string,
+    progress: SeriesProgress,
+    version: number,
+    caughtUp: boolean,
+  ): Promise<void> {
+    this.database
+      .prepare(
+        `UPDATE series SET step_ms = ?, processed_until = ?, engine_state = ?, anomalous = ?,
+           handled_version = CASE WHEN ? THEN max(handled_version, ?) ELSE handled_version END
+         WHERE id = ?`,
+      )
+      .run(
+        progress.stepMs,
+        progress.processedUntil,
+        JSON.stringify(progress.engineState),
+        progress.anomalous ? 1 : 0,
+        caughtUp ? 1 : 0,
+        version,
+        seriesId,
+      );
+  }
+
+  async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
+    const insert = this.database.prepare(`
+      INSERT INTO bands (series_id, ts, value, expected, lower, upper, score, anomaly)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT DO UPDATE SET value = excluded.value, expected = excluded.expected, lower = excluded.lower,
+        upper = excluded.upper, score = excluded.score, anomaly = excluded.anomaly`);
+    this.database.transaction(() => {
+      for (const band of bands) {
+        insert.run(
+          seriesId,
+          band.timestamp,
+          band.value,
+          band.expected,
+          band.lower,
+          band.upper,
+          band.score,
+          band.anomaly ? 1 : 0,
+        );
+      }
+    })();
+  }
+
+  async readBands(seriesId: string, from: number, to: number): Promise<StoredBand[]> {
+    return this.database
+      .prepare<[string, number, number], BandRow>(
+        'SELECT * FROM bands WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      )
+      .all(seriesId, from, to)
+      .map(toBand);
+  }
+
+  async listAnomalies(from: number, to: number, limit: number): Promise<AnomalyRecord[]> {
+    return this.database
+      .prepare<[number, number, number], BandRow>(
+        'SELECT * FROM bands WHERE anomaly = 1 AND ts >= ? AND ts < ? ORDER BY ts DESC LIMIT ?',
+      )
+      .all(from, to, limit)
+      .map((row) => ({ seriesId: row.series_id, ...toBand(row) }));
+  }
+
+  async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = this.database.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?').get(hash);
+    return row && toKey(row);
+  }
+
+  async putKey(record: ApiKeyRecord): Promise<void> {
+    this.database
+      .prepare(
+        `INSERT INTO api_keys (hash, name, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET name = excluded.name, scopes = excluded.scopes, revoked_at = excluded.revoked_at`,
+      )
+      .run(record.hash, record.name, record.scopes.join(','), record.createdAt, record.revokedAt);
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    return this.database.prepare<[], KeyRow>('SELECT * FROM api_keys ORDER BY created_at').all().map(toKey);
+  }
+
+  async revokeKey(hash: string, at: number): Promise<boolean> {
+    const result = this.database
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL')
+      .run(at, hash);
+    return result.changes > 0;
+  }
+}
+
+const toSeriesInfo = (row: SeriesRow): SeriesInfo => ({
+  id: row.id,
+  name: row.name,
+  type: row.type,
+  dimensions: JSON.parse(row.dimensions) as Dimensions,
+  lastTimestamp: row.last_ts,
+  stepMs: row.step_ms,
+  anomalous: row.anomalous === 1,
+});
+
+const toProgress = (row: SeriesRow): SeriesProgress | undefined =>
+  row.step_ms === null || row.processed_until === null || row.engine_state === null
+    ? undefined
+    : {
+        stepMs: row.step_ms,
+        processedUntil: row.processed_until,
+        engineState: JSON.parse(row.engine_state) as EngineState,
+        anomalous: row.anomalous === 1,
+      };
+
+const toBand = (row: BandRow): StoredBand => ({
+  timestamp: row.ts,
+  value: row.value,
+  expected: row.expected,
+  lower: row.lower,
+  upper: row.upper,
+  score: row.score,
+  anomaly: row.anomaly === 1,
+});
+
+const toKey = (row: KeyRow): ApiKeyRecord => ({
+  hash: row.hash,
+  name: row.name,
+  scopes: row.scopes.split(',').filter(Boolean) as KeyScope[],
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});

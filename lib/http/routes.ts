@@ -1,0 +1,25 @@
+import type { KeyScope } from '../ports.ts';
+
+/** The Lambda functions behind the HTTP API. */
+export type ApiFunction = 'ingest' | 'query';
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  /** API Gateway path syntax: `{id}` is a path parameter. */
+  readonly path: string;
+  readonly function: ApiFunction;
+  /** The key scope the route needs; undefined means no key. */
+  readonly scope: KeyScope | undefined;
+}
+
+/** Every route of the HTTP API: the stack creates them, the functions route them, local mode serves them. */
+export const apiRoutes = [
+  { method: 'POST', path: '/v1/metrics', function: 'ingest', scope: 'ingest' },
+  { method: 'GET', path: '/health', function: 'query', scope: undefined },
+  { method: 'GET', path: '/v1/series', function: 'query', scope: 'read' },
+  { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },
+  { method: 'GET', path: '/v1/series/{id}/points', function: 'query', scope: 'read' },
+  { method: 'GET', path: '/v1/anomalies', function: 'query', scope: 'read' },
+] as const satisfies readonly ApiRoute[];
+
+export type RouteKey = `${(typeof apiRoutes)[number]['method']} ${(typeof apiRoutes)[number]['path']}`;

@@ -1,0 +1,118 @@
+import { describeValue, type Problem } from '../errors.ts';
+import {
+  type Dimensions,
+  isMetricType,
+  type MetricPoint,
+  type MetricType,
+  metricTypes,
+} from '../metrics/point.ts';
+import { ingestLimits } from './limits.ts';
+
+/** Points that passed validation and problems with those that did not. */
+export interface ParsedBatch {
+  readonly points: MetricPoint[];
+  readonly problems: Problem[];
+  /** How many items the body held (accepted + rejected). */
+  readonly itemCount: number;
+}
+
+// Control characters (C0, DEL, C1) have no place in a metric name or dimension.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the pattern is to find them
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A metric name's problem, or undefined when it is fine. */
+export function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== 'string') return `must be a string, got ${describeValue(name)}`;
+  if (name.length === 0) return 'must not be empty';
+  if (name.length > ingestLimits.maxNameLength)
+    return `must be at most ${ingestLimits.maxNameLength} characters`;
+  if (controlCharacters.test(name)) return 'must not contain control characters';
+  return undefined;
+}
+
+/** A metric type's problem, or undefined when it is fine. */
+export function typeProblem(type: unknown): string | undefined {
+  return isMetricType(type)
+    ? undefined
+    : `must be one of ${metricTypes.join(', ')}, got ${describeValue(type)}`;
+}
+
+/** A value's problem: it must be a finite number. */
+export function valueProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number') return `must be a number, got ${describeValue(value)}`;
+  if (!Number.isFinite(value)) return 'must be a finite number';
+  return undefined;
+}
+
+/**
+ * Reads a timestamp given as epoch milliseconds or an ISO-8601 string. Returns the epoch milliseconds, or a
+ * problem. Numbers below 10^11 are taken for seconds sent by mistake and rejected with a hint.
+ */
+export function readTimestamp(raw: unknown, now: number): number | string {
+  let timestamp: number;
+  if (typeof raw === 'number') {
+    if (!Number.isFinite(raw)) return 'must be a finite number of epoch milliseconds';
+    if (raw < 0) return 'must not be negative';
+    if (raw < 1e11) return `${raw} looks like epoch seconds: send epoch milliseconds or an ISO-8601 string`;
+    timestamp = Math.round(raw);
+  } else if (typeof raw === 'string') {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw)) {
+      return `must be an ISO-8601 date-time such as 2025-11-25T00:00:00Z, got ${describeValue(raw)}`;
+    }
+    timestamp = Date.parse(raw);
+    if (Number.isNaN(timestamp)) return `is not a valid ISO-8601 date-time: ${describeValue(raw)}`;
+  } else {
+    return `must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`;
+  }
+  if (timestamp > now + ingestLimits.maxFutureSkewMs) {
+    return `is more than ${ingestLimits.maxFutureSkewMs / 60_000} minutes in the future`;
+  }
+  return timestamp;
+}
+
+/** Reads a dimensions object: string keys to string values. Returns the dimensions or a problem. */
+export function readDimensions(
+  raw: unknown,
+): { dimensions: Dimensions } | { field: string; message: string } {
+  if (raw === undefined || raw === null) return { dimensions: {} };
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { field: 'dimensions', message: `must be an object of strings, got ${describeValue(raw)}` };
+  }
+  const dimensions: Record<string, string> = {};
+  let count = 0;
+  for (const [key, value] of Object.entries(raw)) {
+    count += 1;
+    if (count > ingestLimits.maxDimensions) {
+      return { field: 'dimensions', message: `must have at most ${ingestLimits.maxDimensions} entries` };
+    }
+    const problem = dimensionProblem(key, value);
+    if (problem) return { field: `dimensions.${key.slice(0, 64)}`, message: problem };
+    dimensions[key] = value as string;
+  }
+  return { dimensions };
+}
+
+/** A dimension's problem, or undefined when it is fine. */
+export function dimensionProblem(key: string, value: unknown): string | undefined {
+  if (key.length === 0) return 'a dimension name must not be empty';
+  if (key.length > ingestLimits.maxDimensionKeyLength) {
+    return `a dimension name must be at most ${ingestLimits.maxDimensionKeyLength} characters`;
+  }
+  if (typeof value !== 'string') return `must be a string, got ${describeValue(value)}`;
+  if (value.length === 0) return 'must not be empty';
+  if (value.length > ingestLimits.maxDimensionValueLength) {
+    return `must be at most ${ingestLimits.maxDimensionValueLength} characters`;
+  }
+  if (controlCharacters.test(key) || controlCharacters.test(value))
+    return 'must not contain control characters';
+  return undefined;
+}
+
+/** Builds a point from already-checked parts (a helper for parsers that validate field by field). */
+export const point = (
+  name: string,
+  type: MetricType,
+  value: number,
+  timestamp: number,
+  dimensions: Dimensions,
+): MetricPoint => ({ name, type, value, timestamp, dimensions });

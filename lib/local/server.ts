@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createIngestHandler } from '../../functions/ingest.ts';
+import { createQueryHandler } from '../../functions/query.ts';
+import { ConsoleNotifier } from '../adapters/console-notifier.ts';
+import { SqliteStore } from '../adapters/sqlite-store.ts';
+import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
+import { defaultEngine } from '../bands/index.ts';
+import { type ApiFunction, apiRoutes } from '../http/routes.ts';
+import { type BandJobSummary, runBandJob } from '../jobs/band-job.ts';
+import { type Clock, type Notifier, systemClock } from '../ports.ts';
+import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from './lambda-events.ts';
+
+/** API Gateway refuses bodies over 10 MB before any function runs; local mode does the same. */
+const maxRawBodyBytes = 10 * 1024 * 1024;
+
+export interface LocalServerOptions {
+  readonly dataDir: string;
+  readonly port?: number;
+  readonly host?: string;
+  readonly notifier?: Notifier;
+  readonly clock?: Clock;
+  readonly engine?: BandEngineFactory;
+  readonly bandSettings?: Partial<BandSettings>;
+}
+
+export interface LocalServer {
+  readonly url: string;
+  readonly store: SqliteStore;
+  /** Runs the band job once (what the schedule does in the cloud). */
+  runBandJob(): Promise<BandJobSummary>;
+  close(): Promise<void>;
+}
+
+type HttpLambda = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Serves the same middy handlers the Lambdas run, over node:http, with SQLite as the store: each request
+ * becomes the HTTP API event API Gateway would send to the function that owns its route.
+ */
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const store = new SqliteStore(join(options.dataDir, 'normalcy.db'));
+  const clock = options.clock ?? systemClock;
+  const stores = { metrics: store, series: store, bands: store, keys: store, clock };
+  const functions: Record<ApiFunction, HttpLambda> = {
+    ingest: createIngestHandler(() => stores) as unknown as HttpLambda,
+    query: createQueryHandler(() => stores) as unknown as HttpLambda,
+  };
+  const notifier = options.notifier ?? new ConsoleNotifier();
+  const engine = options.engine ?? defaultEngine;
+
+  const server = createServer((request, response) => {
+    handle(request, response, functions).catch((error: unknown) => {
+      console.error('local server error', error);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
+    });
+  });
+  await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
+  const address = server.address() as AddressInfo;
+
+  return {
+    url: `http://${address.address}:${address.port}`,
+    store,
+    runBandJob: () =>
+      runBandJob(
+        { metrics: store, series: store, bands: store, notifier, engine, clock },
+        { settings: options.bandSettings },
+      ),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      store.close();
+    },
+  };
+}
+
+async function handle(
+  request: IncomingMessage,
+  response: ServerResponse,
+  functions: Record<ApiFunction, HttpLambda>,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const method = request.method ?? 'GET';
+  const owner = routeOwner(method, url.pathname);
+  if (!owner) {
+    request.resume();
+    return send(response, 404, {
+      error: { code: 'not_found', message: `no route for ${method} ${url.pathname}` },
+    });
+  }
+  const body = await readBody(request);
+  if (!body) {
+    return send(response, 413, {
+      error: {
+        code: 'payload_too_large',
+        message: `the request body is larger than ${maxRawBodyBytes} bytes`,
+      },
+    });
+  }
+  const event = toHttpApiEvent({
+    method,
+    url,
+    headers: request.headers,
+    body,
+    sourceIp: request.socket.remoteAddress ?? '',
+  });
+  const result = fromHttpApiResult(await functions[owner](event, lambdaContext(`normalcy-${owner}`)));
+  response.writeHead(result.statusCode, result.headers);
+  response.end(method === 'HEAD' ? undefined : result.body);
+}
+
+/** Which function owns a method and path, following the API's route table (`{param}` matches one segment). */
+export function routeOwner(method: string, path: string): ApiFunction | undefined {
+  const trimmed = path.length > 1 ? path.replace(/\/$/, '') : path;
+  for (const route of apiRoutes) {
+    if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
+    const pattern = new RegExp(`^${route.path.replace(/\{[^/]+\}/g, '[^/]+')}$`);
+    if (pattern.test(trimmed)) return route.function;
+  }
+  return undefined;
+}
+
+/** The body, or undefined once it passes the size limit (the rest is drained, not kept). */
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxRawBodyBytes) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+  }
+  return tooLarge ? undefined : Buffer.concat(chunks);
+}
+
+function send(response: ServerResponse, statusCode: number, body: unknown): void {
+  response.writeHead(statusCode, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
