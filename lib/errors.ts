@@ -67,6 +67,7 @@ export class PayloadTooLargeError extends HttpError {
 
 /** A describable, short rendering of a value for error messages (never the whole value). */
 export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') {

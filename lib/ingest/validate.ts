@@ -22,6 +22,7 @@ const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A metric name's problem, or undefined when it is fine. */
 export function nameProblem(name: unknown): string | undefined {
+  if (name === undefined) return 'is required';
   if (typeof name !== 'string') return `must be a string, got ${describeValue(name)}`;
   if (name.length === 0) return 'must not be empty';
   if (name.length > ingestLimits.maxNameLength)
@@ -39,6 +40,7 @@ export function typeProblem(type: unknown): string | undefined {
 
 /** A value's problem: it must be a finite number. */
 export function valueProblem(value: unknown): string | undefined {
+  if (value === undefined) return 'is required';
   if (typeof value !== 'number') return `must be a number, got ${describeValue(value)}`;
   if (!Number.isFinite(value)) return 'must be a finite number';
   return undefined;

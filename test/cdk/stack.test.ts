@@ -1,0 +1,73 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { NormalcyStack } from '../../cdk/stack.ts';
+import { apiRoutes } from '../../lib/http/routes.ts';
+
+interface PolicyStatementJson {
+  Action: string | string[];
+  Resource: unknown;
+}
+
+let template: Template;
+beforeAll(() => {
+  const app = new App({ context: { 'normalcy:alertEmail': 'ops@example.com', 'normalcy:memoryRetentionHours': 12 } });
+  template = Template.fromStack(new NormalcyStack(app, 'Test'));
+}, 120_000);
+
+describe('NormalcyStack', () => {
+  it('runs three arm64 Node.js 22 functions', () => {
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
+      3,
+    );
+  });
+
+  it('creates every API route on the HTTP API', () => {
+    for (const route of apiRoutes) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}` });
+    }
+  });
+
+  it('keeps points and bands in Timestream with retentions from context and magnetic writes on', () => {
+    template.resourceCountIs('AWS::Timestream::Table', 2);
+    template.allResourcesProperties('AWS::Timestream::Table', {
+      RetentionProperties: { MemoryStoreRetentionPeriodInHours: '12', MagneticStoreRetentionPeriodInDays: '400' },
+      MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+    });
+  });
+
+  it('runs the band job on a schedule and subscribes the alert email', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+  });
+
+  it('grants no wildcard action, and a wildcard resource only for Timestream endpoint discovery', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (policy) => (policy as { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }).Properties
+        .PolicyDocument.Statement,
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const actions = [statement.Action].flat();
+      for (const action of actions) expect(action).not.toMatch(/\*/);
+      if (statement.Resource === '*') expect(actions).toEqual(['timestream:DescribeEndpoints']);
+    }
+  });
+
+  it('lets only the band function publish alerts, and only the ingest function write points', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish' })]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('BandsFunction') }],
+    });
+  });
+
+  it('outputs the API URL and the alert topic ARN', () => {
+    template.hasOutput('ApiUrl', {});
+    template.hasOutput('AlertTopicArn', {});
+  });
+});

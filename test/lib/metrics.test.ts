@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { aggregate } from '../../lib/metrics/aggregate.ts';
+import { seriesId, seriesKey } from '../../lib/metrics/series.ts';
+import { inferStep } from '../../lib/metrics/step.ts';
+
+describe('seriesKey and seriesId', () => {
+  it('sorts dimensions so that their order does not change the identity', () => {
+    expect(seriesKey('shop.login.time', { region: 'eu', host: 'web-1' })).toBe(
+      'shop.login.time{host=web-1,region=eu}',
+    );
+    expect(seriesId('a', { x: '1', y: '2' })).toBe(seriesId('a', { y: '2', x: '1' }));
+  });
+
+  it('tells apart series that differ in a dimension value, a name, or by escaping', () => {
+    expect(seriesId('a', { x: '1' })).not.toBe(seriesId('a', { x: '2' }));
+    expect(seriesId('a', {})).not.toBe(seriesId('b', {}));
+    expect(seriesKey('a', { x: '1,y=2' })).not.toBe(seriesKey('a', { x: '1', y: '2' }));
+  });
+
+  it('is 16 lowercase hex digits', () => {
+    expect(seriesId('shop.login.time', { host: 'web-1' })).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('inferStep', () => {
+  const minute = 60_000;
+  it('keeps a 5-minute step for 5-minute data and rounds 10-second flushes up to a minute', () => {
+    expect(inferStep([0, 5, 10, 15, 20].map((m) => m * minute))).toBe(5 * minute);
+    expect(inferStep([0, 10_000, 20_000, 30_000])).toBe(minute);
+  });
+
+  it('tolerates jitter and a gap: the median gap decides', () => {
+    expect(inferStep([0, 4.6, 10, 15.2, 20, 120].map((m) => m * minute))).toBe(5 * minute);
+    expect(inferStep([0, 60, 120, 180].map((m) => m * minute))).toBe(60 * minute);
+  });
+
+  it('needs three distinct timestamps', () => {
+    expect(inferStep([0, minute, minute])).toBeUndefined();
+  });
+});
+
+describe('aggregate', () => {
+  const points = [
+    { timestamp: 65_000, value: 4 },
+    { timestamp: 10_000, value: 1 },
+    { timestamp: 50_000, value: 3 },
+  ];
+  it('sums counters and averages gauges per bucket, in time order', () => {
+    expect(aggregate('counter', points, 60_000)).toEqual([
+      { start: 0, value: 4, count: 2, min: 1, max: 3 },
+      { start: 60_000, value: 4, count: 1, min: 4, max: 4 },
+    ]);
+    expect(aggregate('gauge', points, 60_000)[0]?.value).toBe(2);
+  });
+});
