@@ -103,7 +103,11 @@ export class NormalcyStack extends Stack {
 
     // Least-privilege grants, action by action.
     const timestreamTables = { points: pointsTable, bands: bandsTable };
-    const grantTimestream = (fn: NodejsFunction, actions: string[], tables: (keyof typeof timestreamTables)[]) => {
+    const grantTimestream = (
+      fn: NodejsFunction,
+      actions: string[],
+      tables: (keyof typeof timestreamTables)[],
+    ) => {
       fn.addToRolePolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
@@ -115,7 +119,11 @@ export class NormalcyStack extends Stack {
     for (const fn of [ingestFunction, queryFunction, bandsFunction]) {
       // Timestream's endpoint discovery has no resource to scope to: AWS requires "*" for this one action.
       fn.addToRolePolicy(
-        new PolicyStatement({ effect: Effect.ALLOW, actions: ['timestream:DescribeEndpoints'], resources: ['*'] }),
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['timestream:DescribeEndpoints'],
+          resources: ['*'],
+        }),
       );
     }
     grantTimestream(ingestFunction, ['timestream:WriteRecords'], ['points']);

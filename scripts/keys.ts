@@ -60,7 +60,8 @@ async function main(): Promise<number> {
       }
       case 'list': {
         for (const key of await store.listKeys()) {
-          const state = key.revokedAt === null ? 'active' : `revoked ${new Date(key.revokedAt).toISOString()}`;
+          const state =
+            key.revokedAt === null ? 'active' : `revoked ${new Date(key.revokedAt).toISOString()}`;
           console.log(`${key.hash.slice(0, 12)}  ${key.name}  ${key.scopes.join(',')}  ${state}`);
         }
         return 0;
@@ -72,16 +73,21 @@ async function main(): Promise<number> {
         }
         const matches = (await store.listKeys()).filter((key) => key.hash.startsWith(argument));
         if (matches.length !== 1) {
-          console.error(matches.length === 0 ? 'no key matches' : 'several keys match: give more of the hash');
+          console.error(
+            matches.length === 0 ? 'no key matches' : 'several keys match: give more of the hash',
+          );
           return 2;
         }
         const [match] = matches;
-        if (match && (await store.revokeKey(match.hash, Date.now()))) console.log(`revoked ${match.hash.slice(0, 12)}`);
+        if (match && (await store.revokeKey(match.hash, Date.now())))
+          console.log(`revoked ${match.hash.slice(0, 12)}`);
         else console.log('already revoked');
         return 0;
       }
       default:
-        console.error('usage: npm run keys -- create --name NAME --scopes ingest,read,admin | list | revoke HASH');
+        console.error(
+          'usage: npm run keys -- create --name NAME --scopes ingest,read,admin | list | revoke HASH',
+        );
         return 2;
     }
   } finally {

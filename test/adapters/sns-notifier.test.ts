@@ -7,13 +7,24 @@ import type { Notification } from '../../lib/ports.ts';
 const snsMock = mockClient(SNSClient);
 const topicArn = 'arn:aws:sns:eu-west-1:123456789012:alerts';
 
-const notification = (name: string, dimensions: Record<string, string> = { host: 'web-1' }): Notification => ({
+const notification = (
+  name: string,
+  dimensions: Record<string, string> = { host: 'web-1' },
+): Notification => ({
   state: 'ANOMALOUS',
   severity: 'critical',
   seriesId: '0123456789abcdef',
   name,
   dimensions,
-  band: { timestamp: 1764028800000, value: 950, expected: 70.04, lower: 40, upper: 100, score: 0.97, anomaly: true },
+  band: {
+    timestamp: 1764028800000,
+    value: 950,
+    expected: 70.04,
+    lower: 40,
+    upper: 100,
+    score: 0.97,
+    anomaly: true,
+  },
 });
 
 beforeEach(() => snsMock.reset());

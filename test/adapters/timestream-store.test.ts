@@ -30,7 +30,7 @@ const points = (count: number): SeriesPoint[] =>
     type: 'timer',
     value: i,
     timestamp: 1764028800000 + i * 60_000,
-    dimensions: i === 0 ? { host: 'web-1' } : {},
+    dimensions: (i === 0 ? { host: 'web-1' } : {}) as Record<string, string>,
   }));
 
 const rejection = (records: { RecordIndex: number; Reason: string; ExistingVersion?: number }[]) =>
@@ -93,7 +93,9 @@ describe('TimestreamStore.writePoints', () => {
 
 describe('TimestreamStore queries', () => {
   it('follows NextToken through every page, empty pages included', async () => {
-    const row = (t: number, v: number) => ({ Data: [{ ScalarValue: String(t) }, { ScalarValue: String(v) }] });
+    const row = (t: number, v: number) => ({
+      Data: [{ ScalarValue: String(t) }, { ScalarValue: String(v) }],
+    });
     queryMock
       .on(QueryCommand)
       .resolvesOnce({ Rows: [row(1, 10)], NextToken: 'a', ColumnInfo: [] })

@@ -11,7 +11,9 @@ interface PolicyStatementJson {
 
 let template: Template;
 beforeAll(() => {
-  const app = new App({ context: { 'normalcy:alertEmail': 'ops@example.com', 'normalcy:memoryRetentionHours': 12 } });
+  const app = new App({
+    context: { 'normalcy:alertEmail': 'ops@example.com', 'normalcy:memoryRetentionHours': 12 },
+  });
   template = Template.fromStack(new NormalcyStack(app, 'Test'));
 }, 120_000);
 
@@ -26,28 +28,37 @@ describe('NormalcyStack', () => {
 
   it('creates every API route on the HTTP API', () => {
     for (const route of apiRoutes) {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `${route.method} ${route.path}` });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+      });
     }
   });
 
   it('keeps points and bands in Timestream with retentions from context and magnetic writes on', () => {
     template.resourceCountIs('AWS::Timestream::Table', 2);
     template.allResourcesProperties('AWS::Timestream::Table', {
-      RetentionProperties: { MemoryStoreRetentionPeriodInHours: '12', MagneticStoreRetentionPeriodInDays: '400' },
+      RetentionProperties: {
+        MemoryStoreRetentionPeriodInHours: '12',
+        MagneticStoreRetentionPeriodInDays: '400',
+      },
       MagneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
     });
   });
 
   it('runs the band job on a schedule and subscribes the alert email', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
   });
 
   it('grants no wildcard action, and a wildcard resource only for Timestream endpoint discovery', () => {
     const policies = template.findResources('AWS::IAM::Policy');
     const statements = Object.values(policies).flatMap(
-      (policy) => (policy as { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }).Properties
-        .PolicyDocument.Statement,
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }).Properties
+          .PolicyDocument.Statement,
     );
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {

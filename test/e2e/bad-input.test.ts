@@ -13,8 +13,12 @@ describe('bad input to POST /v1/metrics', () => {
   });
   afterAll(() => server.close());
 
-  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-    server.request('/v1/metrics', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const post = (body: string | Uint8Array, headers: Record<string, string> = {}) =>
+    server.request('/v1/metrics', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body as BodyInit,
+    });
 
   const expectError = async (response: Response, status: number): Promise<ErrorBody> => {
     expect(response.status).toBe(status);
@@ -34,7 +38,10 @@ describe('bad input to POST /v1/metrics', () => {
       { name: 'b', type: 'gauge', value: 'NaN' },
       { name: 'c', type: 'gauge', value: 1, dimensions: ['host'] },
     ];
-    const literalNaN = await expectError(await post(JSON.stringify({ metrics: items }).replace('"NaN"', 'NaN')), 400);
+    const literalNaN = await expectError(
+      await post(JSON.stringify({ metrics: items }).replace('"NaN"', 'NaN')),
+      400,
+    );
     expect(literalNaN.error.message).toMatch(/not valid JSON/);
     const typed = await expectError(await post(JSON.stringify({ metrics: items })), 400);
     expect(typed.error.problems).toEqual([
@@ -47,7 +54,9 @@ describe('bad input to POST /v1/metrics', () => {
   });
 
   it('answers 413 to a 10 MB body and to a gzip body that inflates past the limit', async () => {
-    const big = JSON.stringify({ metrics: [{ name: 'x', value: 1, dimensions: { pad: 'y'.repeat(10 * 1024 * 1024) } }] });
+    const big = JSON.stringify({
+      metrics: [{ name: 'x', value: 1, dimensions: { pad: 'y'.repeat(10 * 1024 * 1024) } }],
+    });
     const body = await expectError(await post(big), 413);
     expect(body.error.message).toMatch(/larger than/);
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from '../helpers/series.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
+import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from '../helpers/series.ts';
 
 /**
  * End to end through the real HTTP API, SQLite store and band job: two weeks of a 5-minute series with a
@@ -20,7 +20,13 @@ describe('two weeks of a daily pattern with one spike', () => {
     for (let t = start; t < end; t += step) {
       const daily = 100 + 50 * Math.sin((2 * Math.PI * (t % dayMs)) / dayMs);
       const value = daily + 3 * noise() + (t === spikeAt ? 300 : 0);
-      metrics.push({ name: 'shop.requests', type: 'gauge', value, timestamp: t, dimensions: { host: 'web-1' } });
+      metrics.push({
+        name: 'shop.requests',
+        type: 'gauge',
+        value,
+        timestamp: t,
+        dimensions: { host: 'web-1' },
+      });
     }
     for (let offset = 0; offset < metrics.length; offset += 1000) {
       const response = await server.postMetrics(metrics.slice(offset, offset + 1000));

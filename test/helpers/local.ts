@@ -30,7 +30,13 @@ export async function startTestServer(options: Partial<LocalServerOptions> = {})
   const server = await startLocalServer({ dataDir, port: 0, notifier, ...options });
   const addKey = async (scopes: KeyScope[]) => {
     const key = generateKey();
-    await server.store.putKey({ hash: hashKey(key), name: 'test', scopes, createdAt: Date.now(), revokedAt: null });
+    await server.store.putKey({
+      hash: hashKey(key),
+      name: 'test',
+      scopes,
+      createdAt: Date.now(),
+      revokedAt: null,
+    });
     return key;
   };
   const key = await addKey(['ingest', 'read', 'admin']);

@@ -11,7 +11,12 @@ export interface RunningProcess {
 }
 
 /** Starts a command in its own process group (so stop() ends its children too) and records its output. */
-export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): RunningProcess {
+export function startProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd?: string,
+): RunningProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, cwd, detached: true });
   let output = '';
   child.stdout?.on('data', (chunk) => {
@@ -29,7 +34,8 @@ export function startProcess(command: string, args: string[], env: NodeJS.Proces
       const found = () => (typeof text === 'string' ? output.includes(text) : text.test(output));
       while (!found()) {
         if (child.exitCode !== null) throw new Error(`${command} exited (${child.exitCode}):\n${output}`);
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)} from ${command}:\n${output}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${String(text)} from ${command}:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

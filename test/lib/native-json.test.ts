@@ -8,13 +8,25 @@ const parse = (metrics: unknown) => parseNativeJson(JSON.stringify({ metrics }),
 describe('parseNativeJson', () => {
   it('reads the documented example, with epoch milliseconds, ISO-8601 and missing timestamps', () => {
     const batch = parse([
-      { name: 'shop.login.time', type: 'timer', value: 68, timestamp: 1764028800000, dimensions: { host: 'web-1' } },
+      {
+        name: 'shop.login.time',
+        type: 'timer',
+        value: 68,
+        timestamp: 1764028800000,
+        dimensions: { host: 'web-1' },
+      },
       { name: 'shop.logins', type: 'counter', value: 1, timestamp: '2025-11-25T00:00:00Z' },
       { name: 'shop.memory', value: 0.5 },
     ]);
     expect(batch.problems).toEqual([]);
     expect(batch.points).toEqual([
-      { name: 'shop.login.time', type: 'timer', value: 68, timestamp: 1764028800000, dimensions: { host: 'web-1' } },
+      {
+        name: 'shop.login.time',
+        type: 'timer',
+        value: 68,
+        timestamp: 1764028800000,
+        dimensions: { host: 'web-1' },
+      },
       { name: 'shop.logins', type: 'counter', value: 1, timestamp: 1764028800000, dimensions: {} },
       { name: 'shop.memory', type: 'gauge', value: 0.5, timestamp: now, dimensions: {} },
     ]);
