@@ -1,6 +1,7 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 
-/** Every setting the stack reads from CDK context (`cdk.json` or `-c key=value`), with its default. */
+/** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
 export interface StackSettings {
   /** EventBridge schedule expression of the band job. */
   readonly bandSchedule: string;
@@ -10,7 +11,18 @@ export interface StackSettings {
   readonly magneticRetentionDays: number;
   /** An email address subscribed to the alert topic, if any. */
   readonly alertEmail: string | undefined;
+  /** An email address subscribed to the operations topic (the stack's own alarms), if any. */
+  readonly opsEmail: string | undefined;
+  /** Days the functions' logs are kept. */
+  readonly logRetentionDays: RetentionDays;
+  /** Steady requests per second the API stage accepts, and the burst above it. */
+  readonly apiRateLimit: number;
+  readonly apiBurstLimit: number;
 }
+
+const logRetentionChoices = Object.values(RetentionDays).filter(
+  (value): value is number => typeof value === 'number',
+);
 
 export function readSettings(node: Node): StackSettings {
   const context = (name: string) => node.tryGetContext(`normalcy:${name}`);
@@ -22,11 +34,22 @@ export function readSettings(node: Node): StackSettings {
     }
     return value;
   };
-  const email = String(context('alertEmail') ?? '').trim();
+  const email = (name: string) => {
+    const value = String(context(name) ?? '').trim();
+    return value === '' ? undefined : value;
+  };
+  const logRetentionDays = number('logRetentionDays', 30, 1, 3653);
+  if (!logRetentionChoices.includes(logRetentionDays)) {
+    throw new Error(`context normalcy:logRetentionDays must be one of ${logRetentionChoices.join(', ')}`);
+  }
   return {
     bandSchedule: String(context('bandSchedule') ?? 'rate(1 minute)'),
     memoryRetentionHours: number('memoryRetentionHours', 24, 1, 8766),
     magneticRetentionDays: number('magneticRetentionDays', 400, 1, 73_000),
-    alertEmail: email === '' ? undefined : email,
+    alertEmail: email('alertEmail'),
+    opsEmail: email('opsEmail'),
+    logRetentionDays: logRetentionDays as RetentionDays,
+    apiRateLimit: number('apiRateLimit', 500, 1, 10_000),
+    apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
   };
 }

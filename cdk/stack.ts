@@ -1,37 +1,56 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
 import { pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
+import { NormalcyFunction } from './function.ts';
 import { readSettings } from './settings.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 
+/** The CloudWatch namespace of Normalcy's own metrics (from log metric filters). */
+export const metricsNamespace = 'Normalcy';
+
 /**
  * Normalcy in one stack: an HTTP API in front of the ingest and query functions, Timestream for points and
  * bands, a DynamoDB table for the series catalog, band-job progress and API key hashes, the band job on an
- * EventBridge schedule, and an SNS topic for alerts.
+ * EventBridge schedule, an SNS topic for alerts, and alarms on the stack's own health to an operations topic.
  */
 export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const settings = readSettings(this.node);
 
-    // Storage
+    // Storage: kept when the stack is deleted.
     const database = new CfnDatabase(this, 'Database', {});
     database.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-TS3',
+      reason:
+        'Timestream encrypts at rest with an AWS-owned key; a customer key would add $1/month and KMS calls.',
+    });
     const timestreamTable = (name: string) => {
       const table = new CfnTable(this, name, {
         databaseName: database.ref,
@@ -61,6 +80,18 @@ export class NormalcyStack extends Stack {
 
     const alertTopic = new Topic(this, 'AlertTopic', { displayName: 'Normalcy alerts', enforceSSL: true });
     if (settings.alertEmail) alertTopic.addSubscription(new EmailSubscription(settings.alertEmail));
+    const operationsTopic = new Topic(this, 'OperationsTopic', {
+      displayName: 'Normalcy operations',
+      enforceSSL: true,
+    });
+    if (settings.opsEmail) operationsTopic.addSubscription(new EmailSubscription(settings.opsEmail));
+    for (const topic of [alertTopic, operationsTopic]) {
+      Validations.of(topic).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SNS2',
+        reason:
+          'Messages hold metric names and values, no secrets; SSE-KMS would add a key and KMS calls per publish.',
+      });
+    }
 
     // Functions
     const environment = {
@@ -69,94 +100,172 @@ export class NormalcyStack extends Stack {
       TIMESTREAM_BANDS_TABLE: bandsTable.attrName,
       STATE_TABLE: stateTable.tableName,
       POWERTOOLS_SERVICE_NAME: 'normalcy',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
     };
-    const makeFunction = (name: string, props: Partial<NodejsFunctionProps> = {}) =>
-      new NodejsFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
-        entry: join(root, 'functions', `${name}.ts`),
-        handler: 'handler',
-        runtime: Runtime.NODEJS_22_X,
-        architecture: Architecture.ARM_64,
-        memorySize: 1024,
-        timeout: Duration.seconds(29),
-        projectRoot: root,
-        depsLockFilePath: join(root, 'package-lock.json'),
-        environment,
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          format: OutputFormat.ESM,
-          target: 'node22',
-          externalModules: ['@aws-sdk/*'],
-          mainFields: ['module', 'main'],
-          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        },
-        ...props,
-      });
-    const ingestFunction = makeFunction('ingest');
-    const queryFunction = makeFunction('query');
-    const bandsFunction = makeFunction('bands', {
-      timeout: Duration.minutes(5),
+    const common = { root, logRetention: settings.logRetentionDays, environment };
+    const ingest = new NormalcyFunction(this, 'Ingest', { ...common, entry: 'ingest' });
+    const query = new NormalcyFunction(this, 'Query', { ...common, entry: 'query' });
+
+    // The band job: one run at a time (reserved concurrency 1); a run that fails twice lands in a dead-letter
+    // queue, as does an invocation that could not start within five minutes.
+    const bandDeadLetters = new Queue(this, 'BandJobDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(bandDeadLetters).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the band job.',
+    });
+    const bands = new NormalcyFunction(this, 'Bands', {
+      ...common,
+      entry: 'bands',
       memorySize: 2048,
+      timeout: Duration.minutes(5),
+      reservedConcurrentExecutions: 1,
       environment: { ...environment, ALERT_TOPIC_ARN: alertTopic.topicArn },
+      extra: {
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(10),
+        onFailure: new SqsDestination(bandDeadLetters),
+      },
     });
 
     // Least-privilege grants, action by action.
     const timestreamTables = { points: pointsTable, bands: bandsTable };
     const grantTimestream = (
-      fn: NodejsFunction,
+      fn: NormalcyFunction,
       actions: string[],
       tables: (keyof typeof timestreamTables)[],
-    ) => {
-      fn.addToRolePolicy(
+    ) =>
+      fn.role.addToPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions,
           resources: tables.map((table) => timestreamTables[table].attrArn),
         }),
       );
-    };
-    for (const fn of [ingestFunction, queryFunction, bandsFunction]) {
+    for (const fn of [ingest, query, bands]) {
       // Timestream's endpoint discovery has no resource to scope to: AWS requires "*" for this one action.
-      fn.addToRolePolicy(
+      fn.role.addToPolicy(
         new PolicyStatement({
           effect: Effect.ALLOW,
           actions: ['timestream:DescribeEndpoints'],
           resources: ['*'],
         }),
       );
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'timestream:DescribeEndpoints supports no resource-level permission; it is the only action on "*".',
+      });
     }
-    grantTimestream(ingestFunction, ['timestream:WriteRecords'], ['points']);
-    grantTimestream(queryFunction, ['timestream:Select'], ['points', 'bands']);
-    grantTimestream(bandsFunction, ['timestream:Select'], ['points', 'bands']);
-    grantTimestream(bandsFunction, ['timestream:WriteRecords'], ['bands']);
-    stateTable.grant(ingestFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    stateTable.grant(queryFunction, 'dynamodb:GetItem', 'dynamodb:Scan');
-    stateTable.grant(bandsFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
-    alertTopic.grantPublish(bandsFunction);
+    grantTimestream(ingest, ['timestream:WriteRecords'], ['points']);
+    grantTimestream(query, ['timestream:Select'], ['points', 'bands']);
+    grantTimestream(bands, ['timestream:Select'], ['points', 'bands']);
+    grantTimestream(bands, ['timestream:WriteRecords'], ['bands']);
+    const grantState = (fn: NormalcyFunction, actions: string[], resources = [stateTable.tableArn]) =>
+      fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    grantState(ingest, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    grantState(query, ['dynamodb:GetItem', 'dynamodb:Scan']);
+    grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    grantState(bands, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
+    alertTopic.grantPublish(bands.role);
 
-    // API
+    // API: HTTPS only (HTTP APIs have no plain-HTTP endpoint), throttled, access-logged without paths (the
+    // Netuitive routes carry the key in the path, so the log keeps the route template, never the raw path).
     const api = new HttpApi(this, 'Api', { description: 'Normalcy metrics API' });
     const integrations: Record<ApiFunction, HttpLambdaIntegration> = {
-      ingest: new HttpLambdaIntegration('IngestIntegration', ingestFunction),
-      query: new HttpLambdaIntegration('QueryIntegration', queryFunction),
+      ingest: new HttpLambdaIntegration('IngestIntegration', ingest.function),
+      query: new HttpLambdaIntegration('QueryIntegration', query.function),
     };
     for (const route of apiRoutes) {
-      api.addRoutes({
+      const [created] = api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration: integrations[route.function],
       });
+      if (created) {
+        Validations.of(created).acknowledge({
+          id: 'AwsSolutions::AwsSolutions-APIG4',
+          reason:
+            'Every route but /health checks an API key in the handler against SHA-256 hashes in DynamoDB.',
+        });
+      }
     }
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: settings.logRetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const stage = api.defaultStage?.node.defaultChild as CfnStage;
+    stage.defaultRouteSettings = {
+      throttlingRateLimit: settings.apiRateLimit,
+      throttlingBurstLimit: settings.apiBurstLimit,
+    };
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        time: '$context.requestTime',
+        route: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        bytes: '$context.responseLength',
+        ip: '$context.identity.sourceIp',
+        error: '$context.integrationErrorMessage',
+      }),
+    };
 
     // Schedule
     new Rule(this, 'BandSchedule', {
       schedule: Schedule.expression(settings.bandSchedule),
-      targets: [new LambdaFunction(bandsFunction, { retryAttempts: 2 })],
+      targets: [new LambdaFunction(bands.function, { retryAttempts: 2, deadLetterQueue: bandDeadLetters })],
     });
+
+    // Alarms on the stack's own health, to the operations topic.
+    const alarm = (name: string, metric: IMetric, threshold = 1) =>
+      new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(operationsTopic));
+    const functions: [string, IFunction][] = [
+      ['Ingest', ingest.function],
+      ['Query', query.function],
+      ['Bands', bands.function],
+    ];
+    for (const [name, fn] of functions) {
+      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }));
+      alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }));
+    }
+    alarm(
+      'BandJobDeadLettersAlarm',
+      bandDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+    );
+    new MetricFilter(this, 'IngestRejectionsFilter', {
+      logGroup: ingest.logGroup,
+      metricNamespace: metricsNamespace,
+      metricName: 'RejectedItems',
+      filterPattern: FilterPattern.exists('$.rejectedItems'),
+      metricValue: '$.rejectedItems',
+    });
+    alarm(
+      'IngestRejections',
+      new Metric({
+        namespace: metricsNamespace,
+        metricName: 'RejectedItems',
+        statistic: 'Sum',
+        period: Duration.minutes(15),
+      }),
+      100,
+    );
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'AlertTopicArn', { value: alertTopic.topicArn });
+    new CfnOutput(this, 'OperationsTopicArn', { value: operationsTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
   }
 }

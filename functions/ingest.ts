@@ -3,6 +3,7 @@ import { parseNativeJson } from '../lib/ingest/native-json.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
 import { bodyText, httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import { logger } from './shared/logger.ts';
 
 export interface IngestDependencies {
   readonly metrics: MetricStore;
@@ -20,6 +21,7 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     async handle(event, { dependencies }) {
       const batch = parseNativeJson(bodyText(event), dependencies.clock.now());
       const outcome = await acceptBatch(batch, dependencies);
+      if (outcome.rejected > 0) logger.warn('items rejected', { rejectedItems: outcome.rejected });
       return json(200, outcome);
     },
   },

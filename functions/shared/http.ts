@@ -123,6 +123,8 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
   const onError: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const error = request.error;
     if (error instanceof HttpError) {
+      // The count feeds the RejectedItems metric filter and alarm; the request's content is never logged.
+      if (error.problems?.length) logger.warn('request rejected', { rejectedItems: error.problems.length });
       request.response = json(
         error.statusCode,
         { error: { code: error.code, message: error.message, problems: error.problems } },

@@ -2,6 +2,7 @@
  * `npm start`: the whole of Normalcy on one machine. The same handlers as the Lambdas, SQLite as the store,
  * the band job on a timer, alerts on the console.
  */
+import './quiet-logs.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generateKey, hashKey } from '../keys.ts';

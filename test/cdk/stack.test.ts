@@ -1,5 +1,9 @@
-import { App } from 'aws-cdk-lib';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NormalcyStack } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
@@ -18,12 +22,90 @@ beforeAll(() => {
 }, 120_000);
 
 describe('NormalcyStack', () => {
-  it('runs three arm64 Node.js 22 functions', () => {
+  it('runs three arm64 Node.js 24 functions with their own log groups', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
-      { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
+      { Runtime: 'nodejs24.x', Architectures: ['arm64'], LoggingConfig: { LogGroup: Match.anyValue() } },
       3,
     );
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('runs one band job at a time, with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Timeout: 300,
+      Environment: { Variables: Match.objectLike({ ALERT_TOPIC_ARN: Match.anyValue() }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 }, DeadLetterConfig: Match.anyValue() }),
+      ],
+    });
+  });
+
+  it('alarms on errors, throttles, dead letters and ingest rejections to the operations topic', () => {
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBe(8);
+    const operationsTopic = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
+      id.startsWith('OperationsTopic'),
+    );
+    for (const alarm of alarms) {
+      expect((alarm as { Properties: { AlarmActions: unknown[] } }).Properties.AlarmActions).toEqual([
+        { Ref: operationsTopic },
+      ]);
+    }
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [
+        Match.objectLike({ MetricName: 'RejectedItems', MetricValue: '$.rejectedItems' }),
+      ],
+    });
+  });
+
+  it('throttles the API stage and logs access by route template, never by raw path', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: { Format: Match.stringLikeRegexp('routeKey') },
+    });
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0] as {
+      Properties: { AccessLogSettings: { Format: string } };
+    };
+    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/context\.path|rawPath/);
+  });
+
+  it('retains data tables and logs when the stack is deleted', () => {
+    const retained = [
+      'AWS::Timestream::Table',
+      'AWS::Timestream::Database',
+      'AWS::DynamoDB::GlobalTable',
+      'AWS::Logs::LogGroup',
+    ].flatMap((type) => Object.values(template.findResources(type)));
+    expect(retained.length).toBe(2 + 1 + 1 + 4);
+    for (const resource of retained)
+      expect((resource as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement justified', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'normalcy-nag-'));
+    const app = new App({ outdir });
+    new NormalcyStack(app, 'Nag');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    let failure: unknown;
+    try {
+      app.synth();
+    } catch (error) {
+      failure = error;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+    expect(nag?.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+    expect(failure).toBeUndefined();
   });
 
   it('creates every API route on the HTTP API', () => {
@@ -69,12 +151,27 @@ describe('NormalcyStack', () => {
   });
 
   it('lets only the band function publish alerts, and only the ingest function write points', () => {
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish' })]),
-      },
-      Roles: [{ Ref: Match.stringLikeRegexp('BandsFunction') }],
-    });
+    const rolesAllowed = (action: string, resourceLike: RegExp) =>
+      Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy) => {
+        const { PolicyDocument, Roles } = (
+          policy as {
+            Properties: { PolicyDocument: { Statement: PolicyStatementJson[] }; Roles: { Ref: string }[] };
+          }
+        ).Properties;
+        const grants = PolicyDocument.Statement.some(
+          (statement) =>
+            [statement.Action].flat().includes(action) &&
+            resourceLike.test(JSON.stringify(statement.Resource)),
+        );
+        return grants ? Roles.map((role) => role.Ref) : [];
+      });
+    expect(rolesAllowed('sns:Publish', /AlertTopic/)).toEqual([expect.stringMatching(/^BandsRole/)]);
+    expect(rolesAllowed('timestream:WriteRecords', /PointsTable/)).toEqual([
+      expect.stringMatching(/^IngestRole/),
+    ]);
+    expect(rolesAllowed('timestream:WriteRecords', /BandsTable/)).toEqual([
+      expect.stringMatching(/^BandsRole/),
+    ]);
   });
 
   it('outputs the API URL and the alert topic ARN', () => {
