@@ -1,0 +1,220 @@
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { SeriesPoint } from '../metrics/point.ts';
+import type { AnomalyRecord, BandStore, MetricStore, StoredBand, TimedValue } from '../ports.ts';
+
+/** DynamoDB's limit of items per BatchWriteItem call. */
+export const maxItemsPerBatchWrite = 25;
+/** The sparse index listing anomalous buckets by day. */
+export const anomalyIndex = 'anomalies';
+
+const dayMs = 86_400_000;
+const maxBatchAttempts = 8;
+
+export interface DynamoDbMetricStoreOptions {
+  readonly table: string;
+  /** Days points and bands are kept; DynamoDB's TTL deletes them after (attribute `expiresAt`). */
+  readonly retentionDays: number;
+  readonly client?: DynamoDBClient;
+  /** Waits between retries of unprocessed items (tests pass a fake). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** Thrown when DynamoDB kept refusing some items of a batch write (throttling) after every retry. */
+export class UnprocessedItemsError extends Error {
+  override readonly name = 'UnprocessedItemsError';
+  constructor(readonly count: number) {
+    super(`DynamoDB left ${count} item(s) unprocessed after ${maxBatchAttempts} attempts`);
+  }
+}
+
+/**
+ * Points and bands in one DynamoDB table, for accounts that cannot create Timestream tables. Keys: partition
+ * `pk` = kind, series id and UTC day (`P#<series>#<day>` for points, `B#<series>#<day>` for bands), sort `sk` =
+ * the timestamp in ms, so a day of one series is one Query and a rewrite of a point is an idempotent overwrite.
+ * `F#<series>` holds the series' earliest timestamp. Anomalous bands also carry `anomalyDay`, the partition of the
+ * sparse `anomalies` index. Every item has `expiresAt` (epoch seconds) for TTL.
+ */
+export class DynamoDbMetricStore implements MetricStore, BandStore {
+  private readonly client: DynamoDBClient;
+  private readonly sleep: (ms: number) => Promise<void>;
+  /** Earliest timestamp known to be recorded per series, so a batch updates the marker only when it is earlier. */
+  private readonly knownEarliest = new Map<string, number>();
+
+  constructor(private readonly options: DynamoDbMetricStoreOptions) {
+    this.client = options.client ?? new DynamoDBClient({});
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async writePoints(points: readonly SeriesPoint[]): Promise<void> {
+    await this.batchPut(
+      points.map((point) => ({
+        pk: { S: `P#${point.seriesId}#${day(point.timestamp)}` },
+        sk: { N: String(point.timestamp) },
+        v: { N: String(point.value) },
+        expiresAt: { N: String(this.expiry(point.timestamp)) },
+      })),
+    );
+    const earliest = new Map<string, number>();
+    for (const point of points) {
+      earliest.set(
+        point.seriesId,
+        Math.min(earliest.get(point.seriesId) ?? point.timestamp, point.timestamp),
+      );
+    }
+    for (const [seriesId, timestamp] of earliest) {
+      if ((this.knownEarliest.get(seriesId) ?? Number.POSITIVE_INFINITY) <= timestamp) continue;
+      await this.lowerEarliest(seriesId, timestamp);
+      this.knownEarliest.set(seriesId, timestamp);
+    }
+  }
+
+  async readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]> {
+    const items = await this.queryDays('P', seriesId, from, to);
+    return items.map((item) => ({ timestamp: Number(item.sk?.N), value: Number(item.v?.N) }));
+  }
+
+  async earliestTimestamp(seriesId: string): Promise<number | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.options.table,
+        Key: { pk: { S: `F#${seriesId}` }, sk: { N: '0' } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.first?.N === undefined ? undefined : Number(Item.first.N);
+  }
+
+  async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
+    await this.batchPut(
+      bands.map((band) => {
+        const item: Record<string, AttributeValue> = {
+          pk: { S: `B#${seriesId}#${day(band.timestamp)}` },
+          sk: { N: String(band.timestamp) },
+          series: { S: seriesId },
+          v: { N: String(band.value) },
+          e: { N: String(band.expected) },
+          lo: { N: String(band.lower) },
+          hi: { N: String(band.upper) },
+          s: { N: String(band.score) },
+          a: { N: band.anomaly ? '1' : '0' },
+          expiresAt: { N: String(this.expiry(band.timestamp)) },
+        };
+        if (band.anomaly) item.anomalyDay = { S: `A#${day(band.timestamp)}` };
+        return item;
+      }),
+    );
+  }
+
+  async readBands(seriesId: string, from: number, to: number): Promise<StoredBand[]> {
+    return (await this.queryDays('B', seriesId, from, to)).map(toBand);
+  }
+
+  async listAnomalies(from: number, to: number, limit: number): Promise<AnomalyRecord[]> {
+    const anomalies: AnomalyRecord[] = [];
+    for (let d = day(to - 1); d >= day(from) && anomalies.length < limit; d--) {
+      const items = await this.queryAll({
+        TableName: this.options.table,
+        IndexName: anomalyIndex,
+        KeyConditionExpression: 'anomalyDay = :day AND sk BETWEEN :from AND :last',
+        ExpressionAttributeValues: {
+          ':day': { S: `A#${d}` },
+          ':from': { N: String(from) },
+          ':last': { N: String(to - 1) },
+        },
+        ScanIndexForward: false,
+      });
+      for (const item of items) anomalies.push({ ...toBand(item), seriesId: item.series?.S ?? '' });
+    }
+    return anomalies.sort((a, b) => b.timestamp - a.timestamp).slice(0, limit);
+  }
+
+  private expiry(timestamp: number): number {
+    return Math.floor(timestamp / 1000) + this.options.retentionDays * 86_400;
+  }
+
+  private async lowerEarliest(seriesId: string, timestamp: number): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: { pk: { S: `F#${seriesId}` }, sk: { N: '0' } },
+          UpdateExpression: 'SET #first = :first',
+          ConditionExpression: 'attribute_not_exists(#first) OR #first > :first',
+          ExpressionAttributeNames: { '#first': 'first' },
+          ExpressionAttributeValues: { ':first': { N: String(timestamp) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Every item of one series' kind of partition, day by day over [from, to), in time order. */
+  private async queryDays(kind: 'P' | 'B', seriesId: string, from: number, to: number) {
+    const items = [];
+    for (let d = day(from); d <= day(to - 1); d++) {
+      items.push(
+        ...(await this.queryAll({
+          TableName: this.options.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
+          ExpressionAttributeValues: {
+            ':pk': { S: `${kind}#${seriesId}#${d}` },
+            ':from': { N: String(from) },
+            ':last': { N: String(to - 1) },
+          },
+        })),
+      );
+    }
+    return items;
+  }
+
+  private async queryAll(input: QueryCommandInput) {
+    const items = [];
+    let startKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+
+  /** Puts items in batches of 25, retrying unprocessed items with jittered exponential backoff. */
+  private async batchPut(items: readonly Record<string, AttributeValue>[]): Promise<void> {
+    for (let offset = 0; offset < items.length; offset += maxItemsPerBatchWrite) {
+      let requests: WriteRequest[] = items
+        .slice(offset, offset + maxItemsPerBatchWrite)
+        .map((item) => ({ PutRequest: { Item: item } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= maxBatchAttempts) throw new UnprocessedItemsError(requests.length);
+        if (attempt > 0) await this.sleep(Math.random() * Math.min(5000, 50 * 2 ** attempt));
+        const { UnprocessedItems } = await this.client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.options.table]: requests } }),
+        );
+        requests = UnprocessedItems?.[this.options.table] ?? [];
+      }
+    }
+  }
+}
+
+const day = (timestamp: number): number => Math.floor(timestamp / dayMs);
+
+const toBand = (item: Record<string, { N?: string; S?: string }>): StoredBand => ({
+  timestamp: Number(item.sk?.N),
+  value: Number(item.v?.N),
+  expected: Number(item.e?.N),
+  lower: Number(item.lo?.N),
+  upper: Number(item.hi?.N),
+  score: Number(item.s?.N),
+  anomaly: item.a?.N === '1',
+});
