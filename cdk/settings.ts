@@ -2,7 +2,14 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 
 /** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
+/** Where points and bands live: Timestream (the default) or DynamoDB (for accounts without Timestream). */
+export const storeChoices = ['timestream', 'dynamodb'] as const;
+export type StoreChoice = (typeof storeChoices)[number];
+
 export interface StackSettings {
+  readonly store: StoreChoice;
+  /** Days points and bands are kept in DynamoDB (TTL) when store=dynamodb. */
+  readonly dynamoRetentionDays: number;
   /** EventBridge schedule expression of the band job. */
   readonly bandSchedule: string;
   /** Hours a point stays in Timestream's memory store (fast writes and queries). */
@@ -42,7 +49,13 @@ export function readSettings(node: Node): StackSettings {
   if (!logRetentionChoices.includes(logRetentionDays)) {
     throw new Error(`context normalcy:logRetentionDays must be one of ${logRetentionChoices.join(', ')}`);
   }
+  const store = String(context('store') ?? 'timestream');
+  if (!(storeChoices as readonly string[]).includes(store)) {
+    throw new Error(`context normalcy:store must be one of ${storeChoices.join(', ')}, got ${store}`);
+  }
   return {
+    store: store as StoreChoice,
+    dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
     bandSchedule: String(context('bandSchedule') ?? 'rate(1 minute)'),
     memoryRetentionHours: number('memoryRetentionHours', 24, 1, 8766),
     magneticRetentionDays: number('magneticRetentionDays', 400, 1, 73_000),

@@ -23,10 +23,11 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
+import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import { pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
 import { NormalcyFunction } from './function.ts';
-import { readSettings } from './settings.ts';
+import { readSettings, type StackSettings } from './settings.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 
@@ -44,28 +45,8 @@ export class NormalcyStack extends Stack {
     const settings = readSettings(this.node);
 
     // Storage: kept when the stack is deleted.
-    const database = new CfnDatabase(this, 'Database', {});
-    database.applyRemovalPolicy(RemovalPolicy.RETAIN);
-    Validations.of(database).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-TS3',
-      reason:
-        'Timestream encrypts at rest with an AWS-owned key; a customer key would add $1/month and KMS calls.',
-    });
-    const timestreamTable = (name: string) => {
-      const table = new CfnTable(this, name, {
-        databaseName: database.ref,
-        retentionProperties: {
-          MemoryStoreRetentionPeriodInHours: String(settings.memoryRetentionHours),
-          MagneticStoreRetentionPeriodInDays: String(settings.magneticRetentionDays),
-        },
-        // Backfilled history is older than the memory store keeps: it goes to the magnetic store.
-        magneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
-      });
-      table.applyRemovalPolicy(RemovalPolicy.RETAIN);
-      return table;
-    };
-    const pointsTable = timestreamTable('PointsTable');
-    const bandsTable = timestreamTable('BandsTable');
+    const storage =
+      settings.store === 'timestream' ? this.timestreamStorage(settings) : this.dynamoStorage(settings);
 
     const stateTable = new TableV2(this, 'StateTable', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -95,9 +76,7 @@ export class NormalcyStack extends Stack {
 
     // Functions
     const environment = {
-      TIMESTREAM_DATABASE: database.ref,
-      TIMESTREAM_POINTS_TABLE: pointsTable.attrName,
-      TIMESTREAM_BANDS_TABLE: bandsTable.attrName,
+      ...storage.environment,
       STATE_TABLE: stateTable.tableName,
       POWERTOOLS_SERVICE_NAME: 'normalcy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -133,38 +112,10 @@ export class NormalcyStack extends Stack {
     });
 
     // Least-privilege grants, action by action.
-    const timestreamTables = { points: pointsTable, bands: bandsTable };
-    const grantTimestream = (
-      fn: NormalcyFunction,
-      actions: string[],
-      tables: (keyof typeof timestreamTables)[],
-    ) =>
-      fn.role.addToPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions,
-          resources: tables.map((table) => timestreamTables[table].attrArn),
-        }),
-      );
-    for (const fn of [ingest, query, bands]) {
-      // Timestream's endpoint discovery has no resource to scope to: AWS requires "*" for this one action.
-      fn.role.addToPolicy(
-        new PolicyStatement({
-          effect: Effect.ALLOW,
-          actions: ['timestream:DescribeEndpoints'],
-          resources: ['*'],
-        }),
-      );
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'timestream:DescribeEndpoints supports no resource-level permission; it is the only action on "*".',
-      });
-    }
-    grantTimestream(ingest, ['timestream:WriteRecords'], ['points']);
-    grantTimestream(query, ['timestream:Select'], ['points', 'bands']);
-    grantTimestream(bands, ['timestream:Select'], ['points', 'bands']);
-    grantTimestream(bands, ['timestream:WriteRecords'], ['bands']);
+    storage.grantWritePoints(ingest);
+    storage.grantRead(query);
+    storage.grantRead(bands);
+    storage.grantWriteBands(bands);
     const grantState = (fn: NormalcyFunction, actions: string[], resources = [stateTable.tableArn]) =>
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
     grantState(ingest, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
@@ -268,4 +219,112 @@ export class NormalcyStack extends Stack {
     new CfnOutput(this, 'OperationsTopicArn', { value: operationsTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
   }
+  /** Points and bands in Timestream for LiveAnalytics (the default). */
+  private timestreamStorage(settings: StackSettings): Storage {
+    const database = new CfnDatabase(this, 'Database', {});
+    database.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    Validations.of(database).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-TS3',
+      reason:
+        'Timestream encrypts at rest with an AWS-owned key; a customer key would add $1/month and KMS calls.',
+    });
+    const timestreamTable = (name: string) => {
+      const table = new CfnTable(this, name, {
+        databaseName: database.ref,
+        retentionProperties: {
+          MemoryStoreRetentionPeriodInHours: String(settings.memoryRetentionHours),
+          MagneticStoreRetentionPeriodInDays: String(settings.magneticRetentionDays),
+        },
+        // Backfilled history is older than the memory store keeps: it goes to the magnetic store.
+        magneticStoreWriteProperties: { EnableMagneticStoreWrites: true },
+      });
+      table.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      return table;
+    };
+    const pointsTable = timestreamTable('PointsTable');
+    const bandsTable = timestreamTable('BandsTable');
+    const discovering = new Set<NormalcyFunction>();
+    const allow = (fn: NormalcyFunction, actions: string[], tables: CfnTable[]) => {
+      if (!discovering.has(fn)) this.allowEndpointDiscovery(fn, discovering);
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions,
+          resources: tables.map((table) => table.attrArn),
+        }),
+      );
+    };
+    return {
+      environment: {
+        NORMALCY_STORE: 'timestream',
+        TIMESTREAM_DATABASE: database.ref,
+        TIMESTREAM_POINTS_TABLE: pointsTable.attrName,
+        TIMESTREAM_BANDS_TABLE: bandsTable.attrName,
+      },
+      grantWritePoints: (fn) => allow(fn, ['timestream:WriteRecords'], [pointsTable]),
+      grantRead: (fn) => allow(fn, ['timestream:Select'], [pointsTable, bandsTable]),
+      grantWriteBands: (fn) => allow(fn, ['timestream:WriteRecords'], [bandsTable]),
+    };
+  }
+
+  /** Timestream's endpoint discovery has no resource to scope to: AWS requires "*" for this one action. */
+  private allowEndpointDiscovery(fn: NormalcyFunction, granted: Set<NormalcyFunction>): void {
+    granted.add(fn);
+    fn.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['timestream:DescribeEndpoints'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'timestream:DescribeEndpoints supports no resource-level permission; it is the only action on "*".',
+    });
+  }
+
+  /** Points and bands in DynamoDB, for accounts that cannot create Timestream tables. */
+  private dynamoStorage(settings: StackSettings): Storage {
+    const dataTable = new TableV2(this, 'DataTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.NUMBER },
+      billing: Billing.onDemand(),
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: anomalyIndex,
+          partitionKey: { name: 'anomalyDay', type: AttributeType.STRING },
+          sortKey: { name: 'sk', type: AttributeType.NUMBER },
+        },
+      ],
+    });
+    const allow = (fn: NormalcyFunction, actions: string[], resources: string[]) =>
+      fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    const index = `${dataTable.tableArn}/index/${anomalyIndex}`;
+    return {
+      environment: {
+        NORMALCY_STORE: 'dynamodb',
+        DATA_TABLE: dataTable.tableName,
+        DATA_RETENTION_DAYS: String(settings.dynamoRetentionDays),
+      },
+      grantWritePoints: (fn) =>
+        allow(fn, ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], [dataTable.tableArn]),
+      grantRead: (fn) => {
+        allow(fn, ['dynamodb:Query', 'dynamodb:GetItem'], [dataTable.tableArn]);
+        allow(fn, ['dynamodb:Query'], [index]);
+      },
+      grantWriteBands: (fn) => allow(fn, ['dynamodb:BatchWriteItem'], [dataTable.tableArn]),
+    };
+  }
+}
+
+/** What the functions need to know about where points and bands live. */
+interface Storage {
+  readonly environment: Record<string, string>;
+  grantWritePoints(fn: NormalcyFunction): void;
+  grantRead(fn: NormalcyFunction): void;
+  grantWriteBands(fn: NormalcyFunction): void;
 }

@@ -2,13 +2,14 @@
  * The cloud composition root: builds the adapters each function needs from its environment, once per
  * container. Only the adapters a function uses are built, so each bundle pulls in only its own SDK clients.
  */
+import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import type { BandJobDependencies } from '../../lib/jobs/band-job.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
-import { systemClock } from '../../lib/ports.ts';
+import { type BandStore, type MetricStore, systemClock } from '../../lib/ports.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import type { QueryDependencies } from '../query.ts';
 
@@ -19,23 +20,33 @@ export function requiredEnv(name: string): string {
   return value;
 }
 
-const timestream = () =>
-  new TimestreamStore({
+/** The points-and-bands store the stack chose (context normalcy:store). */
+function dataStore(): MetricStore & BandStore {
+  const store = process.env.NORMALCY_STORE ?? 'timestream';
+  if (store === 'dynamodb') {
+    return new DynamoDbMetricStore({
+      table: requiredEnv('DATA_TABLE'),
+      retentionDays: Number(requiredEnv('DATA_RETENTION_DAYS')),
+    });
+  }
+  if (store !== 'timestream') throw new Error(`NORMALCY_STORE must be timestream or dynamodb, got ${store}`);
+  return new TimestreamStore({
     database: requiredEnv('TIMESTREAM_DATABASE'),
     pointsTable: requiredEnv('TIMESTREAM_POINTS_TABLE'),
     bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
   });
+}
 
 const state = () => new DynamoDbStateStore({ table: requiredEnv('STATE_TABLE') });
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
-  return { metrics: timestream(), series: stateStore, keys: cachedKeyStore(stateStore), clock: systemClock };
+  return { metrics: dataStore(), series: stateStore, keys: cachedKeyStore(stateStore), clock: systemClock };
 }
 
 export function cloudQueryDependencies(): QueryDependencies {
   const stateStore = state();
-  const store = timestream();
+  const store = dataStore();
   return {
     metrics: store,
     bands: store,
@@ -46,7 +57,7 @@ export function cloudQueryDependencies(): QueryDependencies {
 }
 
 export function cloudBandDependencies(): BandJobDependencies {
-  const store = timestream();
+  const store = dataStore();
   return {
     metrics: store,
     bands: store,

@@ -89,25 +89,6 @@ describe('NormalcyStack', () => {
       expect((resource as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
   });
 
-  it('passes cdk-nag AwsSolutions with every acknowledgement justified', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'normalcy-nag-'));
-    const app = new App({ outdir });
-    new NormalcyStack(app, 'Nag');
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-    let failure: unknown;
-    try {
-      app.synth();
-    } catch (error) {
-      failure = error;
-    }
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
-    };
-    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
-    expect(nag?.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
-    expect(failure).toBeUndefined();
-  });
-
   it('creates every API route on the HTTP API', () => {
     for (const route of apiRoutes) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
@@ -177,5 +158,69 @@ describe('NormalcyStack', () => {
   it('outputs the API URL and the alert topic ARN', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('AlertTopicArn', {});
+  });
+});
+
+describe.each(['timestream', 'dynamodb'])('NormalcyStack with store=%s', (store) => {
+  it('passes cdk-nag AwsSolutions with every acknowledgement justified', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'normalcy-nag-'));
+    const app = new App({ outdir, context: { 'normalcy:store': store } });
+    new NormalcyStack(app, 'Nag');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    let failure: unknown;
+    try {
+      app.synth();
+    } catch (error) {
+      failure = error;
+    }
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+    };
+    const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
+    expect(nag?.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+    expect(failure).toBeUndefined();
+  });
+});
+
+describe('NormalcyStack with store=dynamodb', () => {
+  let dynamo: Template;
+  beforeAll(() => {
+    const app = new App({ context: { 'normalcy:store': 'dynamodb', 'normalcy:dynamoRetentionDays': 90 } });
+    dynamo = Template.fromStack(new NormalcyStack(app, 'Dynamo'));
+  }, 120_000);
+
+  it('creates no Timestream resource and a data table with TTL and the anomalies index', () => {
+    dynamo.resourceCountIs('AWS::Timestream::Database', 0);
+    dynamo.resourceCountIs('AWS::Timestream::Table', 0);
+    dynamo.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'anomalies' })],
+    });
+  });
+
+  it('tells the functions which store to use and how long to keep data', () => {
+    dynamo.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      {
+        Environment: {
+          Variables: Match.objectLike({ NORMALCY_STORE: 'dynamodb', DATA_RETENTION_DAYS: '90' }),
+        },
+      },
+      3,
+    );
+  });
+
+  it('grants no timestream action and no wildcard', () => {
+    const statements = Object.values(dynamo.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: PolicyStatementJson[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) {
+        expect(action).not.toMatch(/^timestream:|\*/);
+      }
+      expect(statement.Resource).not.toBe('*');
+    }
   });
 });
