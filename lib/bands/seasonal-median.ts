@@ -50,13 +50,15 @@ class SeasonalMedianEngine implements BandEngine {
     const reference =
       weekSlot.periods >= 2 ? weekSlot.values : daySlot.periods >= 1 ? daySlot.values : state.recent;
 
-    const result = reference.length < 3 ? learning(timestamp, value) : this.judge(timestamp, value, reference);
+    const result =
+      reference.length < 3 ? learning(timestamp, value) : this.judge(timestamp, value, reference);
     const learned = result.anomaly ? Math.min(Math.max(value, result.lower), result.upper) : value;
     remember(weekSlot, learned, Math.floor(timestamp / weekMs), weeklySlotCapacity);
     remember(daySlot, learned, Math.floor(timestamp / dayMs), dailySlotCapacity);
     state.recent.push(learned);
     if (state.recent.length > recentCapacity) state.recent.shift();
-    const nonNegativeKind = settings.kind === 'count' || settings.kind === 'ratio' || settings.kind === 'percent';
+    const nonNegativeKind =
+      settings.kind === 'count' || settings.kind === 'ratio' || settings.kind === 'percent';
     state.minimumSeen = Math.min(state.minimumSeen ?? value, value, nonNegativeKind ? 0 : value);
     return result;
   }

@@ -29,4 +29,5 @@ export function inferStep(timestamps: readonly number[]): number | undefined {
 }
 
 /** The start of the bucket of the given step that holds `timestamp`. */
-export const bucketStart = (timestamp: number, stepMs: number): number => Math.floor(timestamp / stepMs) * stepMs;
+export const bucketStart = (timestamp: number, stepMs: number): number =>
+  Math.floor(timestamp / stepMs) * stepMs;
