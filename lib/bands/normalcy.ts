@@ -1,4 +1,5 @@
 import {
+  type AnomalyReason,
   type BandEngine,
   type BandEngineFactory,
   type BandResult,
@@ -6,378 +7,490 @@ import {
   defaultBandSettings,
   type EngineState,
 } from './engine.ts';
+import { clampToBounds, kindBounds } from './metric-kind.ts';
+import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
+import {
+  deviationAtProbability,
+  type ExceedanceCounts,
+  emptyExceedanceCounts,
+  recordExceedance,
+  type TailReading,
+  tailProbability,
+} from './tail-surprise.ts';
 
-// PROTOTYPE v1 — to be split into one-concept files once the algorithm settles.
+/**
+ * The Normalcy band engine. Per series, in O(1) work per bucket and a few kilobytes of JSON state, it learns:
+ *
+ * - a robust level (a Huber-clipped moving average, so a spike barely moves it) and a robust scale;
+ * - a daily profile and an hour-of-week profile, used only when they explain the series better than its level
+ *   alone (compared on their running errors), so the seasonality is found from the data;
+ * - how surprising each size of deviation is *for this series*, from decayed counts of past deviations
+ *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
+ *   units or tail weight.
+ *
+ * Four departures are judged, each by its own learned tail, and the most surprising one counts: the point
+ * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
+ * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
+ * and a run of identical values in a series that usually moves (`stuck`). One alert per incident: after an
+ * alert, the next one needs more surprise than the incident's peak, which fades with a half-life of
+ * {@link normalcyTuning.incidentHalfLifePoints} buckets. A series that stays outside its band on one side for
+ * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ *
+ * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
+ * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
+ */
 
-export interface NormalcyTuning {
-  levelAlpha: number;
-  scaleAlpha: number;
-  huber: number;
-  shortAlpha: number;
-  histogramAlpha: number;
-  priorWeight: number;
-  tailExponent: number;
-  suppressHalfLife: number;
-  suppressTrigger: number;
-  surpriseAtEdge: number;
-  dailySlots: number;
-  profileDayAlpha: number;
-  slowAlpha: number;
-  seasonErrorAlpha: number;
-  dailyStrength: number;
-  weeklyGain: number;
-  longAlpha: number;
-  scaleFloor: number;
-  transform: boolean;
-  transformScale: number;
-  useLong: boolean;
-  longDevAlpha: number;
-  longClip: number;
-}
-
-export const defaultTuning: NormalcyTuning = {
-  levelAlpha: 0.2,
-  scaleAlpha: 0.02,
-  huber: 3,
-  shortAlpha: 0.25,
-  histogramAlpha: 1 / 3000,
+/** The engine's fixed constants: one place to read them, not per-series settings. */
+export const normalcyTuning = {
+  /** Per-bucket rate of the Huber level. */
+  levelRate: 0.25,
+  /** Per-bucket rate of the robust scale. */
+  scaleRate: 0.02,
+  /** Deviations beyond this many scales are clipped before they move the level or the scale. */
+  huberLimit: 3,
+  /** Rate of the short moving average of deviations (the sustained-shift detector). */
+  shortRate: 0.1,
+  /** Rate of the slow level that seasonal profiles and the unusual-level detector are measured from. */
+  slowRate: 0.003,
+  /** Rate of the long deviation scale of the unusual-level detector, and its clip in scales. */
+  longDeviationRate: 0.003,
+  longDeviationClip: 5,
+  /** Rate of the long-run mean absolute deviation that floors the scales (so a flat-zero series has one). */
+  longRate: 0.001,
+  /** Scales never fall below this fraction of the long-run mean absolute deviation. */
+  scaleFloorFraction: 0.05,
+  /** Per-bucket decay of the deviation counts: they remember about this many buckets. */
+  tailMemoryPoints: 3000,
+  /** How many buckets' worth of normal tail the learned tails start from. */
   priorWeight: 20,
+  /** Power-law exponent of a tail past the largest counted deviation. */
   tailExponent: 3,
-  suppressHalfLife: 50,
-  suppressTrigger: 3,
-  surpriseAtEdge: 4,
-  dailySlots: 48,
-  profileDayAlpha: 0.25,
-  slowAlpha: 0.01,
-  seasonErrorAlpha: 0.003,
+  /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
+  maxSurprise: 9,
+  /** Half-life, in buckets, of an incident's peak surprise. */
+  incidentHalfLifePoints: 50,
+  /** Daily profile resolution: one slot per bucket, between these bounds. */
+  minDailySlots: 24,
+  maxDailySlots: 288,
+  /** Hour-of-week profile slots. */
+  weeklySlots: 168,
+  /** Per-day learning rate of the profiles. */
+  profileDailyRate: 0.25,
+  /** Profiles learn from values clipped to this many long deviations around the expected value. */
+  profileClip: 4,
+  /** Rate of the running errors that choose the seasonality. */
+  seasonErrorRate: 0.003,
+  /** A daily profile is used once it cuts the error of the level alone by this fraction. */
   dailyStrength: 0.25,
+  /** The hour-of-week profile is used once it cuts the daily model's error to this fraction. */
   weeklyGain: 0.85,
-  longAlpha: 0.001,
-  scaleFloor: 0.05,
-  transform: false,
-  transformScale: 0.5,
-  useLong: true,
-  longDevAlpha: 0.003,
-  longClip: 5,
-};
+  /** Rate of the repeat frequency, and the smallest frequency a stuck run is judged against. */
+  repeatRate: 0.001,
+  minRepeatFrequency: 0.01,
+  /** Stuck values are judged only in series that repeat a value less often than this. */
+  movingSeriesRepeatFrequency: 0.01,
+  /** A gap longer than this many typical intervals forgets the short-run evidence. */
+  gapResetIntervals: 6,
+  stuckOn: 1,
+  /** A flagged bucket is counted in the tails as a deviation of at most this size, so it widens the band little. */
+  flaggedCap: 20,
+  slowSeasonal: 0,
+} as const;
 
-const dayMs = 86_400_000;
+export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
+
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
 const weekMs = 7 * dayMs;
-const weeklySlots = 168;
+/** Mean absolute deviation × this = standard deviation, for normal data. */
+const madToSd = 1.2533;
+const seasonNone = 0;
+const seasonDaily = 1;
+const seasonWeekly = 2;
 
-/** Reads a circular profile at fractional position `position` (in slots), linearly interpolated. */
-function readProfile(profile: readonly number[], position: number): number {
-  const size = profile.length;
-  const left = Math.floor(position) % size;
-  const right = (left + 1) % size;
-  const f = position - Math.floor(position);
-  return (profile[left] ?? 0) * (1 - f) + (profile[right] ?? 0) * f;
-}
-
-/** Moves the two slots around `position` toward `target`, each by its interpolation weight. */
-function learnProfile(
-  profile: number[],
-  visits: number[],
-  position: number,
-  target: number,
-  alpha: number,
-): void {
-  const size = profile.length;
-  const left = Math.floor(position) % size;
-  const right = (left + 1) % size;
-  const f = position - Math.floor(position);
-  for (const [slot, weight] of [
-    [left, 1 - f],
-    [right, f],
-  ] as const) {
-    if (weight <= 0) continue;
-    const seen = (visits[slot] ?? 0) + weight;
-    visits[slot] = Math.min(seen, 1000);
-    const rate = Math.max(alpha, weight / seen) * weight;
-    profile[slot] = (profile[slot] ?? 0) + Math.min(1, rate) * (target - (profile[slot] ?? 0));
-  }
-}
-
-const binEdges = [1, 1.5, 2.25, 3.4, 5, 7.6, 11.4, 17, 25.6, 38, 58, 86, 130, 195, 292, 438, 657, 985];
-const priorTail = binEdges.map((z) => 0.5 * erfc(z / Math.SQRT2));
-
-function erfc(x: number): number {
-  // Numerical Recipes erfc, fractional error < 1.2e-7.
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
-
-interface State extends EngineState {
+/** Everything the engine knows about a series: plain finite numbers and arrays, so JSON round-trips it exactly. */
+interface NormalcyState extends EngineState {
   settings: BandSettings;
-  n: number;
+  points: number;
   firstTimestamp: number;
   lastTimestamp: number;
+  /** Typical interval between buckets (ms). */
+  intervalMs: number;
   level: number;
   scale: number;
-  shortZ: number;
-  total: number;
-  upPoint: number[];
-  downPoint: number[];
-  upShort: number[];
-  downShort: number[];
-  incident: number;
-  gapMs: number;
   slow: number;
   longLevel: number;
   longScale: number;
+  longDeviation: number;
+  shortDeviation: number;
+  /** Decayed number of buckets counted in the tails. */
+  counted: number;
+  tails: {
+    pointUp: ExceedanceCounts;
+    pointDown: ExceedanceCounts;
+    shortUp: ExceedanceCounts;
+    shortDown: ExceedanceCounts;
+    levelUp: ExceedanceCounts;
+    levelDown: ExceedanceCounts;
+  };
   daily: number[];
-  dailyVisits: number[];
   weekly: number[];
-  weeklyVisits: number[];
   errorNone: number;
   errorDaily: number;
   errorWeekly: number;
   season: number;
-  minNonZero: number;
-  typical: number;
-  longDeviation: number;
-  upLong: number[];
-  downLong: number[];
+  incident: number;
+  smallestSeen: number;
+  lastValue: number;
+  repeatRun: number;
+  repeatFrequency: number;
+  outsideSide: number;
+  outsideSince: number;
 }
 
-/** Tail probability of `z` (≥ 0) from decayed exceedance counts, with a Gaussian prior. */
-function tailProbability(
-  counts: readonly number[],
-  total: number,
-  z: number,
-  tuning: NormalcyTuning,
-): number {
-  return Math.max(empiricalTail(counts, total, z, tuning), 0.5 * erfc(z / Math.SQRT2));
-}
-
-function empiricalTail(counts: readonly number[], total: number, z: number, tuning: NormalcyTuning): number {
-  if (z <= (binEdges[0] ?? 1)) return 1;
-  const w = tuning.priorWeight;
-  let previousZ = binEdges[0] ?? 1;
-  let previousP = ((counts[0] ?? 0) + w * (priorTail[0] ?? 0)) / (total + w);
-  for (let k = 1; k < binEdges.length; k++) {
-    const edge = binEdges[k] ?? 1;
-    const p = ((counts[k] ?? 0) + w * (priorTail[k] ?? 0)) / (total + w);
-    const minP = 1e-12;
-    if (z <= edge) {
-      const f = Math.log(z / previousZ) / Math.log(edge / previousZ);
-      return Math.exp(Math.log(Math.max(previousP, minP)) * (1 - f) + Math.log(Math.max(p, minP)) * f);
-    }
-    previousZ = edge;
-    previousP = p;
-  }
-  return previousP * (previousZ / z) ** tuning.tailExponent;
-}
-
-function count(counts: number[], z: number, decay: number): void {
-  for (let k = 0; k < binEdges.length; k++) {
-    counts[k] = (counts[k] ?? 0) * decay + (z > (binEdges[k] ?? 0) ? 1 : 0);
-  }
-}
-
-const engineName = 'normalcy/0';
+const engineName = 'normalcy/1';
 
 class NormalcyEngine implements BandEngine {
+  private readonly reading: TailReading;
+
   constructor(
-    private readonly state: State,
+    private readonly state: NormalcyState,
     private readonly tuning: NormalcyTuning,
-  ) {}
+  ) {
+    this.reading = { priorWeight: tuning.priorWeight, tailExponent: tuning.tailExponent };
+  }
 
-  update(timestamp: number, rawValue: number): BandResult {
-    const s = this.state;
-    const t = this.tuning;
-    const magnitude = Math.abs(rawValue);
-    if (magnitude > 0) s.minNonZero = s.minNonZero === 0 ? magnitude : Math.min(s.minNonZero, magnitude);
-    s.typical =
-      s.n === 0
-        ? magnitude
-        : s.typical + 0.01 * (Math.min(magnitude, 3 * s.typical + s.minNonZero) - s.typical);
-    const c = Math.max(t.transformScale * s.typical, s.minNonZero, 1e-12);
-    const value = t.transform ? Math.asinh(rawValue / c) : rawValue;
-    if (s.n === 0) {
-      s.firstTimestamp = timestamp;
-      s.lastTimestamp = timestamp;
-      s.level = value;
-      s.slow = value;
-      s.longLevel = value;
-      s.scale = Math.abs(value) * 0.01 + 1e-9;
+  update(timestamp: number, value: number): BandResult {
+    const state = this.state;
+    const tuning = this.tuning;
+    const { settings } = state;
+    if (!Number.isFinite(value) || !Number.isFinite(timestamp)) return this.ignore(timestamp, value);
+    if (state.points === 0) this.start(timestamp, value);
+
+    // Time: the typical interval, and what a long gap forgets.
+    const gap = timestamp - state.lastTimestamp;
+    if (gap > 0) {
+      state.intervalMs =
+        state.intervalMs === 0
+          ? gap
+          : state.intervalMs + 0.05 * (Math.min(gap, 4 * state.intervalMs) - state.intervalMs);
+      if (gap > tuning.gapResetIntervals * state.intervalMs) {
+        state.shortDeviation = 0;
+        state.repeatRun = 0;
+      }
+      state.lastTimestamp = timestamp;
     }
-    const gap = timestamp - s.lastTimestamp;
-    if (gap > 0) s.gapMs = s.gapMs === 0 ? gap : s.gapMs + 0.05 * (Math.min(gap, 4 * s.gapMs) - s.gapMs);
-    s.n += 1;
-    s.lastTimestamp = Math.max(s.lastTimestamp, timestamp);
-    const history = s.lastTimestamp - s.firstTimestamp;
-    const dayPosition = ((timestamp % dayMs) / dayMs) * t.dailySlots;
-    const weekPosition = ((timestamp % weekMs) / weekMs) * weeklySlots;
-    const dailyPart = readProfile(s.daily, dayPosition);
-    const weeklyPart = readProfile(s.weekly, weekPosition);
-    // Which seasonality explains the series: compared on one-step errors around the slow level.
-    const slowError = value - s.slow;
-    s.errorNone += t.seasonErrorAlpha * (Math.abs(slowError) - s.errorNone);
-    s.errorDaily += t.seasonErrorAlpha * (Math.abs(slowError - dailyPart) - s.errorDaily);
-    s.errorWeekly += t.seasonErrorAlpha * (Math.abs(slowError - dailyPart - weeklyPart) - s.errorWeekly);
-    const seasonal = s.season === 2 ? dailyPart + weeklyPart : s.season === 1 ? dailyPart : 0;
+    state.points += 1;
+    if (state.daily.length === 0 && state.points >= 8 && state.intervalMs > 0) {
+      const slots = Math.round(dayMs / state.intervalMs);
+      const size = Math.max(tuning.minDailySlots, Math.min(tuning.maxDailySlots, slots));
+      state.daily = Array.from({ length: size }, () => 0);
+      state.weekly = Array.from({ length: tuning.weeklySlots }, () => 0);
+    }
 
-    const expected = s.level + seasonal;
-    const scale = Math.max(s.scale, 1e-9 + Math.abs(expected) * 1e-6, t.scaleFloor * s.longScale);
+    // Expectation: level plus the chosen seasonality.
+    const history = state.lastTimestamp - state.firstTimestamp;
+    const dayPosition = slotPosition(timestamp, dayMs, state.daily.length);
+    const weekPosition = slotPosition(timestamp, weekMs, state.weekly.length);
+    const dailyPart = readProfile(state.daily, dayPosition);
+    const weeklyPart = readProfile(state.weekly, weekPosition);
+    const seasonal =
+      state.season === seasonWeekly ? dailyPart + weeklyPart : state.season === seasonDaily ? dailyPart : 0;
+    const expected = state.level + seasonal;
+    const floor = tuning.scaleFloorFraction * state.longScale;
+    const scale = Math.max(state.scale, floor, 1e-9 * (1 + Math.abs(expected)));
+
+    // Departures, each in robust standard deviations.
     const error = value - expected;
-    const z = error / (1.2533 * scale);
-    s.shortZ = s.shortZ * (1 - t.shortAlpha) + z * t.shortAlpha;
-    const shortNormalised = s.shortZ * Math.sqrt((2 - t.shortAlpha) / t.shortAlpha);
+    const pointDeviation = error / (madToSd * scale);
+    state.shortDeviation += tuning.shortRate * (pointDeviation - state.shortDeviation);
+    const shortDeviation = state.shortDeviation * Math.sqrt((2 - tuning.shortRate) / tuning.shortRate);
+    const levelError = value - (state.slow + seasonal);
+    const levelScale = Math.max(state.longDeviation, floor, 1e-9 * (1 + Math.abs(expected)));
+    const levelDeviation = levelError / (madToSd * levelScale);
 
-    const pPoint =
-      z >= 0 ? tailProbability(s.upPoint, s.total, z, t) : tailProbability(s.downPoint, s.total, -z, t);
-    const pShort =
-      shortNormalised >= 0
-        ? tailProbability(s.upShort, s.total, shortNormalised, t)
-        : tailProbability(s.downShort, s.total, -shortNormalised, t);
-    const longError = value - (s.slow + seasonal);
-    const longDeviation = Math.max(s.longDeviation, 1e-12, t.scaleFloor * s.longScale);
-    const zLong = longError / (1.2533 * longDeviation);
-    const pLong = t.useLong
-      ? zLong >= 0
-        ? tailProbability(s.upLong, s.total, zLong, t)
-        : tailProbability(s.downLong, s.total, -zLong, t)
-      : 1;
-    s.longDeviation =
-      s.longDeviation === 0
-        ? Math.abs(longError)
-        : s.longDeviation +
-          t.longDevAlpha * (Math.min(Math.abs(longError), t.longClip * s.longDeviation) - s.longDeviation);
-    const surprise = -Math.log10(Math.max(Math.min(pPoint, pShort, pLong), 1e-300));
-
-    const decay = 1 - t.histogramAlpha;
-    s.total = s.total * decay + 1;
-    count(s.upPoint, z, decay);
-    count(s.downPoint, -z, decay);
-    count(s.upShort, shortNormalised, decay);
-    count(s.downShort, -shortNormalised, decay);
-    count(s.upLong, zLong, decay);
-    count(s.downLong, -zLong, decay);
-
-    const clipped = Math.max(-t.huber * 1.2533 * scale, Math.min(t.huber * 1.2533 * scale, error));
-    s.level += t.levelAlpha * clipped;
-    s.scale += t.scaleAlpha * (Math.abs(clipped) - s.scale);
-    const clippedValue = expected + clipped;
-    s.slow += t.slowAlpha * (clippedValue - s.slow);
-    s.longLevel += t.longAlpha * (value - s.longLevel);
-    s.longScale += t.longAlpha * (Math.abs(value - s.longLevel) - s.longScale);
-    const gapMs = s.gapMs || dayMs / t.dailySlots;
-    const dailyAlpha = Math.min(0.5, (t.profileDayAlpha * gapMs * t.dailySlots) / dayMs);
-    learnProfile(s.daily, s.dailyVisits, dayPosition, clippedValue - s.slow, dailyAlpha);
-    const weeklyAlpha = Math.min(0.5, (t.profileDayAlpha * 7 * gapMs * weeklySlots) / weekMs);
-    learnProfile(s.weekly, s.weeklyVisits, weekPosition, clippedValue - s.slow - dailyPart, weeklyAlpha);
-    const previousSeason = s.season;
-    s.season =
-      history >= 2 * dayMs && s.errorDaily < (1 - t.dailyStrength) * s.errorNone
-        ? history >= 14 * dayMs && s.errorWeekly < t.weeklyGain * s.errorDaily
-          ? 2
-          : 1
-        : 0;
-    if (s.season !== previousSeason) {
-      // Keep the expected value continuous when the seasonal model changes.
-      const next = s.season === 2 ? dailyPart + weeklyPart : s.season === 1 ? dailyPart : 0;
-      s.level += seasonal - next;
+    // Surprise of each departure on each side the user asked about.
+    const { tails, counted } = state;
+    const up = settings.direction !== 'below';
+    const down = settings.direction !== 'above';
+    let surprise = 0;
+    let reason: AnomalyReason = 'outside-band';
+    const consider = (counts: ExceedanceCounts, deviation: number, why: AnomalyReason): void => {
+      if (deviation <= 1) return;
+      const candidate = -Math.log10(tailProbability(counts, counted, deviation, this.reading));
+      if (candidate > surprise) {
+        surprise = candidate;
+        reason = why;
+      }
+    };
+    if (up) {
+      consider(tails.pointUp, pointDeviation, 'outside-band');
+      consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      consider(tails.levelUp, levelDeviation, 'unusual-level');
     }
+    if (down) {
+      consider(tails.pointDown, -pointDeviation, 'outside-band');
+      consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      consider(tails.levelDown, -levelDeviation, 'unusual-level');
+    }
+    const repeated = value === state.lastValue && state.points > 1;
+    state.repeatRun = repeated ? state.repeatRun + 1 : 0;
+    const movingSeries = state.repeatFrequency < tuning.movingSeriesRepeatFrequency && state.points > 100;
+    if (
+      tuning.stuckOn &&
+      up &&
+      down &&
+      movingSeries &&
+      state.repeatRun >= 2 &&
+      value !== state.smallestSeen
+    ) {
+      const stuck = -state.repeatRun * Math.log10(Math.max(state.repeatFrequency, tuning.minRepeatFrequency));
+      if (stuck > surprise) {
+        surprise = stuck;
+        reason = 'stuck';
+      }
+    }
+    surprise = Math.min(surprise, tuning.maxSurprise);
 
-    // Suppression: during an incident a new alert needs more surprise than the decayed incident peak.
-    const effective = surprise - s.incident;
-    if (surprise >= t.suppressTrigger) s.incident = Math.max(s.incident, surprise);
-    s.incident *= 0.5 ** (1 / t.suppressHalfLife);
-    const score = Math.max(0, effective) / (Math.max(0, effective) + t.surpriseAtEdge);
-    const width = 3 * 1.2533 * scale;
+    // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
+    const threshold = surpriseThreshold(settings.sensitivity);
+    const effective = surprise - state.incident;
+    if (surprise >= threshold) state.incident = Math.max(state.incident, surprise);
+    state.incident *= 0.5 ** (1 / tuning.incidentHalfLifePoints);
+    const score = effective > 0 ? effective / (effective + threshold) : 0;
+    const experienced = history >= settings.minHistoryMs;
+    const anomaly = score >= 0.5 && experienced;
+
+    // The band: the values whose point surprise stays under the threshold, within what the kind allows.
+    state.smallestSeen = Math.min(state.smallestSeen, value);
+    const bounds = kindBounds(settings.kind, state.smallestSeen);
+    const edgeProbability = 10 ** -threshold;
+    const upperWidth = deviationAtProbability(tails.pointUp, counted, edgeProbability, this.reading);
+    const lowerWidth = deviationAtProbability(tails.pointDown, counted, edgeProbability, this.reading);
+    const lower = clampToBounds(expected - lowerWidth * madToSd * scale, bounds);
+    const upper = clampToBounds(expected + upperWidth * madToSd * scale, bounds);
+
+    // Relearning: a series that stays out of its band on one side is accepted at its new level.
+    const side = value > upper ? 1 : value < lower ? -1 : 0;
+    if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
+    state.outsideSide = side;
+    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
+    const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
+
+    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, {
+      pointDeviation,
+      shortDeviation,
+      levelDeviation,
+      levelError,
+      levelScale,
+      flagged: anomaly,
+    });
+    if (relearned) this.relearn(value, seasonal, timestamp);
+    state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
+    state.lastValue = value;
+
     return {
       timestamp,
       value,
-      expected,
-      lower: expected - width,
-      upper: expected + width,
+      expected: clampToBounds(expected, bounds),
+      lower,
+      upper,
       score,
-      anomaly: score >= 0.5,
-      debug: {
-        zl: +zLong.toFixed(2),
-        pL: +(-Math.log10(pLong)).toFixed(2),
-        z: +z.toFixed(2),
-        sh: +shortNormalised.toFixed(2),
-        pP: +(-Math.log10(pPoint)).toFixed(2),
-        pS: +(-Math.log10(pShort)).toFixed(2),
-        inc: +s.incident.toFixed(2),
-        season: s.season,
-        scale: +scale.toPrecision(3),
-      },
-    } as BandResult;
+      anomaly,
+      ...(anomaly ? { reason } : {}),
+      ...(relearned ? { relearned } : {}),
+    };
   }
 
   toState(): EngineState {
     return structuredClone(this.state);
   }
+
+  private start(timestamp: number, value: number): void {
+    const state = this.state;
+    state.firstTimestamp = timestamp;
+    state.lastTimestamp = timestamp;
+    state.level = value;
+    state.slow = value;
+    state.longLevel = value;
+    state.lastValue = value;
+    state.smallestSeen = value;
+    state.outsideSince = timestamp;
+  }
+
+  private learn(
+    value: number,
+    error: number,
+    scale: number,
+    seasonal: number,
+    dailyPart: number,
+    dayPosition: number,
+    weekPosition: number,
+    departures: {
+      pointDeviation: number;
+      shortDeviation: number;
+      levelDeviation: number;
+      levelError: number;
+      levelScale: number;
+      flagged: boolean;
+    },
+  ): void {
+    const state = this.state;
+    const tuning = this.tuning;
+
+    // Tails: a flagged bucket is not counted, so that an anomaly does not teach the engine to expect the next.
+    {
+      const decay = 1 - 1 / tuning.tailMemoryPoints;
+      const { tails } = state;
+      const cap = departures.flagged ? tuning.flaggedCap : Number.POSITIVE_INFINITY;
+      const counted = (deviation: number): number => Math.max(-cap, Math.min(cap, deviation));
+      state.counted = state.counted * decay + 1;
+      recordExceedance(tails.pointUp, counted(departures.pointDeviation), decay);
+      recordExceedance(tails.pointDown, -counted(departures.pointDeviation), decay);
+      recordExceedance(tails.shortUp, counted(departures.shortDeviation), decay);
+      recordExceedance(tails.shortDown, -counted(departures.shortDeviation), decay);
+      recordExceedance(tails.levelUp, counted(departures.levelDeviation), decay);
+      recordExceedance(tails.levelDown, -counted(departures.levelDeviation), decay);
+    }
+
+    // Level and scale, from the clipped error.
+    const limit = tuning.huberLimit * madToSd * scale;
+    const clipped = Math.max(-limit, Math.min(limit, error));
+    state.level += tuning.levelRate * clipped;
+    state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+    const deseasonalised = tuning.slowSeasonal
+      ? value - error + clipped
+      : state.level + clipped - tuning.levelRate * clipped;
+    state.slow += tuning.slowRate * (deseasonalised - state.slow);
+    state.longLevel += tuning.longRate * (value - state.longLevel);
+    state.longScale += tuning.longRate * (Math.abs(value - state.longLevel) - state.longScale);
+    const levelMagnitude = Math.abs(departures.levelError);
+    state.longDeviation =
+      state.longDeviation === 0
+        ? levelMagnitude
+        : state.longDeviation +
+          tuning.longDeviationRate *
+            (Math.min(levelMagnitude, tuning.longDeviationClip * state.longDeviation) - state.longDeviation);
+
+    // Seasonality: which model explains the series, and the profiles themselves.
+    const slowError = value - state.slow;
+    const weeklyPart = readProfile(state.weekly, weekPosition);
+    const rate = tuning.seasonErrorRate;
+    state.errorNone += rate * (Math.abs(slowError) - state.errorNone);
+    state.errorDaily += rate * (Math.abs(slowError - dailyPart) - state.errorDaily);
+    state.errorWeekly += rate * (Math.abs(slowError - dailyPart - weeklyPart) - state.errorWeekly);
+    const bound = tuning.profileClip * madToSd * departures.levelScale;
+    const profileValue = Math.max(
+      state.slow + seasonal - bound,
+      Math.min(state.slow + seasonal + bound, value),
+    );
+    const history = state.lastTimestamp - state.firstTimestamp;
+    const interval = state.intervalMs || dayMs / tuning.maxDailySlots;
+    const dailyRate = Math.max(
+      Math.min(0.5, (tuning.profileDailyRate * interval * state.daily.length) / dayMs),
+      Math.min(1, 1 / (1 + Math.floor(history / dayMs))),
+    );
+    learnProfile(state.daily, dayPosition, profileValue - state.slow, dailyRate);
+    const weeklyRate = Math.max(
+      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * state.weekly.length) / weekMs),
+      Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
+    );
+    learnProfile(state.weekly, weekPosition, profileValue - state.slow - dailyPart, weeklyRate);
+
+    const before = state.season;
+    const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
+    const weekly = daily && history >= 14 * dayMs && state.errorWeekly < tuning.weeklyGain * state.errorDaily;
+    state.season = weekly ? seasonWeekly : daily ? seasonDaily : seasonNone;
+    if (state.season !== before) {
+      // Keep the expected value continuous when the seasonal model changes.
+      const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
+      state.level += seasonal - next;
+    }
+  }
+
+  private relearn(value: number, seasonal: number, timestamp: number): void {
+    const state = this.state;
+    state.level = value - seasonal;
+    state.slow = value - seasonal;
+    state.shortDeviation = 0;
+    state.incident = 0;
+    state.outsideSide = 0;
+    state.outsideSince = timestamp;
+  }
+
+  private ignore(timestamp: number, value: number): BandResult {
+    const expected = this.state.points === 0 ? 0 : this.state.level;
+    return { timestamp, value, expected, lower: expected, upper: expected, score: 0, anomaly: false };
+  }
 }
 
-function freshState(settings: Partial<BandSettings> | undefined): State {
-  const bins = (): number[] => binEdges.map(() => 0);
+/**
+ * The surprise (−log10 of a tail probability) at which a bucket leaves its band, for a sensitivity in [0, 1].
+ * O(1).
+ *
+ * @example surpriseThreshold(0.5) // 3 (one in a thousand)
+ */
+export function surpriseThreshold(sensitivity: number): number {
+  const clamped = Number.isFinite(sensitivity) ? Math.min(1, Math.max(0, sensitivity)) : 0.5;
+  return 1.5 + 3 * (1 - clamped);
+}
+
+function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
   return {
     engine: engineName,
     settings: { ...defaultBandSettings, ...settings },
-    n: 0,
+    points: 0,
     firstTimestamp: 0,
     lastTimestamp: 0,
+    intervalMs: 0,
     level: 0,
     scale: 0,
-    shortZ: 0,
-    total: 0,
-    upPoint: bins(),
-    downPoint: bins(),
-    upShort: bins(),
-    downShort: bins(),
-    incident: 0,
-    gapMs: 0,
     slow: 0,
     longLevel: 0,
     longScale: 0,
-    daily: Array.from({ length: defaultTuning.dailySlots }, () => 0),
-    dailyVisits: Array.from({ length: defaultTuning.dailySlots }, () => 0),
-    weekly: Array.from({ length: weeklySlots }, () => 0),
-    weeklyVisits: Array.from({ length: weeklySlots }, () => 0),
+    longDeviation: 0,
+    shortDeviation: 0,
+    counted: 0,
+    tails: {
+      pointUp: emptyExceedanceCounts(),
+      pointDown: emptyExceedanceCounts(),
+      shortUp: emptyExceedanceCounts(),
+      shortDown: emptyExceedanceCounts(),
+      levelUp: emptyExceedanceCounts(),
+      levelDown: emptyExceedanceCounts(),
+    },
+    daily: [],
+    weekly: [],
     errorNone: 0,
     errorDaily: 0,
     errorWeekly: 0,
-    season: 0,
-    minNonZero: 0,
-    typical: 0,
-    longDeviation: 0,
-    upLong: bins(),
-    downLong: bins(),
+    season: seasonNone,
+    incident: 0,
+    smallestSeen: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    outsideSide: 0,
+    outsideSince: 0,
   };
 }
 
+/**
+ * A factory of Normalcy engines with other constants (for experiments and benchmarks). O(1).
+ *
+ * @example normalcyEngineWith({ ...normalcyTuning, maxSurprise: 8 }).create().update(0, 1).score // 0
+ */
 export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
   return {
     name: engineName,
     create: (settings) => new NormalcyEngine(freshState(settings), tuning),
     restore: (state, settings) =>
       new NormalcyEngine(
-        state?.engine === engineName ? (structuredClone(state) as State) : freshState(settings),
+        state?.engine === engineName ? (structuredClone(state) as NormalcyState) : freshState(settings),
         tuning,
       ),
   };
 }
 
-export const normalcyEngine = normalcyEngineWith(defaultTuning);
+/** The Normalcy engine with its shipped constants: the product's default engine. */
+export const normalcyEngine: BandEngineFactory = normalcyEngineWith(normalcyTuning);

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import type { BandEngineFactory } from '../bands/engine.ts';
-import { defaultEngine } from '../bands/index.ts';
-import { seasonalMedianEngine } from '../bands/seasonal-median.ts';
+import { defaultEngine, rollingZScoreEngine, seasonalMedianEngine } from '../bands/index.ts';
 import {
   listDataFiles,
   type NabDataFile,
@@ -19,7 +18,7 @@ import { resultCsv, runEngine, type ScoredSeries, scoreAllProfiles, windowLabels
 
 const usage = `Runs a band engine over a NAB-layout corpus and scores it with the official NAB rules.
 
-  npm run nab -- [--data DIR] [--labels FILE] [--out DIR] [--engine normalcy|seasonal-median] [--detector NAME]
+  npm run nab -- [--data DIR] [--labels FILE] [--out DIR] [--engine normalcy|seasonal-median|rolling-z-score] [--detector NAME]
   npm run nab -- --score-only DIR --detector NAME [--data DIR] [--labels FILE]
 
   --data        folder of <folder>/<file>.csv series (default: $NAB_DIR/data, else the shipped NAB subset)
@@ -34,6 +33,7 @@ The last three lines printed are the normalized scores: standard, reward_low_FP_
 const engines = {
   normalcy: { factory: defaultEngine, detector: 'normalcy' },
   'seasonal-median': { factory: seasonalMedianEngine, detector: 'seasonalMedian' },
+  'rolling-z-score': { factory: rollingZScoreEngine, detector: 'rollingZScore' },
 } as const satisfies Record<string, { factory: BandEngineFactory; detector: string }>;
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
