@@ -215,23 +215,26 @@ class NormalcyEngine implements BandEngine {
     const down = settings.direction !== 'above';
     let surprise = 0;
     let reason: AnomalyReason = 'outside-band';
-    const consider = (counts: ExceedanceCounts, deviation: number, why: AnomalyReason): void => {
-      if (deviation <= 1) return;
+    const consider = (counts: ExceedanceCounts, deviation: number, why: AnomalyReason): number => {
+      if (deviation <= 1) return 0;
       const candidate = -Math.log10(tailProbability(counts, counted, deviation, this.reading));
       if (candidate > surprise) {
         surprise = candidate;
         reason = why;
       }
+      return candidate;
     };
+    const threshold = surpriseThreshold(settings.sensitivity);
+    let levelSide = 0;
     if (up) {
       consider(tails.pointUp, pointDeviation, 'outside-band');
       consider(tails.shortUp, shortDeviation, 'sustained-shift');
-      consider(tails.levelUp, levelDeviation, 'unusual-level');
+      if (consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
     }
     if (down) {
       consider(tails.pointDown, -pointDeviation, 'outside-band');
       consider(tails.shortDown, -shortDeviation, 'sustained-shift');
-      consider(tails.levelDown, -levelDeviation, 'unusual-level');
+      if (consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
     }
     const repeated = value === state.lastValue && state.points > 1;
     state.repeatRun = repeated ? state.repeatRun + 1 : 0;
@@ -253,7 +256,6 @@ class NormalcyEngine implements BandEngine {
     surprise = Math.min(surprise, tuning.maxSurprise);
 
     // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
-    const threshold = surpriseThreshold(settings.sensitivity);
     const effective = surprise - state.incident;
     if (surprise >= threshold) state.incident = Math.max(state.incident, surprise);
     state.incident *= 0.5 ** (1 / tuning.incidentHalfLifePoints);
@@ -270,8 +272,9 @@ class NormalcyEngine implements BandEngine {
     const lower = clampToBounds(expected - lowerWidth * madToSd * scale, bounds);
     const upper = clampToBounds(expected + upperWidth * madToSd * scale, bounds);
 
-    // Relearning: a series that stays out of its band on one side is accepted at its new level.
-    const side = value > upper ? 1 : value < lower ? -1 : 0;
+    // Relearning: a series that stays away from its usual level (or out of its band) on one side is accepted
+    // at its new level.
+    const side = levelSide !== 0 ? levelSide : value > upper ? 1 : value < lower ? -1 : 0;
     if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
     state.outsideSide = side;
     const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
@@ -413,7 +416,6 @@ class NormalcyEngine implements BandEngine {
     state.level = value - seasonal;
     state.slow = value - seasonal;
     state.shortDeviation = 0;
-    state.incident = 0;
     state.outsideSide = 0;
     state.outsideSince = timestamp;
   }
