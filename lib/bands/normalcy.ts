@@ -91,9 +91,11 @@ export const normalcyTuning = {
   movingSeriesRepeatFrequency: 0.01,
   /** A gap longer than this many typical intervals forgets the short-run evidence. */
   gapResetIntervals: 6,
+  /** The first buckets only set the level and scale: their deviations are not counted (nor alerted on). */
+  warmUpPoints: 10,
   stuckOn: 1,
   /** A flagged bucket is counted in the tails as a deviation of at most this size, so it widens the band little. */
-  flaggedCap: 20,
+  flaggedCap: 100,
   slowSeasonal: 0,
 } as const;
 
@@ -253,7 +255,7 @@ class NormalcyEngine implements BandEngine {
         reason = 'stuck';
       }
     }
-    surprise = Math.min(surprise, tuning.maxSurprise);
+    surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
     // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
     const effective = surprise - state.incident;
@@ -286,7 +288,7 @@ class NormalcyEngine implements BandEngine {
       levelDeviation,
       levelError,
       levelScale,
-      flagged: anomaly,
+      flagged: score >= 0.5,
     });
     if (relearned) this.relearn(value, seasonal, timestamp);
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
@@ -342,7 +344,7 @@ class NormalcyEngine implements BandEngine {
     const tuning = this.tuning;
 
     // Tails: a flagged bucket is not counted, so that an anomaly does not teach the engine to expect the next.
-    {
+    if (state.points > tuning.warmUpPoints) {
       const decay = 1 - 1 / tuning.tailMemoryPoints;
       const { tails } = state;
       const cap = departures.flagged ? tuning.flaggedCap : Number.POSITIVE_INFINITY;
@@ -360,7 +362,12 @@ class NormalcyEngine implements BandEngine {
     const limit = tuning.huberLimit * madToSd * scale;
     const clipped = Math.max(-limit, Math.min(limit, error));
     state.level += tuning.levelRate * clipped;
-    state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+    if (state.points <= tuning.warmUpPoints) {
+      // Until the scale is known, its plain average: clipping relative to a scale of zero would freeze it.
+      state.scale += (Math.abs(error) - state.scale) / state.points;
+    } else {
+      state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+    }
     const deseasonalised = tuning.slowSeasonal
       ? value - error + clipped
       : state.level + clipped - tuning.levelRate * clipped;
