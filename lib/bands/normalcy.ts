@@ -14,6 +14,7 @@ import {
   type ExceedanceCounts,
   emptyExceedanceCounts,
   recordExceedance,
+  rescaleExceedanceCounts,
   type TailReading,
   tailProbability,
 } from './tail-surprise.ts';
@@ -93,6 +94,8 @@ export const normalcyTuning = {
   gapResetIntervals: 6,
   /** The first buckets only set the level and scale: their deviations are not counted (nor alerted on). */
   warmUpPoints: 10,
+  /** The band's edges are re-read from the tails every this many buckets. */
+  bandRefreshPoints: 16,
   stuckOn: 1,
   /** A flagged bucket is counted in the tails as a deviation of at most this size, so it widens the band little. */
   flaggedCap: 100,
@@ -125,8 +128,13 @@ interface NormalcyState extends EngineState {
   longScale: number;
   longDeviation: number;
   shortDeviation: number;
-  /** Decayed number of buckets counted in the tails. */
+  /** Decayed number of buckets counted in the tails, in units of `countUnit`. */
   counted: number;
+  /** The weight of the newest bucket in the tail counts (grows as older ones decay; rescaled to 1 at 1e6). */
+  countUnit: number;
+  /** The band's half-widths above and below, in robust standard deviations (refreshed every few buckets). */
+  upperWidth: number;
+  lowerWidth: number;
   tails: {
     pointUp: ExceedanceCounts;
     pointDown: ExceedanceCounts;
@@ -153,13 +161,20 @@ interface NormalcyState extends EngineState {
 const engineName = 'normalcy/1';
 
 class NormalcyEngine implements BandEngine {
-  private readonly reading: TailReading;
+  private readonly reading: { priorWeight: number; tailExponent: number; unit: number } & TailReading;
+  /** Scratch of the surprise judged so far on the current bucket, and why. */
+  private surprise = 0;
+  private reason: AnomalyReason = 'outside-band';
 
   constructor(
     private readonly state: NormalcyState,
     private readonly tuning: NormalcyTuning,
   ) {
-    this.reading = { priorWeight: tuning.priorWeight, tailExponent: tuning.tailExponent };
+    this.reading = {
+      priorWeight: tuning.priorWeight,
+      tailExponent: tuning.tailExponent,
+      unit: state.countUnit,
+    };
   }
 
   update(timestamp: number, value: number): BandResult {
@@ -212,32 +227,25 @@ class NormalcyEngine implements BandEngine {
     const levelDeviation = levelError / (madToSd * levelScale);
 
     // Surprise of each departure on each side the user asked about.
-    const { tails, counted } = state;
+    const { tails } = state;
     const up = settings.direction !== 'below';
     const down = settings.direction !== 'above';
-    let surprise = 0;
-    let reason: AnomalyReason = 'outside-band';
-    const consider = (counts: ExceedanceCounts, deviation: number, why: AnomalyReason): number => {
-      if (deviation <= 1) return 0;
-      const candidate = -Math.log10(tailProbability(counts, counted, deviation, this.reading));
-      if (candidate > surprise) {
-        surprise = candidate;
-        reason = why;
-      }
-      return candidate;
-    };
+    this.surprise = 0;
+    this.reason = 'outside-band';
     const threshold = surpriseThreshold(settings.sensitivity);
     let levelSide = 0;
     if (up) {
-      consider(tails.pointUp, pointDeviation, 'outside-band');
-      consider(tails.shortUp, shortDeviation, 'sustained-shift');
-      if (consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
+      this.consider(tails.pointUp, pointDeviation, 'outside-band');
+      this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      if (this.consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
     }
     if (down) {
-      consider(tails.pointDown, -pointDeviation, 'outside-band');
-      consider(tails.shortDown, -shortDeviation, 'sustained-shift');
-      if (consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
+      this.consider(tails.pointDown, -pointDeviation, 'outside-band');
+      this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      if (this.consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
     }
+    let surprise = this.surprise;
+    let reason: AnomalyReason = this.reason;
     const repeated = value === state.lastValue && state.points > 1;
     state.repeatRun = repeated ? state.repeatRun + 1 : 0;
     const movingSeries = state.repeatFrequency < tuning.movingSeriesRepeatFrequency && state.points > 100;
@@ -268,11 +276,19 @@ class NormalcyEngine implements BandEngine {
     // The band: the values whose point surprise stays under the threshold, within what the kind allows.
     state.smallestSeen = Math.min(state.smallestSeen, value);
     const bounds = kindBounds(settings.kind, state.smallestSeen);
-    const edgeProbability = 10 ** -threshold;
-    const upperWidth = deviationAtProbability(tails.pointUp, counted, edgeProbability, this.reading);
-    const lowerWidth = deviationAtProbability(tails.pointDown, counted, edgeProbability, this.reading);
-    const lower = clampToBounds(expected - lowerWidth * madToSd * scale, bounds);
-    const upper = clampToBounds(expected + upperWidth * madToSd * scale, bounds);
+    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      // The tails move slowly: their edges are re-read every few buckets, not every one.
+      const edgeProbability = 10 ** -threshold;
+      state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
+      state.lowerWidth = deviationAtProbability(
+        tails.pointDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
+    const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
 
     // Relearning: a series that stays away from its usual level (or out of its band) on one side is accepted
     // at its new level.
@@ -294,7 +310,7 @@ class NormalcyEngine implements BandEngine {
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
     state.lastValue = value;
 
-    return {
+    const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {
       timestamp,
       value,
       expected: clampToBounds(expected, bounds),
@@ -302,13 +318,25 @@ class NormalcyEngine implements BandEngine {
       upper,
       score,
       anomaly,
-      ...(anomaly ? { reason } : {}),
-      ...(relearned ? { relearned } : {}),
     };
+    if (anomaly) result.reason = reason;
+    if (relearned) result.relearned = true;
+    return result;
   }
 
   toState(): EngineState {
     return structuredClone(this.state);
+  }
+
+  /** Judges one departure against its learned tail; keeps the most surprising. Returns its surprise. */
+  private consider(counts: ExceedanceCounts, deviation: number, why: AnomalyReason): number {
+    if (deviation <= 1) return 0;
+    const candidate = -Math.log10(tailProbability(counts, this.state.counted, deviation, this.reading));
+    if (candidate > this.surprise) {
+      this.surprise = candidate;
+      this.reason = why;
+    }
+    return candidate;
   }
 
   private start(timestamp: number, value: number): void {
@@ -345,17 +373,27 @@ class NormalcyEngine implements BandEngine {
 
     // Tails: a flagged bucket is not counted, so that an anomaly does not teach the engine to expect the next.
     if (state.points > tuning.warmUpPoints) {
-      const decay = 1 - 1 / tuning.tailMemoryPoints;
       const { tails } = state;
       const cap = departures.flagged ? tuning.flaggedCap : Number.POSITIVE_INFINITY;
-      const counted = (deviation: number): number => Math.max(-cap, Math.min(cap, deviation));
-      state.counted = state.counted * decay + 1;
-      recordExceedance(tails.pointUp, counted(departures.pointDeviation), decay);
-      recordExceedance(tails.pointDown, -counted(departures.pointDeviation), decay);
-      recordExceedance(tails.shortUp, counted(departures.shortDeviation), decay);
-      recordExceedance(tails.shortDown, -counted(departures.shortDeviation), decay);
-      recordExceedance(tails.levelUp, counted(departures.levelDeviation), decay);
-      recordExceedance(tails.levelDown, -counted(departures.levelDeviation), decay);
+      const point = Math.max(-cap, Math.min(cap, departures.pointDeviation));
+      const short = Math.max(-cap, Math.min(cap, departures.shortDeviation));
+      const level = Math.max(-cap, Math.min(cap, departures.levelDeviation));
+      // Decay by weighting each new point more (1 / decay per point) rather than shrinking every count.
+      let unit = state.countUnit / (1 - 1 / tuning.tailMemoryPoints);
+      state.counted += unit;
+      recordExceedance(tails.pointUp, point, unit);
+      recordExceedance(tails.pointDown, -point, unit);
+      recordExceedance(tails.shortUp, short, unit);
+      recordExceedance(tails.shortDown, -short, unit);
+      recordExceedance(tails.levelUp, level, unit);
+      recordExceedance(tails.levelDown, -level, unit);
+      if (unit > 1e6) {
+        for (const counts of Object.values(tails)) rescaleExceedanceCounts(counts, unit);
+        state.counted /= unit;
+        unit = 1;
+      }
+      state.countUnit = unit;
+      this.reading.unit = unit;
     }
 
     // Level and scale, from the clipped error.
@@ -460,6 +498,9 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     longDeviation: 0,
     shortDeviation: 0,
     counted: 0,
+    countUnit: 1,
+    upperWidth: 0,
+    lowerWidth: 0,
     tails: {
       pointUp: emptyExceedanceCounts(),
       pointDown: emptyExceedanceCounts(),

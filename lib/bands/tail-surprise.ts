@@ -57,25 +57,45 @@ export type ExceedanceCounts = number[];
 export const emptyExceedanceCounts = (): ExceedanceCounts => exceedanceLadder.map(() => 0);
 
 /**
- * Counts one deviation `z` (≥ 0 side only; pass −z for the other side), after decaying older counts by
- * `decay`. O(ladder).
+ * Counts one deviation `z` (≥ 0 side only; pass −z for the other side) with weight `increment`. Older counts
+ * decay by growing the increment instead of shrinking every count (see {@link rescaleExceedanceCounts}).
+ * O(rungs exceeded).
  *
  * @example const counts = emptyExceedanceCounts(); recordExceedance(counts, 2, 1); counts.slice(0, 4) // [1, 1, 0, 0]
  */
-export function recordExceedance(counts: ExceedanceCounts, z: number, decay: number): void {
-  for (let rung = 0; rung < exceedanceLadder.length; rung++) {
-    counts[rung] = (counts[rung] ?? 0) * decay + (z > (exceedanceLadder[rung] ?? 0) ? 1 : 0);
+export function recordExceedance(counts: ExceedanceCounts, z: number, increment: number): void {
+  for (let rung = 0; rung < exceedanceLadder.length && z > (exceedanceLadder[rung] ?? 0); rung++) {
+    counts[rung] = (counts[rung] ?? 0) + increment;
   }
 }
 
-/** How the tail is read: prior weight (points' worth of normal tail) and the power-law exponent past the ladder. */
+/**
+ * Divides every count by `factor`, to bring a grown increment back to 1. O(ladder).
+ *
+ * @example const counts = [4, 2]; rescaleExceedanceCounts(counts, 2); counts // [2, 1]
+ */
+export function rescaleExceedanceCounts(counts: ExceedanceCounts, factor: number): void {
+  for (let rung = 0; rung < counts.length; rung++) counts[rung] = (counts[rung] ?? 0) / factor;
+}
+
+/**
+ * How the tail is read: prior weight (points' worth of normal tail), the power-law exponent past the ladder,
+ * and the current increment (the weight of one new point in the counts).
+ */
 export interface TailReading {
   readonly priorWeight: number;
   readonly tailExponent: number;
+  readonly unit: number;
 }
 
-function rungProbability(counts: ExceedanceCounts, total: number, rung: number, priorWeight: number): number {
-  const probability = ((counts[rung] ?? 0) + priorWeight * (ladderPrior[rung] ?? 0)) / (total + priorWeight);
+function rungProbability(
+  counts: ExceedanceCounts,
+  total: number,
+  rung: number,
+  reading: TailReading,
+): number {
+  const prior = reading.priorWeight * reading.unit;
+  const probability = ((counts[rung] ?? 0) + prior * (ladderPrior[rung] ?? 0)) / (total + prior);
   return Math.max(probability, smallestProbability);
 }
 
@@ -84,7 +104,7 @@ function rungProbability(counts: ExceedanceCounts, total: number, rung: number, 
  * (log-linear between rungs, power law past the last) and the normal tail. `total` is the decayed number of
  * points counted. O(ladder).
  *
- * @example tailProbability(emptyExceedanceCounts(), 0, 3, { priorWeight: 20, tailExponent: 3 }) // ≈ 0.00135
+ * @example tailProbability(emptyExceedanceCounts(), 0, 3, { priorWeight: 20, tailExponent: 3, unit: 1 }) // ≈ 0.00135
  */
 export function tailProbability(
   counts: ExceedanceCounts,
@@ -96,10 +116,10 @@ export function tailProbability(
   const first = exceedanceLadder[0];
   if (z <= first) return 1;
   let previousZ: number = first;
-  let previousLog = Math.log(rungProbability(counts, total, 0, reading.priorWeight));
+  let previousLog = Math.log(rungProbability(counts, total, 0, reading));
   for (let rung = 1; rung < exceedanceLadder.length; rung++) {
     const edge = exceedanceLadder[rung] ?? first;
-    const log = Math.log(rungProbability(counts, total, rung, reading.priorWeight));
+    const log = Math.log(rungProbability(counts, total, rung, reading));
     if (z <= edge) {
       const fraction = Math.log(z / previousZ) / Math.log(edge / previousZ);
       return Math.max(normal, Math.exp(previousLog + fraction * (log - previousLog)));
@@ -114,7 +134,7 @@ export function tailProbability(
  * The deviation whose tail probability is `probability`: the inverse of {@link tailProbability}, used to draw
  * the band's edge. O(ladder) plus a few normal-tail refinements.
  *
- * @example deviationAtProbability(emptyExceedanceCounts(), 0, 0.00135, { priorWeight: 20, tailExponent: 3 }) // ≈ 3
+ * @example deviationAtProbability(emptyExceedanceCounts(), 0, 0.00135, { priorWeight: 20, tailExponent: 3, unit: 1 }) // ≈ 3
  */
 export function deviationAtProbability(
   counts: ExceedanceCounts,
@@ -125,14 +145,14 @@ export function deviationAtProbability(
   const target = Math.log(probability);
   const first = exceedanceLadder[0];
   let previousZ: number = first;
-  let previousLog = Math.log(rungProbability(counts, total, 0, reading.priorWeight));
+  let previousLog = Math.log(rungProbability(counts, total, 0, reading));
   let learned = Number.NaN;
   if (target >= previousLog) {
     learned = first;
   } else {
     for (let rung = 1; rung < exceedanceLadder.length && Number.isNaN(learned); rung++) {
       const edge = exceedanceLadder[rung] ?? first;
-      const log = Math.log(rungProbability(counts, total, rung, reading.priorWeight));
+      const log = Math.log(rungProbability(counts, total, rung, reading));
       if (target >= log) {
         const fraction = log === previousLog ? 1 : (target - previousLog) / (log - previousLog);
         learned = previousZ * (edge / previousZ) ** fraction;
@@ -145,8 +165,18 @@ export function deviationAtProbability(
   return Math.max(learned, normalDeviationAt(probability));
 }
 
-/** The z with P(Z > z) = probability for a standard normal, by a few Newton steps. O(1). */
+let cachedProbability = Number.NaN;
+let cachedDeviation = Number.NaN;
+
+/** The z with P(Z > z) = probability for a standard normal, by a few Newton steps (the last one cached). O(1). */
 function normalDeviationAt(probability: number): number {
+  if (probability === cachedProbability) return cachedDeviation;
+  cachedDeviation = newtonNormalDeviation(probability);
+  cachedProbability = probability;
+  return cachedDeviation;
+}
+
+function newtonNormalDeviation(probability: number): number {
   let z = Math.sqrt(-2 * Math.log(Math.max(probability, 1e-300)));
   for (let step = 0; step < 4; step++) {
     const density = Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
