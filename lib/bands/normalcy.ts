@@ -79,8 +79,8 @@ export const normalcyTuning = {
   profileDailyRate: 0.25,
   /** Profiles learn from values clipped to this many long deviations around the expected value. */
   profileClip: 4,
-  /** Rate of the running errors that choose the seasonality. */
-  seasonErrorRate: 0.003,
+  /** Memory of the running errors that choose the seasonality: two weeks, so a weekly event is remembered. */
+  seasonErrorMemoryMs: 14 * 86_400_000,
   /** A daily profile is used once it cuts the error of the level alone by this fraction. */
   dailyStrength: 0.25,
   /** The hour-of-week profile is used once it cuts the daily model's error to this fraction. */
@@ -96,10 +96,6 @@ export const normalcyTuning = {
   warmUpPoints: 10,
   /** The band's edges are re-read from the tails every this many buckets. */
   bandRefreshPoints: 16,
-  stuckOn: 1,
-  /** A flagged bucket is counted in the tails as a deviation of at most this size, so it widens the band little. */
-  flaggedCap: 100,
-  slowSeasonal: 0,
 } as const;
 
 export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
@@ -142,6 +138,9 @@ interface NormalcyState extends EngineState {
     shortDown: ExceedanceCounts;
     levelUp: ExceedanceCounts;
     levelDown: ExceedanceCounts;
+    /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
+    bandUp: ExceedanceCounts;
+    bandDown: ExceedanceCounts;
   };
   daily: number[];
   weekly: number[];
@@ -208,7 +207,8 @@ class NormalcyEngine implements BandEngine {
     // Expectation: level plus the chosen seasonality.
     const history = state.lastTimestamp - state.firstTimestamp;
     const dayPosition = slotPosition(timestamp, dayMs, state.daily.length);
-    const weekPosition = slotPosition(timestamp, weekMs, state.weekly.length);
+    // Hour-of-week slots hold whole hours (no interpolation): weekly events are usually hour-aligned jobs.
+    const weekPosition = Math.floor(slotPosition(timestamp, weekMs, state.weekly.length));
     const dailyPart = readProfile(state.daily, dayPosition);
     const weeklyPart = readProfile(state.weekly, weekPosition);
     const seasonal =
@@ -249,14 +249,7 @@ class NormalcyEngine implements BandEngine {
     const repeated = value === state.lastValue && state.points > 1;
     state.repeatRun = repeated ? state.repeatRun + 1 : 0;
     const movingSeries = state.repeatFrequency < tuning.movingSeriesRepeatFrequency && state.points > 100;
-    if (
-      tuning.stuckOn &&
-      up &&
-      down &&
-      movingSeries &&
-      state.repeatRun >= 2 &&
-      value !== state.smallestSeen
-    ) {
+    if (up && down && movingSeries && state.repeatRun >= 2 && value !== state.smallestSeen) {
       const stuck = -state.repeatRun * Math.log10(Math.max(state.repeatFrequency, tuning.minRepeatFrequency));
       if (stuck > surprise) {
         surprise = stuck;
@@ -279,7 +272,7 @@ class NormalcyEngine implements BandEngine {
     if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
       // The tails move slowly: their edges are re-read every few buckets, not every one.
       const edgeProbability = 10 ** -threshold;
-      state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
+      state.upperWidth = deviationAtProbability(tails.bandUp, state.counted, edgeProbability, this.reading);
       state.lowerWidth = deviationAtProbability(
         tails.pointDown,
         state.counted,
@@ -290,9 +283,11 @@ class NormalcyEngine implements BandEngine {
     const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
     const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
 
-    // Relearning: a series that stays away from its usual level (or out of its band) on one side is accepted
-    // at its new level.
-    const side = levelSide !== 0 ? levelSide : value > upper ? 1 : value < lower ? -1 : 0;
+    // Relearning: a series that stays away from its usual level by more than the band's width, on one side,
+    // is accepted at its new level.
+    const levelWidth = levelDeviation > 0 ? state.upperWidth : state.lowerWidth;
+    const side =
+      levelSide !== 0 ? levelSide : Math.abs(levelDeviation) > levelWidth ? Math.sign(levelDeviation) : 0;
     if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
     state.outsideSide = side;
     const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
@@ -304,7 +299,7 @@ class NormalcyEngine implements BandEngine {
       levelDeviation,
       levelError,
       levelScale,
-      flagged: score >= 0.5,
+      flagged: surprise >= threshold,
     });
     if (relearned) this.relearn(value, seasonal, timestamp);
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
@@ -371,13 +366,11 @@ class NormalcyEngine implements BandEngine {
     const state = this.state;
     const tuning = this.tuning;
 
-    // Tails: a flagged bucket is not counted, so that an anomaly does not teach the engine to expect the next.
+    // Tails: every bucket counts toward surprise (a series that often jumps is less surprising when it jumps);
+    // flagged buckets are kept out of the band's tails, so an anomaly does not widen the band.
     if (state.points > tuning.warmUpPoints) {
       const { tails } = state;
-      const cap = departures.flagged ? tuning.flaggedCap : Number.POSITIVE_INFINITY;
-      const point = Math.max(-cap, Math.min(cap, departures.pointDeviation));
-      const short = Math.max(-cap, Math.min(cap, departures.shortDeviation));
-      const level = Math.max(-cap, Math.min(cap, departures.levelDeviation));
+      const { pointDeviation: point, shortDeviation: short, levelDeviation: level } = departures;
       // Decay by weighting each new point more (1 / decay per point) rather than shrinking every count.
       let unit = state.countUnit / (1 - 1 / tuning.tailMemoryPoints);
       state.counted += unit;
@@ -387,6 +380,10 @@ class NormalcyEngine implements BandEngine {
       recordExceedance(tails.shortDown, -short, unit);
       recordExceedance(tails.levelUp, level, unit);
       recordExceedance(tails.levelDown, -level, unit);
+      if (!departures.flagged) {
+        recordExceedance(tails.bandUp, point, unit);
+        recordExceedance(tails.bandDown, -point, unit);
+      }
       if (unit > 1e6) {
         for (const counts of Object.values(tails)) rescaleExceedanceCounts(counts, unit);
         state.counted /= unit;
@@ -406,9 +403,7 @@ class NormalcyEngine implements BandEngine {
     } else {
       state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
     }
-    const deseasonalised = tuning.slowSeasonal
-      ? value - error + clipped
-      : state.level + clipped - tuning.levelRate * clipped;
+    const deseasonalised = state.level + clipped - tuning.levelRate * clipped;
     state.slow += tuning.slowRate * (deseasonalised - state.slow);
     state.longLevel += tuning.longRate * (value - state.longLevel);
     state.longScale += tuning.longRate * (Math.abs(value - state.longLevel) - state.longScale);
@@ -423,10 +418,13 @@ class NormalcyEngine implements BandEngine {
     // Seasonality: which model explains the series, and the profiles themselves.
     const slowError = value - state.slow;
     const weeklyPart = readProfile(state.weekly, weekPosition);
-    const rate = tuning.seasonErrorRate;
-    state.errorNone += rate * (Math.abs(slowError) - state.errorNone);
-    state.errorDaily += rate * (Math.abs(slowError - dailyPart) - state.errorDaily);
-    state.errorWeekly += rate * (Math.abs(slowError - dailyPart - weeklyPart) - state.errorWeekly);
+    const rate = Math.min(0.05, (state.intervalMs || hourMs) / tuning.seasonErrorMemoryMs);
+    // Squared errors, so that a large weekly event counts for what it is against a week of small noise.
+    const dailyError = slowError - dailyPart;
+    const weeklyError = dailyError - weeklyPart;
+    state.errorNone += rate * (slowError * slowError - state.errorNone);
+    state.errorDaily += rate * (dailyError * dailyError - state.errorDaily);
+    state.errorWeekly += rate * (weeklyError * weeklyError - state.errorWeekly);
     const bound = tuning.profileClip * madToSd * departures.levelScale;
     const profileValue = Math.max(
       state.slow + seasonal - bound,
@@ -443,11 +441,15 @@ class NormalcyEngine implements BandEngine {
       Math.min(0.5, (tuning.profileDailyRate * 7 * interval * state.weekly.length) / weekMs),
       Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
     );
-    learnProfile(state.weekly, weekPosition, profileValue - state.slow - dailyPart, weeklyRate);
+    // The weekly profile learns unclipped: a weekly event is one large departure a week, which clipping would
+    // keep it from ever learning; it is only used when it beats the other models over two weeks of errors.
+    learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
 
     const before = state.season;
     const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
-    const weekly = daily && history >= 14 * dayMs && state.errorWeekly < tuning.weeklyGain * state.errorDaily;
+    const weekly =
+      history >= 14 * dayMs &&
+      state.errorWeekly < tuning.weeklyGain * Math.min(state.errorDaily, state.errorNone);
     state.season = weekly ? seasonWeekly : daily ? seasonDaily : seasonNone;
     if (state.season !== before) {
       // Keep the expected value continuous when the seasonal model changes.
@@ -508,6 +510,8 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
       shortDown: emptyExceedanceCounts(),
       levelUp: emptyExceedanceCounts(),
       levelDown: emptyExceedanceCounts(),
+      bandUp: emptyExceedanceCounts(),
+      bandDown: emptyExceedanceCounts(),
     },
     daily: [],
     weekly: [],

@@ -47,6 +47,51 @@ describe('Engine: normalcy', () => {
     expect(surpriseThreshold(1)).toBe(1.5);
   });
 
+  it('learns a weekly spike: Thursday 04:00 is normal after two weeks, the same spike on Tuesday is not', () => {
+    const step = 15 * minute;
+    const noise = random(7);
+    const points: Array<[number, number]> = [];
+    const thursdaySpike = (t: number) => {
+      const dayOfWeek = Math.floor((t - monday) / day) % 7; // 0 = Monday
+      const hourOfDay = (t % day) / hour;
+      return dayOfWeek === 3 && hourOfDay >= 4 && hourOfDay < 5 ? 200 : 0;
+    };
+    for (let t = monday; t < monday + 21 * day; t += step)
+      points.push([t, 50 + 5 * noise() + thursdaySpike(t)]);
+    const thirdThursday = monday + 17 * day + 4 * hour;
+    const tuesday = monday + 15 * day + 4 * hour;
+    const withTuesdaySpike = points.map(([t, v]): [number, number] => [t, t === tuesday ? v + 200 : v]);
+    const results = run(withTuesdaySpike);
+    const at = (timestamp: number) => results.find((result) => result.timestamp === timestamp);
+    expect(at(thirdThursday)?.value).toBeGreaterThan(240);
+    expect(at(thirdThursday)?.anomaly).toBe(false);
+    expect(at(tuesday)?.anomaly).toBe(true);
+    expect(at(tuesday)?.value).toBeGreaterThan(at(tuesday)?.upper ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('flags a level shift, then accepts it as the new normal and says it re-learned', () => {
+    const noise = random(3);
+    const step = 5 * minute;
+    const points: Array<[number, number]> = [];
+    for (let t = monday; t < monday + 4 * day; t += step) {
+      const shifted = t >= monday + 3 * day;
+      points.push([t, (shifted ? 80 : 50) + 2 * (noise() - 0.5)]);
+    }
+    const results = run(points, { relearnAfterMs: 2 * hour });
+    const shiftIndex = results.findIndex((result) => result.timestamp >= monday + 3 * day);
+    const firstHour = results.slice(shiftIndex, shiftIndex + 12);
+    expect(firstHour.some((result) => result.anomaly)).toBe(true);
+    const relearnedAt = results.findIndex((result) => result.relearned === true);
+    expect(relearnedAt).toBeGreaterThan(shiftIndex);
+    expect(results[relearnedAt]?.timestamp ?? 0).toBeLessThanOrEqual(monday + 3 * day + 2 * hour + step);
+    const afterwards = results.slice(relearnedAt + 1);
+    expect(afterwards.filter((result) => result.anomaly)).toEqual([]);
+    expect(afterwards.at(-1)?.expected).toBeCloseTo(80, 0);
+    // The shift did not widen the band: it is as narrow around 80 as it was around 50 (noise is ±1).
+    const last = afterwards.at(-1);
+    expect((last?.upper ?? 0) - (last?.lower ?? 0)).toBeLessThan(12);
+  });
+
   it('does not flag a gap of a day by itself', () => {
     const points = dailyTraffic(10, 5 * minute).filter(
       ([t]) => t < monday + 8 * day || t >= monday + 9 * day,
@@ -65,6 +110,18 @@ describe('Engine: normalcy', () => {
     const stuck = results.slice(stuckFrom, stuckFrom + 6).filter((result) => result.anomaly);
     expect(stuck.map((result) => result.reason)).toContain('stuck');
     expect(results.slice(0, stuckFrom).filter((result) => result.reason === 'stuck')).toEqual([]);
+  });
+
+  it('flags a burst in a counter that is mostly zero, and never draws its band below zero', () => {
+    const noise = random(11);
+    const points: Array<[number, number]> = [];
+    for (let i = 0; i < 3000; i++) points.push([monday + i * minute, noise() < 0.03 ? 1 : 0]);
+    points.push([monday + 3000 * minute, 40]);
+    const results = run(points, { kind: 'count' });
+    expect(results.at(-1)?.anomaly).toBe(true);
+    expect(results.every((result) => result.lower >= 0)).toBe(true);
+    const quiet = results.slice(1500, 3000).filter((result) => result.anomaly);
+    expect(quiet.length).toBeLessThan(5);
   });
 
   it('keeps a ratio band inside [0, 1]', () => {
