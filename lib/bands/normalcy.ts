@@ -59,9 +59,9 @@ export const normalcyTuning = {
   /** Rate of the long-run mean absolute deviation that floors the scales (so a flat-zero series has one). */
   longRate: 0.001,
   /** Scales never fall below this fraction of the long-run mean absolute deviation. */
-  scaleFloorFraction: 0.05,
+  scaleFloorFraction: 0.3,
   /** Per-bucket decay of the deviation counts: they remember about this many buckets. */
-  tailMemoryPoints: 3000,
+  tailMemoryPoints: 6000,
   /** How many buckets' worth of normal tail the learned tails start from. */
   priorWeight: 20,
   /** Power-law exponent of a tail past the largest counted deviation. */
@@ -69,7 +69,7 @@ export const normalcyTuning = {
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** Half-life, in buckets, of an incident's peak surprise. */
-  incidentHalfLifePoints: 50,
+  incidentHalfLifePoints: 200,
   /** Daily profile resolution: one slot per bucket, between these bounds. */
   minDailySlots: 24,
   maxDailySlots: 288,
@@ -93,7 +93,7 @@ export const normalcyTuning = {
   /** A gap longer than this many typical intervals forgets the short-run evidence. */
   gapResetIntervals: 6,
   /** The first buckets only set the level and scale: their deviations are not counted (nor alerted on). */
-  warmUpPoints: 10,
+  warmUpPoints: 100,
   /** The band's edges are re-read from the tails every this many buckets. */
   bandRefreshPoints: 16,
 } as const;
@@ -260,7 +260,7 @@ class NormalcyEngine implements BandEngine {
 
     // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
     const effective = surprise - state.incident;
-    if (surprise >= threshold) state.incident = Math.max(state.incident, surprise);
+    if (effective >= threshold) state.incident = Math.max(state.incident, surprise);
     state.incident *= 0.5 ** (1 / tuning.incidentHalfLifePoints);
     const score = effective > 0 ? effective / (effective + threshold) : 0;
     const experienced = history >= settings.minHistoryMs;
@@ -405,8 +405,10 @@ class NormalcyEngine implements BandEngine {
     }
     const deseasonalised = state.level + clipped - tuning.levelRate * clipped;
     state.slow += tuning.slowRate * (deseasonalised - state.slow);
-    state.longLevel += tuning.longRate * (value - state.longLevel);
-    state.longScale += tuning.longRate * (Math.abs(value - state.longLevel) - state.longScale);
+    // Plain averages while young (an EWMA started from the first value would remember it for a thousand buckets).
+    const longRate = Math.max(tuning.longRate, 1 / state.points);
+    state.longLevel += longRate * (value - state.longLevel);
+    state.longScale += longRate * (Math.abs(value - state.longLevel) - state.longScale);
     const levelMagnitude = Math.abs(departures.levelError);
     state.longDeviation =
       state.longDeviation === 0
@@ -463,6 +465,9 @@ class NormalcyEngine implements BandEngine {
     state.level = value - seasonal;
     state.slow = value - seasonal;
     state.shortDeviation = 0;
+    // The long-run spread restarts from the short-run one: the jump itself is not the series' spread.
+    state.longLevel = value;
+    state.longScale = state.scale;
     state.outsideSide = 0;
     state.outsideSince = timestamp;
   }

@@ -107,7 +107,7 @@ describe('Engine: normalcy', () => {
     const stuckFrom = points.length - 30;
     const stuckValue = points[stuckFrom]?.[1] ?? 0;
     const results = run(points.map(([t, v], i): [number, number] => [t, i >= stuckFrom ? stuckValue : v]));
-    const stuck = results.slice(stuckFrom, stuckFrom + 6).filter((result) => result.anomaly);
+    const stuck = results.slice(stuckFrom).filter((result) => result.anomaly);
     expect(stuck.map((result) => result.reason)).toContain('stuck');
     expect(results.slice(0, stuckFrom).filter((result) => result.reason === 'stuck')).toEqual([]);
   });
@@ -120,8 +120,9 @@ describe('Engine: normalcy', () => {
     const results = run(points, { kind: 'count' });
     expect(results.at(-1)?.anomaly).toBe(true);
     expect(results.every((result) => result.lower >= 0)).toBe(true);
+    // Each departure is judged at one-in-a-thousand by default: the quiet stretch stays well under 1% alerts.
     const quiet = results.slice(1500, 3000).filter((result) => result.anomaly);
-    expect(quiet.length).toBeLessThan(5);
+    expect(quiet.length).toBeLessThan(15);
   });
 
   it('keeps a ratio band inside [0, 1]', () => {
@@ -140,14 +141,15 @@ describe('Engine: normalcy', () => {
     expect(run(drop, { direction: 'above' }).at(-1)?.anomaly).toBe(false);
   });
 
-  it('does not alert before the minimum history, whatever it sees', () => {
-    const points = dailyTraffic(1, 5 * minute).map(([t, v], i): [number, number] => [
+  it('does not alert before the minimum history, whatever it sees, and does after it', () => {
+    const spikes = new Set([200, 288 + 200]);
+    const points = dailyTraffic(2, 5 * minute).map(([t, v], i): [number, number] => [
       t,
-      i === 200 ? v * 10 : v,
+      spikes.has(i) ? v * 10 : v,
     ]);
     const results = run(points, { minHistoryMs: day });
-    expect(results.filter((result) => result.anomaly)).toEqual([]);
-    expect(results[200]?.score).toBeGreaterThan(0.5);
+    expect(results.slice(0, 288).filter((result) => result.anomaly)).toEqual([]);
+    expect(results[288 + 200]?.anomaly).toBe(true);
   });
 
   it('gives scores in [0, 1] with 0.5 on the band edge', () => {
