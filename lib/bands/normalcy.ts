@@ -34,11 +34,15 @@ import {
  * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
  * and a run of identical values in a series that usually moves (`stuck`). One alert per incident: after an
  * alert, the next one needs more surprise than the incident's peak, which fades with a half-life of
- * {@link normalcyTuning.incidentHalfLifePoints} buckets. A series that stays outside its band on one side for
- * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ * {@link normalcyTuning.incidentHalfLifePoints} buckets; a surprise that did not alert raises nothing, so a
+ * slowly building anomaly still alerts. A series that stays away from its usual level by more than the band's
+ * width, on one side, for `relearnAfterMs` is re-learned at its new level (`relearned: true`).
  *
  * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
  * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
+ * The band is drawn from the deviations of unflagged buckets only, so an anomaly does not widen it; surprise
+ * counts every bucket, so a value outside the band that the series has recently shown several times may score
+ * under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as the same time.
  */
 
 /** The engine's fixed constants: one place to read them, not per-series settings. */
