@@ -21,6 +21,11 @@ export interface BandSettings {
   readonly minHistoryMs: number;
   /** What the series measures. Default 'auto'. */
   readonly kind: MetricKind;
+  /**
+   * How long a series may stay outside its band on the same side before the engine accepts the new level as
+   * normal (and says so with `relearned`). Engines that do not re-learn ignore it. Default six hours.
+   */
+  readonly relearnAfterMs?: number;
 }
 
 export const defaultBandSettings: BandSettings = {
@@ -28,7 +33,12 @@ export const defaultBandSettings: BandSettings = {
   direction: 'both',
   minHistoryMs: 86_400_000,
   kind: 'auto',
+  relearnAfterMs: 6 * 3_600_000,
 };
+
+/** Why an engine flagged a bucket. */
+export const anomalyReasons = ['outside-band', 'sustained-shift', 'unusual-level', 'stuck'] as const;
+export type AnomalyReason = (typeof anomalyReasons)[number];
 
 /** What the engine says about one bucket. */
 export interface BandResult {
@@ -42,6 +52,10 @@ export interface BandResult {
   readonly score: number;
   /** The engine's default alerting decision for this bucket (what the default alert rule uses). */
   readonly anomaly: boolean;
+  /** Why the bucket is anomalous (engines that explain themselves set it when `anomaly` is true). */
+  readonly reason?: AnomalyReason;
+  /** True on the bucket where the engine accepted a sustained shift as the new normal. */
+  readonly relearned?: boolean;
 }
 
 /** A band engine for one series. */

@@ -1,7 +1,13 @@
+/**
+ * The band engines and the one the product uses by default. The band job imports `defaultEngine` from here.
+ */
 import type { BandEngineFactory } from './engine.ts';
-import { seasonalMedianEngine } from './seasonal-median.ts';
+import { normalcyEngine } from './normalcy.ts';
 
-export type { BandEngine, BandEngineFactory, BandResult, BandSettings, EngineState } from './engine.ts';
+export * from './engine.ts';
+export { normalcyEngine, normalcyEngineWith, normalcyTuning, surpriseThreshold } from './normalcy.ts';
+export { rollingZScoreEngine } from './rolling-z-score.ts';
+export { seasonalMedianEngine } from './seasonal-median.ts';
 
-/** The engine the band job uses. */
-export const defaultEngine: BandEngineFactory = seasonalMedianEngine;
+/** The engine new series get: Normalcy (see normalcy.ts and BENCHMARKS.md). */
+export const defaultEngine: BandEngineFactory = normalcyEngine;

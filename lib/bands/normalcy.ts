@@ -1,0 +1,559 @@
+import {
+  type AnomalyReason,
+  type BandEngine,
+  type BandEngineFactory,
+  type BandResult,
+  type BandSettings,
+  defaultBandSettings,
+  type EngineState,
+} from './engine.ts';
+import { clampToBounds, kindBounds } from './metric-kind.ts';
+import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
+import {
+  deviationAtProbability,
+  type ExceedanceCounts,
+  emptyExceedanceCounts,
+  recordExceedance,
+  rescaleExceedanceCounts,
+  type TailReading,
+  tailProbability,
+} from './tail-surprise.ts';
+
+/**
+ * The Normalcy band engine. Per series, in O(1) work per bucket and a few kilobytes of JSON state, it learns:
+ *
+ * - a robust level (a Huber-clipped moving average, so a spike barely moves it) and a robust scale;
+ * - a daily profile and an hour-of-week profile, used only when they explain the series better than its level
+ *   alone (compared on their running errors), so the seasonality is found from the data;
+ * - how surprising each size of deviation is *for this series*, from decayed counts of past deviations
+ *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
+ *   units or tail weight.
+ *
+ * Four departures are judged, each by its own learned tail, and the most surprising one counts: the point
+ * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
+ * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
+ * and a run of identical values in a series that usually moves (`stuck`). One alert per incident: after an
+ * alert, the next one needs more surprise than the incident's peak, which fades with a half-life of
+ * {@link normalcyTuning.incidentHalfLifePoints} buckets; a surprise that did not alert raises nothing, so a
+ * slowly building anomaly still alerts. A series that stays away from its usual level by more than the band's
+ * width, on one side, for `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ *
+ * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
+ * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
+ * The band is drawn from the deviations of unflagged buckets only, so an anomaly does not widen it; surprise
+ * counts every bucket, so a value outside the band that the series has recently shown several times may score
+ * under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as the same time.
+ */
+
+/** The engine's fixed constants: one place to read them, not per-series settings. */
+export const normalcyTuning = {
+  /** Per-bucket rate of the Huber level. */
+  levelRate: 0.25,
+  /** Per-bucket rate of the robust scale. */
+  scaleRate: 0.02,
+  /** Deviations beyond this many scales are clipped before they move the level or the scale. */
+  huberLimit: 3,
+  /** Rate of the short moving average of deviations (the sustained-shift detector). */
+  shortRate: 0.1,
+  /** Rate of the slow level that seasonal profiles and the unusual-level detector are measured from. */
+  slowRate: 0.003,
+  /** Rate of the long deviation scale of the unusual-level detector, and its clip in scales. */
+  longDeviationRate: 0.003,
+  longDeviationClip: 5,
+  /** Rate of the long-run mean absolute deviation that floors the scales (so a flat-zero series has one). */
+  longRate: 0.001,
+  /** Scales never fall below this fraction of the long-run mean absolute deviation. */
+  scaleFloorFraction: 0.3,
+  /** Per-bucket decay of the deviation counts: they remember about this many buckets. */
+  tailMemoryPoints: 6000,
+  /** How many buckets' worth of normal tail the learned tails start from. */
+  priorWeight: 20,
+  /** Power-law exponent of a tail past the largest counted deviation. */
+  tailExponent: 3,
+  /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
+  maxSurprise: 9,
+  /** Half-life, in buckets, of an incident's peak surprise. */
+  incidentHalfLifePoints: 200,
+  /** Daily profile resolution: one slot per bucket, between these bounds. */
+  minDailySlots: 24,
+  maxDailySlots: 288,
+  /** Hour-of-week profile slots. */
+  weeklySlots: 168,
+  /** Per-day learning rate of the profiles. */
+  profileDailyRate: 0.25,
+  /** Profiles learn from values clipped to this many long deviations around the expected value. */
+  profileClip: 4,
+  /** Memory of the running errors that choose the seasonality: two weeks, so a weekly event is remembered. */
+  seasonErrorMemoryMs: 14 * 86_400_000,
+  /** A daily profile is used once it cuts the error of the level alone by this fraction. */
+  dailyStrength: 0.25,
+  /** The hour-of-week profile is used once it cuts the daily model's error to this fraction. */
+  weeklyGain: 0.85,
+  /** Rate of the repeat frequency, and the smallest frequency a stuck run is judged against. */
+  repeatRate: 0.001,
+  minRepeatFrequency: 0.01,
+  /** Stuck values are judged only in series that repeat a value less often than this. */
+  movingSeriesRepeatFrequency: 0.01,
+  /** A gap longer than this many typical intervals forgets the short-run evidence. */
+  gapResetIntervals: 6,
+  /** The first buckets only set the level and scale: their deviations are not counted (nor alerted on). */
+  warmUpPoints: 100,
+  /** The band's edges are re-read from the tails every this many buckets. */
+  bandRefreshPoints: 16,
+} as const;
+
+export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
+
+const hourMs = 3_600_000;
+const dayMs = 24 * hourMs;
+const weekMs = 7 * dayMs;
+/** Mean absolute deviation × this = standard deviation, for normal data. */
+const madToSd = 1.2533;
+const seasonNone = 0;
+const seasonDaily = 1;
+const seasonWeekly = 2;
+
+/** Everything the engine knows about a series: plain finite numbers and arrays, so JSON round-trips it exactly. */
+interface NormalcyState extends EngineState {
+  settings: BandSettings;
+  points: number;
+  firstTimestamp: number;
+  lastTimestamp: number;
+  /** Typical interval between buckets (ms). */
+  intervalMs: number;
+  level: number;
+  scale: number;
+  slow: number;
+  longLevel: number;
+  longScale: number;
+  longDeviation: number;
+  shortDeviation: number;
+  /** Decayed number of buckets counted in the tails, in units of `countUnit`. */
+  counted: number;
+  /** The weight of the newest bucket in the tail counts (grows as older ones decay; rescaled to 1 at 1e6). */
+  countUnit: number;
+  /** The band's half-widths above and below, in robust standard deviations (refreshed every few buckets). */
+  upperWidth: number;
+  lowerWidth: number;
+  tails: {
+    pointUp: ExceedanceCounts;
+    pointDown: ExceedanceCounts;
+    shortUp: ExceedanceCounts;
+    shortDown: ExceedanceCounts;
+    levelUp: ExceedanceCounts;
+    levelDown: ExceedanceCounts;
+    /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
+    bandUp: ExceedanceCounts;
+    bandDown: ExceedanceCounts;
+  };
+  daily: number[];
+  weekly: number[];
+  errorNone: number;
+  errorDaily: number;
+  errorWeekly: number;
+  season: number;
+  incident: number;
+  smallestSeen: number;
+  lastValue: number;
+  repeatRun: number;
+  repeatFrequency: number;
+  outsideSide: number;
+  outsideSince: number;
+}
+
+const engineName = 'normalcy/1';
+
+class NormalcyEngine implements BandEngine {
+  private readonly reading: { priorWeight: number; tailExponent: number; unit: number } & TailReading;
+  /** Scratch of the surprise judged so far on the current bucket, and why. */
+  private surprise = 0;
+  private reason: AnomalyReason = 'outside-band';
+
+  constructor(
+    private readonly state: NormalcyState,
+    private readonly tuning: NormalcyTuning,
+  ) {
+    this.reading = {
+      priorWeight: tuning.priorWeight,
+      tailExponent: tuning.tailExponent,
+      unit: state.countUnit,
+    };
+  }
+
+  update(timestamp: number, value: number): BandResult {
+    const state = this.state;
+    const tuning = this.tuning;
+    const { settings } = state;
+    if (!Number.isFinite(value) || !Number.isFinite(timestamp)) return this.ignore(timestamp, value);
+    if (state.points === 0) this.start(timestamp, value);
+
+    // Time: the typical interval, and what a long gap forgets.
+    const gap = timestamp - state.lastTimestamp;
+    if (gap > 0) {
+      state.intervalMs =
+        state.intervalMs === 0
+          ? gap
+          : state.intervalMs + 0.05 * (Math.min(gap, 4 * state.intervalMs) - state.intervalMs);
+      if (gap > tuning.gapResetIntervals * state.intervalMs) {
+        state.shortDeviation = 0;
+        state.repeatRun = 0;
+      }
+      state.lastTimestamp = timestamp;
+    }
+    state.points += 1;
+    if (state.daily.length === 0 && state.points >= 8 && state.intervalMs > 0) {
+      const slots = Math.round(dayMs / state.intervalMs);
+      const size = Math.max(tuning.minDailySlots, Math.min(tuning.maxDailySlots, slots));
+      state.daily = Array.from({ length: size }, () => 0);
+      state.weekly = Array.from({ length: tuning.weeklySlots }, () => 0);
+    }
+
+    // Expectation: level plus the chosen seasonality.
+    const history = state.lastTimestamp - state.firstTimestamp;
+    const dayPosition = slotPosition(timestamp, dayMs, state.daily.length);
+    // Hour-of-week slots hold whole hours (no interpolation): weekly events are usually hour-aligned jobs.
+    const weekPosition = Math.floor(slotPosition(timestamp, weekMs, state.weekly.length));
+    const dailyPart = readProfile(state.daily, dayPosition);
+    const weeklyPart = readProfile(state.weekly, weekPosition);
+    const seasonal =
+      state.season === seasonWeekly ? dailyPart + weeklyPart : state.season === seasonDaily ? dailyPart : 0;
+    const expected = state.level + seasonal;
+    const floor = tuning.scaleFloorFraction * state.longScale;
+    const scale = Math.max(state.scale, floor, 1e-9 * (1 + Math.abs(expected)));
+
+    // Departures, each in robust standard deviations.
+    const error = value - expected;
+    const pointDeviation = error / (madToSd * scale);
+    state.shortDeviation += tuning.shortRate * (pointDeviation - state.shortDeviation);
+    const shortDeviation = state.shortDeviation * Math.sqrt((2 - tuning.shortRate) / tuning.shortRate);
+    const levelError = value - (state.slow + seasonal);
+    const levelScale = Math.max(state.longDeviation, floor, 1e-9 * (1 + Math.abs(expected)));
+    const levelDeviation = levelError / (madToSd * levelScale);
+
+    // Surprise of each departure on each side the user asked about.
+    const { tails } = state;
+    const up = settings.direction !== 'below';
+    const down = settings.direction !== 'above';
+    this.surprise = 0;
+    this.reason = 'outside-band';
+    const threshold = surpriseThreshold(settings.sensitivity);
+    let levelSide = 0;
+    if (up) {
+      this.consider(tails.pointUp, pointDeviation, 'outside-band');
+      this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      if (this.consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
+    }
+    if (down) {
+      this.consider(tails.pointDown, -pointDeviation, 'outside-band');
+      this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      if (this.consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
+    }
+    let surprise = this.surprise;
+    let reason: AnomalyReason = this.reason;
+    const repeated = value === state.lastValue && state.points > 1;
+    state.repeatRun = repeated ? state.repeatRun + 1 : 0;
+    const movingSeries = state.repeatFrequency < tuning.movingSeriesRepeatFrequency && state.points > 100;
+    if (up && down && movingSeries && state.repeatRun >= 2 && value !== state.smallestSeen) {
+      const stuck = -state.repeatRun * Math.log10(Math.max(state.repeatFrequency, tuning.minRepeatFrequency));
+      if (stuck > surprise) {
+        surprise = stuck;
+        reason = 'stuck';
+      }
+    }
+    surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
+
+    // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
+    const effective = surprise - state.incident;
+    if (effective >= threshold) state.incident = Math.max(state.incident, surprise);
+    state.incident *= 0.5 ** (1 / tuning.incidentHalfLifePoints);
+    const score = effective > 0 ? effective / (effective + threshold) : 0;
+    const experienced = history >= settings.minHistoryMs;
+    const anomaly = score >= 0.5 && experienced;
+
+    // The band: the values whose point surprise stays under the threshold, within what the kind allows.
+    state.smallestSeen = Math.min(state.smallestSeen, value);
+    const bounds = kindBounds(settings.kind, state.smallestSeen);
+    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      // The tails move slowly: their edges are re-read every few buckets, not every one.
+      const edgeProbability = 10 ** -threshold;
+      state.upperWidth = deviationAtProbability(tails.bandUp, state.counted, edgeProbability, this.reading);
+      state.lowerWidth = deviationAtProbability(
+        tails.pointDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
+    const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
+
+    // Relearning: a series that stays away from its usual level by more than the band's width, on one side,
+    // is accepted at its new level.
+    const levelWidth = levelDeviation > 0 ? state.upperWidth : state.lowerWidth;
+    const side =
+      levelSide !== 0 ? levelSide : Math.abs(levelDeviation) > levelWidth ? Math.sign(levelDeviation) : 0;
+    if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
+    state.outsideSide = side;
+    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
+    const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
+
+    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, {
+      pointDeviation,
+      shortDeviation,
+      levelDeviation,
+      levelError,
+      levelScale,
+      flagged: surprise >= threshold,
+    });
+    if (relearned) this.relearn(value, seasonal, timestamp);
+    state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
+    state.lastValue = value;
+
+    const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {
+      timestamp,
+      value,
+      expected: clampToBounds(expected, bounds),
+      lower,
+      upper,
+      score,
+      anomaly,
+    };
+    if (anomaly) result.reason = reason;
+    if (relearned) result.relearned = true;
+    return result;
+  }
+
+  toState(): EngineState {
+    return structuredClone(this.state);
+  }
+
+  /** Judges one departure against its learned tail; keeps the most surprising. Returns its surprise. */
+  private consider(counts: ExceedanceCounts, deviation: number, why: AnomalyReason): number {
+    if (deviation <= 1) return 0;
+    const candidate = -Math.log10(tailProbability(counts, this.state.counted, deviation, this.reading));
+    if (candidate > this.surprise) {
+      this.surprise = candidate;
+      this.reason = why;
+    }
+    return candidate;
+  }
+
+  private start(timestamp: number, value: number): void {
+    const state = this.state;
+    state.firstTimestamp = timestamp;
+    state.lastTimestamp = timestamp;
+    state.level = value;
+    state.slow = value;
+    state.longLevel = value;
+    state.lastValue = value;
+    state.smallestSeen = value;
+    state.outsideSince = timestamp;
+  }
+
+  private learn(
+    value: number,
+    error: number,
+    scale: number,
+    seasonal: number,
+    dailyPart: number,
+    dayPosition: number,
+    weekPosition: number,
+    departures: {
+      pointDeviation: number;
+      shortDeviation: number;
+      levelDeviation: number;
+      levelError: number;
+      levelScale: number;
+      flagged: boolean;
+    },
+  ): void {
+    const state = this.state;
+    const tuning = this.tuning;
+
+    // Tails: every bucket counts toward surprise (a series that often jumps is less surprising when it jumps);
+    // flagged buckets are kept out of the band's tails, so an anomaly does not widen the band.
+    if (state.points > tuning.warmUpPoints) {
+      const { tails } = state;
+      const { pointDeviation: point, shortDeviation: short, levelDeviation: level } = departures;
+      // Decay by weighting each new point more (1 / decay per point) rather than shrinking every count.
+      let unit = state.countUnit / (1 - 1 / tuning.tailMemoryPoints);
+      state.counted += unit;
+      recordExceedance(tails.pointUp, point, unit);
+      recordExceedance(tails.pointDown, -point, unit);
+      recordExceedance(tails.shortUp, short, unit);
+      recordExceedance(tails.shortDown, -short, unit);
+      recordExceedance(tails.levelUp, level, unit);
+      recordExceedance(tails.levelDown, -level, unit);
+      if (!departures.flagged) {
+        recordExceedance(tails.bandUp, point, unit);
+        recordExceedance(tails.bandDown, -point, unit);
+      }
+      if (unit > 1e6) {
+        for (const counts of Object.values(tails)) rescaleExceedanceCounts(counts, unit);
+        state.counted /= unit;
+        unit = 1;
+      }
+      state.countUnit = unit;
+      this.reading.unit = unit;
+    }
+
+    // Level and scale, from the clipped error.
+    const limit = tuning.huberLimit * madToSd * scale;
+    const clipped = Math.max(-limit, Math.min(limit, error));
+    state.level += tuning.levelRate * clipped;
+    if (state.points <= tuning.warmUpPoints) {
+      // Until the scale is known, its plain average: clipping relative to a scale of zero would freeze it.
+      state.scale += (Math.abs(error) - state.scale) / state.points;
+    } else {
+      state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+    }
+    const deseasonalised = state.level + clipped - tuning.levelRate * clipped;
+    state.slow += tuning.slowRate * (deseasonalised - state.slow);
+    // Plain averages while young (an EWMA started from the first value would remember it for a thousand buckets).
+    const longRate = Math.max(tuning.longRate, 1 / state.points);
+    state.longLevel += longRate * (value - state.longLevel);
+    state.longScale += longRate * (Math.abs(value - state.longLevel) - state.longScale);
+    const levelMagnitude = Math.abs(departures.levelError);
+    state.longDeviation =
+      state.longDeviation === 0
+        ? levelMagnitude
+        : state.longDeviation +
+          tuning.longDeviationRate *
+            (Math.min(levelMagnitude, tuning.longDeviationClip * state.longDeviation) - state.longDeviation);
+
+    // Seasonality: which model explains the series, and the profiles themselves.
+    const slowError = value - state.slow;
+    const weeklyPart = readProfile(state.weekly, weekPosition);
+    const rate = Math.min(0.05, (state.intervalMs || hourMs) / tuning.seasonErrorMemoryMs);
+    // Squared errors, so that a large weekly event counts for what it is against a week of small noise.
+    const dailyError = slowError - dailyPart;
+    const weeklyError = dailyError - weeklyPart;
+    state.errorNone += rate * (slowError * slowError - state.errorNone);
+    state.errorDaily += rate * (dailyError * dailyError - state.errorDaily);
+    state.errorWeekly += rate * (weeklyError * weeklyError - state.errorWeekly);
+    const bound = tuning.profileClip * madToSd * departures.levelScale;
+    const profileValue = Math.max(
+      state.slow + seasonal - bound,
+      Math.min(state.slow + seasonal + bound, value),
+    );
+    const history = state.lastTimestamp - state.firstTimestamp;
+    const interval = state.intervalMs || dayMs / tuning.maxDailySlots;
+    const dailyRate = Math.max(
+      Math.min(0.5, (tuning.profileDailyRate * interval * state.daily.length) / dayMs),
+      Math.min(1, 1 / (1 + Math.floor(history / dayMs))),
+    );
+    learnProfile(state.daily, dayPosition, profileValue - state.slow, dailyRate);
+    const weeklyRate = Math.max(
+      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * state.weekly.length) / weekMs),
+      Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
+    );
+    // The weekly profile learns unclipped: a weekly event is one large departure a week, which clipping would
+    // keep it from ever learning; it is only used when it beats the other models over two weeks of errors.
+    learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
+
+    const before = state.season;
+    const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
+    const weekly =
+      history >= 14 * dayMs &&
+      state.errorWeekly < tuning.weeklyGain * Math.min(state.errorDaily, state.errorNone);
+    state.season = weekly ? seasonWeekly : daily ? seasonDaily : seasonNone;
+    if (state.season !== before) {
+      // Keep the expected value continuous when the seasonal model changes.
+      const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
+      state.level += seasonal - next;
+    }
+  }
+
+  private relearn(value: number, seasonal: number, timestamp: number): void {
+    const state = this.state;
+    state.level = value - seasonal;
+    state.slow = value - seasonal;
+    state.shortDeviation = 0;
+    // The long-run spread restarts from the short-run one: the jump itself is not the series' spread.
+    state.longLevel = value;
+    state.longScale = state.scale;
+    state.outsideSide = 0;
+    state.outsideSince = timestamp;
+  }
+
+  private ignore(timestamp: number, value: number): BandResult {
+    const expected = this.state.points === 0 ? 0 : this.state.level;
+    return { timestamp, value, expected, lower: expected, upper: expected, score: 0, anomaly: false };
+  }
+}
+
+/**
+ * The surprise (−log10 of a tail probability) at which a bucket leaves its band, for a sensitivity in [0, 1].
+ * O(1).
+ *
+ * @example surpriseThreshold(0.5) // 3 (one in a thousand)
+ */
+export function surpriseThreshold(sensitivity: number): number {
+  const clamped = Number.isFinite(sensitivity) ? Math.min(1, Math.max(0, sensitivity)) : 0.5;
+  return 1.5 + 3 * (1 - clamped);
+}
+
+function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
+  return {
+    engine: engineName,
+    settings: { ...defaultBandSettings, ...settings },
+    points: 0,
+    firstTimestamp: 0,
+    lastTimestamp: 0,
+    intervalMs: 0,
+    level: 0,
+    scale: 0,
+    slow: 0,
+    longLevel: 0,
+    longScale: 0,
+    longDeviation: 0,
+    shortDeviation: 0,
+    counted: 0,
+    countUnit: 1,
+    upperWidth: 0,
+    lowerWidth: 0,
+    tails: {
+      pointUp: emptyExceedanceCounts(),
+      pointDown: emptyExceedanceCounts(),
+      shortUp: emptyExceedanceCounts(),
+      shortDown: emptyExceedanceCounts(),
+      levelUp: emptyExceedanceCounts(),
+      levelDown: emptyExceedanceCounts(),
+      bandUp: emptyExceedanceCounts(),
+      bandDown: emptyExceedanceCounts(),
+    },
+    daily: [],
+    weekly: [],
+    errorNone: 0,
+    errorDaily: 0,
+    errorWeekly: 0,
+    season: seasonNone,
+    incident: 0,
+    smallestSeen: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    outsideSide: 0,
+    outsideSince: 0,
+  };
+}
+
+/**
+ * A factory of Normalcy engines with other constants (for experiments and benchmarks). O(1).
+ *
+ * @example normalcyEngineWith({ ...normalcyTuning, maxSurprise: 8 }).create().update(0, 1).score // 0
+ */
+export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
+  return {
+    name: engineName,
+    create: (settings) => new NormalcyEngine(freshState(settings), tuning),
+    restore: (state, settings) =>
+      new NormalcyEngine(
+        state?.engine === engineName ? (structuredClone(state) as NormalcyState) : freshState(settings),
+        tuning,
+      ),
+  };
+}
+
+/** The Normalcy engine with its shipped constants: the product's default engine. */
+export const normalcyEngine: BandEngineFactory = normalcyEngineWith(normalcyTuning);

@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import type { BandResult, BandSettings } from '../../lib/bands/engine.ts';
+import { defaultEngine, normalcyEngine, surpriseThreshold } from '../../lib/bands/index.ts';
+
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+/** 2024-01-01 00:00 UTC, a Monday. */
+const monday = Date.UTC(2024, 0, 1);
+
+/** A deterministic pseudo-random sequence in [0, 1) (a linear congruential generator). */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648;
+  };
+}
+
+function run(
+  points: ReadonlyArray<readonly [number, number]>,
+  settings?: Partial<BandSettings>,
+): BandResult[] {
+  const engine = normalcyEngine.create(settings);
+  return points.map(([timestamp, value]) => engine.update(timestamp, value));
+}
+
+/** Hourly-ish traffic: a daily cycle plus noise, every `stepMs`, for `days` days. */
+function dailyTraffic(days: number, stepMs: number, seed = 1): Array<[number, number]> {
+  const noise = random(seed);
+  const points: Array<[number, number]> = [];
+  for (let t = monday; t < monday + days * day; t += stepMs) {
+    const hourOfDay = (t % day) / hour;
+    points.push([t, 100 + 40 * Math.sin((2 * Math.PI * hourOfDay) / 24) + 4 * (noise() - 0.5)]);
+  }
+  return points;
+}
+
+describe('Engine: normalcy', () => {
+  it('is the default engine', () => {
+    expect(defaultEngine).toBe(normalcyEngine);
+  });
+
+  it('maps sensitivity to a surprise threshold: one in a thousand by default', () => {
+    expect(surpriseThreshold(0.5)).toBe(3);
+    expect(surpriseThreshold(0)).toBe(4.5);
+    expect(surpriseThreshold(1)).toBe(1.5);
+  });
+
+  it('learns a weekly spike: Thursday 04:00 is normal after two weeks, the same spike on Tuesday is not', () => {
+    const step = 15 * minute;
+    const noise = random(7);
+    const points: Array<[number, number]> = [];
+    const thursdaySpike = (t: number) => {
+      const dayOfWeek = Math.floor((t - monday) / day) % 7; // 0 = Monday
+      const hourOfDay = (t % day) / hour;
+      return dayOfWeek === 3 && hourOfDay >= 4 && hourOfDay < 5 ? 200 : 0;
+    };
+    for (let t = monday; t < monday + 21 * day; t += step)
+      points.push([t, 50 + 5 * noise() + thursdaySpike(t)]);
+    const thirdThursday = monday + 17 * day + 4 * hour;
+    const tuesday = monday + 15 * day + 4 * hour;
+    const withTuesdaySpike = points.map(([t, v]): [number, number] => [t, t === tuesday ? v + 200 : v]);
+    const results = run(withTuesdaySpike);
+    const at = (timestamp: number) => results.find((result) => result.timestamp === timestamp);
+    expect(at(thirdThursday)?.value).toBeGreaterThan(240);
+    expect(at(thirdThursday)?.anomaly).toBe(false);
+    expect(at(tuesday)?.anomaly).toBe(true);
+    expect(at(tuesday)?.value).toBeGreaterThan(at(tuesday)?.upper ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('flags a level shift, then accepts it as the new normal and says it re-learned', () => {
+    const noise = random(3);
+    const step = 5 * minute;
+    const points: Array<[number, number]> = [];
+    for (let t = monday; t < monday + 4 * day; t += step) {
+      const shifted = t >= monday + 3 * day;
+      points.push([t, (shifted ? 80 : 50) + 2 * (noise() - 0.5)]);
+    }
+    const results = run(points, { relearnAfterMs: 2 * hour });
+    const shiftIndex = results.findIndex((result) => result.timestamp >= monday + 3 * day);
+    const firstHour = results.slice(shiftIndex, shiftIndex + 12);
+    expect(firstHour.some((result) => result.anomaly)).toBe(true);
+    const relearnedAt = results.findIndex((result) => result.relearned === true);
+    expect(relearnedAt).toBeGreaterThan(shiftIndex);
+    expect(results[relearnedAt]?.timestamp ?? 0).toBeLessThanOrEqual(monday + 3 * day + 2 * hour + step);
+    const afterwards = results.slice(relearnedAt + 1);
+    expect(afterwards.filter((result) => result.anomaly)).toEqual([]);
+    expect(afterwards.at(-1)?.expected).toBeCloseTo(80, 0);
+    // The shift did not widen the band: it is as narrow around 80 as it was around 50 (noise is ±1).
+    const last = afterwards.at(-1);
+    expect((last?.upper ?? 0) - (last?.lower ?? 0)).toBeLessThan(12);
+  });
+
+  it('does not flag a gap of a day by itself', () => {
+    const points = dailyTraffic(10, 5 * minute).filter(
+      ([t]) => t < monday + 8 * day || t >= monday + 9 * day,
+    );
+    const results = run(points);
+    const afterGap = results.filter((result) => result.timestamp >= monday + 9 * day);
+    expect(afterGap.length).toBeGreaterThan(200);
+    expect(afterGap.filter((result) => result.anomaly)).toEqual([]);
+  });
+
+  it('flags a value stuck flat in a series that always moves', () => {
+    const points = dailyTraffic(4, 5 * minute);
+    const stuckFrom = points.length - 30;
+    const stuckValue = points[stuckFrom]?.[1] ?? 0;
+    const results = run(points.map(([t, v], i): [number, number] => [t, i >= stuckFrom ? stuckValue : v]));
+    const stuck = results.slice(stuckFrom).filter((result) => result.anomaly);
+    expect(stuck.map((result) => result.reason)).toContain('stuck');
+    expect(results.slice(0, stuckFrom).filter((result) => result.reason === 'stuck')).toEqual([]);
+  });
+
+  it('flags a burst in a counter that is mostly zero, and never draws its band below zero', () => {
+    const noise = random(11);
+    const points: Array<[number, number]> = [];
+    for (let i = 0; i < 3000; i++) points.push([monday + i * minute, noise() < 0.03 ? 1 : 0]);
+    points.push([monday + 3000 * minute, 40]);
+    const results = run(points, { kind: 'count' });
+    expect(results.at(-1)?.anomaly).toBe(true);
+    expect(results.every((result) => result.lower >= 0)).toBe(true);
+    // Each departure is judged at one-in-a-thousand by default: the quiet stretch stays well under 1% alerts.
+    const quiet = results.slice(1500, 3000).filter((result) => result.anomaly);
+    expect(quiet.length).toBeLessThan(15);
+  });
+
+  it('keeps a ratio band inside [0, 1]', () => {
+    const noise = random(5);
+    const points: Array<[number, number]> = [];
+    for (let i = 0; i < 2000; i++) points.push([monday + i * minute, 0.97 + 0.03 * noise()]);
+    const results = run(points, { kind: 'ratio' });
+    expect(results.every((result) => result.upper <= 1 && result.lower >= 0)).toBe(true);
+  });
+
+  it('only alerts in the direction asked for', () => {
+    const points = dailyTraffic(3, 5 * minute);
+    const last = points.length - 1;
+    const drop = points.map(([t, v], i): [number, number] => [t, i === last ? v - 150 : v]);
+    expect(run(drop, { direction: 'below' }).at(-1)?.anomaly).toBe(true);
+    expect(run(drop, { direction: 'above' }).at(-1)?.anomaly).toBe(false);
+  });
+
+  it('does not alert before the minimum history, whatever it sees, and does after it', () => {
+    const spikes = new Set([200, 288 + 200]);
+    const points = dailyTraffic(2, 5 * minute).map(([t, v], i): [number, number] => [
+      t,
+      spikes.has(i) ? v * 10 : v,
+    ]);
+    const results = run(points, { minHistoryMs: day });
+    expect(results.slice(0, 288).filter((result) => result.anomaly)).toEqual([]);
+    expect(results[288 + 200]?.anomaly).toBe(true);
+  });
+
+  it('gives scores in [0, 1] with 0.5 on the band edge', () => {
+    const results = run(dailyTraffic(3, 5 * minute));
+    for (const result of results) {
+      expect(result.score).toBeGreaterThanOrEqual(0);
+      expect(result.score).toBeLessThanOrEqual(1);
+      expect(result.lower).toBeLessThanOrEqual(result.upper);
+    }
+  });
+
+  it('restores from a JSON round trip and then behaves identically', () => {
+    const points = dailyTraffic(6, 5 * minute, 9);
+    const split = 1000;
+    const original = normalcyEngine.create();
+    for (const [t, v] of points.slice(0, split)) original.update(t, v);
+    const saved = JSON.parse(JSON.stringify(original.toState()));
+    const restored = normalcyEngine.restore(saved);
+    const rest = points.slice(split);
+    const fromOriginal = rest.map(([t, v]) => original.update(t, v));
+    const fromRestored = rest.map(([t, v]) => restored.update(t, v));
+    expect(fromRestored).toEqual(fromOriginal);
+    expect(JSON.stringify(restored.toState())).toBe(JSON.stringify(original.toState()));
+  });
+
+  it('keeps its state JSON-safe and small', () => {
+    const engine = normalcyEngine.create();
+    for (const [t, v] of dailyTraffic(20, 5 * minute)) engine.update(t, v);
+    const json = JSON.stringify(engine.toState());
+    expect(json).not.toMatch(/null|NaN|Infinity/);
+    expect(json.length).toBeLessThan(16_000);
+  });
+
+  it('starts afresh from the state of another engine', () => {
+    const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
+    expect(engine.update(monday, 5).anomaly).toBe(false);
+    expect(engine.toState().engine).toBe('normalcy/1');
+  });
+
+  it('ignores values that are not numbers', () => {
+    const engine = normalcyEngine.create();
+    engine.update(monday, 1);
+    expect(engine.update(monday + minute, Number.NaN).anomaly).toBe(false);
+    expect(JSON.stringify(engine.toState())).not.toMatch(/null|NaN/);
+  });
+});
+
+describe('Engine: normalcy causality', () => {
+  it('says the same about the first k buckets whether or not later buckets exist', () => {
+    const points = dailyTraffic(5, 5 * minute, 4);
+    const full = run(points);
+    for (const k of [1, 10, 500, 1000]) expect(run(points.slice(0, k))).toEqual(full.slice(0, k));
+  });
+});
