@@ -4,6 +4,7 @@
  */
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import type { BandJobDependencies } from '../../lib/jobs/band-job.ts';
@@ -11,6 +12,7 @@ import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import type { QueryDependencies } from '../query.ts';
+import { bundledDocuments } from './documents.ts';
 
 /** Reads a required environment variable; a missing one is a deployment error, reported by name. */
 export function requiredEnv(name: string): string {
@@ -42,6 +44,12 @@ export function cloudQueryDependencies(): QueryDependencies {
     series: stateStore,
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
+    queries: new TimestreamQueryStore({
+      database: requiredEnv('TIMESTREAM_DATABASE'),
+      pointsTable: requiredEnv('TIMESTREAM_POINTS_TABLE'),
+      bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
+    }),
+    documents: bundledDocuments(process.env.LAMBDA_TASK_ROOT ?? process.cwd()),
   };
 }
 
