@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -13,8 +13,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
-import { pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
+import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
+import { queryDocumentHooks } from './query-assets.ts';
 import { readSettings } from './settings.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -56,6 +57,13 @@ export class NormalcyStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [
         { indexName: pendingIndex, partitionKey: { name: 'pendingShard', type: AttributeType.STRING } },
+        {
+          indexName: catalogIndex,
+          partitionKey: { name: 'catalogShard', type: AttributeType.STRING },
+          sortKey: { name: 'catalogKey', type: AttributeType.STRING },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...catalogIndexAttributes],
+        },
       ],
     });
 
@@ -71,6 +79,15 @@ export class NormalcyStack extends Stack {
       POWERTOOLS_SERVICE_NAME: 'normalcy',
       NODE_OPTIONS: '--enable-source-maps',
     };
+    const bundling = {
+      minify: true,
+      sourceMap: true,
+      format: OutputFormat.ESM,
+      target: 'node22',
+      externalModules: ['@aws-sdk/*'],
+      mainFields: ['module', 'main'],
+      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+    };
     const makeFunction = (name: string, props: Partial<NodejsFunctionProps> = {}) =>
       new NodejsFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}Function`, {
         entry: join(root, 'functions', `${name}.ts`),
@@ -82,19 +99,14 @@ export class NormalcyStack extends Stack {
         projectRoot: root,
         depsLockFilePath: join(root, 'package-lock.json'),
         environment,
-        bundling: {
-          minify: true,
-          sourceMap: true,
-          format: OutputFormat.ESM,
-          target: 'node22',
-          externalModules: ['@aws-sdk/*'],
-          mainFields: ['module', 'main'],
-          banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        },
+        bundling,
         ...props,
       });
     const ingestFunction = makeFunction('ingest');
-    const queryFunction = makeFunction('query');
+    // The query function also serves the dashboard at GET / and the OpenAPI document, bundled beside it.
+    const queryFunction = makeFunction('query', {
+      bundling: { ...bundling, commandHooks: queryDocumentHooks(root) },
+    });
     const bandsFunction = makeFunction('bands', {
       timeout: Duration.minutes(5),
       memorySize: 2048,
@@ -131,7 +143,13 @@ export class NormalcyStack extends Stack {
     grantTimestream(bandsFunction, ['timestream:Select'], ['points', 'bands']);
     grantTimestream(bandsFunction, ['timestream:WriteRecords'], ['bands']);
     stateTable.grant(ingestFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    stateTable.grant(queryFunction, 'dynamodb:GetItem', 'dynamodb:Scan');
+    stateTable.grant(
+      queryFunction,
+      'dynamodb:GetItem',
+      'dynamodb:Scan',
+      'dynamodb:Query',
+      'dynamodb:BatchGetItem',
+    );
     stateTable.grant(bandsFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
     alertTopic.grantPublish(bandsFunction);
 
