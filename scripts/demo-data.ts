@@ -3,7 +3,8 @@
  * Weekdays are busier than weekends and afternoons than nights; every Thursday at 04:00 UTC a deploy makes
  * an hour of extra requests and database queries and resets memory; and two days before the end, at
  * 13:20 UTC, the identity provider has a 45-minute outage: its calls time out and are retried, logins crawl
- * and the shop loses most of its traffic.
+ * and the shop loses most of its traffic. In the last 40 minutes memory share climbs past its band (a leak
+ * happening now), so the demo also has a series that is anomalous now.
  */
 
 export const demoStepMs = 5 * 60_000;
@@ -23,6 +24,8 @@ export interface DemoStory {
   readonly start: number;
   readonly end: number;
   readonly outage: { readonly start: number; readonly end: number };
+  /** When memory share starts leaking (40 minutes before the end). */
+  readonly leakStart: number;
   readonly metrics: DemoMetric[];
 }
 
@@ -42,6 +45,7 @@ export function demoStory(end: number): DemoStory {
   const start = last - demoDays * dayMs;
   const outageStart = Math.floor(last / dayMs) * dayMs - 2 * dayMs + 13 * hourMs + 20 * 60_000;
   const outage = { start: outageStart, end: outageStart + 45 * 60_000 };
+  const leakStart = last - 40 * 60_000;
   const noise = gaussian(seededRandom(20251125));
   const metrics: DemoMetric[] = [];
   let lastDeploy = start - 3 * dayMs;
@@ -58,7 +62,8 @@ export function demoStory(end: number): DemoStory {
     const loginTime = down ? 2400 + 180 * noise() : 85 + 40 * load + 5 * noise() + (deploying ? 35 : 0);
     const queries = requests * 3.2 * (1 + 0.04 * noise()) * (deploying ? 1.8 : 1);
     const sinceDeploy = (t - lastDeploy) / dayMs;
-    const memory = Math.min(0.97, 0.38 + 0.035 * sinceDeploy + 0.05 * load + 0.008 * noise());
+    const leak = t >= leakStart ? 0.03 * ((t - leakStart) / demoStepMs + 1) : 0;
+    const memory = Math.min(0.97, 0.38 + 0.035 * sinceDeploy + 0.05 * load + 0.008 * noise() + leak);
     const identityCalls = requests * 0.04 * (1 + 0.08 * noise()) * (down ? 20 : 1);
     const identityTime = down ? 4800 + 250 * noise() : 120 + 15 * load + 6 * noise();
 
@@ -71,7 +76,7 @@ export function demoStory(end: number): DemoStory {
     add(demoSeries.identityCalls, identityCalls, 0);
     add(demoSeries.identityTime, identityTime, 1);
   }
-  return { start, end: last, outage, metrics };
+  return { start, end: last, outage, leakStart, metrics };
 }
 
 /** Load over a day (UTC): quiet at night, rising from 06:00 to a peak around 14:00. */

@@ -81,10 +81,18 @@ describe('the dashboard on the demo data', () => {
       'shop.memory.share',
       'shop.requests',
     ]);
-    const anomalousFlags = await page
+    // Memory share is leaking at the end of the demo: outside its band now, so listed first.
+    const rows = await page
       .locator('.series-table tbody tr')
-      .evaluateAll((rows) => rows.map((row) => row.classList.contains('anomalous')));
-    expect(anomalousFlags).toEqual([...anomalousFlags].sort((a, b) => Number(b) - Number(a)));
+      .evaluateAll((all) =>
+        all.map((row) => [
+          row.querySelector('.series-name')?.textContent,
+          row.classList.contains('anomalous'),
+        ]),
+      );
+    expect(rows[0]).toEqual(['shop.memory.share', true]);
+    const flags = rows.map(([, anomalous]) => anomalous);
+    expect(flags).toEqual([...flags].sort((a, b) => Number(b) - Number(a)));
     await page.waitForFunction(() => document.querySelectorAll('.spark-box[data-state=drawn]').length === 6);
     expect(await page.locator('[data-testid=alerts] .alert').count()).toBeGreaterThan(0);
     await screenshot(page, 'dashboard-home');
