@@ -174,15 +174,23 @@ export interface AnomalyView extends AnomalyRecord {
   readonly link: string;
 }
 
+const catalogReadConcurrency = 16;
+
 /** Joins anomalies with their series (one catalog read per distinct series). */
 export async function anomalyViews(
   catalog: SeriesStore,
   records: readonly AnomalyRecord[],
 ): Promise<AnomalyView[]> {
   const ids = [...new Set(records.map((record) => record.seriesId))];
-  const series = new Map(
-    (await Promise.all(ids.map((id) => catalog.getSeries(id)))).map((s, i) => [ids[i], s]),
-  );
+  const series = new Map<string, SeriesInfo | undefined>();
+  // A page may name up to a thousand series: read them a few at a time rather than all at once.
+  for (let offset = 0; offset < ids.length; offset += catalogReadConcurrency) {
+    const batch = ids.slice(offset, offset + catalogReadConcurrency);
+    const found = await Promise.all(batch.map((id) => catalog.getSeries(id)));
+    batch.forEach((id, index) => {
+      series.set(id, found[index]);
+    });
+  }
   return records.map((record) => {
     const entry = series.get(record.seriesId);
     return {
