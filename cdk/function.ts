@@ -1,7 +1,12 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type ICommandHooks,
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type CfnLogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -14,6 +19,8 @@ export interface NormalcyFunctionProps {
   readonly memorySize?: number;
   readonly timeout?: Duration;
   readonly reservedConcurrentExecutions?: number;
+  /** Commands run around bundling (e.g. copying documents beside the bundle). */
+  readonly commandHooks?: ICommandHooks;
   readonly extra?: Partial<NodejsFunctionProps>;
 }
 
@@ -70,6 +77,7 @@ export class NormalcyFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
         mainFields: ['module', 'main'],
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        commandHooks: props.commandHooks,
       },
       ...props.extra,
     });

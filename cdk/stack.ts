@@ -11,7 +11,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -24,9 +24,10 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
 import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
-import { pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
+import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
 import { NormalcyFunction } from './function.ts';
+import { queryDocumentHooks } from './query-assets.ts';
 import { readSettings, type StackSettings } from './settings.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -56,6 +57,13 @@ export class NormalcyStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       globalSecondaryIndexes: [
         { indexName: pendingIndex, partitionKey: { name: 'pendingShard', type: AttributeType.STRING } },
+        {
+          indexName: catalogIndex,
+          partitionKey: { name: 'catalogShard', type: AttributeType.STRING },
+          sortKey: { name: 'catalogKey', type: AttributeType.STRING },
+          projectionType: ProjectionType.INCLUDE,
+          nonKeyAttributes: [...catalogIndexAttributes],
+        },
       ],
     });
 
@@ -84,7 +92,12 @@ export class NormalcyStack extends Stack {
     };
     const common = { root, logRetention: settings.logRetentionDays, environment };
     const ingest = new NormalcyFunction(this, 'Ingest', { ...common, entry: 'ingest' });
-    const query = new NormalcyFunction(this, 'Query', { ...common, entry: 'query' });
+    // The query function also serves the dashboard at GET / and the OpenAPI document, bundled beside it.
+    const query = new NormalcyFunction(this, 'Query', {
+      ...common,
+      entry: 'query',
+      commandHooks: queryDocumentHooks(root),
+    });
 
     // The band job: one run at a time (reserved concurrency 1); a run that fails twice lands in a dead-letter
     // queue, as does an invocation that could not start within five minutes.
@@ -119,7 +132,8 @@ export class NormalcyStack extends Stack {
     const grantState = (fn: NormalcyFunction, actions: string[], resources = [stateTable.tableArn]) =>
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
     grantState(ingest, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
-    grantState(query, ['dynamodb:GetItem', 'dynamodb:Scan']);
+    grantState(query, ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:BatchGetItem']);
+    grantState(query, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${catalogIndex}`]);
     grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     grantState(bands, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
     alertTopic.grantPublish(bands.role);

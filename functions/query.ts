@@ -1,21 +1,94 @@
-import { ValidationError } from '../lib/errors.ts';
-import type { BandStore, Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
-import { readSeriesPoints, requireSeries, timeRange } from '../lib/query/read.ts';
+import type {
+  BandStore,
+  Clock,
+  KeyStore,
+  MetricStore,
+  QueryStore,
+  ReadOptions,
+  SeriesCatalog,
+  SeriesStore,
+} from '../lib/ports.ts';
+import { encodeCursor } from '../lib/query/cursor.ts';
+import type { QueryDocuments } from '../lib/query/documents.ts';
+import { isAbortError, QueryTimeoutError } from '../lib/query/errors.ts';
+import { readAnomalyQuery, readPointsWindow, readSeriesQuery } from '../lib/query/parameters.ts';
+import {
+  anomalyViews,
+  readSeriesPoints,
+  requireSeries,
+  seriesCursor,
+  seriesViews,
+} from '../lib/query/read.ts';
 import { cloudQueryDependencies } from './shared/cloud.ts';
-import { httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import { gzipResponses } from './shared/compression.ts';
+import {
+  type HttpResponse,
+  httpHandler,
+  json,
+  type RouteContext,
+  type RouteDefinition,
+} from './shared/http.ts';
 
 export interface QueryDependencies {
   readonly metrics: MetricStore;
-  readonly series: SeriesStore;
+  readonly series: SeriesStore & SeriesCatalog;
   readonly bands: BandStore;
+  /** The read side's downsampled queries (Timestream in the cloud, SQLite locally). */
+  readonly queries: QueryStore;
   readonly keys: KeyStore;
   readonly clock: Clock;
+  readonly documents: QueryDocuments;
 }
 
-const maxAnomalies = 1000;
+/** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
+const answerMarginMs = 1_500;
+/** Local mode's budget per request, matching API Gateway's 30 s integration timeout. */
+const defaultBudgetMs = 29_000;
 
-/** The read side: series, points with their bands, anomalies, health. */
+/**
+ * Runs a read within the request's time budget: its signal aborts store calls when the Lambda is about to
+ * run out, and an abort becomes a 504 that tells the client what to change.
+ */
+async function withinBudget<T>(
+  context: RouteContext<QueryDependencies>,
+  read: (options: ReadOptions) => Promise<T>,
+): Promise<T> {
+  const remaining = context.lambda.getRemainingTimeInMillis?.() ?? defaultBudgetMs;
+  const budgetMs = Math.max(1, remaining - answerMarginMs);
+  try {
+    return await read({ signal: AbortSignal.timeout(budgetMs) });
+  } catch (error) {
+    if (isAbortError(error)) throw new QueryTimeoutError(budgetMs, { cause: error });
+    throw error;
+  }
+}
+
+const html = (body: string): HttpResponse => ({
+  statusCode: 200,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  },
+  body,
+});
+
+/** The read side: the dashboard, the API document, series, points with their bands, anomalies, health. */
 export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
+  {
+    method: 'GET',
+    path: '/',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => html(await dependencies.documents.dashboardHtml()),
+  },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => json(200, await dependencies.documents.openApi()),
+  },
   {
     method: 'GET',
     path: '/health',
@@ -26,45 +99,64 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
     method: 'GET',
     path: '/v1/series',
     scope: 'read',
-    handle: async (_event, { dependencies }) => json(200, { series: await dependencies.series.listSeries() }),
+    async handle(event, context) {
+      const query = readSeriesQuery(event.queryStringParameters ?? {});
+      const { series: catalog, queries } = context.dependencies;
+      const page = await catalog.findSeries(query);
+      const series = await withinBudget(context, (options) => seriesViews(queries, page.series, options));
+      return json(200, { series, nextCursor: seriesCursor(page.next) });
+    },
   },
   {
     method: 'GET',
     path: '/v1/series/{id}',
     scope: 'read',
-    handle: async (event, { dependencies }) =>
-      json(200, { series: await requireSeries(dependencies.series, event.pathParameters?.id) }),
+    async handle(event, context) {
+      const found = await requireSeries(context.dependencies.series, event.pathParameters?.id);
+      const [series] = await withinBudget(context, (options) =>
+        seriesViews(context.dependencies.queries, [found], options),
+      );
+      return json(200, { series });
+    },
   },
   {
     method: 'GET',
     path: '/v1/series/{id}/points',
     scope: 'read',
-    async handle(event, { dependencies }) {
+    async handle(event, context) {
+      const { dependencies } = context;
       const series = await requireSeries(dependencies.series, event.pathParameters?.id);
-      const range = timeRange(event.queryStringParameters ?? {}, dependencies.clock.now());
-      return json(200, await readSeriesPoints(dependencies, series, range));
+      const window = readPointsWindow(event.queryStringParameters ?? {}, series, dependencies.clock.now());
+      return json(
+        200,
+        await withinBudget(context, (options) =>
+          readSeriesPoints(dependencies.queries, series, window, options),
+        ),
+      );
     },
   },
   {
     method: 'GET',
     path: '/v1/anomalies',
     scope: 'read',
-    async handle(event, { dependencies }) {
-      const range = timeRange(event.queryStringParameters ?? {}, dependencies.clock.now());
-      const records = await dependencies.bands.listAnomalies(range.from, range.to, maxAnomalies);
-      const byId = new Map((await dependencies.series.listSeries()).map((series) => [series.id, series]));
-      if (records.length > maxAnomalies)
-        throw new ValidationError('too many anomalies: narrow the time range');
-      const anomalies = records.map((record) => {
-        const series = byId.get(record.seriesId);
-        return { ...record, name: series?.name, dimensions: series?.dimensions };
-      });
-      return json(200, { from: range.from, to: range.to, anomalies });
+    async handle(event, context) {
+      const { dependencies } = context;
+      const query = readAnomalyQuery(event.queryStringParameters ?? {}, dependencies.clock.now());
+      const records = await withinBudget(context, (options) =>
+        dependencies.queries.findAnomalies(query, options),
+      );
+      const last = records.at(-1);
+      const nextCursor =
+        records.length === query.limit && last
+          ? encodeCursor({ timestamp: last.timestamp, seriesId: last.seriesId })
+          : null;
+      const anomalies = await anomalyViews(dependencies.series, records);
+      return json(200, { from: query.from, to: query.to, anomalies, nextCursor });
     },
   },
 ];
 
 export const createQueryHandler = (dependencies: () => QueryDependencies) =>
-  httpHandler(queryRoutes, dependencies);
+  httpHandler(queryRoutes, dependencies).use(gzipResponses());
 
 export const handler = createQueryHandler(cloudQueryDependencies);

@@ -2,7 +2,7 @@
  * The small interfaces the domain needs from the outside world. Only files under lib/adapters/ implement
  * them with SDKs or drivers; everything else sees these.
  */
-import type { EngineState } from './bands/engine.ts';
+import type { EngineState, MetricKind } from './bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
 export interface Clock {
@@ -49,6 +49,26 @@ export interface SeriesInfo {
   readonly stepMs: number | null;
   /** Whether the series is outside its band at its newest processed bucket. */
   readonly anomalous: boolean;
+  /** What the engine learned the series measures; null (or absent) until an engine reports it. */
+  readonly kind?: LearnedKind | null;
+  /** The seasonality the engine learned; null (or absent) until an engine reports it. */
+  readonly seasonality?: Seasonality | null;
+}
+
+/** How a series repeats, as the band engine learned it. */
+export const seasonalities = ['none', 'daily', 'weekly', 'daily+weekly'] as const;
+export type Seasonality = (typeof seasonalities)[number];
+
+/** A kind the engine can learn ('auto' is a setting, never a learned kind). */
+export type LearnedKind = Exclude<MetricKind, 'auto'>;
+
+/**
+ * What an engine learned about a series. The hook for engines: the band job passes it in
+ * `SeriesProgress.learned` (see `learnedTraits()` in lib/query/learned-traits.ts) and the stores keep it.
+ */
+export interface LearnedTraits {
+  readonly kind: LearnedKind | null;
+  readonly seasonality: Seasonality | null;
 }
 
 /** Where the band job stopped for a series, and the engine's memory. */
@@ -58,6 +78,8 @@ export interface SeriesProgress {
   readonly processedUntil: number;
   readonly engineState: EngineState;
   readonly anomalous: boolean;
+  /** What the engine learned, when it reports it; absent leaves the stored traits as they were. */
+  readonly learned?: LearnedTraits;
 }
 
 /** A series with new data for the band job, and the change counter the job saw. */
@@ -136,4 +158,122 @@ export interface KeyStore {
   putKey(record: ApiKeyRecord): Promise<void>;
   listKeys(): Promise<ApiKeyRecord[]>;
   revokeKey(hash: string, at: number): Promise<boolean>;
+}
+
+/** Where a page of the series catalog stopped: series are ordered by name, then id. */
+export interface SeriesPosition {
+  readonly name: string;
+  readonly id: string;
+}
+
+/** A filtered page of the series catalog. */
+export interface SeriesQuery {
+  /** Only names starting with this. */
+  readonly prefix?: string;
+  /** Only names matching this glob (`*` any run of characters, `?` one character). */
+  readonly pattern?: string;
+  /** Only series with these dimensions; a value may be a glob. */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** Only series that are (or are not) anomalous now. */
+  readonly anomalous?: boolean;
+  /** At most this many series. */
+  readonly limit: number;
+  /** Start after this position (from the previous page's `next`). */
+  readonly after?: SeriesPosition;
+}
+
+export interface SeriesPage {
+  readonly series: SeriesInfo[];
+  /** Where the next page starts; undefined when the catalog holds no more matches. */
+  readonly next: SeriesPosition | undefined;
+}
+
+/** The series catalog as the query API reads it: filtered pages in (name, id) order. */
+export interface SeriesCatalog {
+  /**
+   * A page of matching series. A page may hold fewer than `limit` series (even none) while `next` is set,
+   * when a store stops after examining its share of the catalog; the caller continues from `next`.
+   */
+  findSeries(query: SeriesQuery): Promise<SeriesPage>;
+}
+
+/** Options every read of the query API takes. */
+export interface ReadOptions {
+  /** Aborts the read (the request's time budget ran out). */
+  readonly signal?: AbortSignal;
+}
+
+/** Downsampled values of one series. */
+export interface ValueBucketQuery {
+  readonly seriesId: string;
+  readonly type: MetricType;
+  readonly from: number;
+  readonly to: number;
+  /** The series' own step: points are first aggregated to it (sum for counters, mean otherwise). */
+  readonly seriesStepMs: number;
+  /** The step asked for, a multiple of `seriesStepMs`: the series-step values are grouped by it. */
+  readonly stepMs: number;
+}
+
+/** One step-wide bucket of series-step values. */
+export interface ValueBucket {
+  readonly start: number;
+  /** The mean of the series-step values in the bucket (the value itself at the series' step). */
+  readonly avg: number;
+  readonly min: number;
+  readonly max: number;
+  /** How many raw points the bucket holds. */
+  readonly count: number;
+}
+
+/** One step-wide bucket of stored bands: the envelope of the bands in it. */
+export interface BandBucket {
+  readonly start: number;
+  /** Mean of the expected values. */
+  readonly expected: number;
+  /** Lowest lower edge. */
+  readonly lower: number;
+  /** Highest upper edge. */
+  readonly upper: number;
+  /** Highest score. */
+  readonly score: number;
+  /** Whether any band in the bucket was anomalous. */
+  readonly anomaly: boolean;
+}
+
+/** Where a page of anomalies stopped: newest first, then by series id. */
+export interface AnomalyPosition {
+  readonly timestamp: number;
+  readonly seriesId: string;
+}
+
+export interface AnomalyQuery {
+  readonly from: number;
+  readonly to: number;
+  readonly limit: number;
+  /** Only this series' anomalies. */
+  readonly seriesId?: string;
+  /** Start after this position (newest-first order). */
+  readonly after?: AnomalyPosition;
+}
+
+/** What the query API reads from the point and band stores, each store in its own query language. */
+export interface QueryStore {
+  /** Buckets with data, in time order; buckets without points are left out. */
+  readValueBuckets(query: ValueBucketQuery, options?: ReadOptions): Promise<ValueBucket[]>;
+  /** Bands grouped into `stepMs` buckets with `from <= timestamp < to`, in time order. */
+  readBandBuckets(
+    seriesId: string,
+    from: number,
+    to: number,
+    stepMs: number,
+    options?: ReadOptions,
+  ): Promise<BandBucket[]>;
+  /** The value of each series at the given instant (its newest point); series without one are left out. */
+  valuesAt(
+    entries: readonly { readonly seriesId: string; readonly timestamp: number }[],
+    options?: ReadOptions,
+  ): Promise<Map<string, number>>;
+  /** Anomalous bands, newest first (ties by series id), at most `limit`. */
+  findAnomalies(query: AnomalyQuery, options?: ReadOptions): Promise<AnomalyRecord[]>;
 }

@@ -5,6 +5,7 @@
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import type { BandJobDependencies } from '../../lib/jobs/band-job.ts';
@@ -12,6 +13,7 @@ import { cachedKeyStore } from '../../lib/keys.ts';
 import { type BandStore, type MetricStore, systemClock } from '../../lib/ports.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import type { QueryDependencies } from '../query.ts';
+import { bundledDocuments } from './documents.ts';
 
 /** Reads a required environment variable; a missing one is a deployment error, reported by name. */
 export function requiredEnv(name: string): string {
@@ -53,6 +55,12 @@ export function cloudQueryDependencies(): QueryDependencies {
     series: stateStore,
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
+    queries: new TimestreamQueryStore({
+      database: requiredEnv('TIMESTREAM_DATABASE'),
+      pointsTable: requiredEnv('TIMESTREAM_POINTS_TABLE'),
+      bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
+    }),
+    documents: bundledDocuments(process.env.LAMBDA_TASK_ROOT ?? process.cwd()),
   };
 }
 

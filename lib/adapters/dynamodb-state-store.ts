@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -13,12 +15,19 @@ import type {
   ApiKeyRecord,
   KeyScope,
   KeyStore,
+  LearnedKind,
   PendingSeries,
+  Seasonality,
+  SeriesCatalog,
   SeriesInfo,
+  SeriesPage,
+  SeriesPosition,
   SeriesProgress,
+  SeriesQuery,
   SeriesStore,
   SeriesTouch,
 } from '../ports.ts';
+import { seriesMatcher } from '../query/series-filter.ts';
 
 export interface DynamoDbStateStoreOptions {
   readonly table: string;
@@ -30,6 +39,25 @@ export const pendingIndex = 'pending';
 const pendingMark = 'P';
 /** How many series one ingest request updates at once. */
 const touchConcurrency = 16;
+
+/**
+ * The index of the series catalog in (name, id) order: one partition (`catalogShard`), sorted by
+ * `catalogKey`. It projects only what listing filters on, so the band job's frequent progress writes do not
+ * rewrite it.
+ */
+export const catalogIndex = 'catalog';
+export const catalogIndexAttributes = ['name', 'type', 'dimensions', 'anomalous'] as const;
+const catalogMark = 'S';
+/** Items one listing request examines at most before it answers with a cursor (bounds its latency). */
+export const maxExaminedPerPage = 5_000;
+/** BatchGetItem takes at most 100 keys. */
+const keysPerBatchGet = 100;
+
+/**
+ * The catalog index's sort key: the name, a separator below every character a name may hold (names have no
+ * control characters), then the id; byte order on it is (name, id) order.
+ */
+export const catalogKey = (name: string, id: string): string => `${name}\u0001${id}`;
 
 interface SeriesItem {
   pk: string;
@@ -43,6 +71,10 @@ interface SeriesItem {
   processedUntil?: number;
   anomalous?: boolean;
   engineState?: string;
+  kind?: LearnedKind | null;
+  seasonality?: Seasonality | null;
+  catalogShard?: string;
+  catalogKey?: string;
 }
 
 interface KeyItem {
@@ -58,7 +90,7 @@ interface KeyItem {
  * The series catalog, the band job's progress and API key hashes in one DynamoDB table (`pk`, `sk`), with a
  * sparse global secondary index `pending` (partition `pendingShard`) listing the series with new data.
  */
-export class DynamoDbStateStore implements SeriesStore, KeyStore {
+export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(private readonly options: DynamoDbStateStoreOptions) {
@@ -132,7 +164,12 @@ export class DynamoDbStateStore implements SeriesStore, KeyStore {
       ':state': JSON.stringify(progress.engineState),
       ':anomalous': progress.anomalous,
     };
-    const set = 'SET stepMs = :step, processedUntil = :until, engineState = :state, anomalous = :anomalous';
+    if (progress.learned) {
+      Object.assign(values, { ':kind': progress.learned.kind, ':seasonality': progress.learned.seasonality });
+    }
+    const set =
+      'SET stepMs = :step, processedUntil = :until, engineState = :state, anomalous = :anomalous' +
+      (progress.learned ? ', kind = :kind, seasonality = :seasonality' : '');
     const key = { pk: seriesKey(seriesId), sk: 'SERIES' };
     if (caughtUp) {
       try {
@@ -159,6 +196,87 @@ export class DynamoDbStateStore implements SeriesStore, KeyStore {
         ExpressionAttributeValues: values,
       }),
     );
+  }
+
+  async findSeries(query: SeriesQuery): Promise<SeriesPage> {
+    const start = startKey(query);
+    if (start === 'beyond') return { series: [], next: undefined };
+    const matches = seriesMatcher(query);
+    const found: SeriesPosition[] = [];
+    let next: SeriesPosition | undefined;
+    let examined = 0;
+    let exclusiveStartKey = start;
+    pages: while (true) {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.options.table,
+          IndexName: catalogIndex,
+          KeyConditionExpression:
+            query.prefix === undefined
+              ? 'catalogShard = :catalog'
+              : 'catalogShard = :catalog AND begins_with(catalogKey, :prefix)',
+          ExpressionAttributeValues: {
+            ':catalog': catalogMark,
+            ...(query.prefix === undefined ? {} : { ':prefix': query.prefix }),
+          },
+          ExclusiveStartKey: exclusiveStartKey,
+          Limit: Math.min(1000, maxExaminedPerPage - examined),
+        }),
+      );
+      const items = (page.Items ?? []) as SeriesItem[];
+      for (const [index, item] of items.entries()) {
+        examined += 1;
+        const series = toSeriesInfo(item);
+        if (!matches(series)) continue;
+        found.push({ name: series.name, id: series.id });
+        if (found.length === query.limit) {
+          const lastOfAll = index === items.length - 1 && !page.LastEvaluatedKey;
+          next = lastOfAll ? undefined : { name: series.name, id: series.id };
+          break pages;
+        }
+      }
+      if (!page.LastEvaluatedKey) break;
+      if (examined >= maxExaminedPerPage) {
+        const last = items.at(-1);
+        next = last ? toPosition(last) : undefined;
+        break;
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    }
+    return { series: await this.getMany(found.map((position) => position.id)), next };
+  }
+
+  /** Full catalog entries (engine state left out) for ids, in the order given; missing ones dropped. */
+  private async getMany(ids: readonly string[]): Promise<SeriesInfo[]> {
+    const byId = new Map<string, SeriesInfo>();
+    for (let offset = 0; offset < ids.length; offset += keysPerBatchGet) {
+      let keys: Record<string, unknown>[] | undefined = ids
+        .slice(offset, offset + keysPerBatchGet)
+        .map((id) => ({ pk: seriesKey(id), sk: 'SERIES' }));
+      // Unprocessed keys (throttling) are asked again, a bounded number of times.
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt === 5) throw new Error(`DynamoDB left ${keys.length} catalog reads unprocessed`);
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        const result: BatchGetCommandOutput = await this.documents.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [this.options.table]: {
+                Keys: keys,
+                ProjectionExpression:
+                  'pk, #name, #type, dimensions, lastTimestamp, stepMs, anomalous, kind, seasonality',
+                ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
+              },
+            },
+          }),
+        );
+        for (const item of (result.Responses?.[this.options.table] ?? []) as SeriesItem[]) {
+          const series = toSeriesInfo(item);
+          byId.set(series.id, series);
+        }
+        keys = result.UnprocessedKeys?.[this.options.table]?.Keys;
+      }
+    }
+    return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -225,13 +343,16 @@ export class DynamoDbStateStore implements SeriesStore, KeyStore {
         Key: key,
         UpdateExpression:
           'SET #name = if_not_exists(#name, :name), #type = if_not_exists(#type, :type), ' +
-          'dimensions = if_not_exists(dimensions, :dimensions), pendingShard = :mark ADD version :one',
+          'dimensions = if_not_exists(dimensions, :dimensions), pendingShard = :mark, ' +
+          'catalogShard = :catalog, catalogKey = :catalogKey ADD version :one',
         ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
         ExpressionAttributeValues: {
           ':name': touch.name,
           ':type': touch.type,
           ':dimensions': touch.dimensions,
           ':mark': pendingMark,
+          ':catalog': catalogMark,
+          ':catalogKey': catalogKey(touch.name, touch.id),
           ':one': 1,
         },
       }),
@@ -263,7 +384,33 @@ const toSeriesInfo = (item: SeriesItem): SeriesInfo => ({
   lastTimestamp: item.lastTimestamp ?? 0,
   stepMs: item.stepMs ?? null,
   anomalous: item.anomalous ?? false,
+  kind: item.kind ?? null,
+  seasonality: item.seasonality ?? null,
 });
+
+const toPosition = (item: SeriesItem): SeriesPosition => ({
+  name: item.name,
+  id: item.pk.slice('SERIES#'.length),
+});
+
+/**
+ * Where a catalog Query starts: after the cursor's position, unless that lies before the prefix's range
+ * (start at the range) or past it ('beyond': nothing left), since DynamoDB refuses a start key outside the
+ * key condition.
+ */
+function startKey(query: SeriesQuery): Record<string, unknown> | undefined | 'beyond' {
+  if (!query.after) return undefined;
+  const key = catalogKey(query.after.name, query.after.id);
+  if (query.prefix !== undefined && !key.startsWith(query.prefix)) {
+    return Buffer.compare(Buffer.from(key), Buffer.from(query.prefix)) < 0 ? undefined : 'beyond';
+  }
+  return {
+    pk: seriesKey(query.after.id),
+    sk: 'SERIES',
+    catalogShard: catalogMark,
+    catalogKey: key,
+  };
+}
 
 const toProgress = (item: SeriesItem): SeriesProgress | undefined =>
   item.stepMs === undefined || item.processedUntil === undefined || item.engineState === undefined

@@ -3,20 +3,31 @@ import type { EngineState } from '../bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
 import { sortedDimensions } from '../metrics/series.ts';
 import type {
+  AnomalyQuery,
   AnomalyRecord,
   ApiKeyRecord,
+  BandBucket,
   BandStore,
   KeyScope,
   KeyStore,
+  LearnedKind,
   MetricStore,
   PendingSeries,
+  QueryStore,
+  Seasonality,
+  SeriesCatalog,
   SeriesInfo,
+  SeriesPage,
   SeriesProgress,
+  SeriesQuery,
   SeriesStore,
   SeriesTouch,
   StoredBand,
   TimedValue,
+  ValueBucket,
+  ValueBucketQuery,
 } from '../ports.ts';
+import { seriesMatcher } from '../query/series-filter.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS series (
@@ -33,6 +44,7 @@ CREATE TABLE IF NOT EXISTS series (
   engine_state TEXT
 );
 CREATE INDEX IF NOT EXISTS series_pending ON series(id) WHERE version > handled_version;
+CREATE INDEX IF NOT EXISTS series_by_name ON series(name, id);
 CREATE TABLE IF NOT EXISTS points (
   series_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -71,7 +83,12 @@ interface SeriesRow {
   processed_until: number | null;
   anomalous: number;
   engine_state: string | null;
+  kind: LearnedKind | null;
+  seasonality: Seasonality | null;
 }
+
+/** Columns added after the first release, with their definitions: added to older databases on open. */
+const addedSeriesColumns = { kind: 'TEXT', seasonality: 'TEXT' } as const;
 
 interface BandRow {
   series_id: string;
@@ -96,7 +113,7 @@ interface KeyRow {
  * Local mode's store: every port on one SQLite file (better-sqlite3, WAL mode). Writes of a batch run in one
  * transaction, so a batch is stored whole or not at all.
  */
-export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStore {
+export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, BandStore, QueryStore, KeyStore {
   readonly database: Database.Database;
 
   constructor(file: string) {
@@ -105,6 +122,19 @@ export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStor
     this.database.pragma('synchronous = NORMAL');
     this.database.pragma('busy_timeout = 5000');
     this.database.exec(schema);
+    this.addMissingColumns();
+  }
+
+  private addMissingColumns(): void {
+    const present = new Set(
+      this.database
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('series')")
+        .all()
+        .map((column) => column.name),
+    );
+    for (const [column, definition] of Object.entries(addedSeriesColumns)) {
+      if (!present.has(column)) this.database.exec(`ALTER TABLE series ADD COLUMN ${column} ${definition}`);
+    }
   }
 
   close(): void {
@@ -186,7 +216,8 @@ export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStor
     this.database
       .prepare(
         `UPDATE series SET step_ms = ?, processed_until = ?, engine_state = ?, anomalous = ?,
-           handled_version = CASE WHEN ? THEN max(handled_version, ?) ELSE handled_version END
+           handled_version = CASE WHEN ? THEN max(handled_version, ?) ELSE handled_version END,
+           kind = CASE WHEN ? THEN ? ELSE kind END, seasonality = CASE WHEN ? THEN ? ELSE seasonality END
          WHERE id = ?`,
       )
       .run(
@@ -196,6 +227,10 @@ export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStor
         progress.anomalous ? 1 : 0,
         caughtUp ? 1 : 0,
         version,
+        progress.learned ? 1 : 0,
+        progress.learned?.kind ?? null,
+        progress.learned ? 1 : 0,
+        progress.learned?.seasonality ?? null,
         seriesId,
       );
   }
@@ -240,6 +275,104 @@ export class SqliteStore implements MetricStore, SeriesStore, BandStore, KeyStor
       .map((row) => ({ seriesId: row.series_id, ...toBand(row) }));
   }
 
+  async findSeries(query: SeriesQuery): Promise<SeriesPage> {
+    const conditions: string[] = [];
+    const parameters: (string | number)[] = [];
+    if (query.after) {
+      conditions.push('(name, id) > (?, ?)');
+      parameters.push(query.after.name, query.after.id);
+    }
+    if (query.prefix) {
+      conditions.push('name >= ?');
+      parameters.push(query.prefix);
+      const end = prefixEnd(query.prefix);
+      if (end !== undefined) {
+        conditions.push('name < ?');
+        parameters.push(end);
+      }
+    }
+    if (query.anomalous !== undefined) {
+      conditions.push('anomalous = ?');
+      parameters.push(query.anomalous ? 1 : 0);
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const matches = seriesMatcher(query);
+    const series: SeriesInfo[] = [];
+    let more = false;
+    const rows = this.database
+      .prepare<(string | number)[], SeriesRow>(`SELECT * FROM series ${where} ORDER BY name, id`)
+      .iterate(...parameters);
+    for (const row of rows) {
+      const info = toSeriesInfo(row);
+      if (!matches(info)) continue;
+      if (series.length === query.limit) {
+        more = true;
+        break;
+      }
+      series.push(info);
+    }
+    const last = series.at(-1);
+    return { series, next: more && last ? { name: last.name, id: last.id } : undefined };
+  }
+
+  async readValueBuckets(query: ValueBucketQuery): Promise<ValueBucket[]> {
+    const seriesStepValue = query.type === 'counter' ? 'sum(value)' : 'avg(value)';
+    return this.database
+      .prepare<[number, number, string, number, number], ValueBucket>(
+        // `%` works on integers (bound numbers are REAL, so `/` would not truncate).
+        `SELECT t - t % ? AS start, avg(v) AS avg, min(v) AS min, max(v) AS max, sum(n) AS count FROM (
+           SELECT ts - ts % ? AS t, ${seriesStepValue} AS v, count(*) AS n
+           FROM points WHERE series_id = ? AND ts >= ? AND ts < ? GROUP BY t
+         ) GROUP BY start ORDER BY start`,
+      )
+      .all(query.stepMs, query.seriesStepMs, query.seriesId, query.from, query.to);
+  }
+
+  async readBandBuckets(seriesId: string, from: number, to: number, stepMs: number): Promise<BandBucket[]> {
+    return this.database
+      .prepare<[number, string, number, number], Omit<BandBucket, 'anomaly'> & { anomaly: number }>(
+        `SELECT ts - ts % ? AS start, avg(expected) AS expected, min(lower) AS lower, max(upper) AS upper,
+           max(score) AS score, max(anomaly) AS anomaly
+         FROM bands WHERE series_id = ? AND ts >= ? AND ts < ? GROUP BY start ORDER BY start`,
+      )
+      .all(stepMs, seriesId, from, to)
+      .map((row) => ({ ...row, anomaly: row.anomaly === 1 }));
+  }
+
+  async valuesAt(
+    entries: readonly { readonly seriesId: string; readonly timestamp: number }[],
+  ): Promise<Map<string, number>> {
+    const select = this.database.prepare<[string, number], { value: number }>(
+      'SELECT value FROM points WHERE series_id = ? AND ts = ?',
+    );
+    const values = new Map<string, number>();
+    for (const entry of entries) {
+      const row = select.get(entry.seriesId, entry.timestamp);
+      if (row) values.set(entry.seriesId, row.value);
+    }
+    return values;
+  }
+
+  async findAnomalies(query: AnomalyQuery): Promise<AnomalyRecord[]> {
+    const conditions = ['anomaly = 1', 'ts >= ?', 'ts < ?'];
+    const parameters: (string | number)[] = [query.from, query.to];
+    if (query.seriesId !== undefined) {
+      conditions.push('series_id = ?');
+      parameters.push(query.seriesId);
+    }
+    if (query.after) {
+      conditions.push('(ts < ? OR (ts = ? AND series_id > ?))');
+      parameters.push(query.after.timestamp, query.after.timestamp, query.after.seriesId);
+    }
+    parameters.push(query.limit);
+    return this.database
+      .prepare<(string | number)[], BandRow>(
+        `SELECT * FROM bands WHERE ${conditions.join(' AND ')} ORDER BY ts DESC, series_id LIMIT ?`,
+      )
+      .all(...parameters)
+      .map((row) => ({ seriesId: row.series_id, ...toBand(row) }));
+  }
+
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
     const row = this.database.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?').get(hash);
     return row && toKey(row);
@@ -274,7 +407,20 @@ const toSeriesInfo = (row: SeriesRow): SeriesInfo => ({
   lastTimestamp: row.last_ts,
   stepMs: row.step_ms,
   anomalous: row.anomalous === 1,
+  kind: row.kind,
+  seasonality: row.seasonality,
 });
+
+/** The smallest text after every text starting with `prefix` (its last character raised by one). */
+function prefixEnd(prefix: string): string | undefined {
+  const characters = [...prefix];
+  const last = characters.pop();
+  const code = last?.codePointAt(0);
+  if (code === undefined || code >= 0x10ffff) return undefined;
+  // Past the surrogate range: a lone surrogate is no character.
+  const next = code + 1 >= 0xd800 && code + 1 <= 0xdfff ? 0xe000 : code + 1;
+  return characters.join('') + String.fromCodePoint(next);
+}
 
 const toProgress = (row: SeriesRow): SeriesProgress | undefined =>
   row.step_ms === null || row.processed_until === null || row.engine_state === null

@@ -20,6 +20,8 @@ export const apiRoutes = [
   { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/series/{id}/points', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/anomalies', function: 'query', scope: 'read' },
+  { method: 'GET', path: '/', function: 'query', scope: undefined },
+  { method: 'GET', path: '/v1/openapi.json', function: 'query', scope: undefined },
 ] as const satisfies readonly ApiRoute[];
 
 export type RouteKey = `${(typeof apiRoutes)[number]['method']} ${(typeof apiRoutes)[number]['path']}`;

@@ -117,9 +117,11 @@ async function processSeries(
       anomaly: result.anomaly,
     };
     results.push(band);
-    if (result.anomaly !== anomalous) {
-      anomalous = result.anomaly;
-      notifications.push(notificationFor(series, band));
+    // An episode opens on the engine's anomaly decision and lasts while the value stays outside its band.
+    const inEpisode = result.anomaly || (anomalous && (band.value > band.upper || band.value < band.lower));
+    if (inEpisode !== anomalous) {
+      anomalous = inEpisode;
+      notifications.push(notificationFor(series, { ...band, anomaly: inEpisode }));
     }
   }
 

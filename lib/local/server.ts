@@ -12,6 +12,7 @@ import { defaultEngine } from '../bands/index.ts';
 import { type ApiFunction, apiRoutes } from '../http/routes.ts';
 import { type BandJobSummary, runBandJob } from '../jobs/band-job.ts';
 import { type Clock, type Notifier, systemClock } from '../ports.ts';
+import { localDocuments } from './documents.ts';
 import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from './lambda-events.ts';
 
 /** API Gateway refuses bodies over 10 MB before any function runs; local mode does the same. */
@@ -48,7 +49,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   mkdirSync(options.dataDir, { recursive: true });
   const store = new SqliteStore(join(options.dataDir, 'normalcy.db'));
   const clock = options.clock ?? systemClock;
-  const stores = { metrics: store, series: store, bands: store, keys: store, clock };
+  const stores = {
+    metrics: store,
+    series: store,
+    bands: store,
+    queries: store,
+    keys: store,
+    clock,
+    documents: localDocuments(),
+  };
   const functions: Record<ApiFunction, HttpLambda> = {
     ingest: createIngestHandler(() => stores) as unknown as HttpLambda,
     query: createQueryHandler(() => stores) as unknown as HttpLambda,

@@ -1,8 +1,18 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
-import { aggregate } from '../metrics/aggregate.ts';
 import { defaultStepMs } from '../metrics/step.ts';
-import type { BandStore, MetricStore, SeriesInfo, SeriesStore } from '../ports.ts';
+import type {
+  AnomalyRecord,
+  QueryStore,
+  ReadOptions,
+  SeriesInfo,
+  SeriesPosition,
+  SeriesStore,
+} from '../ports.ts';
+import { encodeCursor } from './cursor.ts';
+import { formatDuration } from './duration.ts';
+import { seriesViewPath } from './links.ts';
+import type { PointsWindow } from './parameters.ts';
 
 export interface TimeRange {
   readonly from: number;
@@ -44,13 +54,49 @@ export async function requireSeries(store: SeriesStore, id: string | undefined):
   return series;
 }
 
+/** A series as the query API shows it: the catalog entry, its newest value, and what the engine learned. */
+export interface SeriesView extends SeriesInfo {
+  /** The value of the newest point (at `lastTimestamp`), null when it is no longer stored. */
+  readonly lastValue: number | null;
+  readonly kind: NonNullable<SeriesInfo['kind']> | null;
+  readonly seasonality: NonNullable<SeriesInfo['seasonality']> | null;
+}
+
+/** Adds each series' newest value (one store read for the whole page) and normalises the learned traits. */
+export async function seriesViews(
+  queries: QueryStore,
+  series: readonly SeriesInfo[],
+  options: ReadOptions = {},
+): Promise<SeriesView[]> {
+  const values =
+    series.length === 0
+      ? new Map<string, number>()
+      : await queries.valuesAt(
+          series.map((entry) => ({ seriesId: entry.id, timestamp: entry.lastTimestamp })),
+          options,
+        );
+  return series.map((entry) => ({
+    ...entry,
+    lastValue: values.get(entry.id) ?? null,
+    kind: entry.kind ?? null,
+    seasonality: entry.seasonality ?? null,
+  }));
+}
+
+/** The cursor of the page after one that stopped at `next`, null on the last page. */
+export const seriesCursor = (next: SeriesPosition | undefined): string | null =>
+  next ? encodeCursor({ name: next.name, id: next.id }) : null;
+
 /** One bucket of a series as the query API returns it: the data and, once the band job ran, its band. */
 export interface PointView {
   readonly timestamp: number;
+  /** The series-step value at the series' step; the mean of them at coarser steps. */
   readonly value: number;
-  readonly count: number;
+  /** The lowest and highest series-step value in the bucket. */
   readonly min: number;
   readonly max: number;
+  /** Raw points in the bucket. */
+  readonly count: number;
   readonly expected: number | null;
   readonly lower: number | null;
   readonly upper: number | null;
@@ -58,26 +104,48 @@ export interface PointView {
   readonly anomaly: boolean;
 }
 
-/** The buckets of a series in a range at its step, each with its band where the band job has computed one. */
+export interface PointsResponse {
+  readonly series: SeriesInfo;
+  readonly from: number;
+  readonly to: number;
+  readonly stepMs: number;
+  readonly step: string;
+  readonly seriesStepMs: number;
+  readonly automaticStep: boolean;
+  readonly points: PointView[];
+}
+
+/** The buckets of a series in a window, each with the envelope of its bands where the band job made some. */
 export async function readSeriesPoints(
-  stores: { metrics: MetricStore; bands: BandStore },
+  queries: QueryStore,
   series: SeriesInfo,
-  range: TimeRange,
-): Promise<{ series: SeriesInfo; stepMs: number; from: number; to: number; points: PointView[] }> {
-  const stepMs = series.stepMs ?? defaultStepMs;
-  const [points, bands] = await Promise.all([
-    stores.metrics.readPoints(series.id, range.from, range.to),
-    stores.bands.readBands(series.id, range.from, range.to),
+  window: PointsWindow,
+  options: ReadOptions = {},
+): Promise<PointsResponse> {
+  const seriesStepMs = series.stepMs ?? defaultStepMs;
+  const [values, bands] = await Promise.all([
+    queries.readValueBuckets(
+      {
+        seriesId: series.id,
+        type: series.type,
+        from: window.from,
+        to: window.to,
+        seriesStepMs,
+        stepMs: window.stepMs,
+      },
+      options,
+    ),
+    queries.readBandBuckets(series.id, window.from, window.to, window.stepMs, options),
   ]);
-  const bandAt = new Map(bands.map((band) => [band.timestamp, band]));
-  const views = aggregate(series.type, points, stepMs).map((bucket): PointView => {
+  const bandAt = new Map(bands.map((band) => [band.start, band]));
+  const points = values.map((bucket): PointView => {
     const band = bandAt.get(bucket.start);
     return {
       timestamp: bucket.start,
-      value: bucket.value,
-      count: bucket.count,
+      value: bucket.avg,
       min: bucket.min,
       max: bucket.max,
+      count: bucket.count,
       expected: band?.expected ?? null,
       lower: band?.lower ?? null,
       upper: band?.upper ?? null,
@@ -85,5 +153,52 @@ export async function readSeriesPoints(
       anomaly: band?.anomaly ?? false,
     };
   });
-  return { series, stepMs, from: range.from, to: range.to, points: views };
+  return {
+    series,
+    from: window.from,
+    to: window.to,
+    stepMs: window.stepMs,
+    step: formatDuration(window.stepMs),
+    seriesStepMs,
+    automaticStep: window.automatic,
+    points,
+  };
+}
+
+/** An anomalous bucket with its series' identity and a link to its view in the dashboard. */
+export interface AnomalyView extends AnomalyRecord {
+  readonly name: string | null;
+  readonly dimensions: Readonly<Record<string, string>> | null;
+  readonly stepMs: number | null;
+  /** The dashboard view of the series around this bucket, relative to the API's root. */
+  readonly link: string;
+}
+
+const catalogReadConcurrency = 16;
+
+/** Joins anomalies with their series (one catalog read per distinct series). */
+export async function anomalyViews(
+  catalog: SeriesStore,
+  records: readonly AnomalyRecord[],
+): Promise<AnomalyView[]> {
+  const ids = [...new Set(records.map((record) => record.seriesId))];
+  const series = new Map<string, SeriesInfo | undefined>();
+  // A page may name up to a thousand series: read them a few at a time rather than all at once.
+  for (let offset = 0; offset < ids.length; offset += catalogReadConcurrency) {
+    const batch = ids.slice(offset, offset + catalogReadConcurrency);
+    const found = await Promise.all(batch.map((id) => catalog.getSeries(id)));
+    batch.forEach((id, index) => {
+      series.set(id, found[index]);
+    });
+  }
+  return records.map((record) => {
+    const entry = series.get(record.seriesId);
+    return {
+      ...record,
+      name: entry?.name ?? null,
+      dimensions: entry?.dimensions ?? null,
+      stepMs: entry?.stepMs ?? null,
+      link: seriesViewPath(record.seriesId, record.timestamp),
+    };
+  });
 }

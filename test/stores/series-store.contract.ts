@@ -39,6 +39,8 @@ export function seriesStoreContract(name: string, makeStore: () => Promise<Serie
         lastTimestamp: base,
         stepMs: null,
         anomalous: false,
+        kind: null,
+        seasonality: null,
       });
       expect(await store.getSeries('cccccccccccccccc')).toBeUndefined();
     });

@@ -1,0 +1,91 @@
+import type { AnomalyView, PointsResponse, SeriesView } from '../../lib/query/read.ts';
+
+export type { AnomalyView, PointsResponse, SeriesView };
+
+export interface SeriesPageResponse {
+  readonly series: SeriesView[];
+  readonly nextCursor: string | null;
+}
+
+export interface AnomalyPageResponse {
+  readonly from: number;
+  readonly to: number;
+  readonly anomalies: AnomalyView[];
+  readonly nextCursor: string | null;
+}
+
+/** An answer of the API other than 2xx, with the API's own explanation. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** Whether the key, not the request, is the problem (so the dashboard asks for another). */
+  get isKeyProblem(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export type QueryValue = string | number | boolean | undefined;
+
+/** Calls the API with a key, turning error bodies into ApiErrors. */
+export class ApiClient {
+  constructor(
+    private readonly key: string,
+    private readonly base = '',
+  ) {}
+
+  async get<T>(path: string, query: Record<string, QueryValue> = {}): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query))
+      if (value !== undefined) search.set(name, String(value));
+    const url = `${this.base}${path}${search.size > 0 ? `?${search}` : ''}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { headers: { authorization: `Bearer ${this.key}` } });
+    } catch (error) {
+      throw new ApiError(0, 'unreachable', `Normalcy did not answer (${(error as Error).message})`);
+    }
+    if (response.ok) return (await response.json()) as T;
+    let code = 'error';
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      code = body.error?.code ?? code;
+      message = body.error?.message ?? message;
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    throw new ApiError(response.status, code, message);
+  }
+
+  /** Every page of a cursor-paged list, up to `maxPages`. */
+  async all<T, P extends { nextCursor: string | null }>(
+    path: string,
+    query: Record<string, QueryValue>,
+    items: (page: P) => T[],
+    maxPages = 10,
+  ): Promise<T[]> {
+    const collected: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const answer = await this.get<P>(path, { ...query, cursor });
+      collected.push(...items(answer));
+      if (!answer.nextCursor) break;
+      cursor = answer.nextCursor;
+    }
+    return collected;
+  }
+}
+
+const keyItem = 'normalcy.readKey';
+
+/** The read key kept in this browser, if any. */
+export const savedKey = (): string | undefined => localStorage.getItem(keyItem) ?? undefined;
+export const saveKey = (key: string): void => localStorage.setItem(keyItem, key);
+export const forgetKey = (): void => localStorage.removeItem(keyItem);

@@ -1,0 +1,136 @@
+import uPlot from 'uplot';
+import type { ChartColumns } from './chart-data.ts';
+import { formatValue } from './format.ts';
+
+/** Colours shared by the charts and the legend text. */
+export const palette = {
+  value: '#1f5fbf',
+  band: 'rgba(46, 160, 90, 0.22)',
+  bandEdge: 'rgba(46, 140, 80, 0.55)',
+  expected: 'rgba(30, 110, 60, 0.9)',
+  envelope: 'rgba(31, 95, 191, 0.12)',
+  anomaly: '#d7263d',
+  marker: '#b7791f',
+} as const;
+
+const columnsOf = (columns: ChartColumns): uPlot.AlignedData => [
+  columns.time,
+  columns.value,
+  columns.lower,
+  columns.upper,
+  columns.expected,
+  columns.min,
+  columns.max,
+  columns.anomaly,
+];
+
+const legendValue = (_u: uPlot, value: number | null) => formatValue(value);
+
+export interface BandChartOptions {
+  readonly width: number;
+  readonly height: number;
+  /** Draw the min/max envelope (when a bucket holds several series-step values). */
+  readonly envelope: boolean;
+  /** An instant (epoch ms) to mark with a vertical line: the alert the view was opened for. */
+  readonly markAt?: number;
+  /** Called with the range (epoch ms) the user dragged across. */
+  readonly onZoom: (from: number, to: number) => void;
+}
+
+/**
+ * The series view's chart: the value line, the band of normalcy shaded between its lower and upper edges
+ * with the expected value dashed, the min/max envelope when downsampled, and red marks on anomalies.
+ */
+export function bandChart(target: HTMLElement, columns: ChartColumns, options: BandChartOptions): uPlot {
+  const markAt = options.markAt;
+  const chartOptions: uPlot.Options = {
+    width: options.width,
+    height: options.height,
+    cursor: { drag: { x: true, y: false, setScale: false } },
+    select: { show: true, left: 0, top: 0, width: 0, height: 0 },
+    scales: { x: { time: true } },
+    series: [
+      {},
+      { label: 'value', stroke: palette.value, width: 1.5, value: legendValue },
+      { label: 'lower', stroke: palette.bandEdge, width: 1, value: legendValue },
+      { label: 'upper', stroke: palette.bandEdge, width: 1, value: legendValue },
+      { label: 'expected', stroke: palette.expected, width: 1, dash: [5, 4], value: legendValue },
+      { label: 'min', stroke: 'transparent', show: options.envelope, value: legendValue },
+      { label: 'max', stroke: 'transparent', show: options.envelope, value: legendValue },
+      {
+        label: 'anomaly',
+        stroke: palette.anomaly,
+        fill: palette.anomaly,
+        paths: () => null,
+        points: { show: true, size: 8, width: 1, stroke: '#ffffff', fill: palette.anomaly },
+        value: legendValue,
+      },
+    ],
+    bands: [
+      { series: [3, 2], fill: palette.band },
+      ...(options.envelope ? [{ series: [6, 5] as [number, number], fill: palette.envelope }] : []),
+    ],
+    axes: [{}, { values: (_u, ticks) => ticks.map((tick) => formatValue(tick)), size: 60 }],
+    hooks: {
+      setSelect: [
+        (chart) => {
+          const { left, width } = chart.select;
+          if (width < 5) return;
+          const from = Math.round(chart.posToVal(left, 'x') * 1000);
+          const to = Math.round(chart.posToVal(left + width, 'x') * 1000);
+          chart.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          options.onZoom(from, to);
+        },
+      ],
+      draw:
+        markAt === undefined
+          ? []
+          : [
+              (chart) => {
+                const x = chart.valToPos(markAt / 1000, 'x', true);
+                const { top, height } = chart.bbox;
+                const context = chart.ctx;
+                context.save();
+                context.strokeStyle = palette.marker;
+                context.lineWidth = 2 * devicePixelRatio;
+                context.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+                context.beginPath();
+                context.moveTo(x, top);
+                context.lineTo(x, top + height);
+                context.stroke();
+                context.restore();
+              },
+            ],
+    },
+  };
+  return new uPlot(chartOptions, columnsOf(columns), target);
+}
+
+/** The series list's sparkline: the value and its band, anomalies marked, no axes. */
+export function sparkline(target: HTMLElement, columns: ChartColumns, width: number, height: number): uPlot {
+  const chartOptions: uPlot.Options = {
+    width,
+    height,
+    cursor: { show: false },
+    legend: { show: false },
+    select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+    scales: { x: { time: false } },
+    axes: [{ show: false }, { show: false }],
+    series: [
+      {},
+      { stroke: palette.value, width: 1 },
+      { stroke: 'transparent' },
+      { stroke: 'transparent' },
+      { show: false },
+      { show: false },
+      { show: false },
+      {
+        stroke: palette.anomaly,
+        paths: () => null,
+        points: { show: true, size: 4, width: 0, fill: palette.anomaly },
+      },
+    ],
+    bands: [{ series: [3, 2], fill: palette.band }],
+  };
+  return new uPlot(chartOptions, columnsOf(columns), target);
+}

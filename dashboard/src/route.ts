@@ -1,0 +1,53 @@
+/** The dashboard's views, addressed in the URL fragment so that links (from alerts, notifications) open them. */
+export type Route =
+  | { readonly view: 'list'; readonly pattern: string | undefined }
+  | {
+      readonly view: 'series';
+      readonly id: string;
+      /** A preset relative to now (`7d`), or undefined when `from`/`to` are given. */
+      readonly range: string | undefined;
+      readonly from: number | undefined;
+      readonly to: number | undefined;
+      /** An instant to mark (the alert the view was opened for). */
+      readonly at: number | undefined;
+    };
+
+export const rangePresets = {
+  '6h': 6 * 3_600_000,
+  '1d': 86_400_000,
+  '7d': 7 * 86_400_000,
+  '30d': 30 * 86_400_000,
+};
+export type RangePreset = keyof typeof rangePresets;
+export const defaultRange: RangePreset = '7d';
+
+const number = (text: string | null): number | undefined =>
+  text !== null && /^\d+$/.test(text) ? Number(text) : undefined;
+
+/** Reads a fragment such as `#/series/0123456789abcdef?from=1&to=2&at=1`. Anything unknown is the list. */
+export function parseRoute(hash: string): Route {
+  const [path = '', search = ''] = hash.replace(/^#/, '').split('?', 2);
+  const query = new URLSearchParams(search);
+  const series = /^\/series\/([^/]+)$/.exec(path);
+  if (series?.[1]) {
+    const from = number(query.get('from'));
+    const to = number(query.get('to'));
+    const absolute = from !== undefined && to !== undefined && from < to;
+    const range = query.get('range');
+    return {
+      view: 'series',
+      id: decodeURIComponent(series[1]),
+      range: absolute ? undefined : range !== null && range in rangePresets ? range : defaultRange,
+      from: absolute ? from : undefined,
+      to: absolute ? to : undefined,
+      at: number(query.get('at')),
+    };
+  }
+  return { view: 'list', pattern: query.get('pattern') || undefined };
+}
+
+export const seriesHash = (id: string, query: Record<string, string | number | undefined> = {}): string => {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
+  return `#/series/${encodeURIComponent(id)}${search.size > 0 ? `?${search}` : ''}`;
+};

@@ -1,0 +1,261 @@
+import type { AlertEpisode } from './alert-history.ts';
+import type { PointsResponse, SeriesPageResponse, SeriesView } from './api.ts';
+import { chartColumns } from './chart-data.ts';
+import { sparkline } from './charts.ts';
+import type { ViewContext } from './context.ts';
+import { h, replace } from './dom.ts';
+import { formatAgo, formatDuration, formatTime, formatValue, seriesLabel } from './format.ts';
+
+const sparklineRangeMs = 7 * 86_400_000;
+const alertRangeMs = 7 * 86_400_000;
+const pageSize = 100;
+
+/** A filter as typed: a glob when it has `*` or `?`, otherwise a part of the name. */
+const toPattern = (text: string): string | undefined => {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  return /[*?]/.test(trimmed) ? trimmed : `*${trimmed}*`;
+};
+
+/**
+ * The first view: recent alerts, then every series with a sparkline of its last week and its band, the
+ * anomalous ones first.
+ */
+export async function seriesListView(context: ViewContext, filter: string | undefined): Promise<void> {
+  const { app, api, now } = context;
+  const pattern = toPattern(filter ?? '');
+  const alertList = h(
+    'ol',
+    { class: 'alerts', 'data-testid': 'alerts' },
+    h('li', { class: 'muted' }, 'Loading…'),
+  );
+  const rows = h('tbody', {});
+  const count = h('span', { class: 'muted' });
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show more');
+  const search = h('input', {
+    type: 'search',
+    placeholder: 'Filter by name (shop.* or part of a name)',
+    value: filter ?? '',
+    'aria-label': 'Filter series',
+  });
+  search.addEventListener('change', () => {
+    const value = search.value.trim();
+    location.hash = value ? `#/?pattern=${encodeURIComponent(value)}` : '#/';
+  });
+  replace(
+    app,
+    h(
+      'section',
+      { class: 'card' },
+      h('h2', {}, 'Recent alerts ', h('span', { class: 'muted' }, '(last 7 days)')),
+      alertList,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'toolbar' }, h('h2', {}, 'Series'), search, count),
+      h(
+        'table',
+        { class: 'series-table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, ''),
+            h('th', {}, 'series'),
+            h('th', {}, 'last 7 days'),
+            h('th', {}, 'last value'),
+            h('th', {}, 'learned'),
+          ),
+        ),
+        rows,
+      ),
+      more,
+    ),
+  );
+
+  const sparklines = lazySparklines(context);
+  const shown: SeriesView[] = [];
+  const add = (series: readonly SeriesView[]) => {
+    for (const entry of series) {
+      const row = seriesRow(entry, now);
+      rows.append(row);
+      sparklines.observe(row, entry);
+      shown.push(entry);
+    }
+    count.textContent = `${shown.length} shown, ${shown.filter((s) => s.anomalous).length} anomalous now`;
+  };
+
+  const loadAlerts = context.alerts
+    .history({ from: now - alertRangeMs, to: now + 60_000 })
+    .then((episodes) => context.isCurrent() && replace(alertList, ...alertItems(episodes, now)));
+
+  // Anomalous series first (every page of them), then the rest a page at a time.
+  const anomalous = await api.all<SeriesView, SeriesPageResponse>(
+    '/v1/series',
+    { anomalous: true, pattern, limit: 500 },
+    (page) => page.series,
+  );
+  if (!context.isCurrent()) return;
+  add(anomalous);
+  let cursor: string | undefined;
+  const nextPage = async () => {
+    const page = await api.get<SeriesPageResponse>('/v1/series', {
+      anomalous: false,
+      pattern,
+      limit: pageSize,
+      cursor,
+    });
+    if (!context.isCurrent()) return;
+    add(page.series);
+    cursor = page.nextCursor ?? undefined;
+    more.hidden = cursor === undefined;
+  };
+  more.addEventListener('click', () => {
+    more.disabled = true;
+    nextPage().finally(() => {
+      more.disabled = false;
+    });
+  });
+  await nextPage();
+  if (shown.length === 0) {
+    rows.append(
+      h(
+        'tr',
+        {},
+        h(
+          'td',
+          { colspan: '5', class: 'muted' },
+          pattern ? 'No series match this filter.' : 'No series yet: send metrics to POST /v1/metrics.',
+        ),
+      ),
+    );
+  }
+  await loadAlerts;
+}
+
+function seriesRow(series: SeriesView, now: number): HTMLTableRowElement {
+  const link = h(
+    'a',
+    { href: `#/series/${encodeURIComponent(series.id)}`, class: 'series-name' },
+    series.name,
+  );
+  const dimensions = Object.entries(series.dimensions).map(([key, value]) =>
+    h('span', { class: 'chip' }, `${key}=${value}`),
+  );
+  const learned = [
+    series.stepMs === null ? null : `step ${formatDuration(series.stepMs)}`,
+    series.seasonality,
+    series.kind,
+  ].filter(Boolean);
+  return h(
+    'tr',
+    { class: series.anomalous ? 'anomalous' : undefined, 'data-series-id': series.id },
+    h(
+      'td',
+      {},
+      h('span', {
+        class: `status ${series.anomalous ? 'bad' : 'good'}`,
+        title: series.anomalous ? 'outside its band now' : 'within its band',
+      }),
+    ),
+    h(
+      'td',
+      {},
+      link,
+      h('div', { class: 'chips' }, h('span', { class: 'chip type' }, series.type), ...dimensions),
+    ),
+    h('td', { class: 'spark' }, h('div', { class: 'spark-box' })),
+    h(
+      'td',
+      {},
+      h('strong', {}, formatValue(series.lastValue)),
+      h('div', { class: 'muted small' }, formatAgo(series.lastTimestamp, now)),
+    ),
+    h('td', { class: 'muted small' }, learned.join(' · ') || '–'),
+  );
+}
+
+function alertItems(episodes: readonly AlertEpisode[], now: number): HTMLElement[] {
+  if (episodes.length === 0)
+    return [
+      h('li', { class: 'muted' }, 'No alerts in the last 7 days: every series stayed within its band.'),
+    ];
+  return episodes.slice(0, 12).map((episode) => alertItem(episode, now));
+}
+
+/** One alert with a link to its series view, as the list and the series view show it. */
+export function alertItem(episode: AlertEpisode, now: number): HTMLElement {
+  return h(
+    'li',
+    { class: `alert ${episode.severity}` },
+    h('span', { class: `severity ${episode.severity}` }, episode.severity),
+    h('a', { href: episode.link, class: 'alert-link' }, seriesLabel(episode.name, episode.dimensions)),
+    h(
+      'span',
+      { class: 'muted small' },
+      ` ${formatTime(episode.start)} (${formatAgo(episode.start, now)}), ${formatDuration(episode.end - episode.start)}; `,
+      `peak ${formatValue(episode.peak.value)}, expected ${formatValue(episode.peak.expected)}`,
+    ),
+  );
+}
+
+/** Draws sparklines as their rows scroll into view, a few requests at a time. */
+function lazySparklines(context: ViewContext) {
+  const pending = new Map<Element, SeriesView>();
+  const queue: [Element, SeriesView][] = [];
+  let running = 0;
+  const pump = () => {
+    while (running < 4 && queue.length > 0) {
+      const next = queue.shift();
+      if (!next) break;
+      running += 1;
+      drawSparkline(context, next[0], next[1]).finally(() => {
+        running -= 1;
+        pump();
+      });
+    }
+  };
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const series = pending.get(entry.target);
+      if (!entry.isIntersecting || !series) continue;
+      pending.delete(entry.target);
+      observer.unobserve(entry.target);
+      queue.push([entry.target, series]);
+    }
+    pump();
+  });
+  return {
+    observe(row: Element, series: SeriesView) {
+      pending.set(row, series);
+      observer.observe(row);
+    },
+  };
+}
+
+async function drawSparkline(context: ViewContext, row: Element, series: SeriesView): Promise<void> {
+  const box = row.querySelector<HTMLElement>('.spark-box');
+  if (!box) return;
+  try {
+    const response = await context.api.get<PointsResponse>(
+      `/v1/series/${encodeURIComponent(series.id)}/points`,
+      {
+        from: context.now - sparklineRangeMs,
+        to: context.now,
+        maxPoints: 168,
+      },
+    );
+    if (!context.isCurrent()) return;
+    if (response.points.length === 0) {
+      box.textContent = 'no data this week';
+      return;
+    }
+    context.own(sparkline(box, chartColumns(response), 180, 36));
+    box.dataset.state = 'drawn';
+  } catch {
+    box.textContent = '–';
+  }
+}

@@ -1,0 +1,174 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  catalogIndex,
+  catalogKey,
+  DynamoDbStateStore,
+  maxExaminedPerPage,
+} from '../../lib/adapters/dynamodb-state-store.ts';
+import { seriesId } from '../../lib/metrics/series.ts';
+
+const documentsMock = mockClient(DynamoDBDocumentClient);
+const store = () =>
+  new DynamoDbStateStore({ table: 'state', client: new DynamoDBClient({ region: 'eu-west-1' }) });
+
+const entry = (name: string, dimensions: Record<string, string> = {}, anomalous = false) => {
+  const id = seriesId(name, dimensions);
+  return {
+    pk: `SERIES#${id}`,
+    sk: 'SERIES',
+    name,
+    type: 'gauge',
+    dimensions,
+    anomalous,
+    catalogShard: 'S',
+    catalogKey: catalogKey(name, id),
+  };
+};
+const full = (item: ReturnType<typeof entry>) => ({
+  ...item,
+  lastTimestamp: 1_000,
+  stepMs: 60_000,
+  seasonality: 'daily',
+});
+const queries = () => documentsMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
+
+beforeEach(() => documentsMock.reset());
+
+describe('DynamoDbStateStore catalog', () => {
+  it('records a series under the catalog index with a (name, id) sort key', async () => {
+    documentsMock.on(UpdateCommand).resolves({});
+    await store().recordSeries([
+      { id: 'abc', name: 'shop.requests', type: 'counter', dimensions: {}, minTimestamp: 1, maxTimestamp: 2 },
+    ]);
+    const update = documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.UpdateExpression).toContain('catalogShard = :catalog, catalogKey = :catalogKey');
+    expect(update?.ExpressionAttributeValues).toMatchObject({
+      ':catalog': 'S',
+      ':catalogKey': 'shop.requests\u0001abc',
+    });
+  });
+
+  it('queries the catalog index in order, filters in memory, and reads the full entries of the page', async () => {
+    const web1 = entry('shop.requests', { host: 'web-1' }, true);
+    const web2 = entry('shop.requests', { host: 'web-2' });
+    const db = entry('db.queries');
+    documentsMock.on(QueryCommand).resolves({ Items: [db, web1, web2] });
+    documentsMock.on(BatchGetCommand).resolves({ Responses: { state: [full(web2), full(web1)] } });
+    const page = await store().findSeries({ dimensions: { host: 'web-*' }, limit: 10 });
+    expect(page.series.map((s) => s.dimensions.host)).toEqual(['web-1', 'web-2']);
+    expect(page.series[0]).toMatchObject({
+      lastTimestamp: 1_000,
+      stepMs: 60_000,
+      anomalous: true,
+      seasonality: 'daily',
+      kind: null,
+    });
+    expect(page.next).toBeUndefined();
+    expect(queries()).toEqual([
+      {
+        TableName: 'state',
+        IndexName: catalogIndex,
+        KeyConditionExpression: 'catalogShard = :catalog',
+        ExpressionAttributeValues: { ':catalog': 'S' },
+        ExclusiveStartKey: undefined,
+        Limit: 1000,
+      },
+    ]);
+    const batch = documentsMock.commandCalls(BatchGetCommand)[0]?.args[0].input;
+    expect(batch?.RequestItems?.state?.Keys).toEqual([
+      { pk: web1.pk, sk: 'SERIES' },
+      { pk: web2.pk, sk: 'SERIES' },
+    ]);
+    expect(batch?.RequestItems?.state?.ProjectionExpression).not.toContain('engineState');
+  });
+
+  it('narrows the key condition to a prefix and starts after the cursor inside it', async () => {
+    documentsMock.on(QueryCommand).resolves({ Items: [] });
+    const after = { name: 'shop.login.time', id: '0123456789abcdef' };
+    await store().findSeries({ prefix: 'shop.', after, limit: 5 });
+    expect(queries()[0]).toMatchObject({
+      KeyConditionExpression: 'catalogShard = :catalog AND begins_with(catalogKey, :prefix)',
+      ExpressionAttributeValues: { ':catalog': 'S', ':prefix': 'shop.' },
+      ExclusiveStartKey: {
+        pk: 'SERIES#0123456789abcdef',
+        sk: 'SERIES',
+        catalogShard: 'S',
+        catalogKey: catalogKey(after.name, after.id),
+      },
+    });
+  });
+
+  it('starts at the prefix for a cursor before it, and asks nothing for a cursor past it', async () => {
+    documentsMock.on(QueryCommand).resolves({ Items: [] });
+    await store().findSeries({ prefix: 'shop.', after: { name: 'db.queries', id: '0' }, limit: 5 });
+    expect(queries()[0]?.ExclusiveStartKey).toBeUndefined();
+    const beyond = await store().findSeries({
+      prefix: 'shop.',
+      after: { name: 'web.requests', id: '0' },
+      limit: 5,
+    });
+    expect(beyond).toEqual({ series: [], next: undefined });
+    expect(queries()).toHaveLength(1);
+  });
+
+  it('stops at the limit with a cursor at the last series returned', async () => {
+    const items = ['a', 'b', 'c'].map((name) => entry(name));
+    documentsMock.on(QueryCommand).resolves({ Items: items, LastEvaluatedKey: { pk: items[2]?.pk } });
+    documentsMock.on(BatchGetCommand).resolves({ Responses: { state: items.slice(0, 2).map(full) } });
+    const page = await store().findSeries({ limit: 2 });
+    expect(page.series.map((s) => s.name)).toEqual(['a', 'b']);
+    expect(page.next).toEqual({ name: 'b', id: seriesId('b', {}) });
+  });
+
+  it('follows LastEvaluatedKey, and answers with a cursor after examining its share of the catalog', async () => {
+    const page = (from: number) => ({
+      Items: Array.from({ length: 1000 }, (_, i) => entry(`s${String(from + i).padStart(5, '0')}`)),
+      LastEvaluatedKey: { pk: 'more' },
+    });
+    let behaviour = documentsMock.on(QueryCommand);
+    for (let i = 0; i < 6; i++) behaviour = behaviour.resolvesOnce(page(i * 1000));
+    documentsMock.on(BatchGetCommand).resolves({ Responses: { state: [] } });
+    const result = await store().findSeries({ pattern: 'nothing-matches', limit: 10 });
+    expect(queries()).toHaveLength(maxExaminedPerPage / 1000);
+    expect(queries()[1]?.ExclusiveStartKey).toEqual({ pk: 'more' });
+    expect(result.series).toEqual([]);
+    expect(result.next?.name).toBe('s04999');
+  });
+
+  it('asks again for keys DynamoDB left unprocessed', async () => {
+    const item = entry('a');
+    documentsMock.on(QueryCommand).resolves({ Items: [item] });
+    documentsMock
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { state: [] },
+        UnprocessedKeys: { state: { Keys: [{ pk: item.pk, sk: 'SERIES' }] } },
+      })
+      .resolvesOnce({ Responses: { state: [full(item)] } });
+    const page = await store().findSeries({ limit: 10 });
+    expect(page.series.map((s) => s.name)).toEqual(['a']);
+    expect(documentsMock.commandCalls(BatchGetCommand)).toHaveLength(2);
+  });
+
+  it('saves what the engine learned beside the band job progress', async () => {
+    documentsMock.on(UpdateCommand).resolves({});
+    await store().saveProgress(
+      'abc',
+      {
+        stepMs: 60_000,
+        processedUntil: 0,
+        engineState: { engine: 'x' },
+        anomalous: false,
+        learned: { kind: 'count', seasonality: 'weekly' },
+      },
+      3,
+      false,
+    );
+    const update = documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.UpdateExpression).toContain('kind = :kind, seasonality = :seasonality');
+    expect(update?.ExpressionAttributeValues).toMatchObject({ ':kind': 'count', ':seasonality': 'weekly' });
+  });
+});
