@@ -10,6 +10,8 @@ export interface StackSettings {
   readonly magneticRetentionDays: number;
   /** An email address subscribed to the alert topic, if any. */
   readonly alertEmail: string | undefined;
+  /** The dashboard's base URL alert links point to (default: the API's URL). */
+  readonly dashboardUrl: string | undefined;
 }
 
 export function readSettings(node: Node): StackSettings {
@@ -23,10 +25,15 @@ export function readSettings(node: Node): StackSettings {
     return value;
   };
   const email = String(context('alertEmail') ?? '').trim();
+  const dashboardUrl = String(context('dashboardUrl') ?? '').trim();
+  if (dashboardUrl !== '' && !/^https?:\/\/\S+$/.test(dashboardUrl)) {
+    throw new Error(`context normalcy:dashboardUrl must be an http(s) URL, got ${dashboardUrl}`);
+  }
   return {
     bandSchedule: String(context('bandSchedule') ?? 'rate(1 minute)'),
     memoryRetentionHours: number('memoryRetentionHours', 24, 1, 8766),
     magneticRetentionDays: number('magneticRetentionDays', 400, 1, 73_000),
     alertEmail: email === '' ? undefined : email,
+    dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
   };
 }

@@ -13,6 +13,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
+import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dynamodb-alert-store.ts';
 import { pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
 import { readSettings } from './settings.ts';
@@ -20,9 +21,9 @@ import { readSettings } from './settings.ts';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 
 /**
- * Normalcy in one stack: an HTTP API in front of the ingest and query functions, Timestream for points and
- * bands, a DynamoDB table for the series catalog, band-job progress and API key hashes, the band job on an
- * EventBridge schedule, and an SNS topic for alerts.
+ * Normalcy in one stack: an HTTP API in front of the ingest, query and alerts functions, Timestream for points and
+ * bands, a DynamoDB table for the series catalog, band-job progress and API key hashes, another for alert rules
+ * and alert state, the band job on an EventBridge schedule, and an SNS topic for alerts.
  */
 export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -59,6 +60,28 @@ export class NormalcyStack extends Stack {
       ],
     });
 
+    // Alert state has a table of its own: its own indexes (the delivery outbox, alerts by state) and grants
+    // that let the API function change rules and alerts without touching the series catalog or key hashes.
+    const alertTable = new TableV2(this, 'AlertTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: pendingTransitionsIndex,
+          partitionKey: { name: 'pendingShard', type: AttributeType.STRING },
+          sortKey: { name: 'deliverOrder', type: AttributeType.STRING },
+        },
+        {
+          indexName: alertsByStateIndex,
+          partitionKey: { name: 'alertState', type: AttributeType.STRING },
+          sortKey: { name: 'startedAt', type: AttributeType.NUMBER },
+        },
+      ],
+    });
+
     const alertTopic = new Topic(this, 'AlertTopic', { displayName: 'Normalcy alerts', enforceSSL: true });
     if (settings.alertEmail) alertTopic.addSubscription(new EmailSubscription(settings.alertEmail));
 
@@ -68,6 +91,7 @@ export class NormalcyStack extends Stack {
       TIMESTREAM_POINTS_TABLE: pointsTable.attrName,
       TIMESTREAM_BANDS_TABLE: bandsTable.attrName,
       STATE_TABLE: stateTable.tableName,
+      ALERT_TABLE: alertTable.tableName,
       POWERTOOLS_SERVICE_NAME: 'normalcy',
       NODE_OPTIONS: '--enable-source-maps',
     };
@@ -95,6 +119,7 @@ export class NormalcyStack extends Stack {
       });
     const ingestFunction = makeFunction('ingest');
     const queryFunction = makeFunction('query');
+    const alertsFunction = makeFunction('alerts');
     const bandsFunction = makeFunction('bands', {
       timeout: Duration.minutes(5),
       memorySize: 2048,
@@ -134,12 +159,29 @@ export class NormalcyStack extends Stack {
     stateTable.grant(queryFunction, 'dynamodb:GetItem', 'dynamodb:Scan');
     stateTable.grant(bandsFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
     alertTopic.grantPublish(bandsFunction);
+    stateTable.grant(alertsFunction, 'dynamodb:GetItem');
+    alertTable.grant(
+      bandsFunction,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+    );
+    alertTable.grant(
+      alertsFunction,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:Query',
+    );
 
     // API
     const api = new HttpApi(this, 'Api', { description: 'Normalcy metrics API' });
     const integrations: Record<ApiFunction, HttpLambdaIntegration> = {
       ingest: new HttpLambdaIntegration('IngestIntegration', ingestFunction),
       query: new HttpLambdaIntegration('QueryIntegration', queryFunction),
+      alerts: new HttpLambdaIntegration('AlertsIntegration', alertsFunction),
     };
     for (const route of apiRoutes) {
       api.addRoutes({
@@ -148,6 +190,9 @@ export class NormalcyStack extends Stack {
         integration: integrations[route.function],
       });
     }
+
+    // Alert links point at the dashboard: its URL from context, else the API's own URL.
+    bandsFunction.addEnvironment('NORMALCY_DASHBOARD_URL', settings.dashboardUrl ?? api.apiEndpoint);
 
     // Schedule
     new Rule(this, 'BandSchedule', {
@@ -158,5 +203,6 @@ export class NormalcyStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'AlertTopicArn', { value: alertTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
+    new CfnOutput(this, 'AlertTableName', { value: alertTable.tableName });
   }
 }

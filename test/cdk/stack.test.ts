@@ -18,11 +18,11 @@ beforeAll(() => {
 }, 120_000);
 
 describe('NormalcyStack', () => {
-  it('runs three arm64 Node.js 22 functions', () => {
+  it('runs four arm64 Node.js 22 functions', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
-      3,
+      4,
     );
   });
 
@@ -74,6 +74,76 @@ describe('NormalcyStack', () => {
         Statement: Match.arrayWith([Match.objectLike({ Action: 'sns:Publish' })]),
       },
       Roles: [{ Ref: Match.stringLikeRegexp('BandsFunction') }],
+    });
+  });
+
+  it('keeps alert state in its own table, with the delivery outbox and alerts-by-state indexes', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'pendingTransitions',
+          KeySchema: [
+            { AttributeName: 'pendingShard', KeyType: 'HASH' },
+            { AttributeName: 'deliverOrder', KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({
+          IndexName: 'alertsByState',
+          KeySchema: [
+            { AttributeName: 'alertState', KeyType: 'HASH' },
+            { AttributeName: 'startedAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+
+  it('grants the alert table action by action: the band job records and delivers, the API manages', () => {
+    const alertTable = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).find((id) =>
+      id.startsWith('AlertTable'),
+    );
+    expect(alertTable).toBeDefined();
+    const actionsOn = (role: string) => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+        Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: PolicyStatementJson[] } };
+      }[];
+      return policies
+        .filter((policy) => policy.Properties.Roles.some((r) => r.Ref.startsWith(role)))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(alertTable ?? '?'))
+        .flatMap((statement) => [statement.Action].flat())
+        .sort();
+    };
+    expect(actionsOn('BandsFunction')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actionsOn('AlertsFunction')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actionsOn('IngestFunction')).toEqual([]);
+    expect(actionsOn('QueryFunction')).toEqual([]);
+  });
+
+  it('tells the band job its alert table and where alert links point', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ALERT_TABLE: { Ref: Match.stringLikeRegexp('AlertTable') },
+          ALERT_TOPIC_ARN: Match.anyValue(),
+          NORMALCY_DASHBOARD_URL: Match.anyValue(),
+        }),
+      },
     });
   });
 
