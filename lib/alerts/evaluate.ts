@@ -286,7 +286,9 @@ function stepRule(
       changes.alert(current);
     }
     let { lastReminderAt, reminders } = state.open;
-    if (rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs) {
+    // Remind only while still out: a bucket back inside the band is on its way to resolving.
+    const due = rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs;
+    if (breach && due) {
       reminders += 1;
       lastReminderAt = time;
       changes.transition(current, 'REMINDER', time, measured, reminders);
