@@ -55,6 +55,8 @@ interface Breach {
   readonly side: 'above' | 'below';
   /** Distance from the expected value in band half-widths (null for threshold rules). */
   readonly deviation: number | null;
+  /** Distance from the expected value relative to it (0 when nothing was expected, or no band). */
+  readonly change: number;
   readonly lower: number | null;
   readonly upper: number | null;
 }
@@ -64,6 +66,7 @@ const idleMonitor: RuleMonitor = {
   episodeStart: null,
   pendingSince: null,
   peakDeviation: 0,
+  peakChange: 0,
   cleanBuckets: 0,
   cleanSince: null,
   open: null,
@@ -256,6 +259,8 @@ function stepRule(
   const measured = measuredAt(bucket, breach);
   const window = [...state.window, breach !== undefined].slice(-rule.debounce.outOf);
   const peakDeviation = Math.max(state.peakDeviation, breach?.deviation ?? 0);
+  const peakChange = Math.max(state.peakChange, breach?.change ?? 0);
+  const peak = rule.kind === 'band' ? { widths: peakDeviation, change: peakChange } : null;
   const time = bucket.timestamp;
   const { changes, stepMs } = context;
 
@@ -269,18 +274,14 @@ function stepRule(
         state: 'resolved',
         resolvedAt: cleanSince,
         peakDeviation: rule.kind === 'band' ? peakDeviation : null,
-        severity: severityOf(rule.severity, bandPeak(rule, peakDeviation), cleanSince - alert.startedAt),
+        severity: severityOf(rule.severity, peak, cleanSince - alert.startedAt),
       };
       changes.alert(resolved);
       changes.transition(resolved, 'RESOLVED', cleanSince, measured);
       return idleMonitor;
     }
     let current = alert;
-    const severity = severityOf(
-      rule.severity,
-      bandPeak(rule, peakDeviation),
-      time + stepMs - alert.startedAt,
-    );
+    const severity = severityOf(rule.severity, peak, time + stepMs - alert.startedAt);
     if (severity !== alert.severity) {
       current = { ...alert, severity, peakDeviation: rule.kind === 'band' ? peakDeviation : null };
       changes.alert(current);
@@ -297,6 +298,7 @@ function stepRule(
       ...state,
       window,
       peakDeviation,
+      peakChange,
       cleanBuckets,
       cleanSince,
       open: { alert: current, lastReminderAt, reminders },
@@ -317,11 +319,12 @@ function stepRule(
       window,
       episodeStart: quiet ? null : episodeStart,
       peakDeviation: quiet ? 0 : peakDeviation,
+      peakChange: quiet ? 0 : peakChange,
     };
   }
   const pendingSince = state.pendingSince ?? time;
   if (time + stepMs - pendingSince < rule.minDurationMs) {
-    return { ...idleMonitor, window, episodeStart, pendingSince, peakDeviation };
+    return { ...idleMonitor, window, episodeStart, pendingSince, peakDeviation, peakChange };
   }
   const startedAt = episodeStart ?? time;
   const alert: Alert = {
@@ -333,7 +336,7 @@ function stepRule(
     name: context.series.name,
     dimensions: context.series.dimensions,
     state: 'open',
-    severity: severityOf(rule.severity, bandPeak(rule, peakDeviation), time + stepMs - startedAt),
+    severity: severityOf(rule.severity, peak, time + stepMs - startedAt),
     startedAt,
     openedAt: time,
     resolvedAt: null,
@@ -353,11 +356,10 @@ function stepRule(
     episodeStart: startedAt,
     pendingSince,
     peakDeviation,
+    peakChange,
     open: { alert, lastReminderAt: time, reminders: 0 },
   };
 }
-
-const bandPeak = (rule: Rule, peak: number): number | null => (rule.kind === 'band' ? peak : null);
 
 function openReason(rule: BandRule | ThresholdRule, breach: Breach | undefined, durationMs: number): string {
   const side = breach?.side ?? rule.direction;
@@ -403,12 +405,13 @@ export function bandBreach(rule: BandRule, bucket: EvaluatedBucket, warm: boolea
   if (Math.abs(distance) < minimum) return undefined;
   const halfWidth = side === 'above' ? upper - band.expected : band.expected - lower;
   const tiny = 1e-9 * Math.max(1, Math.abs(band.expected));
-  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), lower, upper };
+  const change = band.expected === 0 ? 0 : Math.abs(distance) / Math.abs(band.expected);
+  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), change, lower, upper };
 }
 
 function thresholdBreach(rule: ThresholdRule, bucket: EvaluatedBucket): Breach | undefined {
   const beyond = rule.direction === 'above' ? bucket.value > rule.threshold : bucket.value < rule.threshold;
-  return beyond ? { side: rule.direction, deviation: null, lower: null, upper: null } : undefined;
+  return beyond ? { side: rule.direction, deviation: null, change: 0, lower: null, upper: null } : undefined;
 }
 
 function stepSilence(

@@ -220,6 +220,8 @@ export interface RuleMonitor {
   /** When the debounced condition became true (for the minimum duration). */
   readonly pendingSince: number | null;
   readonly peakDeviation: number;
+  /** The largest distance from the expected value relative to it. */
+  readonly peakChange: number;
   /** Buckets in a row without a breach while open. */
   readonly cleanBuckets: number;
   /** The first of those clean buckets. */

@@ -2,24 +2,30 @@ import type { Severity } from './model.ts';
 
 /** A band alert this many band half-widths out at its worst is critical. */
 export const criticalDeviation = 3;
+/** So is one that, at its worst, was this far from the expected value relative to it (0.5: half again, or half gone). */
+export const criticalChange = 0.5;
 /** Any alert outside for this long is critical. */
 export const criticalDurationMs = 30 * 60_000;
 
+/** How far a series went from what was expected, at its worst. */
+export interface PeakDistance {
+  /** In band half-widths. */
+  readonly widths: number;
+  /** Relative to the expected value (0.5 = 50%); 0 when nothing was expected. */
+  readonly change: number;
+}
+
 /**
- * The severity of an alert from how far (peak distance from the expected value, in band half-widths; null
- * when the rule has no band) and how long (ms since the episode started) the series has been out, unless the
- * rule fixes it.
+ * The severity of an alert from how far (see {@link PeakDistance}; null for rules without a band) and how
+ * long (ms since the episode started) the series has been out, unless the rule fixes it.
  *
- * @example severityOf(null, 4, 5 * 60_000) // 'critical'
- * @example severityOf(null, 1.5, 5 * 60_000) // 'warning'
+ * @example severityOf(null, { widths: 4, change: 0.2 }, 5 * 60_000) // 'critical'
+ * @example severityOf(null, { widths: 1.5, change: 0.2 }, 5 * 60_000) // 'warning'
+ * @example severityOf(null, null, 45 * 60_000) // 'critical'
  */
-export function severityOf(
-  fixed: Severity | null,
-  peakDeviation: number | null,
-  durationMs: number,
-): Severity {
+export function severityOf(fixed: Severity | null, peak: PeakDistance | null, durationMs: number): Severity {
   if (fixed) return fixed;
-  if (peakDeviation !== null && peakDeviation >= criticalDeviation) return 'critical';
+  if (peak && (peak.widths >= criticalDeviation || peak.change >= criticalChange)) return 'critical';
   return durationMs >= criticalDurationMs ? 'critical' : 'warning';
 }
 

@@ -10,14 +10,16 @@ import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from '../helpers/seri
 describe('two weeks of a daily pattern with one spike', () => {
   let server: TestServer;
   const step = 5 * minuteMs;
-  const end = Math.floor((Date.now() - minuteMs) / step) * step;
+  // A fixed present (the server's clock), so that the same data meets the same phase of the day every run.
+  const end = Date.UTC(2025, 10, 25, 18, 0);
+  const clock = { now: () => end + minuteMs };
   const start = end - 14 * dayMs;
   const spikeAt = end - 8 * step;
   const oldSpikeAt = start + 9 * dayMs + 14 * hourMs;
   const noise = gaussian(seededRandom(42));
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ clock });
     const metrics = [];
     for (let t = start; t < end; t += step) {
       const daily = 100 + 50 * Math.sin((2 * Math.PI * (t % dayMs)) / dayMs);
