@@ -18,7 +18,10 @@ export interface DeliveryContext {
   readonly openPaged: boolean | undefined;
   readonly mutes: readonly Mute[];
   readonly now: number;
-  /** An alert that started and ended longer ago than this is recorded, not paged (a backfill of history). */
+  /**
+   * An alert that had ended this long before its OPEN was recorded (a backfill of history) is recorded, not
+   * paged; so is a reminder recorded this long after its time.
+   */
   readonly pageWindowMs: number;
 }
 
@@ -33,7 +36,9 @@ const suppress = (reason: string): DeliveryDecision => ({ action: 'suppress', re
  */
 export function decideDelivery(transition: AlertTransition, context: DeliveryContext): DeliveryDecision {
   const { alert, mutes, now } = context;
-  const historic = now - context.pageWindowMs;
+  // History is judged against when the transition was recorded, not now: a backfill records an old episode
+  // late, while a transition that waited out a notifier outage is still news and must go.
+  const historic = transition.createdAt - context.pageWindowMs;
   switch (transition.kind) {
     case 'OPEN': {
       if (alert.resolvedAt !== null && alert.resolvedAt < historic) return suppress('history');

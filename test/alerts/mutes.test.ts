@@ -97,15 +97,18 @@ describe('Delivery decisions', () => {
       paged: null,
       ...overrides,
     }) as Alert;
-  const transition = (kind: AlertTransition['kind'], at: number) => ({ kind, at }) as AlertTransition;
+  const transition = (kind: AlertTransition['kind'], at: number, createdAt: number) =>
+    ({ kind, at, createdAt }) as AlertTransition;
+  /** Decides a transition recorded at `now` (unless `recordedAt` says otherwise). */
   const decide = (
     kind: AlertTransition['kind'],
     at: number,
     now: number,
     alertOverrides: Partial<Alert> = {},
     openPaged?: boolean,
+    recordedAt = now,
   ) =>
-    decideDelivery(transition(kind, at), {
+    decideDelivery(transition(kind, at, recordedAt), {
       alert: alert(alertOverrides),
       openPaged,
       mutes,
@@ -145,11 +148,15 @@ describe('Delivery decisions', () => {
     expect(decide('RESOLVED', thursday(4), thursday(5), resolvedInside, true)).toEqual({ action: 'publish' });
   });
 
-  it('does not page history: an alert that started and ended before the page window', () => {
+  it('does not page history: an alert that had ended long before it was recorded (a backfill)', () => {
     const old = { state: 'resolved' as const, startedAt: thursday(0), resolvedAt: thursday(0, 10) };
     expect(decide('OPEN', thursday(0), thursday(2), old)).toEqual({ action: 'suppress', reason: 'history' });
     expect(decide('OPEN', thursday(0), thursday(0, 30), old)).toEqual({ action: 'publish' });
     expect(decide('OPEN', thursday(0), thursday(12), { startedAt: thursday(0) })).toEqual({
+      action: 'publish',
+    });
+    // Recorded live, then held up for hours by a notifier outage: still delivered.
+    expect(decide('OPEN', thursday(0), thursday(6), old, undefined, thursday(0, 5))).toEqual({
       action: 'publish',
     });
   });
