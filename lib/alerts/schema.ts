@@ -166,7 +166,10 @@ function fail(what: string, issues: readonly z.core.$ZodIssue[]): never {
 }
 
 function parseWith<T>(schema: z.ZodType<T>, what: string, body: unknown): T {
-  const result = schema.safeParse(body);
+  // A missing field reads better as "is required" than as zod's "expected number, received undefined".
+  const result = schema.safeParse(body, {
+    error: (issue) => (issue.input === undefined && issue.code !== 'custom' ? 'is required' : undefined),
+  });
   if (!result.success) fail(what, result.error.issues);
   return result.data;
 }
