@@ -195,8 +195,13 @@ async function processSeries(
     now,
     link,
   });
+  const unchanged =
+    outcome.transitions.length === 0 &&
+    outcome.alerts.length === 0 &&
+    JSON.stringify(outcome.monitor) === JSON.stringify(snapshot.monitor);
   // Another run saved this series first: it processed the same buckets, so its progress stands.
-  if ((await alerts.commitEvaluation(series.id, snapshot.version, outcome)) === 'conflict') return idle;
+  if (!unchanged && (await alerts.commitEvaluation(series.id, snapshot.version, outcome)) === 'conflict')
+    return idle;
   const caughtUp = series.lastTimestamp < processedUntil;
   await seriesStore.saveProgress(
     series.id,
