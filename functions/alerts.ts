@@ -19,7 +19,8 @@ const maxAlerts = 1000;
 
 const newId = (prefix: string) => () => `${prefix}_${randomBytes(8).toString('hex')}`;
 
-const pathId = (event: HttpEvent): string => decodeURIComponent(event.pathParameters?.id ?? '');
+/** The `{id}` of the path. Ids are letters, digits, '.', '_' and '-' only, so they never need decoding. */
+const pathId = (event: HttpEvent): string => event.pathParameters?.id ?? '';
 
 const noContent = { statusCode: 204, headers: {}, body: '' };
 

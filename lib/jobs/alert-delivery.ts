@@ -65,8 +65,8 @@ export async function deliverTransitions(
         now,
         pageWindowMs: options.pageWindowMs,
       });
+      // A hold is decided afresh on every run (a mute may be deleted or changed meanwhile), not stored.
       if (decision.action === 'hold') {
-        await alerts.deferTransition(transition.id, decision.until, null);
         summary.held += 1;
         break;
       }

@@ -143,6 +143,10 @@ describe('Rules API', () => {
     expect((await send('DELETE', '/v1/rules/short-lived')).status).toBe(204);
     expect((await send('DELETE', '/v1/rules/short-lived')).status).toBe(404);
     expect((await send('GET', '/v1/rules/short-lived')).status).toBe(404);
+    expect((await send('GET', '/v1/rules/a%20b%E0%A4')).status).toBe(404);
+    const odd = await send('PUT', '/v1/rules/a%20b', { kind: 'nodata', afterMs: 600_000 });
+    expect(odd.status).toBe(400);
+    expect(await problemsOf(odd)).toEqual(['id']);
   });
 
   it('needs an admin key to change rules, mutes and exclusions; a read key may look', async () => {

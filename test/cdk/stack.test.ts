@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../cdk/settings.ts';
 import { NormalcyStack } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 
@@ -150,5 +151,19 @@ describe('NormalcyStack', () => {
   it('outputs the API URL and the alert topic ARN', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('AlertTopicArn', {});
+  });
+});
+
+describe('Stack settings', () => {
+  const settings = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
+
+  it('points alert links at the dashboard URL from context, or leaves the API URL to the stack', () => {
+    expect(settings({ 'normalcy:dashboardUrl': 'https://dash.example.com' }).dashboardUrl).toBe(
+      'https://dash.example.com',
+    );
+    expect(settings({}).dashboardUrl).toBeUndefined();
+    expect(() => settings({ 'normalcy:dashboardUrl': 'dash.example.com' })).toThrow(
+      'context normalcy:dashboardUrl must be an http(s) URL',
+    );
   });
 });
