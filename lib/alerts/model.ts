@@ -3,11 +3,14 @@
  * engine must not learn), alerts (one problem on one series, from OPEN to RESOLVED) and their transitions
  * (what is notified, exactly once each). Plain JSON, so every store keeps them as they are.
  */
-import type { Direction } from '../bands/engine.ts';
 import type { Dimensions } from '../metrics/point.ts';
 
 export const severities = ['warning', 'critical'] as const;
 export type Severity = (typeof severities)[number];
+
+/** Which side of its band a band rule watches. */
+export const bandDirections = ['above', 'below', 'both'] as const;
+export type BandDirection = (typeof bandDirections)[number];
 
 export const ruleKinds = ['band', 'threshold', 'nodata'] as const;
 export type RuleKind = (typeof ruleKinds)[number];
@@ -44,7 +47,7 @@ export interface BandRule extends RuleBase {
   readonly kind: 'band';
   /** 0.5 follows the engine's own verdict; 0 doubles the band's width, 1 halves it. */
   readonly sensitivity: number;
-  readonly direction: Direction;
+  readonly direction: BandDirection;
   /** A bucket breaches only if it is at least this far from the expected value (so flat series do not page). */
   readonly minDeviation: { readonly absolute: number; readonly relative: number };
   readonly debounce: Debounce;

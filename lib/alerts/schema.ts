@@ -3,11 +3,10 @@
  * silently do nothing), omitted ones get their defaults, and every problem names its field.
  */
 import { z } from 'zod';
-import { directions } from '../bands/engine.ts';
 import { describeValue, type Problem, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
-import { ruleKinds, severities, weekdays } from './model.ts';
+import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
 import { isTimeZone, minuteOfDay } from './mutes.ts';
 import { builtInDefaultRule, defaultRuleId } from './rules.ts';
 
@@ -58,7 +57,7 @@ const bandRuleSchema = z.strictObject({
   ...common,
   kind: z.literal('band'),
   sensitivity: z.number().min(0).max(1).default(builtInDefaultRule.sensitivity),
-  direction: z.enum(directions).default(builtInDefaultRule.direction),
+  direction: z.enum(bandDirections).default(builtInDefaultRule.direction),
   minDeviation: z
     .strictObject({
       absolute: z.number().min(0).default(builtInDefaultRule.minDeviation.absolute),

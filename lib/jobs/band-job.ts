@@ -46,7 +46,10 @@ export interface BandJobOptions {
   readonly deadline?: number;
   /** The dashboard's base URL: alert links are `<dashboardUrl>/#/series/<seriesId>?alert=<alertId>`. */
   readonly dashboardUrl?: string;
-  /** An alert that started and ended longer ago than this (a backfill of history) is recorded, not paged. */
+  /**
+   * An alert that had already ended this long before the run that recorded it (a backfill of history) is
+   * recorded, not paged. Default one hour.
+   */
   readonly pageWindowMs?: number;
 }
 

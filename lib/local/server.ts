@@ -29,7 +29,7 @@ export interface LocalServerOptions {
   readonly bandSettings?: Partial<BandSettings>;
   /** Where alert links point; default this server's URL. */
   readonly dashboardUrl?: string;
-  /** Alerts that started and ended longer ago than this are recorded, not paged (see BandJobOptions). */
+  /** Alerts that had ended this long before the band job recorded them are not paged (see BandJobOptions). */
   readonly pageWindowMs?: number;
 }
 
