@@ -125,7 +125,7 @@ export class DynamoDbAlertStore implements AlertStore {
     outcome: EvaluationOutcome,
   ): Promise<CommitResult> {
     for (const transition of outcome.transitions) await this.recordTransition(transition);
-    for (const alert of outcome.alerts) await this.saveAlert(alert);
+    for (const alert of outcome.alerts) await this.saveAlert(alert, outcome.asOf);
     try {
       await this.documents.send(
         new PutCommand({
@@ -313,24 +313,33 @@ export class DynamoDbAlertStore implements AlertStore {
     }
   }
 
-  /** Writes what the evaluator knows about an alert, leaving acknowledgement and paging as they are. */
-  private async saveAlert(alert: Alert): Promise<void> {
+  /**
+   * Writes what the evaluator knows about an alert, leaving acknowledgement and paging as they are, unless a
+   * later evaluation wrote it already (then the later one stands).
+   */
+  private async saveAlert(alert: Alert, asOf: number): Promise<void> {
     const resolved = alert.resolvedAt !== null;
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: alertKey(alert.id),
-        UpdateExpression: `SET alertState = :state, startedAt = :started, body = :body${
-          resolved ? ', resolvedAt = :resolved' : ''
-        }${resolved ? '' : ' REMOVE resolvedAt'}`,
-        ExpressionAttributeValues: {
-          ':state': alert.state,
-          ':started': alert.startedAt,
-          ':body': JSON.stringify(alert),
-          ...(resolved && { ':resolved': alert.resolvedAt }),
-        },
-      }),
-    );
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.table,
+          Key: alertKey(alert.id),
+          UpdateExpression: `SET alertState = :state, startedAt = :started, asOf = :asOf, body = :body${
+            resolved ? ', resolvedAt = :resolved' : ''
+          }${resolved ? '' : ' REMOVE resolvedAt'}`,
+          ConditionExpression: 'attribute_not_exists(asOf) OR asOf <= :asOf',
+          ExpressionAttributeValues: {
+            ':state': alert.state,
+            ':started': alert.startedAt,
+            ':asOf': asOf,
+            ':body': JSON.stringify(alert),
+            ...(resolved && { ':resolved': alert.resolvedAt }),
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
   }
 
   private async putConfig(kind: ConfigKind, id: string, record: Rule | Mute | Exclusion): Promise<void> {

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS alerts (
   state TEXT NOT NULL,
   started_at INTEGER NOT NULL,
   resolved_at INTEGER,
+  as_of INTEGER NOT NULL,
   body TEXT NOT NULL,
   acknowledged_at INTEGER,
   acknowledged_by TEXT,
@@ -140,9 +141,10 @@ export class SqliteAlertStore implements AlertStore {
         decided_at, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
     const upsertAlert = this.database.prepare(`
-      INSERT INTO alerts (id, state, started_at, resolved_at, body) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO alerts (id, state, started_at, resolved_at, as_of, body) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO UPDATE SET state = excluded.state, resolved_at = excluded.resolved_at,
-        body = excluded.body`);
+        as_of = excluded.as_of, body = excluded.body
+      WHERE excluded.as_of >= alerts.as_of`);
     const saveMonitor = this.database.prepare(`
       INSERT INTO alert_monitors (series_id, version, body) VALUES (?, ?, ?)
       ON CONFLICT (series_id) DO UPDATE SET version = excluded.version, body = excluded.body
@@ -168,7 +170,14 @@ export class SqliteAlertStore implements AlertStore {
         );
       }
       for (const alert of outcome.alerts) {
-        upsertAlert.run(alert.id, alert.state, alert.startedAt, alert.resolvedAt, JSON.stringify(alert));
+        upsertAlert.run(
+          alert.id,
+          alert.state,
+          alert.startedAt,
+          alert.resolvedAt,
+          outcome.asOf,
+          JSON.stringify(alert),
+        );
       }
       saveMonitor.run(seriesId, version + 1, JSON.stringify(outcome.monitor), version);
       return 'committed';

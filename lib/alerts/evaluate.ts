@@ -183,6 +183,7 @@ export function evaluateSeries(input: SeriesEvaluation): EvaluationOutcome {
       firstBucketAt,
       rules: monitors,
     },
+    asOf: now,
     alerts: [...changes.alerts.values()],
     transitions: changes.transitions,
   };
@@ -212,6 +213,7 @@ export function evaluateSilence(input: SilenceEvaluation): EvaluationOutcome {
   resolveOrphans(monitors, applicable, now, changes);
   return {
     monitor: { ...monitor, rules: monitors },
+    asOf: now,
     alerts: [...changes.alerts.values()],
     transitions: changes.transitions,
   };

@@ -250,6 +250,11 @@ export interface SeriesMonitor {
 /** The result of evaluating a series, written to the alert store as one unit. */
 export interface EvaluationOutcome {
   readonly monitor: SeriesMonitor;
+  /**
+   * When the evaluation ran (its clock). A store never lets an alert written by a later evaluation be set back
+   * by an earlier one: two overlapping runs may write in either order.
+   */
+  readonly asOf: number;
   /** Alerts that opened, changed or resolved. */
   readonly alerts: readonly Alert[];
   readonly transitions: readonly AlertTransition[];

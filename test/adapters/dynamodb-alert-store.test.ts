@@ -103,10 +103,12 @@ describe('DynamoDbAlertStore: recording an evaluation', () => {
         TableName: table,
         Key: { pk: `ALERT#${alertId}`, sk: 'ALERT' },
         UpdateExpression:
-          'SET alertState = :state, startedAt = :started, body = :body, resolvedAt = :resolved',
+          'SET alertState = :state, startedAt = :started, asOf = :asOf, body = :body, resolvedAt = :resolved',
+        ConditionExpression: 'attribute_not_exists(asOf) OR asOf <= :asOf',
         ExpressionAttributeValues: {
           ':state': 'resolved',
           ':started': t0 + step,
+          ':asOf': t0 + 5 * step,
           ':body': expect.any(String),
           ':resolved': t0 + 2 * step,
         },

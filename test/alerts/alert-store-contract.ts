@@ -199,6 +199,20 @@ export function describeAlertStoreContract(
     );
 
     it(
+      'never sets an alert back: an evaluation older than the one that wrote it leaves it as it is',
+      withStore(async (store) => {
+        const opened = evaluation('s1', [100, 400]);
+        const resolved = evaluation('s1', [100, 100, 100], opened, 2);
+        const alertId = opened.alerts[0]?.id ?? '';
+        // A run that saw more buckets saved first; a slower run with an older view writes after it.
+        await store.commitEvaluation('s1', 0, resolved);
+        await store.commitEvaluation('s1', 1, opened);
+        expect(await store.getAlert(alertId)).toMatchObject({ state: 'resolved', resolvedAt: t0 + 2 * step });
+        expect(await store.listAlerts({ state: 'open', limit: 10 })).toEqual([]);
+      }),
+    );
+
+    it(
       'lists alerts active in a range, by state, newest first',
       withStore(async (store) => {
         // s1: open from bucket 1 to 2; s2: open from bucket 6, still open.
