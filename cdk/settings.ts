@@ -25,6 +25,8 @@ export interface StackSettings {
   /** Steady requests per second the API stage accepts, and the burst above it. */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /** The dashboard's base URL alert links point to (default: the API's URL). */
+  readonly dashboardUrl: string | undefined;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -53,6 +55,10 @@ export function readSettings(node: Node): StackSettings {
   if (!(storeChoices as readonly string[]).includes(store)) {
     throw new Error(`context normalcy:store must be one of ${storeChoices.join(', ')}, got ${store}`);
   }
+  const dashboardUrl = String(context('dashboardUrl') ?? '').trim();
+  if (dashboardUrl !== '' && !/^https?:\/\/\S+$/.test(dashboardUrl)) {
+    throw new Error(`context normalcy:dashboardUrl must be an http(s) URL, got ${dashboardUrl}`);
+  }
   return {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
@@ -64,5 +70,6 @@ export function readSettings(node: Node): StackSettings {
     logRetentionDays: logRetentionDays as RetentionDays,
     apiRateLimit: number('apiRateLimit', 500, 1, 10_000),
     apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
+    dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
   };
 }

@@ -23,6 +23,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
+import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dynamodb-alert-store.ts';
 import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
@@ -36,9 +37,10 @@ const root = join(fileURLToPath(import.meta.url), '..', '..');
 export const metricsNamespace = 'Normalcy';
 
 /**
- * Normalcy in one stack: an HTTP API in front of the ingest and query functions, Timestream for points and
- * bands, a DynamoDB table for the series catalog, band-job progress and API key hashes, the band job on an
- * EventBridge schedule, an SNS topic for alerts, and alarms on the stack's own health to an operations topic.
+ * Normalcy in one stack: an HTTP API in front of the ingest, query and alerts functions, Timestream (or
+ * DynamoDB) for points and bands, a DynamoDB table for the series catalog, band-job progress and API key
+ * hashes, another for alert rules and alert state, the band job on an EventBridge schedule, an SNS topic for
+ * alerts, and alarms on the stack's own health to an operations topic.
  */
 export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -67,6 +69,28 @@ export class NormalcyStack extends Stack {
       ],
     });
 
+    // Alert state has a table of its own: its own indexes (the delivery outbox, alerts by state) and grants
+    // that let the alerts function change rules and alerts without touching the series catalog or key hashes.
+    const alertTable = new TableV2(this, 'AlertTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: pendingTransitionsIndex,
+          partitionKey: { name: 'pendingShard', type: AttributeType.STRING },
+          sortKey: { name: 'deliverOrder', type: AttributeType.STRING },
+        },
+        {
+          indexName: alertsByStateIndex,
+          partitionKey: { name: 'alertState', type: AttributeType.STRING },
+          sortKey: { name: 'startedAt', type: AttributeType.NUMBER },
+        },
+      ],
+    });
+
     const alertTopic = new Topic(this, 'AlertTopic', { displayName: 'Normalcy alerts', enforceSSL: true });
     if (settings.alertEmail) alertTopic.addSubscription(new EmailSubscription(settings.alertEmail));
     const operationsTopic = new Topic(this, 'OperationsTopic', {
@@ -86,6 +110,7 @@ export class NormalcyStack extends Stack {
     const environment = {
       ...storage.environment,
       STATE_TABLE: stateTable.tableName,
+      ALERT_TABLE: alertTable.tableName,
       POWERTOOLS_SERVICE_NAME: 'normalcy',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       NODE_OPTIONS: '--enable-source-maps',
@@ -98,6 +123,8 @@ export class NormalcyStack extends Stack {
       entry: 'query',
       commandHooks: queryDocumentHooks(root),
     });
+
+    const alerts = new NormalcyFunction(this, 'Alerts', { ...common, entry: 'alerts' });
 
     // The band job: one run at a time (reserved concurrency 1); a run that fails twice lands in a dead-letter
     // queue, as does an invocation that could not start within five minutes.
@@ -136,6 +163,33 @@ export class NormalcyStack extends Stack {
     grantState(query, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${catalogIndex}`]);
     grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     grantState(bands, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
+    const alertIndexes = [pendingTransitionsIndex, alertsByStateIndex].map(
+      (index) => `${alertTable.tableArn}/index/${index}`,
+    );
+    const alertItemActions = [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:Query',
+    ];
+    for (const [fn, extra] of [
+      [bands, []],
+      [alerts, ['dynamodb:DeleteItem']],
+    ] as const) {
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...alertItemActions, ...extra],
+          resources: [alertTable.tableArn],
+        }),
+      );
+      fn.role.addToPolicy(
+        new PolicyStatement({ effect: Effect.ALLOW, actions: ['dynamodb:Query'], resources: alertIndexes }),
+      );
+    }
+    grantState(alerts, ['dynamodb:GetItem']);
+    // The no-data check lists every series.
+    grantState(bands, ['dynamodb:Scan']);
     alertTopic.grantPublish(bands.role);
 
     // API: HTTPS only (HTTP APIs have no plain-HTTP endpoint), throttled, access-logged without paths (the
@@ -144,6 +198,7 @@ export class NormalcyStack extends Stack {
     const integrations: Record<ApiFunction, HttpLambdaIntegration> = {
       ingest: new HttpLambdaIntegration('IngestIntegration', ingest.function),
       query: new HttpLambdaIntegration('QueryIntegration', query.function),
+      alerts: new HttpLambdaIntegration('AlertsIntegration', alerts.function),
     };
     for (const route of apiRoutes) {
       const [created] = api.addRoutes({
@@ -182,6 +237,9 @@ export class NormalcyStack extends Stack {
       }),
     };
 
+    // Alert links point at the dashboard: its URL from context, else the API's own URL.
+    bands.function.addEnvironment('NORMALCY_DASHBOARD_URL', settings.dashboardUrl ?? api.apiEndpoint);
+
     // Schedule
     new Rule(this, 'BandSchedule', {
       schedule: Schedule.expression(settings.bandSchedule),
@@ -200,6 +258,7 @@ export class NormalcyStack extends Stack {
     const functions: [string, IFunction][] = [
       ['Ingest', ingest.function],
       ['Query', query.function],
+      ['Alerts', alerts.function],
       ['Bands', bands.function],
     ];
     for (const [name, fn] of functions) {
@@ -232,6 +291,7 @@ export class NormalcyStack extends Stack {
     new CfnOutput(this, 'AlertTopicArn', { value: alertTopic.topicArn });
     new CfnOutput(this, 'OperationsTopicArn', { value: operationsTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
+    new CfnOutput(this, 'AlertTableName', { value: alertTable.tableName });
   }
   /** Points and bands in Timestream for LiveAnalytics (the default). */
   private timestreamStorage(settings: StackSettings): Storage {

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type BandJobDependencies, type BandJobOptions, runBandJob } from '../lib/jobs/band-job.ts';
-import { cloudBandDependencies } from './shared/cloud.ts';
+import { cloudBandDependencies, cloudBandOptions } from './shared/cloud.ts';
 import { logger } from './shared/logger.ts';
 
 /** Time kept back from the Lambda's budget to save progress after the last series. */
@@ -18,4 +18,4 @@ export const createBandsHandler = (dependencies: () => BandJobDependencies, opti
   });
 };
 
-export const handler = createBandsHandler(cloudBandDependencies);
+export const handler = createBandsHandler(cloudBandDependencies, cloudBandOptions());

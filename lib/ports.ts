@@ -2,6 +2,7 @@
  * The small interfaces the domain needs from the outside world. Only files under lib/adapters/ implement
  * them with SDKs or drivers; everything else sees these.
  */
+import type { Notification } from './alerts/model.ts';
 import type { EngineState, MetricKind } from './bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
@@ -127,17 +128,11 @@ export interface BandStore {
   listAnomalies(from: number, to: number, limit: number): Promise<AnomalyRecord[]>;
 }
 
-/** A series crossing its band's edge: into anomaly, or back to normal. */
-export interface Notification {
-  readonly state: 'ANOMALOUS' | 'RECOVERED';
-  readonly severity: 'critical' | 'warning' | 'info';
-  readonly seriesId: string;
-  readonly name: string;
-  readonly dimensions: Dimensions;
-  readonly band: StoredBand;
-}
+/** What a notifier delivers: one alert transition (OPEN, REMINDER or RESOLVED), see `lib/alerts/model.ts`. */
+export type { Notification } from './alerts/model.ts';
 
 export interface Notifier {
+  /** Delivers one notification; throws when it could not (the transition then stays pending). */
   notify(notification: Notification): Promise<void>;
 }
 

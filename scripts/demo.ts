@@ -19,7 +19,7 @@ const batchSize = 5_000;
 const began = Date.now();
 rmSync(dataDir, { recursive: true, force: true });
 // The demo's notifications are counted, not printed: a few weeks of history would scroll past the URL.
-const notified = { ANOMALOUS: 0, RECOVERED: 0 };
+const notified = { OPEN: 0, REMINDER: 0, RESOLVED: 0 };
 const server = await startLocalServer({
   dataDir,
   port: await usablePort(requestedPort),
@@ -60,7 +60,7 @@ for (let round = 0; round < 10; round++) {
 }
 
 const seconds = ((Date.now() - began) / 1000).toFixed(1);
-console.log(`Learned bands over ${buckets} buckets: ${anomalies} anomalous, ${notified.ANOMALOUS} alerts (the identity
+console.log(`Learned bands over ${buckets} buckets: ${anomalies} anomalous, ${notified.OPEN} alerts (the identity
 provider's outage on ${new Date(story.outage.start).toUTCString()} among them). Ready in ${seconds} s.
 
 Open the dashboard (the link hands it a read-only key):

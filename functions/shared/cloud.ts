@@ -2,15 +2,18 @@
  * The cloud composition root: builds the adapters each function needs from its environment, once per
  * container. Only the adapters a function uses are built, so each bundle pulls in only its own SDK clients.
  */
+
+import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
-import type { BandJobDependencies } from '../../lib/jobs/band-job.ts';
+import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { type BandStore, type MetricStore, systemClock } from '../../lib/ports.ts';
+import type { AlertsDependencies } from '../alerts.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import type { QueryDependencies } from '../query.ts';
 import { bundledDocuments } from './documents.ts';
@@ -40,6 +43,7 @@ function dataStore(): MetricStore & BandStore {
 }
 
 const state = () => new DynamoDbStateStore({ table: requiredEnv('STATE_TABLE') });
+const alertStore = () => new DynamoDbAlertStore({ table: requiredEnv('ALERT_TABLE') });
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
@@ -70,8 +74,19 @@ export function cloudBandDependencies(): BandJobDependencies {
     metrics: store,
     bands: store,
     series: state(),
+    alerts: alertStore(),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
     clock: systemClock,
   };
+}
+
+/** The band job's settings from the environment (read when the function starts). */
+export function cloudBandOptions(): BandJobOptions {
+  const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
+  return dashboardUrl ? { dashboardUrl } : {};
+}
+
+export function cloudAlertsDependencies(): AlertsDependencies {
+  return { alerts: alertStore(), keys: cachedKeyStore(state()), clock: systemClock };
 }

@@ -6,11 +6,20 @@ export class ConsoleNotifier implements Notifier {
   constructor(private readonly write: (line: string) => void = (line) => console.log(line)) {}
 
   async notify(notification: Notification): Promise<void> {
-    const { band } = notification;
-    const when = new Date(band.timestamp).toISOString();
+    const { lower, upper } = notification;
+    const band = lower !== null && upper !== null ? `, band ${round(lower)}..${round(upper)}` : '';
     this.write(
-      `${notificationSubject(notification)} at ${when}, band ${round(band.lower)}..${round(band.upper)}, ` +
-        `score ${band.score.toFixed(2)}, severity ${notification.severity}`,
+      `${notificationSubject(notification)} at ${new Date(notification.at).toISOString()}${band}, ` +
+        `${notification.reason}, rule ${notification.rule.id} -> ${notification.link}`,
     );
+  }
+}
+
+/** Delivers to several notifiers in order; the first failure stops it (the transition is retried whole). */
+export class FanOutNotifier implements Notifier {
+  constructor(private readonly notifiers: readonly Notifier[]) {}
+
+  async notify(notification: Notification): Promise<void> {
+    for (const notifier of this.notifiers) await notifier.notify(notification);
   }
 }

@@ -2,36 +2,82 @@ import type { Notification } from '../ports.ts';
 
 const maxSubjectLength = 99;
 
-/**
- * A one-line subject such as `[Normalcy] ANOMALOUS shop.login.time{host=web-1}: 950 (expected 70)`: ASCII
- * only and at most 99 characters, as SNS and mail clients require.
- */
-export function notificationSubject(notification: Notification): string {
+/** A series as people write it: `shop.login.time{host=web-1}`. */
+export function seriesLabel(notification: Pick<Notification, 'name' | 'dimensions'>): string {
   const dimensions = Object.entries(notification.dimensions)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
-  const series = dimensions ? `${notification.name}{${dimensions}}` : notification.name;
-  const { value, expected } = notification.band;
-  const subject = `[Normalcy] ${notification.state} ${series}: ${round(value)} (expected ${round(expected)})`;
+  return dimensions ? `${notification.name}{${dimensions}}` : notification.name;
+}
+
+/** The value and what was expected, or the reason when there is no value (no data). */
+function measurement(notification: Notification): string {
+  const { value, expected, threshold } = notification;
+  if (value === null) return notification.reason;
+  if (threshold !== null) return `${round(value)} (threshold ${round(threshold)})`;
+  return expected === null ? round(value) : `${round(value)} (expected ${round(expected)})`;
+}
+
+/**
+ * A one-line subject such as `[Normalcy] OPEN critical shop.login.time{host=web-1}: 950 (expected 70)`:
+ * printable ASCII only and at most 99 characters, as SNS and mail clients require.
+ */
+export function notificationSubject(notification: Notification): string {
+  const head =
+    notification.state === 'RESOLVED' ? 'RESOLVED' : `${notification.state} ${notification.severity}`;
+  const subject = `[Normalcy] ${head} ${seriesLabel(notification)}: ${measurement(notification)}`;
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > maxSubjectLength ? `${ascii.slice(0, maxSubjectLength - 1)}~` : ascii;
 }
 
-/** The JSON document subscribers receive. */
-export function notificationMessage(notification: Notification) {
+/** The JSON document subscribers receive (SQS, Lambda, HTTPS, email-json, the webhook). Version 1. */
+export function notificationDocument(notification: Notification) {
+  const { lower, upper } = notification;
   return {
+    version: 1,
     state: notification.state,
     severity: notification.severity,
+    alertId: notification.alertId,
+    transitionId: notification.transitionId,
+    rule: notification.rule,
     seriesId: notification.seriesId,
     name: notification.name,
     dimensions: notification.dimensions,
-    time: new Date(notification.band.timestamp).toISOString(),
-    value: notification.band.value,
-    expected: notification.band.expected,
-    lower: notification.band.lower,
-    upper: notification.band.upper,
-    score: notification.band.score,
+    startedAt: new Date(notification.startedAt).toISOString(),
+    time: new Date(notification.at).toISOString(),
+    value: notification.value,
+    expected: notification.expected,
+    band: lower === null || upper === null ? null : { lower, upper },
+    score: notification.score,
+    threshold: notification.threshold,
+    reason: notification.reason,
+    link: notification.link,
   };
+}
+
+/** The plain-text form for email subscribers. */
+export function notificationText(notification: Notification): string {
+  const { value, expected, lower, upper, score, threshold } = notification;
+  const lines = [
+    `${notification.state === 'RESOLVED' ? 'Resolved' : notification.state === 'REMINDER' ? 'Still open' : 'Alert'}: ${seriesLabel(notification)} ${notification.reason}.`,
+    '',
+    `Severity:  ${notification.severity}`,
+    `Rule:      ${notification.rule.name} (${notification.rule.id}, ${notification.rule.kind})`,
+    `Started:   ${new Date(notification.startedAt).toISOString()}`,
+    `At:        ${new Date(notification.at).toISOString()}`,
+  ];
+  if (value !== null) lines.push(`Value:     ${round(value)}`);
+  if (expected !== null) lines.push(`Expected:  ${round(expected)}`);
+  if (lower !== null && upper !== null) lines.push(`Band:      ${round(lower)} to ${round(upper)}`);
+  if (score !== null) lines.push(`Score:     ${score.toFixed(2)}`);
+  if (threshold !== null) lines.push(`Threshold: ${round(threshold)}`);
+  lines.push(
+    '',
+    `Dashboard: ${notification.link}`,
+    '',
+    `Alert ${notification.alertId}, notification ${notification.transitionId}`,
+  );
+  return `${lines.join('\n')}\n`;
 }
 
 export const round = (value: number): string => String(Number(value.toPrecision(4)));

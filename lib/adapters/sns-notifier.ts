@@ -1,6 +1,11 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  type MessageAttributeValue,
+  PublishCommand,
+  type PublishCommandInput,
+  SNSClient,
+} from '@aws-sdk/client-sns';
 import type { Notification, Notifier } from '../ports.ts';
-import { notificationMessage, notificationSubject } from './notification-text.ts';
+import { notificationDocument, notificationSubject, notificationText } from './notification-text.ts';
 
 export interface SnsNotifierOptions {
   readonly topicArn: string;
@@ -8,9 +13,40 @@ export interface SnsNotifierOptions {
 }
 
 /**
- * Publishes each notification to an SNS topic: a readable Subject (under 100 characters), the JSON message,
- * and message attributes `severity`, `metric` and `state` for subscription filter policies.
+ * The Publish request for a notification: a readable Subject (under 100 characters); `MessageStructure: json`
+ * with the JSON document as `default` (what SQS, Lambda, HTTPS and email-json subscribers get) and a plain-text
+ * form under `email`; message attributes `severity`, `state`, `metric`, `rule`, `seriesId`, `alertId` and
+ * `transitionId` for subscription filter policies and for deduplication by subscribers. On a FIFO topic the
+ * transition id is also the deduplication id, and the alert id the message group (ordered per alert).
  */
+export function publishInput(topicArn: string, notification: Notification): PublishCommandInput {
+  const attribute = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+  const input: PublishCommandInput = {
+    TopicArn: topicArn,
+    Subject: notificationSubject(notification),
+    MessageStructure: 'json',
+    Message: JSON.stringify({
+      default: JSON.stringify(notificationDocument(notification)),
+      email: notificationText(notification),
+    }),
+    MessageAttributes: {
+      severity: attribute(notification.severity),
+      state: attribute(notification.state),
+      metric: attribute(notification.name),
+      rule: attribute(notification.rule.id),
+      seriesId: attribute(notification.seriesId),
+      alertId: attribute(notification.alertId),
+      transitionId: attribute(notification.transitionId),
+    },
+  };
+  if (topicArn.endsWith('.fifo')) {
+    input.MessageGroupId = notification.alertId;
+    input.MessageDeduplicationId = notification.transitionId;
+  }
+  return input;
+}
+
+/** Publishes each notification to an SNS topic (see {@link publishInput}); a failed publish throws. */
 export class SnsNotifier implements Notifier {
   private readonly client: SNSClient;
 
@@ -19,18 +55,6 @@ export class SnsNotifier implements Notifier {
   }
 
   async notify(notification: Notification): Promise<void> {
-    const attribute = (value: string) => ({ DataType: 'String', StringValue: value });
-    await this.client.send(
-      new PublishCommand({
-        TopicArn: this.options.topicArn,
-        Subject: notificationSubject(notification),
-        Message: JSON.stringify(notificationMessage(notification)),
-        MessageAttributes: {
-          severity: attribute(notification.severity),
-          metric: attribute(notification.name),
-          state: attribute(notification.state),
-        },
-      }),
-    );
+    await this.client.send(new PublishCommand(publishInput(this.options.topicArn, notification)));
   }
 }

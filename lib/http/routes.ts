@@ -1,7 +1,7 @@
 import type { KeyScope } from '../ports.ts';
 
 /** The Lambda functions behind the HTTP API. */
-export type ApiFunction = 'ingest' | 'query';
+export type ApiFunction = 'ingest' | 'query' | 'alerts';
 
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
@@ -22,6 +22,20 @@ export const apiRoutes = [
   { method: 'GET', path: '/v1/anomalies', function: 'query', scope: 'read' },
   { method: 'GET', path: '/', function: 'query', scope: undefined },
   { method: 'GET', path: '/v1/openapi.json', function: 'query', scope: undefined },
+  { method: 'GET', path: '/v1/rules', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/rules', function: 'alerts', scope: 'admin' },
+  { method: 'GET', path: '/v1/rules/{id}', function: 'alerts', scope: 'read' },
+  { method: 'PUT', path: '/v1/rules/{id}', function: 'alerts', scope: 'admin' },
+  { method: 'DELETE', path: '/v1/rules/{id}', function: 'alerts', scope: 'admin' },
+  { method: 'GET', path: '/v1/mutes', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/mutes', function: 'alerts', scope: 'admin' },
+  { method: 'DELETE', path: '/v1/mutes/{id}', function: 'alerts', scope: 'admin' },
+  { method: 'GET', path: '/v1/exclusions', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/exclusions', function: 'alerts', scope: 'admin' },
+  { method: 'DELETE', path: '/v1/exclusions/{id}', function: 'alerts', scope: 'admin' },
+  { method: 'GET', path: '/v1/alerts', function: 'alerts', scope: 'read' },
+  { method: 'GET', path: '/v1/alerts/{id}', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/alerts/{id}/acknowledge', function: 'alerts', scope: 'read' },
 ] as const satisfies readonly ApiRoute[];
 
 export type RouteKey = `${(typeof apiRoutes)[number]['method']} ${(typeof apiRoutes)[number]['path']}`;

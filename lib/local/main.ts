@@ -5,6 +5,8 @@
 import './quiet-logs.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConsoleNotifier, FanOutNotifier } from '../adapters/console-notifier.ts';
+import { WebhookNotifier } from '../adapters/webhook-notifier.ts';
 import { generateKey, hashKey } from '../keys.ts';
 import { startLocalServer } from './server.ts';
 
@@ -14,7 +16,28 @@ const bandIntervalMs = Number(process.env.NORMALCY_BAND_INTERVAL_MS ?? 60_000);
 
 mkdirSync(dataDir, { recursive: true });
 const apiKey = process.env.NORMALCY_API_KEY || localKey(dataDir);
-const server = await startLocalServer({ dataDir, port });
+const webhookUrl = process.env.NORMALCY_WEBHOOK_URL;
+const webhookSecret = process.env.NORMALCY_WEBHOOK_SECRET;
+if (webhookUrl && !webhookSecret) {
+  console.error(
+    'NORMALCY_WEBHOOK_URL needs NORMALCY_WEBHOOK_SECRET (the key its HMAC signature is made with)',
+  );
+  process.exit(1);
+}
+// The webhook goes first: when it fails, the console line waits for the retry, so nothing prints twice.
+const notifier =
+  webhookUrl && webhookSecret
+    ? new FanOutNotifier([
+        new WebhookNotifier({ url: webhookUrl, secret: webhookSecret }),
+        new ConsoleNotifier(),
+      ])
+    : new ConsoleNotifier();
+const server = await startLocalServer({
+  dataDir,
+  port,
+  notifier,
+  ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
+});
 if (!(await server.store.findKey(hashKey(apiKey)))) {
   await server.store.putKey({
     hash: hashKey(apiKey),
@@ -34,7 +57,7 @@ const timer = setInterval(async () => {
     if (summary.bucketsProcessed > 0) {
       console.log(
         `band job: ${summary.seriesProcessed} series, ${summary.bucketsProcessed} buckets, ` +
-          `${summary.anomalies} anomalous`,
+          `${summary.anomalies} anomalous, ${summary.alertsOpened} alerts opened, ${summary.alertsResolved} resolved`,
       );
     }
   } catch (error) {

@@ -3,9 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { createAlertsHandler } from '../../functions/alerts.ts';
 import { createIngestHandler } from '../../functions/ingest.ts';
 import { createQueryHandler } from '../../functions/query.ts';
 import { ConsoleNotifier } from '../adapters/console-notifier.ts';
+import { SqliteAlertStore } from '../adapters/sqlite-alert-store.ts';
 import { SqliteStore } from '../adapters/sqlite-store.ts';
 import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { defaultEngine } from '../bands/index.ts';
@@ -26,11 +28,16 @@ export interface LocalServerOptions {
   readonly clock?: Clock;
   readonly engine?: BandEngineFactory;
   readonly bandSettings?: Partial<BandSettings>;
+  /** Where alert links point; default this server's URL. */
+  readonly dashboardUrl?: string;
+  /** Alerts that had ended this long before the band job recorded them are not paged (see BandJobOptions). */
+  readonly pageWindowMs?: number;
 }
 
 export interface LocalServer {
   readonly url: string;
   readonly store: SqliteStore;
+  readonly alerts: SqliteAlertStore;
   /** Runs the band job once (what the schedule does in the cloud). */
   runBandJob(): Promise<BandJobSummary>;
   close(): Promise<void>;
@@ -49,18 +56,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   mkdirSync(options.dataDir, { recursive: true });
   const store = new SqliteStore(join(options.dataDir, 'normalcy.db'));
   const clock = options.clock ?? systemClock;
+  const alerts = new SqliteAlertStore(store.database);
   const stores = {
     metrics: store,
     series: store,
     bands: store,
     queries: store,
     keys: store,
+    alerts,
     clock,
     documents: localDocuments(),
   };
   const functions: Record<ApiFunction, HttpLambda> = {
     ingest: createIngestHandler(() => stores) as unknown as HttpLambda,
     query: createQueryHandler(() => stores) as unknown as HttpLambda,
+    alerts: createAlertsHandler(() => stores) as unknown as HttpLambda,
   };
   const notifier = options.notifier ?? new ConsoleNotifier();
   const engine = options.engine ?? defaultEngine;
@@ -74,14 +84,20 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
   const address = server.address() as AddressInfo;
+  const url = `http://${address.address}:${address.port}`;
 
   return {
-    url: `http://${address.address}:${address.port}`,
+    url,
     store,
+    alerts,
     runBandJob: () =>
       runBandJob(
-        { metrics: store, series: store, bands: store, notifier, engine, clock },
-        { settings: options.bandSettings },
+        { metrics: store, series: store, bands: store, alerts, notifier, engine, clock },
+        {
+          settings: options.bandSettings,
+          dashboardUrl: options.dashboardUrl ?? url,
+          ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
+        },
       ),
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,6 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readSettings } from '../../cdk/settings.ts';
 import { NormalcyStack } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 
@@ -22,11 +23,11 @@ beforeAll(() => {
 }, 120_000);
 
 describe('NormalcyStack', () => {
-  it('runs three arm64 Node.js 24 functions with their own log groups', () => {
+  it('runs four arm64 Node.js 24 functions with their own log groups', () => {
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs24.x', Architectures: ['arm64'], LoggingConfig: { LogGroup: Match.anyValue() } },
-      3,
+      4,
     );
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -50,7 +51,7 @@ describe('NormalcyStack', () => {
 
   it('alarms on errors, throttles, dead letters and ingest rejections to the operations topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(8);
+    expect(alarms.length).toBe(10);
     const operationsTopic = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
       id.startsWith('OperationsTopic'),
     );
@@ -84,7 +85,7 @@ describe('NormalcyStack', () => {
       'AWS::DynamoDB::GlobalTable',
       'AWS::Logs::LogGroup',
     ].flatMap((type) => Object.values(template.findResources(type)));
-    expect(retained.length).toBe(2 + 1 + 1 + 4);
+    expect(retained.length).toBe(2 + 1 + 2 + 5);
     for (const resource of retained)
       expect((resource as { DeletionPolicy?: string }).DeletionPolicy).toBe('Retain');
   });
@@ -155,6 +156,76 @@ describe('NormalcyStack', () => {
     ]);
   });
 
+  it('keeps alert state in its own table, with the delivery outbox and alerts-by-state indexes', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: Match.arrayWith([
+        Match.objectLike({
+          IndexName: 'pendingTransitions',
+          KeySchema: [
+            { AttributeName: 'pendingShard', KeyType: 'HASH' },
+            { AttributeName: 'deliverOrder', KeyType: 'RANGE' },
+          ],
+        }),
+        Match.objectLike({
+          IndexName: 'alertsByState',
+          KeySchema: [
+            { AttributeName: 'alertState', KeyType: 'HASH' },
+            { AttributeName: 'startedAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ]),
+    });
+  });
+
+  it('grants the alert table action by action: the band job records and delivers, the API manages', () => {
+    const alertTable = Object.keys(template.findResources('AWS::DynamoDB::GlobalTable')).find((id) =>
+      id.startsWith('AlertTable'),
+    );
+    expect(alertTable).toBeDefined();
+    const actionsOn = (role: string) => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')) as {
+        Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: PolicyStatementJson[] } };
+      }[];
+      return policies
+        .filter((policy) => policy.Properties.Roles.some((r) => r.Ref.startsWith(role)))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => JSON.stringify(statement.Resource).includes(alertTable ?? '?'))
+        .flatMap((statement) => [statement.Action].flat())
+        .sort();
+    };
+    expect(actionsOn('BandsRole')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actionsOn('AlertsRole')).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    expect(actionsOn('IngestRole')).toEqual([]);
+    expect(actionsOn('QueryRole')).toEqual([]);
+  });
+
+  it('tells the band job its alert table and where alert links point', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ALERT_TABLE: { Ref: Match.stringLikeRegexp('AlertTable') },
+          ALERT_TOPIC_ARN: Match.anyValue(),
+          NORMALCY_DASHBOARD_URL: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
   it('outputs the API URL and the alert topic ARN', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('AlertTopicArn', {});
@@ -206,7 +277,7 @@ describe('NormalcyStack with store=dynamodb', () => {
           Variables: Match.objectLike({ NORMALCY_STORE: 'dynamodb', DATA_RETENTION_DAYS: '90' }),
         },
       },
-      3,
+      4,
     );
   });
 
@@ -222,5 +293,19 @@ describe('NormalcyStack with store=dynamodb', () => {
       }
       expect(statement.Resource).not.toBe('*');
     }
+  });
+});
+
+describe('Stack settings', () => {
+  const settings = (context: Record<string, unknown>) => readSettings(new App({ context }).node);
+
+  it('points alert links at the dashboard URL from context, or leaves the API URL to the stack', () => {
+    expect(settings({ 'normalcy:dashboardUrl': 'https://dash.example.com' }).dashboardUrl).toBe(
+      'https://dash.example.com',
+    );
+    expect(settings({}).dashboardUrl).toBeUndefined();
+    expect(() => settings({ 'normalcy:dashboardUrl': 'dash.example.com' })).toThrow(
+      'context normalcy:dashboardUrl must be an http(s) URL',
+    );
   });
 });

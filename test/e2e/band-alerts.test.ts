@@ -4,23 +4,26 @@ import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from '../helpers/seri
 
 /**
  * End to end through the real HTTP API, SQLite store and band job: two weeks of a 5-minute series with a
- * daily pattern and one injected spike give exactly one anomaly notification and one recovery.
+ * daily pattern and two injected spikes. The recent spike gives exactly one OPEN and one RESOLVED
+ * notification; the one five days back is history: recorded as an alert, not paged.
  */
 describe('two weeks of a daily pattern with one spike', () => {
   let server: TestServer;
   const step = 5 * minuteMs;
-  // A fixed stretch of the past, so that the series (and the verdict) is the same on every run.
-  const end = Date.parse('2026-01-05T00:00:00Z');
+  // A fixed present (the server's clock), so that the same data meets the same phase of the day every run.
+  const end = Date.UTC(2025, 10, 25, 18, 0);
+  const clock = { now: () => end + minuteMs };
   const start = end - 14 * dayMs;
-  const spikeAt = start + 11 * dayMs + 14 * hourMs;
+  const spikeAt = end - 8 * step;
+  const oldSpikeAt = start + 9 * dayMs + 14 * hourMs;
   const noise = gaussian(seededRandom(42));
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ clock });
     const metrics = [];
     for (let t = start; t < end; t += step) {
       const daily = 100 + 50 * Math.sin((2 * Math.PI * (t % dayMs)) / dayMs);
-      const value = daily + 3 * noise() + (t === spikeAt ? 300 : 0);
+      const value = daily + 3 * noise() + (t === spikeAt || t === oldSpikeAt ? 300 : 0);
       metrics.push({
         name: 'shop.requests',
         type: 'gauge',
@@ -39,12 +42,27 @@ describe('two weeks of a daily pattern with one spike', () => {
   afterAll(() => server.close());
 
   it('notifies once when the spike leaves the band and once when the series recovers', () => {
-    expect(server.notifications.map((n) => [n.state, new Date(n.band.timestamp).toISOString()])).toEqual([
-      ['ANOMALOUS', new Date(spikeAt).toISOString()],
-      ['RECOVERED', new Date(spikeAt + step).toISOString()],
+    expect(server.notifications.map((n) => [n.state, new Date(n.at).toISOString()])).toEqual([
+      ['OPEN', new Date(spikeAt).toISOString()],
+      ['RESOLVED', new Date(spikeAt + step).toISOString()],
     ]);
-    expect(server.notifications[0]?.name).toBe('shop.requests');
-    expect(server.notifications[0]?.dimensions).toEqual({ host: 'web-1' });
+    const [open, resolved] = server.notifications;
+    expect(open?.name).toBe('shop.requests');
+    expect(open?.dimensions).toEqual({ host: 'web-1' });
+    expect(open?.value).toBeGreaterThan(open?.upper ?? Number.POSITIVE_INFINITY);
+    expect(open?.link).toBe(`${server.url}/#/series/${open?.seriesId}?alert=${open?.alertId}`);
+    expect(resolved?.alertId).toBe(open?.alertId);
+  });
+
+  it('records the old spike as an alert without paging it, and the recent one as paged', async () => {
+    const { alerts } = await server.getJson<{
+      alerts: { id: string; state: string; startedAt: number; resolvedAt: number; paged: boolean }[];
+    }>(`/v1/alerts?from=${start}`);
+    expect(alerts.map((a) => [a.startedAt, a.state, a.paged])).toEqual([
+      [spikeAt, 'resolved', true],
+      [oldSpikeAt, 'resolved', false],
+    ]);
+    expect(alerts[0]?.id).toBe(server.notifications[0]?.alertId);
   });
 
   it('learned the 5-minute step and serves every bucket with its band through the query API', async () => {
@@ -56,18 +74,21 @@ describe('two weeks of a daily pattern with one spike', () => {
     const body = await server.getJson<{
       points: { timestamp: number; value: number; lower: number; upper: number; anomaly: boolean }[];
     }>(`/v1/series/${id}/points?from=${from}&to=${new Date(spikeAt + hourMs).toISOString()}`);
-    expect(body.points).toHaveLength(24);
+    expect(body.points).toHaveLength(20); // an hour before the spike, and the 40 minutes of data after it
     const spike = body.points.find((point) => point.timestamp === spikeAt);
     expect(spike?.anomaly).toBe(true);
     expect(spike?.value).toBeGreaterThan(spike?.upper ?? Number.POSITIVE_INFINITY);
     expect(body.points.filter((point) => point.anomaly)).toHaveLength(1);
   });
 
-  it('lists the spike in /v1/anomalies', async () => {
+  it('lists both spikes in /v1/anomalies', async () => {
     const body = await server.getJson<{ anomalies: { seriesId: string; timestamp: number; name: string }[] }>(
       `/v1/anomalies?from=${start}&to=${end}`,
     );
-    expect(body.anomalies.map((a) => [a.name, a.timestamp])).toEqual([['shop.requests', spikeAt]]);
+    expect(body.anomalies.map((a) => [a.name, a.timestamp])).toEqual([
+      ['shop.requests', spikeAt],
+      ['shop.requests', oldSpikeAt],
+    ]);
   });
 
   it('does nothing more when the job runs again without new data', async () => {

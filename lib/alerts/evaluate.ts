@@ -1,0 +1,498 @@
+/**
+ * The alert lifecycle: rules applied bucket by bucket to what the band engine said, with M-of-N debounce,
+ * minimum duration and recovery window, opening an alert once and resolving it once. Pure: the same monitor
+ * and buckets always give the same alerts and transitions (with the same ids), which is what makes a re-run
+ * after a crash, or two overlapping runs, record each transition once.
+ */
+import type { BandResult } from '../bands/engine.ts';
+import { alertId, transitionId } from './ids.ts';
+import type {
+  Alert,
+  AlertTransition,
+  BandRule,
+  EvaluationOutcome,
+  NoDataRule,
+  Notification,
+  Rule,
+  RuleMonitor,
+  SeriesMonitor,
+  ThresholdRule,
+  TransitionKind,
+} from './model.ts';
+import { applicableRules } from './rules.ts';
+import type { SeriesIdentity } from './selector.ts';
+import { describeDuration, severityOf } from './severity.ts';
+
+const dayMs = 86_400_000;
+/** Rules at another sensitivity than the engine's own wait this long before judging a series. */
+export const bandWarmUpMs = dayMs;
+const defaultSensitivity = 0.5;
+
+/** One bucket as the evaluator sees it. */
+export interface EvaluatedBucket {
+  readonly timestamp: number;
+  readonly value: number;
+  /** The engine's verdict; undefined for a bucket excluded from learning (band rules skip it). */
+  readonly band: BandResult | undefined;
+}
+
+/** Where alert links point: the dashboard view of a series at an alert. */
+export type AlertLink = (seriesId: string, alertId: string) => string;
+
+export interface SeriesEvaluation {
+  readonly series: SeriesIdentity;
+  readonly stepMs: number;
+  readonly monitor: SeriesMonitor;
+  /** Every effective rule; the evaluator picks those that apply to the series. */
+  readonly rules: readonly Rule[];
+  /** New buckets in time order (those before the monitor's `evaluatedUntil` are skipped). */
+  readonly buckets: readonly EvaluatedBucket[];
+  readonly now: number;
+  readonly link: AlertLink;
+}
+
+interface Breach {
+  readonly side: 'above' | 'below';
+  /** Distance from the expected value in band half-widths (null for threshold rules). */
+  readonly deviation: number | null;
+  /** Distance from the expected value relative to it (0 when nothing was expected, or no band). */
+  readonly change: number;
+  readonly lower: number | null;
+  readonly upper: number | null;
+}
+
+const idleMonitor: RuleMonitor = {
+  window: [],
+  episodeStart: null,
+  pendingSince: null,
+  peakDeviation: 0,
+  peakChange: 0,
+  cleanBuckets: 0,
+  cleanSince: null,
+  open: null,
+};
+
+/** Collects what one evaluation changes. */
+class Changes {
+  readonly alerts = new Map<string, Alert>();
+  readonly transitions: AlertTransition[] = [];
+
+  constructor(
+    private readonly now: number,
+    private readonly link: AlertLink,
+  ) {}
+
+  alert(alert: Alert): void {
+    this.alerts.set(alert.id, alert);
+  }
+
+  transition(alert: Alert, kind: TransitionKind, at: number, measured: Measured, reminder = 0): void {
+    const id = transitionId(alert.id, kind, reminder);
+    this.transitions.push({
+      id,
+      alertId: alert.id,
+      kind,
+      at,
+      createdAt: this.now,
+      status: 'pending',
+      reason: null,
+      attempts: 0,
+      lastError: null,
+      deliverAfter: 0,
+      decidedAt: null,
+      notification: notificationOf(alert, id, kind, at, measured, this.link(alert.seriesId, alert.id)),
+    });
+  }
+}
+
+/** The values a notification reports: those of the bucket the transition happened at. */
+interface Measured {
+  readonly value: number | null;
+  readonly expected: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  readonly score: number | null;
+}
+
+const unmeasured: Measured = { value: null, expected: null, lower: null, upper: null, score: null };
+
+function notificationOf(
+  alert: Alert,
+  id: string,
+  kind: TransitionKind,
+  at: number,
+  measured: Measured,
+  link: string,
+): Notification {
+  return {
+    transitionId: id,
+    alertId: alert.id,
+    state: kind,
+    severity: alert.severity,
+    rule: { id: alert.ruleId, name: alert.ruleName, kind: alert.ruleKind },
+    seriesId: alert.seriesId,
+    name: alert.name,
+    dimensions: alert.dimensions,
+    startedAt: alert.startedAt,
+    at,
+    ...measured,
+    threshold: alert.threshold,
+    reason: kind === 'RESOLVED' ? resolvedReason(alert, at) : alert.reason,
+    link,
+  };
+}
+
+function resolvedReason(alert: Alert, at: number): string {
+  const lasted = describeDuration(at - alert.startedAt);
+  if (alert.ruleKind === 'nodata') return `data is back after ${lasted} without`;
+  if (alert.ruleKind === 'threshold') return `back on the right side of ${alert.threshold} after ${lasted}`;
+  return `back inside its band after ${lasted}`;
+}
+
+/**
+ * Applies the band and threshold rules that match a series to its new buckets, in time order, and resolves
+ * alerts of rules that no longer apply to it (deleted, disabled, or replaced).
+ */
+export function evaluateSeries(input: SeriesEvaluation): EvaluationOutcome {
+  const { series, stepMs, monitor, now } = input;
+  const changes = new Changes(now, input.link);
+  const applicable = applicableRules(input.rules, series);
+  const fresh = input.buckets.filter(
+    (bucket) => monitor.evaluatedUntil === null || bucket.timestamp >= monitor.evaluatedUntil,
+  );
+  const firstBucketAt = monitor.firstBucketAt ?? fresh[0]?.timestamp ?? null;
+  const monitors: Record<string, RuleMonitor> = { ...monitor.rules };
+
+  for (const rule of applicable) {
+    if (rule.kind === 'nodata') continue;
+    let state = monitors[rule.id] ?? idleMonitor;
+    for (const bucket of fresh) {
+      const warm = firstBucketAt !== null && bucket.timestamp - firstBucketAt >= bandWarmUpMs;
+      state = stepRule(rule, state, bucket, { series, stepMs, warm, changes });
+    }
+    monitors[rule.id] = state;
+  }
+
+  const last = fresh[fresh.length - 1];
+  const orphanedAt = last ? last.timestamp + stepMs : now;
+  resolveOrphans(monitors, applicable, orphanedAt, changes);
+  return {
+    monitor: {
+      seriesId: series.id,
+      evaluatedUntil: last ? last.timestamp + stepMs : monitor.evaluatedUntil,
+      firstBucketAt,
+      rules: monitors,
+    },
+    asOf: now,
+    alerts: [...changes.alerts.values()],
+    transitions: changes.transitions,
+  };
+}
+
+export interface SilenceEvaluation {
+  readonly series: SeriesIdentity & { readonly lastTimestamp: number };
+  readonly monitor: SeriesMonitor;
+  readonly rules: readonly Rule[];
+  readonly now: number;
+  readonly link: AlertLink;
+}
+
+/**
+ * Applies the no-data rules that match a series at `now`: opens an alert once the series has been silent for
+ * the rule's time, resolves it once data is back; and resolves alerts of rules that no longer apply.
+ */
+export function evaluateSilence(input: SilenceEvaluation): EvaluationOutcome {
+  const { series, monitor, now } = input;
+  const changes = new Changes(now, input.link);
+  const applicable = applicableRules(input.rules, series);
+  const monitors: Record<string, RuleMonitor> = { ...monitor.rules };
+  for (const rule of applicable) {
+    if (rule.kind !== 'nodata') continue;
+    monitors[rule.id] = stepSilence(rule, monitors[rule.id] ?? idleMonitor, series, now, changes);
+  }
+  resolveOrphans(monitors, applicable, now, changes);
+  return {
+    monitor: { ...monitor, rules: monitors },
+    asOf: now,
+    alerts: [...changes.alerts.values()],
+    transitions: changes.transitions,
+  };
+}
+
+/** Whether a series' monitor has anything a silence evaluation could change (an open alert). */
+export const hasOpenAlert = (monitor: SeriesMonitor): boolean =>
+  Object.values(monitor.rules).some((state) => state.open !== null);
+
+function resolveOrphans(
+  monitors: Record<string, RuleMonitor>,
+  applicable: readonly Rule[],
+  at: number,
+  changes: Changes,
+): void {
+  for (const [ruleId, state] of Object.entries(monitors)) {
+    const rule = applicable.find((candidate) => candidate.id === ruleId);
+    if (rule && (!state.open || state.open.alert.ruleKind === rule.kind)) continue;
+    if (state.open) {
+      const resolvedAt = Math.max(at, state.open.alert.openedAt);
+      const alert: Alert = { ...state.open.alert, state: 'resolved', resolvedAt };
+      changes.alert(alert);
+      changes.transition(alert, 'RESOLVED', resolvedAt, unmeasured);
+    }
+    delete monitors[ruleId];
+  }
+}
+
+interface StepContext {
+  readonly series: SeriesIdentity;
+  readonly stepMs: number;
+  readonly warm: boolean;
+  readonly changes: Changes;
+}
+
+function stepRule(
+  rule: BandRule | ThresholdRule,
+  state: RuleMonitor,
+  bucket: EvaluatedBucket,
+  context: StepContext,
+): RuleMonitor {
+  if (rule.kind === 'band' && bucket.band === undefined) return state;
+  const breach =
+    rule.kind === 'band' ? bandBreach(rule, bucket, context.warm) : thresholdBreach(rule, bucket);
+  const measured = measuredAt(bucket, breach);
+  const window = [...state.window, breach !== undefined].slice(-rule.debounce.outOf);
+  const peakDeviation = Math.max(state.peakDeviation, breach?.deviation ?? 0);
+  const peakChange = Math.max(state.peakChange, breach?.change ?? 0);
+  const peak = rule.kind === 'band' ? { widths: peakDeviation, change: peakChange } : null;
+  const time = bucket.timestamp;
+  const { changes, stepMs } = context;
+
+  if (state.open) {
+    const { alert } = state.open;
+    // An open band alert stays open while the value is outside the rule's band, whether or not the engine
+    // calls each such bucket a new anomaly: it resolves only once the series is back inside.
+    const out = breach !== undefined || (rule.kind === 'band' && outsideRuleBand(rule, bucket));
+    const cleanBuckets = out ? 0 : state.cleanBuckets + 1;
+    const cleanSince = out ? null : (state.cleanSince ?? time);
+    if (cleanBuckets >= rule.recoveryBuckets && cleanSince !== null) {
+      const resolved: Alert = {
+        ...alert,
+        state: 'resolved',
+        resolvedAt: cleanSince,
+        peakDeviation: rule.kind === 'band' ? peakDeviation : null,
+        severity: severityOf(rule.severity, peak, cleanSince - alert.startedAt),
+      };
+      changes.alert(resolved);
+      changes.transition(resolved, 'RESOLVED', cleanSince, measured);
+      return idleMonitor;
+    }
+    let current = alert;
+    const severity = severityOf(rule.severity, peak, time + stepMs - alert.startedAt);
+    if (severity !== alert.severity) {
+      current = { ...alert, severity, peakDeviation: rule.kind === 'band' ? peakDeviation : null };
+      changes.alert(current);
+    }
+    let { lastReminderAt, reminders } = state.open;
+    // Remind only while still out: a bucket back inside the band is on its way to resolving.
+    const due = rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs;
+    if (out && due) {
+      reminders += 1;
+      lastReminderAt = time;
+      changes.transition(current, 'REMINDER', time, measured, reminders);
+    }
+    return {
+      ...state,
+      window,
+      peakDeviation,
+      peakChange,
+      cleanBuckets,
+      cleanSince,
+      open: { alert: current, lastReminderAt, reminders },
+    };
+  }
+
+  const episodeStart = breach ? (state.episodeStart ?? time) : state.episodeStart;
+  const strong =
+    breach !== undefined &&
+    rule.kind === 'band' &&
+    rule.immediateDeviation !== null &&
+    (breach.deviation ?? 0) >= rule.immediateDeviation;
+  const debounced = strong || window.filter(Boolean).length >= rule.debounce.breaches;
+  if (!debounced) {
+    const quiet = !window.some(Boolean);
+    return {
+      ...idleMonitor,
+      window,
+      episodeStart: quiet ? null : episodeStart,
+      peakDeviation: quiet ? 0 : peakDeviation,
+      peakChange: quiet ? 0 : peakChange,
+    };
+  }
+  const pendingSince = state.pendingSince ?? time;
+  if (time + stepMs - pendingSince < rule.minDurationMs) {
+    return { ...idleMonitor, window, episodeStart, pendingSince, peakDeviation, peakChange };
+  }
+  const startedAt = episodeStart ?? time;
+  const alert: Alert = {
+    id: alertId(rule.id, context.series.id, startedAt),
+    ruleId: rule.id,
+    ruleName: rule.name,
+    ruleKind: rule.kind,
+    seriesId: context.series.id,
+    name: context.series.name,
+    dimensions: context.series.dimensions,
+    state: 'open',
+    severity: severityOf(rule.severity, peak, time + stepMs - startedAt),
+    startedAt,
+    openedAt: time,
+    resolvedAt: null,
+    peakDeviation: rule.kind === 'band' ? peakDeviation : null,
+    ...measured,
+    threshold: rule.kind === 'threshold' ? rule.threshold : null,
+    reason: openReason(rule, breach, time + stepMs - startedAt),
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    paged: null,
+  };
+  changes.alert(alert);
+  changes.transition(alert, 'OPEN', time, measured);
+  return {
+    ...idleMonitor,
+    window,
+    episodeStart: startedAt,
+    pendingSince,
+    peakDeviation,
+    peakChange,
+    open: { alert, lastReminderAt: time, reminders: 0 },
+  };
+}
+
+function openReason(rule: BandRule | ThresholdRule, breach: Breach | undefined, durationMs: number): string {
+  const side = breach?.side ?? rule.direction;
+  const lasting = `for ${describeDuration(durationMs)}`;
+  return rule.kind === 'band' ? `${side} its band ${lasting}` : `${side} ${rule.threshold} ${lasting}`;
+}
+
+function measuredAt(bucket: EvaluatedBucket, breach: Breach | undefined): Measured {
+  const { band } = bucket;
+  return {
+    value: bucket.value,
+    expected: band?.expected ?? null,
+    lower: breach?.lower ?? band?.lower ?? null,
+    upper: breach?.upper ?? band?.upper ?? null,
+    score: band?.score ?? null,
+  };
+}
+
+/** How much wider than the engine's band a rule's band is: 1 at sensitivity 0.5, 2 at 0, 0.5 at 1. */
+export const bandScale = (sensitivity: number): number => 2 ** (1 - 2 * sensitivity);
+
+/**
+ * Whether a bucket breaches a band rule, and how far out it is. At the default sensitivity the rule takes
+ * the engine's own verdict; at another it scales the engine's band around the expected value and judges once
+ * the series has a day of history. Either way the value must also be the rule's minimum deviation away.
+ */
+export function bandBreach(rule: BandRule, bucket: EvaluatedBucket, warm: boolean): Breach | undefined {
+  const { band } = bucket;
+  if (!band) return undefined;
+  const distance = bucket.value - band.expected;
+  if (distance === 0) return undefined;
+  const side = distance > 0 ? 'above' : 'below';
+  if (rule.direction !== 'both' && rule.direction !== side) return undefined;
+  const scale = bandScale(rule.sensitivity);
+  const upper = band.expected + (band.upper - band.expected) * scale;
+  const lower = band.expected - (band.expected - band.lower) * scale;
+  const outside =
+    rule.sensitivity === defaultSensitivity
+      ? band.anomaly
+      : warm && (bucket.value > upper || bucket.value < lower);
+  if (!outside) return undefined;
+  const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
+  if (Math.abs(distance) < minimum) return undefined;
+  const halfWidth = side === 'above' ? upper - band.expected : band.expected - lower;
+  const tiny = 1e-9 * Math.max(1, Math.abs(band.expected));
+  const change = band.expected === 0 ? 0 : Math.abs(distance) / Math.abs(band.expected);
+  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), change, lower, upper };
+}
+
+/** Whether a bucket lies outside a band rule's band (scaled by its sensitivity) by the rule's minimum deviation. */
+function outsideRuleBand(rule: BandRule, bucket: EvaluatedBucket): boolean {
+  const { band } = bucket;
+  if (!band) return false;
+  const distance = bucket.value - band.expected;
+  const side = distance > 0 ? 'above' : 'below';
+  if (distance === 0 || (rule.direction !== 'both' && rule.direction !== side)) return false;
+  const scale = bandScale(rule.sensitivity);
+  const edge =
+    side === 'above'
+      ? band.expected + (band.upper - band.expected) * scale
+      : band.expected - (band.expected - band.lower) * scale;
+  const beyond = side === 'above' ? bucket.value > edge : bucket.value < edge;
+  const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
+  return beyond && Math.abs(distance) >= minimum;
+}
+
+function thresholdBreach(rule: ThresholdRule, bucket: EvaluatedBucket): Breach | undefined {
+  const beyond = rule.direction === 'above' ? bucket.value > rule.threshold : bucket.value < rule.threshold;
+  return beyond ? { side: rule.direction, deviation: null, change: 0, lower: null, upper: null } : undefined;
+}
+
+function stepSilence(
+  rule: NoDataRule,
+  state: RuleMonitor,
+  series: SeriesIdentity & { readonly lastTimestamp: number },
+  now: number,
+  changes: Changes,
+): RuleMonitor {
+  const silentFor = now - series.lastTimestamp;
+  const measured = unmeasured;
+  if (state.open) {
+    const { alert } = state.open;
+    if (series.lastTimestamp > alert.startedAt) {
+      const resolvedAt = Math.max(series.lastTimestamp, alert.openedAt);
+      const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
+      changes.alert(resolved);
+      changes.transition(resolved, 'RESOLVED', resolvedAt, measured);
+      return idleMonitor;
+    }
+    let { lastReminderAt, reminders } = state.open;
+    let current = alert;
+    const severity = severityOf(rule.severity, null, silentFor);
+    if (severity !== alert.severity) {
+      current = { ...alert, severity };
+      changes.alert(current);
+    }
+    if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
+      reminders += 1;
+      lastReminderAt = now;
+      changes.transition(current, 'REMINDER', now, measured, reminders);
+    }
+    return { ...state, open: { alert: current, lastReminderAt, reminders } };
+  }
+  if (silentFor < rule.afterMs) return state;
+  const startedAt = series.lastTimestamp;
+  const openedAt = startedAt + rule.afterMs;
+  const alert: Alert = {
+    id: alertId(rule.id, series.id, startedAt),
+    ruleId: rule.id,
+    ruleName: rule.name,
+    ruleKind: 'nodata',
+    seriesId: series.id,
+    name: series.name,
+    dimensions: series.dimensions,
+    state: 'open',
+    severity: severityOf(rule.severity, null, silentFor),
+    startedAt,
+    openedAt,
+    resolvedAt: null,
+    peakDeviation: null,
+    ...unmeasured,
+    threshold: null,
+    reason: `no data for ${describeDuration(rule.afterMs)}`,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    paged: null,
+  };
+  changes.alert(alert);
+  changes.transition(alert, 'OPEN', openedAt, measured);
+  return { ...idleMonitor, episodeStart: startedAt, open: { alert, lastReminderAt: openedAt, reminders: 0 } };
+}

@@ -1,0 +1,270 @@
+/**
+ * Validation of rules, mutes and exclusions sent to the API: unknown fields are refused (a typo must not
+ * silently do nothing), omitted ones get their defaults, and every problem names its field.
+ */
+import { z } from 'zod';
+import { describeValue, type Problem, ValidationError } from '../errors.ts';
+import { readTimestamp } from '../ingest/validate.ts';
+import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
+import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
+import { isTimeZone, minuteOfDay } from './mutes.ts';
+import { builtInDefaultRule, defaultRuleId } from './rules.ts';
+
+const minuteMs = 60_000;
+const dayMs = 86_400_000;
+const maxSpanMs = 400 * dayMs;
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const idField = z
+  .string()
+  .regex(idPattern, 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const selectorSchema = z.strictObject({
+  seriesId: z.string().min(1).max(64).optional(),
+  metric: z.string().min(1).max(255).optional(),
+  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(255)).optional(),
+});
+
+const duration = (min: number, max: number) =>
+  z
+    .number()
+    .int('must be a whole number of milliseconds')
+    .min(min, `must be at least ${min} ms`)
+    .max(max, `must be at most ${max} ms`);
+
+const debounceSchema = z
+  .strictObject({
+    breaches: z.number().int().min(1).max(100),
+    outOf: z.number().int().min(1).max(100),
+  })
+  .refine((debounce) => debounce.breaches <= debounce.outOf, {
+    message: '"breaches" must not be more than "outOf"',
+    path: ['breaches'],
+  });
+
+const common = {
+  id: idField.optional(),
+  name: z.string().trim().min(1).max(200).optional(),
+  enabled: z.boolean().default(true),
+  selector: selectorSchema.default({}),
+  severity: z.enum(severities).nullable().default(null),
+  reminderIntervalMs: duration(minuteMs, 7 * dayMs)
+    .nullable()
+    .default(null),
+};
+
+const bandRuleSchema = z.strictObject({
+  ...common,
+  kind: z.literal('band'),
+  sensitivity: z.number().min(0).max(1).default(builtInDefaultRule.sensitivity),
+  direction: z.enum(bandDirections).default(builtInDefaultRule.direction),
+  minDeviation: z
+    .strictObject({
+      absolute: z.number().min(0).default(builtInDefaultRule.minDeviation.absolute),
+      relative: z.number().min(0).max(100).default(builtInDefaultRule.minDeviation.relative),
+    })
+    .default(builtInDefaultRule.minDeviation),
+  debounce: debounceSchema.default(builtInDefaultRule.debounce),
+  immediateDeviation: z.number().positive().nullable().default(builtInDefaultRule.immediateDeviation),
+  minDurationMs: duration(0, dayMs).default(0),
+  recoveryBuckets: z.number().int().min(1).max(1000).default(builtInDefaultRule.recoveryBuckets),
+});
+
+const thresholdRuleSchema = z.strictObject({
+  ...common,
+  kind: z.literal('threshold'),
+  direction: z.enum(['above', 'below']),
+  threshold: z.number(),
+  debounce: debounceSchema.default({ breaches: 1, outOf: 1 }),
+  minDurationMs: duration(0, dayMs).default(0),
+  recoveryBuckets: z.number().int().min(1).max(1000).default(3),
+});
+
+const noDataRuleSchema = z.strictObject({
+  ...common,
+  kind: z.literal('nodata'),
+  afterMs: duration(minuteMs, 30 * dayMs),
+});
+
+/** An instant as epoch milliseconds or an ISO-8601 string, read as the ingest API reads timestamps. */
+const instant = z.union([z.number(), z.string()]).transform((raw, context) => {
+  const parsed = readTimestamp(raw, Number.POSITIVE_INFINITY);
+  if (typeof parsed === 'string') {
+    context.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+const clockTime = z
+  .string()
+  .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day "HH:MM" from 00:00 to 24:00');
+
+const onceSchema = z
+  .strictObject({ kind: z.literal('once'), start: instant, end: instant })
+  .refine((window) => window.end > window.start, { message: 'must be after "start"', path: ['end'] })
+  .refine((window) => window.end - window.start <= maxSpanMs, {
+    message: 'a one-off window is at most 400 days long',
+    path: ['end'],
+  });
+
+const weeklySchema = z
+  .strictObject({
+    kind: z.literal('weekly'),
+    days: z
+      .array(z.enum(weekdays))
+      .min(1, 'must list at least one day')
+      .refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
+    start: clockTime,
+    end: clockTime,
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'must be an IANA time zone such as "UTC" or "Europe/Paris"'),
+  })
+  .refine((window) => minuteOfDay(window.start) !== minuteOfDay(window.end), {
+    message: 'must differ from "start"',
+    path: ['end'],
+  });
+
+const scheduleSchema = z.discriminatedUnion('kind', [onceSchema, weeklySchema]);
+
+const muteSchema = z.strictObject({
+  id: idField.optional(),
+  ruleId: idField.nullable().default(null),
+  selector: selectorSchema.nullable().default(null),
+  schedule: scheduleSchema,
+  reason: z.string().max(500).default(''),
+});
+
+const exclusionSchema = z
+  .strictObject({
+    id: idField.optional(),
+    selector: selectorSchema.nullable().default(null),
+    start: instant,
+    end: instant,
+    reason: z.string().max(500).default(''),
+  })
+  .refine((period) => period.end > period.start, { message: 'must be after "start"', path: ['end'] })
+  .refine((period) => period.end - period.start <= maxSpanMs, {
+    message: 'an exclusion is at most 400 days long',
+    path: ['end'],
+  });
+
+/** Turns zod's issues into the API's problems (field path and message) and throws them as one 400. */
+function fail(what: string, issues: readonly z.core.$ZodIssue[]): never {
+  const problems: Problem[] = issues.map((issue) => ({
+    field: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+  const first = problems[0];
+  throw new ValidationError(
+    first ? `invalid ${what}: ${first.field} ${first.message}` : `invalid ${what}`,
+    problems,
+  );
+}
+
+function parseWith<T>(schema: z.ZodType<T>, what: string, body: unknown): T {
+  // A missing field reads better as "is required" than as zod's "expected number, received undefined".
+  const result = schema.safeParse(body, {
+    error: (issue) => (issue.input === undefined && issue.code !== 'custom' ? 'is required' : undefined),
+  });
+  if (!result.success) fail(what, result.error.issues);
+  return result.data;
+}
+
+/** A request body as a JSON object, or a 400 that says why not. */
+export function jsonObject(text: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
+      { field: '(body)', message: 'is not valid JSON' },
+    ]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ValidationError(`the body must be a JSON object describing the ${what}`, [
+      { field: '(body)', message: `must be an object, got ${describeValue(parsed)}` },
+    ]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const cleanSelector = (selector: z.infer<typeof selectorSchema>): SeriesSelector => ({
+  ...(selector.seriesId !== undefined && { seriesId: selector.seriesId }),
+  ...(selector.metric !== undefined && { metric: selector.metric }),
+  ...(selector.dimensions !== undefined && { dimensions: selector.dimensions }),
+});
+
+/**
+ * A rule from an API body. `pathId` is the id in the URL (PUT), which the body may repeat but not contradict;
+ * without either a new id is made with `newId`.
+ */
+export function parseRule(
+  body: Record<string, unknown>,
+  pathId: string | undefined,
+  newId: () => string,
+): Rule {
+  const kind = body.kind;
+  if (!(ruleKinds as readonly unknown[]).includes(kind)) {
+    throw new ValidationError(`invalid rule: kind must be one of ${ruleKinds.join(', ')}`, [
+      { field: 'kind', message: `must be one of ${ruleKinds.join(', ')}, got ${describeValue(kind)}` },
+    ]);
+  }
+  const schema =
+    kind === 'band' ? bandRuleSchema : kind === 'threshold' ? thresholdRuleSchema : noDataRuleSchema;
+  const parsed = parseWith<z.infer<typeof schema>>(schema, 'rule', body);
+  const id = resolveId(parsed.id, pathId, newId, 'rule');
+  if (id === defaultRuleId && parsed.kind !== 'band') {
+    fail('rule', [
+      { code: 'custom', path: ['kind'], message: 'of the default rule must be "band"', input: kind },
+    ]);
+  }
+  return { ...parsed, id, name: parsed.name ?? id, selector: cleanSelector(parsed.selector) } as Rule;
+}
+
+/** A mute from an API body (see {@link parseRule} for ids). `now` stamps its creation. */
+export function parseMute(body: Record<string, unknown>, newId: () => string, now: number): Mute {
+  const parsed = parseWith(muteSchema, 'mute', body);
+  return {
+    id: resolveId(parsed.id, undefined, newId, 'mute'),
+    ruleId: parsed.ruleId,
+    selector: parsed.selector && cleanSelector(parsed.selector),
+    schedule: parsed.schedule,
+    reason: parsed.reason,
+    createdAt: now,
+  };
+}
+
+/** An exclusion from an API body. */
+export function parseExclusion(body: Record<string, unknown>, newId: () => string, now: number): Exclusion {
+  const parsed = parseWith(exclusionSchema, 'exclusion', body);
+  return {
+    id: resolveId(parsed.id, undefined, newId, 'exclusion'),
+    selector: parsed.selector && cleanSelector(parsed.selector),
+    start: parsed.start,
+    end: parsed.end,
+    reason: parsed.reason,
+    createdAt: now,
+  };
+}
+
+function resolveId(
+  bodyId: string | undefined,
+  pathId: string | undefined,
+  newId: () => string,
+  what: string,
+) {
+  if (pathId !== undefined && !idPattern.test(pathId)) {
+    throw new ValidationError(`invalid ${what} id in the path`, [
+      { field: 'id', message: 'must be 1 to 64 letters, digits, ".", "_" or "-"' },
+    ]);
+  }
+  if (bodyId !== undefined && pathId !== undefined && bodyId !== pathId) {
+    throw new ValidationError(`the body's id "${bodyId}" differs from the path's "${pathId}"`, [
+      { field: 'id', message: `must be "${pathId}" (the id in the path) or left out` },
+    ]);
+  }
+  return pathId ?? bodyId ?? newId();
+}

@@ -1,0 +1,41 @@
+import type { Severity } from './model.ts';
+
+/** A band alert this many band half-widths out at its worst is critical. */
+export const criticalDeviation = 3;
+/** So is one that, at its worst, was this far from the expected value relative to it (0.5: half again, or half gone). */
+export const criticalChange = 0.5;
+/** Any alert outside for this long is critical. */
+export const criticalDurationMs = 30 * 60_000;
+
+/** How far a series went from what was expected, at its worst. */
+export interface PeakDistance {
+  /** In band half-widths. */
+  readonly widths: number;
+  /** Relative to the expected value (0.5 = 50%); 0 when nothing was expected. */
+  readonly change: number;
+}
+
+/**
+ * The severity of an alert from how far (see {@link PeakDistance}; null for rules without a band) and how
+ * long (ms since the episode started) the series has been out, unless the rule fixes it.
+ *
+ * @example severityOf(null, { widths: 4, change: 0.2 }, 5 * 60_000) // 'critical'
+ * @example severityOf(null, { widths: 1.5, change: 0.2 }, 5 * 60_000) // 'warning'
+ * @example severityOf(null, null, 45 * 60_000) // 'critical'
+ */
+export function severityOf(fixed: Severity | null, peak: PeakDistance | null, durationMs: number): Severity {
+  if (fixed) return fixed;
+  if (peak && (peak.widths >= criticalDeviation || peak.change >= criticalChange)) return 'critical';
+  return durationMs >= criticalDurationMs ? 'critical' : 'warning';
+}
+
+/** How long, for people: "45 s", "15 min", "2 h 5 min", "3 d 4 h". */
+export function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
+}

@@ -1,0 +1,72 @@
+/**
+ * The port the alerting needs from a store: rules, mutes and exclusions (managed through the API), the
+ * evaluator's memory per series (saved with optimistic concurrency), alerts, and the transitions waiting to
+ * be delivered (an outbox: recorded before publishing, marked after).
+ */
+import type {
+  Alert,
+  AlertState,
+  AlertTransition,
+  EvaluationOutcome,
+  Exclusion,
+  Mute,
+  Rule,
+  SeriesMonitor,
+} from './model.ts';
+import type { AlertConfig } from './rules.ts';
+
+export interface MonitorSnapshot {
+  /** Undefined for a series never evaluated. */
+  readonly monitor: SeriesMonitor | undefined;
+  /** Pass back to {@link AlertStore.commitEvaluation}: 0 for a series never evaluated. */
+  readonly version: number;
+}
+
+export interface AlertQuery {
+  readonly state?: AlertState;
+  /** Alerts active at some time in `[from, to)`: started before `to`, not resolved before `from`. */
+  readonly from?: number;
+  readonly to?: number;
+  readonly limit: number;
+}
+
+export type CommitResult = 'committed' | 'conflict';
+
+export interface AlertStore {
+  /** Rules, mutes and exclusions as stored (the built-in default rule is not stored until changed). */
+  loadConfig(): Promise<AlertConfig>;
+  putRule(rule: Rule): Promise<void>;
+  deleteRule(id: string): Promise<boolean>;
+  putMute(mute: Mute): Promise<void>;
+  deleteMute(id: string): Promise<boolean>;
+  putExclusion(exclusion: Exclusion): Promise<void>;
+  deleteExclusion(id: string): Promise<boolean>;
+
+  loadMonitor(seriesId: string): Promise<MonitorSnapshot>;
+  /**
+   * Records an evaluation: its transitions (each once: an id already recorded is left as it is), its alerts
+   * (acknowledgement and paging are kept), then the monitor, only if its version is still `version`. Returns
+   * 'conflict' when another run saved the monitor first; what this run recorded is then the same as what that
+   * run recorded, or what it will record, because ids follow from the data.
+   */
+  commitEvaluation(seriesId: string, version: number, outcome: EvaluationOutcome): Promise<CommitResult>;
+
+  /** Transitions not delivered yet, in the order they happened (then OPEN, REMINDER, RESOLVED), at most `limit`. */
+  pendingTransitions(limit: number): Promise<AlertTransition[]>;
+  /** Takes a pending transition for publishing until `leaseUntil`; false when another run holds it or it is done. */
+  claimTransition(id: string, leaseUntil: number, now: number): Promise<boolean>;
+  /** Marks a transition sent or suppressed (an OPEN also records on its alert whether it was paged). */
+  finishTransition(
+    transition: AlertTransition,
+    outcome: { readonly status: 'sent' | 'suppressed'; readonly at: number; readonly reason: string | null },
+  ): Promise<void>;
+  /** Leaves a transition pending, not to be tried before `deliverAfter`, noting why. */
+  deferTransition(id: string, deliverAfter: number, error: string | null): Promise<void>;
+
+  getAlert(id: string): Promise<Alert | undefined>;
+  /** Newest first (by start). */
+  listAlerts(query: AlertQuery): Promise<Alert[]>;
+  transitionsOf(alertId: string): Promise<AlertTransition[]>;
+  /** Records who acknowledged an alert (the first acknowledgement stays); undefined for an unknown alert. */
+  acknowledgeAlert(id: string, by: string, at: number): Promise<Alert | undefined>;
+}

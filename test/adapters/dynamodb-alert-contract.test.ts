@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  alertsByStateIndex,
+  DynamoDbAlertStore,
+  pendingTransitionsIndex,
+} from '../../lib/adapters/dynamodb-alert-store.ts';
+import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { defaultEngine } from '../../lib/bands/index.ts';
+import { runBandJob } from '../../lib/jobs/band-job.ts';
+import { seriesId } from '../../lib/metrics/series.ts';
+import { describeAlertStoreContract } from '../alerts/alert-store-contract.ts';
+
+/**
+ * The AlertStore contract against a DynamoDB that evaluates the adapter's condition, update and key
+ * expressions for real (dynalite, in memory), with the table shaped as the stack creates it.
+ */
+let server: Server;
+let client: DynamoDBClient;
+let tables = 0;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'eu-west-1',
+    // dynalite checks that requests are signed, not by whom.
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+/** A fresh alert table, shaped as the stack creates it, and the store over it. */
+async function tableStore(): Promise<DynamoDbAlertStore> {
+  tables += 1;
+  const table = `alerts-${tables}`;
+  const all = { ProjectionType: 'ALL' as const };
+  await client.send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'pendingShard', AttributeType: 'S' },
+        { AttributeName: 'deliverOrder', AttributeType: 'S' },
+        { AttributeName: 'alertState', AttributeType: 'S' },
+        { AttributeName: 'startedAt', AttributeType: 'N' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: pendingTransitionsIndex,
+          KeySchema: [
+            { AttributeName: 'pendingShard', KeyType: 'HASH' },
+            { AttributeName: 'deliverOrder', KeyType: 'RANGE' },
+          ],
+          Projection: all,
+        },
+        {
+          IndexName: alertsByStateIndex,
+          KeySchema: [
+            { AttributeName: 'alertState', KeyType: 'HASH' },
+            { AttributeName: 'startedAt', KeyType: 'RANGE' },
+          ],
+          Projection: all,
+        },
+      ],
+    }),
+  );
+  return new DynamoDbAlertStore({ table, client });
+}
+
+describeAlertStoreContract('DynamoDB (dynalite)', async () => ({
+  store: await tableStore(),
+  close: async () => {},
+}));
+
+describe('Two band jobs overlapping on DynamoDB', () => {
+  it('record one alert and publish each of its transitions once', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'normalcy-overlap-'));
+    const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+    const sns = mockClient(SNSClient);
+    try {
+      const step = 300_000;
+      const start = Date.UTC(2025, 10, 24);
+      const end = start + 2 * 86_400_000;
+      const spikeAt = end - 6 * step;
+      const id = seriesId('shop.requests', {});
+      const points = [];
+      for (let t = start; t < end; t += step) {
+        points.push({
+          seriesId: id,
+          name: 'shop.requests',
+          type: 'gauge' as const,
+          dimensions: {},
+          timestamp: t,
+          value: t === spikeAt ? 500 : 100 + ((t / step) % 5),
+        });
+      }
+      await sqlite.writePoints(points);
+      await sqlite.recordSeries([
+        {
+          id,
+          name: 'shop.requests',
+          type: 'gauge',
+          dimensions: {},
+          minTimestamp: start,
+          maxTimestamp: end - step,
+        },
+      ]);
+      const alerts = await tableStore();
+      const published: string[] = [];
+      sns.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        published.push(input.MessageAttributes?.transitionId?.StringValue ?? '');
+        return { MessageId: String(published.length) };
+      });
+      const run = () =>
+        runBandJob({
+          metrics: sqlite,
+          series: sqlite,
+          bands: sqlite,
+          alerts,
+          notifier: new SnsNotifier({
+            topicArn: 'arn:aws:sns:eu-west-1:1:alerts',
+            client: new SNSClient({ region: 'eu-west-1' }),
+          }),
+          engine: defaultEngine,
+          clock: { now: () => end + 60_000 },
+        });
+      const [a, b] = await Promise.all([run(), run()]);
+      // Both took the series; the one that saved its monitor second gave way (its work was the same).
+      expect([a.bucketsProcessed, b.bucketsProcessed].sort((x, y) => x - y)).toEqual([0, 576]);
+      expect(a.alertsOpened + b.alertsOpened).toBe(1);
+      const recorded = await alerts.listAlerts({ limit: 10 });
+      expect(recorded.map((alert) => [alert.startedAt, alert.state])).toEqual([[spikeAt, 'resolved']]);
+      const alertId = recorded[0]?.id;
+      expect(published).toEqual([`${alertId}.open`, `${alertId}.resolved`]);
+      await run();
+      expect(published).toHaveLength(2);
+    } finally {
+      sns.restore();
+      sqlite.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

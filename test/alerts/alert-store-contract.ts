@@ -1,0 +1,240 @@
+import { describe, expect, it } from 'vitest';
+import { type EvaluatedBucket, evaluateSeries } from '../../lib/alerts/evaluate.ts';
+import { type Alert, type EvaluationOutcome, emptyMonitor, type Mute } from '../../lib/alerts/model.ts';
+import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
+import type { AlertStore } from '../../lib/alerts/store.ts';
+
+const step = 300_000;
+const t0 = Date.UTC(2025, 10, 24, 14, 0);
+
+const bucket = (index: number, value: number): EvaluatedBucket => ({
+  timestamp: t0 + index * step,
+  value,
+  band: {
+    timestamp: t0 + index * step,
+    value,
+    expected: 100,
+    lower: 80,
+    upper: 120,
+    score: 0.5,
+    anomaly: value > 120,
+  },
+});
+
+/** An evaluation of `values` (from bucket `from`) for a series, continuing `previous`. */
+function evaluation(seriesId: string, values: readonly number[], previous?: EvaluationOutcome, from = 0) {
+  return evaluateSeries({
+    series: { id: seriesId, name: 'shop.requests', dimensions: {} },
+    stepMs: step,
+    monitor: previous?.monitor ?? emptyMonitor(seriesId),
+    rules: [builtInDefaultRule],
+    buckets: values.map((value, index) => bucket(from + index, value)),
+    now: t0 + (from + values.length) * step,
+    link: (series, alert) => `http://dash/#/series/${series}?alert=${alert}`,
+  });
+}
+
+/**
+ * What every AlertStore adapter must do, whatever it stores in: run against each one so that local mode
+ * behaves like the cloud.
+ */
+export function describeAlertStoreContract(
+  name: string,
+  open: () => Promise<{ store: AlertStore; close(): Promise<void> }>,
+) {
+  const withStore = (test: (store: AlertStore) => Promise<void>) => async () => {
+    const { store, close } = await open();
+    try {
+      await test(store);
+    } finally {
+      await close();
+    }
+  };
+
+  describe(`AlertStore contract: ${name}`, () => {
+    it(
+      'keeps rules, mutes and exclusions, replaces by id and deletes',
+      withStore(async (store) => {
+        expect(await store.loadConfig()).toEqual({ rules: [], mutes: [], exclusions: [] });
+        const mute: Mute = {
+          id: 'm1',
+          ruleId: null,
+          selector: { metric: 'shop.*' },
+          schedule: { kind: 'weekly', days: ['thu'], start: '03:30', end: '05:00', timeZone: 'UTC' },
+          reason: 'deploys',
+          createdAt: 1,
+        };
+        await store.putRule({ ...builtInDefaultRule, id: 'r1' });
+        await store.putRule({ ...builtInDefaultRule, id: 'r1', name: 'renamed' });
+        await store.putMute(mute);
+        await store.putExclusion({ id: 'x1', selector: null, start: 1, end: 2, reason: '', createdAt: 1 });
+        expect(await store.loadConfig()).toEqual({
+          rules: [{ ...builtInDefaultRule, id: 'r1', name: 'renamed' }],
+          mutes: [mute],
+          exclusions: [{ id: 'x1', selector: null, start: 1, end: 2, reason: '', createdAt: 1 }],
+        });
+        expect(await store.deleteRule('r1')).toBe(true);
+        expect(await store.deleteRule('r1')).toBe(false);
+        expect(await store.deleteMute('m1')).toBe(true);
+        expect(await store.deleteExclusion('x1')).toBe(true);
+        expect(await store.loadConfig()).toEqual({ rules: [], mutes: [], exclusions: [] });
+      }),
+    );
+
+    it(
+      'saves a monitor only at the version it was read at',
+      withStore(async (store) => {
+        expect(await store.loadMonitor('s1')).toEqual({ monitor: undefined, version: 0 });
+        const first = evaluation('s1', [100, 400]);
+        expect(await store.commitEvaluation('s1', 0, first)).toBe('committed');
+        expect(await store.loadMonitor('s1')).toEqual({ monitor: first.monitor, version: 1 });
+        expect(await store.commitEvaluation('s1', 0, first)).toBe('conflict');
+        const second = evaluation('s1', [100, 100, 100], first, 2);
+        expect(await store.commitEvaluation('s1', 1, second)).toBe('committed');
+        expect((await store.loadMonitor('s1')).version).toBe(2);
+      }),
+    );
+
+    it(
+      'records a transition once: a second record of the same id leaves the first',
+      withStore(async (store) => {
+        const outcome = evaluation('s1', [100, 400]);
+        await store.commitEvaluation('s1', 0, outcome);
+        const [open] = await store.pendingTransitions(10);
+        expect(open?.kind).toBe('OPEN');
+        if (!open) throw new Error('no transition');
+        await store.finishTransition(open, {
+          status: 'sent',
+          at: 5,
+          reason: null,
+        });
+        // A run that read the monitor before the first saved it records the same transition again.
+        expect(await store.commitEvaluation('s1', 1, { ...outcome, monitor: outcome.monitor })).toBe(
+          'committed',
+        );
+        expect(await store.pendingTransitions(10)).toEqual([]);
+        expect((await store.transitionsOf(outcome.alerts[0]?.id ?? '')).map((t) => t.status)).toEqual([
+          'sent',
+        ]);
+      }),
+    );
+
+    it(
+      'lists pending transitions in the order they happened, OPEN before RESOLVED',
+      withStore(async (store) => {
+        const a = evaluation('s1', [100, 400, 100, 100, 100]);
+        const b = evaluation('s2', [100, 100, 400, 100, 100, 100]);
+        await store.commitEvaluation('s2', 0, b);
+        await store.commitEvaluation('s1', 0, a);
+        const pending = await store.pendingTransitions(10);
+        expect(pending.map((t) => [t.kind, (t.at - t0) / step])).toEqual([
+          ['OPEN', 1],
+          ['OPEN', 2],
+          ['RESOLVED', 2],
+          ['RESOLVED', 3],
+        ]);
+        expect(pending[0]?.notification).toEqual(a.transitions[0]?.notification);
+        expect(await store.pendingTransitions(1)).toHaveLength(1);
+      }),
+    );
+
+    it(
+      'lets one run at a time claim a transition, until its lease runs out or it is finished',
+      withStore(async (store) => {
+        await store.commitEvaluation('s1', 0, evaluation('s1', [100, 400]));
+        const [open] = await store.pendingTransitions(10);
+        const id = open?.id ?? '';
+        expect(await store.claimTransition(id, 1_000, 0)).toBe(true);
+        expect(await store.claimTransition(id, 1_500, 500)).toBe(false);
+        expect(await store.claimTransition(id, 3_000, 2_000)).toBe(true);
+        await store.deferTransition(id, 9_000, 'Throttling: Rate exceeded');
+        const [deferred] = await store.pendingTransitions(10);
+        expect(deferred).toMatchObject({
+          id,
+          status: 'pending',
+          deliverAfter: 9_000,
+          attempts: 2,
+          lastError: 'Throttling: Rate exceeded',
+        });
+        expect(await store.claimTransition(id, 10_000, 9_000)).toBe(true);
+        if (!deferred) throw new Error('no transition');
+        await store.finishTransition(deferred, { status: 'sent', at: 9_001, reason: null });
+        expect(await store.claimTransition(id, 20_000, 19_000)).toBe(false);
+        expect(await store.getAlert(deferred.alertId)).toMatchObject({ paged: true });
+        expect((await store.transitionsOf(deferred.alertId))[0]).toMatchObject({
+          status: 'sent',
+          decidedAt: 9_001,
+        });
+      }),
+    );
+
+    it(
+      'keeps acknowledgement and paging when the evaluator updates an alert',
+      withStore(async (store) => {
+        const opened = evaluation('s1', [100, 400]);
+        await store.commitEvaluation('s1', 0, opened);
+        const alertId = opened.alerts[0]?.id ?? '';
+        const [open] = await store.pendingTransitions(10);
+        if (!open) throw new Error('no transition');
+        await store.finishTransition(open, { status: 'suppressed', at: 1, reason: 'muted' });
+        expect(await store.acknowledgeAlert(alertId, 'oncall', 10)).toMatchObject({
+          acknowledgedBy: 'oncall',
+          acknowledgedAt: 10,
+        });
+        expect(await store.acknowledgeAlert(alertId, 'someone-else', 20)).toMatchObject({
+          acknowledgedBy: 'oncall',
+          acknowledgedAt: 10,
+        });
+        const resolved = evaluation('s1', [100, 100, 100], opened, 2);
+        await store.commitEvaluation('s1', 1, resolved);
+        expect(await store.getAlert(alertId)).toMatchObject<Partial<Alert>>({
+          state: 'resolved',
+          acknowledgedBy: 'oncall',
+          acknowledgedAt: 10,
+          paged: false,
+        });
+        expect(await store.acknowledgeAlert('al_missing', 'oncall', 10)).toBeUndefined();
+        expect(await store.getAlert('al_missing')).toBeUndefined();
+      }),
+    );
+
+    it(
+      'never sets an alert back: an evaluation older than the one that wrote it leaves it as it is',
+      withStore(async (store) => {
+        const opened = evaluation('s1', [100, 400]);
+        const resolved = evaluation('s1', [100, 100, 100], opened, 2);
+        const alertId = opened.alerts[0]?.id ?? '';
+        // A run that saw more buckets saved first; a slower run with an older view writes after it.
+        await store.commitEvaluation('s1', 0, resolved);
+        await store.commitEvaluation('s1', 1, opened);
+        expect(await store.getAlert(alertId)).toMatchObject({ state: 'resolved', resolvedAt: t0 + 2 * step });
+        expect(await store.listAlerts({ state: 'open', limit: 10 })).toEqual([]);
+      }),
+    );
+
+    it(
+      'lists alerts active in a range, by state, newest first',
+      withStore(async (store) => {
+        // s1: open from bucket 1 to 2; s2: open from bucket 6, still open.
+        await store.commitEvaluation('s1', 0, evaluation('s1', [100, 400, 100, 100, 100]));
+        await store.commitEvaluation('s2', 0, evaluation('s2', [100, 100, 100, 100, 100, 100, 400]));
+        const at = (index: number) => t0 + index * step;
+        const ids = async (query: Parameters<AlertStore['listAlerts']>[0]) =>
+          (await store.listAlerts(query)).map((alert) => [alert.seriesId, alert.state]);
+        expect(await ids({ limit: 10 })).toEqual([
+          ['s2', 'open'],
+          ['s1', 'resolved'],
+        ]);
+        expect(await ids({ state: 'open', limit: 10 })).toEqual([['s2', 'open']]);
+        expect(await ids({ state: 'resolved', limit: 10 })).toEqual([['s1', 'resolved']]);
+        expect(await ids({ from: at(3), to: at(10), limit: 10 })).toEqual([['s2', 'open']]);
+        expect(await ids({ from: at(2), to: at(10), limit: 10 })).toEqual([
+          ['s2', 'open'],
+          ['s1', 'resolved'],
+        ]);
+        expect(await ids({ from: at(0), to: at(5), limit: 10 })).toEqual([['s1', 'resolved']]);
+        expect(await ids({ limit: 1 })).toEqual([['s2', 'open']]);
+      }),
+    );
+  });
+}

@@ -1,0 +1,311 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type EvaluatedBucket,
+  evaluateSeries,
+  evaluateSilence,
+  type SeriesEvaluation,
+} from '../../lib/alerts/evaluate.ts';
+import { alertId } from '../../lib/alerts/ids.ts';
+import {
+  type BandRule,
+  emptyMonitor,
+  type NoDataRule,
+  type Rule,
+  type SeriesMonitor,
+  type ThresholdRule,
+} from '../../lib/alerts/model.ts';
+import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
+
+const step = 300_000;
+const t0 = Date.UTC(2025, 10, 24, 0, 0);
+const series = { id: '0123456789abcdef', name: 'shop.requests', dimensions: { host: 'web-1' } };
+const link = (seriesId: string, id: string) => `http://dash/#/series/${seriesId}?alert=${id}`;
+
+/** A bucket judged against a band of 100 ± 20, the engine flagging what is outside. */
+const judged = (
+  index: number,
+  value: number,
+  band = { expected: 100, lower: 80, upper: 120 },
+): EvaluatedBucket => ({
+  timestamp: t0 + index * step,
+  value,
+  band: {
+    timestamp: t0 + index * step,
+    value,
+    ...band,
+    score: value > band.upper || value < band.lower ? 0.9 : 0.1,
+    anomaly: value > band.upper || value < band.lower,
+  },
+});
+
+const evaluate = (
+  values: readonly number[],
+  rules: readonly Rule[] = [builtInDefaultRule],
+  overrides: Partial<SeriesEvaluation> = {},
+) =>
+  evaluateSeries({
+    series,
+    stepMs: step,
+    monitor: emptyMonitor(series.id),
+    rules,
+    buckets: values.map((value, index) => judged(index, value)),
+    now: t0 + values.length * step,
+    link,
+    ...overrides,
+  });
+
+/** The transitions as [kind, bucket index] pairs. */
+const timeline = (outcome: ReturnType<typeof evaluate>) =>
+  outcome.transitions.map((transition) => [transition.kind, (transition.at - t0) / step]);
+
+const bandRule = (overrides: Partial<BandRule>): BandRule => ({
+  ...builtInDefaultRule,
+  id: 'custom',
+  ...overrides,
+});
+
+describe('Band rules: the default rule', () => {
+  it('opens at once on a single strong spike and resolves at the first bucket back after three clean ones', () => {
+    const outcome = evaluate([100, 100, 300, 100, 100, 100, 100]);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 2],
+      ['RESOLVED', 3],
+    ]);
+    const id = alertId('default', series.id, t0 + 2 * step);
+    expect(outcome.transitions.map((transition) => transition.id)).toEqual([`${id}.open`, `${id}.resolved`]);
+    expect(outcome.alerts).toEqual([
+      expect.objectContaining({ id, state: 'resolved', startedAt: t0 + 2 * step, resolvedAt: t0 + 3 * step }),
+    ]);
+    expect(outcome.transitions[0]?.notification).toMatchObject({
+      state: 'OPEN',
+      severity: 'critical',
+      value: 300,
+      expected: 100,
+      lower: 80,
+      upper: 120,
+      reason: 'above its band for 5 min',
+      link: `http://dash/#/series/${series.id}?alert=${id}`,
+    });
+  });
+
+  it('needs two mild breaches out of three, and dates the alert from the first', () => {
+    expect(timeline(evaluate([100, 125, 100, 100, 100, 100]))).toEqual([]);
+    const outcome = evaluate([100, 125, 100, 126, 100, 100, 100]);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 3],
+      ['RESOLVED', 4],
+    ]);
+    expect(outcome.alerts[0]).toMatchObject({
+      startedAt: t0 + step,
+      openedAt: t0 + 3 * step,
+      severity: 'warning',
+    });
+  });
+
+  it('ignores departures smaller than the minimum deviation, however narrow the band', () => {
+    const narrow = { expected: 100, lower: 99.5, upper: 100.5 };
+    const buckets = [105, 106, 107, 108].map((value, index) => judged(index, value, narrow));
+    expect(evaluate([], [builtInDefaultRule], { buckets }).transitions).toEqual([]);
+    const loose = bandRule({ minDeviation: { absolute: 0, relative: 0.01 } });
+    expect(evaluate([], [loose], { buckets }).transitions.map((transition) => transition.kind)).toEqual([
+      'OPEN',
+    ]);
+  });
+
+  it('one alert per flapping episode: the recovery window bridges the gaps', () => {
+    const flapping = [100, 300, 100, 300, 100, 100, 300, 100, 300, 100, 100, 100, 100];
+    expect(timeline(evaluate(flapping))).toEqual([
+      ['OPEN', 1],
+      ['RESOLVED', 9],
+    ]);
+  });
+
+  it('escalates to critical after 30 minutes out, without another notification', () => {
+    const values = [100, ...Array.from({ length: 8 }, () => 125), 100, 100, 100];
+    const outcome = evaluate(values);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 2],
+      ['RESOLVED', 9],
+    ]);
+    expect(outcome.transitions[0]?.notification.severity).toBe('warning');
+    expect(outcome.alerts[0]).toMatchObject({ severity: 'critical', state: 'resolved' });
+  });
+});
+
+describe('Band rules: settings', () => {
+  it('watches only the direction asked for', () => {
+    const above = bandRule({ direction: 'above' });
+    expect(timeline(evaluate([100, 10, 10, 10, 100, 100, 100], [above]))).toEqual([]);
+    expect(timeline(evaluate([100, 300, 100, 100, 100], [above]))).toEqual([
+      ['OPEN', 1],
+      ['RESOLVED', 2],
+    ]);
+  });
+
+  it('widens the band at low sensitivity and narrows it at high sensitivity (after a day of history)', () => {
+    const relaxed = bandRule({
+      sensitivity: 0,
+      immediateDeviation: null,
+      debounce: { breaches: 1, outOf: 1 },
+    });
+    expect(timeline(evaluate([100, 300, 100, 100, 100], [relaxed]))).toEqual([]);
+    const warmMonitor: SeriesMonitor = { ...emptyMonitor(series.id), firstBucketAt: t0 - 86_400_000 };
+    expect(timeline(evaluate([100, 130, 100, 100, 100], [relaxed], { monitor: warmMonitor }))).toEqual([]);
+    expect(timeline(evaluate([100, 150, 100, 100, 100], [relaxed], { monitor: warmMonitor }))).toEqual([
+      ['OPEN', 1],
+      ['RESOLVED', 2],
+    ]);
+    const keen = bandRule({ sensitivity: 1, debounce: { breaches: 1, outOf: 1 } });
+    expect(timeline(evaluate([100, 115, 100, 100, 100], [keen]))).toEqual([]);
+    const outcome = evaluate([100, 115, 100, 100, 100], [keen], { monitor: warmMonitor });
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 1],
+      ['RESOLVED', 2],
+    ]);
+    expect(outcome.transitions[0]?.notification).toMatchObject({ lower: 90, upper: 110 });
+  });
+
+  it('waits for the minimum duration before opening', () => {
+    const patient = bandRule({ minDurationMs: 15 * 60_000, debounce: { breaches: 1, outOf: 1 } });
+    expect(timeline(evaluate([100, 300, 300, 100, 100, 100, 100], [patient]))).toEqual([]);
+    const outcome = evaluate([100, 300, 300, 300, 100, 100, 100], [patient]);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 3],
+      ['RESOLVED', 4],
+    ]);
+    expect(outcome.alerts[0]?.startedAt).toBe(t0 + step);
+  });
+
+  it('sends reminders at the interval while the alert stays open', () => {
+    const nagging = bandRule({ reminderIntervalMs: 15 * 60_000 });
+    const outcome = evaluate([100, ...Array.from({ length: 8 }, () => 300), 100, 100, 100], [nagging]);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 1],
+      ['REMINDER', 4],
+      ['REMINDER', 7],
+      ['RESOLVED', 9],
+    ]);
+    expect(outcome.transitions[2]?.id).toMatch(/\.reminder\.2$/);
+  });
+
+  it('skips buckets excluded from learning (no band) and keeps counting after them', () => {
+    const buckets = [judged(0, 100), { timestamp: t0 + step, value: 300, band: undefined }, judged(2, 100)];
+    expect(evaluate([], [builtInDefaultRule], { buckets }).transitions).toEqual([]);
+  });
+});
+
+describe('Threshold rules', () => {
+  const threshold: ThresholdRule = {
+    id: 'slow',
+    name: 'Login slower than 500 ms',
+    kind: 'threshold',
+    enabled: true,
+    selector: { metric: 'shop.*' },
+    severity: 'critical',
+    reminderIntervalMs: null,
+    direction: 'above',
+    threshold: 500,
+    debounce: { breaches: 2, outOf: 3 },
+    minDurationMs: 0,
+    recoveryBuckets: 2,
+  };
+
+  it('fires on the value alone, even inside a band (or without one), with M of N', () => {
+    const inBand = { expected: 900, lower: 800, upper: 1000 };
+    const buckets = [
+      judged(0, 400, inBand),
+      judged(1, 900, inBand),
+      { timestamp: t0 + 2 * step, value: 900, band: undefined },
+      judged(3, 400, inBand),
+      judged(4, 400, inBand),
+    ];
+    const outcome = evaluate([], [threshold], { buckets });
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 2],
+      ['RESOLVED', 3],
+    ]);
+    expect(outcome.transitions[0]?.notification).toMatchObject({
+      severity: 'critical',
+      threshold: 500,
+      value: 900,
+      reason: 'above 500 for 10 min',
+    });
+  });
+
+  it('stands beside the default band rule instead of replacing it', () => {
+    const outcome = evaluate([100, 600, 600, 100, 100, 100, 100], [builtInDefaultRule, threshold]);
+    expect(outcome.alerts.map((alert) => alert.ruleId).sort()).toEqual(['default', 'slow']);
+  });
+});
+
+describe('Rule changes and re-runs', () => {
+  it('a user band rule that matches a series replaces the default rule for it', () => {
+    const mine = bandRule({ selector: { metric: 'shop.*', dimensions: { host: 'web-*' } } });
+    const outcome = evaluate([100, 300, 100, 100, 100], [builtInDefaultRule, mine]);
+    expect(outcome.alerts.map((alert) => alert.ruleId)).toEqual(['custom']);
+    const elsewhere = bandRule({ selector: { metric: 'billing.*' } });
+    expect(evaluate([100, 300], [builtInDefaultRule, elsewhere]).alerts.map((alert) => alert.ruleId)).toEqual(
+      ['default'],
+    );
+  });
+
+  it('resolves an open alert whose rule was deleted or disabled', () => {
+    const opened = evaluate([100, 300]);
+    const disabled = { ...builtInDefaultRule, enabled: false };
+    const later = evaluate([], [disabled], {
+      monitor: opened.monitor,
+      buckets: [judged(2, 300)],
+      now: t0 + 3 * step,
+    });
+    expect(timeline(later)).toEqual([['RESOLVED', 3]]);
+    expect(later.monitor.rules).toEqual({});
+  });
+
+  it('skips buckets it has evaluated, so a re-run after a crash records nothing twice', () => {
+    const values = [100, 300, 300, 100, 100, 100, 100];
+    const first = evaluate(values.slice(0, 3));
+    const buckets = values.map((value, index) => judged(index, value));
+    const rerun = evaluate([], [builtInDefaultRule], { monitor: first.monitor, buckets });
+    expect(timeline(first)).toEqual([['OPEN', 1]]);
+    expect(timeline(rerun)).toEqual([['RESOLVED', 3]]);
+    expect(rerun.transitions[0]?.alertId).toBe(first.transitions[0]?.alertId);
+  });
+
+  it('gives the same ids to the same data (two overlapping runs record one alert)', () => {
+    const a = evaluate([100, 300, 100, 100, 100]);
+    const b = evaluate([100, 300, 100, 100, 100]);
+    expect(b.transitions.map((transition) => transition.id)).toEqual(
+      a.transitions.map((transition) => transition.id),
+    );
+  });
+});
+
+describe('No-data rules', () => {
+  const silence: NoDataRule = {
+    id: 'silence',
+    name: 'Shop went quiet',
+    kind: 'nodata',
+    enabled: true,
+    selector: { metric: 'shop.*' },
+    severity: null,
+    reminderIntervalMs: null,
+    afterMs: 10 * 60_000,
+  };
+  const silent = (lastTimestamp: number, now: number, monitor = emptyMonitor(series.id)) =>
+    evaluateSilence({ series: { ...series, lastTimestamp }, monitor, rules: [silence], now, link });
+
+  it('opens once the series has been silent for the rule time, and resolves when data is back', () => {
+    expect(silent(t0, t0 + 9 * 60_000).transitions).toEqual([]);
+    const opened = silent(t0, t0 + 12 * 60_000);
+    expect(opened.transitions.map((transition) => [transition.kind, transition.at])).toEqual([
+      ['OPEN', t0 + 10 * 60_000],
+    ]);
+    expect(opened.transitions[0]?.notification).toMatchObject({ reason: 'no data for 10 min', value: null });
+    expect(silent(t0, t0 + 60 * 60_000, opened.monitor).transitions).toEqual([]);
+    const back = silent(t0 + 61 * 60_000, t0 + 62 * 60_000, opened.monitor);
+    expect(back.transitions.map((transition) => [transition.kind, transition.at])).toEqual([
+      ['RESOLVED', t0 + 61 * 60_000],
+    ]);
+    expect(back.alerts[0]).toMatchObject({ state: 'resolved', startedAt: t0 });
+  });
+});

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { decideDelivery } from '../../lib/alerts/delivery.ts';
+import type { Alert, AlertTransition, Mute, MuteSchedule } from '../../lib/alerts/model.ts';
+import { mutedUntil, windowEnd } from '../../lib/alerts/mutes.ts';
+
+const minute = 60_000;
+const hour = 60 * minute;
+// Thursday 2025-11-27.
+const thursday = (hours: number, minutes = 0) => Date.UTC(2025, 10, 27, hours, minutes);
+
+const deployWindow: MuteSchedule = {
+  kind: 'weekly',
+  days: ['thu'],
+  start: '03:30',
+  end: '05:00',
+  timeZone: 'UTC',
+};
+
+describe('Mute windows', () => {
+  it('a weekly window is active on its days between its times, and says when it ends', () => {
+    expect(windowEnd(deployWindow, thursday(3, 29))).toBeUndefined();
+    expect(windowEnd(deployWindow, thursday(3, 30))).toBe(thursday(5));
+    expect(windowEnd(deployWindow, thursday(4, 59))).toBe(thursday(5));
+    expect(windowEnd(deployWindow, thursday(5))).toBeUndefined();
+    expect(windowEnd(deployWindow, thursday(4) - 24 * hour)).toBeUndefined();
+    expect(windowEnd(deployWindow, thursday(4) + 7 * 24 * hour)).toBe(thursday(5) + 7 * 24 * hour);
+  });
+
+  it('reads times in the window time zone (Paris is UTC+1 in November)', () => {
+    const paris: MuteSchedule = { ...deployWindow, timeZone: 'Europe/Paris' };
+    expect(windowEnd(paris, thursday(3, 0))).toBe(thursday(4));
+    expect(windowEnd(paris, thursday(4, 0))).toBeUndefined();
+  });
+
+  it('a window whose end comes before its start runs past midnight', () => {
+    const nightly: MuteSchedule = {
+      kind: 'weekly',
+      days: ['wed'],
+      start: '22:00',
+      end: '02:00',
+      timeZone: 'UTC',
+    };
+    expect(windowEnd(nightly, thursday(0) - hour)).toBe(thursday(2));
+    expect(windowEnd(nightly, thursday(1))).toBe(thursday(2));
+    expect(windowEnd(nightly, thursday(2))).toBeUndefined();
+    expect(windowEnd(nightly, thursday(23))).toBeUndefined();
+  });
+
+  it('chains windows that touch, and applies only to the rule and series a mute names', () => {
+    const mute = (id: string, schedule: MuteSchedule, scope: Partial<Mute> = {}): Mute => ({
+      id,
+      ruleId: null,
+      selector: null,
+      schedule,
+      reason: '',
+      createdAt: 0,
+      ...scope,
+    });
+    const alert = {
+      ruleId: 'default',
+      seriesId: 'abc',
+      name: 'shop.requests',
+      dimensions: { host: 'web-1' },
+    };
+    const mutes = [
+      mute('deploy', deployWindow),
+      mute('overrun', { kind: 'once', start: thursday(5), end: thursday(6) }, { ruleId: 'default' }),
+      mute(
+        'other',
+        { kind: 'once', start: thursday(0), end: thursday(12) },
+        { selector: { metric: 'billing.*' } },
+      ),
+    ];
+    expect(mutedUntil(mutes, alert, thursday(4))).toBe(thursday(6));
+    expect(mutedUntil(mutes, { ...alert, ruleId: 'custom' }, thursday(4))).toBe(thursday(5));
+    expect(mutedUntil(mutes, { ...alert, name: 'billing.invoices' }, thursday(2))).toBe(thursday(12));
+    expect(mutedUntil(mutes, alert, thursday(7))).toBeUndefined();
+  });
+});
+
+describe('Delivery decisions', () => {
+  const mutes: Mute[] = [
+    { id: 'deploy', ruleId: null, selector: null, schedule: deployWindow, reason: 'deploys', createdAt: 0 },
+  ];
+  const alert = (overrides: Partial<Alert> = {}): Alert =>
+    ({
+      id: 'al_1',
+      ruleId: 'default',
+      seriesId: 'abc',
+      name: 'shop.requests',
+      dimensions: {},
+      state: 'open',
+      startedAt: thursday(4),
+      openedAt: thursday(4),
+      resolvedAt: null,
+      acknowledgedAt: null,
+      paged: null,
+      ...overrides,
+    }) as Alert;
+  const transition = (kind: AlertTransition['kind'], at: number, createdAt: number) =>
+    ({ kind, at, createdAt }) as AlertTransition;
+  /** Decides a transition recorded at `now` (unless `recordedAt` says otherwise). */
+  const decide = (
+    kind: AlertTransition['kind'],
+    at: number,
+    now: number,
+    alertOverrides: Partial<Alert> = {},
+    openPaged?: boolean,
+    recordedAt = now,
+  ) =>
+    decideDelivery(transition(kind, at, recordedAt), {
+      alert: alert(alertOverrides),
+      openPaged,
+      mutes,
+      now,
+      pageWindowMs: hour,
+    });
+
+  it('publishes an OPEN outside any mute, and holds one inside a mute until the mute ends', () => {
+    expect(decide('OPEN', thursday(6), thursday(6, 1))).toEqual({ action: 'publish' });
+    expect(decide('OPEN', thursday(4), thursday(4, 1))).toEqual({
+      action: 'hold',
+      until: thursday(5),
+      reason: 'muted',
+    });
+    expect(decide('OPEN', thursday(4), thursday(5, 1))).toEqual({ action: 'publish' });
+  });
+
+  it('drops an episode that opened and resolved inside the mute, OPEN and RESOLVED alike', () => {
+    const resolvedInside = { state: 'resolved' as const, resolvedAt: thursday(4, 30) };
+    expect(decide('OPEN', thursday(4), thursday(5, 1), resolvedInside)).toEqual({
+      action: 'suppress',
+      reason: 'muted',
+    });
+    expect(decide('RESOLVED', thursday(4, 30), thursday(5, 1), resolvedInside, false)).toEqual({
+      action: 'suppress',
+      reason: 'not paged when it opened',
+    });
+  });
+
+  it('sends the RESOLVED of a paged alert, after the mute if it came inside one', () => {
+    const resolvedInside = { state: 'resolved' as const, startedAt: thursday(3), resolvedAt: thursday(4) };
+    expect(decide('RESOLVED', thursday(4), thursday(4, 1), resolvedInside, true)).toEqual({
+      action: 'hold',
+      until: thursday(5),
+      reason: 'muted',
+    });
+    expect(decide('RESOLVED', thursday(4), thursday(5), resolvedInside, true)).toEqual({ action: 'publish' });
+  });
+
+  it('does not page history: an alert that had ended long before it was recorded (a backfill)', () => {
+    const old = { state: 'resolved' as const, startedAt: thursday(0), resolvedAt: thursday(0, 10) };
+    expect(decide('OPEN', thursday(0), thursday(2), old)).toEqual({ action: 'suppress', reason: 'history' });
+    expect(decide('OPEN', thursday(0), thursday(0, 30), old)).toEqual({ action: 'publish' });
+    expect(decide('OPEN', thursday(0), thursday(12), { startedAt: thursday(0) })).toEqual({
+      action: 'publish',
+    });
+    // Recorded live, then held up for hours by a notifier outage: still delivered.
+    expect(decide('OPEN', thursday(0), thursday(6), old, undefined, thursday(0, 5))).toEqual({
+      action: 'publish',
+    });
+  });
+
+  it('drops reminders of acknowledged, resolved, unpaged or muted alerts', () => {
+    const at = thursday(8);
+    expect(decide('REMINDER', at, at, {}, true)).toEqual({ action: 'publish' });
+    expect(decide('REMINDER', at, at, { acknowledgedAt: at - minute }, true)).toMatchObject({
+      action: 'suppress',
+      reason: 'acknowledged',
+    });
+    expect(decide('REMINDER', at, at, { state: 'resolved', resolvedAt: at }, true)).toMatchObject({
+      reason: 'resolved',
+    });
+    expect(decide('REMINDER', at, at, {}, false)).toMatchObject({ reason: 'not paged when it opened' });
+    expect(decide('REMINDER', thursday(4), thursday(4), {}, true)).toMatchObject({ reason: 'muted' });
+  });
+});
