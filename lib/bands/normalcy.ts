@@ -202,6 +202,17 @@ interface StoredNormalcyState extends EngineState, NormalcyScalars {
 
 const engineName = 'normalcy/2';
 
+/** How far the current bucket departs, each way the engine measures it. */
+interface Departures {
+  pointDeviation: number;
+  shortDeviation: number;
+  levelDeviation: number;
+  levelError: number;
+  levelScale: number;
+  noiseDeviation: number;
+  flagged: boolean;
+}
+
 class NormalcyEngine implements BandEngine {
   private readonly reading: { priorWeight: number; tailExponent: number; unit: number } & TailReading;
   /** Views of each tail's block of counts in `state.tails`. */
@@ -209,6 +220,16 @@ class NormalcyEngine implements BandEngine {
   /** Scratch of the surprise judged so far on the current bucket, and why. */
   private surprise = 0;
   private reason: AnomalyReason = 'outside-band';
+  /** The current bucket's departures, handed to `learn` (one object reused: no allocation per bucket). */
+  private readonly departures: Departures = {
+    pointDeviation: 0,
+    shortDeviation: 0,
+    levelDeviation: 0,
+    levelError: 0,
+    levelScale: 0,
+    noiseDeviation: 0,
+    flagged: false,
+  };
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
@@ -359,15 +380,15 @@ class NormalcyEngine implements BandEngine {
     const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
     const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
 
-    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, {
-      pointDeviation,
-      shortDeviation,
-      levelDeviation,
-      levelError,
-      levelScale,
-      noiseDeviation,
-      flagged: surprise >= threshold,
-    });
+    const departures = this.departures;
+    departures.pointDeviation = pointDeviation;
+    departures.shortDeviation = shortDeviation;
+    departures.levelDeviation = levelDeviation;
+    departures.levelError = levelError;
+    departures.levelScale = levelScale;
+    departures.noiseDeviation = noiseDeviation;
+    departures.flagged = surprise >= threshold;
+    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
     if (relearned) this.relearn(value, seasonal, timestamp);
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
     state.lastValue = value;
@@ -443,15 +464,7 @@ class NormalcyEngine implements BandEngine {
     dailyPart: number,
     dayPosition: number,
     weekPosition: number,
-    departures: {
-      pointDeviation: number;
-      shortDeviation: number;
-      levelDeviation: number;
-      levelError: number;
-      levelScale: number;
-      noiseDeviation: number;
-      flagged: boolean;
-    },
+    departures: Departures,
   ): void {
     const state = this.state;
     const tuning = this.tuning;
