@@ -32,13 +32,18 @@ import {
  * Five departures are judged, each by its own learned tail, and the most surprising one counts: the point
  * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
  * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
- * a short average of the deviations' size against its long-run average (`variance-change`: the series got
- * noisier), and a run of identical values in a series that usually moves (`stuck`). One alert per incident:
- * after an alert, the next one needs the threshold's worth of surprise on top of the incident's peak, which is
- * held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
- * {@link normalcyTuning.incidentHalfLifeMs} (in time, as incidents last hours whatever the bucket size); a
- * surprise that did not alert raises nothing, so a slowly building anomaly still alerts. A series that stays away from its usual level by more than the band's
- * width, on one side, for `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ * a short average of the deviations' size against its long-run average and spread (`variance-change`: the
+ * series got noisier; judged when the direction is 'both'), and a run of identical values in a series that
+ * usually moves (`stuck`).
+ *
+ * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
+ * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
+ * {@link normalcyTuning.incidentHalfLifeMs} (in time: incidents last hours whatever the bucket size), unless the
+ * bucket is {@link normalcyTuning.incidentEscalation} times as far from the expected value as the alert was.
+ * Only what would alert raises an incident (an alert, or a departure before `minHistoryMs`, which is not news
+ * when alerts start); a surprise under the threshold raises nothing, so a slowly building anomaly still alerts.
+ * A series that stays away from its usual level by more than the band's width, on one side, for
+ * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
  *
  * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
  * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.

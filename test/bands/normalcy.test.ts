@@ -247,6 +247,18 @@ describe('Engine: normalcy', () => {
     expect(engine.toState().engine).toBe('normalcy/2');
   });
 
+  it('starts afresh from a damaged state of its own kind instead of failing', () => {
+    const engine = normalcyEngine.create();
+    for (const [t, v] of dailyTraffic(2, 5 * minute)) engine.update(t, v);
+    const saved = engine.toState();
+    for (const damage of [{ tails: 'AAAA' }, { daily: 12 }, { level: 'high' }, { points: null }]) {
+      const restored = normalcyEngine.restore({ ...saved, ...damage });
+      expect(restored.toState()).toMatchObject({ engine: 'normalcy/2', points: 0 });
+      expect(restored.update(monday, 5).anomaly).toBe(false);
+    }
+    expect(normalcyEngine.restore(saved).toState()).toEqual(saved);
+  });
+
   it('ignores values that are not numbers', () => {
     const engine = normalcyEngine.create();
     engine.update(monday, 1);
