@@ -37,7 +37,13 @@ export const defaultBandSettings: BandSettings = {
 };
 
 /** Why an engine flagged a bucket. */
-export const anomalyReasons = ['outside-band', 'sustained-shift', 'unusual-level', 'stuck'] as const;
+export const anomalyReasons = [
+  'outside-band',
+  'sustained-shift',
+  'unusual-level',
+  'stuck',
+  'variance-change',
+] as const;
 export type AnomalyReason = (typeof anomalyReasons)[number];
 
 /** What the engine says about one bucket. */

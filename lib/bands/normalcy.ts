@@ -12,7 +12,7 @@ import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import {
   deviationAtProbability,
   type ExceedanceCounts,
-  emptyExceedanceCounts,
+  ladderRungs,
   recordExceedance,
   rescaleExceedanceCounts,
   type TailReading,
@@ -29,14 +29,21 @@ import {
  *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
  *   units or tail weight.
  *
- * Four departures are judged, each by its own learned tail, and the most surprising one counts: the point
+ * Five departures are judged, each by its own learned tail, and the most surprising one counts: the point
  * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
  * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
- * and a run of identical values in a series that usually moves (`stuck`). One alert per incident: after an
- * alert, the next one needs more surprise than the incident's peak, which fades with a half-life of
- * {@link normalcyTuning.incidentHalfLifePoints} buckets; a surprise that did not alert raises nothing, so a
- * slowly building anomaly still alerts. A series that stays away from its usual level by more than the band's
- * width, on one side, for `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ * a short average of the deviations' size against its long-run average and spread (`variance-change`: the
+ * series got noisier; judged when the direction is 'both'), and a run of identical values in a series that
+ * usually moves (`stuck`).
+ *
+ * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
+ * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
+ * {@link normalcyTuning.incidentHalfLifeMs} (in time: incidents last hours whatever the bucket size), unless the
+ * bucket is {@link normalcyTuning.incidentEscalation} times as far from the expected value as the alert was.
+ * Only what would alert raises an incident (an alert, or a departure before `minHistoryMs`, which is not news
+ * when alerts start); a surprise under the threshold raises nothing, so a slowly building anomaly still alerts.
+ * A series that stays away from its usual level by more than the band's width, on one side, for
+ * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
  *
  * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
  * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
@@ -60,7 +67,10 @@ export const normalcyTuning = {
   /** Rate of the long deviation scale of the unusual-level detector, and its clip in scales. */
   longDeviationRate: 0.003,
   longDeviationClip: 5,
-  /** Rate of the long-run mean absolute deviation that floors the scales (so a flat-zero series has one). */
+  /**
+   * Rate of the long-run mean absolute deviation that floors the scales (so a flat-zero series has one), and of
+   * the long-run average and spread that the short average of the deviations' size is judged by.
+   */
   longRate: 0.001,
   /** Scales never fall below this fraction of the long-run mean absolute deviation. */
   scaleFloorFraction: 0.3,
@@ -72,11 +82,18 @@ export const normalcyTuning = {
   tailExponent: 3,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
-  /** Half-life, in buckets, of an incident's peak surprise. */
-  incidentHalfLifePoints: 200,
-  /** Daily profile resolution: one slot per bucket, between these bounds. */
+  /** An incident's peak surprise is held this long after its alert (ms)... */
+  incidentHoldMs: 3 * 3_600_000,
+  /** ...then fades with this half-life (ms). */
+  incidentHalfLifeMs: 24 * 3_600_000,
+  /** During an incident, a bucket this many times as far from the expected value as its alert alerts again. */
+  incidentEscalation: 10,
+  /** Rate of the short average of the deviations' size (the variance-change detector), and their clip. */
+  noiseRate: 0.05,
+  noiseClip: 4,
+  /** Daily profile resolution: one slot per bucket, between these bounds (96: quarter-hours, read interpolated). */
   minDailySlots: 24,
-  maxDailySlots: 288,
+  maxDailySlots: 96,
   /** Hour-of-week profile slots. */
   weeklySlots: 168,
   /** Per-day learning rate of the profiles. */
@@ -113,9 +130,8 @@ const seasonNone = 0;
 const seasonDaily = 1;
 const seasonWeekly = 2;
 
-/** Everything the engine knows about a series: plain finite numbers and arrays, so JSON round-trips it exactly. */
-interface NormalcyState extends EngineState {
-  settings: BandSettings;
+/** The engine's numbers about a series (all finite): stored as plain JSON numbers. */
+interface NormalcyScalars {
   points: number;
   firstTimestamp: number;
   lastTimestamp: number;
@@ -128,6 +144,10 @@ interface NormalcyState extends EngineState {
   longScale: number;
   longDeviation: number;
   shortDeviation: number;
+  /** Short average of the point deviations' size (clipped), its long-run average and spread. */
+  noise: number;
+  noiseMean: number;
+  noiseSpread: number;
   /** Decayed number of buckets counted in the tails, in units of `countUnit`. */
   counted: number;
   /** The weight of the newest bucket in the tail counts (grows as older ones decay; rescaled to 1 at 1e6). */
@@ -135,24 +155,15 @@ interface NormalcyState extends EngineState {
   /** The band's half-widths above and below, in robust standard deviations (refreshed every few buckets). */
   upperWidth: number;
   lowerWidth: number;
-  tails: {
-    pointUp: ExceedanceCounts;
-    pointDown: ExceedanceCounts;
-    shortUp: ExceedanceCounts;
-    shortDown: ExceedanceCounts;
-    levelUp: ExceedanceCounts;
-    levelDown: ExceedanceCounts;
-    /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
-    bandUp: ExceedanceCounts;
-    bandDown: ExceedanceCounts;
-  };
-  daily: number[];
-  weekly: number[];
   errorNone: number;
   errorDaily: number;
   errorWeekly: number;
   season: number;
+  /** The current incident's alert surprise (held, then fading), and when it was raised. */
   incident: number;
+  incidentAt: number;
+  /** How far the incident's alert was from the expected value (see incidentEscalation). */
+  incidentDeparture: number;
   smallestSeen: number;
   lastValue: number;
   repeatRun: number;
@@ -161,13 +172,72 @@ interface NormalcyState extends EngineState {
   outsideSince: number;
 }
 
-const engineName = 'normalcy/1';
+/** The learned tails, one block of {@link ladderRungs} counts each in `NormalcyState.tails`. */
+const tailNames = [
+  'pointUp',
+  'pointDown',
+  'shortUp',
+  'shortDown',
+  'levelUp',
+  'levelDown',
+  /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
+  'bandUp',
+  'bandDown',
+  'noiseUp',
+] as const;
+type TailName = (typeof tailNames)[number];
+
+/** Everything the engine knows about a series, in memory. */
+interface NormalcyState extends NormalcyScalars {
+  settings: BandSettings;
+  /** Daily profile (one slot per bucket, between the tuning's bounds) and hour-of-week profile. */
+  daily: Float32Array;
+  weekly: Float32Array;
+  /** All tail counts, one block per tail (see {@link tailNames}). */
+  tails: Float32Array;
+}
+
+/** The state as stored: the scalars as numbers, the arrays as base64 of their float32 bytes. */
+interface StoredNormalcyState extends EngineState, NormalcyScalars {
+  settings: BandSettings;
+  daily: string;
+  weekly: string;
+  tails: string;
+}
+
+const engineName = 'normalcy/2';
+
+/** How far the current bucket departs, each way the engine measures it. */
+interface Departures {
+  pointDeviation: number;
+  shortDeviation: number;
+  levelDeviation: number;
+  levelError: number;
+  levelScale: number;
+  noiseDeviation: number;
+  flagged: boolean;
+}
 
 class NormalcyEngine implements BandEngine {
   private readonly reading: { priorWeight: number; tailExponent: number; unit: number } & TailReading;
+  /** Views of each tail's block of counts in `state.tails`. */
+  private readonly tail: Record<TailName, Float32Array>;
   /** Scratch of the surprise judged so far on the current bucket, and why. */
   private surprise = 0;
   private reason: AnomalyReason = 'outside-band';
+  /** The current bucket's departures, handed to `learn` (one object reused: no allocation per bucket). */
+  private readonly departures: Departures = {
+    pointDeviation: 0,
+    shortDeviation: 0,
+    levelDeviation: 0,
+    levelError: 0,
+    levelScale: 0,
+    noiseDeviation: 0,
+    flagged: false,
+  };
+  /** The last span the incident faded over, and its factor (a cache: not state). */
+  private fadeSpan = Number.NaN;
+  private fadeFactor = 1;
 
   constructor(
     private readonly state: NormalcyState,
@@ -178,6 +248,7 @@ class NormalcyEngine implements BandEngine {
       tailExponent: tuning.tailExponent,
       unit: state.countUnit,
     };
+    this.tail = tailViews(state.tails);
   }
 
   update(timestamp: number, value: number): BandResult {
@@ -188,8 +259,10 @@ class NormalcyEngine implements BandEngine {
     if (state.points === 0) this.start(timestamp, value);
 
     // Time: the typical interval, and what a long gap forgets.
-    const gap = timestamp - state.lastTimestamp;
+    const previous = state.lastTimestamp;
+    const gap = timestamp - previous;
     if (gap > 0) {
+      if (state.incident > 0) this.fadeIncident(previous, timestamp);
       state.intervalMs =
         state.intervalMs === 0
           ? gap
@@ -204,8 +277,8 @@ class NormalcyEngine implements BandEngine {
     if (state.daily.length === 0 && state.points >= 8 && state.intervalMs > 0) {
       const slots = Math.round(dayMs / state.intervalMs);
       const size = Math.max(tuning.minDailySlots, Math.min(tuning.maxDailySlots, slots));
-      state.daily = Array.from({ length: size }, () => 0);
-      state.weekly = Array.from({ length: tuning.weeklySlots }, () => 0);
+      state.daily = new Float32Array(size);
+      state.weekly = new Float32Array(tuning.weeklySlots);
     }
 
     // Expectation: level plus the chosen seasonality.
@@ -229,9 +302,14 @@ class NormalcyEngine implements BandEngine {
     const levelError = value - (state.slow + seasonal);
     const levelScale = Math.max(state.longDeviation, floor, 1e-9 * (1 + Math.abs(expected)));
     const levelDeviation = levelError / (madToSd * levelScale);
+    // Clipped, so that one spike cannot pass for a noisier series.
+    state.noise += tuning.noiseRate * (Math.min(Math.abs(pointDeviation), tuning.noiseClip) - state.noise);
+    // In robust standard deviations of its own long-run spread, like every other departure.
+    const noiseDeviation =
+      state.noiseSpread > 0 ? (state.noise - state.noiseMean) / (madToSd * state.noiseSpread) : 0;
 
     // Surprise of each departure on each side the user asked about.
-    const { tails } = state;
+    const tails = this.tail;
     const up = settings.direction !== 'below';
     const down = settings.direction !== 'above';
     this.surprise = 0;
@@ -248,6 +326,8 @@ class NormalcyEngine implements BandEngine {
       this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
       if (this.consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
     }
+    // A noisier series leaves its band on both sides: judged when the user asked for both.
+    if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
     const repeated = value === state.lastValue && state.points > 1;
@@ -262,13 +342,26 @@ class NormalcyEngine implements BandEngine {
     }
     surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
-    // One alert per incident: a new alert needs more surprise than the fading peak of the current one.
-    const effective = surprise - state.incident;
-    if (effective >= threshold) state.incident = Math.max(state.incident, surprise);
-    state.incident *= 0.5 ** (1 / tuning.incidentHalfLifePoints);
+    // One alert per incident: a new alert needs the threshold on top of the current incident's (fading) peak,
+    // unless it is an order of magnitude further out than the incident's alert.
+    const incident = state.incident;
+    const departure = Math.abs(error);
+    const escalated =
+      surprise >= threshold &&
+      departure >= tuning.incidentEscalation * state.incidentDeparture &&
+      incident > 0;
+    const effective = escalated ? Math.max(surprise - incident, threshold) : surprise - incident;
     const score = effective > 0 ? effective / (effective + threshold) : 0;
     const experienced = history >= settings.minHistoryMs;
     const anomaly = score >= 0.5 && experienced;
+    if (score >= 0.5) {
+      // What would alert raises the incident: an actual alert, or a departure seen before the minimum history
+      // (not alerted, but already going on when alerts start, so not news). A surprise under the threshold
+      // raises nothing, so that it cannot mute a slowly building anomaly.
+      state.incident = surprise;
+      state.incidentAt = timestamp;
+      state.incidentDeparture = departure;
+    }
 
     // The band: the values whose point surprise stays under the threshold, within what the kind allows.
     state.smallestSeen = Math.min(state.smallestSeen, value);
@@ -277,12 +370,7 @@ class NormalcyEngine implements BandEngine {
       // The tails move slowly: their edges are re-read every few buckets, not every one.
       const edgeProbability = 10 ** -threshold;
       state.upperWidth = deviationAtProbability(tails.bandUp, state.counted, edgeProbability, this.reading);
-      state.lowerWidth = deviationAtProbability(
-        tails.pointDown,
-        state.counted,
-        edgeProbability,
-        this.reading,
-      );
+      state.lowerWidth = deviationAtProbability(tails.bandDown, state.counted, edgeProbability, this.reading);
     }
     const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
     const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
@@ -297,14 +385,15 @@ class NormalcyEngine implements BandEngine {
     const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
     const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
 
-    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, {
-      pointDeviation,
-      shortDeviation,
-      levelDeviation,
-      levelError,
-      levelScale,
-      flagged: surprise >= threshold,
-    });
+    const departures = this.departures;
+    departures.pointDeviation = pointDeviation;
+    departures.shortDeviation = shortDeviation;
+    departures.levelDeviation = levelDeviation;
+    departures.levelError = levelError;
+    departures.levelScale = levelScale;
+    departures.noiseDeviation = noiseDeviation;
+    departures.flagged = surprise >= threshold;
+    this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
     if (relearned) this.relearn(value, seasonal, timestamp);
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
     state.lastValue = value;
@@ -324,7 +413,16 @@ class NormalcyEngine implements BandEngine {
   }
 
   toState(): EngineState {
-    return structuredClone(this.state);
+    const { settings, daily, weekly, tails, ...scalars } = this.state;
+    const stored: StoredNormalcyState = {
+      engine: engineName,
+      ...scalars,
+      settings: { ...settings },
+      daily: encodeFloats(daily),
+      weekly: encodeFloats(weekly),
+      tails: encodeFloats(tails),
+    };
+    return stored;
   }
 
   /** Judges one departure against its learned tail; keeps the most surprising. Returns its surprise. */
@@ -336,6 +434,19 @@ class NormalcyEngine implements BandEngine {
       this.reason = why;
     }
     return candidate;
+  }
+
+  /** Fades the incident's peak over the part of (previous, timestamp] that lies past its hold. */
+  private fadeIncident(previous: number, timestamp: number): void {
+    const state = this.state;
+    const span = timestamp - Math.max(previous, state.incidentAt + this.tuning.incidentHoldMs);
+    if (span <= 0) return;
+    if (span !== this.fadeSpan) {
+      // Buckets are mostly evenly spaced: the factor of the last span is usually the one needed.
+      this.fadeSpan = span;
+      this.fadeFactor = 0.5 ** (span / this.tuning.incidentHalfLifeMs);
+    }
+    state.incident = state.incident > 1e-6 ? state.incident * this.fadeFactor : 0;
   }
 
   private start(timestamp: number, value: number): void {
@@ -358,14 +469,7 @@ class NormalcyEngine implements BandEngine {
     dailyPart: number,
     dayPosition: number,
     weekPosition: number,
-    departures: {
-      pointDeviation: number;
-      shortDeviation: number;
-      levelDeviation: number;
-      levelError: number;
-      levelScale: number;
-      flagged: boolean;
-    },
+    departures: Departures,
   ): void {
     const state = this.state;
     const tuning = this.tuning;
@@ -373,7 +477,7 @@ class NormalcyEngine implements BandEngine {
     // Tails: every bucket counts toward surprise (a series that often jumps is less surprising when it jumps);
     // flagged buckets are kept out of the band's tails, so an anomaly does not widen the band.
     if (state.points > tuning.warmUpPoints) {
-      const { tails } = state;
+      const tails = this.tail;
       const { pointDeviation: point, shortDeviation: short, levelDeviation: level } = departures;
       // Decay by weighting each new point more (1 / decay per point) rather than shrinking every count.
       let unit = state.countUnit / (1 - 1 / tuning.tailMemoryPoints);
@@ -388,14 +492,19 @@ class NormalcyEngine implements BandEngine {
         recordExceedance(tails.bandUp, point, unit);
         recordExceedance(tails.bandDown, -point, unit);
       }
+      recordExceedance(tails.noiseUp, departures.noiseDeviation, unit);
       if (unit > 1e6) {
-        for (const counts of Object.values(tails)) rescaleExceedanceCounts(counts, unit);
+        rescaleExceedanceCounts(state.tails, unit);
         state.counted /= unit;
         unit = 1;
       }
       state.countUnit = unit;
       this.reading.unit = unit;
     }
+
+    const noiseRate = Math.max(tuning.longRate, 1 / state.points);
+    state.noiseMean += noiseRate * (state.noise - state.noiseMean);
+    state.noiseSpread += noiseRate * (Math.abs(state.noise - state.noiseMean) - state.noiseSpread);
 
     // Level and scale, from the clipped error.
     const limit = tuning.huberLimit * madToSd * scale;
@@ -493,10 +602,8 @@ export function surpriseThreshold(sensitivity: number): number {
   return 1.5 + 3 * (1 - clamped);
 }
 
-function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
+function freshScalars(): NormalcyScalars {
   return {
-    engine: engineName,
-    settings: { ...defaultBandSettings, ...settings },
     points: 0,
     firstTimestamp: 0,
     lastTimestamp: 0,
@@ -508,27 +615,20 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     longScale: 0,
     longDeviation: 0,
     shortDeviation: 0,
+    noise: 0,
+    noiseMean: 0,
+    noiseSpread: 0,
     counted: 0,
     countUnit: 1,
     upperWidth: 0,
     lowerWidth: 0,
-    tails: {
-      pointUp: emptyExceedanceCounts(),
-      pointDown: emptyExceedanceCounts(),
-      shortUp: emptyExceedanceCounts(),
-      shortDown: emptyExceedanceCounts(),
-      levelUp: emptyExceedanceCounts(),
-      levelDown: emptyExceedanceCounts(),
-      bandUp: emptyExceedanceCounts(),
-      bandDown: emptyExceedanceCounts(),
-    },
-    daily: [],
-    weekly: [],
     errorNone: 0,
     errorDaily: 0,
     errorWeekly: 0,
     season: seasonNone,
     incident: 0,
+    incidentAt: 0,
+    incidentDeparture: 0,
     smallestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
@@ -536,6 +636,87 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     outsideSide: 0,
     outsideSince: 0,
   };
+}
+
+function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
+  return {
+    points: 0,
+    firstTimestamp: 0,
+    lastTimestamp: 0,
+    intervalMs: 0,
+    level: 0,
+    scale: 0,
+    slow: 0,
+    longLevel: 0,
+    longScale: 0,
+    longDeviation: 0,
+    shortDeviation: 0,
+    noise: 0,
+    noiseMean: 0,
+    noiseSpread: 0,
+    counted: 0,
+    countUnit: 1,
+    upperWidth: 0,
+    lowerWidth: 0,
+    errorNone: 0,
+    errorDaily: 0,
+    errorWeekly: 0,
+    season: seasonNone,
+    incident: 0,
+    incidentAt: 0,
+    incidentDeparture: 0,
+    smallestSeen: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    outsideSide: 0,
+    outsideSince: 0,
+    settings: { ...defaultBandSettings, ...settings },
+    daily: new Float32Array(0),
+    weekly: new Float32Array(0),
+    tails: new Float32Array(tailNames.length * ladderRungs),
+  };
+}
+
+/** One Float32Array view per tail, over its block of the shared counts. */
+function tailViews(tails: Float32Array): Record<TailName, Float32Array> {
+  const views = {} as Record<TailName, Float32Array>;
+  tailNames.forEach((name, index) => {
+    views[name] = tails.subarray(index * ladderRungs, (index + 1) * ladderRungs);
+  });
+  return views;
+}
+
+/** The float32 bytes of `values` as base64 (little-endian, as every platform Normalcy runs on). */
+function encodeFloats(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+/** The Float32Array that {@link encodeFloats} wrote, or undefined when `text` is not one. */
+function decodeFloats(text: unknown): Float32Array | undefined {
+  if (typeof text !== 'string') return undefined;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.byteLength % 4 !== 0) return undefined;
+  const values = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(values.buffer).set(bytes);
+  return values.every(Number.isFinite) ? values : undefined;
+}
+
+/** The in-memory state of a stored one, or undefined when it is not a whole normalcy/2 state. */
+function restoredState(stored: EngineState): NormalcyState | undefined {
+  const fresh = freshState(undefined);
+  const daily = decodeFloats(stored.daily);
+  const weekly = decodeFloats(stored.weekly);
+  const tails = decodeFloats(stored.tails);
+  if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
+  const scalars = freshScalars();
+  for (const key of Object.keys(scalars) as Array<keyof NormalcyScalars>) {
+    const value = stored[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+    scalars[key] = value;
+  }
+  const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
+  return { ...scalars, settings, daily, weekly, tails };
 }
 
 /**
@@ -549,7 +730,7 @@ export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
     create: (settings) => new NormalcyEngine(freshState(settings), tuning),
     restore: (state, settings) =>
       new NormalcyEngine(
-        state?.engine === engineName ? (structuredClone(state) as NormalcyState) : freshState(settings),
+        (state?.engine === engineName ? restoredState(state) : undefined) ?? freshState(settings),
         tuning,
       ),
   };

@@ -1,8 +1,15 @@
 /**
  * A seasonal profile: the typical departure from the series' level at each position of a period (a day or a
  * week), kept as a ring of slots read and learned with linear interpolation between the two nearest slots, so
- * that a profile of 96 slots serves 1-minute and 15-minute data alike. Plain arrays: JSON-safe.
+ * that a profile of 96 slots serves 1-minute and 15-minute data alike. Slots are plain arrays or Float32Arrays
+ * (the engine keeps them as Float32Array, which it stores compactly).
  */
+
+/** A ring of profile slots. */
+export interface ProfileSlots {
+  readonly length: number;
+  [slot: number]: number;
+}
 
 /**
  * The position of `timestamp` in a period of `periodMs` split into `slotCount` slots, as a fractional slot
@@ -21,7 +28,7 @@ export function slotPosition(timestamp: number, periodMs: number, slotCount: num
  *
  * @example readProfile([0, 10, 20, 30], 1.5) // 15
  */
-export function readProfile(profile: readonly number[], position: number): number {
+export function readProfile(profile: Readonly<ProfileSlots>, position: number): number {
   const size = profile.length;
   if (size === 0) return 0;
   const left = Math.floor(position) % size;
@@ -34,7 +41,7 @@ export function readProfile(profile: readonly number[], position: number): numbe
  *
  * @example const p = [0, 0, 0, 0]; learnProfile(p, 1, 10, 0.5); p // [0, 5, 0, 0]
  */
-export function learnProfile(profile: number[], position: number, target: number, rate: number): void {
+export function learnProfile(profile: ProfileSlots, position: number, target: number, rate: number): void {
   const size = profile.length;
   if (size === 0) return;
   const left = Math.floor(position) % size;

@@ -50,11 +50,17 @@ export function normalUpperTail(z: number): number {
 
 const ladderPrior = exceedanceLadder.map(normalUpperTail);
 
-/** Decayed exceedance counts, one per ladder rung (plain numbers: JSON-safe). */
-export type ExceedanceCounts = number[];
+/** Decayed exceedance counts, one per ladder rung (a plain array, or a Float32Array view for compact storage). */
+export interface ExceedanceCounts {
+  readonly length: number;
+  [rung: number]: number;
+}
+
+/** How many rungs the ladder has: the length of every {@link ExceedanceCounts}. */
+export const ladderRungs = exceedanceLadder.length;
 
 /** Fresh counts: nothing seen yet. O(ladder). */
-export const emptyExceedanceCounts = (): ExceedanceCounts => exceedanceLadder.map(() => 0);
+export const emptyExceedanceCounts = (): number[] => exceedanceLadder.map(() => 0);
 
 /**
  * Counts one deviation `z` (≥ 0 side only; pass −z for the other side) with weight `increment`. Older counts

@@ -22,18 +22,72 @@ export class NabFormatError extends Error {
 
 /**
  * Parses a NAB timestamp ("2014-04-01 00:05:00" or with ".000000") as UTC epoch milliseconds. O(1).
+ * Reads the digits by hand (the corpus has 180,000 of them; a regular expression and Date.UTC per row were most
+ * of the run time).
  *
  * @example parseNabTimestamp('1970-01-01 00:01:00') // 60000
  */
 export function parseNabTimestamp(text: string): number {
-  const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?/.exec(text.trim());
-  if (!match) throw new NabFormatError(`not a NAB timestamp: "${text}"`);
-  const [, year, month, day, hour, minute, second, fraction] = match;
-  const milliseconds = fraction ? Math.round(Number(`0.${fraction}`) * 1000) : 0;
+  const at =
+    text.charCodeAt(0) === 32 || text.charCodeAt(0) === 9 ? text.length - text.trimStart().length : 0;
+  const separator = text.charCodeAt(at + 10);
+  const valid =
+    text.length >= at + 19 &&
+    text.charCodeAt(at + 4) === 45 &&
+    text.charCodeAt(at + 7) === 45 &&
+    (separator === 32 || separator === 84) &&
+    text.charCodeAt(at + 13) === 58 &&
+    text.charCodeAt(at + 16) === 58;
+  const year = digits(text, at, 4);
+  const month = digits(text, at + 5, 2);
+  const day = digits(text, at + 8, 2);
+  const hour = digits(text, at + 11, 2);
+  const minute = digits(text, at + 14, 2);
+  const second = digits(text, at + 17, 2);
+  if (!valid || Number.isNaN(year + month + day + hour + minute + second) || month < 1 || month > 12) {
+    throw new NabFormatError(`not a NAB timestamp: "${text}"`);
+  }
+  let milliseconds = 0;
+  if (text.charCodeAt(at + 19) === 46) {
+    // A fraction of a second: its first three digits, rounded on the fourth.
+    let scale = 100;
+    let position = at + 20;
+    for (; scale >= 1; scale /= 10, position++) {
+      const digit = text.charCodeAt(position) - 48;
+      if (!(digit >= 0 && digit <= 9)) break;
+      milliseconds += digit * scale;
+    }
+    const next = text.charCodeAt(position) - 48;
+    if (scale < 1 && next >= 5 && next <= 9) milliseconds += 1;
+  }
   return (
-    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)) +
+    daysFromCivil(year, month, day) * 86_400_000 +
+    hour * 3_600_000 +
+    minute * 60_000 +
+    second * 1000 +
     milliseconds
   );
+}
+
+/** The number of `count` decimal digits at `start`, or NaN when one is not a digit. */
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). O(1). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** Every .csv under `dataDir`, as sorted `folder/file.csv` names. O(files). */
@@ -54,21 +108,37 @@ export function listDataFiles(dataDir: string): string[] {
  * Reads the named column of a CSV with a header row. Returns the column's texts, one per data row. O(size).
  */
 export function readCsvColumns(path: string, columns: readonly string[]): string[][] {
-  const lines = readFileSync(path, 'utf8').split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((cell) => cell.trim());
+  const text = readFileSync(path, 'utf8');
+  const headerEnd = text.indexOf('\n');
+  const headerLine = (headerEnd < 0 ? text : text.slice(0, headerEnd)).replace(/\r$/, '');
+  const header = headerLine.split(',').map((cell) => cell.trim());
   const indexes = columns.map((column) => {
     const index = header.indexOf(column);
-    if (index < 0) throw new NabFormatError(`${path}: no "${column}" column in "${lines[0] ?? ''}"`);
+    if (index < 0) throw new NabFormatError(`${path}: no "${column}" column in "${headerLine}"`);
     return index;
   });
   const out: string[][] = columns.map(() => []);
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    if (line.trim() === '') continue;
-    const cells = line.split(',');
-    indexes.forEach((index, column) => {
-      out[column]?.push(cells[index] ?? '');
-    });
+  const cells: string[] = [];
+  let start = headerEnd < 0 ? text.length : headerEnd + 1;
+  // Line by line and cell by cell with indexOf: no array per line, which matters for 180,000 rows.
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    if (text.slice(start, lineEnd).trim() !== '') {
+      cells.length = 0;
+      let cellStart = start;
+      while (cellStart <= lineEnd) {
+        let comma = text.indexOf(',', cellStart);
+        if (comma < 0 || comma > lineEnd) comma = lineEnd;
+        cells.push(text.slice(cellStart, comma));
+        cellStart = comma + 1;
+      }
+      for (let column = 0; column < indexes.length; column++) {
+        out[column]?.push(cells[indexes[column] ?? 0] ?? '');
+      }
+    }
+    start = end + 1;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
-import { type NabProfileName, nabProfileNames, nabProfiles } from './profiles.ts';
-import { type CorpusScore, type NabWindow, scoreCorpus, windowRowRanges } from './scorer.ts';
+import { type NabProfileName, nabProfiles } from './profiles.ts';
+import { type CorpusScore, type NabWindow, scoreCorpusProfiles, windowRowRanges } from './scorer.ts';
 
 /**
  * Running a band engine over NAB series, causally, one row at a time, and turning its output into NAB
@@ -73,8 +73,5 @@ export function scoreAllProfiles(
   labelledWindowCount: number,
 ): Record<NabProfileName, CorpusScore> {
   const files = series.map((one) => ({ ...one, scores: Array.from(one.scores) }));
-  const entries = nabProfileNames.map(
-    (profile) => [profile, scoreCorpus(files, nabProfiles[profile], labelledWindowCount)] as const,
-  );
-  return Object.fromEntries(entries) as Record<NabProfileName, CorpusScore>;
+  return scoreCorpusProfiles(files, nabProfiles, labelledWindowCount);
 }

@@ -152,61 +152,133 @@ interface ThresholdTally {
   falsePositives: number;
 }
 
+/** The scorable rows of a corpus, laid end to end, with the rows' order by descending score (shared by profiles). */
+interface SweptCorpus {
+  readonly scores: Float64Array;
+  /** The corpus-wide window of each row, or -1 outside windows. */
+  readonly windows: Int32Array;
+  readonly windowCount: number;
+  /** Row indexes, highest score first. */
+  readonly order: Uint32Array;
+}
+
+function layOut(files: readonly SweptFile[]): SweptCorpus {
+  const rows = files.reduce((sum, file) => sum + file.scores.length, 0);
+  const scores = new Float64Array(rows);
+  const windows = new Int32Array(rows);
+  let row = 0;
+  let windowCount = 0;
+  for (const file of files) {
+    let fileWindows = 0;
+    for (let i = 0; i < file.scores.length; i++, row++) {
+      const window = file.windowOf[i] ?? -1;
+      scores[row] = file.scores[i] ?? 0;
+      windows[row] = window < 0 ? -1 : windowCount + window;
+      fileWindows = Math.max(fileWindows, window + 1);
+    }
+    windowCount += fileWindows;
+  }
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  order.sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0));
+  return { scores, windows, windowCount, order };
+}
+
 /**
  * The corpus score at every candidate threshold (1.1, then every distinct score of a scorable row, highest
- * first), the way the official optimiser sweeps them. O(n log n) in the number of scorable rows.
+ * first), the way the official optimiser sweeps them. O(n) given the corpus laid out (which sorts once).
  */
-export function sweepThresholds(files: readonly SweptFile[], profile: NabProfile): ThresholdTally[] {
-  const windowBase: number[] = [];
-  const order: Array<{ score: number; weight: number; window: number }> = [];
-  for (const file of files) {
-    const base = windowBase.length;
-    let windows = 0;
-    for (let i = 0; i < file.windowOf.length; i++) windows = Math.max(windows, (file.windowOf[i] ?? -1) + 1);
-    for (let w = 0; w < windows; w++) windowBase.push(Number.NaN);
-    for (let i = 0; i < file.scores.length; i++) {
-      const window = file.windowOf[i] ?? -1;
-      order.push({
-        score: file.scores[i] ?? 0,
-        weight: file.weights[i] ?? 0,
-        window: window < 0 ? -1 : base + window,
-      });
-    }
-  }
-  // A window present in the scorable rows starts as a miss; windows without scorable rows stay NaN (not counted).
-  const best = windowBase;
+function tallyThresholds(corpus: SweptCorpus, weights: Float64Array, profile: NabProfile): ThresholdTally[] {
+  // A window present in the scorable rows starts as a miss; windows without scorable rows are not counted.
+  const best = new Float64Array(corpus.windowCount).fill(Number.NaN);
   let raw = 0;
-  for (const row of order) {
-    if (row.window >= 0 && Number.isNaN(best[row.window] ?? 0)) {
-      best[row.window] = -profile.falseNegativeWeight;
+  for (let row = 0; row < corpus.windows.length; row++) {
+    const window = corpus.windows[row] ?? -1;
+    if (window >= 0 && Number.isNaN(best[window] ?? 0)) {
+      best[window] = -profile.falseNegativeWeight;
       raw -= profile.falseNegativeWeight;
     }
   }
-  order.sort((a, b) => b.score - a.score);
-
   const tallies: ThresholdTally[] = [];
   let threshold = detectNothingThreshold;
   let truePositives = 0;
   let falsePositives = 0;
-  for (const row of order) {
-    if (row.score !== threshold) {
+  for (const row of corpus.order) {
+    const score = corpus.scores[row] ?? 0;
+    if (score !== threshold) {
       tallies.push({ threshold, raw, truePositives, falsePositives });
-      threshold = row.score;
+      threshold = score;
     }
-    if (row.window < 0) {
-      raw += row.weight;
+    const window = corpus.windows[row] ?? -1;
+    const weight = weights[row] ?? 0;
+    if (window < 0) {
+      raw += weight;
       falsePositives++;
     } else {
-      const current = best[row.window] ?? 0;
-      if (current === -profile.falseNegativeWeight && row.weight > current) truePositives++;
-      if (row.weight > current) {
-        raw += row.weight - current;
-        best[row.window] = row.weight;
+      const current = best[window] ?? 0;
+      if (current === -profile.falseNegativeWeight && weight > current) truePositives++;
+      if (weight > current) {
+        raw += weight - current;
+        best[window] = weight;
       }
     }
   }
   tallies.push({ threshold, raw, truePositives, falsePositives });
   return tallies;
+}
+
+function layOutWeights(files: readonly SweptFile[], rows: number): Float64Array {
+  const weights = new Float64Array(rows);
+  let row = 0;
+  for (const file of files) {
+    weights.set(file.weights, row);
+    row += file.weights.length;
+  }
+  return weights;
+}
+
+/**
+ * The corpus score at every candidate threshold (1.1, then every distinct score of a scorable row, highest
+ * first), the way the official optimiser sweeps them. O(n log n) in the number of scorable rows.
+ */
+export function sweepThresholds(files: readonly SweptFile[], profile: NabProfile): ThresholdTally[] {
+  const corpus = layOut(files);
+  return tallyThresholds(corpus, layOutWeights(files, corpus.scores.length), profile);
+}
+
+function bestTally(tallies: readonly ThresholdTally[]): ThresholdTally {
+  let best = tallies[0] ?? { threshold: detectNothingThreshold, raw: 0, truePositives: 0, falsePositives: 0 };
+  for (const tally of tallies) if (tally.raw > best.raw) best = tally;
+  return best;
+}
+
+/**
+ * Scores a corpus in several profiles at once (the rows are sorted once for all of them), each at its own
+ * optimised threshold. O(n log n).
+ */
+export function scoreCorpusProfiles<Name extends string>(
+  files: readonly ScoredFile[],
+  profiles: Readonly<Record<Name, NabProfile>>,
+  labelledWindowCount = files.reduce((sum, file) => sum + file.windows.length, 0),
+): Record<Name, CorpusScore> {
+  // Weights scale with the profile: sweep once with unit weights, then scale per profile.
+  const unit = { truePositiveWeight: 1, falsePositiveWeight: 1, falseNegativeWeight: 1 };
+  const swept = files.map((file) => sweepFile(file, unit));
+  const corpus = layOut(swept);
+  const unitWeights = layOutWeights(swept, corpus.scores.length);
+  const result = {} as Record<Name, CorpusScore>;
+  for (const name of Object.keys(profiles) as Name[]) {
+    const profile = profiles[name];
+    const weights = new Float64Array(unitWeights.length);
+    for (let row = 0; row < weights.length; row++) {
+      const scale =
+        (corpus.windows[row] ?? -1) >= 0 ? profile.truePositiveWeight : profile.falsePositiveWeight;
+      weights[row] = scale * (unitWeights[row] ?? 0);
+    }
+    const tallies = tallyThresholds(corpus, weights, profile);
+    result[name] = summarise(bestTally(tallies), swept, profile, labelledWindowCount);
+  }
+  return result;
 }
 
 /**
@@ -220,15 +292,7 @@ export function scoreCorpus(
   labelledWindowCount = files.reduce((sum, file) => sum + file.windows.length, 0),
 ): CorpusScore {
   const swept = files.map((file) => sweepFile(file, profile));
-  const tallies = sweepThresholds(swept, profile);
-  let bestTally = tallies[0] ?? {
-    threshold: detectNothingThreshold,
-    raw: 0,
-    truePositives: 0,
-    falsePositives: 0,
-  };
-  for (const tally of tallies) if (tally.raw > bestTally.raw) bestTally = tally;
-  return summarise(bestTally, swept, profile, labelledWindowCount);
+  return summarise(bestTally(sweepThresholds(swept, profile)), swept, profile, labelledWindowCount);
 }
 
 /** Scores a corpus at a given threshold (a row is a detection when its score ≥ threshold). O(n log n). */

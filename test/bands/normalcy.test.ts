@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BandResult, BandSettings } from '../../lib/bands/engine.ts';
 import { defaultEngine, normalcyEngine, surpriseThreshold } from '../../lib/bands/index.ts';
+import { gaussian, seededRandom } from '../helpers/series.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -112,6 +113,58 @@ describe('Engine: normalcy', () => {
     expect(results.slice(0, stuckFrom).filter((result) => result.reason === 'stuck')).toEqual([]);
   });
 
+  it('flags a series that gets much noisier with the same mean, as a change in variance', () => {
+    // Mostly calm, with an occasional noisy bucket (so single large deviations are not news), then noisy
+    // throughout from day 4: no single bucket is unusual, the spread is.
+    const noise = gaussian(seededRandom(5));
+    const pick = seededRandom(105);
+    const step = 5 * minute;
+    const noisyFrom = monday + 4 * day;
+    const points: Array<[number, number]> = [];
+    for (let t = monday; t < monday + 5 * day; t += step) {
+      const spread = t >= noisyFrom || pick() < 0.05 ? 3 : 1;
+      points.push([t, 50 + spread * noise()]);
+    }
+    const results = run(points);
+    const firstHours = results.filter(
+      (result) => result.timestamp >= noisyFrom && result.timestamp < noisyFrom + 3 * hour,
+    );
+    expect(firstHours.filter((result) => result.anomaly).map((result) => result.reason)).toEqual([
+      'variance-change',
+    ]);
+    // The mean did not move: the expected value stays where it was.
+    expect(firstHours.at(-1)?.expected).toBeCloseTo(50, 0);
+  });
+
+  it('flags a missing expected pattern: the daily peak that does not come', () => {
+    const noise = random(17);
+    const step = 5 * minute;
+    const missingDay = monday + 6 * day;
+    const points: Array<[number, number]> = [];
+    for (let t = monday; t < monday + 7 * day; t += step) {
+      const hourOfDay = (t % day) / hour;
+      // A flat 20 with a daily peak of 100 around 11:00 (08:00 to 14:00); on the last day the peak does not come.
+      const peaking = hourOfDay >= 8 && hourOfDay < 14 && t < missingDay;
+      const peak = peaking ? 80 * Math.sin((Math.PI * (hourOfDay - 8)) / 6) ** 2 : 0;
+      points.push([t, 20 + peak + 2 * (noise() - 0.5)]);
+    }
+    const results = run(points);
+    const missingPeak = results.filter(
+      (result) => result.timestamp >= missingDay + 8 * hour && result.timestamp < missingDay + 14 * hour,
+    );
+    const alerts = missingPeak.filter((result) => result.anomaly);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts[0]?.timestamp).toBeLessThan(missingDay + 11 * hour);
+    // The peak was expected: the flat value is judged against the level and the season.
+    expect(alerts[0]?.expected).toBeGreaterThan(25);
+    expect(alerts[0]?.reason).toBe('unusual-level');
+    // The days with their peak never alerted.
+    const normalDays = results.filter(
+      (result) => result.timestamp >= monday + 2 * day && result.timestamp < missingDay,
+    );
+    expect(normalDays.filter((result) => result.anomaly)).toEqual([]);
+  });
+
   it('flags a burst in a counter that is mostly zero, and never draws its band below zero', () => {
     const noise = random(11);
     const points: Array<[number, number]> = [];
@@ -142,14 +195,19 @@ describe('Engine: normalcy', () => {
   });
 
   it('does not alert before the minimum history, whatever it sees, and does after it', () => {
-    const spikes = new Set([200, 288 + 200]);
-    const points = dailyTraffic(2, 5 * minute).map(([t, v], i): [number, number] => [
+    // A spike before the minimum history, and a larger one after it (a repeat of the same size would be less
+    // surprising, having been seen).
+    const spikes = new Map([
+      [200, 10],
+      [2 * 288 + 200, 30],
+    ]);
+    const points = dailyTraffic(3, 5 * minute).map(([t, v], i): [number, number] => [
       t,
-      spikes.has(i) ? v * 10 : v,
+      v * (spikes.get(i) ?? 1),
     ]);
     const results = run(points, { minHistoryMs: day });
     expect(results.slice(0, 288).filter((result) => result.anomaly)).toEqual([]);
-    expect(results[288 + 200]?.anomaly).toBe(true);
+    expect(results[2 * 288 + 200]?.anomaly).toBe(true);
   });
 
   it('gives scores in [0, 1] with 0.5 on the band edge', () => {
@@ -180,13 +238,25 @@ describe('Engine: normalcy', () => {
     for (const [t, v] of dailyTraffic(20, 5 * minute)) engine.update(t, v);
     const json = JSON.stringify(engine.toState());
     expect(json).not.toMatch(/null|NaN|Infinity/);
-    expect(json.length).toBeLessThan(16_000);
+    expect(json.length).toBeLessThanOrEqual(4096);
   });
 
   it('starts afresh from the state of another engine', () => {
     const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
-    expect(engine.toState().engine).toBe('normalcy/1');
+    expect(engine.toState().engine).toBe('normalcy/2');
+  });
+
+  it('starts afresh from a damaged state of its own kind instead of failing', () => {
+    const engine = normalcyEngine.create();
+    for (const [t, v] of dailyTraffic(2, 5 * minute)) engine.update(t, v);
+    const saved = engine.toState();
+    for (const damage of [{ tails: 'AAAA' }, { daily: 12 }, { level: 'high' }, { points: null }]) {
+      const restored = normalcyEngine.restore({ ...saved, ...damage });
+      expect(restored.toState()).toMatchObject({ engine: 'normalcy/2', points: 0 });
+      expect(restored.update(monday, 5).anomaly).toBe(false);
+    }
+    expect(normalcyEngine.restore(saved).toState()).toEqual(saved);
   });
 
   it('ignores values that are not numbers', () => {

@@ -195,6 +195,7 @@ describe('NormalcyStack', () => {
         .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
         .filter((statement) => JSON.stringify(statement.Resource).includes(alertTable ?? '?'))
         .flatMap((statement) => [statement.Action].flat())
+        .filter((action, index, all) => all.indexOf(action) === index)
         .sort();
     };
     expect(actionsOn('BandsRole')).toEqual([
