@@ -30,7 +30,15 @@ const state = () => new DynamoDbStateStore({ table: requiredEnv('STATE_TABLE') }
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
-  return { metrics: timestream(), series: stateStore, keys: cachedKeyStore(stateStore), clock: systemClock };
+  const maxPointAgeDays = Number(process.env.NORMALCY_MAX_POINT_AGE_DAYS);
+  return {
+    metrics: timestream(),
+    series: stateStore,
+    keys: cachedKeyStore(stateStore),
+    clock: systemClock,
+    // The magnetic store's retention: Timestream refuses older records.
+    maxPointAgeMs: maxPointAgeDays > 0 ? maxPointAgeDays * 86_400_000 : undefined,
+  };
 }
 
 export function cloudQueryDependencies(): QueryDependencies {
