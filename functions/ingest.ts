@@ -1,6 +1,9 @@
+import { HttpError } from '../lib/errors.ts';
 import { acceptBatch } from '../lib/ingest/accept.ts';
 import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
+import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
+import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
@@ -48,7 +51,78 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
       return json(200, await accept(batch, context));
     },
   },
+  {
+    method: 'POST',
+    path: '/otlp/v1/metrics',
+    scope: 'ingest',
+    async handle(event, context) {
+      const protobuf = isProtobuf(event);
+      if (!protobuf && !isJson(event)) {
+        throw new HttpError(
+          415,
+          'unsupported_media_type',
+          'OTLP bodies must be application/x-protobuf or application/json',
+        );
+      }
+      const batch: OtlpBatch = protobuf
+        ? convertOtlp(decodeMetricsRequest(event.rawBody ?? Buffer.alloc(0)), windowOf(context))
+        : parseOtlpJson(bodyText(event), windowOf(context));
+      const outcome = await accept(batch, context);
+      // Data points refused by the store count as rejected too.
+      const rejected = new Set(outcome.problems.map((problem) => problem.index)).size;
+      const message = rejected > 0 ? summarize(outcome.problems) : '';
+      if (protobuf) return protobufResponse(200, encodeMetricsResponse(rejected, message));
+      return json(
+        200,
+        rejected > 0
+          ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: message } }
+          : {},
+      );
+    },
+    renderError: (error, event) => {
+      // OTLP answers errors with a google.rpc.Status in the request's encoding.
+      const code = otlpStatusCodes[error.statusCode] ?? 2;
+      const message = error.problems?.length
+        ? `${error.message}; ${summarize(error.problems)}`
+        : error.message;
+      const headers = error.options.headers ?? {};
+      return isProtobuf(event)
+        ? protobufResponse(error.statusCode, encodeStatus(code, message), headers)
+        : json(error.statusCode, { code, message }, headers);
+    },
+  },
 ];
+
+/** gRPC status codes for the HTTP statuses ingest answers (google.rpc.Code). */
+const otlpStatusCodes: Record<number, number> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  413: 8,
+  415: 3,
+  429: 8,
+  503: 14,
+};
+
+const contentType = (event: HttpEvent) =>
+  (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+const isProtobuf = (event: HttpEvent) => /^application\/(?:x-)?protobuf$/.test(contentType(event));
+const isJson = (event: HttpEvent) => contentType(event) === 'application/json' || contentType(event) === '';
+
+const protobufResponse = (statusCode: number, body: Uint8Array, headers: Record<string, string> = {}) => ({
+  statusCode,
+  headers: { 'content-type': 'application/x-protobuf', ...headers },
+  body: Buffer.from(body).toString('base64'),
+  isBase64Encoded: true,
+});
+
+/** The first problems as one line, for clients that show a single message. */
+function summarize(problems: readonly { index?: number; field: string; message: string }[]): string {
+  const shown = problems.slice(0, 5).map((problem) => `${problem.field}: ${problem.message}`);
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return `${shown.join('; ')}${more}`;
+}
 
 export const createIngestHandler = (dependencies: () => IngestDependencies) =>
   httpHandler(ingestRoutes, dependencies);

@@ -15,6 +15,8 @@ export type HttpResponse = APIGatewayProxyStructuredResultV2;
 export interface HttpEvent extends APIGatewayProxyEventV2 {
   /** The body's bytes after base64 and Content-Encoding were undone. */
   rawBody?: Buffer;
+  /** The matched route's own error format, if it has one (set by the router before the route runs). */
+  renderError?: (error: HttpError, event: HttpEvent) => HttpResponse;
 }
 
 /** What a route handler receives beside the event. */
@@ -30,6 +32,10 @@ export interface RouteDefinition<Dependencies> {
   readonly path: string;
   readonly scope: KeyScope | undefined;
   readonly handle: (event: HttpEvent, context: RouteContext<Dependencies>) => Promise<HttpResponse>;
+  /** Where the key is; `Authorization`/`x-api-key` headers by default (Netuitive agents put it in the path). */
+  readonly keyFrom?: (event: HttpEvent) => string | undefined;
+  /** Renders errors in the format the route's clients read (OTLP Status, Influx errors); JSON by default. */
+  readonly renderError?: (error: HttpError, event: HttpEvent) => HttpResponse;
 }
 
 /** A JSON response. */
@@ -65,11 +71,16 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
       method: route.method,
       path: route.path,
       handler: async (event: HttpEvent, lambda: Context) => {
+        event.renderError = route.renderError;
         const resolved = resolve();
         const key =
           route.scope === undefined
             ? undefined
-            : await authorize(resolved.keys, keyFromHeaders(event.headers), route.scope);
+            : await authorize(
+                resolved.keys,
+                route.keyFrom ? route.keyFrom(event) : keyFromHeaders(event.headers),
+                route.scope,
+              );
         return route.handle(event, { dependencies: resolved, key, lambda });
       },
     })),
@@ -122,6 +133,18 @@ export function requestBody(
 export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
   const onError: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const error = request.error;
+    if (error instanceof HttpError && error.statusCode >= 500) {
+      // A 503 from a store outage: the client retries, but operators need to see why.
+      logger.error('request failed', {
+        error,
+        routeKey: safePath(request.event),
+        requestId: request.context.awsRequestId,
+      });
+    }
+    if (error instanceof HttpError && request.event.renderError) {
+      request.response = request.event.renderError(error, request.event);
+      return;
+    }
     if (error instanceof HttpError) {
       request.response = json(
         error.statusCode,
@@ -137,7 +160,7 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
     }
     logger.error('request failed', {
       error,
-      path: request.event.requestContext?.http?.path,
+      path: safePath(request.event),
       requestId: request.context.awsRequestId,
     });
     request.response = json(500, {
@@ -145,4 +168,10 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
     });
   };
   return { onError };
+}
+
+/** The request path for logs, with the API key of Netuitive-style routes (`/ingest/.../{apiKey}`) masked. */
+export function safePath(event: HttpEvent): string {
+  const path = event.requestContext?.http?.path ?? event.rawPath ?? '';
+  return path.replace(/^(\/ingest(?:\/infrastructure|\/statsd)?\/)[^/]+/, '$1***');
 }

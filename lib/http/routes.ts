@@ -15,6 +15,7 @@ export interface ApiRoute {
 /** Every route of the HTTP API: the stack creates them, the functions route them, local mode serves them. */
 export const apiRoutes = [
   { method: 'POST', path: '/v1/metrics', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/otlp/v1/metrics', function: 'ingest', scope: 'ingest' },
   { method: 'GET', path: '/health', function: 'query', scope: undefined },
   { method: 'GET', path: '/v1/series', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },
