@@ -1,10 +1,12 @@
 import { HttpError } from '../lib/errors.ts';
 import { acceptBatch } from '../lib/ingest/accept.ts';
+import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
 import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
+import { keyFromHeaders } from '../lib/keys.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
 import {
@@ -91,7 +93,65 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
         : json(error.statusCode, { code, message }, headers);
     },
   },
+  influxWrite('/v1/influx/write'),
+  influxWrite('/api/v2/write'),
 ];
+
+/**
+ * InfluxDB line protocol, as Telegraf's outputs send it: 204 when every point was stored; when some lines or
+ * fields were refused, 400 "partial write" as InfluxDB answers (the valid points are stored, and Telegraf
+ * logs the message and does not resend). Bodies carry both the v1 (`error`) and v2 (`code`, `message`) keys.
+ */
+function influxWrite(path: string): RouteDefinition<IngestDependencies> {
+  return {
+    method: 'POST',
+    path,
+    scope: 'ingest',
+    keyFrom: influxKey,
+    async handle(event, context) {
+      const precision = precisionOf(event.queryStringParameters?.precision);
+      const batch = parseLineProtocol(bodyText(event), precision, windowOf(context));
+      const outcome = await accept(batch, context);
+      if (outcome.problems.length === 0) return { statusCode: 204, headers: {}, body: '' };
+      const message = `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s): ${summarize(outcome.problems)}`;
+      return json(400, { code: 'invalid', message, error: message, ...outcome });
+    },
+    renderError: (error) => {
+      const code =
+        error.statusCode === 401
+          ? 'unauthorized'
+          : error.statusCode === 413
+            ? 'request too large'
+            : error.statusCode >= 500
+              ? 'unavailable'
+              : 'invalid';
+      const message = error.problems?.length
+        ? `${error.message}: ${summarize(error.problems)}`
+        : error.message;
+      return json(
+        error.statusCode,
+        { code, message, error: message, problems: error.problems },
+        error.options.headers,
+      );
+    },
+  };
+}
+
+/**
+ * The key of an Influx write: `Authorization: Token KEY` or `Bearer KEY` (v2, or Telegraf's http_headers),
+ * the password of Basic auth or the `p` parameter (v1's username/password).
+ */
+function influxKey(event: HttpEvent): string | undefined {
+  const fromHeaders = keyFromHeaders(event.headers);
+  if (fromHeaders) return fromHeaders;
+  const basic = /^Basic\s+(\S+)$/i.exec(event.headers.authorization?.trim() ?? '');
+  if (basic?.[1]) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
+  }
+  return event.queryStringParameters?.p || undefined;
+}
 
 /** gRPC status codes for the HTTP statuses ingest answers (google.rpc.Code). */
 const otlpStatusCodes: Record<number, number> = {
