@@ -1,5 +1,6 @@
 import { HttpError } from '../lib/errors.ts';
 import { acceptBatch } from '../lib/ingest/accept.ts';
+import { parseCollectdJson } from '../lib/ingest/collectd.ts';
 import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
 import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
@@ -95,6 +96,16 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
   },
   influxWrite('/v1/influx/write'),
   influxWrite('/api/v2/write'),
+  {
+    method: 'POST',
+    path: '/v1/collectd',
+    scope: 'ingest',
+    async handle(event, context) {
+      const storeRates = /^(?:true|1|yes)$/i.test(event.queryStringParameters?.storeRates ?? '');
+      const batch = parseCollectdJson(bodyText(event), windowOf(context), { storeRates });
+      return json(200, await accept(batch, context));
+    },
+  },
 ];
 
 /**

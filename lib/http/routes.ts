@@ -18,6 +18,7 @@ export const apiRoutes = [
   { method: 'POST', path: '/otlp/v1/metrics', function: 'ingest', scope: 'ingest' },
   { method: 'POST', path: '/v1/influx/write', function: 'ingest', scope: 'ingest' },
   { method: 'POST', path: '/api/v2/write', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/v1/collectd', function: 'ingest', scope: 'ingest' },
   { method: 'GET', path: '/health', function: 'query', scope: undefined },
   { method: 'GET', path: '/v1/series', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },
