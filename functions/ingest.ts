@@ -4,6 +4,7 @@ import { parseCollectdJson } from '../lib/ingest/collectd.ts';
 import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
 import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
+import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
@@ -106,7 +107,56 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
       return json(200, await accept(batch, context));
     },
   },
+  netuitiveIngest('/ingest/{apiKey}'),
+  netuitiveIngest('/ingest/infrastructure/{apiKey}'),
+  netuitiveIngest('/ingest/statsd/{apiKey}'),
+  {
+    // Netuitive agents post events here; Normalcy stores metrics only, and says so instead of failing them
+    // (after ten failures in a row an agent drops its queued samples).
+    method: 'POST',
+    path: '/ingest/events/{apiKey}',
+    scope: 'ingest',
+    keyFrom: (event) => event.pathParameters?.apiKey,
+    handle: async () => json(202, { accepted: 0, message: 'events are not stored by Normalcy; metrics are' }),
+  },
+  {
+    // Netuitive agents read the server's clock from the Date header of HEAD /time.
+    method: 'HEAD',
+    path: '/time',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => ({
+      statusCode: 200,
+      headers: { date: new Date(dependencies.clock.now()).toUTCString(), 'cache-control': 'no-store' },
+      body: '',
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/time',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => {
+      const now = dependencies.clock.now();
+      return json(200, { time: now }, { date: new Date(now).toUTCString(), 'cache-control': 'no-store' });
+    },
+  },
 ];
+
+/**
+ * Netuitive ingest, keyed by the path (`/ingest/{apiKey}`) as Netuitive agents send it: 202 like Netuitive's
+ * API. Never 410 or 418, which would disable an agent for good.
+ */
+function netuitiveIngest(path: string): RouteDefinition<IngestDependencies> {
+  return {
+    method: 'POST',
+    path,
+    scope: 'ingest',
+    keyFrom: (event) => event.pathParameters?.apiKey,
+    async handle(event, context) {
+      const batch = parseNetuitive(bodyText(event), windowOf(context));
+      return json(202, await accept(batch, context));
+    },
+  };
+}
 
 /**
  * InfluxDB line protocol, as Telegraf's outputs send it: 204 when every point was stored; when some lines or
