@@ -93,7 +93,10 @@ export class NormalcyStack extends Stack {
         },
         ...props,
       });
-    const ingestFunction = makeFunction('ingest');
+    const ingestFunction = makeFunction('ingest', {
+      // Points older than the magnetic store keeps are refused per item instead of by Timestream.
+      environment: { ...environment, NORMALCY_MAX_POINT_AGE_DAYS: String(settings.magneticRetentionDays) },
+    });
     const queryFunction = makeFunction('query');
     const bandsFunction = makeFunction('bands', {
       timeout: Duration.minutes(5),
@@ -130,7 +133,14 @@ export class NormalcyStack extends Stack {
     grantTimestream(queryFunction, ['timestream:Select'], ['points', 'bands']);
     grantTimestream(bandsFunction, ['timestream:Select'], ['points', 'bands']);
     grantTimestream(bandsFunction, ['timestream:WriteRecords'], ['bands']);
-    stateTable.grant(ingestFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // PutItem and Scan: the admin routes create and list keys.
+    stateTable.grant(
+      ingestFunction,
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:PutItem',
+      'dynamodb:Scan',
+    );
     stateTable.grant(queryFunction, 'dynamodb:GetItem', 'dynamodb:Scan');
     stateTable.grant(bandsFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem');
     alertTopic.grantPublish(bandsFunction);

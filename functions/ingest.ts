@@ -8,6 +8,7 @@ import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
+import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
 import { keyFromHeaders } from '../lib/keys.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
@@ -118,6 +119,34 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     scope: 'ingest',
     keyFrom: (event) => event.pathParameters?.apiKey,
     handle: async () => json(202, { accepted: 0, message: 'events are not stored by Normalcy; metrics are' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys',
+    scope: 'admin',
+    handle: async (_event, { dependencies }) => json(200, { keys: await listKeyViews(dependencies.keys) }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/keys',
+    scope: 'admin',
+    handle: async (event, { dependencies }) =>
+      json(
+        201,
+        await createKey(dependencies.keys, readKeyRequest(bodyText(event)), dependencies.clock.now()),
+        {
+          'cache-control': 'no-store',
+        },
+      ),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/keys/{id}',
+    scope: 'admin',
+    handle: async (event, { dependencies }) =>
+      json(200, {
+        key: await revokeKey(dependencies.keys, event.pathParameters?.id, dependencies.clock.now()),
+      }),
   },
   {
     // Netuitive agents read the server's clock from the Date header of HEAD /time.
