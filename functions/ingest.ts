@@ -13,6 +13,7 @@ import { keyFromHeaders } from '../lib/keys.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
 import {
+  bodyBytes,
   bodyText,
   type HttpEvent,
   httpHandler,
@@ -70,7 +71,7 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
         );
       }
       const batch: OtlpBatch = protobuf
-        ? convertOtlp(decodeMetricsRequest(event.rawBody ?? Buffer.alloc(0)), windowOf(context))
+        ? convertOtlp(decodeMetricsRequest(bodyBytes(event)), windowOf(context))
         : parseOtlpJson(bodyText(event), windowOf(context));
       const outcome = await accept(batch, context);
       // Data points refused by the store count as rejected too.

@@ -15,6 +15,8 @@ export type HttpResponse = APIGatewayProxyStructuredResultV2;
 export interface HttpEvent extends APIGatewayProxyEventV2 {
   /** The body's bytes after base64 and Content-Encoding were undone. */
   rawBody?: Buffer;
+  /** The body as text, when API Gateway passed it as text with no Content-Encoding (saves two copies). */
+  rawText?: string;
   /** The matched route's own error format, if it has one (set by the router before the route runs). */
   renderError?: (error: HttpError, event: HttpEvent) => HttpResponse;
 }
@@ -50,7 +52,11 @@ export const json = (
 });
 
 /** The body as UTF-8 text (after {@link requestBody} decoded it). */
-export const bodyText = (event: HttpEvent): string => event.rawBody?.toString('utf8') ?? '';
+export const bodyText = (event: HttpEvent): string => event.rawText ?? event.rawBody?.toString('utf8') ?? '';
+
+/** The body's bytes (after {@link requestBody} decoded it). */
+export const bodyBytes = (event: HttpEvent): Buffer =>
+  event.rawBody ?? Buffer.from(event.rawText ?? '', 'utf8');
 
 /**
  * Builds an HTTP Lambda handler: header normalisation, body decoding with a size limit, key checks per route,
@@ -106,8 +112,13 @@ export function requestBody(
   const before: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const { event } = request;
     if (event.body === undefined || event.body === null) return;
-    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
     const encoding = (event.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (!event.isBase64Encoded && (encoding === 'identity' || encoding === '')) {
+      if (Buffer.byteLength(event.body, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      event.rawText = event.body;
+      return;
+    }
+    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
     try {
       if (encoding === 'gzip' || encoding === 'x-gzip')
         bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
