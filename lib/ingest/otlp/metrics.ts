@@ -195,16 +195,27 @@ function convertDataPoint(
   if (timeIssue) return new Issue('timeUnixNano', timeIssue);
   const startNanos = readUint64(dataPoint.startTimeUnixNano) ?? 0;
   const start = startNanos > 0 ? Math.floor(startNanos / 1e6) : 0;
-  const pointDimensions = readAttributes(dataPoint.attributes, false);
+  // The point's attributes are written over a copy of the resource's (the point's win).
+  const merged: Record<string, string> = {};
+  for (const key in resourceDimensions) merged[key] = resourceDimensions[key] as string;
+  const pointDimensions = readAttributes(dataPoint.attributes, false, merged);
   if (!('dimensions' in pointDimensions)) return pointDimensions;
-  const dimensions = { ...resourceDimensions, ...pointDimensions.dimensions };
-  if (Object.keys(dimensions).length > ingestLimits.maxDimensions) {
+  const dimensions: Dimensions = merged;
+  let dimensionCount = 0;
+  for (const _ in merged) dimensionCount += 1;
+  if (dimensionCount > ingestLimits.maxDimensions) {
     return new Issue(
       'attributes',
       `resource and point attributes make more than ${ingestLimits.maxDimensions} dimensions`,
     );
   }
   if ((readInteger(dataPoint.flags) ?? 0) & noRecordedValueFlag) return [];
+  if (kind === 'gauge') {
+    // The common case, without the closures the other kinds use.
+    const value = readNumberValue(dataPoint);
+    if (value instanceof Issue) return value;
+    return [{ name, type: 'gauge', value, timestamp, dimensions }];
+  }
   const out: MetricPoint[] = [];
   const add = (suffix: string, type: MetricType, value: number | undefined) => {
     if (value === undefined || !Number.isFinite(value)) return;
@@ -212,13 +223,9 @@ function convertDataPoint(
   };
   const cumulativeKey = (extra = '') => `${seriesKey(name, dimensions)}@${start}${extra}`;
 
-  if (kind === 'gauge' || kind === 'sum') {
+  if (kind === 'sum') {
     const value = readNumberValue(dataPoint);
     if (value instanceof Issue) return value;
-    if (kind === 'gauge') {
-      add('', 'gauge', value);
-      return out;
-    }
     const monotonic = data.isMonotonic === true;
     const aggregation = readTemporality(data.aggregationTemporality);
     if (aggregation instanceof Issue) return aggregation;
@@ -427,8 +434,11 @@ function readTemporality(raw: unknown): number | Issue {
 }
 
 /** Attributes to dimensions; empty values are left out (they name nothing). */
-function readAttributes(raw: unknown, resource: boolean): { dimensions: Record<string, string> } | Issue {
-  const dimensions: Record<string, string> = {};
+function readAttributes(
+  raw: unknown,
+  resource: boolean,
+  dimensions: Record<string, string> = {},
+): { dimensions: Record<string, string> } | Issue {
   if (raw === undefined || raw === null) return { dimensions };
   if (!Array.isArray(raw)) return new Issue('attributes', `must be an array, got ${describeValue(raw)}`);
   for (let index = 0; index < raw.length; index++) {
