@@ -21,6 +21,7 @@ import {
   type RouteContext,
   type RouteDefinition,
 } from './shared/http.ts';
+import { logger } from './shared/logger.ts';
 
 export interface IngestDependencies {
   readonly metrics: MetricStore;
@@ -41,10 +42,14 @@ const windowOf = ({ dependencies }: IngestContext): TimeWindow =>
   timeWindow(dependencies.clock.now(), dependencies.maxPointAgeMs ?? ingestLimits.maxAgeMs);
 
 /** Writes a parsed batch within the function's time budget. */
-const accept = (batch: Parameters<typeof acceptBatch>[0], { dependencies, lambda }: IngestContext) =>
-  acceptBatch(batch, dependencies, {
+async function accept(batch: Parameters<typeof acceptBatch>[0], { dependencies, lambda }: IngestContext) {
+  const outcome = await acceptBatch(batch, dependencies, {
     deadline: Date.now() + lambda.getRemainingTimeInMillis() - answerMarginMs,
   });
+  // The count only: what the client sent is never logged.
+  if (outcome.rejected > 0) logger.warn('items rejected', { rejectedItems: outcome.rejected });
+  return outcome;
+}
 
 /** The ingest routes: every format an agent may send. */
 export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
