@@ -11,12 +11,16 @@ export class DeliveryQueue<Payload> {
       throw new RangeError('capacity must be a positive integer');
   }
 
-  /** Adds a payload at the back; returns how many old payloads were dropped to make room. */
-  push(payload: Payload): number {
+  /**
+   * Adds a payload at the back; returns how many old payloads were dropped to make room. With `keepFront`
+   * (the front payload is being sent) the oldest after it goes instead.
+   */
+  push(payload: Payload, keepFront = false): number {
     this.items.push(payload);
     let dropped = 0;
-    while (this.items.length > this.capacity) {
-      this.items.shift();
+    const victim = keepFront ? 1 : 0;
+    while (this.items.length > this.capacity && this.items.length > victim + 1) {
+      this.items.splice(victim, 1);
       dropped += 1;
     }
     this.droppedCount += dropped;
@@ -25,6 +29,11 @@ export class DeliveryQueue<Payload> {
 
   peek(): Payload | undefined {
     return this.items[0];
+  }
+
+  /** Replaces the front payload, if it is still `front`, by `parts` (in order): a payload split in two. */
+  replaceFront(front: Payload, parts: readonly Payload[]): void {
+    if (this.items[0] === front) this.items.splice(0, 1, ...parts);
   }
 
   /** Removes the front payload (after it was delivered or refused for good). */

@@ -116,7 +116,12 @@ export class NormalcyStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const common = { root, logRetention: settings.logRetentionDays, environment };
-    const ingest = new NormalcyFunction(this, 'Ingest', { ...common, entry: 'ingest' });
+    const ingest = new NormalcyFunction(this, 'Ingest', {
+      ...common,
+      entry: 'ingest',
+      // Points older than the store keeps are refused per item, with the reason, instead of by the store.
+      environment: { ...environment, NORMALCY_MAX_POINT_AGE_DAYS: String(storage.retentionDays) },
+    });
     // The query function also serves the dashboard at GET / and the OpenAPI document, bundled beside it.
     const query = new NormalcyFunction(this, 'Query', {
       ...common,
@@ -158,7 +163,8 @@ export class NormalcyStack extends Stack {
     storage.grantWriteBands(bands);
     const grantState = (fn: NormalcyFunction, actions: string[], resources = [stateTable.tableArn]) =>
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
-    grantState(ingest, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+    // PutItem and Scan: the admin routes create and list keys.
+    grantState(ingest, ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:Scan']);
     grantState(query, ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:BatchGetItem']);
     grantState(query, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${catalogIndex}`]);
     grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
@@ -329,6 +335,7 @@ export class NormalcyStack extends Stack {
       );
     };
     return {
+      retentionDays: settings.magneticRetentionDays,
       environment: {
         NORMALCY_STORE: 'timestream',
         TIMESTREAM_DATABASE: database.ref,
@@ -379,6 +386,7 @@ export class NormalcyStack extends Stack {
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
     const index = `${dataTable.tableArn}/index/${anomalyIndex}`;
     return {
+      retentionDays: settings.dynamoRetentionDays,
       environment: {
         NORMALCY_STORE: 'dynamodb',
         DATA_TABLE: dataTable.tableName,
@@ -398,6 +406,8 @@ export class NormalcyStack extends Stack {
 /** What the functions need to know about where points and bands live. */
 interface Storage {
   readonly environment: Record<string, string>;
+  /** Days a point is kept: older ones cannot be written. */
+  readonly retentionDays: number;
   grantWritePoints(fn: NormalcyFunction): void;
   grantRead(fn: NormalcyFunction): void;
   grantWriteBands(fn: NormalcyFunction): void;

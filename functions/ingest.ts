@@ -1,8 +1,26 @@
+import { HttpError } from '../lib/errors.ts';
 import { acceptBatch } from '../lib/ingest/accept.ts';
+import { parseCollectdJson } from '../lib/ingest/collectd.ts';
+import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
+import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
+import { parseNetuitive } from '../lib/ingest/netuitive.ts';
+import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
+import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
+import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
+import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
+import { keyFromHeaders } from '../lib/keys.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
 import { cloudIngestDependencies } from './shared/cloud.ts';
-import { bodyText, httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import {
+  bodyBytes,
+  bodyText,
+  type HttpEvent,
+  httpHandler,
+  json,
+  type RouteContext,
+  type RouteDefinition,
+} from './shared/http.ts';
 import { logger } from './shared/logger.ts';
 
 export interface IngestDependencies {
@@ -10,6 +28,27 @@ export interface IngestDependencies {
   readonly series: SeriesStore;
   readonly keys: KeyStore;
   readonly clock: Clock;
+  /** How old a point may be (ms); the store's retention. Default {@link ingestLimits.maxAgeMs}. */
+  readonly maxPointAgeMs?: number;
+}
+
+/** Time kept back from the function's budget to record series and answer after the points are written. */
+const answerMarginMs = 3_000;
+
+type IngestContext = RouteContext<IngestDependencies>;
+
+/** The window of timestamps this request may carry. */
+const windowOf = ({ dependencies }: IngestContext): TimeWindow =>
+  timeWindow(dependencies.clock.now(), dependencies.maxPointAgeMs ?? ingestLimits.maxAgeMs);
+
+/** Writes a parsed batch within the function's time budget. */
+async function accept(batch: Parameters<typeof acceptBatch>[0], { dependencies, lambda }: IngestContext) {
+  const outcome = await acceptBatch(batch, dependencies, {
+    deadline: Date.now() + lambda.getRemainingTimeInMillis() - answerMarginMs,
+  });
+  // The count only: what the client sent is never logged.
+  if (outcome.rejected > 0) logger.warn('items rejected', { rejectedItems: outcome.rejected });
+  return outcome;
 }
 
 /** The ingest routes: every format an agent may send. */
@@ -18,14 +57,228 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     method: 'POST',
     path: '/v1/metrics',
     scope: 'ingest',
-    async handle(event, { dependencies }) {
-      const batch = parseNativeJson(bodyText(event), dependencies.clock.now());
-      const outcome = await acceptBatch(batch, dependencies);
-      if (outcome.rejected > 0) logger.warn('items rejected', { rejectedItems: outcome.rejected });
-      return json(200, outcome);
+    async handle(event: HttpEvent, context) {
+      const batch = parseNativeJson(bodyText(event), windowOf(context));
+      return json(200, await accept(batch, context));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/otlp/v1/metrics',
+    scope: 'ingest',
+    async handle(event, context) {
+      const protobuf = isProtobuf(event);
+      if (!protobuf && !isJson(event)) {
+        throw new HttpError(
+          415,
+          'unsupported_media_type',
+          'OTLP bodies must be application/x-protobuf or application/json',
+        );
+      }
+      const batch: OtlpBatch = protobuf
+        ? convertOtlp(decodeMetricsRequest(bodyBytes(event)), windowOf(context))
+        : parseOtlpJson(bodyText(event), windowOf(context));
+      const outcome = await accept(batch, context);
+      // Data points refused by the store count as rejected too.
+      const rejected = new Set(outcome.problems.map((problem) => problem.index)).size;
+      const message = rejected > 0 ? summarize(outcome.problems) : '';
+      if (protobuf) return protobufResponse(200, encodeMetricsResponse(rejected, message));
+      return json(
+        200,
+        rejected > 0
+          ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: message } }
+          : {},
+      );
+    },
+    renderError: (error, event) => {
+      // OTLP answers errors with a google.rpc.Status in the request's encoding.
+      const code = otlpStatusCodes[error.statusCode] ?? 2;
+      const message = error.problems?.length
+        ? `${error.message}; ${summarize(error.problems)}`
+        : error.message;
+      const headers = error.options.headers ?? {};
+      return isProtobuf(event)
+        ? protobufResponse(error.statusCode, encodeStatus(code, message), headers)
+        : json(error.statusCode, { code, message }, headers);
+    },
+  },
+  influxWrite('/v1/influx/write'),
+  influxWrite('/api/v2/write'),
+  {
+    method: 'POST',
+    path: '/v1/collectd',
+    scope: 'ingest',
+    async handle(event, context) {
+      const storeRates = /^(?:true|1|yes)$/i.test(event.queryStringParameters?.storeRates ?? '');
+      const batch = parseCollectdJson(bodyText(event), windowOf(context), { storeRates });
+      return json(200, await accept(batch, context));
+    },
+  },
+  netuitiveIngest('/ingest/{apiKey}'),
+  netuitiveIngest('/ingest/infrastructure/{apiKey}'),
+  netuitiveIngest('/ingest/statsd/{apiKey}'),
+  {
+    // Netuitive agents post events here; Normalcy stores metrics only, and says so instead of failing them
+    // (after ten failures in a row an agent drops its queued samples).
+    method: 'POST',
+    path: '/ingest/events/{apiKey}',
+    scope: 'ingest',
+    keyFrom: (event) => event.pathParameters?.apiKey,
+    handle: async () => json(202, { accepted: 0, message: 'events are not stored by Normalcy; metrics are' }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys',
+    scope: 'admin',
+    handle: async (_event, { dependencies }) => json(200, { keys: await listKeyViews(dependencies.keys) }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/keys',
+    scope: 'admin',
+    handle: async (event, { dependencies }) =>
+      json(
+        201,
+        await createKey(dependencies.keys, readKeyRequest(bodyText(event)), dependencies.clock.now()),
+        {
+          'cache-control': 'no-store',
+        },
+      ),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/keys/{id}',
+    scope: 'admin',
+    handle: async (event, { dependencies }) =>
+      json(200, {
+        key: await revokeKey(dependencies.keys, event.pathParameters?.id, dependencies.clock.now()),
+      }),
+  },
+  {
+    // Netuitive agents read the server's clock from the Date header of HEAD /time.
+    method: 'HEAD',
+    path: '/time',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => ({
+      statusCode: 200,
+      headers: { date: new Date(dependencies.clock.now()).toUTCString(), 'cache-control': 'no-store' },
+      body: '',
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/time',
+    scope: undefined,
+    handle: async (_event, { dependencies }) => {
+      const now = dependencies.clock.now();
+      return json(200, { time: now }, { date: new Date(now).toUTCString(), 'cache-control': 'no-store' });
     },
   },
 ];
+
+/**
+ * Netuitive ingest, keyed by the path (`/ingest/{apiKey}`) as Netuitive agents send it: 202 like Netuitive's
+ * API. Never 410 or 418, which would disable an agent for good.
+ */
+function netuitiveIngest(path: string): RouteDefinition<IngestDependencies> {
+  return {
+    method: 'POST',
+    path,
+    scope: 'ingest',
+    keyFrom: (event) => event.pathParameters?.apiKey,
+    async handle(event, context) {
+      const batch = parseNetuitive(bodyText(event), windowOf(context));
+      return json(202, await accept(batch, context));
+    },
+  };
+}
+
+/**
+ * InfluxDB line protocol, as Telegraf's outputs send it: 204 when every point was stored; when some lines or
+ * fields were refused, 400 "partial write" as InfluxDB answers (the valid points are stored, and Telegraf
+ * logs the message and does not resend). Bodies carry both the v1 (`error`) and v2 (`code`, `message`) keys.
+ */
+function influxWrite(path: string): RouteDefinition<IngestDependencies> {
+  return {
+    method: 'POST',
+    path,
+    scope: 'ingest',
+    keyFrom: influxKey,
+    async handle(event, context) {
+      const precision = precisionOf(event.queryStringParameters?.precision);
+      const batch = parseLineProtocol(bodyText(event), precision, windowOf(context));
+      const outcome = await accept(batch, context);
+      if (outcome.problems.length === 0) return { statusCode: 204, headers: {}, body: '' };
+      const message = `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s): ${summarize(outcome.problems)}`;
+      return json(400, { code: 'invalid', message, error: message, ...outcome });
+    },
+    renderError: (error) => {
+      const code =
+        error.statusCode === 401
+          ? 'unauthorized'
+          : error.statusCode === 413
+            ? 'request too large'
+            : error.statusCode >= 500
+              ? 'unavailable'
+              : 'invalid';
+      const message = error.problems?.length
+        ? `${error.message}: ${summarize(error.problems)}`
+        : error.message;
+      return json(
+        error.statusCode,
+        { code, message, error: message, problems: error.problems },
+        error.options.headers,
+      );
+    },
+  };
+}
+
+/**
+ * The key of an Influx write: `Authorization: Token KEY` or `Bearer KEY` (v2, or Telegraf's http_headers),
+ * the password of Basic auth or the `p` parameter (v1's username/password).
+ */
+function influxKey(event: HttpEvent): string | undefined {
+  const fromHeaders = keyFromHeaders(event.headers);
+  if (fromHeaders) return fromHeaders;
+  const basic = /^Basic\s+(\S+)$/i.exec(event.headers.authorization?.trim() ?? '');
+  if (basic?.[1]) {
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
+  }
+  return event.queryStringParameters?.p || undefined;
+}
+
+/** gRPC status codes for the HTTP statuses ingest answers (google.rpc.Code). */
+const otlpStatusCodes: Record<number, number> = {
+  400: 3,
+  401: 16,
+  403: 7,
+  404: 5,
+  413: 8,
+  415: 3,
+  429: 8,
+  503: 14,
+};
+
+const contentType = (event: HttpEvent) =>
+  (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+const isProtobuf = (event: HttpEvent) => /^application\/(?:x-)?protobuf$/.test(contentType(event));
+const isJson = (event: HttpEvent) => contentType(event) === 'application/json' || contentType(event) === '';
+
+const protobufResponse = (statusCode: number, body: Uint8Array, headers: Record<string, string> = {}) => ({
+  statusCode,
+  headers: { 'content-type': 'application/x-protobuf', ...headers },
+  body: Buffer.from(body).toString('base64'),
+  isBase64Encoded: true,
+});
+
+/** The first problems as one line, for clients that show a single message. */
+function summarize(problems: readonly { index?: number; field: string; message: string }[]): string {
+  const shown = problems.slice(0, 5).map((problem) => `${problem.field}: ${problem.message}`);
+  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  return `${shown.join('; ')}${more}`;
+}
 
 export const createIngestHandler = (dependencies: () => IngestDependencies) =>
   httpHandler(ingestRoutes, dependencies);

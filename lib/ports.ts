@@ -18,10 +18,20 @@ export interface TimedValue {
   readonly value: number;
 }
 
+/** Limits on one write. */
+export interface WriteOptions {
+  /** Epoch ms by which the write must settle (the function's time budget); retries stop there. */
+  readonly deadline?: number;
+}
+
 /** Raw points, as ingested. */
 export interface MetricStore {
-  /** Writes points durably; resolves only once every point is stored (a retry of the same points is harmless). */
-  writePoints(points: readonly SeriesPoint[]): Promise<void>;
+  /**
+   * Writes points durably; resolves only once every point is stored (a retry of the same points is harmless).
+   * Throws PointsRefusedError for points refused for good and WriteIncompleteError for points it could not
+   * confirm by the deadline (lib/ingest/write-errors.ts).
+   */
+  writePoints(points: readonly SeriesPoint[], options?: WriteOptions): Promise<void>;
   /** The points of one series with `from <= timestamp < to`, in time order. */
   readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]>;
   /** The timestamp of the earliest point of a series, if it has any. */

@@ -47,7 +47,15 @@ const alertStore = () => new DynamoDbAlertStore({ table: requiredEnv('ALERT_TABL
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
-  return { metrics: dataStore(), series: stateStore, keys: cachedKeyStore(stateStore), clock: systemClock };
+  const maxPointAgeDays = Number(process.env.NORMALCY_MAX_POINT_AGE_DAYS);
+  return {
+    metrics: dataStore(),
+    series: stateStore,
+    keys: cachedKeyStore(stateStore),
+    clock: systemClock,
+    // The store's retention (Timestream's magnetic store, or DynamoDB's TTL): older points are refused.
+    maxPointAgeMs: maxPointAgeDays > 0 ? maxPointAgeDays * 86_400_000 : undefined,
+  };
 }
 
 export function cloudQueryDependencies(): QueryDependencies {

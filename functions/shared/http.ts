@@ -15,6 +15,10 @@ export type HttpResponse = APIGatewayProxyStructuredResultV2;
 export interface HttpEvent extends APIGatewayProxyEventV2 {
   /** The body's bytes after base64 and Content-Encoding were undone. */
   rawBody?: Buffer;
+  /** The body as text, when API Gateway passed it as text with no Content-Encoding (saves two copies). */
+  rawText?: string;
+  /** The matched route's own error format, if it has one (set by the router before the route runs). */
+  renderError?: (error: HttpError, event: HttpEvent) => HttpResponse;
 }
 
 /** What a route handler receives beside the event. */
@@ -30,6 +34,10 @@ export interface RouteDefinition<Dependencies> {
   readonly path: string;
   readonly scope: KeyScope | undefined;
   readonly handle: (event: HttpEvent, context: RouteContext<Dependencies>) => Promise<HttpResponse>;
+  /** Where the key is; `Authorization`/`x-api-key` headers by default (Netuitive agents put it in the path). */
+  readonly keyFrom?: (event: HttpEvent) => string | undefined;
+  /** Renders errors in the format the route's clients read (OTLP Status, Influx errors); JSON by default. */
+  readonly renderError?: (error: HttpError, event: HttpEvent) => HttpResponse;
 }
 
 /** A JSON response. */
@@ -44,7 +52,11 @@ export const json = (
 });
 
 /** The body as UTF-8 text (after {@link requestBody} decoded it). */
-export const bodyText = (event: HttpEvent): string => event.rawBody?.toString('utf8') ?? '';
+export const bodyText = (event: HttpEvent): string => event.rawText ?? event.rawBody?.toString('utf8') ?? '';
+
+/** The body's bytes (after {@link requestBody} decoded it). */
+export const bodyBytes = (event: HttpEvent): Buffer =>
+  event.rawBody ?? Buffer.from(event.rawText ?? '', 'utf8');
 
 /**
  * Builds an HTTP Lambda handler: header normalisation, body decoding with a size limit, key checks per route,
@@ -65,11 +77,16 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
       method: route.method,
       path: route.path,
       handler: async (event: HttpEvent, lambda: Context) => {
+        event.renderError = route.renderError;
         const resolved = resolve();
         const key =
           route.scope === undefined
             ? undefined
-            : await authorize(resolved.keys, keyFromHeaders(event.headers), route.scope);
+            : await authorize(
+                resolved.keys,
+                route.keyFrom ? route.keyFrom(event) : keyFromHeaders(event.headers),
+                route.scope,
+              );
         return route.handle(event, { dependencies: resolved, key, lambda });
       },
     })),
@@ -95,8 +112,13 @@ export function requestBody(
   const before: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const { event } = request;
     if (event.body === undefined || event.body === null) return;
-    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
     const encoding = (event.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (!event.isBase64Encoded && (encoding === 'identity' || encoding === '')) {
+      if (Buffer.byteLength(event.body, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      event.rawText = event.body;
+      return;
+    }
+    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
     try {
       if (encoding === 'gzip' || encoding === 'x-gzip')
         bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
@@ -122,6 +144,18 @@ export function requestBody(
 export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
   const onError: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const error = request.error;
+    if (error instanceof HttpError && error.statusCode >= 500) {
+      // A 503 from a store outage: the client retries, but operators need to see why.
+      logger.error('request failed', {
+        error,
+        routeKey: safePath(request.event),
+        requestId: request.context.awsRequestId,
+      });
+    }
+    if (error instanceof HttpError && request.event.renderError) {
+      request.response = request.event.renderError(error, request.event);
+      return;
+    }
     if (error instanceof HttpError) {
       // The count feeds the RejectedItems metric filter and alarm; the request's content is never logged.
       if (error.problems?.length) logger.warn('request rejected', { rejectedItems: error.problems.length });
@@ -139,7 +173,7 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
     }
     logger.error('request failed', {
       error,
-      path: request.event.requestContext?.http?.path,
+      path: safePath(request.event),
       requestId: request.context.awsRequestId,
     });
     request.response = json(500, {
@@ -147,4 +181,10 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
     });
   };
   return { onError };
+}
+
+/** The request path for logs, with the API key of Netuitive-style routes (`/ingest/.../{apiKey}`) masked. */
+export function safePath(event: HttpEvent): string {
+  const path = event.requestContext?.http?.path ?? event.rawPath ?? '';
+  return path.replace(/^(\/ingest(?:\/infrastructure|\/statsd)?\/)[^/]+/, '$1***');
 }

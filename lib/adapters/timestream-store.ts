@@ -10,11 +10,22 @@ import {
   TimestreamWriteClient,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ingest/write-errors.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
-import type { AnomalyRecord, BandStore, MetricStore, StoredBand, TimedValue } from '../ports.ts';
+import type {
+  AnomalyRecord,
+  BandStore,
+  MetricStore,
+  StoredBand,
+  TimedValue,
+  WriteOptions,
+} from '../ports.ts';
 
 /** Timestream's limit of records per WriteRecords call. */
 export const maxRecordsPerWrite = 100;
+
+/** Timestream's limit on the size of one record (dimension names and values, measure and time), bytes. */
+export const maxRecordBytes = 2048;
 
 export interface TimestreamStoreOptions {
   readonly database: string;
@@ -24,29 +35,95 @@ export interface TimestreamStoreOptions {
   readonly queryClient?: TimestreamQueryClient;
   /** Record versions; the write time in ms by default, so a rewrite of a point is an upsert. */
   readonly version?: () => number;
+  /** WriteRecords calls in flight at once for one write. Default 8. */
+  readonly concurrency?: number;
+  /** Longest wait for one WriteRecords call before it counts as failed and is retried (ms). Default 5000. */
+  readonly attemptTimeoutMs?: number;
+  /** First retry delay (ms); each retry doubles it, with full jitter. Default 50. */
+  readonly retryBaseMs?: number;
+  /** How long a write may take when the caller gives no deadline (ms). Default 20000. */
+  readonly defaultBudgetMs?: number;
+  /** Waits (tests replace it). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
 }
 
-/** A record Timestream refused, with its reason. */
-export interface RejectedRecord {
-  readonly index: number;
-  readonly reason: string;
+/** Errors after which the same WriteRecords call may succeed: throttling, server faults, timeouts, resets. */
+export function isRetryableWriteError(error: unknown): boolean {
+  const failure = error as {
+    name?: string;
+    code?: string;
+    $retryable?: unknown;
+    $fault?: string;
+    $metadata?: { httpStatusCode?: number };
+  } | null;
+  if (!failure || typeof failure !== 'object') return false;
+  if (failure.$retryable) return true;
+  const name = failure.name ?? '';
+  if (/Throttl|InternalServer|ServiceUnavailable|Timeout|AbortError|RequestTimeout/.test(name)) return true;
+  if (failure.$fault === 'server') return true;
+  const status = failure.$metadata?.httpStatusCode;
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
+  return /^(?:ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EAI_AGAIN|ENOTFOUND|UND_ERR)/.test(failure.code ?? '');
 }
 
-/** Thrown when Timestream refused some records of a write for good (retrying them would not help). */
-export class RecordsRejectedError extends Error {
-  override readonly name = 'RecordsRejectedError';
-  constructor(readonly rejected: readonly RejectedRecord[]) {
-    super(`Timestream rejected ${rejected.length} record(s): ${rejected[0]?.reason ?? ''}`);
-  }
-}
+/** Errors that say the data itself is wrong: the whole call would fail again with the same records. */
+const isDataError = (error: unknown): boolean =>
+  (error as { name?: string } | null)?.name === 'ValidationException';
 
-const seriesIdPattern = /^[0-9a-f]{16}$/;
+/** A Timestream dimension list for one series and type, shared by every record of that series in a write. */
+type SeriesDimensions = NonNullable<_Record['Dimensions']>;
 
 /**
- * Points and bands in Amazon Timestream for LiveAnalytics. Points: one record per point, dimensions
- * `series_id`, `metric`, `type` and `dims` (the dimensions as JSON), measure `value`. Bands: one multi-measure
- * record per bucket. Writes go in batches of at most 100 records; queries follow NextToken through every page,
- * empty ones included.
+ * The records for points: dimensions `series_id`, `metric`, `type` and `dims` (the dimensions as JSON), the
+ * value and the time in ms. Measure name, type, time unit and version go in the call's CommonAttributes.
+ * Dimension lists are built once per series and shared. O(n).
+ */
+export function pointRecords(points: readonly SeriesPoint[]): _Record[] {
+  const dimensionsBySeries = new Map<string, SeriesDimensions>();
+  const records: _Record[] = new Array(points.length);
+  for (let index = 0; index < points.length; index++) {
+    const point = points[index] as SeriesPoint;
+    const key = point.type === 'gauge' ? point.seriesId : `${point.seriesId}:${point.type}`;
+    let dimensions = dimensionsBySeries.get(key);
+    if (dimensions === undefined) {
+      dimensions = [
+        { Name: 'series_id', Value: point.seriesId },
+        { Name: 'metric', Value: point.name },
+        { Name: 'type', Value: point.type },
+      ];
+      for (const _ in point.dimensions) {
+        dimensions.push({ Name: 'dims', Value: JSON.stringify(point.dimensions) });
+        break;
+      }
+      dimensionsBySeries.set(key, dimensions);
+    }
+    records[index] = {
+      Dimensions: dimensions,
+      MeasureValue: String(point.value),
+      Time: String(point.timestamp),
+    };
+  }
+  return records;
+}
+
+/** The bytes Timestream counts for a record: dimension names and values, measure name and value, time. */
+function recordBytes(record: _Record, measureName: string): number {
+  let bytes = measureName.length + (record.MeasureValue?.length ?? 0) + (record.Time?.length ?? 0);
+  for (const dimension of record.Dimensions ?? []) {
+    bytes += Buffer.byteLength(dimension.Name ?? '') + Buffer.byteLength(dimension.Value ?? '');
+  }
+  return bytes;
+}
+
+const pointsCommon = { MeasureName: 'value', MeasureValueType: 'DOUBLE', TimeUnit: 'MILLISECONDS' } as const;
+
+/**
+ * Points and bands in Amazon Timestream for LiveAnalytics. Points: one record per point (see
+ * {@link pointRecords}). Bands: one multi-measure record per bucket. Writes go in calls of at most 100
+ * records, a few at once, each retried with jittered backoff on throttling, server errors and timeouts until
+ * the deadline; refusals are handled by reason (a version conflict becomes an upsert). Queries follow
+ * NextToken through every page, empty ones included.
  */
 export class TimestreamStore implements MetricStore, BandStore {
   private readonly writeClient: TimestreamWriteClient;
@@ -54,34 +131,32 @@ export class TimestreamStore implements MetricStore, BandStore {
   private readonly version: () => number;
 
   constructor(private readonly options: TimestreamStoreOptions) {
-    this.writeClient = options.writeClient ?? new TimestreamWriteClient({});
+    // Retries are ours (within the function's time budget), so the SDK makes one attempt per call.
+    this.writeClient = options.writeClient ?? new TimestreamWriteClient({ maxAttempts: 1 });
     this.queryClient = options.queryClient ?? new TimestreamQueryClient({});
     this.version = options.version ?? (() => Date.now());
   }
 
-  async writePoints(points: readonly SeriesPoint[]): Promise<void> {
-    const version = this.version();
+  async writePoints(points: readonly SeriesPoint[], options: WriteOptions = {}): Promise<void> {
+    const records = pointRecords(points);
+    const oversized: RefusedPoint[] = [];
+    const sendable: number[] = [];
+    for (let index = 0; index < records.length; index++) {
+      const bytes = recordBytes(records[index] as _Record, pointsCommon.MeasureName);
+      if (bytes > maxRecordBytes) {
+        oversized.push({
+          index,
+          reason: `the record is ${bytes} bytes, over Timestream's ${maxRecordBytes}-byte limit: use fewer or shorter dimensions`,
+        });
+      } else sendable.push(index);
+    }
     await this.writeAll(
       this.options.pointsTable,
-      points.map((point): _Record => {
-        const dimensions = [
-          { Name: 'series_id', Value: point.seriesId },
-          { Name: 'metric', Value: point.name },
-          { Name: 'type', Value: point.type },
-        ];
-        if (Object.keys(point.dimensions).length > 0) {
-          dimensions.push({ Name: 'dims', Value: JSON.stringify(point.dimensions) });
-        }
-        return {
-          Dimensions: dimensions,
-          MeasureName: 'value',
-          MeasureValue: String(point.value),
-          MeasureValueType: 'DOUBLE',
-          Time: String(point.timestamp),
-          TimeUnit: 'MILLISECONDS',
-          Version: version,
-        };
-      }),
+      records,
+      sendable,
+      pointsCommon,
+      options.deadline,
+      oversized,
     );
   }
 
@@ -103,32 +178,33 @@ export class TimestreamStore implements MetricStore, BandStore {
   }
 
   async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
-    const version = this.version();
     const double = (name: string, value: number) => ({
       Name: name,
       Value: String(value),
       Type: 'DOUBLE' as const,
     });
+    const records = bands.map(
+      (band): _Record => ({
+        Dimensions: [{ Name: 'series_id', Value: seriesId }],
+        MeasureValues: [
+          double('value', band.value),
+          double('expected', band.expected),
+          double('lower', band.lower),
+          double('upper', band.upper),
+          double('score', band.score),
+          { Name: 'anomaly', Value: String(band.anomaly), Type: 'BOOLEAN' },
+        ],
+        Time: String(band.timestamp),
+        TimeUnit: 'MILLISECONDS',
+      }),
+    );
     await this.writeAll(
       this.options.bandsTable,
-      bands.map(
-        (band): _Record => ({
-          Dimensions: [{ Name: 'series_id', Value: seriesId }],
-          MeasureName: 'band',
-          MeasureValueType: 'MULTI',
-          MeasureValues: [
-            double('value', band.value),
-            double('expected', band.expected),
-            double('lower', band.lower),
-            double('upper', band.upper),
-            double('score', band.score),
-            { Name: 'anomaly', Value: String(band.anomaly), Type: 'BOOLEAN' },
-          ],
-          Time: String(band.timestamp),
-          TimeUnit: 'MILLISECONDS',
-          Version: version,
-        }),
-      ),
+      records,
+      records.map((_, index) => index),
+      { MeasureName: 'band', MeasureValueType: 'MULTI' },
+      undefined,
+      [],
     );
   }
 
@@ -170,63 +246,141 @@ export class TimestreamStore implements MetricStore, BandStore {
     return rows;
   }
 
-  /** Writes records in batches of at most 100; records rejected for good are reported together at the end. */
-  private async writeAll(table: string, records: readonly _Record[]): Promise<void> {
-    const rejected: RejectedRecord[] = [];
-    for (let offset = 0; offset < records.length; offset += maxRecordsPerWrite) {
-      const batch = records.slice(offset, offset + maxRecordsPerWrite);
-      for (const refusal of await this.writeBatch(table, batch)) {
-        rejected.push({ index: offset + refusal.index, reason: refusal.reason });
-      }
+  /**
+   * Writes the records at `indexes` in calls of at most 100, `concurrency` at once, each call retried until
+   * it is confirmed or the deadline passes. Throws PointsRefusedError when records were refused for good and
+   * every other one is stored, WriteIncompleteError when some could not be confirmed in time.
+   */
+  private async writeAll(
+    table: string,
+    records: readonly _Record[],
+    indexes: readonly number[],
+    common: Omit<_Record, 'Version'>,
+    deadline: number | undefined,
+    refusedBefore: readonly RefusedPoint[],
+  ): Promise<void> {
+    const until = deadline ?? Date.now() + (this.options.defaultBudgetMs ?? 20_000);
+    const version = this.version();
+    const batches: number[][] = [];
+    for (let offset = 0; offset < indexes.length; offset += maxRecordsPerWrite) {
+      batches.push(indexes.slice(offset, offset + maxRecordsPerWrite));
     }
-    if (rejected.length > 0) throw new RecordsRejectedError(rejected);
+    const refused: RefusedPoint[] = [...refusedBefore];
+    let unconfirmed = 0;
+    let lastFailure: unknown;
+    let next = 0;
+    const worker = async () => {
+      for (let batch = batches[next++]; batch; batch = batches[next++]) {
+        const outcome = await this.writeBatch(table, records, batch, { ...common, Version: version }, until);
+        refused.push(...outcome.refused);
+        unconfirmed += outcome.unconfirmed.length;
+        lastFailure = outcome.failure ?? lastFailure;
+      }
+    };
+    const workers = Math.max(1, Math.min(this.options.concurrency ?? 8, batches.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    refused.sort((a, b) => a.index - b.index);
+    if (unconfirmed > 0) throw new WriteIncompleteError(unconfirmed, refused, { cause: lastFailure });
+    if (refused.length > 0) throw new PointsRefusedError(refused);
   }
 
   /**
-   * One WriteRecords call. A record refused because an equal or newer version already exists is rewritten
-   * once with a version above the existing one (an upsert); other refusals are returned.
+   * One call's worth of records, sent until every record is stored or refused for good, or the deadline
+   * passes. A record refused because the same point exists with an equal or higher version is sent again
+   * with a version above it (an upsert), unless the reason says the stored record is identical (nothing to
+   * do). Records refused for other reasons (time out of range, limits) are refused for good.
    */
-  private async writeBatch(table: string, batch: readonly _Record[]): Promise<RejectedRecord[]> {
-    const send = (records: readonly _Record[]) =>
-      this.writeClient.send(
-        new WriteRecordsCommand({
-          DatabaseName: this.options.database,
-          TableName: table,
-          Records: [...records],
-        }),
-      );
-    try {
-      await send(batch);
-      return [];
-    } catch (error) {
-      if (!(error instanceof RejectedRecordsException)) throw error;
-      const refusals = error.RejectedRecords ?? [];
-      const retry: { index: number; record: _Record }[] = [];
-      const rejected: RejectedRecord[] = [];
-      for (const refusal of refusals) {
-        const index = refusal.RecordIndex ?? -1;
-        const record = batch[index];
-        if (record && refusal.ExistingVersion !== undefined) {
-          retry.push({ index, record: { ...record, Version: refusal.ExistingVersion + 1 } });
-        } else {
-          rejected.push({ index, reason: refusal.Reason ?? 'rejected' });
-        }
-      }
-      if (retry.length > 0) {
-        try {
-          await send(retry.map((entry) => entry.record));
-        } catch (retryError) {
-          if (!(retryError instanceof RejectedRecordsException)) throw retryError;
-          for (const refusal of retryError.RejectedRecords ?? []) {
-            const original = retry[refusal.RecordIndex ?? -1];
-            rejected.push({ index: original?.index ?? -1, reason: refusal.Reason ?? 'rejected' });
+  private async writeBatch(
+    table: string,
+    records: readonly _Record[],
+    batch: readonly number[],
+    common: _Record,
+    deadline: number,
+  ): Promise<{ refused: RefusedPoint[]; unconfirmed: readonly number[]; failure?: unknown }> {
+    const refused: RefusedPoint[] = [];
+    let pending: { index: number; record: _Record }[] = batch.map((index) => ({
+      index,
+      record: records[index] as _Record,
+    }));
+    let failure: unknown;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return { refused, unconfirmed: pending.map((entry) => entry.index), failure };
+      try {
+        await withTimeout(Math.min(this.options.attemptTimeoutMs ?? 5_000, remaining), (abortSignal) =>
+          this.writeClient.send(
+            new WriteRecordsCommand({
+              DatabaseName: this.options.database,
+              TableName: table,
+              CommonAttributes: common,
+              Records: pending.map((entry) => entry.record),
+            }),
+            { abortSignal },
+          ),
+        );
+        return { refused, unconfirmed: [] };
+      } catch (error) {
+        failure = error;
+        if (error instanceof RejectedRecordsException) {
+          const again: { index: number; record: _Record }[] = [];
+          for (const rejection of error.RejectedRecords ?? []) {
+            const entry = pending[rejection.RecordIndex ?? -1];
+            if (!entry) continue;
+            const reason = rejection.Reason ?? 'rejected';
+            if (/identical|same (?:measure )?value/i.test(reason) && !/different/i.test(reason)) continue;
+            if (rejection.ExistingVersion !== undefined) {
+              again.push({
+                index: entry.index,
+                record: { ...entry.record, Version: rejection.ExistingVersion + 1 },
+              });
+            } else refused.push({ index: entry.index, reason });
           }
+          // Records not named in RejectedRecords were written by this call.
+          pending = again;
+          continue;
         }
+        if (isDataError(error)) {
+          const reason = (error as Error).message || 'refused by Timestream';
+          for (const entry of pending) refused.push({ index: entry.index, reason });
+          return { refused, unconfirmed: [] };
+        }
+        if (!isRetryableWriteError(error))
+          return { refused, unconfirmed: pending.map((entry) => entry.index), failure };
+        const delay = Math.round(
+          (this.options.random ?? Math.random)() *
+            Math.min(2_000, (this.options.retryBaseMs ?? 50) * 2 ** attempt),
+        );
+        if (Date.now() + delay >= deadline)
+          return { refused, unconfirmed: pending.map((entry) => entry.index), failure };
+        await (this.options.sleep ?? sleep)(delay);
       }
-      return rejected;
     }
+    return { refused, unconfirmed: [] };
   }
 }
+
+const seriesIdPattern = /^[0-9a-f]{16}$/;
+
+/** A call that gives up after `ms`: the SDK call is aborted, and the wait ends even if the call ignores it. */
+async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`WriteRecords did not answer within ${ms} ms`);
+      error.name = 'TimeoutError';
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([call(controller.signal), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function checkedId(seriesId: string): string {
   if (!seriesIdPattern.test(seriesId)) throw new Error(`not a series id: ${seriesId.slice(0, 40)}`);

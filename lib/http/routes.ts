@@ -15,6 +15,20 @@ export interface ApiRoute {
 /** Every route of the HTTP API: the stack creates them, the functions route them, local mode serves them. */
 export const apiRoutes = [
   { method: 'POST', path: '/v1/metrics', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/otlp/v1/metrics', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/v1/influx/write', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/api/v2/write', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/v1/collectd', function: 'ingest', scope: 'ingest' },
+  // Netuitive agents carry the key in the path (API Gateway access logs show paths: see docs/ingest.md).
+  { method: 'POST', path: '/ingest/{apiKey}', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/ingest/infrastructure/{apiKey}', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/ingest/statsd/{apiKey}', function: 'ingest', scope: 'ingest' },
+  { method: 'POST', path: '/ingest/events/{apiKey}', function: 'ingest', scope: 'ingest' },
+  { method: 'GET', path: '/v1/keys', function: 'ingest', scope: 'admin' },
+  { method: 'POST', path: '/v1/keys', function: 'ingest', scope: 'admin' },
+  { method: 'DELETE', path: '/v1/keys/{id}', function: 'ingest', scope: 'admin' },
+  { method: 'HEAD', path: '/time', function: 'ingest', scope: undefined },
+  { method: 'GET', path: '/time', function: 'ingest', scope: undefined },
   { method: 'GET', path: '/health', function: 'query', scope: undefined },
   { method: 'GET', path: '/v1/series', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },

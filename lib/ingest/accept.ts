@@ -1,55 +1,177 @@
-import { type Problem, ValidationError } from '../errors.ts';
+import { HttpError, type Problem, ValidationError } from '../errors.ts';
 import type { MetricPoint, SeriesPoint } from '../metrics/point.ts';
-import { withSeriesId } from '../metrics/series.ts';
 import type { MetricStore, SeriesStore, SeriesTouch } from '../ports.ts';
+import { SeriesIdCache } from './series-cache.ts';
 import type { ParsedBatch } from './validate.ts';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from './write-errors.ts';
 
 /** What an ingest request achieved, as the client sees it. */
 export interface IngestOutcome {
+  /** Points stored. */
   readonly accepted: number;
+  /** Problems found: items, fields or points left out. */
   readonly rejected: number;
   readonly problems: readonly Problem[];
+}
+
+/** A batch ready for the stores: points merged per series and instant, with the item each came from. */
+export interface PreparedBatch {
+  readonly points: SeriesPoint[];
+  /** The body item of each point, for reporting refusals. */
+  readonly items: number[];
+}
+
+/** How long a client should wait before sending again a request the store could not confirm (seconds). */
+export const retryAfterSeconds = 5;
+
+/** The store could not confirm every point in time: 503 with Retry-After (the retry is safe: writes are idempotent). */
+export class StoreUnavailableError extends HttpError {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, cause: unknown) {
+    super(503, 'store_unavailable', message, {
+      cause,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+    });
+  }
+}
+
+const sharedSeriesIds = new SeriesIdCache();
+
+/**
+ * Gives each point its series id and merges points of one series with the same timestamp (counters add up,
+ * gauges and timers keep the last), so that stores keyed by series and time never drop one silently. O(n).
+ */
+export function prepareBatch(batch: ParsedBatch, seriesIds: SeriesIdCache = sharedSeriesIds): PreparedBatch {
+  const points: SeriesPoint[] = [];
+  const items: number[] = [];
+  const seen = new Map<string, SeenSeries>();
+  const source = batch.points;
+  let lastName = '';
+  let lastDimensions: MetricPoint['dimensions'] | undefined;
+  let lastId = '';
+  for (let index = 0; index < source.length; index++) {
+    const raw = source[index] as MetricPoint;
+    // Points of a bulk item share one dimensions object: their id is the previous point's.
+    const seriesId =
+      raw.dimensions === lastDimensions && raw.name === lastName
+        ? lastId
+        : seriesIds.idOf(raw.name, raw.dimensions);
+    lastName = raw.name;
+    lastDimensions = raw.dimensions;
+    lastId = seriesId;
+    const item = batch.pointItems?.[index] ?? index;
+    const point: SeriesPoint = {
+      name: raw.name,
+      type: raw.type,
+      value: raw.value,
+      timestamp: raw.timestamp,
+      dimensions: raw.dimensions,
+      seriesId,
+    };
+    const series = seen.get(seriesId);
+    if (series === undefined) {
+      seen.set(seriesId, { latest: raw.timestamp, positions: [points.length], byTime: undefined });
+    } else if (raw.timestamp > series.latest) {
+      // Later than every point of the series so far: cannot repeat an instant (the usual case).
+      series.latest = raw.timestamp;
+      series.positions.push(points.length);
+      series.byTime?.set(raw.timestamp, points.length);
+    } else {
+      series.byTime ??= new Map(
+        series.positions.map((position) => [(points[position] as SeriesPoint).timestamp, position]),
+      );
+      const earlier = series.byTime.get(raw.timestamp);
+      if (earlier !== undefined) {
+        const previous = points[earlier] as SeriesPoint;
+        points[earlier] =
+          raw.type === 'counter' && previous.type === 'counter'
+            ? { ...point, value: previous.value + raw.value }
+            : point;
+        items[earlier] = item;
+        continue;
+      }
+      series.positions.push(points.length);
+      series.byTime.set(raw.timestamp, points.length);
+    }
+    points.push(point);
+    items.push(item);
+  }
+  return { points, items };
+}
+
+/** What prepareBatch knows of one series: its latest instant, and where its points are. */
+interface SeenSeries {
+  latest: number;
+  readonly positions: number[];
+  /** Built only when a point arrives out of order, to find an earlier point at the same instant. */
+  byTime: Map<number, number> | undefined;
 }
 
 /**
  * Stores the valid points of a parsed batch and records their series as having new data. A batch with no
  * valid point but some problems is a ValidationError (400); otherwise valid points are written and problems
- * reported beside them (partial success).
- *
- * Points of one series with the same timestamp in one batch are merged first (counters add up, gauges and
- * timers keep the last), so that stores keyed by series and time never drop one silently.
+ * reported beside them (partial success). Points the store refuses for good are reported like bad items;
+ * points it cannot confirm in time make a 503 with Retry-After.
  */
 export async function acceptBatch(
   batch: ParsedBatch,
   stores: { metrics: MetricStore; series: SeriesStore },
+  options: { deadline?: number } = {},
 ): Promise<IngestOutcome> {
-  if (batch.points.length === 0 && batch.problems.length > 0) {
-    const first = batch.problems[0];
-    const where =
-      first?.index === undefined ? '' : ` (item ${first.index}, field "${first.field}": ${first.message})`;
-    throw new ValidationError(`no metric in the request was valid${where}`, batch.problems);
-  }
-  const points = mergeSameInstant(batch.points);
-  if (points.length > 0) {
-    await stores.metrics.writePoints(points);
-    await stores.series.recordSeries(touches(points));
-  }
-  return { accepted: batch.points.length, rejected: batch.problems.length, problems: batch.problems };
-}
-
-function mergeSameInstant(points: readonly MetricPoint[]): SeriesPoint[] {
-  const byKey = new Map<string, SeriesPoint>();
-  for (const raw of points) {
-    const point = withSeriesId(raw);
-    const key = `${point.seriesId}@${point.timestamp}`;
-    const earlier = byKey.get(key);
-    if (earlier && point.type === 'counter') {
-      byKey.set(key, { ...point, value: earlier.value + point.value });
-    } else {
-      byKey.set(key, point);
+  if (batch.points.length === 0 && batch.problems.length > 0) throw noValidItem(batch.problems);
+  const prepared = prepareBatch(batch);
+  let refused: readonly RefusedPoint[] = [];
+  let incomplete: unknown;
+  if (prepared.points.length > 0) {
+    try {
+      await stores.metrics.writePoints(prepared.points, { deadline: options.deadline });
+    } catch (error) {
+      if (error instanceof PointsRefusedError) refused = error.refused;
+      else if (error instanceof WriteIncompleteError) {
+        refused = error.refused;
+        incomplete = error;
+      } else incomplete = error;
     }
   }
-  return [...byKey.values()];
+  const refusedPositions = new Set(refused.map((refusal) => refusal.index));
+  const stored = prepared.points.filter((_, position) => !refusedPositions.has(position));
+  if (stored.length > 0) {
+    try {
+      await stores.series.recordSeries(touches(stored));
+    } catch (error) {
+      incomplete ??= error;
+    }
+  }
+  if (incomplete !== undefined) {
+    throw new StoreUnavailableError(
+      `the store could not confirm every point; send the same request again in ${retryAfterSeconds} s (writes are idempotent)`,
+      incomplete,
+    );
+  }
+  const problems = [...batch.problems, ...refusalProblems(refused, prepared.items)];
+  if (stored.length === 0 && problems.length > 0) throw noValidItem(problems);
+  const mergedAway = batch.points.length - prepared.points.length;
+  return { accepted: stored.length + mergedAway, rejected: problems.length, problems };
+}
+
+function noValidItem(problems: readonly Problem[]): ValidationError {
+  const first = problems[0];
+  const where =
+    first?.index === undefined ? '' : ` (item ${first.index}, field "${first.field}": ${first.message})`;
+  return new ValidationError(`no metric in the request was valid${where}`, problems);
+}
+
+/** Problems for points the store refused, by the item they came from and the field the reason names. */
+function refusalProblems(refused: readonly RefusedPoint[], items: readonly number[]): Problem[] {
+  return refused.map((refusal) => ({
+    index: items[refusal.index] ?? refusal.index,
+    field: /time|retention/i.test(refusal.reason)
+      ? 'timestamp'
+      : /dimension/i.test(refusal.reason)
+        ? 'dimensions'
+        : 'value',
+    message: `refused by the store: ${refusal.reason}`,
+  }));
 }
 
 function touches(points: readonly SeriesPoint[]): SeriesTouch[] {
@@ -57,8 +179,8 @@ function touches(points: readonly SeriesPoint[]): SeriesTouch[] {
   for (const point of points) {
     const touch = bySeries.get(point.seriesId);
     if (touch) {
-      touch.minTimestamp = Math.min(touch.minTimestamp, point.timestamp);
-      touch.maxTimestamp = Math.max(touch.maxTimestamp, point.timestamp);
+      if (point.timestamp < touch.minTimestamp) touch.minTimestamp = point.timestamp;
+      if (point.timestamp > touch.maxTimestamp) touch.maxTimestamp = point.timestamp;
     } else {
       bySeries.set(point.seriesId, {
         id: point.seriesId,

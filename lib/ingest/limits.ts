@@ -8,4 +8,9 @@ export const ingestLimits = {
   maxDimensionValueLength: 256,
   /** How far in the future a timestamp may be (agents' clocks drift); Timestream accepts 15 minutes. */
   maxFutureSkewMs: 10 * 60_000,
+  /**
+   * How old a timestamp may be: Timestream refuses records older than the magnetic store's retention (400 days
+   * by default in the stack); the ingest function reads NORMALCY_MAX_POINT_AGE_DAYS to follow the stack.
+   */
+  maxAgeMs: 400 * 86_400_000,
 } as const;

@@ -14,11 +14,57 @@ export interface ParsedBatch {
   readonly problems: Problem[];
   /** How many items the body held (accepted + rejected). */
   readonly itemCount: number;
+  /**
+   * The index of the body item each point came from (`pointItems[i]` for `points[i]`), so a point the store
+   * refuses later is reported against the item the client sent. Absent means point i came from item i.
+   */
+  readonly pointItems?: number[];
 }
 
-// Control characters (C0, DEL, C1) have no place in a metric name or dimension.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the pattern is to find them
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+/** The times a point may carry: not older than the store keeps, not further ahead than clocks drift. */
+export interface TimeWindow {
+  readonly now: number;
+  /** The oldest timestamp accepted (epoch ms). */
+  readonly earliest: number;
+  /** The newest timestamp accepted (epoch ms). */
+  readonly latest: number;
+}
+
+/** The window of accepted timestamps at `now`, keeping points up to `maxAgeMs` old. */
+export const timeWindow = (now: number, maxAgeMs: number = ingestLimits.maxAgeMs): TimeWindow => ({
+  now,
+  earliest: now - maxAgeMs,
+  latest: now + ingestLimits.maxFutureSkewMs,
+});
+
+/** Why a timestamp (epoch ms) falls outside the window, or undefined when it is inside. */
+export function timeProblem(timestamp: number, window: TimeWindow): string | undefined {
+  if (timestamp > window.latest) {
+    return `is more than ${Math.round((window.latest - window.now) / 60_000)} minutes in the future (${isoOrNumber(timestamp)})`;
+  }
+  if (timestamp < window.earliest) {
+    const days = Math.round((window.now - window.earliest) / 86_400_000);
+    return `is older than the ${days} days the store keeps (${isoOrNumber(timestamp)})`;
+  }
+  return undefined;
+}
+
+const isoOrNumber = (timestamp: number): string =>
+  Number.isFinite(timestamp) && Math.abs(timestamp) < 8.64e15
+    ? new Date(timestamp).toISOString()
+    : String(timestamp);
+
+/**
+ * Whether text holds a control character (C0, DEL, C1), which has no place in a metric name or dimension.
+ * A loop rather than a regular expression: it runs for every name and dimension of every point.
+ */
+export function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** A metric name's problem, or undefined when it is fine. */
 export function nameProblem(name: unknown): string | undefined {
@@ -27,7 +73,7 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > ingestLimits.maxNameLength)
     return `must be at most ${ingestLimits.maxNameLength} characters`;
-  if (controlCharacters.test(name)) return 'must not contain control characters';
+  if (hasControlCharacter(name)) return 'must not contain control characters';
   return undefined;
 }
 
@@ -105,8 +151,7 @@ export function dimensionProblem(key: string, value: unknown): string | undefine
   if (value.length > ingestLimits.maxDimensionValueLength) {
     return `must be at most ${ingestLimits.maxDimensionValueLength} characters`;
   }
-  if (controlCharacters.test(key) || controlCharacters.test(value))
-    return 'must not contain control characters';
+  if (hasControlCharacter(key) || hasControlCharacter(value)) return 'must not contain control characters';
   return undefined;
 }
 

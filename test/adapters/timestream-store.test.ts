@@ -6,7 +6,8 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { RecordsRejectedError, TimestreamStore } from '../../lib/adapters/timestream-store.ts';
+import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
+import { PointsRefusedError } from '../../lib/ingest/write-errors.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 
 const writeMock = mockClient(TimestreamWriteClient);
@@ -42,26 +43,29 @@ beforeEach(() => {
 });
 
 describe('TimestreamStore.writePoints', () => {
-  it('writes 250 points as three WriteRecords calls of 100, 100 and 50 records', async () => {
+  it('writes 250 points as three WriteRecords calls of 100, 100 and 50 records with common attributes', async () => {
     writeMock.on(WriteRecordsCommand).resolves({});
     await store().writePoints(points(250));
     const calls = writeMock.commandCalls(WriteRecordsCommand);
     expect(calls.map((call) => call.args[0].input.Records?.length)).toEqual([100, 100, 50]);
-    expect(calls[0]?.args[0].input.DatabaseName).toBe('normalcy');
-    expect(calls[0]?.args[0].input.TableName).toBe('points');
-    expect(calls[0]?.args[0].input.Records?.[0]).toEqual({
+    const input = calls[0]?.args[0].input;
+    expect(input?.DatabaseName).toBe('normalcy');
+    expect(input?.TableName).toBe('points');
+    expect(input?.CommonAttributes).toEqual({
+      MeasureName: 'value',
+      MeasureValueType: 'DOUBLE',
+      TimeUnit: 'MILLISECONDS',
+      Version: 1000,
+    });
+    expect(input?.Records?.[0]).toEqual({
       Dimensions: [
         { Name: 'series_id', Value: seriesId },
         { Name: 'metric', Value: 'shop.login.time' },
         { Name: 'type', Value: 'timer' },
         { Name: 'dims', Value: '{"host":"web-1"}' },
       ],
-      MeasureName: 'value',
       MeasureValue: '0',
-      MeasureValueType: 'DOUBLE',
       Time: '1764028800000',
-      TimeUnit: 'MILLISECONDS',
-      Version: 1000,
     });
   });
 
@@ -84,9 +88,9 @@ describe('TimestreamStore.writePoints', () => {
       .resolvesOnce({})
       .rejectsOnce(rejection([{ RecordIndex: 3, Reason: 'The record timestamp is outside the time range' }]));
     const write = store().writePoints(points(150));
-    await expect(write).rejects.toBeInstanceOf(RecordsRejectedError);
+    await expect(write).rejects.toBeInstanceOf(PointsRefusedError);
     await expect(write).rejects.toMatchObject({
-      rejected: [{ index: 103, reason: 'The record timestamp is outside the time range' }],
+      refused: [{ index: 103, reason: 'The record timestamp is outside the time range' }],
     });
   });
 });
@@ -127,10 +131,13 @@ describe('TimestreamStore queries', () => {
     ]);
     const record = writeMock.commandCalls(WriteRecordsCommand)[0]?.args[0].input;
     expect(record?.TableName).toBe('bands');
-    expect(record?.Records?.[0]).toMatchObject({
-      Dimensions: [{ Name: 'series_id', Value: seriesId }],
+    expect(record?.CommonAttributes).toEqual({
       MeasureName: 'band',
       MeasureValueType: 'MULTI',
+      Version: 1000,
+    });
+    expect(record?.Records?.[0]).toMatchObject({
+      Dimensions: [{ Name: 'series_id', Value: seriesId }],
       Time: '60000',
       MeasureValues: [
         { Name: 'value', Value: '5', Type: 'DOUBLE' },

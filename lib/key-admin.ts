@@ -1,0 +1,101 @@
+/**
+ * Managing API keys through the admin routes (`/v1/keys`), as `npm run keys` does locally: a key is shown
+ * once, when it is made; stores and answers carry only its SHA-256, and keys are revoked by that hash (or a
+ * unique prefix of at least 8 characters of it).
+ */
+import { describeValue, NotFoundError, ValidationError } from './errors.ts';
+import { generateKey, hashKey } from './keys.ts';
+import { type ApiKeyRecord, type KeyScope, type KeyStore, keyScopes } from './ports.ts';
+
+/** A key as the admin routes show it: never the key itself. */
+export interface KeyView {
+  readonly id: string;
+  readonly name: string;
+  readonly scopes: readonly KeyScope[];
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+const view = (record: ApiKeyRecord): KeyView => ({
+  id: record.hash,
+  name: record.name,
+  scopes: record.scopes,
+  createdAt: record.createdAt,
+  revokedAt: record.revokedAt,
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the pattern is to find them
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Reads `{"name": "...", "scopes": ["ingest", ...]}`; throws ValidationError naming the field. */
+export function readKeyRequest(body: string): { name: string; scopes: KeyScope[] } {
+  let document: unknown;
+  try {
+    document = JSON.parse(body || '{}');
+  } catch (error) {
+    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+  }
+  const { name, scopes } = (typeof document === 'object' && document !== null ? document : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64 || controlCharacters.test(name)) {
+    throw new ValidationError('"name" must be a string of 1 to 64 characters', [
+      { field: 'name', message: `must be a string of 1 to 64 characters, got ${describeValue(name)}` },
+    ]);
+  }
+  if (
+    !Array.isArray(scopes) ||
+    scopes.length === 0 ||
+    !scopes.every((scope) => (keyScopes as readonly unknown[]).includes(scope))
+  ) {
+    throw new ValidationError(`"scopes" must be a non-empty array of ${keyScopes.join(', ')}`, [
+      {
+        field: 'scopes',
+        message: `must be a non-empty array of ${keyScopes.join(', ')}, got ${describeValue(scopes)}`,
+      },
+    ]);
+  }
+  return { name, scopes: [...new Set(scopes as KeyScope[])] };
+}
+
+/** Makes a key; returns it (the only time it is ever shown) with its view. */
+export async function createKey(
+  store: KeyStore,
+  request: { name: string; scopes: KeyScope[] },
+  now: number,
+): Promise<{ key: string } & KeyView> {
+  const key = generateKey();
+  const record: ApiKeyRecord = {
+    hash: hashKey(key),
+    name: request.name,
+    scopes: request.scopes,
+    createdAt: now,
+    revokedAt: null,
+  };
+  await store.putKey(record);
+  return { key, ...view(record) };
+}
+
+export async function listKeyViews(store: KeyStore): Promise<KeyView[]> {
+  return (await store.listKeys()).map(view);
+}
+
+/** Revokes the key whose hash is `id` or starts with it (at least 8 hex digits, matching one key). */
+export async function revokeKey(store: KeyStore, id: string | undefined, now: number): Promise<KeyView> {
+  if (!id || !/^[0-9a-f]{8,64}$/.test(id)) {
+    throw new ValidationError('the key id must be 8 to 64 hex digits of its SHA-256', [
+      { field: 'id', message: 'must be 8 to 64 lowercase hex digits' },
+    ]);
+  }
+  const matches = (await store.listKeys()).filter((record) => record.hash.startsWith(id));
+  if (matches.length > 1) {
+    throw new ValidationError('several keys match: give more of the id', [
+      { field: 'id', message: 'matches several keys' },
+    ]);
+  }
+  const [match] = matches;
+  if (!match) throw new NotFoundError(`no key with id ${id}`);
+  await store.revokeKey(match.hash, now);
+  return view((await store.findKey(match.hash)) ?? match);
+}
