@@ -1,14 +1,22 @@
 /**
  * Validation of rules, mutes and exclusions sent to the API: unknown fields are refused (a typo must not
  * silently do nothing), omitted ones get their defaults, and every problem names its field.
+ *
+ * zod's "mini" build with its English messages: the same validation as zod, at a twentieth of the bundle
+ * (the alerts function stays well under 250 KB).
  */
-import { z } from 'zod';
+
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+import type { $ZodIssue } from 'zod/v4/core';
 import { describeValue, type Problem, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
 import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
 import { isTimeZone, minuteOfDay } from './mutes.ts';
 import { builtInDefaultRule, defaultRuleId } from './rules.ts';
+
+z.config(en());
 
 const minuteMs = 60_000;
 const dayMs = 86_400_000;
@@ -17,57 +25,62 @@ const maxSpanMs = 400 * dayMs;
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const idField = z
   .string()
-  .regex(idPattern, 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  .check(
+    z.regex(idPattern, 'must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
+  );
+
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const integer = (min: number, max: number) => z.int().check(z.minimum(min), z.maximum(max));
 
 const selectorSchema = z.strictObject({
-  seriesId: z.string().min(1).max(64).optional(),
-  metric: z.string().min(1).max(255).optional(),
-  dimensions: z.record(z.string().min(1).max(255), z.string().min(1).max(255)).optional(),
+  seriesId: z.optional(text(1, 64)),
+  metric: z.optional(text(1, 255)),
+  dimensions: z.optional(z.record(text(1, 255), text(1, 255))),
 });
 
 const duration = (min: number, max: number) =>
   z
-    .number()
     .int('must be a whole number of milliseconds')
-    .min(min, `must be at least ${min} ms`)
-    .max(max, `must be at most ${max} ms`);
+    .check(z.minimum(min, `must be at least ${min} ms`), z.maximum(max, `must be at most ${max} ms`));
 
-const debounceSchema = z
-  .strictObject({
-    breaches: z.number().int().min(1).max(100),
-    outOf: z.number().int().min(1).max(100),
-  })
-  .refine((debounce) => debounce.breaches <= debounce.outOf, {
+const debounceSchema = z.strictObject({ breaches: integer(1, 100), outOf: integer(1, 100) }).check(
+  z.refine((debounce) => debounce.breaches <= debounce.outOf, {
     message: '"breaches" must not be more than "outOf"',
     path: ['breaches'],
-  });
+  }),
+);
 
 const common = {
-  id: idField.optional(),
-  name: z.string().trim().min(1).max(200).optional(),
-  enabled: z.boolean().default(true),
-  selector: selectorSchema.default({}),
-  severity: z.enum(severities).nullable().default(null),
-  reminderIntervalMs: duration(minuteMs, 7 * dayMs)
-    .nullable()
-    .default(null),
+  id: z.optional(idField),
+  name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+  enabled: z._default(z.boolean(), true),
+  selector: z._default(selectorSchema, {}),
+  severity: z._default(z.nullable(z.enum(severities)), null),
+  reminderIntervalMs: z._default(z.nullable(duration(minuteMs, 7 * dayMs)), null),
 };
 
 const bandRuleSchema = z.strictObject({
   ...common,
   kind: z.literal('band'),
-  sensitivity: z.number().min(0).max(1).default(builtInDefaultRule.sensitivity),
-  direction: z.enum(bandDirections).default(builtInDefaultRule.direction),
-  minDeviation: z
-    .strictObject({
-      absolute: z.number().min(0).default(builtInDefaultRule.minDeviation.absolute),
-      relative: z.number().min(0).max(100).default(builtInDefaultRule.minDeviation.relative),
-    })
-    .default(builtInDefaultRule.minDeviation),
-  debounce: debounceSchema.default(builtInDefaultRule.debounce),
-  immediateDeviation: z.number().positive().nullable().default(builtInDefaultRule.immediateDeviation),
-  minDurationMs: duration(0, dayMs).default(0),
-  recoveryBuckets: z.number().int().min(1).max(1000).default(builtInDefaultRule.recoveryBuckets),
+  sensitivity: z._default(z.number().check(z.minimum(0), z.maximum(1)), builtInDefaultRule.sensitivity),
+  direction: z._default(z.enum(bandDirections), builtInDefaultRule.direction),
+  minDeviation: z._default(
+    z.strictObject({
+      absolute: z._default(z.number().check(z.minimum(0)), builtInDefaultRule.minDeviation.absolute),
+      relative: z._default(
+        z.number().check(z.minimum(0), z.maximum(100)),
+        builtInDefaultRule.minDeviation.relative,
+      ),
+    }),
+    builtInDefaultRule.minDeviation,
+  ),
+  debounce: z._default(debounceSchema, builtInDefaultRule.debounce),
+  immediateDeviation: z._default(
+    z.nullable(z.number().check(z.positive())),
+    builtInDefaultRule.immediateDeviation,
+  ),
+  minDurationMs: z._default(duration(0, dayMs), 0),
+  recoveryBuckets: z._default(integer(1, 1000), builtInDefaultRule.recoveryBuckets),
 });
 
 const thresholdRuleSchema = z.strictObject({
@@ -75,9 +88,9 @@ const thresholdRuleSchema = z.strictObject({
   kind: z.literal('threshold'),
   direction: z.enum(['above', 'below']),
   threshold: z.number(),
-  debounce: debounceSchema.default({ breaches: 1, outOf: 1 }),
-  minDurationMs: duration(0, dayMs).default(0),
-  recoveryBuckets: z.number().int().min(1).max(1000).default(3),
+  debounce: z._default(debounceSchema, { breaches: 1, outOf: 1 }),
+  minDurationMs: z._default(duration(0, dayMs), 0),
+  recoveryBuckets: z._default(integer(1, 1000), 3),
 });
 
 const noDataRuleSchema = z.strictObject({
@@ -87,72 +100,79 @@ const noDataRuleSchema = z.strictObject({
 });
 
 /** An instant as epoch milliseconds or an ISO-8601 string, read as the ingest API reads timestamps. */
-const instant = z.union([z.number(), z.string()]).transform((raw, context) => {
-  const parsed = readTimestamp(raw, Number.POSITIVE_INFINITY);
-  if (typeof parsed === 'string') {
-    context.addIssue({ code: 'custom', message: parsed });
-    return z.NEVER;
-  }
-  return parsed;
-});
+const instant = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((raw: number | string, context) => {
+    const parsed = readTimestamp(raw, Number.POSITIVE_INFINITY);
+    if (typeof parsed === 'string') {
+      context.issues.push({ code: 'custom', message: parsed, input: raw });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
+);
 
 const clockTime = z
   .string()
-  .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day "HH:MM" from 00:00 to 24:00');
+  .check(z.regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be a time of day "HH:MM" from 00:00 to 24:00'));
 
-const onceSchema = z
-  .strictObject({ kind: z.literal('once'), start: instant, end: instant })
-  .refine((window) => window.end > window.start, { message: 'must be after "start"', path: ['end'] })
-  .refine((window) => window.end - window.start <= maxSpanMs, {
+const onceSchema = z.strictObject({ kind: z.literal('once'), start: instant, end: instant }).check(
+  z.refine((window) => window.end > window.start, { message: 'must be after "start"', path: ['end'] }),
+  z.refine((window) => window.end - window.start <= maxSpanMs, {
     message: 'a one-off window is at most 400 days long',
     path: ['end'],
-  });
+  }),
+);
 
 const weeklySchema = z
   .strictObject({
     kind: z.literal('weekly'),
-    days: z
-      .array(z.enum(weekdays))
-      .min(1, 'must list at least one day')
-      .refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
+    days: z.array(z.enum(weekdays)).check(
+      z.minLength(1, 'must list at least one day'),
+      z.refine((days) => new Set(days).size === days.length, 'must not repeat a day'),
+    ),
     start: clockTime,
     end: clockTime,
-    timeZone: z
-      .string()
-      .default('UTC')
-      .refine(isTimeZone, 'must be an IANA time zone such as "UTC" or "Europe/Paris"'),
+    timeZone: z._default(
+      z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as "UTC" or "Europe/Paris"')),
+      'UTC',
+    ),
   })
-  .refine((window) => minuteOfDay(window.start) !== minuteOfDay(window.end), {
-    message: 'must differ from "start"',
-    path: ['end'],
-  });
+  .check(
+    z.refine((window) => minuteOfDay(window.start) !== minuteOfDay(window.end), {
+      message: 'must differ from "start"',
+      path: ['end'],
+    }),
+  );
 
 const scheduleSchema = z.discriminatedUnion('kind', [onceSchema, weeklySchema]);
 
 const muteSchema = z.strictObject({
-  id: idField.optional(),
-  ruleId: idField.nullable().default(null),
-  selector: selectorSchema.nullable().default(null),
+  id: z.optional(idField),
+  ruleId: z._default(z.nullable(idField), null),
+  selector: z._default(z.nullable(selectorSchema), null),
   schedule: scheduleSchema,
-  reason: z.string().max(500).default(''),
+  reason: z._default(z.string().check(z.maxLength(500)), ''),
 });
 
 const exclusionSchema = z
   .strictObject({
-    id: idField.optional(),
-    selector: selectorSchema.nullable().default(null),
+    id: z.optional(idField),
+    selector: z._default(z.nullable(selectorSchema), null),
     start: instant,
     end: instant,
-    reason: z.string().max(500).default(''),
+    reason: z._default(z.string().check(z.maxLength(500)), ''),
   })
-  .refine((period) => period.end > period.start, { message: 'must be after "start"', path: ['end'] })
-  .refine((period) => period.end - period.start <= maxSpanMs, {
-    message: 'an exclusion is at most 400 days long',
-    path: ['end'],
-  });
+  .check(
+    z.refine((period) => period.end > period.start, { message: 'must be after "start"', path: ['end'] }),
+    z.refine((period) => period.end - period.start <= maxSpanMs, {
+      message: 'an exclusion is at most 400 days long',
+      path: ['end'],
+    }),
+  );
 
 /** Turns zod's issues into the API's problems (field path and message) and throws them as one 400. */
-function fail(what: string, issues: readonly z.core.$ZodIssue[]): never {
+function fail(what: string, issues: readonly Pick<$ZodIssue, 'path' | 'message'>[]): never {
   const problems: Problem[] = issues.map((issue) => ({
     field: issue.path.map(String).join('.') || '(body)',
     message: issue.message,
@@ -164,7 +184,7 @@ function fail(what: string, issues: readonly z.core.$ZodIssue[]): never {
   );
 }
 
-function parseWith<T>(schema: z.ZodType<T>, what: string, body: unknown): T {
+function parseWith<T>(schema: z.ZodMiniType<T>, what: string, body: unknown): T {
   // A missing field reads better as "is required" than as zod's "expected number, received undefined".
   const result = schema.safeParse(body, {
     error: (issue) => (issue.input === undefined && issue.code !== 'custom' ? 'is required' : undefined),
@@ -217,9 +237,7 @@ export function parseRule(
   const parsed = parseWith<z.infer<typeof schema>>(schema, 'rule', body);
   const id = resolveId(parsed.id, pathId, newId, 'rule');
   if (id === defaultRuleId && parsed.kind !== 'band') {
-    fail('rule', [
-      { code: 'custom', path: ['kind'], message: 'of the default rule must be "band"', input: kind },
-    ]);
+    fail('rule', [{ path: ['kind'], message: 'of the default rule must be "band"' }]);
   }
   return { ...parsed, id, name: parsed.name ?? id, selector: cleanSelector(parsed.selector) } as Rule;
 }
