@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type BandJobDependencies, type BandJobOptions, runBandJob } from '../lib/jobs/band-job.ts';
@@ -15,7 +16,7 @@ export const createBandsHandler = (dependencies: () => BandJobDependencies, opti
     const summary = await runBandJob(built, { ...options, deadline });
     logger.info('band job finished', { ...summary });
     return summary;
-  });
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
 };
 
 export const handler = createBandsHandler(cloudBandDependencies, cloudBandOptions());

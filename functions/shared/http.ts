@@ -1,4 +1,5 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
@@ -95,6 +96,7 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
     },
   });
   return middy<HttpEvent, HttpResponse>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(requestBody())
     .use(errorResponses())
@@ -152,13 +154,15 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
         requestId: request.context.awsRequestId,
       });
     }
+    // The count feeds the RejectedItems metric filter and alarm; the request's content is never logged.
+    if (error instanceof HttpError && error.problems?.length) {
+      logger.warn('request rejected', { rejectedItems: error.problems.length });
+    }
     if (error instanceof HttpError && request.event.renderError) {
       request.response = request.event.renderError(error, request.event);
       return;
     }
     if (error instanceof HttpError) {
-      // The count feeds the RejectedItems metric filter and alarm; the request's content is never logged.
-      if (error.problems?.length) logger.warn('request rejected', { rejectedItems: error.problems.length });
       request.response = json(
         error.statusCode,
         { error: { code: error.code, message: error.message, problems: error.problems } },
@@ -186,5 +190,5 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
 /** The request path for logs, with the API key of Netuitive-style routes (`/ingest/.../{apiKey}`) masked. */
 export function safePath(event: HttpEvent): string {
   const path = event.requestContext?.http?.path ?? event.rawPath ?? '';
-  return path.replace(/^(\/ingest(?:\/infrastructure|\/statsd)?\/)[^/]+/, '$1***');
+  return path.replace(/^(\/ingest\/(?:[a-z]+\/)?)[^/]+\/?$/, '$1***');
 }
