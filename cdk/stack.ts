@@ -395,7 +395,7 @@ export class NormalcyStack extends Stack {
       grantWritePoints: (fn) =>
         allow(fn, ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], [dataTable.tableArn]),
       grantRead: (fn) => {
-        allow(fn, ['dynamodb:Query', 'dynamodb:GetItem'], [dataTable.tableArn]);
+        allow(fn, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [dataTable.tableArn]);
         allow(fn, ['dynamodb:Query'], [index]);
       },
       grantWriteBands: (fn) => allow(fn, ['dynamodb:BatchWriteItem'], [dataTable.tableArn]),

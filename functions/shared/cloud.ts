@@ -26,7 +26,7 @@ export function requiredEnv(name: string): string {
 }
 
 /** The points-and-bands store the stack chose (context normalcy:store). */
-function dataStore(): MetricStore & BandStore {
+function dataStore(): (MetricStore & BandStore) | DynamoDbMetricStore {
   const store = process.env.NORMALCY_STORE ?? 'timestream';
   if (store === 'dynamodb') {
     return new DynamoDbMetricStore({
@@ -67,11 +67,14 @@ export function cloudQueryDependencies(): QueryDependencies {
     series: stateStore,
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
-    queries: new TimestreamQueryStore({
-      database: requiredEnv('TIMESTREAM_DATABASE'),
-      pointsTable: requiredEnv('TIMESTREAM_POINTS_TABLE'),
-      bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
-    }),
+    queries:
+      store instanceof DynamoDbMetricStore
+        ? store
+        : new TimestreamQueryStore({
+            database: requiredEnv('TIMESTREAM_DATABASE'),
+            pointsTable: requiredEnv('TIMESTREAM_POINTS_TABLE'),
+            bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
+          }),
     documents: bundledDocuments(process.env.LAMBDA_TASK_ROOT ?? process.cwd()),
   };
 }

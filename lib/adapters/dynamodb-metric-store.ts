@@ -1,5 +1,6 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
@@ -9,11 +10,25 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { aggregate } from '../metrics/aggregate.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
-import type { AnomalyRecord, BandStore, MetricStore, StoredBand, TimedValue } from '../ports.ts';
+import type {
+  AnomalyQuery,
+  AnomalyRecord,
+  BandBucket,
+  BandStore,
+  MetricStore,
+  QueryStore,
+  StoredBand,
+  TimedValue,
+  ValueBucket,
+  ValueBucketQuery,
+} from '../ports.ts';
 
 /** DynamoDB's limit of items per BatchWriteItem call. */
 export const maxItemsPerBatchWrite = 25;
+/** DynamoDB's limit of keys per BatchGetItem call. */
+export const maxKeysPerBatchGet = 100;
 /** The sparse index listing anomalous buckets by day. */
 export const anomalyIndex = 'anomalies';
 
@@ -44,7 +59,7 @@ export class UnprocessedItemsError extends Error {
  * `F#<series>` holds the series' earliest timestamp. Anomalous bands also carry `anomalyDay`, the partition of the
  * sparse `anomalies` index. Every item has `expiresAt` (epoch seconds) for TTL.
  */
-export class DynamoDbMetricStore implements MetricStore, BandStore {
+export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   private readonly client: DynamoDBClient;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Earliest timestamp known to be recorded per series, so a batch updates the marker only when it is earlier. */
@@ -136,6 +151,143 @@ export class DynamoDbMetricStore implements MetricStore, BandStore {
       for (const item of items) anomalies.push({ ...toBand(item), seriesId: item.series?.S ?? '' });
     }
     return anomalies.sort((a, b) => b.timestamp - a.timestamp).slice(0, limit);
+  }
+
+  /** DynamoDB cannot group: the points are read and grouped here (a month of 1-minute points is ~1 MB). */
+  async readValueBuckets(query: ValueBucketQuery): Promise<ValueBucket[]> {
+    const points = await this.readPoints(query.seriesId, query.from, query.to);
+    const grouped = new Map<
+      number,
+      { sum: number; values: number; min: number; max: number; count: number }
+    >();
+    for (const bucket of aggregate(query.type, points, query.seriesStepMs)) {
+      const start = bucket.start - (bucket.start % query.stepMs);
+      const group = grouped.get(start);
+      if (group) {
+        group.sum += bucket.value;
+        group.values += 1;
+        group.min = Math.min(group.min, bucket.value);
+        group.max = Math.max(group.max, bucket.value);
+        group.count += bucket.count;
+      } else {
+        grouped.set(start, {
+          sum: bucket.value,
+          values: 1,
+          min: bucket.value,
+          max: bucket.value,
+          count: bucket.count,
+        });
+      }
+    }
+    return [...grouped.entries()].map(([start, g]) => ({
+      start,
+      avg: g.sum / g.values,
+      min: g.min,
+      max: g.max,
+      count: g.count,
+    }));
+  }
+
+  async readBandBuckets(seriesId: string, from: number, to: number, stepMs: number): Promise<BandBucket[]> {
+    const grouped = new Map<
+      number,
+      { expected: number; n: number; lower: number; upper: number; score: number; anomaly: boolean }
+    >();
+    for (const band of await this.readBands(seriesId, from, to)) {
+      const start = band.timestamp - (band.timestamp % stepMs);
+      const bucket = grouped.get(start);
+      if (bucket) {
+        bucket.expected += band.expected;
+        bucket.n += 1;
+        bucket.lower = Math.min(bucket.lower, band.lower);
+        bucket.upper = Math.max(bucket.upper, band.upper);
+        bucket.score = Math.max(bucket.score, band.score);
+        bucket.anomaly ||= band.anomaly;
+      } else {
+        grouped.set(start, { ...band, n: 1 });
+      }
+    }
+    return [...grouped.entries()].map(([start, b]) => ({
+      start,
+      expected: b.expected / b.n,
+      lower: b.lower,
+      upper: b.upper,
+      score: b.score,
+      anomaly: b.anomaly,
+    }));
+  }
+
+  async valuesAt(
+    entries: readonly { readonly seriesId: string; readonly timestamp: number }[],
+  ): Promise<Map<string, number>> {
+    const values = new Map<string, number>();
+    const keyOf = (seriesId: string, timestamp: number) => `P#${seriesId}#${day(timestamp)}@${timestamp}`;
+    const wanted = new Map(entries.map((entry) => [keyOf(entry.seriesId, entry.timestamp), entry.seriesId]));
+    let keys = entries.map((entry) => ({
+      pk: { S: `P#${entry.seriesId}#${day(entry.timestamp)}` },
+      sk: { N: String(entry.timestamp) },
+    }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt >= maxBatchAttempts) throw new UnprocessedItemsError(keys.length);
+      if (attempt > 0) await this.sleep(Math.random() * Math.min(5000, 50 * 2 ** attempt));
+      const unprocessed: typeof keys = [];
+      for (let offset = 0; offset < keys.length; offset += maxKeysPerBatchGet) {
+        const { Responses, UnprocessedKeys } = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.options.table]: { Keys: keys.slice(offset, offset + maxKeysPerBatchGet) } },
+          }),
+        );
+        for (const item of Responses?.[this.options.table] ?? []) {
+          const pk = item.pk?.S ?? '';
+          const series = wanted.get(`${pk}@${item.sk?.N}`);
+          if (series !== undefined) values.set(series, Number(item.v?.N));
+        }
+        unprocessed.push(...((UnprocessedKeys?.[this.options.table]?.Keys ?? []) as typeof keys));
+      }
+      keys = unprocessed;
+    }
+    return values;
+  }
+
+  async findAnomalies(query: AnomalyQuery): Promise<AnomalyRecord[]> {
+    const found: AnomalyRecord[] = [];
+    const after = query.after;
+    const isAfter = (record: AnomalyRecord) =>
+      !after ||
+      record.timestamp < after.timestamp ||
+      (record.timestamp === after.timestamp && record.seriesId > after.seriesId);
+    for (let d = day(query.to - 1); d >= day(query.from) && found.length < query.limit; d--) {
+      let records: AnomalyRecord[];
+      if (query.seriesId !== undefined) {
+        const seriesId = query.seriesId;
+        records = (
+          await this.queryDays(
+            'B',
+            seriesId,
+            Math.max(query.from, d * dayMs),
+            Math.min(query.to, (d + 1) * dayMs),
+          )
+        )
+          .filter((item) => item.a?.N === '1')
+          .map((item) => ({ ...toBand(item), seriesId }));
+      } else {
+        records = (
+          await this.queryAll({
+            TableName: this.options.table,
+            IndexName: anomalyIndex,
+            KeyConditionExpression: 'anomalyDay = :day AND sk BETWEEN :from AND :last',
+            ExpressionAttributeValues: {
+              ':day': { S: `A#${d}` },
+              ':from': { N: String(query.from) },
+              ':last': { N: String(query.to - 1) },
+            },
+          })
+        ).map((item) => ({ ...toBand(item), seriesId: item.series?.S ?? '' }));
+      }
+      records.sort((a, b) => b.timestamp - a.timestamp || a.seriesId.localeCompare(b.seriesId));
+      for (const record of records) if (isAfter(record) && found.length < query.limit) found.push(record);
+    }
+    return found;
   }
 
   private expiry(timestamp: number): number {

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { localDocuments } from '../../lib/local/documents.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
+import { now, queryContract } from './query-contract.ts';
+
+/**
+ * The query routes with points and bands in DynamoDB (the stack's store=dynamodb), on dynalite through the real
+ * SDK client, and the catalog and keys in SQLite.
+ */
+let dynamo: LocalDynamoDb;
+beforeAll(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+afterAll(() => dynamo.close());
+
+queryContract('DynamoDB (cloud, store=dynamodb)', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));
+  const catalog = new SqliteStore(join(directory, 'normalcy.db'));
+  const store = new DynamoDbMetricStore({
+    table: await dynamo.createDataTable(),
+    retentionDays: 400,
+    client: dynamo.client,
+  });
+  return {
+    dependencies: {
+      metrics: store,
+      bands: store,
+      queries: store,
+      series: catalog,
+      keys: catalog,
+      clock: { now: () => now },
+      documents: localDocuments(),
+    },
+    async close() {
+      catalog.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+});
