@@ -32,18 +32,29 @@ export function windowAround(start: number, end = start, contextMs = defaultCont
   return { from: start - context, to: end + context, at: start };
 }
 
+/** What a series view's fragment may say: an absolute range (`from`, `to`), a preset range, an instant to mark. */
+export interface SeriesViewQuery {
+  readonly from?: number;
+  readonly to?: number;
+  readonly at?: number;
+  /** A range preset relative to now (`6h`, `1d`, `7d`, `30d`), when there is no absolute range. */
+  readonly range?: string;
+}
+
 /**
- * The fragment of a series view around a window (`#/series/<id>?from=&to=&at=`).
+ * The fragment of a series view (`#/series/<id>?from=&to=&at=`), with the parameters given, in that order.
  *
  * @example seriesViewFragment('abc', { from: 1, to: 3, at: 2 }) // '#/series/abc?from=1&to=3&at=2'
+ * @example seriesViewFragment('abc', { range: '30d' }) // '#/series/abc?range=30d'
  */
-export function seriesViewFragment(seriesId: string, window: SeriesViewWindow): string {
-  const query = new URLSearchParams({
-    from: String(window.from),
-    to: String(window.to),
-    at: String(window.at),
-  });
-  return `#/series/${encodeURIComponent(seriesId)}?${query}`;
+export function seriesViewFragment(seriesId: string, view: SeriesViewQuery = {}): string {
+  const query = new URLSearchParams();
+  for (const name of ['from', 'to', 'at', 'range'] as const) {
+    const value = view[name];
+    if (value !== undefined) query.set(name, String(value));
+  }
+  const search = query.toString();
+  return `#/series/${encodeURIComponent(seriesId)}${search === '' ? '' : `?${search}`}`;
 }
 
 /**
