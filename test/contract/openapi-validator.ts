@@ -28,8 +28,10 @@ const pointer = (...parts: string[]) =>
   parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
 /**
- * Checks real responses against docs/openapi.yaml with Ajv's JSON Schema 2020-12 validator (OpenAPI 3.1's
- * dialect): the status must be documented for the route, and the body must match the documented schema.
+ * Checks real exchanges against docs/openapi.yaml with Ajv's JSON Schema 2020-12 validator (OpenAPI 3.1's
+ * dialect): a response's status must be documented for the route and its body match the documented schema
+ * (or be empty where none is documented; binary media types are checked by type only), and request bodies
+ * can be checked against the route's documented request body.
  */
 export class OpenApiResponseValidator {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: true });
