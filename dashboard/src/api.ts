@@ -1,6 +1,13 @@
+import type { Alert } from '../../lib/alerts/model.ts';
 import type { AnomalyView, PointsResponse, SeriesView } from '../../lib/query/read.ts';
 
-export type { AnomalyView, PointsResponse, SeriesView };
+export type { Alert, AnomalyView, PointsResponse, SeriesView };
+
+/** `GET /v1/alerts`. */
+export interface AlertPageResponse {
+  readonly alerts: Alert[];
+  readonly limit: number;
+}
 
 export interface SeriesPageResponse {
   readonly series: SeriesView[];
@@ -40,14 +47,24 @@ export class ApiClient {
     private readonly base = '',
   ) {}
 
-  async get<T>(path: string, query: Record<string, QueryValue> = {}): Promise<T> {
+  get<T>(path: string, query: Record<string, QueryValue> = {}): Promise<T> {
+    return this.send<T>('GET', path, query);
+  }
+
+  /** POSTs without a body (the API's actions, such as acknowledging an alert). */
+  post<T>(path: string): Promise<T> {
+    return this.send<T>('POST', path, {});
+  }
+
+  private async send<T>(method: 'GET' | 'POST', path: string, query: Record<string, QueryValue>): Promise<T> {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) search.set(name, String(value));
-    const url = `${this.base}${path}${search.size > 0 ? `?${search}` : ''}`;
+    const text = search.toString();
+    const url = `${this.base}${path}${text === '' ? '' : `?${text}`}`;
     let response: Response;
     try {
-      response = await fetch(url, { headers: { authorization: `Bearer ${this.key}` } });
+      response = await fetch(url, { method, headers: { authorization: `Bearer ${this.key}` } });
     } catch (error) {
       throw new ApiError(0, 'unreachable', `Normalcy did not answer (${(error as Error).message})`);
     }

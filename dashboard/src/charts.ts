@@ -11,6 +11,7 @@ export const palette = {
   envelope: 'rgba(31, 95, 191, 0.12)',
   anomaly: '#d7263d',
   marker: '#b7791f',
+  markedSpan: 'rgba(183, 121, 31, 0.14)',
 } as const;
 
 const columnsOf = (columns: ChartColumns): uPlot.AlignedData => [
@@ -31,8 +32,12 @@ export interface BandChartOptions {
   readonly height: number;
   /** Draw the min/max envelope (when a bucket holds several series-step values). */
   readonly envelope: boolean;
+  /** The time range to show (epoch ms), whether or not points cover all of it, so an alert stays centred. */
+  readonly range: { readonly from: number; readonly to: number };
   /** An instant (epoch ms) to mark with a vertical line: the alert the view was opened for. */
   readonly markAt?: number;
+  /** Spans (epoch ms) to shade: the alert the view was opened for, from its start to its end (or now). */
+  readonly markSpans?: readonly { readonly from: number; readonly to: number }[];
   /** Called with the range (epoch ms) the user dragged across. */
   readonly onZoom: (from: number, to: number) => void;
 }
@@ -48,7 +53,7 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
     height: options.height,
     cursor: { drag: { x: true, y: false, setScale: false } },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: () => [options.range.from / 1000, options.range.to / 1000] } },
     series: [
       {},
       { label: 'value', stroke: palette.value, width: 1.5, value: legendValue },
@@ -82,28 +87,41 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
           options.onZoom(from, to);
         },
       ],
-      draw:
-        markAt === undefined
-          ? []
-          : [
-              (chart) => {
-                const x = chart.valToPos(markAt / 1000, 'x', true);
-                const { top, height } = chart.bbox;
-                const context = chart.ctx;
-                context.save();
-                context.strokeStyle = palette.marker;
-                context.lineWidth = 2 * devicePixelRatio;
-                context.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-                context.beginPath();
-                context.moveTo(x, top);
-                context.lineTo(x, top + height);
-                context.stroke();
-                context.restore();
-              },
-            ],
+      draw: [(chart) => drawMarks(chart, markAt, options.markSpans ?? [])],
     },
   };
   return new uPlot(chartOptions, columnsOf(columns), target);
+}
+
+/** Shades the marked spans and draws a dashed line at the marked instant, inside the plot area. */
+function drawMarks(
+  chart: uPlot,
+  markAt: number | undefined,
+  spans: readonly { readonly from: number; readonly to: number }[],
+): void {
+  const { left, top, width, height } = chart.bbox;
+  const context = chart.ctx;
+  context.save();
+  context.beginPath();
+  context.rect(left, top, width, height);
+  context.clip();
+  context.fillStyle = palette.markedSpan;
+  for (const span of spans) {
+    const start = chart.valToPos(span.from / 1000, 'x', true);
+    const end = chart.valToPos(span.to / 1000, 'x', true);
+    context.fillRect(start, top, Math.max(end - start, 2 * devicePixelRatio), height);
+  }
+  if (markAt !== undefined) {
+    const x = chart.valToPos(markAt / 1000, 'x', true);
+    context.strokeStyle = palette.marker;
+    context.lineWidth = 2 * devicePixelRatio;
+    context.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+    context.beginPath();
+    context.moveTo(x, top);
+    context.lineTo(x, top + height);
+    context.stroke();
+  }
+  context.restore();
 }
 
 /** The series list's sparkline: the value and its band, anomalies marked, no axes. */

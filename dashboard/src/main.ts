@@ -1,5 +1,5 @@
 import type uPlot from 'uplot';
-import { anomalyHistory } from './alert-history.ts';
+import { alertsApi } from './alert-history.ts';
 import { ApiClient, ApiError, forgetKey, savedKey, saveKey } from './api.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
@@ -35,8 +35,7 @@ async function render(): Promise<void> {
   const context: ViewContext = {
     app,
     api,
-    // Alert history comes from anomalous buckets today; a source reading /v1/alerts can replace it here.
-    alerts: anomalyHistory(api),
+    alerts: alertsApi(api),
     now: Date.now(),
     isCurrent: () => current === renders,
     own(chart) {

@@ -1,4 +1,7 @@
-/** The dashboard's views, addressed in the URL fragment so that links (from alerts, notifications) open them. */
+/**
+ * The dashboard's views, addressed in the URL fragment so that links (from alerts, notifications, anomalies)
+ * open them. The links are built in `lib/query/links.ts`, for the API and the dashboard alike.
+ */
 export type Route =
   | { readonly view: 'list'; readonly pattern: string | undefined }
   | {
@@ -8,8 +11,10 @@ export type Route =
       readonly range: string | undefined;
       readonly from: number | undefined;
       readonly to: number | undefined;
-      /** An instant to mark (the alert the view was opened for). */
+      /** An instant to mark (the alert or anomaly the view was opened for). */
       readonly at: number | undefined;
+      /** An alert to show the view around (a notification's link): its window and start are read from the API. */
+      readonly alert: string | undefined;
     };
 
 export const rangePresets = {
@@ -24,7 +29,10 @@ export const defaultRange: RangePreset = '7d';
 const number = (text: string | null): number | undefined =>
   text !== null && /^\d+$/.test(text) ? Number(text) : undefined;
 
-/** Reads a fragment such as `#/series/0123456789abcdef?from=1&to=2&at=1`. Anything unknown is the list. */
+/**
+ * Reads a fragment such as `#/series/0123456789abcdef?from=1&to=2&at=1` or `#/series/0123456789abcdef?alert=al_1`.
+ * Anything unknown is the list.
+ */
 export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?', 2);
   const query = new URLSearchParams(search);
@@ -41,13 +49,8 @@ export function parseRoute(hash: string): Route {
       from: absolute ? from : undefined,
       to: absolute ? to : undefined,
       at: number(query.get('at')),
+      alert: query.get('alert') || undefined,
     };
   }
   return { view: 'list', pattern: query.get('pattern') || undefined };
 }
-
-export const seriesHash = (id: string, query: Record<string, string | number | undefined> = {}): string => {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value !== undefined) search.set(name, String(value));
-  return `#/series/${encodeURIComponent(id)}${search.size > 0 ? `?${search}` : ''}`;
-};

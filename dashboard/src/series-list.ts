@@ -1,13 +1,15 @@
-import type { AlertEpisode } from './alert-history.ts';
+import { type AlertHistory, byUrgency } from './alert-history.ts';
+import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesPageResponse, SeriesView } from './api.ts';
 import { chartColumns } from './chart-data.ts';
 import { sparkline } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
-import { formatAgo, formatDuration, formatTime, formatValue, seriesLabel } from './format.ts';
+import { formatAgo, formatDuration, formatValue } from './format.ts';
 
 const sparklineRangeMs = 7 * 86_400_000;
 const alertRangeMs = 7 * 86_400_000;
+const alertsShown = 12;
 const pageSize = 100;
 
 /** A filter as typed: a glob when it has `*` or `?`, otherwise a part of the name. */
@@ -90,7 +92,12 @@ export async function seriesListView(context: ViewContext, filter: string | unde
 
   const loadAlerts = context.alerts
     .history({ from: now - alertRangeMs, to: now + 60_000 })
-    .then((episodes) => context.isCurrent() && replace(alertList, ...alertItems(episodes, now)));
+    .then((history) => context.isCurrent() && replace(alertList, ...recentAlertItems(context, history)))
+    .catch((error: unknown) => {
+      if (context.isCurrent()) {
+        replace(alertList, h('li', { class: 'error', role: 'alert' }, `Alerts: ${(error as Error).message}`));
+      }
+    });
 
   // Anomalous series first (every page of them), then the rest a page at a time.
   const anomalous = await api.all<SeriesView, SeriesPageResponse>(
@@ -178,28 +185,25 @@ function seriesRow(series: SeriesView, now: number): HTMLTableRowElement {
   );
 }
 
-function alertItems(episodes: readonly AlertEpisode[], now: number): HTMLElement[] {
-  if (episodes.length === 0)
-    return [
-      h('li', { class: 'muted' }, 'No alerts in the last 7 days: every series stayed within its band.'),
-    ];
-  return episodes.slice(0, 12).map((episode) => alertItem(episode, now));
-}
-
-/** One alert with a link to its series view, as the list and the series view show it. */
-export function alertItem(episode: AlertEpisode, now: number): HTMLElement {
-  return h(
-    'li',
-    { class: `alert ${episode.severity}` },
-    h('span', { class: `severity ${episode.severity}` }, episode.severity),
-    h('a', { href: episode.link, class: 'alert-link' }, seriesLabel(episode.name, episode.dimensions)),
-    h(
-      'span',
-      { class: 'muted small' },
-      ` ${formatTime(episode.start)} (${formatAgo(episode.start, now)}), ${formatDuration(episode.end - episode.start)}; `,
-      `peak ${formatValue(episode.peak.value)}, expected ${formatValue(episode.peak.expected)}`,
-    ),
-  );
+/** The open alerts first, then the newest, with a note when there are more than shown. */
+function recentAlertItems(context: ViewContext, history: AlertHistory): HTMLElement[] {
+  if (history.alerts.length === 0) {
+    return [h('li', { class: 'muted' }, 'No alerts in the last 7 days.')];
+  }
+  const items = byUrgency(history.alerts)
+    .slice(0, alertsShown)
+    .map((alert) => alertItem(alert, { now: context.now, source: context.alerts }));
+  const hidden = history.alerts.length - items.length;
+  if (hidden > 0 || history.truncated) {
+    items.push(
+      h(
+        'li',
+        { class: 'muted small' },
+        `${history.truncated ? 'More than ' : ''}${hidden} more in the last 7 days: open a series to see its alerts.`,
+      ),
+    );
+  }
+  return items;
 }
 
 /** Draws sparklines as their rows scroll into view, a few requests at a time. */

@@ -1,11 +1,13 @@
+import { seriesViewFragment } from '../../lib/query/links.ts';
+import { type AlertHistory, alertWindow, isMarkedAlert } from './alert-history.ts';
+import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesView } from './api.ts';
 import { chartColumns } from './chart-data.ts';
 import { bandChart } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, formatValue } from './format.ts';
-import { type Route, rangePresets, seriesHash } from './route.ts';
-import { alertItem } from './series-list.ts';
+import { type Route, rangePresets } from './route.ts';
 
 type SeriesRoute = Extract<Route, { view: 'series' }>;
 
@@ -13,31 +15,49 @@ type SeriesRoute = Extract<Route, { view: 'series' }>;
 const minimumZoomSteps = 6;
 
 /**
- * One series: its line, the band of normalcy shaded around it, anomalies marked, the alert the view was
- * opened for marked with a vertical line; range presets, drag to zoom, and the series' alert history.
+ * A notification's link (`?alert=<id>`) names an alert, not a window: reads the alert, then shows the window
+ * around it, putting the same link the dashboard's own lists use (`?from=&to=&at=`) in the address bar.
  */
-export async function seriesDetailView(context: ViewContext, route: SeriesRoute): Promise<void> {
+async function resolveAlertLink(context: ViewContext, route: SeriesRoute): Promise<SeriesRoute> {
+  if (route.alert === undefined || route.from !== undefined) return route;
+  const alert = await context.alerts.alert(route.alert);
+  const window = alertWindow(alert, context.now);
+  if (context.isCurrent()) {
+    const fragment = seriesViewFragment(alert.seriesId, window);
+    history.replaceState(null, '', `${location.pathname}${location.search}${fragment}`);
+  }
+  return { ...route, id: alert.seriesId, range: undefined, ...window };
+}
+
+/**
+ * One series: its line, the band of normalcy shaded around it, anomalies marked, the alert the view was
+ * opened for marked (a line at its start, its span shaded, highlighted in the list); range presets, drag to
+ * zoom, and the series' alerts in the range, open ones with a button to acknowledge them.
+ */
+export async function seriesDetailView(context: ViewContext, opened: SeriesRoute): Promise<void> {
   const { app, api, now } = context;
+  const route = await resolveAlertLink(context, opened);
+  if (!context.isCurrent()) return;
   const to = route.to ?? now;
   const from =
     route.from ?? to - (rangePresets[route.range as keyof typeof rangePresets] ?? rangePresets['7d']);
-  const [{ series }, points] = await Promise.all([
+  const [{ series }, points, history] = await Promise.all([
     api.get<{ series: SeriesView }>(`/v1/series/${encodeURIComponent(route.id)}`),
     api.get<PointsResponse>(`/v1/series/${encodeURIComponent(route.id)}/points`, { from, to }),
+    // Without alerts the chart is still worth showing: the list says what went wrong.
+    context.alerts.history({ from, to }, route.id).catch((error: unknown) => error as Error),
   ]);
   if (!context.isCurrent()) return;
+  const marked =
+    history instanceof Error ? [] : history.alerts.filter((alert) => isMarkedAlert(alert, route));
 
   const chartBox = h('div', { class: 'chart', 'data-testid': 'band-chart' });
-  const alertList = h(
-    'ol',
-    { class: 'alerts', 'data-testid': 'series-alerts' },
-    h('li', { class: 'muted' }, 'Loading…'),
-  );
+  const alertList = h('ol', { class: 'alerts', 'data-testid': 'series-alerts' });
   const presets = Object.keys(rangePresets).map((preset) =>
     h(
       'a',
       {
-        href: seriesHash(series.id, { range: preset }),
+        href: seriesViewFragment(series.id, { range: preset }),
         class: `preset${route.range === preset ? ' selected' : ''}`,
       },
       preset,
@@ -79,7 +99,7 @@ export async function seriesDetailView(context: ViewContext, route: SeriesRoute)
         'div',
         { class: 'toolbar' },
         h('span', { class: 'presets' }, ...presets),
-        zoomed ? h('a', { href: seriesHash(series.id), class: 'preset' }, 'reset zoom') : null,
+        zoomed ? h('a', { href: seriesViewFragment(series.id), class: 'preset' }, 'reset zoom') : null,
         h(
           'span',
           { class: 'muted small' },
@@ -95,6 +115,9 @@ export async function seriesDetailView(context: ViewContext, route: SeriesRoute)
         ' band of normalcy  ',
         h('span', { class: 'swatch anomaly' }),
         ' anomaly',
+        route.at === undefined ? '' : '  ',
+        route.at === undefined ? null : h('span', { class: 'swatch marker' }),
+        route.at === undefined ? '' : marked.length > 0 ? ' the alert you opened' : ' the instant you opened',
         points.stepMs > points.seriesStepMs ? '  · lighter shade: min–max of the values in each step' : '',
       ),
     ),
@@ -109,43 +132,54 @@ export async function seriesDetailView(context: ViewContext, route: SeriesRoute)
   if (points.points.length === 0) {
     replace(chartBox, h('p', { class: 'muted' }, 'No points in this range.'));
   } else {
-    const draw = () => {
-      chartBox.replaceChildren();
-      context.own(
-        bandChart(chartBox, chartColumns(points), {
-          width: Math.max(320, chartBox.clientWidth),
-          height: 360,
-          envelope: points.stepMs > points.seriesStepMs,
-          markAt: route.at,
-          onZoom: (zoomFrom, zoomTo) => {
-            const minimum = minimumZoomSteps * points.seriesStepMs;
-            const middle = (zoomFrom + zoomTo) / 2;
-            const [start, end] =
-              zoomTo - zoomFrom >= minimum
-                ? [zoomFrom, zoomTo]
-                : [middle - minimum / 2, middle + minimum / 2];
-            location.hash = seriesHash(series.id, {
-              from: Math.round(start),
-              to: Math.round(end),
-              at: route.at,
-            });
-          },
-        }),
-      );
-    };
-    draw();
+    context.own(
+      bandChart(chartBox, chartColumns(points), {
+        width: Math.max(320, chartBox.clientWidth),
+        height: 360,
+        envelope: points.stepMs > points.seriesStepMs,
+        range: { from, to },
+        markAt: route.at,
+        markSpans: marked.map((alert) => ({ from: alert.startedAt, to: alert.resolvedAt ?? now })),
+        onZoom: (zoomFrom, zoomTo) => {
+          const minimum = minimumZoomSteps * points.seriesStepMs;
+          const middle = (zoomFrom + zoomTo) / 2;
+          const [start, end] =
+            zoomTo - zoomFrom >= minimum ? [zoomFrom, zoomTo] : [middle - minimum / 2, middle + minimum / 2];
+          location.hash = seriesViewFragment(series.id, {
+            from: Math.round(start),
+            to: Math.round(end),
+            at: route.at,
+          });
+        },
+      }),
+    );
     chartBox.dataset.points = String(points.points.length);
     chartBox.dataset.bands = String(points.points.filter((point) => point.lower !== null).length);
     chartBox.dataset.anomalies = String(points.points.filter((point) => point.anomaly).length);
     chartBox.dataset.state = 'drawn';
   }
+  if (route.at !== undefined) chartBox.dataset.markAt = String(route.at);
+  chartBox.dataset.markedAlerts = marked.map((alert) => alert.id).join(' ');
 
-  const episodes = await context.alerts.history({ from, to }, series.id);
-  if (!context.isCurrent()) return;
-  replace(
-    alertList,
-    ...(episodes.length === 0
-      ? [h('li', { class: 'muted' }, 'No alerts in this range.')]
-      : episodes.map((episode) => alertItem(episode, now))),
+  replace(alertList, ...seriesAlertItems(context, history, route));
+}
+
+function seriesAlertItems(context: ViewContext, history: AlertHistory | Error, route: SeriesRoute) {
+  if (history instanceof Error) {
+    return [h('li', { class: 'error', role: 'alert' }, `Alerts: ${history.message}`)];
+  }
+  if (history.alerts.length === 0) return [h('li', { class: 'muted' }, 'No alerts in this range.')];
+  const items = history.alerts.map((alert) =>
+    alertItem(alert, { now: context.now, source: context.alerts, marked: isMarkedAlert(alert, route) }),
   );
+  if (history.truncated) {
+    items.push(
+      h(
+        'li',
+        { class: 'muted small' },
+        'Only the newest alerts of every series were read: zoom in to see older ones.',
+      ),
+    );
+  }
+  return items;
 }

@@ -23,6 +23,7 @@ import type {
   StoredBand,
 } from '../ports.ts';
 import { learnedTraits } from '../query/learned-traits.ts';
+import { alertViewUrl } from '../query/links.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 
 export interface BandJobDependencies {
@@ -82,7 +83,7 @@ const defaults: Limits = {
 export const alertLink =
   (dashboardUrl: string): AlertLink =>
   (seriesId, alertId) =>
-    `${dashboardUrl.replace(/\/+$/, '')}/#/series/${encodeURIComponent(seriesId)}?alert=${encodeURIComponent(alertId)}`;
+    alertViewUrl(dashboardUrl, seriesId, alertId);
 
 interface SeriesOutcome {
   buckets: number;

@@ -1,47 +1,125 @@
 import { describe, expect, it } from 'vitest';
-import { episodeLink, groupIntoEpisodes } from '../../dashboard/src/alert-history.ts';
-import type { AnomalyView } from '../../dashboard/src/api.ts';
+import { alertHref, alertWindow, byUrgency, isMarkedAlert } from '../../dashboard/src/alert-history.ts';
 import { chartColumns } from '../../dashboard/src/chart-data.ts';
 import { formatDuration, formatValue, seriesLabel } from '../../dashboard/src/format.ts';
 import { parseRoute } from '../../dashboard/src/route.ts';
+import type { Alert } from '../../lib/alerts/model.ts';
+import {
+  alertViewUrl,
+  seriesViewFragment,
+  seriesViewPath,
+  seriesViewUrl,
+  windowAround,
+} from '../../lib/query/links.ts';
 
 const minute = 60_000;
-const anomaly = (seriesId: string, timestamp: number, value: number): AnomalyView => ({
-  seriesId,
-  timestamp,
-  value,
-  expected: 100,
-  lower: 90,
-  upper: 110,
-  score: 0.9,
-  anomaly: true,
-  name: `series-${seriesId}`,
+const hour = 60 * minute;
+const alert = (id: string, startedAt: number, resolvedAt: number | null): Alert => ({
+  id,
+  ruleId: 'default',
+  ruleName: 'Default band rule',
+  ruleKind: 'band',
+  seriesId: '0123456789abcdef',
+  name: 'shop.requests',
   dimensions: { host: 'web-1' },
-  stepMs: 5 * minute,
-  link: '',
+  state: resolvedAt === null ? 'open' : 'resolved',
+  severity: 'critical',
+  startedAt,
+  openedAt: startedAt,
+  resolvedAt,
+  peakDeviation: 12,
+  value: 0,
+  expected: 100,
+  lower: 95,
+  upper: 105,
+  score: 0.9,
+  threshold: null,
+  reason: 'below its band for 5 min',
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  paged: true,
 });
 
-describe('groupIntoEpisodes (alert history from anomalies)', () => {
-  it('makes one alert of consecutive anomalous buckets of a series, and separate ones across gaps and series', () => {
-    const episodes = groupIntoEpisodes([
-      anomaly('b', 10 * minute, 200),
-      anomaly('a', 0, 120),
-      anomaly('a', 5 * minute, 160),
-      anomaly('a', 10 * minute, 125),
-      anomaly('a', 60 * minute, 111),
-    ]);
-    expect(episodes.map((e) => [e.seriesId, e.start, e.end, e.buckets, e.severity, e.peak.value])).toEqual([
-      ['a', 60 * minute, 65 * minute, 1, 'warning', 111],
-      ['b', 10 * minute, 15 * minute, 1, 'critical', 200],
-      ['a', 0, 15 * minute, 3, 'critical', 160],
-    ]);
-    expect(episodes[2]?.link).toBe(episodeLink('a', 0, 15 * minute));
+describe('dashboard links (lib/query/links.ts), as the dashboard routes them', () => {
+  it("opens an anomaly's link on the series around the bucket, marking it", () => {
+    const at = 1_764_028_800_000;
+    const path = seriesViewPath('0123456789abcdef', at);
+    expect(path).toBe(`/#/series/0123456789abcdef?from=${at - 6 * hour}&to=${at + 6 * hour}&at=${at}`);
+    expect(parseRoute(path.slice(1))).toEqual({
+      view: 'series',
+      id: '0123456789abcdef',
+      range: undefined,
+      from: at - 6 * hour,
+      to: at + 6 * hour,
+      at,
+      alert: undefined,
+    });
+    expect(seriesViewUrl('https://api.example.com/', '0123456789abcdef', at)).toBe(
+      `https://api.example.com${path}`,
+    );
   });
 
-  it('links an alert to its series view with context around it, marking its start', () => {
-    expect(episodeLink('abc', 100_000_000, 100_900_000)).toBe(
-      '#/series/abc?from=78400000&to=122500000&at=100000000',
+  it("reads a notification's link as the alert to show, whatever the dashboard's base URL", () => {
+    const link = alertViewUrl(
+      'https://dashboard.example.com/',
+      '0123456789abcdef',
+      'al_3f9c2a71d0b4e8a65c21',
     );
+    expect(link).toBe(
+      'https://dashboard.example.com/#/series/0123456789abcdef?alert=al_3f9c2a71d0b4e8a65c21',
+    );
+    expect(parseRoute(new URL(link).hash)).toMatchObject({
+      view: 'series',
+      id: '0123456789abcdef',
+      alert: 'al_3f9c2a71d0b4e8a65c21',
+      from: undefined,
+      at: undefined,
+    });
+  });
+
+  it('centres an alert in its view with at least 6 hours either side, marking its start', () => {
+    const start = 100 * hour;
+    expect(windowAround(start, start + 15 * minute)).toEqual({
+      from: start - 6 * hour,
+      to: start + 15 * minute + 6 * hour,
+      at: start,
+    });
+    const long = alert('al_1', start, start + 10 * hour);
+    expect(alertWindow(long, 0)).toEqual({ from: start - 10 * hour, to: start + 20 * hour, at: start });
+    // An open alert runs to now.
+    expect(alertWindow(alert('al_2', start, null), start + hour)).toEqual({
+      from: start - 6 * hour,
+      to: start + 7 * hour,
+      at: start,
+    });
+    expect(alertHref(long, 0)).toBe(
+      seriesViewFragment('0123456789abcdef', { from: start - 10 * hour, to: start + 20 * hour, at: start }),
+    );
+  });
+
+  it('keeps the parameters it is given, in one order', () => {
+    expect(seriesViewFragment('a b', { range: '30d' })).toBe('#/series/a%20b?range=30d');
+    expect(seriesViewFragment('abc', { at: 3, from: 1, to: 5 })).toBe('#/series/abc?from=1&to=5&at=3');
+    expect(seriesViewFragment('abc')).toBe('#/series/abc');
+  });
+});
+
+describe('alert lists', () => {
+  it('puts open alerts first, then the newest', () => {
+    const alerts = [
+      alert('al_a', 1 * hour, 2 * hour),
+      alert('al_b', 3 * hour, 4 * hour),
+      alert('al_c', 0, null),
+    ];
+    expect(byUrgency(alerts).map((a) => a.id)).toEqual(['al_c', 'al_b', 'al_a']);
+  });
+
+  it('marks the alert a view was opened for, by its start or its id', () => {
+    const opened = alert('al_a', 5 * hour, null);
+    expect(isMarkedAlert(opened, { at: 5 * hour })).toBe(true);
+    expect(isMarkedAlert(opened, { alert: 'al_a' })).toBe(true);
+    expect(isMarkedAlert(opened, { at: 6 * hour })).toBe(false);
+    expect(isMarkedAlert(opened, {})).toBe(false);
   });
 });
 
@@ -79,6 +157,7 @@ describe('parseRoute', () => {
       from: 1,
       to: 2,
       at: 1,
+      alert: undefined,
     });
     expect(parseRoute('#/series/abc?range=30d')).toMatchObject({ range: '30d', from: undefined });
     expect(parseRoute('#/series/abc?range=1y')).toMatchObject({ range: '7d' });

@@ -1,0 +1,102 @@
+import type { AlertHistorySource } from './alert-history.ts';
+import { alertHref } from './alert-history.ts';
+import type { Alert } from './api.ts';
+import { h } from './dom.ts';
+import { formatAgo, formatDuration, formatTime, formatValue, seriesLabel } from './format.ts';
+
+export interface AlertItemOptions {
+  readonly now: number;
+  /** Where acknowledging goes; without it the item has no button. */
+  readonly source?: AlertHistorySource;
+  /** The alert the view was opened for: highlighted. */
+  readonly marked?: boolean;
+}
+
+/** What the alert measured when it opened: the value against its band or threshold, and how far it went. */
+function measurement(alert: Alert): string {
+  if (alert.value === null) return alert.ruleKind === 'nodata' ? 'no data' : '';
+  const parts = [`value ${formatValue(alert.value)}`];
+  if (alert.threshold !== null) parts.push(`threshold ${formatValue(alert.threshold)}`);
+  else if (alert.expected !== null) {
+    const band =
+      alert.lower !== null && alert.upper !== null
+        ? ` (band ${formatValue(alert.lower)} to ${formatValue(alert.upper)})`
+        : '';
+    parts.push(`expected ${formatValue(alert.expected)}${band}`);
+  }
+  const opening = parts.join(', ');
+  return alert.peakDeviation === null
+    ? opening
+    : `${opening}; peak ${formatValue(alert.peakDeviation)}× the band's half-width`;
+}
+
+/** When it started and ended (or how long it has been open). */
+function timing(alert: Alert, now: number): string {
+  const started = `started ${formatTime(alert.startedAt)} (${formatAgo(alert.startedAt, now)})`;
+  return alert.resolvedAt === null
+    ? `${started}, open for ${formatDuration(Math.max(0, now - alert.startedAt))}`
+    : `${started}, resolved ${formatTime(alert.resolvedAt)} after ${formatDuration(alert.resolvedAt - alert.startedAt)}`;
+}
+
+/**
+ * One alert as the lists show it: severity, state, the series (a link to its view around the alert), the rule
+ * and why, when, how far, and who acknowledged it, or a button to acknowledge it while it is open.
+ */
+export function alertItem(alert: Alert, options: AlertItemOptions): HTMLLIElement {
+  const acknowledgement =
+    alert.acknowledgedAt !== null
+      ? h(
+          'span',
+          { class: 'acknowledged' },
+          `acknowledged by ${alert.acknowledgedBy ?? 'someone'}, ${formatTime(alert.acknowledgedAt)}`,
+        )
+      : alert.state === 'open' && options.source
+        ? acknowledgeButton(alert, { ...options, source: options.source })
+        : null;
+  return h(
+    'li',
+    {
+      class: `alert ${alert.severity} ${alert.state}${options.marked ? ' marked' : ''}`,
+      'data-alert-id': alert.id,
+      'data-state': alert.state,
+      'data-severity': alert.severity,
+      'aria-current': options.marked ? 'true' : undefined,
+    },
+    h('span', { class: `severity ${alert.severity}` }, alert.severity),
+    h('span', { class: `state ${alert.state}` }, alert.state),
+    h(
+      'a',
+      { href: alertHref(alert, options.now), class: 'alert-link' },
+      seriesLabel(alert.name, alert.dimensions),
+    ),
+    acknowledgement,
+    h('div', { class: 'alert-detail muted small' }, `${alert.ruleName}: ${alert.reason}`),
+    h('div', { class: 'alert-detail muted small' }, timing(alert, options.now)),
+    h('div', { class: 'alert-detail muted small' }, measurement(alert)),
+  );
+}
+
+/** "Acknowledge": stops the alert's reminders; the item is redrawn with who acknowledged it. */
+function acknowledgeButton(
+  alert: Alert,
+  options: AlertItemOptions & { source: AlertHistorySource },
+): HTMLElement {
+  const button = h('button', { type: 'button', class: 'secondary acknowledge' }, 'Acknowledge');
+  const problem = h('span', { class: 'error small', role: 'alert', hidden: true });
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    button.textContent = 'Acknowledging…';
+    options.source
+      .acknowledge(alert.id)
+      .then((acknowledged) => {
+        button.closest('li')?.replaceWith(alertItem(acknowledged, options));
+      })
+      .catch((error: unknown) => {
+        button.disabled = false;
+        button.textContent = 'Acknowledge';
+        problem.hidden = false;
+        problem.textContent = `Not acknowledged: ${(error as Error).message}`;
+      });
+  });
+  return h('span', { class: 'acknowledge-box' }, button, problem);
+}
