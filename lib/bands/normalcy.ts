@@ -88,6 +88,15 @@ export const normalcyTuning = {
   incidentHalfLifeMs: 24 * 3_600_000,
   /** During an incident, a bucket this many times as far from the expected value as its alert alerts again. */
   incidentEscalation: 10,
+  /** How much of an incident's surprise a departure on the other side of the expected value must also clear. */
+  /**
+   * A new departure on the other side of the expected value, at least this far from it relative to the
+   * incident's alert, that starts after the band has been left alone for incidentReleaseMs, needs only
+   * incidentReleaseShare of the incident's surprise on top of the threshold: an outage after a spike is news.
+   */
+  incidentReleaseDeparture: 0.5,
+  incidentReleaseMs: 20 * 60_000,
+  incidentReleaseShare: 0.6,
   /** Rate of the short average of the deviations' size (the variance-change detector), and their clip. */
   noiseRate: 0.05,
   noiseClip: 4,
@@ -95,7 +104,8 @@ export const normalcyTuning = {
   minDailySlots: 24,
   maxDailySlots: 96,
   /** Hour-of-week profile slots. */
-  weeklySlots: 168,
+  weeklySlots: 336,
+  weeklyRateSlots: 84,
   /** Per-day learning rate of the profiles. */
   profileDailyRate: 0.25,
   /** Profiles learn from values clipped to this many long deviations around the expected value. */
@@ -117,6 +127,14 @@ export const normalcyTuning = {
   warmUpPoints: 100,
   /** The band's edges are re-read from the tails every this many buckets. */
   bandRefreshPoints: 16,
+  /** Per-bucket rate of the band's level (learned only outside departures, from values clipped to the band). */
+  baseRate: 0.05,
+  /** Per-bucket rate of the band's scale (mean absolute residual, clipped to the band). */
+  baseScaleRate: 0.02,
+  /** The band's scale never falls below this fraction of the long-run mean absolute deviation. */
+  bandFloorFraction: 0.05,
+  /** Per-bucket rate at which a departure that recurs in the same weekly slot is learned. */
+  recurrenceRate: 0.5,
 } as const;
 
 export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
@@ -164,12 +182,33 @@ interface NormalcyScalars {
   incidentAt: number;
   /** How far the incident's alert was from the expected value (see incidentEscalation). */
   incidentDeparture: number;
+  /** Which side of the expected value the incident's alert was on (1 above, -1 below). */
+  incidentSide: number;
   smallestSeen: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
   outsideSide: number;
   outsideSince: number;
+  /** The band's level (without the season) and scale: learned only from buckets that are not a departure. */
+  base: number;
+  baseScale: number;
+  /** The ongoing departure's side (1 above the band, -1 below, 0 none), and since when on that side. */
+  departureSide: number;
+  departureSince: number;
+  /** When the series was last in a departure. */
+  departedAt: number;
+  /** The band's half-widths above and below, in robust standard deviations of the band's scale. */
+  bandUpperWidth: number;
+  bandLowerWidth: number;
+  /**
+   * The weekly and daily slots the series is in, and whether it has been in a departure there this time (the
+   * slot's bit in `recurrence` is written when the series leaves the slot; -1: none yet).
+   */
+  weekSlot: number;
+  weekSlotDeparted: number;
+  daySlot: number;
+  daySlotDeparted: number;
 }
 
 /** The learned tails, one block of {@link ladderRungs} counts each in `NormalcyState.tails`. */
@@ -180,10 +219,10 @@ const tailNames = [
   'shortDown',
   'levelUp',
   'levelDown',
-  /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
+  'noiseUp',
+  /** Residuals from the band's expected value, of buckets outside departures: the band's edges. */
   'bandUp',
   'bandDown',
-  'noiseUp',
 ] as const;
 type TailName = (typeof tailNames)[number];
 
@@ -195,17 +234,29 @@ interface NormalcyState extends NormalcyScalars {
   weekly: Float32Array;
   /** All tail counts, one block per tail (see {@link tailNames}). */
   tails: Float32Array;
+  /**
+   * One bit per weekly slot, then one per daily slot: whether the series was in a departure in that slot the
+   * last time it passed through it, so that a departure that recurs there is learned and a one-off is not.
+   */
+  recurrence: Uint8Array;
 }
 
 /** The state as stored: the scalars as numbers, the arrays as base64 of their float32 bytes. */
-interface StoredNormalcyState extends EngineState, NormalcyScalars {
+interface StoredNormalcyState extends EngineState {
   settings: BandSettings;
+  /** The scalars' float64 bytes as base64, in the order of {@link scalarNames}. */
+  scalars: string;
   daily: string;
   weekly: string;
   tails: string;
+  recurrence: string;
 }
 
-const engineName = 'normalcy/2';
+const engineName = 'normalcy/3';
+/** The scalars in their stored order. */
+const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
+/** Room for one recurrence bit per weekly slot (at most 336) and per daily slot (at most 96). */
+const recurrenceBytes = (336 + 96) / 8;
 
 /** How far the current bucket departs, each way the engine measures it. */
 interface Departures {
@@ -216,6 +267,10 @@ interface Departures {
   levelScale: number;
   noiseDeviation: number;
   flagged: boolean;
+  /** The bucket is part of a departure from the band; did the last pass through its slots depart too? */
+  departing: boolean;
+  recurringWeekly: boolean;
+  recurringDaily: boolean;
 }
 
 class NormalcyEngine implements BandEngine {
@@ -234,6 +289,9 @@ class NormalcyEngine implements BandEngine {
     levelScale: 0,
     noiseDeviation: 0,
     flagged: false,
+    departing: false,
+    recurringWeekly: false,
+    recurringDaily: false,
   };
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
@@ -342,9 +400,65 @@ class NormalcyEngine implements BandEngine {
     }
     surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
+    // Edges of the detector's point deviations (for relearning) and of the band, within what the kind allows.
+    state.smallestSeen = Math.min(state.smallestSeen, value);
+    const bounds = kindBounds(settings.kind, state.smallestSeen);
+    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      // The tails move slowly: their edges are re-read every few buckets, not every one.
+      const edgeProbability = 10 ** -threshold;
+      state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
+      state.lowerWidth = deviationAtProbability(
+        tails.pointDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    if (state.bandUpperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      const edgeProbability = 10 ** -threshold;
+      state.bandUpperWidth = deviationAtProbability(
+        tails.bandUp,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+      state.bandLowerWidth = deviationAtProbability(
+        tails.bandDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    // The band: the robust level plus the season, as wide as the band's own residuals outside departures.
+    const bandExpected = state.base + seasonal;
+    const bandFloor = tuning.bandFloorFraction * state.longScale;
+    const bandScale = Math.max(state.baseScale, bandFloor, 1e-9 * (1 + Math.abs(bandExpected)));
+    const bandResidual = value - bandExpected;
+    const upperReach = state.bandUpperWidth * madToSd * bandScale;
+    const lowerReach = state.bandLowerWidth * madToSd * bandScale;
+    const lower = clampToBounds(bandExpected - lowerReach, bounds);
+    const upper = clampToBounds(bandExpected + upperReach, bounds);
+    const outside = value > upper ? 1 : value < lower ? -1 : 0;
+    // A departure starts with a surprising bucket outside the band and lasts while the series stays outside.
+    const departing = outside !== 0 && (state.departureSide !== 0 || surprise >= threshold);
+    const departureSide = departing ? outside : 0;
+    if (departureSide === 0 || departureSide !== state.departureSide) state.departureSince = timestamp;
+    state.departureSide = departureSide;
+    const calm = timestamp - state.departedAt >= tuning.incidentReleaseMs;
+    if (departing) state.departedAt = timestamp;
+    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
+    const bandRelearned =
+      departureSide !== 0 && timestamp - state.departureSince >= relearnAfterMs && history > 0;
+
     // One alert per incident: a new alert needs the threshold on top of the current incident's (fading) peak,
     // unless it is an order of magnitude further out than the incident's alert.
-    const incident = state.incident;
+    const errorSide = error >= 0 ? 1 : -1;
+    const released =
+      departing &&
+      calm &&
+      errorSide !== state.incidentSide &&
+      Math.abs(error) >= tuning.incidentReleaseDeparture * state.incidentDeparture;
+    const incident = released ? state.incident * tuning.incidentReleaseShare : state.incident;
     const departure = Math.abs(error);
     const escalated =
       surprise >= threshold &&
@@ -361,19 +475,8 @@ class NormalcyEngine implements BandEngine {
       state.incident = surprise;
       state.incidentAt = timestamp;
       state.incidentDeparture = departure;
+      state.incidentSide = errorSide;
     }
-
-    // The band: the values whose point surprise stays under the threshold, within what the kind allows.
-    state.smallestSeen = Math.min(state.smallestSeen, value);
-    const bounds = kindBounds(settings.kind, state.smallestSeen);
-    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
-      // The tails move slowly: their edges are re-read every few buckets, not every one.
-      const edgeProbability = 10 ** -threshold;
-      state.upperWidth = deviationAtProbability(tails.bandUp, state.counted, edgeProbability, this.reading);
-      state.lowerWidth = deviationAtProbability(tails.bandDown, state.counted, edgeProbability, this.reading);
-    }
-    const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
-    const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
 
     // Relearning: a series that stays away from its usual level by more than the band's width, on one side,
     // is accepted at its new level.
@@ -382,7 +485,6 @@ class NormalcyEngine implements BandEngine {
       levelSide !== 0 ? levelSide : Math.abs(levelDeviation) > levelWidth ? Math.sign(levelDeviation) : 0;
     if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
     state.outsideSide = side;
-    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
     const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
 
     const departures = this.departures;
@@ -393,34 +495,53 @@ class NormalcyEngine implements BandEngine {
     departures.levelScale = levelScale;
     departures.noiseDeviation = noiseDeviation;
     departures.flagged = surprise >= threshold;
+    departures.departing = departing;
+    const weeklySlots = state.weekly.length;
+    departures.recurringWeekly =
+      weeklySlots > 0 && this.trackSlot(weekPosition % weeklySlots, departing, 0, 'week');
+    const daySlotCount = state.daily.length;
+    departures.recurringDaily =
+      daySlotCount > 0 &&
+      this.trackSlot(Math.round(dayPosition) % daySlotCount, departing, tuning.weeklySlots, 'day');
     this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
+    if (!departing) this.learnBand(bandResidual, bandScale, upperReach, lowerReach);
     if (relearned) this.relearn(value, seasonal, timestamp);
+    if (bandRelearned) {
+      state.base = value - seasonal;
+      state.departureSide = 0;
+      state.departureSince = timestamp;
+    }
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
     state.lastValue = value;
 
     const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {
       timestamp,
       value,
-      expected: clampToBounds(expected, bounds),
+      expected: clampToBounds(bandExpected, bounds),
       lower,
       upper,
       score,
       anomaly,
     };
     if (anomaly) result.reason = reason;
-    if (relearned) result.relearned = true;
+    if (bandRelearned) result.relearned = true;
     return result;
   }
 
   toState(): EngineState {
-    const { settings, daily, weekly, tails, ...scalars } = this.state;
+    const { settings, daily, weekly, tails, recurrence, ...scalars } = this.state;
+    const packed = new Float64Array(scalarNames.length);
+    scalarNames.forEach((name, index) => {
+      packed[index] = scalars[name];
+    });
     const stored: StoredNormalcyState = {
       engine: engineName,
-      ...scalars,
       settings: { ...settings },
+      scalars: Buffer.from(packed.buffer).toString('base64'),
       daily: encodeFloats(daily),
       weekly: encodeFloats(weekly),
       tails: encodeFloats(tails),
+      recurrence: Buffer.from(recurrence).toString('base64'),
     };
     return stored;
   }
@@ -455,6 +576,7 @@ class NormalcyEngine implements BandEngine {
     state.lastTimestamp = timestamp;
     state.level = value;
     state.slow = value;
+    state.base = value;
     state.longLevel = value;
     state.lastValue = value;
     state.smallestSeen = value;
@@ -488,10 +610,6 @@ class NormalcyEngine implements BandEngine {
       recordExceedance(tails.shortDown, -short, unit);
       recordExceedance(tails.levelUp, level, unit);
       recordExceedance(tails.levelDown, -level, unit);
-      if (!departures.flagged) {
-        recordExceedance(tails.bandUp, point, unit);
-        recordExceedance(tails.bandDown, -point, unit);
-      }
       recordExceedance(tails.noiseUp, departures.noiseDeviation, unit);
       if (unit > 1e6) {
         rescaleExceedanceCounts(state.tails, unit);
@@ -553,12 +671,22 @@ class NormalcyEngine implements BandEngine {
     );
     learnProfile(state.daily, dayPosition, profileValue - state.slow, dailyRate);
     const weeklyRate = Math.max(
-      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * state.weekly.length) / weekMs),
+      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * tuning.weeklyRateSlots) / weekMs),
       Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
     );
     // The weekly profile learns unclipped: a weekly event is one large departure a week, which clipping would
     // keep it from ever learning; it is only used when it beats the other models over two weeks of errors.
-    learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
+    if (!departures.departing) {
+      learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
+    } else if (departures.recurringWeekly) {
+      // A departure at the same time last week too: a weekly event, learned at once.
+      learnProfile(
+        state.weekly,
+        weekPosition,
+        value - state.slow - dailyPart,
+        Math.max(weeklyRate, tuning.recurrenceRate),
+      );
+    }
 
     const before = state.season;
     const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
@@ -570,7 +698,58 @@ class NormalcyEngine implements BandEngine {
       // Keep the expected value continuous when the seasonal model changes.
       const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
       state.level += seasonal - next;
+      state.base += seasonal - next;
     }
+  }
+
+  /**
+   * Keeps the recurrence bits of one profile (starting at bit `offset`): when the series enters a new slot, the
+   * slot it leaves records whether it departed there. Returns whether the series departed in `slot` the last
+   * time it passed through it (before this pass).
+   */
+  private trackSlot(slot: number, departing: boolean, offset: number, which: 'week' | 'day'): boolean {
+    const state = this.state;
+    const bits = state.recurrence;
+    const current = which === 'week' ? state.weekSlot : state.daySlot;
+    if (slot !== current) {
+      if (current >= 0) {
+        const bit = offset + current;
+        const departed = which === 'week' ? state.weekSlotDeparted : state.daySlotDeparted;
+        const byte = bits[bit >> 3] ?? 0;
+        bits[bit >> 3] = departed ? byte | (1 << (bit & 7)) : byte & ~(1 << (bit & 7));
+      }
+      if (which === 'week') {
+        state.weekSlot = slot;
+        state.weekSlotDeparted = 0;
+      } else {
+        state.daySlot = slot;
+        state.daySlotDeparted = 0;
+      }
+    }
+    if (departing) {
+      if (which === 'week') state.weekSlotDeparted = 1;
+      else state.daySlotDeparted = 1;
+    }
+    const bit = offset + slot;
+    return (((bits[bit >> 3] ?? 0) >> (bit & 7)) & 1) === 1;
+  }
+
+  /** Learns the band from a bucket that is not a departure: its residual clipped to the band's edges. */
+  private learnBand(residual: number, scale: number, upperReach: number, lowerReach: number): void {
+    const state = this.state;
+    const tuning = this.tuning;
+    const clipped = Math.max(-lowerReach, Math.min(upperReach, residual));
+    if (state.points <= tuning.warmUpPoints) {
+      state.base += residual / Math.max(2, state.points);
+      state.baseScale += (Math.abs(residual) - state.baseScale) / state.points;
+      return;
+    }
+    state.base += tuning.baseRate * clipped;
+    state.baseScale += tuning.baseScaleRate * (Math.abs(clipped) - state.baseScale);
+    const deviation = residual / (madToSd * scale);
+    const unit = state.countUnit;
+    recordExceedance(this.tail.bandUp, deviation, unit);
+    recordExceedance(this.tail.bandDown, -deviation, unit);
   }
 
   private relearn(value: number, seasonal: number, timestamp: number): void {
@@ -586,7 +765,7 @@ class NormalcyEngine implements BandEngine {
   }
 
   private ignore(timestamp: number, value: number): BandResult {
-    const expected = this.state.points === 0 ? 0 : this.state.level;
+    const expected = this.state.points === 0 ? 0 : this.state.base;
     return { timestamp, value, expected, lower: expected, upper: expected, score: 0, anomaly: false };
   }
 }
@@ -629,52 +808,35 @@ function freshScalars(): NormalcyScalars {
     incident: 0,
     incidentAt: 0,
     incidentDeparture: 0,
+    incidentSide: 0,
     smallestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
     outsideSide: 0,
     outsideSince: 0,
+    base: 0,
+    baseScale: 0,
+    departureSide: 0,
+    departureSince: 0,
+    departedAt: 0,
+    bandUpperWidth: 0,
+    bandLowerWidth: 0,
+    weekSlot: -1,
+    weekSlotDeparted: 0,
+    daySlot: -1,
+    daySlotDeparted: 0,
   };
 }
 
 function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
   return {
-    points: 0,
-    firstTimestamp: 0,
-    lastTimestamp: 0,
-    intervalMs: 0,
-    level: 0,
-    scale: 0,
-    slow: 0,
-    longLevel: 0,
-    longScale: 0,
-    longDeviation: 0,
-    shortDeviation: 0,
-    noise: 0,
-    noiseMean: 0,
-    noiseSpread: 0,
-    counted: 0,
-    countUnit: 1,
-    upperWidth: 0,
-    lowerWidth: 0,
-    errorNone: 0,
-    errorDaily: 0,
-    errorWeekly: 0,
-    season: seasonNone,
-    incident: 0,
-    incidentAt: 0,
-    incidentDeparture: 0,
-    smallestSeen: 0,
-    lastValue: 0,
-    repeatRun: 0,
-    repeatFrequency: 0,
-    outsideSide: 0,
-    outsideSince: 0,
+    ...freshScalars(),
     settings: { ...defaultBandSettings, ...settings },
     daily: new Float32Array(0),
     weekly: new Float32Array(0),
     tails: new Float32Array(tailNames.length * ladderRungs),
+    recurrence: new Uint8Array(recurrenceBytes),
   };
 }
 
@@ -692,10 +854,15 @@ function encodeFloats(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
+/** The bytes of a base64 string, or undefined when `text` is not a string. */
+function decodeBytes(text: unknown): Uint8Array | undefined {
+  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
+}
+
 /** The Float32Array that {@link encodeFloats} wrote, or undefined when `text` is not one. */
 function decodeFloats(text: unknown): Float32Array | undefined {
-  if (typeof text !== 'string') return undefined;
-  const bytes = Buffer.from(text, 'base64');
+  const bytes = decodeBytes(text);
+  if (!bytes) return undefined;
   if (bytes.byteLength % 4 !== 0) return undefined;
   const values = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(values.buffer).set(bytes);
@@ -708,15 +875,20 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
   const tails = decodeFloats(stored.tails);
+  const recurrence = decodeBytes(stored.recurrence);
   if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
+  if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
+  const packed = decodeBytes(stored.scalars);
+  if (!packed || packed.byteLength !== scalarNames.length * 8) return undefined;
+  const values = new Float64Array(scalarNames.length);
+  new Uint8Array(values.buffer).set(packed);
+  if (!values.every(Number.isFinite)) return undefined;
   const scalars = freshScalars();
-  for (const key of Object.keys(scalars) as Array<keyof NormalcyScalars>) {
-    const value = stored[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-    scalars[key] = value;
-  }
+  scalarNames.forEach((name, index) => {
+    scalars[name] = values[index] ?? 0;
+  });
   const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
-  return { ...scalars, settings, daily, weekly, tails };
+  return { ...scalars, settings, daily, weekly, tails, recurrence };
 }
 
 /**
