@@ -103,8 +103,9 @@ export const normalcyTuning = {
   /** Daily profile resolution: one slot per bucket, between these bounds (96: quarter-hours, read interpolated). */
   minDailySlots: 24,
   maxDailySlots: 96,
-  /** Hour-of-week profile slots. */
+  /** Half-hour-of-week profile slots (read whole: weekly jobs start on the hour or the half hour). */
   weeklySlots: 336,
+  /** The weekly profile's per-bucket rate is that of a profile of this many slots (a quarter of its slots). */
   weeklyRateSlots: 84,
   /** Per-day learning rate of the profiles. */
   profileDailyRate: 0.25,
@@ -128,13 +129,24 @@ export const normalcyTuning = {
   /** The band's edges are re-read from the tails every this many buckets. */
   bandRefreshPoints: 16,
   /** Per-bucket rate of the band's level (learned only outside departures, from values clipped to the band). */
-  baseRate: 0.05,
+  baseRate: 0.02,
   /** Per-bucket rate of the band's scale (mean absolute residual, clipped to the band). */
-  baseScaleRate: 0.02,
+  baseScaleRate: 0.01,
   /** The band's scale never falls below this fraction of the long-run mean absolute deviation. */
   bandFloorFraction: 0.05,
   /** Per-bucket rate at which a departure that recurs in the same weekly slot is learned. */
   recurrenceRate: 0.5,
+  /** The band around a learned weekly event is wider by this share of the event's size. */
+  weeklyEventWidth: 0.1,
+  /** This many buckets in a row outside the band, on one side, start a departure even if none was surprising. */
+  outsideRunBuckets: 3,
+  /**
+   * This many buckets in a row outside the band, on one side, in a series with this much history, are as
+   * surprising as `runSurprise` (one in 30,000): a slow leak the detector follows still alerts once.
+   */
+  runAnomalyBuckets: 12,
+  runAnomalyHistoryMs: 7 * 86_400_000,
+  runSurprise: 4.5,
 } as const;
 
 export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
@@ -202,13 +214,25 @@ interface NormalcyScalars {
   bandUpperWidth: number;
   bandLowerWidth: number;
   /**
-   * The weekly and daily slots the series is in, and whether it has been in a departure there this time (the
-   * slot's bit in `recurrence` is written when the series leaves the slot; -1: none yet).
+   * The weekly slot the series is in, and whether it has been in a departure there this week (the slot's bit
+   * in `recurrence` is written when the series leaves the slot; -1: none yet).
    */
   weekSlot: number;
   weekSlotDeparted: number;
-  daySlot: number;
-  daySlotDeparted: number;
+  /** How many buckets in a row the series has been outside the band (positive above, negative below). */
+  outsideRun: number;
+  /**
+   * What the ongoing departure has taught the daily profile, by slot (four slots, -1: unused): the band reads
+   * the profile without it, so a departure does not move the band while the detector's profile learns as ever.
+   */
+  driftSlot0: number;
+  drift0: number;
+  driftSlot1: number;
+  drift1: number;
+  driftSlot2: number;
+  drift2: number;
+  driftSlot3: number;
+  drift3: number;
 }
 
 /** The learned tails, one block of {@link ladderRungs} counts each in `NormalcyState.tails`. */
@@ -235,13 +259,13 @@ interface NormalcyState extends NormalcyScalars {
   /** All tail counts, one block per tail (see {@link tailNames}). */
   tails: Float32Array;
   /**
-   * One bit per weekly slot, then one per daily slot: whether the series was in a departure in that slot the
-   * last time it passed through it, so that a departure that recurs there is learned and a one-off is not.
+   * One bit per weekly slot: whether the series was in a departure in that slot the week before, so that a
+   * departure that recurs there is learned and a one-off is not.
    */
   recurrence: Uint8Array;
 }
 
-/** The state as stored: the scalars as numbers, the arrays as base64 of their float32 bytes. */
+/** The state as stored: the scalars as base64 of their float64 bytes, the arrays as base64 of theirs. */
 interface StoredNormalcyState extends EngineState {
   settings: BandSettings;
   /** The scalars' float64 bytes as base64, in the order of {@link scalarNames}. */
@@ -255,8 +279,8 @@ interface StoredNormalcyState extends EngineState {
 const engineName = 'normalcy/3';
 /** The scalars in their stored order. */
 const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
-/** Room for one recurrence bit per weekly slot (at most 336) and per daily slot (at most 96). */
-const recurrenceBytes = (336 + 96) / 8;
+/** One recurrence bit per weekly slot. */
+const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 
 /** How far the current bucket departs, each way the engine measures it. */
 interface Departures {
@@ -270,7 +294,6 @@ interface Departures {
   /** The bucket is part of a departure from the band; did the last pass through its slots depart too? */
   departing: boolean;
   recurringWeekly: boolean;
-  recurringDaily: boolean;
 }
 
 class NormalcyEngine implements BandEngine {
@@ -291,7 +314,6 @@ class NormalcyEngine implements BandEngine {
     flagged: false,
     departing: false,
     recurringWeekly: false,
-    recurringDaily: false,
   };
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
@@ -430,17 +452,32 @@ class NormalcyEngine implements BandEngine {
       );
     }
     // The band: the robust level plus the season, as wide as the band's own residuals outside departures.
-    const bandExpected = state.base + seasonal;
+    const drift = this.drift(dayPosition);
+    const bandExpected = state.base + seasonal - (state.season === seasonNone ? 0 : drift);
     const bandFloor = tuning.bandFloorFraction * state.longScale;
     const bandScale = Math.max(state.baseScale, bandFloor, 1e-9 * (1 + Math.abs(bandExpected)));
     const bandResidual = value - bandExpected;
-    const upperReach = state.bandUpperWidth * madToSd * bandScale;
-    const lowerReach = state.bandLowerWidth * madToSd * bandScale;
+    // A learned weekly event is known to happen, not to the unit: its size widens the band by a share.
+    const eventReach = state.season === seasonWeekly ? tuning.weeklyEventWidth * Math.abs(weeklyPart) : 0;
+    const upperReach = state.bandUpperWidth * madToSd * bandScale + eventReach;
+    const lowerReach = state.bandLowerWidth * madToSd * bandScale + eventReach;
     const lower = clampToBounds(bandExpected - lowerReach, bounds);
     const upper = clampToBounds(bandExpected + upperReach, bounds);
     const outside = value > upper ? 1 : value < lower ? -1 : 0;
+    state.outsideRun =
+      outside === 0 || outside !== Math.sign(state.outsideRun) ? outside : state.outsideRun + outside;
+    const longRun =
+      Math.abs(state.outsideRun) >= tuning.outsideRunBuckets && state.points > tuning.warmUpPoints;
+    if (
+      Math.abs(state.outsideRun) === tuning.runAnomalyBuckets &&
+      history >= tuning.runAnomalyHistoryMs &&
+      tuning.runSurprise > surprise
+    ) {
+      surprise = tuning.runSurprise;
+      reason = 'unusual-level';
+    }
     // A departure starts with a surprising bucket outside the band and lasts while the series stays outside.
-    const departing = outside !== 0 && (state.departureSide !== 0 || surprise >= threshold);
+    const departing = outside !== 0 && (state.departureSide !== 0 || surprise >= threshold || longRun);
     const departureSide = departing ? outside : 0;
     if (departureSide === 0 || departureSide !== state.departureSide) state.departureSince = timestamp;
     state.departureSide = departureSide;
@@ -497,12 +534,7 @@ class NormalcyEngine implements BandEngine {
     departures.flagged = surprise >= threshold;
     departures.departing = departing;
     const weeklySlots = state.weekly.length;
-    departures.recurringWeekly =
-      weeklySlots > 0 && this.trackSlot(weekPosition % weeklySlots, departing, 0, 'week');
-    const daySlotCount = state.daily.length;
-    departures.recurringDaily =
-      daySlotCount > 0 &&
-      this.trackSlot(Math.round(dayPosition) % daySlotCount, departing, tuning.weeklySlots, 'day');
+    departures.recurringWeekly = weeklySlots > 0 && this.trackSlot(weekPosition % weeklySlots, departing);
     this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
     if (!departing) this.learnBand(bandResidual, bandScale, upperReach, lowerReach);
     if (relearned) this.relearn(value, seasonal, timestamp);
@@ -669,7 +701,9 @@ class NormalcyEngine implements BandEngine {
       Math.min(0.5, (tuning.profileDailyRate * interval * state.daily.length) / dayMs),
       Math.min(1, 1 / (1 + Math.floor(history / dayMs))),
     );
+    if (departures.departing) this.noteDrift(dayPosition, -1);
     learnProfile(state.daily, dayPosition, profileValue - state.slow, dailyRate);
+    if (departures.departing) this.noteDrift(dayPosition, 1);
     const weeklyRate = Math.max(
       Math.min(0.5, (tuning.profileDailyRate * 7 * interval * tuning.weeklyRateSlots) / weekMs),
       Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
@@ -698,40 +732,109 @@ class NormalcyEngine implements BandEngine {
       // Keep the expected value continuous when the seasonal model changes.
       const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
       state.level += seasonal - next;
-      state.base += seasonal - next;
     }
   }
 
   /**
-   * Keeps the recurrence bits of one profile (starting at bit `offset`): when the series enters a new slot, the
-   * slot it leaves records whether it departed there. Returns whether the series departed in `slot` the last
-   * time it passed through it (before this pass).
+   * Keeps the weekly recurrence bits: when the series enters a new weekly slot, the slot it leaves records
+   * whether it departed there. Returns whether the series departed in `slot` the week before. O(1).
    */
-  private trackSlot(slot: number, departing: boolean, offset: number, which: 'week' | 'day'): boolean {
+  private trackSlot(slot: number, departing: boolean): boolean {
     const state = this.state;
     const bits = state.recurrence;
-    const current = which === 'week' ? state.weekSlot : state.daySlot;
+    const current = state.weekSlot;
     if (slot !== current) {
       if (current >= 0) {
-        const bit = offset + current;
-        const departed = which === 'week' ? state.weekSlotDeparted : state.daySlotDeparted;
-        const byte = bits[bit >> 3] ?? 0;
-        bits[bit >> 3] = departed ? byte | (1 << (bit & 7)) : byte & ~(1 << (bit & 7));
+        const byte = bits[current >> 3] ?? 0;
+        const mask = 1 << (current & 7);
+        bits[current >> 3] = state.weekSlotDeparted === 1 ? byte | mask : byte & ~mask;
       }
-      if (which === 'week') {
-        state.weekSlot = slot;
-        state.weekSlotDeparted = 0;
-      } else {
-        state.daySlot = slot;
-        state.daySlotDeparted = 0;
+      state.weekSlot = slot;
+      state.weekSlotDeparted = 0;
+    }
+    if (departing) state.weekSlotDeparted = 1;
+    return (((bits[slot >> 3] ?? 0) >> (slot & 7)) & 1) === 1;
+  }
+
+  /**
+   * What the ongoing (or just ended) departure taught the daily profile at `position`, read like the profile.
+   * Entries of slots the series has moved away from are dropped. O(1).
+   */
+  private drift(position: number): number {
+    const state = this.state;
+    const size = state.daily.length;
+    if (size === 0) return 0;
+    const left = Math.floor(position) % size;
+    const right = (left + 1) % size;
+    const fraction = position - Math.floor(position);
+    let leftDrift = 0;
+    let rightDrift = 0;
+    for (let entry = 0; entry < 4; entry++) {
+      const slot = this.driftSlot(entry);
+      if (slot < 0) continue;
+      // Slots more than a slot behind or two ahead belong to another pass through the day.
+      const ahead = (slot - left + size) % size;
+      if (ahead > 2 && ahead < size - 1) {
+        this.setDrift(entry, -1, 0);
+      } else if (slot === left) {
+        leftDrift = this.driftValue(entry);
+      } else if (slot === right) {
+        rightDrift = this.driftValue(entry);
       }
     }
-    if (departing) {
-      if (which === 'week') state.weekSlotDeparted = 1;
-      else state.daySlotDeparted = 1;
+    return leftDrift * (1 - fraction) + rightDrift * fraction;
+  }
+
+  /** Adds `sign` times the daily profile's two slots around `position` to their drift entries. O(1). */
+  private noteDrift(position: number, sign: number): void {
+    const state = this.state;
+    const size = state.daily.length;
+    if (size === 0) return;
+    const left = Math.floor(position) % size;
+    for (const slot of [left, (left + 1) % size]) {
+      const entry = slot & 3;
+      const known = this.driftSlot(entry) === slot ? this.driftValue(entry) : 0;
+      this.setDrift(entry, slot, known + sign * (state.daily[slot] ?? 0));
     }
-    const bit = offset + slot;
-    return (((bits[bit >> 3] ?? 0) >> (bit & 7)) & 1) === 1;
+  }
+
+  private driftSlot(entry: number): number {
+    const state = this.state;
+    return entry === 0
+      ? state.driftSlot0
+      : entry === 1
+        ? state.driftSlot1
+        : entry === 2
+          ? state.driftSlot2
+          : state.driftSlot3;
+  }
+
+  private driftValue(entry: number): number {
+    const state = this.state;
+    return entry === 0
+      ? state.drift0
+      : entry === 1
+        ? state.drift1
+        : entry === 2
+          ? state.drift2
+          : state.drift3;
+  }
+
+  private setDrift(entry: number, slot: number, value: number): void {
+    const state = this.state;
+    if (entry === 0) {
+      state.driftSlot0 = slot;
+      state.drift0 = value;
+    } else if (entry === 1) {
+      state.driftSlot1 = slot;
+      state.drift1 = value;
+    } else if (entry === 2) {
+      state.driftSlot2 = slot;
+      state.drift2 = value;
+    } else {
+      state.driftSlot3 = slot;
+      state.drift3 = value;
+    }
   }
 
   /** Learns the band from a bucket that is not a departure: its residual clipped to the band's edges. */
@@ -824,8 +927,15 @@ function freshScalars(): NormalcyScalars {
     bandLowerWidth: 0,
     weekSlot: -1,
     weekSlotDeparted: 0,
-    daySlot: -1,
-    daySlotDeparted: 0,
+    outsideRun: 0,
+    driftSlot0: -1,
+    drift0: 0,
+    driftSlot1: -1,
+    drift1: 0,
+    driftSlot2: -1,
+    drift2: 0,
+    driftSlot3: -1,
+    drift3: 0,
   };
 }
 
