@@ -7,7 +7,7 @@ import {
   defaultBandSettings,
   type EngineState,
 } from './engine.ts';
-import { clampToBounds, kindBounds } from './metric-kind.ts';
+import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import {
   deviationAtProbability,
@@ -20,36 +20,46 @@ import {
 } from './tail-surprise.ts';
 
 /**
- * The Normalcy band engine. Per series, in O(1) work per bucket and a few kilobytes of JSON state, it learns:
+ * The Normalcy band engine. Per series, in O(1) work per bucket and under 4 KB of JSON state, it keeps two
+ * things apart: a detector, which decides how surprising each bucket is (the score, and `anomaly`), and a band
+ * (`expected`, `lower`, `upper`), which says what normal looks like and is what an open alert is judged against.
  *
- * - a robust level (a Huber-clipped moving average, so a spike barely moves it) and a robust scale;
- * - a daily profile and an hour-of-week profile, used only when they explain the series better than its level
- *   alone (compared on their running errors), so the seasonality is found from the data;
+ * The detector learns:
+ * - a fast robust level (a Huber-clipped moving average) and a robust scale;
+ * - a daily profile and a half-hour-of-week profile, used only when they explain the series better than its
+ *   level alone (compared on their running errors), so the seasonality is found from the data;
  * - how surprising each size of deviation is *for this series*, from decayed counts of past deviations
  *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
  *   units or tail weight.
  *
  * Five departures are judged, each by its own learned tail, and the most surprising one counts: the point
- * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
- * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
- * a short average of the deviations' size against its long-run average and spread (`variance-change`: the
- * series got noisier; judged when the direction is 'both'), and a run of identical values in a series that
- * usually moves (`stuck`).
+ * against the detector's expected value (`outside-band`), a short moving average of those deviations
+ * (`sustained-shift`), the point against the slow level and the season (`unusual-level`, which is how a missing
+ * daily pattern shows), a short average of the deviations' size against its long-run average and spread
+ * (`variance-change`; judged when the direction is 'both'), and a run of identical values in a series that
+ * usually moves (`stuck`). Twelve buckets in a row outside the band (in a series with a week of history) also
+ * count as an `unusual-level` of one in 30,000, so a slow leak the fast level follows still alerts once.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
- * {@link normalcyTuning.incidentHalfLifeMs} (in time: incidents last hours whatever the bucket size), unless the
- * bucket is {@link normalcyTuning.incidentEscalation} times as far from the expected value as the alert was.
- * Only what would alert raises an incident (an alert, or a departure before `minHistoryMs`, which is not news
- * when alerts start); a surprise under the threshold raises nothing, so a slowly building anomaly still alerts.
- * A series that stays away from its usual level by more than the band's width, on one side, for
- * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ * {@link normalcyTuning.incidentHalfLifeMs}, unless the bucket is {@link normalcyTuning.incidentEscalation} times
+ * as far from the expected value as the alert was, or is a new departure on the other side after a calm (an
+ * outage after a spike), which needs only part of the incident's surprise. Only what would alert raises an
+ * incident. The score is surprise / (surprise + threshold), so 0.5 is the alerting threshold; the threshold is
+ * set by the sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 by default.
  *
- * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
- * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
- * The band is drawn from the deviations of unflagged buckets only, so an anomaly does not widen it; surprise
- * counts every bucket, so a value outside the band that the series has recently shown several times may score
- * under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as the same time.
+ * The band is the band's own robust level plus the season, as wide as the band's own residuals at the same
+ * one-in-a-thousand (by default) edge. It learns only from buckets that are not part of a departure (a
+ * surprising bucket outside the band, or three in a row outside it, for as long as the series stays outside),
+ * from residuals clipped to its edges, and reads the daily profile without what an ongoing departure taught it:
+ * an outage, a spike or a leak moves neither its level, its width nor its season. A departure that lasts
+ * `relearnAfterMs` on one side is accepted as the new level (`relearned: true`). A departure is learned into
+ * the weekly profile only when the series departed in the same half hour the week before, so a weekly event is
+ * inside the band from its second occurrence (the band around it wider by a tenth of its size) and a one-off
+ * outage is not expected again next week. Because the score is the detector's, a bucket may score above 0.5
+ * inside the band (the default alert rule then needs it 10% from the band's expected value) and a value just
+ * outside the band may score under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as
+ * the same time.
  */
 
 /** The engine's fixed constants: one place to read them, not per-series settings. */
@@ -315,6 +325,9 @@ class NormalcyEngine implements BandEngine {
     departing: false,
     recurringWeekly: false,
   };
+  /** What the kind allows, and whether it was read for a series never below zero (a cache: not state). */
+  private bounds: KindBounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  private boundsNonNegative: boolean | undefined;
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
@@ -424,7 +437,13 @@ class NormalcyEngine implements BandEngine {
 
     // Edges of the detector's point deviations (for relearning) and of the band, within what the kind allows.
     state.smallestSeen = Math.min(state.smallestSeen, value);
-    const bounds = kindBounds(settings.kind, state.smallestSeen);
+    const nonNegative = state.smallestSeen >= 0;
+    if (nonNegative !== this.boundsNonNegative) {
+      // The bounds change only when the series first goes below zero: not re-made for every bucket.
+      this.bounds = kindBounds(settings.kind, state.smallestSeen);
+      this.boundsNonNegative = nonNegative;
+    }
+    const bounds = this.bounds;
     if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
       // The tails move slowly: their edges are re-read every few buckets, not every one.
       const edgeProbability = 10 ** -threshold;
@@ -764,6 +783,8 @@ class NormalcyEngine implements BandEngine {
     const state = this.state;
     const size = state.daily.length;
     if (size === 0) return 0;
+    if (state.driftSlot0 < 0 && state.driftSlot1 < 0 && state.driftSlot2 < 0 && state.driftSlot3 < 0)
+      return 0;
     const left = Math.floor(position) % size;
     const right = (left + 1) % size;
     const fraction = position - Math.floor(position);
@@ -940,8 +961,59 @@ function freshScalars(): NormalcyScalars {
 }
 
 function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
+  // Spelled out, not spread from freshScalars(): every engine's state then has one hidden class, which keeps
+  // update() optimised across series.
   return {
-    ...freshScalars(),
+    points: 0,
+    firstTimestamp: 0,
+    lastTimestamp: 0,
+    intervalMs: 0,
+    level: 0,
+    scale: 0,
+    slow: 0,
+    longLevel: 0,
+    longScale: 0,
+    longDeviation: 0,
+    shortDeviation: 0,
+    noise: 0,
+    noiseMean: 0,
+    noiseSpread: 0,
+    counted: 0,
+    countUnit: 1,
+    upperWidth: 0,
+    lowerWidth: 0,
+    errorNone: 0,
+    errorDaily: 0,
+    errorWeekly: 0,
+    season: seasonNone,
+    incident: 0,
+    incidentAt: 0,
+    incidentDeparture: 0,
+    incidentSide: 0,
+    smallestSeen: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    outsideSide: 0,
+    outsideSince: 0,
+    base: 0,
+    baseScale: 0,
+    departureSide: 0,
+    departureSince: 0,
+    departedAt: 0,
+    bandUpperWidth: 0,
+    bandLowerWidth: 0,
+    weekSlot: -1,
+    weekSlotDeparted: 0,
+    outsideRun: 0,
+    driftSlot0: -1,
+    drift0: 0,
+    driftSlot1: -1,
+    drift1: 0,
+    driftSlot2: -1,
+    drift2: 0,
+    driftSlot3: -1,
+    drift3: 0,
     settings: { ...defaultBandSettings, ...settings },
     daily: new Float32Array(0),
     weekly: new Float32Array(0),

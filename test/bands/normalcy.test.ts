@@ -210,7 +210,7 @@ describe('Engine: normalcy', () => {
     expect(results[2 * 288 + 200]?.anomaly).toBe(true);
   });
 
-  it('gives scores in [0, 1] with 0.5 on the band edge', () => {
+  it('gives scores in [0, 1] and a band whose lower edge is never above its upper', () => {
     const results = run(dailyTraffic(3, 5 * minute));
     for (const result of results) {
       expect(result.score).toBeGreaterThanOrEqual(0);
