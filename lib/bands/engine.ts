@@ -54,7 +54,10 @@ export interface BandResult {
   readonly expected: number;
   readonly lower: number;
   readonly upper: number;
-  /** How anomalous the value is, in [0, 1]; 0.5 sits on the band's edge. */
+  /**
+   * How anomalous the value is, in [0, 1]; 0.5 is the engine's alerting threshold (for engines whose band is
+   * their detector's, the band's edge).
+   */
   readonly score: number;
   /** The engine's default alerting decision for this bucket (what the default alert rule uses). */
   readonly anomaly: boolean;

@@ -7,7 +7,7 @@ import {
   defaultBandSettings,
   type EngineState,
 } from './engine.ts';
-import { clampToBounds, kindBounds } from './metric-kind.ts';
+import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import {
   deviationAtProbability,
@@ -20,36 +20,46 @@ import {
 } from './tail-surprise.ts';
 
 /**
- * The Normalcy band engine. Per series, in O(1) work per bucket and a few kilobytes of JSON state, it learns:
+ * The Normalcy band engine. Per series, in O(1) work per bucket and under 4 KB of JSON state, it keeps two
+ * things apart: a detector, which decides how surprising each bucket is (the score, and `anomaly`), and a band
+ * (`expected`, `lower`, `upper`), which says what normal looks like and is what an open alert is judged against.
  *
- * - a robust level (a Huber-clipped moving average, so a spike barely moves it) and a robust scale;
- * - a daily profile and an hour-of-week profile, used only when they explain the series better than its level
- *   alone (compared on their running errors), so the seasonality is found from the data;
+ * The detector learns:
+ * - a fast robust level (a Huber-clipped moving average) and a robust scale;
+ * - a daily profile and a half-hour-of-week profile, used only when they explain the series better than its
+ *   level alone (compared on their running errors), so the seasonality is found from the data;
  * - how surprising each size of deviation is *for this series*, from decayed counts of past deviations
  *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
  *   units or tail weight.
  *
  * Five departures are judged, each by its own learned tail, and the most surprising one counts: the point
- * against the expected value (`outside-band`), a short moving average of those deviations (`sustained-shift`),
- * the point against the slow level and the season (`unusual-level`, which is how a missing daily pattern shows),
- * a short average of the deviations' size against its long-run average and spread (`variance-change`: the
- * series got noisier; judged when the direction is 'both'), and a run of identical values in a series that
- * usually moves (`stuck`).
+ * against the detector's expected value (`outside-band`), a short moving average of those deviations
+ * (`sustained-shift`), the point against the slow level and the season (`unusual-level`, which is how a missing
+ * daily pattern shows), a short average of the deviations' size against its long-run average and spread
+ * (`variance-change`; judged when the direction is 'both'), and a run of identical values in a series that
+ * usually moves (`stuck`). Twelve buckets in a row outside the band (in a series with a week of history) also
+ * count as an `unusual-level` of one in 30,000, so a slow leak the fast level follows still alerts once.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
- * {@link normalcyTuning.incidentHalfLifeMs} (in time: incidents last hours whatever the bucket size), unless the
- * bucket is {@link normalcyTuning.incidentEscalation} times as far from the expected value as the alert was.
- * Only what would alert raises an incident (an alert, or a departure before `minHistoryMs`, which is not news
- * when alerts start); a surprise under the threshold raises nothing, so a slowly building anomaly still alerts.
- * A series that stays away from its usual level by more than the band's width, on one side, for
- * `relearnAfterMs` is re-learned at its new level (`relearned: true`).
+ * {@link normalcyTuning.incidentHalfLifeMs}, unless the bucket is {@link normalcyTuning.incidentEscalation} times
+ * as far from the expected value as the alert was, or is a new departure on the other side after a calm (an
+ * outage after a spike), which needs only part of the incident's surprise. Only what would alert raises an
+ * incident. The score is surprise / (surprise + threshold), so 0.5 is the alerting threshold; the threshold is
+ * set by the sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 by default.
  *
- * The score is surprise / (surprise + threshold), so 0.5 sits on the band's edge; the threshold is set by the
- * sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 (one in a thousand) by default.
- * The band is drawn from the deviations of unflagged buckets only, so an anomaly does not widen it; surprise
- * counts every bucket, so a value outside the band that the series has recently shown several times may score
- * under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as the same time.
+ * The band is the band's own robust level plus the season, as wide as the band's own residuals at the same
+ * one-in-a-thousand (by default) edge. It learns only from buckets that are not part of a departure (a
+ * surprising bucket outside the band, or three in a row outside it, for as long as the series stays outside),
+ * from residuals clipped to its edges, and reads the daily profile without what an ongoing departure taught it:
+ * an outage, a spike or a leak moves neither its level, its width nor its season. A departure that lasts
+ * `relearnAfterMs` on one side is accepted as the new level (`relearned: true`). A departure is learned into
+ * the weekly profile only when the series departed in the same half hour the week before, so a weekly event is
+ * inside the band from its second occurrence (the band around it wider by a tenth of its size) and a one-off
+ * outage is not expected again next week. Because the score is the detector's, a bucket may score above 0.5
+ * inside the band (the default alert rule then needs it 10% from the band's expected value) and a value just
+ * outside the band may score under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as
+ * the same time.
  */
 
 /** The engine's fixed constants: one place to read them, not per-series settings. */
@@ -88,14 +98,25 @@ export const normalcyTuning = {
   incidentHalfLifeMs: 24 * 3_600_000,
   /** During an incident, a bucket this many times as far from the expected value as its alert alerts again. */
   incidentEscalation: 10,
+  /** How much of an incident's surprise a departure on the other side of the expected value must also clear. */
+  /**
+   * A new departure on the other side of the expected value, at least this far from it relative to the
+   * incident's alert, that starts after the band has been left alone for incidentReleaseMs, needs only
+   * incidentReleaseShare of the incident's surprise on top of the threshold: an outage after a spike is news.
+   */
+  incidentReleaseDeparture: 0.5,
+  incidentReleaseMs: 20 * 60_000,
+  incidentReleaseShare: 0.6,
   /** Rate of the short average of the deviations' size (the variance-change detector), and their clip. */
   noiseRate: 0.05,
   noiseClip: 4,
   /** Daily profile resolution: one slot per bucket, between these bounds (96: quarter-hours, read interpolated). */
   minDailySlots: 24,
   maxDailySlots: 96,
-  /** Hour-of-week profile slots. */
-  weeklySlots: 168,
+  /** Half-hour-of-week profile slots (read whole: weekly jobs start on the hour or the half hour). */
+  weeklySlots: 336,
+  /** The weekly profile's per-bucket rate is that of a profile of this many slots (a quarter of its slots). */
+  weeklyRateSlots: 84,
   /** Per-day learning rate of the profiles. */
   profileDailyRate: 0.25,
   /** Profiles learn from values clipped to this many long deviations around the expected value. */
@@ -117,6 +138,25 @@ export const normalcyTuning = {
   warmUpPoints: 100,
   /** The band's edges are re-read from the tails every this many buckets. */
   bandRefreshPoints: 16,
+  /** Per-bucket rate of the band's level (learned only outside departures, from values clipped to the band). */
+  baseRate: 0.02,
+  /** Per-bucket rate of the band's scale (mean absolute residual, clipped to the band). */
+  baseScaleRate: 0.01,
+  /** The band's scale never falls below this fraction of the long-run mean absolute deviation. */
+  bandFloorFraction: 0.05,
+  /** Per-bucket rate at which a departure that recurs in the same weekly slot is learned. */
+  recurrenceRate: 0.5,
+  /** The band around a learned weekly event is wider by this share of the event's size. */
+  weeklyEventWidth: 0.1,
+  /** This many buckets in a row outside the band, on one side, start a departure even if none was surprising. */
+  outsideRunBuckets: 3,
+  /**
+   * This many buckets in a row outside the band, on one side, in a series with this much history, are as
+   * surprising as `runSurprise` (one in 30,000): a slow leak the detector follows still alerts once.
+   */
+  runAnomalyBuckets: 12,
+  runAnomalyHistoryMs: 7 * 86_400_000,
+  runSurprise: 4.5,
 } as const;
 
 export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
@@ -164,12 +204,45 @@ interface NormalcyScalars {
   incidentAt: number;
   /** How far the incident's alert was from the expected value (see incidentEscalation). */
   incidentDeparture: number;
+  /** Which side of the expected value the incident's alert was on (1 above, -1 below). */
+  incidentSide: number;
   smallestSeen: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
   outsideSide: number;
   outsideSince: number;
+  /** The band's level (without the season) and scale: learned only from buckets that are not a departure. */
+  base: number;
+  baseScale: number;
+  /** The ongoing departure's side (1 above the band, -1 below, 0 none), and since when on that side. */
+  departureSide: number;
+  departureSince: number;
+  /** When the series was last in a departure. */
+  departedAt: number;
+  /** The band's half-widths above and below, in robust standard deviations of the band's scale. */
+  bandUpperWidth: number;
+  bandLowerWidth: number;
+  /**
+   * The weekly slot the series is in, and whether it has been in a departure there this week (the slot's bit
+   * in `recurrence` is written when the series leaves the slot; -1: none yet).
+   */
+  weekSlot: number;
+  weekSlotDeparted: number;
+  /** How many buckets in a row the series has been outside the band (positive above, negative below). */
+  outsideRun: number;
+  /**
+   * What the ongoing departure has taught the daily profile, by slot (four slots, -1: unused): the band reads
+   * the profile without it, so a departure does not move the band while the detector's profile learns as ever.
+   */
+  driftSlot0: number;
+  drift0: number;
+  driftSlot1: number;
+  drift1: number;
+  driftSlot2: number;
+  drift2: number;
+  driftSlot3: number;
+  drift3: number;
 }
 
 /** The learned tails, one block of {@link ladderRungs} counts each in `NormalcyState.tails`. */
@@ -180,10 +253,10 @@ const tailNames = [
   'shortDown',
   'levelUp',
   'levelDown',
-  /** Point deviations of unflagged buckets only: the band is drawn from these, so anomalies do not widen it. */
+  'noiseUp',
+  /** Residuals from the band's expected value, of buckets outside departures: the band's edges. */
   'bandUp',
   'bandDown',
-  'noiseUp',
 ] as const;
 type TailName = (typeof tailNames)[number];
 
@@ -195,17 +268,29 @@ interface NormalcyState extends NormalcyScalars {
   weekly: Float32Array;
   /** All tail counts, one block per tail (see {@link tailNames}). */
   tails: Float32Array;
+  /**
+   * One bit per weekly slot: whether the series was in a departure in that slot the week before, so that a
+   * departure that recurs there is learned and a one-off is not.
+   */
+  recurrence: Uint8Array;
 }
 
-/** The state as stored: the scalars as numbers, the arrays as base64 of their float32 bytes. */
-interface StoredNormalcyState extends EngineState, NormalcyScalars {
+/** The state as stored: the scalars as base64 of their float64 bytes, the arrays as base64 of theirs. */
+interface StoredNormalcyState extends EngineState {
   settings: BandSettings;
+  /** The scalars' float64 bytes as base64, in the order of {@link scalarNames}. */
+  scalars: string;
   daily: string;
   weekly: string;
   tails: string;
+  recurrence: string;
 }
 
-const engineName = 'normalcy/2';
+const engineName = 'normalcy/3';
+/** The scalars in their stored order. */
+const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
+/** One recurrence bit per weekly slot. */
+const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 
 /** How far the current bucket departs, each way the engine measures it. */
 interface Departures {
@@ -216,6 +301,9 @@ interface Departures {
   levelScale: number;
   noiseDeviation: number;
   flagged: boolean;
+  /** The bucket is part of a departure from the band; did the last pass through its slots depart too? */
+  departing: boolean;
+  recurringWeekly: boolean;
 }
 
 class NormalcyEngine implements BandEngine {
@@ -234,7 +322,12 @@ class NormalcyEngine implements BandEngine {
     levelScale: 0,
     noiseDeviation: 0,
     flagged: false,
+    departing: false,
+    recurringWeekly: false,
   };
+  /** What the kind allows, and whether it was read for a series never below zero (a cache: not state). */
+  private bounds: KindBounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
+  private boundsNonNegative: boolean | undefined;
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
@@ -342,9 +435,86 @@ class NormalcyEngine implements BandEngine {
     }
     surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
+    // Edges of the detector's point deviations (for relearning) and of the band, within what the kind allows.
+    state.smallestSeen = Math.min(state.smallestSeen, value);
+    const nonNegative = state.smallestSeen >= 0;
+    if (nonNegative !== this.boundsNonNegative) {
+      // The bounds change only when the series first goes below zero: not re-made for every bucket.
+      this.bounds = kindBounds(settings.kind, state.smallestSeen);
+      this.boundsNonNegative = nonNegative;
+    }
+    const bounds = this.bounds;
+    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      // The tails move slowly: their edges are re-read every few buckets, not every one.
+      const edgeProbability = 10 ** -threshold;
+      state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
+      state.lowerWidth = deviationAtProbability(
+        tails.pointDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    if (state.bandUpperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
+      const edgeProbability = 10 ** -threshold;
+      state.bandUpperWidth = deviationAtProbability(
+        tails.bandUp,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+      state.bandLowerWidth = deviationAtProbability(
+        tails.bandDown,
+        state.counted,
+        edgeProbability,
+        this.reading,
+      );
+    }
+    // The band: the robust level plus the season, as wide as the band's own residuals outside departures.
+    const drift = this.drift(dayPosition);
+    const bandExpected = state.base + seasonal - (state.season === seasonNone ? 0 : drift);
+    const bandFloor = tuning.bandFloorFraction * state.longScale;
+    const bandScale = Math.max(state.baseScale, bandFloor, 1e-9 * (1 + Math.abs(bandExpected)));
+    const bandResidual = value - bandExpected;
+    // A learned weekly event is known to happen, not to the unit: its size widens the band by a share.
+    const eventReach = state.season === seasonWeekly ? tuning.weeklyEventWidth * Math.abs(weeklyPart) : 0;
+    const upperReach = state.bandUpperWidth * madToSd * bandScale + eventReach;
+    const lowerReach = state.bandLowerWidth * madToSd * bandScale + eventReach;
+    const lower = clampToBounds(bandExpected - lowerReach, bounds);
+    const upper = clampToBounds(bandExpected + upperReach, bounds);
+    const outside = value > upper ? 1 : value < lower ? -1 : 0;
+    state.outsideRun =
+      outside === 0 || outside !== Math.sign(state.outsideRun) ? outside : state.outsideRun + outside;
+    const longRun =
+      Math.abs(state.outsideRun) >= tuning.outsideRunBuckets && state.points > tuning.warmUpPoints;
+    if (
+      Math.abs(state.outsideRun) === tuning.runAnomalyBuckets &&
+      history >= tuning.runAnomalyHistoryMs &&
+      tuning.runSurprise > surprise
+    ) {
+      surprise = tuning.runSurprise;
+      reason = 'unusual-level';
+    }
+    // A departure starts with a surprising bucket outside the band and lasts while the series stays outside.
+    const departing = outside !== 0 && (state.departureSide !== 0 || surprise >= threshold || longRun);
+    const departureSide = departing ? outside : 0;
+    if (departureSide === 0 || departureSide !== state.departureSide) state.departureSince = timestamp;
+    state.departureSide = departureSide;
+    const calm = timestamp - state.departedAt >= tuning.incidentReleaseMs;
+    if (departing) state.departedAt = timestamp;
+    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
+    const bandRelearned =
+      departureSide !== 0 && timestamp - state.departureSince >= relearnAfterMs && history > 0;
+
     // One alert per incident: a new alert needs the threshold on top of the current incident's (fading) peak,
     // unless it is an order of magnitude further out than the incident's alert.
-    const incident = state.incident;
+    const errorSide = error >= 0 ? 1 : -1;
+    const released =
+      departing &&
+      calm &&
+      errorSide !== state.incidentSide &&
+      Math.abs(error) >= tuning.incidentReleaseDeparture * state.incidentDeparture;
+    const incident = released ? state.incident * tuning.incidentReleaseShare : state.incident;
     const departure = Math.abs(error);
     const escalated =
       surprise >= threshold &&
@@ -361,19 +531,8 @@ class NormalcyEngine implements BandEngine {
       state.incident = surprise;
       state.incidentAt = timestamp;
       state.incidentDeparture = departure;
+      state.incidentSide = errorSide;
     }
-
-    // The band: the values whose point surprise stays under the threshold, within what the kind allows.
-    state.smallestSeen = Math.min(state.smallestSeen, value);
-    const bounds = kindBounds(settings.kind, state.smallestSeen);
-    if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
-      // The tails move slowly: their edges are re-read every few buckets, not every one.
-      const edgeProbability = 10 ** -threshold;
-      state.upperWidth = deviationAtProbability(tails.bandUp, state.counted, edgeProbability, this.reading);
-      state.lowerWidth = deviationAtProbability(tails.bandDown, state.counted, edgeProbability, this.reading);
-    }
-    const lower = clampToBounds(expected - state.lowerWidth * madToSd * scale, bounds);
-    const upper = clampToBounds(expected + state.upperWidth * madToSd * scale, bounds);
 
     // Relearning: a series that stays away from its usual level by more than the band's width, on one side,
     // is accepted at its new level.
@@ -382,7 +541,6 @@ class NormalcyEngine implements BandEngine {
       levelSide !== 0 ? levelSide : Math.abs(levelDeviation) > levelWidth ? Math.sign(levelDeviation) : 0;
     if (side === 0 || side !== state.outsideSide) state.outsideSince = timestamp;
     state.outsideSide = side;
-    const relearnAfterMs = settings.relearnAfterMs ?? defaultBandSettings.relearnAfterMs ?? 0;
     const relearned = side !== 0 && timestamp - state.outsideSince >= relearnAfterMs && history > 0;
 
     const departures = this.departures;
@@ -393,34 +551,48 @@ class NormalcyEngine implements BandEngine {
     departures.levelScale = levelScale;
     departures.noiseDeviation = noiseDeviation;
     departures.flagged = surprise >= threshold;
+    departures.departing = departing;
+    const weeklySlots = state.weekly.length;
+    departures.recurringWeekly = weeklySlots > 0 && this.trackSlot(weekPosition % weeklySlots, departing);
     this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
+    if (!departing) this.learnBand(bandResidual, bandScale, upperReach, lowerReach);
     if (relearned) this.relearn(value, seasonal, timestamp);
+    if (bandRelearned) {
+      state.base = value - seasonal;
+      state.departureSide = 0;
+      state.departureSince = timestamp;
+    }
     state.repeatFrequency += tuning.repeatRate * ((repeated ? 1 : 0) - state.repeatFrequency);
     state.lastValue = value;
 
     const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {
       timestamp,
       value,
-      expected: clampToBounds(expected, bounds),
+      expected: clampToBounds(bandExpected, bounds),
       lower,
       upper,
       score,
       anomaly,
     };
     if (anomaly) result.reason = reason;
-    if (relearned) result.relearned = true;
+    if (bandRelearned) result.relearned = true;
     return result;
   }
 
   toState(): EngineState {
-    const { settings, daily, weekly, tails, ...scalars } = this.state;
+    const { settings, daily, weekly, tails, recurrence, ...scalars } = this.state;
+    const packed = new Float64Array(scalarNames.length);
+    scalarNames.forEach((name, index) => {
+      packed[index] = scalars[name];
+    });
     const stored: StoredNormalcyState = {
       engine: engineName,
-      ...scalars,
       settings: { ...settings },
+      scalars: Buffer.from(packed.buffer).toString('base64'),
       daily: encodeFloats(daily),
       weekly: encodeFloats(weekly),
       tails: encodeFloats(tails),
+      recurrence: Buffer.from(recurrence).toString('base64'),
     };
     return stored;
   }
@@ -455,6 +627,7 @@ class NormalcyEngine implements BandEngine {
     state.lastTimestamp = timestamp;
     state.level = value;
     state.slow = value;
+    state.base = value;
     state.longLevel = value;
     state.lastValue = value;
     state.smallestSeen = value;
@@ -488,10 +661,6 @@ class NormalcyEngine implements BandEngine {
       recordExceedance(tails.shortDown, -short, unit);
       recordExceedance(tails.levelUp, level, unit);
       recordExceedance(tails.levelDown, -level, unit);
-      if (!departures.flagged) {
-        recordExceedance(tails.bandUp, point, unit);
-        recordExceedance(tails.bandDown, -point, unit);
-      }
       recordExceedance(tails.noiseUp, departures.noiseDeviation, unit);
       if (unit > 1e6) {
         rescaleExceedanceCounts(state.tails, unit);
@@ -551,14 +720,26 @@ class NormalcyEngine implements BandEngine {
       Math.min(0.5, (tuning.profileDailyRate * interval * state.daily.length) / dayMs),
       Math.min(1, 1 / (1 + Math.floor(history / dayMs))),
     );
+    if (departures.departing) this.noteDrift(dayPosition, -1);
     learnProfile(state.daily, dayPosition, profileValue - state.slow, dailyRate);
+    if (departures.departing) this.noteDrift(dayPosition, 1);
     const weeklyRate = Math.max(
-      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * state.weekly.length) / weekMs),
+      Math.min(0.5, (tuning.profileDailyRate * 7 * interval * tuning.weeklyRateSlots) / weekMs),
       Math.min(1, 1 / (1 + Math.floor(history / weekMs))),
     );
     // The weekly profile learns unclipped: a weekly event is one large departure a week, which clipping would
     // keep it from ever learning; it is only used when it beats the other models over two weeks of errors.
-    learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
+    if (!departures.departing) {
+      learnProfile(state.weekly, weekPosition, value - state.slow - dailyPart, weeklyRate);
+    } else if (departures.recurringWeekly) {
+      // A departure at the same time last week too: a weekly event, learned at once.
+      learnProfile(
+        state.weekly,
+        weekPosition,
+        value - state.slow - dailyPart,
+        Math.max(weeklyRate, tuning.recurrenceRate),
+      );
+    }
 
     const before = state.season;
     const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
@@ -571,6 +752,128 @@ class NormalcyEngine implements BandEngine {
       const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
       state.level += seasonal - next;
     }
+  }
+
+  /**
+   * Keeps the weekly recurrence bits: when the series enters a new weekly slot, the slot it leaves records
+   * whether it departed there. Returns whether the series departed in `slot` the week before. O(1).
+   */
+  private trackSlot(slot: number, departing: boolean): boolean {
+    const state = this.state;
+    const bits = state.recurrence;
+    const current = state.weekSlot;
+    if (slot !== current) {
+      if (current >= 0) {
+        const byte = bits[current >> 3] ?? 0;
+        const mask = 1 << (current & 7);
+        bits[current >> 3] = state.weekSlotDeparted === 1 ? byte | mask : byte & ~mask;
+      }
+      state.weekSlot = slot;
+      state.weekSlotDeparted = 0;
+    }
+    if (departing) state.weekSlotDeparted = 1;
+    return (((bits[slot >> 3] ?? 0) >> (slot & 7)) & 1) === 1;
+  }
+
+  /**
+   * What the ongoing (or just ended) departure taught the daily profile at `position`, read like the profile.
+   * Entries of slots the series has moved away from are dropped. O(1).
+   */
+  private drift(position: number): number {
+    const state = this.state;
+    const size = state.daily.length;
+    if (size === 0) return 0;
+    if (state.driftSlot0 < 0 && state.driftSlot1 < 0 && state.driftSlot2 < 0 && state.driftSlot3 < 0)
+      return 0;
+    const left = Math.floor(position) % size;
+    const right = (left + 1) % size;
+    const fraction = position - Math.floor(position);
+    let leftDrift = 0;
+    let rightDrift = 0;
+    for (let entry = 0; entry < 4; entry++) {
+      const slot = this.driftSlot(entry);
+      if (slot < 0) continue;
+      // Slots more than a slot behind or two ahead belong to another pass through the day.
+      const ahead = (slot - left + size) % size;
+      if (ahead > 2 && ahead < size - 1) {
+        this.setDrift(entry, -1, 0);
+      } else if (slot === left) {
+        leftDrift = this.driftValue(entry);
+      } else if (slot === right) {
+        rightDrift = this.driftValue(entry);
+      }
+    }
+    return leftDrift * (1 - fraction) + rightDrift * fraction;
+  }
+
+  /** Adds `sign` times the daily profile's two slots around `position` to their drift entries. O(1). */
+  private noteDrift(position: number, sign: number): void {
+    const state = this.state;
+    const size = state.daily.length;
+    if (size === 0) return;
+    const left = Math.floor(position) % size;
+    for (const slot of [left, (left + 1) % size]) {
+      const entry = slot & 3;
+      const known = this.driftSlot(entry) === slot ? this.driftValue(entry) : 0;
+      this.setDrift(entry, slot, known + sign * (state.daily[slot] ?? 0));
+    }
+  }
+
+  private driftSlot(entry: number): number {
+    const state = this.state;
+    return entry === 0
+      ? state.driftSlot0
+      : entry === 1
+        ? state.driftSlot1
+        : entry === 2
+          ? state.driftSlot2
+          : state.driftSlot3;
+  }
+
+  private driftValue(entry: number): number {
+    const state = this.state;
+    return entry === 0
+      ? state.drift0
+      : entry === 1
+        ? state.drift1
+        : entry === 2
+          ? state.drift2
+          : state.drift3;
+  }
+
+  private setDrift(entry: number, slot: number, value: number): void {
+    const state = this.state;
+    if (entry === 0) {
+      state.driftSlot0 = slot;
+      state.drift0 = value;
+    } else if (entry === 1) {
+      state.driftSlot1 = slot;
+      state.drift1 = value;
+    } else if (entry === 2) {
+      state.driftSlot2 = slot;
+      state.drift2 = value;
+    } else {
+      state.driftSlot3 = slot;
+      state.drift3 = value;
+    }
+  }
+
+  /** Learns the band from a bucket that is not a departure: its residual clipped to the band's edges. */
+  private learnBand(residual: number, scale: number, upperReach: number, lowerReach: number): void {
+    const state = this.state;
+    const tuning = this.tuning;
+    const clipped = Math.max(-lowerReach, Math.min(upperReach, residual));
+    if (state.points <= tuning.warmUpPoints) {
+      state.base += residual / Math.max(2, state.points);
+      state.baseScale += (Math.abs(residual) - state.baseScale) / state.points;
+      return;
+    }
+    state.base += tuning.baseRate * clipped;
+    state.baseScale += tuning.baseScaleRate * (Math.abs(clipped) - state.baseScale);
+    const deviation = residual / (madToSd * scale);
+    const unit = state.countUnit;
+    recordExceedance(this.tail.bandUp, deviation, unit);
+    recordExceedance(this.tail.bandDown, -deviation, unit);
   }
 
   private relearn(value: number, seasonal: number, timestamp: number): void {
@@ -586,7 +889,7 @@ class NormalcyEngine implements BandEngine {
   }
 
   private ignore(timestamp: number, value: number): BandResult {
-    const expected = this.state.points === 0 ? 0 : this.state.level;
+    const expected = this.state.points === 0 ? 0 : this.state.base;
     return { timestamp, value, expected, lower: expected, upper: expected, score: 0, anomaly: false };
   }
 }
@@ -629,16 +932,37 @@ function freshScalars(): NormalcyScalars {
     incident: 0,
     incidentAt: 0,
     incidentDeparture: 0,
+    incidentSide: 0,
     smallestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
     outsideSide: 0,
     outsideSince: 0,
+    base: 0,
+    baseScale: 0,
+    departureSide: 0,
+    departureSince: 0,
+    departedAt: 0,
+    bandUpperWidth: 0,
+    bandLowerWidth: 0,
+    weekSlot: -1,
+    weekSlotDeparted: 0,
+    outsideRun: 0,
+    driftSlot0: -1,
+    drift0: 0,
+    driftSlot1: -1,
+    drift1: 0,
+    driftSlot2: -1,
+    drift2: 0,
+    driftSlot3: -1,
+    drift3: 0,
   };
 }
 
 function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
+  // Spelled out, not spread from freshScalars(): every engine's state then has one hidden class, which keeps
+  // update() optimised across series.
   return {
     points: 0,
     firstTimestamp: 0,
@@ -665,16 +989,36 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     incident: 0,
     incidentAt: 0,
     incidentDeparture: 0,
+    incidentSide: 0,
     smallestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
     outsideSide: 0,
     outsideSince: 0,
+    base: 0,
+    baseScale: 0,
+    departureSide: 0,
+    departureSince: 0,
+    departedAt: 0,
+    bandUpperWidth: 0,
+    bandLowerWidth: 0,
+    weekSlot: -1,
+    weekSlotDeparted: 0,
+    outsideRun: 0,
+    driftSlot0: -1,
+    drift0: 0,
+    driftSlot1: -1,
+    drift1: 0,
+    driftSlot2: -1,
+    drift2: 0,
+    driftSlot3: -1,
+    drift3: 0,
     settings: { ...defaultBandSettings, ...settings },
     daily: new Float32Array(0),
     weekly: new Float32Array(0),
     tails: new Float32Array(tailNames.length * ladderRungs),
+    recurrence: new Uint8Array(recurrenceBytes),
   };
 }
 
@@ -692,10 +1036,15 @@ function encodeFloats(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
+/** The bytes of a base64 string, or undefined when `text` is not a string. */
+function decodeBytes(text: unknown): Uint8Array | undefined {
+  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
+}
+
 /** The Float32Array that {@link encodeFloats} wrote, or undefined when `text` is not one. */
 function decodeFloats(text: unknown): Float32Array | undefined {
-  if (typeof text !== 'string') return undefined;
-  const bytes = Buffer.from(text, 'base64');
+  const bytes = decodeBytes(text);
+  if (!bytes) return undefined;
   if (bytes.byteLength % 4 !== 0) return undefined;
   const values = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(values.buffer).set(bytes);
@@ -708,15 +1057,20 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
   const tails = decodeFloats(stored.tails);
+  const recurrence = decodeBytes(stored.recurrence);
   if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
+  if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
+  const packed = decodeBytes(stored.scalars);
+  if (!packed || packed.byteLength !== scalarNames.length * 8) return undefined;
+  const values = new Float64Array(scalarNames.length);
+  new Uint8Array(values.buffer).set(packed);
+  if (!values.every(Number.isFinite)) return undefined;
   const scalars = freshScalars();
-  for (const key of Object.keys(scalars) as Array<keyof NormalcyScalars>) {
-    const value = stored[key];
-    if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-    scalars[key] = value;
-  }
+  scalarNames.forEach((name, index) => {
+    scalars[name] = values[index] ?? 0;
+  });
   const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
-  return { ...scalars, settings, daily, weekly, tails };
+  return { ...scalars, settings, daily, weekly, tails, recurrence };
 }
 
 /**

@@ -95,7 +95,10 @@ describe('SNS delivery under faults', () => {
     expect(accepted[0]).toMatchObject({
       TopicArn: topicArn,
       MessageStructure: 'json',
-      Subject: '[Normalcy] OPEN critical shop.requests{host=web-1}: 0 (expected 100)',
+      // The series swings between 95 and 105 around 100: the engine expects about 100 (its exact estimate is its own).
+      Subject: expect.stringMatching(
+        /^\[Normalcy\] OPEN critical shop\.requests\{host=web-1\}: 0 \(expected (99\.\d+|100(\.\d+)?)\)$/,
+      ),
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'critical' },
         metric: { DataType: 'String', StringValue: 'shop.requests' },

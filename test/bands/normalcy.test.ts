@@ -210,7 +210,7 @@ describe('Engine: normalcy', () => {
     expect(results[2 * 288 + 200]?.anomaly).toBe(true);
   });
 
-  it('gives scores in [0, 1] with 0.5 on the band edge', () => {
+  it('gives scores in [0, 1] and a band whose lower edge is never above its upper', () => {
     const results = run(dailyTraffic(3, 5 * minute));
     for (const result of results) {
       expect(result.score).toBeGreaterThanOrEqual(0);
@@ -236,24 +236,28 @@ describe('Engine: normalcy', () => {
   it('keeps its state JSON-safe and small', () => {
     const engine = normalcyEngine.create();
     for (const [t, v] of dailyTraffic(20, 5 * minute)) engine.update(t, v);
-    const json = JSON.stringify(engine.toState());
-    expect(json).not.toMatch(/null|NaN|Infinity/);
+    const state = engine.toState();
+    const json = JSON.stringify(state);
+    // Every value survives JSON: no undefined, NaN or Infinity (which JSON turns into null or drops).
+    expect(JSON.parse(json)).toEqual(state);
+    expect(json).not.toContain('null');
     expect(json.length).toBeLessThanOrEqual(4096);
   });
 
   it('starts afresh from the state of another engine', () => {
     const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
-    expect(engine.toState().engine).toBe('normalcy/2');
+    expect(engine.toState().engine).toBe('normalcy/3');
   });
 
   it('starts afresh from a damaged state of its own kind instead of failing', () => {
     const engine = normalcyEngine.create();
     for (const [t, v] of dailyTraffic(2, 5 * minute)) engine.update(t, v);
     const saved = engine.toState();
-    for (const damage of [{ tails: 'AAAA' }, { daily: 12 }, { level: 'high' }, { points: null }]) {
+    const fresh = normalcyEngine.create().toState();
+    for (const damage of [{ tails: 'AAAA' }, { daily: 12 }, { scalars: 'high' }, { scalars: null }]) {
       const restored = normalcyEngine.restore({ ...saved, ...damage });
-      expect(restored.toState()).toMatchObject({ engine: 'normalcy/2', points: 0 });
+      expect(restored.toState()).toEqual(fresh);
       expect(restored.update(monday, 5).anomaly).toBe(false);
     }
     expect(normalcyEngine.restore(saved).toState()).toEqual(saved);
@@ -264,6 +268,92 @@ describe('Engine: normalcy', () => {
     engine.update(monday, 1);
     expect(engine.update(monday + minute, Number.NaN).anomaly).toBe(false);
     expect(JSON.stringify(engine.toState())).not.toMatch(/null|NaN/);
+  });
+});
+
+describe('Engine: normalcy band (what alerts are kept open by)', () => {
+  /** What the engine expects of the same series without `change`, by timestamp. */
+  const expectedWithout = (points: ReadonlyArray<readonly [number, number]>) =>
+    new Map(run(points).map((result) => [result.timestamp, result.expected]));
+  /** Whether the band's expected value stays within `share` of what it is without the anomaly. */
+  const unmoved = (results: readonly BandResult[], twin: Map<number, number>, share: number) =>
+    results.filter((result) => {
+      const reference = twin.get(result.timestamp) ?? Number.NaN;
+      return !(Math.abs(result.expected - reference) < share * reference);
+    });
+
+  it('does not move during an outage: the expected value stays with the season, and data back is inside', () => {
+    const down = monday + 8 * day + 14 * hour;
+    const normal = dailyTraffic(9, 5 * minute, 21);
+    const points = normal.map(([t, v]): [number, number] => [t, t >= down && t < down + 45 * minute ? 0 : v]);
+    const results = run(points);
+    const during = results.filter((r) => r.timestamp >= down && r.timestamp < down + 45 * minute);
+    const after = results.filter((r) => r.timestamp >= down + 45 * minute && r.timestamp < down + 3 * hour);
+    expect(during).toHaveLength(9);
+    expect(during[0]?.anomaly).toBe(true);
+    expect(unmoved([...during, ...after], expectedWithout(normal), 0.03)).toEqual([]);
+    // The outage stays outside the band throughout, and the series is back inside as soon as it is back.
+    expect(during.every((r) => r.value < r.lower)).toBe(true);
+    expect(after.every((r) => r.value >= r.lower && r.value <= r.upper)).toBe(true);
+    // Nor did the outage widen the band.
+    const before = results.find((r) => r.timestamp === down - 5 * minute);
+    const width = (r: BandResult | undefined) => (r?.upper ?? 0) - (r?.lower ?? 0);
+    expect(width(after.at(-1))).toBeLessThan(1.2 * width(before));
+  });
+
+  it('does not chase a leak: a steady climb leaves the band, is flagged, and stays outside for hours', () => {
+    // From 18:00, when the daily cycle is at its flat bottom, one unit more every 5 minutes (the noise is
+    // about ±2): no single step is unusual, the climb is.
+    const leakFrom = monday + 8 * day + 18 * hour;
+    const normal = dailyTraffic(9, 5 * minute, 23);
+    const points = normal.map(([t, v]): [number, number] => [
+      t,
+      t >= leakFrom ? v + (1 + (t - leakFrom) / (5 * minute)) : v,
+    ]);
+    const results = run(points);
+    const leaking = results.filter((r) => r.timestamp >= leakFrom && r.timestamp < leakFrom + 4 * hour);
+    // Flagged within the first two hours...
+    const flaggedAt = leaking.findIndex((r) => r.anomaly);
+    expect(flaggedAt).toBeGreaterThanOrEqual(0);
+    expect(flaggedAt).toBeLessThan(24);
+    // ...while the band stays with the season: four hours and 48 units later, it has not followed, so the
+    // series stays outside it from the alert on (an open alert stays open).
+    expect(unmoved(leaking, expectedWithout(normal), 0.05)).toEqual([]);
+    expect(leaking.slice(flaggedAt).every((r) => r.value > r.upper)).toBe(true);
+  });
+
+  it('does not learn a one-off outage into next week, while it does learn a weekly event', () => {
+    const step = 5 * minute;
+    const weekday = (t: number) => Math.floor((t - monday) / day) % 7; // 0 = Monday
+    const hourOf = (t: number) => (t % day) / hour;
+    // A weekly batch every Thursday 04:00 to 04:30 (so the engine keeps a weekly profile), and one outage on
+    // the second Tuesday from 14:00 to 15:00.
+    const outageFrom = monday + 8 * day + 14 * hour;
+    const series = (withOutage: boolean) => {
+      const noise = random(29);
+      const points: Array<[number, number]> = [];
+      for (let t = monday; t < monday + 22 * day; t += step) {
+        const batch = weekday(t) === 3 && hourOf(t) >= 4 && hourOf(t) < 4.5 ? 150 : 0;
+        const down = withOutage && t >= outageFrom && t < outageFrom + hour;
+        points.push([t, down ? 0 : 50 + 10 * Math.sin((2 * Math.PI * hourOf(t)) / 24) + 4 * noise() + batch]);
+      }
+      return points;
+    };
+    const results = run(series(true));
+    // The third Tuesday from 13:00 to 16:00 is as normal as ever: nothing flagged, the band where it would
+    // be had the outage never happened.
+    const thirdTuesday = results.filter(
+      (r) => r.timestamp >= outageFrom + 14 * day - hour && r.timestamp < outageFrom + 14 * day + 2 * hour,
+    );
+    expect(thirdTuesday.filter((r) => r.anomaly)).toEqual([]);
+    expect(unmoved(thirdTuesday, expectedWithout(series(false)), 0.05)).toEqual([]);
+    // The third Thursday's batch is inside the band, and not flagged.
+    const thirdBatch = results.filter(
+      (r) => r.timestamp >= monday + 17 * day + 4 * hour && r.timestamp < monday + 17 * day + 4.5 * hour,
+    );
+    expect(thirdBatch).toHaveLength(6);
+    expect(thirdBatch.every((r) => r.value > 190 && r.value >= r.lower && r.value <= r.upper)).toBe(true);
+    expect(thirdBatch.filter((r) => r.anomaly)).toEqual([]);
   });
 });
 

@@ -1,0 +1,101 @@
+/**
+ * NAB scores of the default engine on the whole shipped corpus and on splits of it, to check that a change
+ * helps everywhere rather than on a few files: odd and even files (each scored on its own, with its own
+ * threshold and windows), the two folder groups, and a leave-one-folder-out threshold (chosen on six folders,
+ * applied to the seventh, summed over the seven). `--tuning '{"levelRate":0.2}'` overrides engine constants.
+ * Run: npx tsx bench/nab-splits.ts [--tuning JSON]
+ */
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { normalcyEngineWith, normalcyTuning } from '../lib/bands/index.ts';
+import type { NormalcyTuning } from '../lib/bands/normalcy.ts';
+import { listDataFiles, readDataFile, readLabels } from '../lib/nab/corpus.ts';
+import { type NabProfileName, nabProfileNames, nabProfiles } from '../lib/nab/profiles.ts';
+import { runEngine } from '../lib/nab/run.ts';
+import {
+  nullAndPerfectScores,
+  type ScoredFile,
+  scoreCorpus,
+  scoreCorpusAtThreshold,
+  scoreCorpusProfiles,
+} from '../lib/nab/scorer.ts';
+
+const { values: options } = parseArgs({
+  options: { tuning: { type: 'string' }, files: { type: 'boolean' } },
+});
+const tuning: NormalcyTuning = { ...normalcyTuning, ...JSON.parse(options.tuning ?? '{}') };
+const nabDir = process.env.NAB_DIR ?? fileURLToPath(new URL('../test/fixtures/nab', import.meta.url));
+const dataDir = `${nabDir}/data`;
+const labels = readLabels(`${nabDir}/labels/combined_windows.json`);
+const factory = normalcyEngineWith(tuning);
+
+const files: ScoredFile[] = listDataFiles(dataDir).map((name) => {
+  const file = readDataFile(dataDir, name);
+  const run = runEngine(factory, file.timestamps, file.values);
+  return {
+    name,
+    timestamps: file.timestamps,
+    scores: Array.from(run.scores),
+    windows: labels.get(name) ?? [],
+  };
+});
+
+const format = (scores: Record<NabProfileName, { normalized: number }>) =>
+  nabProfileNames.map((profile) => scores[profile].normalized.toFixed(2)).join(' / ');
+const folderOf = (name: string) => name.slice(0, name.indexOf('/'));
+const firstGroup = new Set([
+  'artificialNoAnomaly',
+  'artificialWithAnomaly',
+  'realAWSCloudwatch',
+  'realAdExchange',
+]);
+
+const splits: Array<[string, ScoredFile[]]> = [
+  ['all files', files],
+  ['odd files', files.filter((_, index) => index % 2 === 0)],
+  ['even files', files.filter((_, index) => index % 2 === 1)],
+  ['artificial, AWS, ad exchange', files.filter((file) => firstGroup.has(folderOf(file.name)))],
+  ['known cause, traffic, tweets', files.filter((file) => !firstGroup.has(folderOf(file.name)))],
+];
+for (const [label, subset] of splits) {
+  process.stdout.write(`${label.padEnd(30)} ${format(scoreCorpusProfiles(subset, nabProfiles))}\n`);
+}
+
+const folders = [...new Set(files.map((file) => folderOf(file.name)))];
+const windowCount = files.reduce((sum, file) => sum + file.windows.length, 0);
+const leaveOneOut = nabProfileNames.map((profileName) => {
+  const profile = nabProfiles[profileName];
+  let raw = 0;
+  for (const folder of folders) {
+    const others = files.filter((file) => folderOf(file.name) !== folder);
+    const held = files.filter((file) => folderOf(file.name) === folder);
+    const { threshold } = scoreCorpus(others, profile);
+    raw += scoreCorpusAtThreshold(held, profile, threshold).raw;
+  }
+  const [nullScore, perfect] = nullAndPerfectScores(windowCount, profile);
+  return ((100 * (raw - nullScore)) / (perfect - nullScore)).toFixed(2);
+});
+process.stdout.write(`${'leave-one-folder-out'.padEnd(30)} ${leaveOneOut.join(' / ')}\n`);
+const all = scoreCorpusProfiles(files, nabProfiles);
+process.stdout.write(
+  `standard at its threshold ${all.standard.threshold.toFixed(4)}: TP ${all.standard.truePositives}, ` +
+    `FP ${all.standard.falsePositives}, FN ${all.standard.falseNegatives}\n`,
+);
+
+if (options.files) {
+  // Per file, at the whole corpus' standard threshold: windows found of windows, and false-positive rows.
+  const threshold = all.standard.threshold;
+  for (const file of files) {
+    const ranges = file.windows.map(([start, end]) => [start, end] as const);
+    const probation = Math.min(Math.floor(0.15 * file.timestamps.length), 750);
+    let falsePositives = 0;
+    const found = new Set<number>();
+    file.timestamps.forEach((timestamp, row) => {
+      if (row < probation || (file.scores[row] ?? 0) < threshold) return;
+      const window = ranges.findIndex(([start, end]) => timestamp >= start && timestamp <= end);
+      if (window < 0) falsePositives++;
+      else found.add(window);
+    });
+    process.stdout.write(`${file.name.padEnd(60)} ${found.size}/${ranges.length} FP ${falsePositives}\n`);
+  }
+}
