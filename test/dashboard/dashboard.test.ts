@@ -93,6 +93,8 @@ describe('the dashboard on the demo data', () => {
     expect(rows[0]).toEqual(['shop.memory.share', true]);
     const flags = rows.map(([, anomalous]) => anomalous);
     expect(flags).toEqual([...flags].sort((a, b) => Number(b) - Number(a)));
+    // Sparklines are drawn as their rows scroll into view (below a long list of recent alerts, they may not be).
+    await page.locator('.series-table').scrollIntoViewIfNeeded();
     await page.waitForFunction(() => document.querySelectorAll('.spark-box[data-state=drawn]').length === 6);
     expect(await page.locator('[data-testid=alerts] .alert').count()).toBeGreaterThan(0);
     await screenshot(page, 'dashboard-home');
