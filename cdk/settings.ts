@@ -25,6 +25,8 @@ export interface StackSettings {
   /** Steady requests per second the API stage accepts, and the burst above it. */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /** The band engine's default sensitivity, 0 (page only for the extreme) to 1. */
+  readonly sensitivity: number;
   /** The dashboard's base URL alert links point to (default: the API's URL). */
   readonly dashboardUrl: string | undefined;
 }
@@ -71,5 +73,6 @@ export function readSettings(node: Node): StackSettings {
     apiRateLimit: number('apiRateLimit', 500, 1, 10_000),
     apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
     dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
+    sensitivity: number('sensitivity', 0.5, 0, 1),
   };
 }

@@ -148,7 +148,11 @@ export class NormalcyStack extends Stack {
       memorySize: 2048,
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
-      environment: { ...environment, ALERT_TOPIC_ARN: alertTopic.topicArn },
+      environment: {
+        ...environment,
+        ALERT_TOPIC_ARN: alertTopic.topicArn,
+        NORMALCY_SENSITIVITY: String(settings.sensitivity),
+      },
       extra: {
         retryAttempts: 2,
         maxEventAge: Duration.minutes(10),

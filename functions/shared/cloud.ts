@@ -10,6 +10,7 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
+import { bandSettingsFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { type BandStore, type MetricStore, systemClock } from '../../lib/ports.ts';
@@ -95,7 +96,8 @@ export function cloudBandDependencies(): BandJobDependencies {
 /** The band job's settings from the environment (read when the function starts). */
 export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
-  return dashboardUrl ? { dashboardUrl } : {};
+  const settings = bandSettingsFromEnvironment(process.env);
+  return { ...(dashboardUrl ? { dashboardUrl } : {}), settings };
 }
 
 export function cloudAlertsDependencies(): AlertsDependencies {

@@ -310,3 +310,20 @@ describe('Stack settings', () => {
     );
   });
 });
+
+describe('Band settings from the environment', () => {
+  it('reads the default sensitivity the stack sets, and refuses one out of range', async () => {
+    const { bandSettingsFromEnvironment } = await import('../../lib/bands/settings-from-env.ts');
+    expect(bandSettingsFromEnvironment({ NORMALCY_SENSITIVITY: '0.7' })).toEqual({ sensitivity: 0.7 });
+    expect(bandSettingsFromEnvironment({})).toEqual({});
+    expect(() => bandSettingsFromEnvironment({ NORMALCY_SENSITIVITY: '7' })).toThrow(/from 0 to 1/);
+  });
+
+  it('passes normalcy:sensitivity to the band function', () => {
+    const app = new App({ context: { 'normalcy:sensitivity': 0.8 } });
+    const sensitive = Template.fromStack(new NormalcyStack(app, 'Sensitive'));
+    sensitive.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ NORMALCY_SENSITIVITY: '0.8' }) },
+    });
+  }, 120_000);
+});
