@@ -6,6 +6,7 @@
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
@@ -44,6 +45,8 @@ function dataStore(): MetricStore & BandStore {
 
 const state = () => new DynamoDbStateStore({ table: requiredEnv('STATE_TABLE') });
 const alertStore = () => new DynamoDbAlertStore({ table: requiredEnv('ALERT_TABLE') });
+/** The band job's state shards and the listing summaries (bucket STATE_BUCKET). */
+const stateShards = () => new S3StateStore({ bucket: requiredEnv('STATE_BUCKET') });
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
@@ -73,6 +76,7 @@ export function cloudQueryDependencies(): QueryDependencies {
       bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
     }),
     documents: bundledDocuments(process.env.LAMBDA_TASK_ROOT ?? process.cwd()),
+    summaries: stateShards(),
   };
 }
 
@@ -82,6 +86,7 @@ export function cloudBandDependencies(): BandJobDependencies {
     metrics: store,
     bands: store,
     series: state(),
+    states: stateShards(),
     alerts: alertStore(),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
@@ -92,7 +97,11 @@ export function cloudBandDependencies(): BandJobDependencies {
 /** The band job's settings from the environment (read when the function starts). */
 export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
-  return dashboardUrl ? { dashboardUrl } : {};
+  const stateShards = Number(process.env.NORMALCY_STATE_SHARDS);
+  return {
+    ...(dashboardUrl && { dashboardUrl }),
+    ...(Number.isInteger(stateShards) && stateShards > 0 && { stateShards }),
+  };
 }
 
 export function cloudAlertsDependencies(): AlertsDependencies {

@@ -1,0 +1,152 @@
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type {
+  LearnedKind,
+  Seasonality,
+  SeriesState,
+  SeriesStateStore,
+  SeriesSummariesSnapshot,
+  SeriesSummary,
+  SeriesSummaryStore,
+  StateShardSnapshot,
+} from '../ports.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export interface S3StateStoreOptions {
+  readonly bucket: string;
+  /** Key prefix of every object this store writes. Default `state/`. */
+  readonly prefix?: string;
+  readonly client?: S3Client;
+}
+
+/** The key of a shard, and of the summaries document, under the store's prefix. */
+export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
+export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
+
+/** A summary as stored: a positional array (the document is read whole by every listing). */
+type StoredSummary = [string, number, number | null, number, 0 | 1, LearnedKind | null, Seasonality | null];
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+
+/**
+ * The band job's state in S3: each shard one gzip'd JSON object (a PUT costs the same whatever its size),
+ * the listing summaries one more. Reads are conditional on the ETag the caller knows (304: unchanged, a
+ * cheap GET); shard writes are conditional on the ETag read (If-Match), or on absence (If-None-Match: *),
+ * so two overlapping runs never overwrite each other's shard: the second gets 'conflict'.
+ */
+export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
+  private readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(private readonly options: S3StateStoreOptions) {
+    this.client = options.client ?? new S3Client({});
+    this.prefix = options.prefix ?? 'state/';
+  }
+
+  async loadShard(
+    shard: string,
+    knownVersion?: string,
+  ): Promise<StateShardSnapshot | 'unchanged' | undefined> {
+    const found = await this.get(shardKey(this.prefix, shard), knownVersion);
+    if (found === undefined || found === 'unchanged') return found;
+    return { version: found.version, states: JSON.parse(found.text) as SeriesState[] };
+  }
+
+  async saveShard(
+    shard: string,
+    states: readonly SeriesState[],
+    expectedVersion: string | undefined,
+  ): Promise<string | 'conflict'> {
+    try {
+      return await this.put(
+        shardKey(this.prefix, shard),
+        JSON.stringify(states),
+        expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
+      );
+    } catch (error) {
+      // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return 'conflict';
+      throw error;
+    }
+  }
+
+  async loadSummaries(knownVersion?: string): Promise<SeriesSummariesSnapshot | 'unchanged' | undefined> {
+    const found = await this.get(summariesKey(this.prefix), knownVersion);
+    if (found === undefined || found === 'unchanged') return found;
+    const summaries = new Map<string, SeriesSummary>();
+    for (const [id, lastTimestamp, lastValue, stepMs, anomalous, kind, seasonality] of JSON.parse(
+      found.text,
+    ) as StoredSummary[]) {
+      summaries.set(id, {
+        id,
+        lastTimestamp,
+        lastValue,
+        stepMs,
+        anomalous: anomalous === 1,
+        kind,
+        seasonality,
+      });
+    }
+    return { version: found.version, summaries };
+  }
+
+  async saveSummaries(summaries: readonly SeriesSummary[]): Promise<void> {
+    const stored = summaries.map(
+      (summary): StoredSummary => [
+        summary.id,
+        summary.lastTimestamp,
+        summary.lastValue,
+        summary.stepMs,
+        summary.anomalous ? 1 : 0,
+        summary.kind,
+        summary.seasonality,
+      ],
+    );
+    // Only the band job writes it, once per run: the last run's summaries are the ones to show.
+    await this.put(summariesKey(this.prefix), JSON.stringify(stored), {});
+  }
+
+  private async get(
+    key: string,
+    knownVersion: string | undefined,
+  ): Promise<{ version: string; text: string } | 'unchanged' | undefined> {
+    try {
+      const object = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key, IfNoneMatch: knownVersion }),
+      );
+      const bytes = await object.Body?.transformToByteArray();
+      const text = bytes ? (await gunzipAsync(bytes)).toString('utf8') : '[]';
+      return { version: object.ETag ?? '', text };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304) return 'unchanged';
+      if (status === 404 || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  private async put(
+    key: string,
+    text: string,
+    condition: { IfMatch?: string; IfNoneMatch?: string },
+  ): Promise<string> {
+    // Level 1: most of the size win for a fraction of the time (engine states are mostly base64 floats).
+    const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 });
+    const result = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        Body: body,
+        // Stored as a gzip file, not as gzip-encoded JSON: no client decompresses it behind our back.
+        ContentType: 'application/gzip',
+        ...condition,
+      }),
+    );
+    return result.ETag ?? '';
+  }
+}
