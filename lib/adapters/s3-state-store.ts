@@ -41,6 +41,11 @@ const statusOf = (error: unknown): number | undefined =>
 export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
   private readonly client: S3Client;
   private readonly prefix: string;
+  /**
+   * The last body read or written per shard, with its ETag: a warm container revalidates it (304, a cheap
+   * GET) instead of downloading it again. Compressed, so it costs a fraction of the states it holds.
+   */
+  private readonly bodies = new Map<string, { etag: string; body: Uint8Array }>();
 
   constructor(private readonly options: S3StateStoreOptions) {
     this.client = options.client ?? new S3Client({});
@@ -51,9 +56,19 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     shard: string,
     knownVersion?: string,
   ): Promise<StateShardSnapshot | 'unchanged' | undefined> {
-    const found = await this.get(shardKey(this.prefix, shard), knownVersion);
-    if (found === undefined || found === 'unchanged') return found;
-    return { version: found.version, states: JSON.parse(found.text) as SeriesState[] };
+    const key = shardKey(this.prefix, shard);
+    const kept = this.bodies.get(key);
+    const found = await this.get(key, knownVersion ?? kept?.etag);
+    if (found === undefined) {
+      this.bodies.delete(key);
+      return undefined;
+    }
+    if (found === 'unchanged') {
+      if (knownVersion !== undefined || !kept) return 'unchanged';
+      return { version: kept.etag, states: JSON.parse(await unzipped(kept.body)) as SeriesState[] };
+    }
+    this.bodies.set(key, { etag: found.version, body: found.body });
+    return { version: found.version, states: JSON.parse(await unzipped(found.body)) as SeriesState[] };
   }
 
   async saveShard(
@@ -61,12 +76,15 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     states: readonly SeriesState[],
     expectedVersion: string | undefined,
   ): Promise<string | 'conflict'> {
+    const key = shardKey(this.prefix, shard);
     try {
-      return await this.put(
-        shardKey(this.prefix, shard),
+      const saved = await this.put(
+        key,
         JSON.stringify(states),
         expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
       );
+      this.bodies.set(key, saved);
+      return saved.etag;
     } catch (error) {
       // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
       const status = statusOf(error);
@@ -80,7 +98,7 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     if (found === undefined || found === 'unchanged') return found;
     const summaries = new Map<string, SeriesSummary>();
     for (const [id, lastTimestamp, lastValue, stepMs, anomalous, kind, seasonality] of JSON.parse(
-      found.text,
+      await unzipped(found.body),
     ) as StoredSummary[]) {
       summaries.set(id, {
         id,
@@ -114,14 +132,13 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
   private async get(
     key: string,
     knownVersion: string | undefined,
-  ): Promise<{ version: string; text: string } | 'unchanged' | undefined> {
+  ): Promise<{ version: string; body: Uint8Array } | 'unchanged' | undefined> {
     try {
       const object = await this.client.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: key, IfNoneMatch: knownVersion }),
       );
-      const bytes = await object.Body?.transformToByteArray();
-      const text = bytes ? (await gunzipAsync(bytes)).toString('utf8') : '[]';
-      return { version: object.ETag ?? '', text };
+      const body = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { version: object.ETag ?? '', body };
     } catch (error) {
       const status = statusOf(error);
       if (status === 304) return 'unchanged';
@@ -134,7 +151,7 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     key: string,
     text: string,
     condition: { IfMatch?: string; IfNoneMatch?: string },
-  ): Promise<string> {
+  ): Promise<{ etag: string; body: Uint8Array }> {
     // Level 1: most of the size win for a fraction of the time (engine states are mostly base64 floats).
     const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 });
     const result = await this.client.send(
@@ -147,6 +164,11 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
         ...condition,
       }),
     );
-    return result.ETag ?? '';
+    return { etag: result.ETag ?? '', body };
   }
+}
+
+/** The text of a gzip body ('[]' for an empty one). */
+async function unzipped(body: Uint8Array): Promise<string> {
+  return body.length === 0 ? '[]' : (await gunzipAsync(body)).toString('utf8');
 }

@@ -24,19 +24,14 @@ import type {
   SeriesState,
   SeriesStateStore,
   SeriesStore,
+  SeriesSummary,
   SeriesSummaryStore,
+  TimedValue,
 } from '../ports.ts';
 import { learnedTraits } from '../query/learned-traits.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 import { liveWindowMs } from './live-window.ts';
-import {
-  defaultStateShards,
-  type RefreshSummary,
-  type SaveSummary,
-  StateCache,
-  type StateRun,
-  summaryOf,
-} from './state-cache.ts';
+import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-cache.ts';
 
 export interface BandJobDependencies {
   readonly metrics: MetricStore;
@@ -85,7 +80,12 @@ export interface BandJobSummary {
   readonly recentSeries: number;
   /** Series read one by one (new, backfilled or lagging). */
   readonly seriesReadAlone: number;
-  readonly shards: RefreshSummary & SaveSummary;
+  /** State shards read, saved, and saved first by another run (this run gave way on those). */
+  readonly shards: {
+    readonly loaded: number;
+    readonly saved: number;
+    readonly conflicts: readonly string[];
+  };
 }
 
 type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
@@ -118,6 +118,9 @@ interface Counts {
   resolved: number;
 }
 
+/** Shard saves a run lets run while it processes the next shards (each holds its shard's text meanwhile). */
+const maxSavesInFlight = 1;
+
 const noCounts = (): Counts => ({ series: 0, buckets: 0, anomalies: 0, opened: 0, resolved: 0 });
 
 /** What one run needs everywhere. */
@@ -127,38 +130,51 @@ interface RunContext {
   readonly config: AlertConfig;
   readonly link: AlertLink;
   readonly now: number;
-  readonly run: StateRun;
-  /** Counts per shard: only those of shards this run saves are reported. */
-  readonly counts: Map<string, Counts>;
+  /** Series a run may still read on their own (shared by every shard's pass). */
+  aloneBudget: number;
+}
+
+/** One shard's pass: its states, and what the pass produced. */
+interface ShardWork {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly states: Map<string, SeriesState>;
+  readonly counts: Counts;
+  /** Pending series to settle (with the version seen) once the shard is saved. */
+  readonly settle: Map<string, number>;
+  changed: boolean;
 }
 
 /** The series identity the job needs for rules and notifications. */
 type Identity = Pick<SeriesState, 'id' | 'name' | 'type' | 'dimensions'>;
 
-/** State caches per store and shard count, kept across runs of a warm container. */
-const caches = new WeakMap<SeriesStateStore, Map<number, StateCache>>();
+/** What a run leaves for the next one in the same container: where its bulk read may start. */
+interface Memory {
+  /** When the last run read recent points. */
+  lastReadAt: number | undefined;
+  /** The oldest unprocessed bucket of a live series after the last run. */
+  oldestLiveProcessedUntil: number | undefined;
+}
 
-function cacheFor(store: SeriesStateStore, shardCount: number): StateCache {
-  let byCount = caches.get(store);
-  if (!byCount) {
-    byCount = new Map();
-    caches.set(store, byCount);
+const memories = new WeakMap<SeriesStateStore, Memory>();
+
+function memoryOf(store: SeriesStateStore): Memory {
+  let memory = memories.get(store);
+  if (!memory) {
+    memory = { lastReadAt: undefined, oldestLiveProcessedUntil: undefined };
+    memories.set(store, memory);
   }
-  let cache = byCount.get(shardCount);
-  if (!cache) {
-    cache = new StateCache(store, shardCount);
-    byCount.set(shardCount, cache);
-  }
-  return cache;
+  return memory;
 }
 
 /**
- * The scheduled band job. One bulk read brings the recent points of every series; each live series with
- * closed buckets is fed to its engine bucket by bucket in time order from where it stopped (skipping buckets
- * excluded from learning), and the alert rules judge each bucket; every band goes to the store in one bulk
- * write. Series the bulk read cannot serve (new, backfilled, or behind the live window) are read one by one,
- * a bounded number per run. Then silent series are checked against no-data rules, the state shards and the
- * listing summaries are saved (one request each), and due alert transitions are delivered.
+ * The scheduled band job. One bulk read brings the recent points of every series; then, shard by shard (so
+ * memory holds one shard's states at a time): each live series with closed buckets is fed to its engine
+ * bucket by bucket in time order from where it stopped (skipping buckets excluded from learning), the alert
+ * rules judge each bucket, the shard's bands go to the store in one bulk write, series the bulk read cannot
+ * serve (new, backfilled, or behind the live window) are read one by one (a bounded number per run), silent
+ * series are checked against no-data rules, and the shard is saved whole (one request). Then the listing
+ * summaries are saved (one request) and due alert transitions are delivered.
  */
 export async function runBandJob(
   dependencies: BandJobDependencies,
@@ -167,35 +183,109 @@ export async function runBandJob(
   const limits: Limits = { ...defaults, ...options };
   const stored = await dependencies.alerts.loadConfig();
   const config: AlertConfig = { ...stored, rules: effectiveRules(stored.rules) };
-  const cache = cacheFor(dependencies.states, limits.stateShards);
-  const { run, refresh } = await cache.begin();
   const context: RunContext = {
     dependencies,
     limits,
     config,
     link: alertLink(limits.dashboardUrl),
     now: dependencies.clock.now(),
-    run,
-    counts: new Map(),
+    aloneBudget: limits.maxSeriesPerRun,
   };
-
-  const live = await processLiveSeries(context, cache.lastReadAt);
-  cache.lastReadAt = Math.max(cache.lastReadAt ?? 0, context.now);
-  const settle = await processSeriesAlone(context, live.candidates);
-  await checkSilentSeries(context);
-
-  const saved = await run.commit();
-  const conflicts = new Set(saved.conflicts);
-  for (const [id, version] of settle) {
-    if (!conflicts.has(run.shardOf(id))) await dependencies.series.settlePending(id, version);
+  const { now } = context;
+  const memory = memoryOf(dependencies.states);
+  const liveFrom = now - liveWindowMs;
+  // The read covers every point that arrived since the previous run (with a margin for agents' delays) and
+  // the oldest unprocessed bucket of every live series; the whole live window in a cold container.
+  const readFrom = Math.max(
+    liveFrom,
+    Math.min(
+      (memory.lastReadAt ?? liveFrom) - limits.discoveryMs,
+      now - limits.discoveryMs,
+      memory.oldestLiveProcessedUntil ?? liveFrom,
+    ),
+  );
+  const recent = await dependencies.metrics.readRecentPoints(readFrom, now + ingestLimits.maxFutureSkewMs);
+  memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
+  let recentPoints = 0;
+  const recentByShard = new Map<string, string[]>();
+  for (const [id, points] of recent) {
+    recentPoints += points.length;
+    const shard = shardOf(id, limits.stateShards);
+    const ids = recentByShard.get(shard);
+    if (ids) ids.push(id);
+    else recentByShard.set(shard, [id]);
   }
-  if (conflicts.size === 0 && (saved.saved > 0 || refresh.loaded === 0)) {
-    await dependencies.states.saveSummaries([...run.all()].map(summaryOf));
+  const pendingByShard = new Map<string, PendingSeries[]>();
+  for (const entry of await dependencies.series.pendingSeries(limits.maxSeriesPerRun)) {
+    const shard = shardOf(entry.series.id, limits.stateShards);
+    pendingByShard.set(shard, [...(pendingByShard.get(shard) ?? []), entry]);
   }
+
   const totals = noCounts();
-  for (const [shard, counts] of context.counts) {
-    if (conflicts.has(shard)) continue;
-    for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
+  const shards = { loaded: 0, saved: 0, conflicts: [] as string[] };
+  const summaries: SeriesSummary[] = [];
+  let oldestLive: number | undefined;
+  let readAlone = 0;
+  const saves: Promise<void>[] = [];
+  const names = shardNames(limits.stateShards);
+  let next = dependencies.states.loadShard(names[0] ?? '');
+  for (const [index, name] of names.entries()) {
+    const loaded = await next;
+    // The next shard downloads while this one is processed.
+    if (index + 1 < names.length) next = dependencies.states.loadShard(names[index + 1] ?? '');
+    const snapshot = loaded === 'unchanged' ? undefined : loaded;
+    if (snapshot) shards.loaded += 1;
+    const work: ShardWork = {
+      name,
+      version: snapshot?.version,
+      states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
+      counts: noCounts(),
+      settle: new Map(),
+      changed: false,
+    };
+    const candidates = await processLiveSeries(context, work, recentByShard.get(name) ?? [], recent);
+    readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
+    await checkSilentSeries(context, work);
+
+    // The shard is saved while the next one is processed (compression runs off the main thread); what the
+    // run reports of it waits for the save, and only the figures of the shard stay in memory meanwhile.
+    const shardSummaries = [...work.states.values()].map(summaryOf);
+    let shardOldest: number | undefined;
+    for (const state of work.states.values()) {
+      if (
+        state.processedUntil >= liveFrom &&
+        (shardOldest === undefined || state.processedUntil < shardOldest)
+      ) {
+        shardOldest = state.processedUntil;
+      }
+    }
+    const saving = work.changed
+      ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
+      : Promise.resolve(undefined);
+    const { counts, settle } = work;
+    saves.push(
+      saving.then(async (version) => {
+        if (version === 'conflict') {
+          shards.conflicts.push(name);
+          return;
+        }
+        if (version !== undefined) shards.saved += 1;
+        for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
+        for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
+        for (const summary of shardSummaries) summaries.push(summary);
+        if (shardOldest !== undefined && (oldestLive === undefined || shardOldest < oldestLive)) {
+          oldestLive = shardOldest;
+        }
+      }),
+    );
+    if (saves.length >= maxSavesInFlight) await saves.shift();
+  }
+  await Promise.all(saves);
+  shards.conflicts.sort();
+  memory.oldestLiveProcessedUntil = oldestLive;
+  // Another run saved some shard first: its summaries are the ones to keep (ours lack that shard's changes).
+  if (shards.conflicts.length === 0 && (shards.saved > 0 || summaries.length > 0)) {
+    await dependencies.states.saveSummaries(summaries);
   }
   const delivery = await deliverTransitions(dependencies, {
     mutes: config.mutes,
@@ -209,44 +299,35 @@ export async function runBandJob(
     alertsResolved: totals.resolved,
     notifications: delivery.sent,
     delivery,
-    recentPoints: live.points,
-    recentSeries: live.series,
-    seriesReadAlone: settle.size + live.readAlone,
-    shards: { ...refresh, ...saved },
+    recentPoints,
+    recentSeries: recent.size,
+    seriesReadAlone: readAlone,
+    shards,
   };
 }
 
 /**
- * The live path: one bulk read of the recent past, then every series with state inside the live window and a
- * closed bucket to process, in memory. Returns the series the bulk read found that need the per-series path.
+ * The live path for one shard: every series of the shard with state inside the live window and points in the
+ * bulk read, in memory; the shard's bands in one bulk write. Returns the series of the shard the bulk read
+ * found that need the per-series path (no state yet, or behind the live window).
  */
 async function processLiveSeries(
   context: RunContext,
-  lastReadAt: number | undefined,
-): Promise<{ candidates: Set<string>; points: number; series: number; readAlone: number }> {
-  const { dependencies, limits, now, run } = context;
+  work: ShardWork,
+  ids: readonly string[],
+  recent: ReadonlyMap<string, readonly TimedValue[]>,
+): Promise<string[]> {
+  const { dependencies, limits, now } = context;
   const liveFrom = now - liveWindowMs;
   const closedAt = now - limits.latenessMs;
-  // The read covers every point that arrived since the previous run (a margin for agents' delays; the whole
-  // live window in a cold container) and the oldest unprocessed bucket of every live series.
-  let readFrom = Math.min(now, lastReadAt ?? liveFrom) - limits.discoveryMs;
-  for (const state of run.all()) {
-    if (state.processedUntil >= liveFrom && state.processedUntil < readFrom) {
-      if (bucketStart(closedAt, state.stepMs) > state.processedUntil) readFrom = state.processedUntil;
-    }
-  }
-  readFrom = Math.max(readFrom, liveFrom);
-  const recent = await dependencies.metrics.readRecentPoints(readFrom, now + ingestLimits.maxFutureSkewMs);
-
-  const candidates = new Set<string>();
+  const candidates: string[] = [];
   const bands: SeriesBand[] = [];
   const outcomes: EvaluationOutcome[] = [];
-  let points = 0;
-  for (const [id, series] of recent) {
-    points += series.length;
-    const state = run.get(id);
+  for (const id of ids) {
+    const series = recent.get(id) ?? [];
+    const state = work.states.get(id);
     if (!state || state.processedUntil < liveFrom) {
-      candidates.add(id);
+      candidates.push(id);
       continue;
     }
     const newest = series[series.length - 1];
@@ -256,64 +337,69 @@ async function processLiveSeries(
     );
     let next = state;
     if (due.length > 0) {
-      const fed = feed(context, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
+      const fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
       next = fed.state;
-      bands.push(...fed.bands);
+      for (const band of fed.bands) bands.push(band);
       if (fed.outcome) outcomes.push(fed.outcome);
     }
     if (newest && newest.timestamp >= next.lastTimestamp) {
       next = { ...next, lastTimestamp: newest.timestamp, lastValue: newest.value };
     }
-    if (next !== state) run.set(next);
+    if (next !== state) {
+      work.states.set(id, next);
+      work.changed = true;
+    }
   }
   if (bands.length > 0) await dependencies.bands.writeManyBands(bands);
   for (const outcome of outcomes) await dependencies.alerts.recordEvaluation(outcome);
-  return { candidates, points, series: recent.size, readAlone: 0 };
+  return candidates;
 }
 
 /**
- * The per-series path, for series the bulk read cannot serve: new series and backfilled history (marked
- * pending by ingest), and series behind the live window (the job was stopped, or a series came back after a
- * silence). Each is read from where it stopped, up to a bounded number of buckets. Returns the pending
- * series to settle (with the version seen) once the run's state is saved.
+ * The per-series path for one shard, for series the bulk read cannot serve: new series and backfilled
+ * history (marked pending by ingest), and series behind the live window (the job was stopped, or a series
+ * came back after a silence). Each is read from where it stopped, up to a bounded number of buckets.
+ * Returns how many series it read.
  */
 async function processSeriesAlone(
   context: RunContext,
-  candidates: Set<string>,
-): Promise<Map<string, number>> {
-  const { dependencies, limits, run } = context;
-  const settle = new Map<string, number>();
-  const pending = await dependencies.series.pendingSeries(limits.maxSeriesPerRun);
-  const work: { id: string; pending?: PendingSeries }[] = pending.map((entry) => ({
+  work: ShardWork,
+  pending: readonly PendingSeries[],
+  candidates: readonly string[],
+): Promise<number> {
+  const { dependencies, limits } = context;
+  const entries: { id: string; pending?: PendingSeries }[] = pending.map((entry) => ({
     id: entry.series.id,
     pending: entry,
   }));
-  const listed = new Set(work.map((entry) => entry.id));
-  for (const id of candidates) if (!listed.has(id)) work.push({ id });
+  const listed = new Set(entries.map((entry) => entry.id));
+  for (const id of candidates) if (!listed.has(id)) entries.push({ id });
 
   let taken = 0;
-  for (const entry of work) {
-    if (taken >= limits.maxSeriesPerRun) break;
+  for (const entry of entries) {
+    if (context.aloneBudget <= 0) break;
     if (limits.deadline !== undefined && dependencies.clock.now() > limits.deadline) break;
-    const state = run.get(entry.id);
+    const state = work.states.get(entry.id);
     const identity: Identity | undefined =
       state ?? entry.pending?.series ?? (await dependencies.series.getSeries(entry.id));
     if (!identity) continue;
+    context.aloneBudget -= 1;
     taken += 1;
-    const caughtUp = await processAlone(context, identity, state, entry.pending?.progress);
-    if (caughtUp && entry.pending) settle.set(entry.id, entry.pending.version);
+    const caughtUp = await processAlone(context, work, identity, state, entry.pending?.progress);
+    if (caughtUp && entry.pending) work.settle.set(entry.id, entry.pending.version);
   }
-  return settle;
+  return taken;
 }
 
 /** Reads one series from where it stopped and feeds it; true when it caught up with the closed buckets. */
 async function processAlone(
   context: RunContext,
+  work: ShardWork,
   identity: Identity,
   state: SeriesState | undefined,
   seed: SeriesProgress | undefined,
 ): Promise<boolean> {
-  const { dependencies, limits, now, run } = context;
+  const { dependencies, limits, now } = context;
   const { metrics, alerts, bands } = dependencies;
   const known = state ?? seed;
   if (known && bucketStart(now - limits.latenessMs, known.stepMs) <= known.processedUntil) return true;
@@ -336,11 +422,10 @@ async function processAlone(
   const buckets = aggregate(identity.type, points, stepMs).filter((bucket) => bucket.start + stepMs <= end);
   // A series the job never kept state for may have a monitor in the alert store (from before state shards).
   const monitor = state ? state.monitor : (await alerts.loadMonitor(identity.id)).monitor;
-  const before: SeriesState = state ?? {
+  const before = state ?? {
     ...identity,
     stepMs,
     processedUntil: firstBucket,
-    engineState: seed?.engineState ?? { engine: 'none' },
     anomalous: seed?.anomalous ?? false,
     monitor,
     lastTimestamp: 0,
@@ -350,8 +435,9 @@ async function processAlone(
   };
   const fed = feed(
     context,
+    work,
     identity,
-    { ...before, stepMs, engineState: known ? before.engineState : undefined },
+    { ...before, stepMs, engineState: known?.engineState },
     buckets,
     end,
   );
@@ -362,7 +448,8 @@ async function processAlone(
   }
   if (fed.bands.length > 0) await bands.writeManyBands(fed.bands);
   if (fed.outcome) await alerts.recordEvaluation(fed.outcome);
-  run.set(next);
+  work.states.set(identity.id, next);
+  work.changed = true;
   return end === closedBefore;
 }
 
@@ -375,16 +462,17 @@ interface Fed {
 
 /**
  * Feeds closed buckets to a series' engine in time order and applies the alert rules to them; the state
- * that results has processed everything before `end`. Pure but for the counts it adds to the run's.
+ * that results has processed everything before `end`. Pure but for the counts it adds to the shard's.
  */
 function feed(
   context: RunContext,
+  work: ShardWork,
   identity: Identity,
   state: Omit<SeriesState, 'engineState'> & { engineState: SeriesState['engineState'] | undefined },
   buckets: readonly Bucket[],
   end: number,
 ): Fed {
-  const { dependencies, limits, config, now, link, run } = context;
+  const { dependencies, limits, config, now, link } = context;
   const { stepMs } = state;
   const engine = dependencies.engine.restore(state.engineState, limits.settings);
   const excluded = exclusionTest(config.exclusions, identity, stepMs);
@@ -425,7 +513,7 @@ function feed(
   });
   const learned = learnedTraits(engine);
   const transitions = transitionCounts(outcome.transitions);
-  const counts = countsOf(context.counts, run.shardOf(identity.id));
+  const { counts } = work;
   counts.series += 1;
   counts.buckets += bands.length;
   counts.anomalies += anomalies;
@@ -449,23 +537,14 @@ function feed(
   };
 }
 
-function countsOf(counts: Map<string, Counts>, shard: string): Counts {
-  let found = counts.get(shard);
-  if (!found) {
-    found = noCounts();
-    counts.set(shard, found);
-  }
-  return found;
-}
-
 /**
- * Silent series against no-data rules, and series with an open alert (which may have to resolve because data
- * is back or its rule is gone): all in memory, from the states.
+ * A shard's silent series against no-data rules, and its series with an open alert (which may have to
+ * resolve because data is back or its rule is gone): in memory, from the states.
  */
-async function checkSilentSeries(context: RunContext): Promise<void> {
-  const { config, now, link, run, dependencies } = context;
+async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<void> {
+  const { config, now, link, dependencies } = context;
   const noDataRules = config.rules.filter((rule) => rule.enabled && rule.kind === 'nodata');
-  for (const state of run.all()) {
+  for (const state of work.states.values()) {
     const monitor = state.monitor ?? emptyMonitor(state.id);
     const silent = noDataRules.some(
       (rule) =>
@@ -475,11 +554,11 @@ async function checkSilentSeries(context: RunContext): Promise<void> {
     const result = evaluateSilence({ series: state, monitor, rules: config.rules, now, link });
     if (result.transitions.length === 0) continue;
     await dependencies.alerts.recordEvaluation(result);
-    run.set({ ...state, monitor: result.monitor });
-    const counts = countsOf(context.counts, run.shardOf(state.id));
+    work.states.set(state.id, { ...state, monitor: result.monitor });
+    work.changed = true;
     const transitions = transitionCounts(result.transitions);
-    counts.opened += transitions.opened;
-    counts.resolved += transitions.resolved;
+    work.counts.opened += transitions.opened;
+    work.counts.resolved += transitions.resolved;
   }
 }
 

@@ -49,10 +49,11 @@ export class FakeS3 {
     });
   }
 
-  /** Forgets the requests seen so far (the objects stay). */
+  /** Forgets the requests seen so far, the mock's call history included (the objects stay). */
   clearRequests(): void {
     this.gets.length = 0;
     this.puts.length = 0;
+    this.mock.resetHistory();
   }
 
   restore(): void {
