@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { defaultStateShards } from '../lib/jobs/state-cache.ts';
 
 /** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
 /** Where points and bands live: Timestream (the default) or DynamoDB (for accounts without Timestream). */
@@ -27,6 +28,11 @@ export interface StackSettings {
   readonly apiBurstLimit: number;
   /** The dashboard's base URL alert links point to (default: the API's URL). */
   readonly dashboardUrl: string | undefined;
+  /**
+   * Shards of the band job's state (S3 objects): about 1,000 to 6,000 series each. Set it before the first
+   * deployment: a new count starts the job's state afresh (series re-learn from their history).
+   */
+  readonly stateShards: number;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -71,5 +77,6 @@ export function readSettings(node: Node): StackSettings {
     apiRateLimit: number('apiRateLimit', 500, 1, 10_000),
     apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
     dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
+    stateShards: number('stateShards', defaultStateShards, 1, 256),
   };
 }

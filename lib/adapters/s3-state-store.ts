@@ -22,6 +22,9 @@ export interface S3StateStoreOptions {
   readonly client?: S3Client;
 }
 
+/** The default prefix of the store's objects (the stack grants access to exactly these keys). */
+export const stateKeyPrefix = 'state/';
+
 /** The key of a shard, and of the summaries document, under the store's prefix. */
 export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
 export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
@@ -49,7 +52,7 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
 
   constructor(private readonly options: S3StateStoreOptions) {
     this.client = options.client ?? new S3Client({});
-    this.prefix = options.prefix ?? 'state/';
+    this.prefix = options.prefix ?? stateKeyPrefix;
   }
 
   async loadShard(
