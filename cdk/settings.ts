@@ -13,7 +13,11 @@ export interface StackSettings {
   readonly dynamoRetentionDays: number;
   /** EventBridge schedule expression of the band job. */
   readonly bandSchedule: string;
-  /** Hours a point stays in Timestream's memory store (fast writes and queries). */
+  /**
+   * Hours a point stays in Timestream's memory store (fast writes and point queries). The band job reads only
+   * the last minutes; older data is read from the magnetic store. The memory store is the largest cost at
+   * 24 h (docs/cost.md).
+   */
   readonly memoryRetentionHours: number;
   /** Days a point stays in Timestream's magnetic store. */
   readonly magneticRetentionDays: number;
@@ -69,7 +73,7 @@ export function readSettings(node: Node): StackSettings {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
     bandSchedule: String(context('bandSchedule') ?? 'rate(1 minute)'),
-    memoryRetentionHours: number('memoryRetentionHours', 24, 1, 8766),
+    memoryRetentionHours: number('memoryRetentionHours', 2, 1, 8766),
     magneticRetentionDays: number('magneticRetentionDays', 400, 1, 73_000),
     alertEmail: email('alertEmail'),
     opsEmail: email('opsEmail'),

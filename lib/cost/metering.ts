@@ -33,9 +33,14 @@ function recordBytes(record: _Record, common: _Record): number {
  * "Metering and pricing: Writes" in the Timestream developer guide.
  */
 export function timestreamWriteUnits(records: readonly _Record[], common: _Record = {}): number {
+  return Math.max(1, Math.ceil(timestreamWriteBytes(records, common) / 1024));
+}
+
+/** The bytes Timestream meters for one WriteRecords request (before rounding to KiB). */
+export function timestreamWriteBytes(records: readonly _Record[], common: _Record = {}): number {
   let bytes = recordBytes(common, common);
   for (const record of records) bytes += recordBytes(record, common);
-  return Math.max(1, Math.ceil(bytes / 1024));
+  return bytes;
 }
 
 /** DynamoDB's size of an item: attribute names plus values (numbers: about one byte per two digits, plus one). */
