@@ -28,7 +28,7 @@ import { emptyMonitor, type SeriesMonitor } from '../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../lib/alerts/rules.ts';
 import { defaultEngine, type EngineState } from '../lib/bands/index.ts';
 import { alertLink } from '../lib/jobs/band-job.ts';
-import { shardOf } from '../lib/jobs/state-cache.ts';
+import { shardOf } from '../lib/jobs/state-shards.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import type { SeriesState } from '../lib/ports.ts';
 import { FakeS3 } from '../test/helpers/fake-s3.ts';

@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
-import { defaultStateShards } from '../lib/jobs/state-cache.ts';
+import { defaultStateShards } from '../lib/jobs/state-shards.ts';
 
 /** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
 /** Where points and bands live: Timestream (the default) or DynamoDB (for accounts without Timestream). */

@@ -29,7 +29,7 @@ import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
-import { shardNames } from '../lib/jobs/state-cache.ts';
+import { shardNames } from '../lib/jobs/state-shards.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
 import { readSettings, type StackSettings } from './settings.ts';

@@ -31,7 +31,7 @@ import type {
 import { learnedTraits } from '../query/learned-traits.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 import { liveWindowMs } from './live-window.ts';
-import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-cache.ts';
+import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {
   readonly metrics: MetricStore;
@@ -62,7 +62,7 @@ export interface BandJobOptions {
    * recorded, not paged. Default one hour.
    */
   readonly pageWindowMs?: number;
-  /** How many shards the job's state is split into (see lib/jobs/state-cache.ts). */
+  /** How many shards the job's state is split into (see lib/jobs/state-shards.ts). */
   readonly stateShards?: number;
 }
 

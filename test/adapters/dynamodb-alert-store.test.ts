@@ -24,7 +24,7 @@ import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
-import { defaultStateShards, shardOf } from '../../lib/jobs/state-cache.ts';
+import { defaultStateShards, shardOf } from '../../lib/jobs/state-shards.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);
