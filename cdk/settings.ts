@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { defaultStateShards } from '../lib/jobs/state-shards.ts';
 
 /** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
 /** Where points and bands live: Timestream (the default) or DynamoDB (for accounts without Timestream). */
@@ -12,7 +13,11 @@ export interface StackSettings {
   readonly dynamoRetentionDays: number;
   /** EventBridge schedule expression of the band job. */
   readonly bandSchedule: string;
-  /** Hours a point stays in Timestream's memory store (fast writes and queries). */
+  /**
+   * Hours a point stays in Timestream's memory store (fast writes and point queries). The band job reads only
+   * the last minutes; older data is read from the magnetic store. The memory store is the largest cost at
+   * 24 h (docs/cost.md).
+   */
   readonly memoryRetentionHours: number;
   /** Days a point stays in Timestream's magnetic store. */
   readonly magneticRetentionDays: number;
@@ -29,6 +34,11 @@ export interface StackSettings {
   readonly sensitivity: number;
   /** The dashboard's base URL alert links point to (default: the API's URL). */
   readonly dashboardUrl: string | undefined;
+  /**
+   * Shards of the band job's state (S3 objects): about 1,000 to 6,000 series each. Set it before the first
+   * deployment: a new count starts the job's state afresh (series re-learn from their history).
+   */
+  readonly stateShards: number;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -65,7 +75,7 @@ export function readSettings(node: Node): StackSettings {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
     bandSchedule: String(context('bandSchedule') ?? 'rate(1 minute)'),
-    memoryRetentionHours: number('memoryRetentionHours', 24, 1, 8766),
+    memoryRetentionHours: number('memoryRetentionHours', 2, 1, 8766),
     magneticRetentionDays: number('magneticRetentionDays', 400, 1, 73_000),
     alertEmail: email('alertEmail'),
     opsEmail: email('opsEmail'),
@@ -74,5 +84,6 @@ export function readSettings(node: Node): StackSettings {
     apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
     dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
     sensitivity: number('sensitivity', 0.5, 0, 1),
+    stateShards: number('stateShards', defaultStateShards, 1, 256),
   };
 }

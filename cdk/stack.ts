@@ -18,6 +18,7 @@ import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -26,7 +27,9 @@ import type { Construct } from 'constructs';
 import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dynamodb-alert-store.ts';
 import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
+import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
+import { shardNames } from '../lib/jobs/state-shards.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
 import { readSettings, type StackSettings } from './settings.ts';
@@ -91,6 +94,27 @@ export class NormalcyStack extends Stack {
       ],
     });
 
+    // The band job's state: one object per shard and the listing summaries, rewritten every run (a PUT costs
+    // the same whatever its size). Versioned, so a bad run can be rolled back; old versions go after a day.
+    const stateBucket = new Bucket(this, 'StateBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      versioned: true,
+      lifecycleRules: [
+        {
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(stateBucket).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-S1',
+      reason:
+        'Only the band function writes this bucket (its own state, no user data); access logs would add a bucket and cost per run.',
+    });
+
     const alertTopic = new Topic(this, 'AlertTopic', { displayName: 'Normalcy alerts', enforceSSL: true });
     if (settings.alertEmail) alertTopic.addSubscription(new EmailSubscription(settings.alertEmail));
     const operationsTopic = new Topic(this, 'OperationsTopic', {
@@ -127,6 +151,8 @@ export class NormalcyStack extends Stack {
       ...common,
       entry: 'query',
       commandHooks: queryDocumentHooks(root),
+      // Listings read the band job's summaries of every series.
+      environment: { ...environment, STATE_BUCKET: stateBucket.bucketName },
     });
 
     const alerts = new NormalcyFunction(this, 'Alerts', { ...common, entry: 'alerts' });
@@ -152,6 +178,8 @@ export class NormalcyStack extends Stack {
         ...environment,
         ALERT_TOPIC_ARN: alertTopic.topicArn,
         NORMALCY_SENSITIVITY: String(settings.sensitivity),
+        STATE_BUCKET: stateBucket.bucketName,
+        NORMALCY_STATE_SHARDS: String(settings.stateShards),
       },
       extra: {
         retryAttempts: 2,
@@ -173,6 +201,22 @@ export class NormalcyStack extends Stack {
     grantState(query, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${catalogIndex}`]);
     grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     grantState(bands, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
+    // State objects by name (no wildcard): the shards of the configured count and the summaries. ListBucket
+    // makes a missing object a 404 (a shard not written yet) instead of a 403.
+    const stateObject = (key: string) => stateBucket.arnForObjects(key);
+    const summaries = stateObject(summariesKey(stateKeyPrefix));
+    const allow = (fn: NormalcyFunction, actions: string[], resources: string[]) =>
+      fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    allow(
+      bands,
+      ['s3:GetObject', 's3:PutObject'],
+      [
+        ...shardNames(settings.stateShards).map((name) => stateObject(shardKey(stateKeyPrefix, name))),
+        summaries,
+      ],
+    );
+    allow(query, ['s3:GetObject'], [summaries]);
+    for (const fn of [bands, query]) allow(fn, ['s3:ListBucket'], [stateBucket.bucketArn]);
     const alertIndexes = [pendingTransitionsIndex, alertsByStateIndex].map(
       (index) => `${alertTable.tableArn}/index/${index}`,
     );
@@ -198,8 +242,6 @@ export class NormalcyStack extends Stack {
       );
     }
     grantState(alerts, ['dynamodb:GetItem']);
-    // The no-data check lists every series.
-    grantState(bands, ['dynamodb:Scan']);
     alertTopic.grantPublish(bands.role);
 
     // API: HTTPS only (HTTP APIs have no plain-HTTP endpoint), throttled, access-logged without paths (the
@@ -302,6 +344,7 @@ export class NormalcyStack extends Stack {
     new CfnOutput(this, 'OperationsTopicArn', { value: operationsTopic.topicArn });
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
     new CfnOutput(this, 'AlertTableName', { value: alertTable.tableName });
+    new CfnOutput(this, 'StateBucketName', { value: stateBucket.bucketName });
   }
   /** Points and bands in Timestream for LiveAnalytics (the default). */
   private timestreamStorage(settings: StackSettings): Storage {

@@ -45,6 +45,7 @@ const windowOf = ({ dependencies }: IngestContext): TimeWindow =>
 async function accept(batch: Parameters<typeof acceptBatch>[0], { dependencies, lambda }: IngestContext) {
   const outcome = await acceptBatch(batch, dependencies, {
     deadline: Date.now() + lambda.getRemainingTimeInMillis() - answerMarginMs,
+    now: dependencies.clock.now(),
   });
   // The count only: what the client sent is never logged.
   if (outcome.rejected > 0) logger.warn('items rejected', { rejectedItems: outcome.rejected });

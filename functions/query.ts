@@ -7,6 +7,7 @@ import type {
   ReadOptions,
   SeriesCatalog,
   SeriesStore,
+  SeriesSummaryStore,
 } from '../lib/ports.ts';
 import { encodeCursor } from '../lib/query/cursor.ts';
 import type { QueryDocuments } from '../lib/query/documents.ts';
@@ -19,6 +20,7 @@ import {
   seriesCursor,
   seriesViews,
 } from '../lib/query/read.ts';
+import { type SummarizedCatalog, summarizedCatalog } from '../lib/query/summaries.ts';
 import { cloudQueryDependencies } from './shared/cloud.ts';
 import { gzipResponses } from './shared/compression.ts';
 import {
@@ -38,7 +40,18 @@ export interface QueryDependencies {
   readonly keys: KeyStore;
   readonly clock: Clock;
   readonly documents: QueryDocuments;
+  /**
+   * The band job's per-series summaries (step, anomalous now, learned traits, newest value): laid over the
+   * catalog's entries when given. Without it the catalog's own figures are shown.
+   */
+  readonly summaries?: SeriesSummaryStore;
 }
+
+/** The catalog as the routes read it: with the band job's summaries when the composition gives them. */
+const catalogOf = (dependencies: QueryDependencies): SummarizedCatalog =>
+  dependencies.summaries
+    ? summarizedCatalog(dependencies.series, dependencies.summaries)
+    : dependencies.series;
 
 /** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
 const answerMarginMs = 1_500;
@@ -101,8 +114,8 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
     scope: 'read',
     async handle(event, context) {
       const query = readSeriesQuery(event.queryStringParameters ?? {});
-      const { series: catalog, queries } = context.dependencies;
-      const page = await catalog.findSeries(query);
+      const { queries } = context.dependencies;
+      const page = await catalogOf(context.dependencies).findSeries(query);
       const series = await withinBudget(context, (options) => seriesViews(queries, page.series, options));
       return json(200, { series, nextCursor: seriesCursor(page.next) });
     },
@@ -112,7 +125,7 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
     path: '/v1/series/{id}',
     scope: 'read',
     async handle(event, context) {
-      const found = await requireSeries(context.dependencies.series, event.pathParameters?.id);
+      const found = await requireSeries(catalogOf(context.dependencies), event.pathParameters?.id);
       const [series] = await withinBudget(context, (options) =>
         seriesViews(context.dependencies.queries, [found], options),
       );
@@ -125,7 +138,7 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
     scope: 'read',
     async handle(event, context) {
       const { dependencies } = context;
-      const series = await requireSeries(dependencies.series, event.pathParameters?.id);
+      const series = await requireSeries(catalogOf(dependencies), event.pathParameters?.id);
       const window = readPointsWindow(event.queryStringParameters ?? {}, series, dependencies.clock.now());
       return json(
         200,
@@ -150,7 +163,7 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
         records.length === query.limit && last
           ? encodeCursor({ timestamp: last.timestamp, seriesId: last.seriesId })
           : null;
-      const anomalies = await anomalyViews(dependencies.series, records);
+      const anomalies = await anomalyViews(catalogOf(dependencies), records);
       return json(200, { from: query.from, to: query.to, anomalies, nextCursor });
     },
   },

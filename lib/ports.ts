@@ -2,7 +2,7 @@
  * The small interfaces the domain needs from the outside world. Only files under lib/adapters/ implement
  * them with SDKs or drivers; everything else sees these.
  */
-import type { Notification } from './alerts/model.ts';
+import type { Notification, SeriesMonitor } from './alerts/model.ts';
 import type { EngineState, MetricKind } from './bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
@@ -36,6 +36,11 @@ export interface MetricStore {
   readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]>;
   /** The timestamp of the earliest point of a series, if it has any. */
   earliestTimestamp(seriesId: string): Promise<number | undefined>;
+  /**
+   * Every point of every series with `from <= timestamp < to`, by series id, each series in time order: the
+   * band job's one bulk read per run. Stores scan the time range (a few requests), never series one by one.
+   */
+  readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>>;
 }
 
 /** What one ingest request contributed to one series. */
@@ -46,6 +51,11 @@ export interface SeriesTouch {
   readonly dimensions: Dimensions;
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
+  /**
+   * The request holds points older than the band job's live window (lib/jobs/live-window.ts): the job must
+   * look at the series' history, not only at its recent points.
+   */
+  readonly backfill?: boolean;
 }
 
 /** A series in the catalog. */
@@ -100,19 +110,98 @@ export interface PendingSeries {
   readonly version: number;
 }
 
-/** The series catalog, which series have new data, and the band job's progress per series. */
+/**
+ * The series catalog, and which series the band job must read one by one (new series and backfilled
+ * history: "pending"); the band job's own state lives in a {@link SeriesStateStore}.
+ */
 export interface SeriesStore {
-  /** Records (creating when new) the series an ingest request wrote to and marks them as having new data. */
+  /**
+   * Records the series an ingest request wrote to: creates those not in the catalog (pending) and marks again
+   * those touched with `backfill`. A known series touched with recent points only may cost the store nothing.
+   */
   recordSeries(touches: readonly SeriesTouch[]): Promise<void>;
   listSeries(): Promise<SeriesInfo[]>;
   getSeries(id: string): Promise<SeriesInfo | undefined>;
   /** Series with data the band job has not processed yet, at most `limit`. */
   pendingSeries(limit: number): Promise<PendingSeries[]>;
   /**
-   * Saves where the job stopped. When `caughtUp` is true and no ingest touched the series since `version`,
-   * the series stops being pending.
+   * Saves listing figures and engine state on the catalog entry (the band job before state shards; kept for
+   * stores and fixtures that set them directly). When `caughtUp` is true and no ingest touched the series
+   * since `version`, the series stops being pending.
    */
   saveProgress(seriesId: string, progress: SeriesProgress, version: number, caughtUp: boolean): Promise<void>;
+  /** The series stops being pending, unless an ingest marked it again since `version`. */
+  settlePending(seriesId: string, version: number): Promise<void>;
+}
+
+/** What the band job keeps about one series between runs. Plain JSON. */
+export interface SeriesState {
+  readonly id: string;
+  readonly name: string;
+  readonly type: MetricType;
+  readonly dimensions: Dimensions;
+  readonly stepMs: number;
+  /** Start of the first bucket not yet fed to the engine. */
+  readonly processedUntil: number;
+  readonly engineState: EngineState;
+  /** Whether the series is outside its band at its newest processed bucket. */
+  readonly anomalous: boolean;
+  /** The alert rules' memory for the series (undefined before its first evaluation). */
+  readonly monitor: SeriesMonitor | undefined;
+  /** The newest point the job has seen (for listings and no-data rules). */
+  readonly lastTimestamp: number;
+  readonly lastValue: number | null;
+  readonly kind: LearnedKind | null;
+  readonly seasonality: Seasonality | null;
+}
+
+/** One shard of the band job's state as stored, with the version a save must name. */
+export interface StateShardSnapshot {
+  /** Changes with every save (an ETag in S3, a counter in SQLite). */
+  readonly version: string;
+  readonly states: readonly SeriesState[];
+}
+
+/**
+ * The band job's state, in shards of many series each: loaded and saved whole, once per shard per run, so a
+ * run costs a request per shard, not per series. Saves are conditional, so overlapping runs cannot mix
+ * their work within a shard.
+ */
+export interface SeriesStateStore {
+  /** A shard's states; 'unchanged' when it is still at `knownVersion`; undefined when never saved. */
+  loadShard(shard: string, knownVersion?: string): Promise<StateShardSnapshot | 'unchanged' | undefined>;
+  /**
+   * Saves a shard whole if it is still at `expectedVersion` (undefined: never saved yet) and returns the new
+   * version, or 'conflict' when another run saved it first.
+   */
+  saveShard(
+    shard: string,
+    states: readonly SeriesState[],
+    expectedVersion: string | undefined,
+  ): Promise<string | 'conflict'>;
+}
+
+/** What listings show of a series beside its catalog entry, as the band job last saw it. */
+export interface SeriesSummary {
+  readonly id: string;
+  readonly lastTimestamp: number;
+  readonly lastValue: number | null;
+  readonly stepMs: number;
+  readonly anomalous: boolean;
+  readonly kind: LearnedKind | null;
+  readonly seasonality: Seasonality | null;
+}
+
+export interface SeriesSummariesSnapshot {
+  readonly version: string;
+  readonly summaries: ReadonlyMap<string, SeriesSummary>;
+}
+
+/** Every series' summary in one document, written by the band job once per run, read by listings. */
+export interface SeriesSummaryStore {
+  /** The summaries; 'unchanged' when still at `knownVersion`; undefined before the first save. */
+  loadSummaries(knownVersion?: string): Promise<SeriesSummariesSnapshot | 'unchanged' | undefined>;
+  saveSummaries(summaries: readonly SeriesSummary[]): Promise<void>;
 }
 
 /** The band engine's verdict on one bucket, as stored. */
@@ -130,8 +219,13 @@ export interface AnomalyRecord extends StoredBand {
   readonly seriesId: string;
 }
 
+/** A band of some series (bulk writes). */
+export type SeriesBand = AnomalyRecord;
+
 export interface BandStore {
   writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void>;
+  /** Bands of many series in one go: the band job's one bulk write per run (batched by the store). */
+  writeManyBands(bands: readonly SeriesBand[]): Promise<void>;
   /** Bands with `from <= timestamp < to`, in time order. */
   readBands(seriesId: string, from: number, to: number): Promise<StoredBand[]>;
   /** Anomalous buckets of every series with `from <= timestamp < to`, newest first, at most `limit`. */

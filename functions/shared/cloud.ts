@@ -6,6 +6,7 @@
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
@@ -45,6 +46,8 @@ function dataStore(): (MetricStore & BandStore) | DynamoDbMetricStore {
 
 const state = () => new DynamoDbStateStore({ table: requiredEnv('STATE_TABLE') });
 const alertStore = () => new DynamoDbAlertStore({ table: requiredEnv('ALERT_TABLE') });
+/** The band job's state shards and the listing summaries (bucket STATE_BUCKET). */
+const stateShards = () => new S3StateStore({ bucket: requiredEnv('STATE_BUCKET') });
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = state();
@@ -77,6 +80,7 @@ export function cloudQueryDependencies(): QueryDependencies {
             bandsTable: requiredEnv('TIMESTREAM_BANDS_TABLE'),
           }),
     documents: bundledDocuments(process.env.LAMBDA_TASK_ROOT ?? process.cwd()),
+    summaries: stateShards(),
   };
 }
 
@@ -86,6 +90,7 @@ export function cloudBandDependencies(): BandJobDependencies {
     metrics: store,
     bands: store,
     series: state(),
+    states: stateShards(),
     alerts: alertStore(),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
@@ -96,8 +101,12 @@ export function cloudBandDependencies(): BandJobDependencies {
 /** The band job's settings from the environment (read when the function starts). */
 export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
-  const settings = bandSettingsFromEnvironment(process.env);
-  return { ...(dashboardUrl ? { dashboardUrl } : {}), settings };
+  const stateShards = Number(process.env.NORMALCY_STATE_SHARDS);
+  return {
+    ...(dashboardUrl && { dashboardUrl }),
+    ...(Number.isInteger(stateShards) && stateShards > 0 && { stateShards }),
+    settings: bandSettingsFromEnvironment(process.env),
+  };
 }
 
 export function cloudAlertsDependencies(): AlertsDependencies {

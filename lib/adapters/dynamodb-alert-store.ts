@@ -124,8 +124,7 @@ export class DynamoDbAlertStore implements AlertStore {
     version: number,
     outcome: EvaluationOutcome,
   ): Promise<CommitResult> {
-    for (const transition of outcome.transitions) await this.recordTransition(transition);
-    for (const alert of outcome.alerts) await this.saveAlert(alert, outcome.asOf);
+    await this.recordEvaluation(outcome);
     try {
       await this.documents.send(
         new PutCommand({
@@ -144,6 +143,11 @@ export class DynamoDbAlertStore implements AlertStore {
       if (isConditionFailure(error)) return 'conflict';
       throw error;
     }
+  }
+
+  async recordEvaluation(outcome: EvaluationOutcome): Promise<void> {
+    for (const transition of outcome.transitions) await this.recordTransition(transition);
+    for (const alert of outcome.alerts) await this.saveAlert(alert, outcome.asOf);
   }
 
   async pendingTransitions(limit: number): Promise<AlertTransition[]> {

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -10,6 +11,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { liveWindowMs } from '../jobs/live-window.ts';
 import { aggregate } from '../metrics/aggregate.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
 import type {
@@ -19,6 +21,7 @@ import type {
   BandStore,
   MetricStore,
   QueryStore,
+  SeriesBand,
   StoredBand,
   TimedValue,
   ValueBucket,
@@ -34,6 +37,11 @@ export const anomalyIndex = 'anomalies';
 
 const dayMs = 86_400_000;
 const maxBatchAttempts = 8;
+const minuteMs = 60_000;
+/** Points per item of the recent-points log (about 40 bytes each: one item stays near 12 KB). */
+export const recentPointsPerItem = 300;
+/** How long log items live (TTL): the band job reads only the last minutes. */
+const recentLogSeconds = 86_400;
 
 export interface DynamoDbMetricStoreOptions {
   readonly table: string;
@@ -42,6 +50,8 @@ export interface DynamoDbMetricStoreOptions {
   readonly client?: DynamoDBClient;
   /** Waits between retries of unprocessed items (tests pass a fake). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock deciding which points are recent enough for the recent-points log. */
+  readonly now?: () => number;
 }
 
 /** Thrown when DynamoDB kept refusing some items of a batch write (throttling) after every retry. */
@@ -58,6 +68,11 @@ export class UnprocessedItemsError extends Error {
  * the timestamp in ms, so a day of one series is one Query and a rewrite of a point is an idempotent overwrite.
  * `F#<series>` holds the series' earliest timestamp. Anomalous bands also carry `anomalyDay`, the partition of the
  * sparse `anomalies` index. Every item has `expiresAt` (epoch seconds) for TTL.
+ *
+ * Recent points are also written to a log the band job reads in bulk: partition `R#<minute>` (the points'
+ * minute), one item per request and minute holding up to {@link recentPointsPerItem} points as text
+ * (`id,timestamp,value;...`), kept a day. It costs about one write unit per 25 points, against one per point
+ * for the points themselves, and lets a run read every series' new points with a Query per minute.
  */
 export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   private readonly client: DynamoDBClient;
@@ -71,14 +86,15 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   }
 
   async writePoints(points: readonly SeriesPoint[]): Promise<void> {
-    await this.batchPut(
-      points.map((point) => ({
+    await this.batchPut([
+      ...points.map((point) => ({
         pk: { S: `P#${point.seriesId}#${day(point.timestamp)}` },
         sk: { N: String(point.timestamp) },
         v: { N: String(point.value) },
         expiresAt: { N: String(this.expiry(point.timestamp)) },
       })),
-    );
+      ...this.recentLogItems(points),
+    ]);
     const earliest = new Map<string, number>();
     for (const point of points) {
       earliest.set(
@@ -91,6 +107,30 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
       await this.lowerEarliest(seriesId, timestamp);
       this.knownEarliest.set(seriesId, timestamp);
     }
+  }
+
+  async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
+    const bySeries = new Map<string, TimedValue[]>();
+    for (let minute = Math.floor(from / minuteMs); minute <= Math.floor((to - 1) / minuteMs); minute++) {
+      const items = await this.queryAll({
+        TableName: this.options.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `R#${minute}` } },
+      });
+      for (const item of items) {
+        for (const entry of (item.d?.S ?? '').split(';')) {
+          const [id, time, value] = entry.split(',');
+          const timestamp = Number(time);
+          if (!id || !(timestamp >= from && timestamp < to)) continue;
+          const point = { timestamp, value: Number(value) };
+          const series = bySeries.get(id);
+          if (series) series.push(point);
+          else bySeries.set(id, [point]);
+        }
+      }
+    }
+    for (const series of bySeries.values()) series.sort((a, b) => a.timestamp - b.timestamp);
+    return bySeries;
   }
 
   async readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]> {
@@ -110,12 +150,16 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   }
 
   async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
+    await this.writeManyBands(bands.map((band) => ({ ...band, seriesId })));
+  }
+
+  async writeManyBands(bands: readonly SeriesBand[]): Promise<void> {
     await this.batchPut(
       bands.map((band) => {
         const item: Record<string, AttributeValue> = {
-          pk: { S: `B#${seriesId}#${day(band.timestamp)}` },
+          pk: { S: `B#${band.seriesId}#${day(band.timestamp)}` },
           sk: { N: String(band.timestamp) },
-          series: { S: seriesId },
+          series: { S: band.seriesId },
           v: { N: String(band.value) },
           e: { N: String(band.expected) },
           lo: { N: String(band.lower) },
@@ -288,6 +332,34 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
       for (const record of records) if (isAfter(record) && found.length < query.limit) found.push(record);
     }
     return found;
+  }
+
+  /** The recent-points log items of a write: points inside the live window, by minute, in chunks. */
+  private recentLogItems(points: readonly SeriesPoint[]): Record<string, AttributeValue>[] {
+    const now = this.options.now?.() ?? Date.now();
+    const byMinute = new Map<number, string[]>();
+    for (const point of points) {
+      if (point.timestamp < now - liveWindowMs) continue;
+      const minute = Math.floor(point.timestamp / minuteMs);
+      const entries = byMinute.get(minute);
+      const entry = `${point.seriesId},${point.timestamp},${point.value}`;
+      if (entries) entries.push(entry);
+      else byMinute.set(minute, [entry]);
+    }
+    const items: Record<string, AttributeValue>[] = [];
+    const expiresAt = { N: String(Math.floor(now / 1000) + recentLogSeconds) };
+    for (const [minute, entries] of byMinute) {
+      for (let offset = 0; offset < entries.length; offset += recentPointsPerItem) {
+        items.push({
+          pk: { S: `R#${minute}` },
+          // A random sort key: requests never overwrite each other's items (2^48 values).
+          sk: { N: String(randomInt(2 ** 48 - 1)) },
+          d: { S: entries.slice(offset, offset + recentPointsPerItem).join(';') },
+          expiresAt,
+        });
+      }
+    }
+    return items;
   }
 
   private expiry(timestamp: number): number {

@@ -39,6 +39,8 @@ export const pendingIndex = 'pending';
 const pendingMark = 'P';
 /** How many series one ingest request updates at once. */
 const touchConcurrency = 16;
+/** Series ids one container remembers as catalogued (about 100 bytes each). */
+const maxKnownSeries = 200_000;
 
 /**
  * The index of the series catalog in (name, id) order: one partition (`catalogShard`), sorted by
@@ -75,6 +77,7 @@ interface SeriesItem {
   seasonality?: Seasonality | null;
   catalogShard?: string;
   catalogKey?: string;
+  pendingShard?: string;
 }
 
 interface KeyItem {
@@ -92,6 +95,8 @@ interface KeyItem {
  */
 export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore {
   private readonly documents: DynamoDBDocumentClient;
+  /** Series this container knows are in the catalog. */
+  private readonly known = new Set<string>();
 
   constructor(private readonly options: DynamoDbStateStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
@@ -99,9 +104,31 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
     });
   }
 
+  /**
+   * Costs nothing for series this container has seen before and whose points are recent (the usual
+   * request); creates unseen series with a conditional PutItem (pending); marks backfilled series pending.
+   */
   async recordSeries(touches: readonly SeriesTouch[]): Promise<void> {
-    for (let offset = 0; offset < touches.length; offset += touchConcurrency) {
-      await Promise.all(touches.slice(offset, offset + touchConcurrency).map((touch) => this.touch(touch)));
+    const work = touches.filter((touch) => touch.backfill !== false || !this.known.has(touch.id));
+    for (let offset = 0; offset < work.length; offset += touchConcurrency) {
+      await Promise.all(work.slice(offset, offset + touchConcurrency).map((touch) => this.touch(touch)));
+    }
+  }
+
+  async settlePending(seriesId: string, version: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.table,
+          Key: { pk: seriesKey(seriesId), sk: 'SERIES' },
+          UpdateExpression: 'REMOVE pendingShard',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': version },
+        }),
+      );
+    } catch (error) {
+      // Ingest marked the series again meanwhile: it stays pending for the next run.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -334,42 +361,58 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
     }
   }
 
-  /** Creates the series when new, bumps its version and marks it pending; then raises its last timestamp. */
+  /** Creates the series when new (pending); marks a known series pending again when the touch is a backfill. */
   private async touch(touch: SeriesTouch): Promise<void> {
-    const key = { pk: seriesKey(touch.id), sk: 'SERIES' };
+    if (!this.known.has(touch.id)) {
+      const created = await this.create(touch);
+      this.remember(touch.id);
+      if (created) return;
+    }
+    if (!touch.backfill) return;
     await this.documents.send(
       new UpdateCommand({
         TableName: this.options.table,
-        Key: key,
-        UpdateExpression:
-          'SET #name = if_not_exists(#name, :name), #type = if_not_exists(#type, :type), ' +
-          'dimensions = if_not_exists(dimensions, :dimensions), pendingShard = :mark, ' +
-          'catalogShard = :catalog, catalogKey = :catalogKey ADD version :one',
-        ExpressionAttributeNames: { '#name': 'name', '#type': 'type' },
-        ExpressionAttributeValues: {
-          ':name': touch.name,
-          ':type': touch.type,
-          ':dimensions': touch.dimensions,
-          ':mark': pendingMark,
-          ':catalog': catalogMark,
-          ':catalogKey': catalogKey(touch.name, touch.id),
-          ':one': 1,
-        },
+        Key: { pk: seriesKey(touch.id), sk: 'SERIES' },
+        UpdateExpression: 'SET pendingShard = :mark ADD version :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':mark': pendingMark, ':one': 1 },
       }),
     );
+  }
+
+  /** Creates a catalog entry unless one exists; true when this call created it. */
+  private async create(touch: SeriesTouch): Promise<boolean> {
+    const item: SeriesItem = {
+      pk: seriesKey(touch.id),
+      sk: 'SERIES',
+      name: touch.name,
+      type: touch.type,
+      dimensions: touch.dimensions,
+      lastTimestamp: touch.maxTimestamp,
+      version: 1,
+      pendingShard: pendingMark,
+      catalogShard: catalogMark,
+      catalogKey: catalogKey(touch.name, touch.id),
+    };
     try {
       await this.documents.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: this.options.table,
-          Key: key,
-          UpdateExpression: 'SET lastTimestamp = :last',
-          ConditionExpression: 'attribute_not_exists(lastTimestamp) OR lastTimestamp < :last',
-          ExpressionAttributeValues: { ':last': touch.maxTimestamp },
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      return true;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
+  }
+
+  private remember(id: string): void {
+    // Bounded: past the limit the container forgets and asks the table again (a conditional write each).
+    if (this.known.size >= maxKnownSeries) this.known.clear();
+    this.known.add(id);
   }
 }
 

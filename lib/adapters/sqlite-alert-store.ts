@@ -136,15 +136,6 @@ export class SqliteAlertStore implements AlertStore {
     version: number,
     outcome: EvaluationOutcome,
   ): Promise<CommitResult> {
-    const insertTransition = this.database.prepare(`
-      INSERT INTO alert_transitions (id, alert_id, at, rank, status, reason, attempts, last_error, deliver_after,
-        decided_at, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
-    const upsertAlert = this.database.prepare(`
-      INSERT INTO alerts (id, state, started_at, resolved_at, as_of, body) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET state = excluded.state, resolved_at = excluded.resolved_at,
-        as_of = excluded.as_of, body = excluded.body
-      WHERE excluded.as_of >= alerts.as_of`);
     const saveMonitor = this.database.prepare(`
       INSERT INTO alert_monitors (series_id, version, body) VALUES (?, ?, ?)
       ON CONFLICT (series_id) DO UPDATE SET version = excluded.version, body = excluded.body
@@ -154,35 +145,53 @@ export class SqliteAlertStore implements AlertStore {
         .prepare<[string], { version: number }>('SELECT version FROM alert_monitors WHERE series_id = ?')
         .get(seriesId);
       if ((current?.version ?? 0) !== version) return 'conflict';
-      for (const transition of outcome.transitions) {
-        insertTransition.run(
-          transition.id,
-          transition.alertId,
-          transition.at,
-          transitionRank[transition.kind],
-          transition.status,
-          transition.reason,
-          transition.attempts,
-          transition.lastError,
-          transition.deliverAfter,
-          transition.decidedAt,
-          JSON.stringify(transition),
-        );
-      }
-      for (const alert of outcome.alerts) {
-        upsertAlert.run(
-          alert.id,
-          alert.state,
-          alert.startedAt,
-          alert.resolvedAt,
-          outcome.asOf,
-          JSON.stringify(alert),
-        );
-      }
+      this.record(outcome);
       saveMonitor.run(seriesId, version + 1, JSON.stringify(outcome.monitor), version);
       return 'committed';
     });
     return commit.immediate();
+  }
+
+  async recordEvaluation(outcome: EvaluationOutcome): Promise<void> {
+    this.database.transaction(() => this.record(outcome)).immediate();
+  }
+
+  /** Records an evaluation's transitions (each once) and alerts (never set back by an earlier evaluation). */
+  private record(outcome: EvaluationOutcome): void {
+    const insertTransition = this.database.prepare(`
+      INSERT INTO alert_transitions (id, alert_id, at, rank, status, reason, attempts, last_error, deliver_after,
+        decided_at, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+    const upsertAlert = this.database.prepare(`
+      INSERT INTO alerts (id, state, started_at, resolved_at, as_of, body) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET state = excluded.state, resolved_at = excluded.resolved_at,
+        as_of = excluded.as_of, body = excluded.body
+      WHERE excluded.as_of >= alerts.as_of`);
+    for (const transition of outcome.transitions) {
+      insertTransition.run(
+        transition.id,
+        transition.alertId,
+        transition.at,
+        transitionRank[transition.kind],
+        transition.status,
+        transition.reason,
+        transition.attempts,
+        transition.lastError,
+        transition.deliverAfter,
+        transition.decidedAt,
+        JSON.stringify(transition),
+      );
+    }
+    for (const alert of outcome.alerts) {
+      upsertAlert.run(
+        alert.id,
+        alert.state,
+        alert.startedAt,
+        alert.resolvedAt,
+        outcome.asOf,
+        JSON.stringify(alert),
+      );
+    }
   }
 
   async pendingTransitions(limit: number): Promise<AlertTransition[]> {

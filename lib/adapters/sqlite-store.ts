@@ -15,6 +15,7 @@ import type {
   PendingSeries,
   QueryStore,
   Seasonality,
+  SeriesBand,
   SeriesCatalog,
   SeriesInfo,
   SeriesPage,
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS points (
   value REAL NOT NULL,
   PRIMARY KEY (series_id, ts)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS points_by_time ON points(ts);
 CREATE TABLE IF NOT EXISTS bands (
   series_id TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -165,10 +167,28 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
     return row?.ts ?? undefined;
   }
 
+  async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
+    const bySeries = new Map<string, TimedValue[]>();
+    const rows = this.database
+      .prepare<[number, number], { series_id: string; ts: number; value: number }>(
+        'SELECT series_id, ts, value FROM points WHERE ts >= ? AND ts < ? ORDER BY ts',
+      )
+      .iterate(from, to);
+    for (const row of rows) {
+      const points = bySeries.get(row.series_id);
+      const point = { timestamp: row.ts, value: row.value };
+      if (points) points.push(point);
+      else bySeries.set(row.series_id, [point]);
+    }
+    return bySeries;
+  }
+
   async recordSeries(touches: readonly SeriesTouch[]): Promise<void> {
+    // A new series starts pending (version 1, handled 0); a backfill marks it pending again.
     const upsert = this.database.prepare(`
       INSERT INTO series (id, name, type, dimensions, last_ts) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts), version = version + 1`);
+      ON CONFLICT (id) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts),
+        version = version + CASE WHEN ? THEN 1 ELSE 0 END`);
     this.database.transaction(() => {
       for (const touch of touches) {
         upsert.run(
@@ -177,9 +197,16 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
           touch.type,
           JSON.stringify(sortedDimensions(touch.dimensions)),
           touch.maxTimestamp,
+          touch.backfill === false ? 0 : 1,
         );
       }
     })();
+  }
+
+  async settlePending(seriesId: string, version: number): Promise<void> {
+    this.database
+      .prepare('UPDATE series SET handled_version = max(handled_version, ?) WHERE id = ? AND version <= ?')
+      .run(version, seriesId, version);
   }
 
   async listSeries(): Promise<SeriesInfo[]> {
@@ -236,6 +263,10 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
   }
 
   async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
+    await this.writeManyBands(bands.map((band) => ({ ...band, seriesId })));
+  }
+
+  async writeManyBands(bands: readonly SeriesBand[]): Promise<void> {
     const insert = this.database.prepare(`
       INSERT INTO bands (series_id, ts, value, expected, lower, upper, score, anomaly)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -244,7 +275,7 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
     this.database.transaction(() => {
       for (const band of bands) {
         insert.run(
-          seriesId,
+          band.seriesId,
           band.timestamp,
           band.value,
           band.expected,

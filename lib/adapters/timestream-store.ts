@@ -16,6 +16,7 @@ import type {
   AnomalyRecord,
   BandStore,
   MetricStore,
+  SeriesBand,
   StoredBand,
   TimedValue,
   WriteOptions,
@@ -117,6 +118,40 @@ function recordBytes(record: _Record, measureName: string): number {
 }
 
 const pointsCommon = { MeasureName: 'value', MeasureValueType: 'DOUBLE', TimeUnit: 'MILLISECONDS' } as const;
+const bandsCommon = { MeasureName: 'band', MeasureValueType: 'MULTI' } as const;
+
+/**
+ * The band job's one bulk read per run: every point of every series in a time range. Only the three columns
+ * it needs, so the query scans (and is billed for) little more than the range's points.
+ */
+export const recentPointsQuery = (table: string, from: number, to: number): string =>
+  `SELECT series_id, to_milliseconds(time), measure_value::double FROM ${table} ` +
+  `WHERE measure_name = 'value' AND time >= from_milliseconds(${integer(from)}) ` +
+  `AND time < from_milliseconds(${integer(to)})`;
+
+/** One multi-measure record per band: dimension `series_id`; measure name, type and time unit are common. */
+export function bandRecords(bands: readonly SeriesBand[]): _Record[] {
+  const double = (name: string, value: number) => ({
+    Name: name,
+    Value: String(value),
+    Type: 'DOUBLE' as const,
+  });
+  return bands.map(
+    (band): _Record => ({
+      Dimensions: [{ Name: 'series_id', Value: band.seriesId }],
+      MeasureValues: [
+        double('value', band.value),
+        double('expected', band.expected),
+        double('lower', band.lower),
+        double('upper', band.upper),
+        double('score', band.score),
+        { Name: 'anomaly', Value: String(band.anomaly), Type: 'BOOLEAN' },
+      ],
+      Time: String(band.timestamp),
+      TimeUnit: 'MILLISECONDS',
+    }),
+  );
+}
 
 /**
  * Points and bands in Amazon Timestream for LiveAnalytics. Points: one record per point (see
@@ -177,32 +212,32 @@ export class TimestreamStore implements MetricStore, BandStore {
     return value?.ScalarValue === undefined || value.NullValue ? undefined : Number(value.ScalarValue);
   }
 
-  async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
-    const double = (name: string, value: number) => ({
-      Name: name,
-      Value: String(value),
-      Type: 'DOUBLE' as const,
+  async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
+    const bySeries = new Map<string, TimedValue[]>();
+    await this.queryPages(recentPointsQuery(this.table('points'), from, to), (row) => {
+      const id = row.Data?.[0]?.ScalarValue;
+      if (id === undefined) return;
+      const point = { timestamp: numberAt(row, 1), value: numberAt(row, 2) };
+      const points = bySeries.get(id);
+      if (points) points.push(point);
+      else bySeries.set(id, [point]);
     });
-    const records = bands.map(
-      (band): _Record => ({
-        Dimensions: [{ Name: 'series_id', Value: seriesId }],
-        MeasureValues: [
-          double('value', band.value),
-          double('expected', band.expected),
-          double('lower', band.lower),
-          double('upper', band.upper),
-          double('score', band.score),
-          { Name: 'anomaly', Value: String(band.anomaly), Type: 'BOOLEAN' },
-        ],
-        Time: String(band.timestamp),
-        TimeUnit: 'MILLISECONDS',
-      }),
-    );
+    // Rows come in no particular order (an ORDER BY would cost the query a sort over every row).
+    for (const points of bySeries.values()) points.sort((a, b) => a.timestamp - b.timestamp);
+    return bySeries;
+  }
+
+  async writeBands(seriesId: string, bands: readonly StoredBand[]): Promise<void> {
+    await this.writeManyBands(bands.map((band) => ({ ...band, seriesId })));
+  }
+
+  async writeManyBands(bands: readonly SeriesBand[]): Promise<void> {
+    const records = bandRecords(bands);
     await this.writeAll(
       this.options.bandsTable,
       records,
       records.map((_, index) => index),
-      { MeasureName: 'band', MeasureValueType: 'MULTI' },
+      bandsCommon,
       undefined,
       [],
     );
@@ -235,15 +270,22 @@ export class TimestreamStore implements MetricStore, BandStore {
   /** Every row of a query, following NextToken through every page (Timestream may return empty pages). */
   private async query(queryString: string): Promise<Row[]> {
     const rows: Row[] = [];
+    await this.queryPages(queryString, (row) => {
+      rows.push(row);
+    });
+    return rows;
+  }
+
+  /** Hands every row of a query to `onRow`, page by page, so a large result is never held whole. */
+  private async queryPages(queryString: string, onRow: (row: Row) => void): Promise<void> {
     let nextToken: string | undefined;
     do {
       const page: QueryCommandOutput = await this.queryClient.send(
         new QueryCommand({ QueryString: queryString, NextToken: nextToken }),
       );
-      rows.push(...(page.Rows ?? []));
+      for (const row of page.Rows ?? []) onRow(row);
       nextToken = page.NextToken;
     } while (nextToken);
-    return rows;
   }
 
   /**

@@ -50,6 +50,11 @@ export interface AlertStore {
    * run recorded, or what it will record, because ids follow from the data.
    */
   commitEvaluation(seriesId: string, version: number, outcome: EvaluationOutcome): Promise<CommitResult>;
+  /**
+   * Records an evaluation's transitions (each once) and alerts, without its monitor: the band job keeps
+   * monitors in its state shards and calls this only when an evaluation changed something.
+   */
+  recordEvaluation(outcome: EvaluationOutcome): Promise<void>;
 
   /** Transitions not delivered yet, in the order they happened (then OPEN, REMINDER, RESOLVED), at most `limit`. */
   pendingTransitions(limit: number): Promise<AlertTransition[]>;

@@ -1,4 +1,5 @@
 import { HttpError, type Problem, ValidationError } from '../errors.ts';
+import { isBackfill } from '../jobs/live-window.ts';
 import type { MetricPoint, SeriesPoint } from '../metrics/point.ts';
 import type { MetricStore, SeriesStore, SeriesTouch } from '../ports.ts';
 import { SeriesIdCache } from './series-cache.ts';
@@ -116,7 +117,11 @@ interface SeenSeries {
 export async function acceptBatch(
   batch: ParsedBatch,
   stores: { metrics: MetricStore; series: SeriesStore },
-  options: { deadline?: number } = {},
+  options: {
+    deadline?: number;
+    /** The request's clock: series whose points are older than the band job's live window are marked. */
+    now?: number;
+  } = {},
 ): Promise<IngestOutcome> {
   if (batch.points.length === 0 && batch.problems.length > 0) throw noValidItem(batch.problems);
   const prepared = prepareBatch(batch);
@@ -137,7 +142,7 @@ export async function acceptBatch(
   const stored = prepared.points.filter((_, position) => !refusedPositions.has(position));
   if (stored.length > 0) {
     try {
-      await stores.series.recordSeries(touches(stored));
+      await stores.series.recordSeries(touches(stored, options.now));
     } catch (error) {
       incomplete ??= error;
     }
@@ -174,7 +179,8 @@ function refusalProblems(refused: readonly RefusedPoint[], items: readonly numbe
   }));
 }
 
-function touches(points: readonly SeriesPoint[]): SeriesTouch[] {
+/** What the request did to each series; without `now` every touch counts as backfill (the safe side). */
+function touches(points: readonly SeriesPoint[], now: number | undefined): SeriesTouch[] {
   const bySeries = new Map<string, { -readonly [K in keyof SeriesTouch]: SeriesTouch[K] }>();
   for (const point of points) {
     const touch = bySeries.get(point.seriesId);
@@ -192,5 +198,7 @@ function touches(points: readonly SeriesPoint[]): SeriesTouch[] {
       });
     }
   }
-  return [...bySeries.values()];
+  const all = [...bySeries.values()];
+  for (const touch of all) touch.backfill = now === undefined || isBackfill(touch.minTimestamp, now);
+  return all;
 }

@@ -5,12 +5,13 @@ import {
   evaluateSilence,
   hasOpenAlert,
 } from '../alerts/evaluate.ts';
-import { type Exclusion, emptyMonitor, type Rule } from '../alerts/model.ts';
+import { type EvaluationOutcome, type Exclusion, emptyMonitor } from '../alerts/model.ts';
 import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
-import { aggregate } from '../metrics/aggregate.ts';
+import { ingestLimits } from '../ingest/limits.ts';
+import { aggregate, type Bucket } from '../metrics/aggregate.ts';
 import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
 import type {
   BandStore,
@@ -18,18 +19,27 @@ import type {
   MetricStore,
   Notifier,
   PendingSeries,
-  SeriesInfo,
+  SeriesBand,
+  SeriesProgress,
+  SeriesState,
+  SeriesStateStore,
   SeriesStore,
-  StoredBand,
+  SeriesSummary,
+  SeriesSummaryStore,
+  TimedValue,
 } from '../ports.ts';
 import { learnedTraits } from '../query/learned-traits.ts';
 import { alertViewUrl } from '../query/links.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
+import { liveWindowMs } from './live-window.ts';
+import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {
   readonly metrics: MetricStore;
   readonly series: SeriesStore;
   readonly bands: BandStore;
+  /** The job's own state per series, in shards, and the summaries listings read. */
+  readonly states: SeriesStateStore & SeriesSummaryStore;
   readonly alerts: AlertStore;
   readonly notifier: Notifier;
   readonly engine: BandEngineFactory;
@@ -40,11 +50,11 @@ export interface BandJobOptions {
   readonly settings?: Partial<BandSettings>;
   /** A bucket is processed once it ended at least this long ago, so late points of a flush still count. */
   readonly latenessMs?: number;
-  /** How many series one run takes at most; the rest wait for the next run. */
+  /** How many series one run reads one by one at most (new, backfilled or lagging ones); the rest wait. */
   readonly maxSeriesPerRun?: number;
   /** How many buckets of one series one run feeds at most (a long backfill takes several runs). */
   readonly maxBucketsPerSeries?: number;
-  /** The job stops taking new series after this epoch-ms instant (the Lambda's time budget). */
+  /** The job stops taking series one by one after this epoch-ms instant (the Lambda's time budget). */
   readonly deadline?: number;
   /** The dashboard's base URL: alert links are `<dashboardUrl>/#/series/<seriesId>?alert=<alertId>`. */
   readonly dashboardUrl?: string;
@@ -53,6 +63,8 @@ export interface BandJobOptions {
    * recorded, not paged. Default one hour.
    */
   readonly pageWindowMs?: number;
+  /** How many shards the job's state is split into (see lib/jobs/state-shards.ts). */
+  readonly stateShards?: number;
 }
 
 export interface BandJobSummary {
@@ -64,19 +76,33 @@ export interface BandJobSummary {
   /** Notifications published this run. */
   readonly notifications: number;
   readonly delivery: DeliverySummary;
+  /** Points the run's bulk read returned, and the series they belong to. */
+  readonly recentPoints: number;
+  readonly recentSeries: number;
+  /** Series read one by one (new, backfilled or lagging). */
+  readonly seriesReadAlone: number;
+  /** State shards read, saved, and saved first by another run (this run gave way on those). */
+  readonly shards: {
+    readonly loaded: number;
+    readonly saved: number;
+    readonly conflicts: readonly string[];
+  };
 }
 
 type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
-  Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number };
+  Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number; discoveryMs: number };
 
 const defaults: Limits = {
   latenessMs: 15_000,
-  maxSeriesPerRun: 100_000,
+  maxSeriesPerRun: 1_000,
   maxBucketsPerSeries: 50_000,
   /** A series too sparse to show its step is given the default step after this long. */
   stepDiscoveryMs: 3_600_000,
+  /** The bulk read reaches this much further back than the previous run (agents' flush delays). */
+  discoveryMs: 2 * 60_000,
   dashboardUrl: 'http://127.0.0.1:8080',
   pageWindowMs: 3_600_000,
+  stateShards: defaultStateShards,
 };
 
 /** The dashboard link of a series at an alert (the shape the dashboard routes). */
@@ -85,18 +111,71 @@ export const alertLink =
   (seriesId, alertId) =>
     alertViewUrl(dashboardUrl, seriesId, alertId);
 
-interface SeriesOutcome {
+interface Counts {
+  series: number;
   buckets: number;
   anomalies: number;
   opened: number;
   resolved: number;
 }
 
+/** Shard saves a run lets run while it processes the next shards (each holds its shard's text meanwhile). */
+const maxSavesInFlight = 1;
+
+const noCounts = (): Counts => ({ series: 0, buckets: 0, anomalies: 0, opened: 0, resolved: 0 });
+
+/** What one run needs everywhere. */
+interface RunContext {
+  readonly dependencies: BandJobDependencies;
+  readonly limits: Limits;
+  readonly config: AlertConfig;
+  readonly link: AlertLink;
+  readonly now: number;
+  /** Series a run may still read on their own (shared by every shard's pass). */
+  aloneBudget: number;
+}
+
+/** One shard's pass: its states, and what the pass produced. */
+interface ShardWork {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly states: Map<string, SeriesState>;
+  readonly counts: Counts;
+  /** Pending series to settle (with the version seen) once the shard is saved. */
+  readonly settle: Map<string, number>;
+  changed: boolean;
+}
+
+/** The series identity the job needs for rules and notifications. */
+type Identity = Pick<SeriesState, 'id' | 'name' | 'type' | 'dimensions'>;
+
+/** What a run leaves for the next one in the same container: where its bulk read may start. */
+interface Memory {
+  /** When the last run read recent points. */
+  lastReadAt: number | undefined;
+  /** The oldest unprocessed bucket of a live series after the last run. */
+  oldestLiveProcessedUntil: number | undefined;
+}
+
+const memories = new WeakMap<SeriesStateStore, Memory>();
+
+function memoryOf(store: SeriesStateStore): Memory {
+  let memory = memories.get(store);
+  if (!memory) {
+    memory = { lastReadAt: undefined, oldestLiveProcessedUntil: undefined };
+    memories.set(store, memory);
+  }
+  return memory;
+}
+
 /**
- * The scheduled band job: for every series with new data, aggregate its points to the series' step, feed the
- * engine bucket by bucket in time order from where it last stopped (skipping buckets excluded from learning),
- * store each bucket's band and apply the alert rules to it; then check silent series against no-data rules;
- * then deliver the alert transitions that are due.
+ * The scheduled band job. One bulk read brings the recent points of every series; then, shard by shard (so
+ * memory holds one shard's states at a time): each live series with closed buckets is fed to its engine
+ * bucket by bucket in time order from where it stopped (skipping buckets excluded from learning), the alert
+ * rules judge each bucket, the shard's bands go to the store in one bulk write, series the bulk read cannot
+ * serve (new, backfilled, or behind the live window) are read one by one (a bounded number per run), silent
+ * series are checked against no-data rules, and the shard is saved whole (one request). Then the listing
+ * summaries are saved (one request) and due alert transitions are delivered.
  */
 export async function runBandJob(
   dependencies: BandJobDependencies,
@@ -105,69 +184,303 @@ export async function runBandJob(
   const limits: Limits = { ...defaults, ...options };
   const stored = await dependencies.alerts.loadConfig();
   const config: AlertConfig = { ...stored, rules: effectiveRules(stored.rules) };
-  const link = alertLink(limits.dashboardUrl);
-  const pending = await dependencies.series.pendingSeries(limits.maxSeriesPerRun);
-  const totals = {
-    seriesProcessed: 0,
-    bucketsProcessed: 0,
-    anomalies: 0,
-    alertsOpened: 0,
-    alertsResolved: 0,
+  const context: RunContext = {
+    dependencies,
+    limits,
+    config,
+    link: alertLink(limits.dashboardUrl),
+    now: dependencies.clock.now(),
+    aloneBudget: limits.maxSeriesPerRun,
   };
-  const count = (outcome: SeriesOutcome) => {
-    totals.bucketsProcessed += outcome.buckets;
-    totals.anomalies += outcome.anomalies;
-    totals.alertsOpened += outcome.opened;
-    totals.alertsResolved += outcome.resolved;
-  };
-  for (const entry of pending) {
-    if (limits.deadline !== undefined && dependencies.clock.now() > limits.deadline) break;
-    count(await processSeries(entry, dependencies, limits, config, link));
-    totals.seriesProcessed += 1;
+  const { now } = context;
+  const memory = memoryOf(dependencies.states);
+  const liveFrom = now - liveWindowMs;
+  // The read covers every point that arrived since the previous run (with a margin for agents' delays) and
+  // the oldest unprocessed bucket of every live series; the whole live window in a cold container.
+  const readFrom = Math.max(
+    liveFrom,
+    Math.min(
+      (memory.lastReadAt ?? liveFrom) - limits.discoveryMs,
+      now - limits.discoveryMs,
+      memory.oldestLiveProcessedUntil ?? liveFrom,
+    ),
+  );
+  const recent = await dependencies.metrics.readRecentPoints(readFrom, now + ingestLimits.maxFutureSkewMs);
+  memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
+  let recentPoints = 0;
+  const recentByShard = new Map<string, string[]>();
+  for (const [id, points] of recent) {
+    recentPoints += points.length;
+    const shard = shardOf(id, limits.stateShards);
+    const ids = recentByShard.get(shard);
+    if (ids) ids.push(id);
+    else recentByShard.set(shard, [id]);
   }
-  count(await checkSilentSeries(dependencies, config, link));
+  const pendingByShard = new Map<string, PendingSeries[]>();
+  for (const entry of await dependencies.series.pendingSeries(limits.maxSeriesPerRun)) {
+    const shard = shardOf(entry.series.id, limits.stateShards);
+    pendingByShard.set(shard, [...(pendingByShard.get(shard) ?? []), entry]);
+  }
+
+  const totals = noCounts();
+  const shards = { loaded: 0, saved: 0, conflicts: [] as string[] };
+  const summaries: SeriesSummary[] = [];
+  let oldestLive: number | undefined;
+  let readAlone = 0;
+  const saves: Promise<void>[] = [];
+  const names = shardNames(limits.stateShards);
+  let next = dependencies.states.loadShard(names[0] ?? '');
+  for (const [index, name] of names.entries()) {
+    const loaded = await next;
+    // The next shard downloads while this one is processed.
+    if (index + 1 < names.length) next = dependencies.states.loadShard(names[index + 1] ?? '');
+    const snapshot = loaded === 'unchanged' ? undefined : loaded;
+    if (snapshot) shards.loaded += 1;
+    const work: ShardWork = {
+      name,
+      version: snapshot?.version,
+      states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
+      counts: noCounts(),
+      settle: new Map(),
+      changed: false,
+    };
+    const candidates = await processLiveSeries(context, work, recentByShard.get(name) ?? [], recent);
+    readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
+    await checkSilentSeries(context, work);
+
+    // The shard is saved while the next one is processed (compression runs off the main thread); what the
+    // run reports of it waits for the save, and only the figures of the shard stay in memory meanwhile.
+    const shardSummaries = [...work.states.values()].map(summaryOf);
+    let shardOldest: number | undefined;
+    for (const state of work.states.values()) {
+      if (
+        state.processedUntil >= liveFrom &&
+        (shardOldest === undefined || state.processedUntil < shardOldest)
+      ) {
+        shardOldest = state.processedUntil;
+      }
+    }
+    const saving = work.changed
+      ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
+      : Promise.resolve(undefined);
+    const { counts, settle } = work;
+    saves.push(
+      saving.then(async (version) => {
+        if (version === 'conflict') {
+          shards.conflicts.push(name);
+          return;
+        }
+        if (version !== undefined) shards.saved += 1;
+        for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
+        for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
+        for (const summary of shardSummaries) summaries.push(summary);
+        if (shardOldest !== undefined && (oldestLive === undefined || shardOldest < oldestLive)) {
+          oldestLive = shardOldest;
+        }
+      }),
+    );
+    if (saves.length >= maxSavesInFlight) await saves.shift();
+  }
+  await Promise.all(saves);
+  shards.conflicts.sort();
+  memory.oldestLiveProcessedUntil = oldestLive;
+  // Another run saved some shard first: its summaries are the ones to keep (ours lack that shard's changes).
+  if (shards.conflicts.length === 0 && (shards.saved > 0 || summaries.length > 0)) {
+    await dependencies.states.saveSummaries(summaries);
+  }
   const delivery = await deliverTransitions(dependencies, {
     mutes: config.mutes,
     pageWindowMs: limits.pageWindowMs,
   });
-  return { ...totals, notifications: delivery.sent, delivery };
+  return {
+    seriesProcessed: totals.series,
+    bucketsProcessed: totals.buckets,
+    anomalies: totals.anomalies,
+    alertsOpened: totals.opened,
+    alertsResolved: totals.resolved,
+    notifications: delivery.sent,
+    delivery,
+    recentPoints,
+    recentSeries: recent.size,
+    seriesReadAlone: readAlone,
+    shards,
+  };
 }
 
-async function processSeries(
-  { series, progress, version }: PendingSeries,
-  dependencies: BandJobDependencies,
-  limits: Limits,
-  config: AlertConfig,
-  link: AlertLink,
-): Promise<SeriesOutcome> {
-  const { metrics, series: seriesStore, bands, alerts, engine: factory, clock } = dependencies;
-  const now = clock.now();
-  const start = progress?.processedUntil ?? (await metrics.earliestTimestamp(series.id));
-  const idle = { buckets: 0, anomalies: 0, opened: 0, resolved: 0 };
-  if (start === undefined) return idle;
+/**
+ * The live path for one shard: every series of the shard with state inside the live window and points in the
+ * bulk read, in memory; the shard's bands in one bulk write. Returns the series of the shard the bulk read
+ * found that need the per-series path (no state yet, or behind the live window).
+ */
+async function processLiveSeries(
+  context: RunContext,
+  work: ShardWork,
+  ids: readonly string[],
+  recent: ReadonlyMap<string, readonly TimedValue[]>,
+): Promise<string[]> {
+  const { dependencies, limits, now } = context;
+  const liveFrom = now - liveWindowMs;
+  const closedAt = now - limits.latenessMs;
+  const candidates: string[] = [];
+  const bands: SeriesBand[] = [];
+  const outcomes: EvaluationOutcome[] = [];
+  for (const id of ids) {
+    const series = recent.get(id) ?? [];
+    const state = work.states.get(id);
+    if (!state || state.processedUntil < liveFrom) {
+      candidates.push(id);
+      continue;
+    }
+    const newest = series[series.length - 1];
+    const closedBefore = bucketStart(closedAt, state.stepMs);
+    const due = series.filter(
+      (point) => point.timestamp >= state.processedUntil && point.timestamp < closedBefore,
+    );
+    let next = state;
+    if (due.length > 0) {
+      const fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
+      next = fed.state;
+      for (const band of fed.bands) bands.push(band);
+      if (fed.outcome) outcomes.push(fed.outcome);
+    }
+    if (newest && newest.timestamp >= next.lastTimestamp) {
+      next = { ...next, lastTimestamp: newest.timestamp, lastValue: newest.value };
+    }
+    if (next !== state) {
+      work.states.set(id, next);
+      work.changed = true;
+    }
+  }
+  if (bands.length > 0) await dependencies.bands.writeManyBands(bands);
+  for (const outcome of outcomes) await dependencies.alerts.recordEvaluation(outcome);
+  return candidates;
+}
 
-  let stepMs = progress?.stepMs;
+/**
+ * The per-series path for one shard, for series the bulk read cannot serve: new series and backfilled
+ * history (marked pending by ingest), and series behind the live window (the job was stopped, or a series
+ * came back after a silence). Each is read from where it stopped, up to a bounded number of buckets.
+ * Returns how many series it read.
+ */
+async function processSeriesAlone(
+  context: RunContext,
+  work: ShardWork,
+  pending: readonly PendingSeries[],
+  candidates: readonly string[],
+): Promise<number> {
+  const { dependencies, limits } = context;
+  const entries: { id: string; pending?: PendingSeries }[] = pending.map((entry) => ({
+    id: entry.series.id,
+    pending: entry,
+  }));
+  const listed = new Set(entries.map((entry) => entry.id));
+  for (const id of candidates) if (!listed.has(id)) entries.push({ id });
+
+  let taken = 0;
+  for (const entry of entries) {
+    if (context.aloneBudget <= 0) break;
+    if (limits.deadline !== undefined && dependencies.clock.now() > limits.deadline) break;
+    const state = work.states.get(entry.id);
+    const identity: Identity | undefined =
+      state ?? entry.pending?.series ?? (await dependencies.series.getSeries(entry.id));
+    if (!identity) continue;
+    context.aloneBudget -= 1;
+    taken += 1;
+    const caughtUp = await processAlone(context, work, identity, state, entry.pending?.progress);
+    if (caughtUp && entry.pending) work.settle.set(entry.id, entry.pending.version);
+  }
+  return taken;
+}
+
+/** Reads one series from where it stopped and feeds it; true when it caught up with the closed buckets. */
+async function processAlone(
+  context: RunContext,
+  work: ShardWork,
+  identity: Identity,
+  state: SeriesState | undefined,
+  seed: SeriesProgress | undefined,
+): Promise<boolean> {
+  const { dependencies, limits, now } = context;
+  const { metrics, alerts, bands } = dependencies;
+  const known = state ?? seed;
+  if (known && bucketStart(now - limits.latenessMs, known.stepMs) <= known.processedUntil) return true;
+  const start = known?.processedUntil ?? (await metrics.earliestTimestamp(identity.id));
+  if (start === undefined) return false;
+
+  let stepMs = known?.stepMs;
   if (stepMs === undefined) {
-    const sample = await metrics.readPoints(series.id, start, start + 200 * 3_600_000);
+    const sample = await metrics.readPoints(identity.id, start, start + 200 * 3_600_000);
     stepMs = inferStep(sample.slice(0, 60).map((point) => point.timestamp));
     if (stepMs === undefined) {
-      if (now - start < limits.stepDiscoveryMs) return idle;
+      if (now - start < limits.stepDiscoveryMs) return false;
       stepMs = defaultStepMs;
     }
   }
-
   const firstBucket = bucketStart(start, stepMs);
-  // Buckets ending at or before this instant are closed: no late point of a flush can still arrive.
   const closedBefore = bucketStart(now - limits.latenessMs, stepMs);
   const end = Math.min(closedBefore, firstBucket + limits.maxBucketsPerSeries * stepMs);
-  const points = end > firstBucket ? await metrics.readPoints(series.id, firstBucket, end) : [];
-  const buckets = aggregate(series.type, points, stepMs).filter((bucket) => bucket.start + stepMs <= end);
+  const points = end > firstBucket ? await metrics.readPoints(identity.id, firstBucket, end) : [];
+  const buckets = aggregate(identity.type, points, stepMs).filter((bucket) => bucket.start + stepMs <= end);
+  // A series the job never kept state for may have a monitor in the alert store (from before state shards).
+  const monitor = state ? state.monitor : (await alerts.loadMonitor(identity.id)).monitor;
+  const before = state ?? {
+    ...identity,
+    stepMs,
+    processedUntil: firstBucket,
+    anomalous: seed?.anomalous ?? false,
+    monitor,
+    lastTimestamp: 0,
+    lastValue: null,
+    kind: null,
+    seasonality: null,
+  };
+  const fed = feed(
+    context,
+    work,
+    identity,
+    { ...before, stepMs, engineState: known?.engineState },
+    buckets,
+    end,
+  );
+  const newest = points[points.length - 1];
+  let next = fed.state;
+  if (newest && newest.timestamp >= next.lastTimestamp) {
+    next = { ...next, lastTimestamp: newest.timestamp, lastValue: newest.value };
+  }
+  if (fed.bands.length > 0) await bands.writeManyBands(fed.bands);
+  if (fed.outcome) await alerts.recordEvaluation(fed.outcome);
+  work.states.set(identity.id, next);
+  work.changed = true;
+  return end === closedBefore;
+}
 
-  const engine = factory.restore(progress?.engineState, limits.settings);
-  const excluded = exclusionTest(config.exclusions, series, stepMs);
-  let anomalous = progress?.anomalous ?? false;
-  const results: StoredBand[] = [];
+interface Fed {
+  readonly state: SeriesState;
+  readonly bands: SeriesBand[];
+  /** The evaluation, when it opened, changed or resolved an alert (to record). */
+  readonly outcome: EvaluationOutcome | undefined;
+}
+
+/**
+ * Feeds closed buckets to a series' engine in time order and applies the alert rules to them; the state
+ * that results has processed everything before `end`. Pure but for the counts it adds to the shard's.
+ */
+function feed(
+  context: RunContext,
+  work: ShardWork,
+  identity: Identity,
+  state: Omit<SeriesState, 'engineState'> & { engineState: SeriesState['engineState'] | undefined },
+  buckets: readonly Bucket[],
+  end: number,
+): Fed {
+  const { dependencies, limits, config, now, link } = context;
+  const { stepMs } = state;
+  const engine = dependencies.engine.restore(state.engineState, limits.settings);
+  const excluded = exclusionTest(config.exclusions, identity, stepMs);
+  let anomalous = state.anomalous;
+  const bands: SeriesBand[] = [];
   const evaluated: EvaluatedBucket[] = [];
+  let anomalies = 0;
   for (const bucket of buckets) {
     // An excluded bucket is not fed to the engine at all: it is neither learned nor judged against a band.
     if (excluded(bucket.start)) {
@@ -175,7 +488,8 @@ async function processSeries(
       continue;
     }
     const result = engine.update(bucket.start, bucket.value);
-    results.push({
+    bands.push({
+      seriesId: identity.id,
       timestamp: bucket.start,
       value: bucket.value,
       expected: result.expected,
@@ -184,86 +498,69 @@ async function processSeries(
       score: result.score,
       anomaly: result.anomaly,
     });
+    if (result.anomaly) anomalies += 1;
     evaluated.push({ timestamp: bucket.start, value: bucket.value, band: result });
     // Anomalous now: from the engine's anomaly decision for as long as the value stays outside its band.
     anomalous = result.anomaly || (anomalous && (bucket.value > result.upper || bucket.value < result.lower));
   }
-
-  const processedUntil = Math.max(end, progress?.processedUntil ?? firstBucket);
-  if (results.length > 0) await bands.writeBands(series.id, results);
-  const snapshot = await alerts.loadMonitor(series.id);
   const outcome = evaluateSeries({
-    series,
+    series: identity,
     stepMs,
-    monitor: snapshot.monitor ?? emptyMonitor(series.id),
+    monitor: state.monitor ?? emptyMonitor(identity.id),
     rules: config.rules,
     buckets: evaluated,
     now,
     link,
   });
-  const unchanged =
-    outcome.transitions.length === 0 &&
-    outcome.alerts.length === 0 &&
-    JSON.stringify(outcome.monitor) === JSON.stringify(snapshot.monitor);
-  // Another run saved this series first: it processed the same buckets, so its progress stands.
-  if (!unchanged && (await alerts.commitEvaluation(series.id, snapshot.version, outcome)) === 'conflict')
-    return idle;
-  const caughtUp = series.lastTimestamp < processedUntil;
-  await seriesStore.saveProgress(
-    series.id,
-    { stepMs, processedUntil, engineState: engine.toState(), anomalous, learned: learnedTraits(engine) },
-    version,
-    caughtUp,
-  );
+  const learned = learnedTraits(engine);
+  const transitions = transitionCounts(outcome.transitions);
+  const { counts } = work;
+  counts.series += 1;
+  counts.buckets += bands.length;
+  counts.anomalies += anomalies;
+  counts.opened += transitions.opened;
+  counts.resolved += transitions.resolved;
   return {
-    buckets: results.length,
-    anomalies: results.filter((band) => band.anomaly).length,
-    ...transitionCounts(outcome.transitions),
+    state: {
+      ...identity,
+      stepMs,
+      processedUntil: Math.max(end, state.processedUntil),
+      engineState: engine.toState(),
+      anomalous,
+      monitor: outcome.monitor,
+      lastTimestamp: state.lastTimestamp,
+      lastValue: state.lastValue,
+      kind: learned ? learned.kind : state.kind,
+      seasonality: learned ? learned.seasonality : state.seasonality,
+    },
+    bands,
+    outcome: outcome.transitions.length > 0 || outcome.alerts.length > 0 ? outcome : undefined,
   };
 }
 
 /**
- * Series that may need a silence check: those silent longer than a no-data rule allows, and those with an
- * open alert (which may have to resolve because data is back or its rule is gone).
+ * A shard's silent series against no-data rules, and its series with an open alert (which may have to
+ * resolve because data is back or its rule is gone): in memory, from the states.
  */
-async function checkSilentSeries(
-  { series: seriesStore, alerts, clock }: BandJobDependencies,
-  config: AlertConfig,
-  link: AlertLink,
-): Promise<SeriesOutcome> {
-  const now = clock.now();
-  const outcome = { buckets: 0, anomalies: 0, opened: 0, resolved: 0 };
+async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<void> {
+  const { config, now, link, dependencies } = context;
   const noDataRules = config.rules.filter((rule) => rule.enabled && rule.kind === 'nodata');
-  const open = await alerts.listAlerts({ state: 'open', limit: 10_000 });
-  const needsCheck = new Set(
-    open
-      .filter((alert) => alert.ruleKind === 'nodata' || !ruleStillApplies(config.rules, alert))
-      .map((a) => a.seriesId),
-  );
-  if (noDataRules.length === 0 && needsCheck.size === 0) return outcome;
-  for (const series of await seriesStore.listSeries()) {
+  for (const state of work.states.values()) {
+    const monitor = state.monitor ?? emptyMonitor(state.id);
     const silent = noDataRules.some(
       (rule) =>
-        rule.kind === 'nodata' &&
-        selects(rule.selector, series) &&
-        now - series.lastTimestamp >= rule.afterMs,
+        rule.kind === 'nodata' && selects(rule.selector, state) && now - state.lastTimestamp >= rule.afterMs,
     );
-    if (!silent && !needsCheck.has(series.id)) continue;
-    const snapshot = await alerts.loadMonitor(series.id);
-    const monitor = snapshot.monitor ?? emptyMonitor(series.id);
     if (!silent && !hasOpenAlert(monitor)) continue;
-    const result = evaluateSilence({ series, monitor, rules: config.rules, now, link });
+    const result = evaluateSilence({ series: state, monitor, rules: config.rules, now, link });
     if (result.transitions.length === 0) continue;
-    if ((await alerts.commitEvaluation(series.id, snapshot.version, result)) === 'conflict') continue;
-    const counts = transitionCounts(result.transitions);
-    outcome.opened += counts.opened;
-    outcome.resolved += counts.resolved;
+    await dependencies.alerts.recordEvaluation(result);
+    work.states.set(state.id, { ...state, monitor: result.monitor });
+    work.changed = true;
+    const transitions = transitionCounts(result.transitions);
+    work.counts.opened += transitions.opened;
+    work.counts.resolved += transitions.resolved;
   }
-  return outcome;
-}
-
-function ruleStillApplies(rules: readonly Rule[], alert: { ruleId: string; ruleKind: string }): boolean {
-  return rules.some((rule) => rule.id === alert.ruleId && rule.enabled && rule.kind === alert.ruleKind);
 }
 
 function transitionCounts(transitions: readonly { kind: string }[]): { opened: number; resolved: number } {
@@ -276,7 +573,7 @@ function transitionCounts(transitions: readonly { kind: string }[]): { opened: n
 /** Whether a bucket of a series overlaps a period excluded from learning. */
 function exclusionTest(
   exclusions: readonly Exclusion[],
-  series: SeriesInfo,
+  series: Identity,
   stepMs: number,
 ): (bucketStart: number) => boolean {
   const periods = exclusions.filter((exclusion) => selects(exclusion.selector, series));

@@ -8,6 +8,7 @@ import { createIngestHandler } from '../../functions/ingest.ts';
 import { createQueryHandler } from '../../functions/query.ts';
 import { ConsoleNotifier } from '../adapters/console-notifier.ts';
 import { SqliteAlertStore } from '../adapters/sqlite-alert-store.ts';
+import { SqliteStateStore } from '../adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../adapters/sqlite-store.ts';
 import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { defaultEngine } from '../bands/index.ts';
@@ -38,6 +39,8 @@ export interface LocalServer {
   readonly url: string;
   readonly store: SqliteStore;
   readonly alerts: SqliteAlertStore;
+  /** The band job's state shards and the listing summaries. */
+  readonly states: SqliteStateStore;
   /** Runs the band job once (what the schedule does in the cloud). */
   runBandJob(): Promise<BandJobSummary>;
   close(): Promise<void>;
@@ -57,6 +60,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const store = new SqliteStore(join(options.dataDir, 'normalcy.db'));
   const clock = options.clock ?? systemClock;
   const alerts = new SqliteAlertStore(store.database);
+  const states = new SqliteStateStore(store.database);
   const stores = {
     metrics: store,
     series: store,
@@ -64,6 +68,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     queries: store,
     keys: store,
     alerts,
+    summaries: states,
     clock,
     documents: localDocuments(),
   };
@@ -90,9 +95,10 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url,
     store,
     alerts,
+    states,
     runBandJob: () =>
       runBandJob(
-        { metrics: store, series: store, bands: store, alerts, notifier, engine, clock },
+        { metrics: store, series: store, bands: store, states, alerts, notifier, engine, clock },
         {
           settings: options.bandSettings,
           dashboardUrl: options.dashboardUrl ?? url,

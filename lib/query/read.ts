@@ -48,7 +48,13 @@ export function timeRange(parameters: Readonly<Record<string, string | undefined
   return { from, to };
 }
 
-export async function requireSeries(store: SeriesStore, id: string | undefined): Promise<SeriesInfo> {
+/** Anything that finds a catalog entry by id (the catalog, or the catalog with summaries). */
+type SeriesLookup = Pick<SeriesStore, 'getSeries'>;
+
+export async function requireSeries<T extends SeriesInfo>(
+  store: { getSeries(id: string): Promise<T | undefined> },
+  id: string | undefined,
+): Promise<T> {
   const series = id ? await store.getSeries(id) : undefined;
   if (!series) throw new NotFoundError(`no series with id "${id ?? ''}"`);
   return series;
@@ -62,22 +68,26 @@ export interface SeriesView extends SeriesInfo {
   readonly seasonality: NonNullable<SeriesInfo['seasonality']> | null;
 }
 
-/** Adds each series' newest value (one store read for the whole page) and normalises the learned traits. */
+/**
+ * Adds each series' newest value and normalises the learned traits. Entries that carry their newest value
+ * (from the band job's summaries) need no read; the others take one store read for the whole page.
+ */
 export async function seriesViews(
   queries: QueryStore,
-  series: readonly SeriesInfo[],
+  series: readonly (SeriesInfo & { readonly lastValue?: number | null })[],
   options: ReadOptions = {},
 ): Promise<SeriesView[]> {
+  const unknown = series.filter((entry) => entry.lastValue === undefined);
   const values =
-    series.length === 0
+    unknown.length === 0
       ? new Map<string, number>()
       : await queries.valuesAt(
-          series.map((entry) => ({ seriesId: entry.id, timestamp: entry.lastTimestamp })),
+          unknown.map((entry) => ({ seriesId: entry.id, timestamp: entry.lastTimestamp })),
           options,
         );
   return series.map((entry) => ({
     ...entry,
-    lastValue: values.get(entry.id) ?? null,
+    lastValue: entry.lastValue === undefined ? (values.get(entry.id) ?? null) : entry.lastValue,
     kind: entry.kind ?? null,
     seasonality: entry.seasonality ?? null,
   }));
@@ -178,7 +188,7 @@ const catalogReadConcurrency = 16;
 
 /** Joins anomalies with their series (one catalog read per distinct series). */
 export async function anomalyViews(
-  catalog: SeriesStore,
+  catalog: SeriesLookup,
   records: readonly AnomalyRecord[],
 ): Promise<AnomalyView[]> {
   const ids = [...new Set(records.map((record) => record.seriesId))];

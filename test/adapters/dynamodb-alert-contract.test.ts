@@ -14,6 +14,7 @@ import {
   pendingTransitionsIndex,
 } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
@@ -128,6 +129,7 @@ describe('Two band jobs overlapping on DynamoDB', () => {
         },
       ]);
       const alerts = await tableStore();
+      const states = new SqliteStateStore(sqlite.database);
       const published: string[] = [];
       sns.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -139,6 +141,7 @@ describe('Two band jobs overlapping on DynamoDB', () => {
           metrics: sqlite,
           series: sqlite,
           bands: sqlite,
+          states,
           alerts,
           notifier: new SnsNotifier({
             topicArn: 'arn:aws:sns:eu-west-1:1:alerts',
@@ -148,7 +151,7 @@ describe('Two band jobs overlapping on DynamoDB', () => {
           clock: { now: () => end + 60_000 },
         });
       const [a, b] = await Promise.all([run(), run()]);
-      // Both took the series; the one that saved its monitor second gave way (its work was the same).
+      // Both took the series; the one that saved its state shard second gave way (its work was the same).
       expect([a.bucketsProcessed, b.bucketsProcessed].sort((x, y) => x - y)).toEqual([0, 576]);
       expect(a.alertsOpened + b.alertsOpened).toBe(1);
       const recorded = await alerts.listAlerts({ limit: 10 });

@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
 import { emptyMonitor } from '../../lib/alerts/model.ts';
@@ -23,6 +24,7 @@ import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
+import { defaultStateShards, shardOf } from '../../lib/jobs/state-shards.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);
@@ -426,7 +428,7 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
 });
 
 describe('The band job over DynamoDbAlertStore', () => {
-  it('leaves a series for the run that saved its monitor first: no progress saved, nothing delivered', async () => {
+  it('reads a monitor kept before state shards once, then keeps it in its state: no monitor is written', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'normalcy-ddb-'));
     const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
     try {
@@ -442,40 +444,47 @@ describe('The band job over DynamoDbAlertStore', () => {
       await sqlite.recordSeries([
         { ...series, type: 'gauge', minTimestamp: t0, maxTimestamp: t0 + 11 * step },
       ]);
+      const firstBucketAt = t0 - 86_400_000;
       ddbMock.on(QueryCommand).resolves({ Items: [] });
       ddbMock.on(GetCommand).resolves({
         Item: {
           pk: `MONITOR#${series.id}`,
           sk: 'MONITOR',
           version: 3,
-          monitor: JSON.stringify(emptyMonitor(series.id)),
+          monitor: JSON.stringify({ ...emptyMonitor(series.id), firstBucketAt }),
         },
       });
-      ddbMock.on(PutCommand).rejects(conditionFailed());
-      const summary = await runBandJob(
-        {
+      ddbMock.on(PutCommand).resolves({});
+      ddbMock.on(UpdateCommand).resolves({});
+      const states = new SqliteStateStore(sqlite.database);
+      const run = (now: number) =>
+        runBandJob({
           metrics: sqlite,
           series: sqlite,
           bands: sqlite,
+          states,
           alerts: store(),
           notifier: new SnsNotifier({
             topicArn: 'arn:aws:sns:eu-west-1:1:alerts',
             client: new SNSClient({ region: 'eu-west-1' }),
           }),
           engine: defaultEngine,
-          clock: { now: () => t0 + 13 * step },
-        },
-        {},
-      );
-      expect(summary.alertsOpened).toBe(0);
-      expect(ddbMock.commandCalls(PutCommand).at(-1)?.args[0].input).toMatchObject({
-        ConditionExpression: 'version = :version',
-        ExpressionAttributeValues: { ':version': 3 },
-      });
-      const [pending] = await sqlite.pendingSeries(10);
-      expect(pending?.series.id).toBe(series.id);
-      expect(pending?.progress).toBeUndefined();
-      expect(snsMock.commandCalls(PublishCommand)).toHaveLength(0);
+          clock: { now: () => now },
+        });
+      expect((await run(t0 + 13 * step)).bucketsProcessed).toBe(12);
+      await run(t0 + 14 * step);
+      expect(ddbMock.commandCalls(GetCommand).map((call) => call.args[0].input.Key)).toEqual([
+        { pk: `MONITOR#${series.id}`, sk: 'MONITOR' },
+      ]);
+      const monitorWrites = ddbMock
+        .commandCalls(PutCommand)
+        .filter((call) => String(call.args[0].input.Item?.pk).startsWith('MONITOR#'));
+      expect(monitorWrites).toEqual([]);
+      const shard = await states.loadShard(shardOf(series.id, defaultStateShards));
+      const kept = shard === 'unchanged' ? undefined : shard?.states.find((state) => state.id === series.id);
+      expect(kept?.monitor?.firstBucketAt).toBe(firstBucketAt);
+      expect(kept?.processedUntil).toBe(t0 + 12 * step);
+      expect(await sqlite.pendingSeries(10)).toEqual([]);
     } finally {
       sqlite.close();
       rmSync(directory, { recursive: true, force: true });

@@ -1,5 +1,11 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -33,21 +39,84 @@ const full = (item: ReturnType<typeof entry>) => ({
   stepMs: 60_000,
   seasonality: 'daily',
 });
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 const queries = () => documentsMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
 
 beforeEach(() => documentsMock.reset());
 
 describe('DynamoDbStateStore catalog', () => {
-  it('records a series under the catalog index with a (name, id) sort key', async () => {
-    documentsMock.on(UpdateCommand).resolves({});
-    await store().recordSeries([
-      { id: 'abc', name: 'shop.requests', type: 'counter', dimensions: {}, minTimestamp: 1, maxTimestamp: 2 },
+  it('records a new series once, pending, under the catalog index with a (name, id) sort key', async () => {
+    documentsMock.on(PutCommand).resolves({});
+    const catalog = store();
+    const touch = {
+      id: 'abc',
+      name: 'shop.requests',
+      type: 'counter' as const,
+      dimensions: {},
+      minTimestamp: 1,
+      maxTimestamp: 2,
+      backfill: false,
+    };
+    await catalog.recordSeries([touch]);
+    await catalog.recordSeries([{ ...touch, minTimestamp: 3, maxTimestamp: 4 }]);
+    expect(documentsMock.calls().map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: 'state',
+        Item: {
+          pk: 'SERIES#abc',
+          sk: 'SERIES',
+          name: 'shop.requests',
+          type: 'counter',
+          dimensions: {},
+          lastTimestamp: 2,
+          version: 1,
+          pendingShard: 'P',
+          catalogShard: 'S',
+          catalogKey: 'shop.requests\u0001abc',
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
     ]);
-    const update = documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.UpdateExpression).toContain('catalogShard = :catalog, catalogKey = :catalogKey');
-    expect(update?.ExpressionAttributeValues).toMatchObject({
-      ':catalog': 'S',
-      ':catalogKey': 'shop.requests\u0001abc',
+  });
+
+  it('marks a known series pending only when a request backfills it', async () => {
+    documentsMock.on(PutCommand).rejects(conditionFailed());
+    documentsMock.on(UpdateCommand).resolves({});
+    const catalog = store();
+    const touch = {
+      id: 'abc',
+      name: 'shop.requests',
+      type: 'counter' as const,
+      dimensions: {},
+      minTimestamp: 1,
+      maxTimestamp: 2,
+      backfill: false,
+    };
+    await catalog.recordSeries([touch]);
+    expect(documentsMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    await catalog.recordSeries([{ ...touch, backfill: true }]);
+    expect(documentsMock.commandCalls(PutCommand)).toHaveLength(1);
+    expect(documentsMock.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: 'state',
+        Key: { pk: 'SERIES#abc', sk: 'SERIES' },
+        UpdateExpression: 'SET pendingShard = :mark ADD version :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':mark': 'P', ':one': 1 },
+      },
+    ]);
+  });
+
+  it('settles a pending series only at the version the band job saw', async () => {
+    documentsMock.on(UpdateCommand).rejects(conditionFailed());
+    await store().settlePending('abc', 3);
+    expect(documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: 'SERIES#abc', sk: 'SERIES' },
+      UpdateExpression: 'REMOVE pendingShard',
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':version': 3 },
     });
   });
 

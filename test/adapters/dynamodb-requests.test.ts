@@ -2,6 +2,7 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -113,5 +114,56 @@ describe('DynamoDbStateStore.saveProgress', () => {
       'SET stepMs = :step, processedUntil = :until, engineState = :state, anomalous = :anomalous',
     );
     expect(inputs[1]?.ConditionExpression).toBeUndefined();
+  });
+});
+
+describe('DynamoDbMetricStore recent-points log', () => {
+  it('logs recent points by minute in a few items, and reads a range back with one Query per minute', async () => {
+    dynamoMock.on(BatchWriteItemCommand).resolves({});
+    const now = base + 3 * 60_000;
+    const store = new DynamoDbMetricStore({
+      table: 'data',
+      retentionDays: 30,
+      client: new DynamoDBClient({ region: 'eu-west-1' }),
+      sleep: noWait,
+      now: () => now,
+    });
+    // 700 series at one instant, and one point older than the live window (not logged).
+    const many = Array.from({ length: 700 }, (_, i) => ({
+      ...points(1)[0],
+      seriesId: i.toString(16).padStart(16, '0'),
+      timestamp: base + 60_000,
+    })) as SeriesPoint[];
+    await store.writePoints([...many, { ...(points(1)[0] as SeriesPoint), timestamp: base - 3_600_000 }]);
+    const written = dynamoMock
+      .commandCalls(BatchWriteItemCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.data ?? [])
+      .map((request) => request.PutRequest?.Item ?? {});
+    const log = written.filter((item) => item.pk?.S?.startsWith('R#'));
+    expect(log.map((item) => [item.pk?.S, item.d?.S?.split(';').length])).toEqual([
+      [`R#${(base + 60_000) / 60_000}`, 300],
+      [`R#${(base + 60_000) / 60_000}`, 300],
+      [`R#${(base + 60_000) / 60_000}`, 100],
+    ]);
+    expect(log[0]?.d?.S?.split(';')[0]).toBe(`0000000000000000,${base + 60_000},0`);
+    expect(log[0]?.expiresAt).toEqual({ N: String(now / 1000 + 86_400) });
+
+    dynamoMock.on(QueryCommand).resolves({ Items: [log[2] ?? {}] });
+    const recent = await store.readRecentPoints(base, base + 120_000);
+    expect(recent.size).toBe(100);
+    expect(dynamoMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        TableName: 'data',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `R#${base / 60_000}` } },
+        ExclusiveStartKey: undefined,
+      },
+      {
+        TableName: 'data',
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `R#${base / 60_000 + 1}` } },
+        ExclusiveStartKey: undefined,
+      },
+    ]);
   });
 });

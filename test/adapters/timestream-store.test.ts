@@ -150,3 +150,61 @@ describe('TimestreamStore queries', () => {
     });
   });
 });
+
+describe('TimestreamStore bulk requests of the band job', () => {
+  it('reads every series of a time range with one query (all its pages), grouped by series in time order', async () => {
+    const row = (id: string, t: number, v: number) => ({
+      Data: [{ ScalarValue: id }, { ScalarValue: String(t) }, { ScalarValue: String(v) }],
+    });
+    const other = 'fedcba9876543210';
+    queryMock
+      .on(QueryCommand)
+      .resolvesOnce({
+        Rows: [row(seriesId, 120_000, 2), row(other, 60_000, 5)],
+        NextToken: 'a',
+        ColumnInfo: [],
+      })
+      .resolvesOnce({ Rows: [row(seriesId, 60_000, 1)], ColumnInfo: [] });
+    const recent = await store().readRecentPoints(60_000, 180_000);
+    expect(Object.fromEntries(recent)).toEqual({
+      [seriesId]: [
+        { timestamp: 60_000, value: 1 },
+        { timestamp: 120_000, value: 2 },
+      ],
+      [other]: [{ timestamp: 60_000, value: 5 }],
+    });
+    expect(queryMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        QueryString:
+          'SELECT series_id, to_milliseconds(time), measure_value::double FROM "normalcy"."points" ' +
+          "WHERE measure_name = 'value' AND time >= from_milliseconds(60000) AND time < from_milliseconds(180000)",
+        NextToken: undefined,
+      },
+      expect.objectContaining({ NextToken: 'a' }),
+    ]);
+  });
+
+  it('writes the bands of many series in calls of 100 records', async () => {
+    writeMock.on(WriteRecordsCommand).resolves({});
+    const bands = Array.from({ length: 250 }, (_, i) => ({
+      seriesId: i.toString(16).padStart(16, '0'),
+      timestamp: 60_000,
+      value: i,
+      expected: i,
+      lower: 0,
+      upper: 2 * i,
+      score: 0.1,
+      anomaly: false,
+    }));
+    await store().writeManyBands(bands);
+    const calls = writeMock.commandCalls(WriteRecordsCommand).map((call) => call.args[0].input);
+    expect(calls.map((input) => [input.TableName, input.Records?.length])).toEqual([
+      ['bands', 100],
+      ['bands', 100],
+      ['bands', 50],
+    ]);
+    expect(calls[2]?.Records?.[49]?.Dimensions).toEqual([
+      { Name: 'series_id', Value: (249).toString(16).padStart(16, '0') },
+    ]);
+  });
+});

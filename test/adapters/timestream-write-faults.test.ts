@@ -174,6 +174,7 @@ describe('Function: ingest over Timestream, every fault', () => {
     getSeries: async () => undefined,
     pendingSeries: async () => [],
     saveProgress: async () => undefined,
+    settlePending: async () => undefined,
   };
   const outcome = fc.oneof(
     fc.constant({ kind: 'ok' as const }),
@@ -283,6 +284,7 @@ describe('Function: ingest answers for Timestream faults', () => {
         getSeries: async () => undefined,
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
+        settlePending: async () => undefined,
       },
       keys: {
         findKey: async (hash) => ({ hash, name: 'k', scopes: ['ingest'], createdAt: 0, revokedAt: null }),

@@ -227,6 +227,68 @@ describe('NormalcyStack', () => {
     });
   });
 
+  it('keeps the band job state in an encrypted, private, versioned bucket, retained, old versions expiring', () => {
+    template.resourceCountIs('AWS::S3::Bucket', 1);
+    template.hasResource('AWS::S3::Bucket', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 1 } })],
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('lets the band function read and write its state objects by name, and the query function read the summaries', () => {
+    const objectsOf = (role: string, action: string) =>
+      (
+        Object.values(template.findResources('AWS::IAM::Policy')) as {
+          Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: PolicyStatementJson[] } };
+        }[]
+      )
+        .filter((policy) => policy.Properties.Roles.some((r) => r.Ref.startsWith(role)))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => [statement.Action].flat().includes(action))
+        .flatMap((statement) => [statement.Resource].flat())
+        .map((resource) => JSON.stringify(resource).match(/\/(state\/[^"]+)"/)?.[1])
+        .filter((key) => key !== undefined);
+    const shards = Array.from(
+      { length: 16 },
+      (_, i) => `state/shards/16-${String(i).padStart(3, '0')}.json.gz`,
+    );
+    expect(objectsOf('BandsRole', 's3:PutObject').sort()).toEqual(
+      [...shards, 'state/summaries.json.gz'].sort(),
+    );
+    expect(objectsOf('BandsRole', 's3:GetObject').sort()).toEqual(
+      [...shards, 'state/summaries.json.gz'].sort(),
+    );
+    expect(objectsOf('QueryRole', 's3:GetObject')).toEqual(['state/summaries.json.gz']);
+    expect(objectsOf('QueryRole', 's3:PutObject')).toEqual([]);
+    expect(objectsOf('IngestRole', 's3:GetObject')).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ STATE_BUCKET: Match.anyValue(), NORMALCY_STATE_SHARDS: '16' }),
+      },
+    });
+  });
+
   it('outputs the API URL and the alert topic ARN', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('AlertTopicArn', {});

@@ -140,6 +140,7 @@ describe('acceptBatch', () => {
         },
         readPoints: async () => [],
         earliestTimestamp: async () => undefined,
+        readRecentPoints: async () => new Map(),
       },
       series: {
         recordSeries: async () => undefined,
@@ -147,6 +148,7 @@ describe('acceptBatch', () => {
         getSeries: async () => undefined,
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
+        settlePending: async () => undefined,
       },
     };
   };

@@ -186,6 +186,7 @@ describe('Function: ingest, the key in a Netuitive path', () => {
         },
         readPoints: async () => [],
         earliestTimestamp: async () => undefined,
+        readRecentPoints: async () => new Map(),
       },
       series: {
         recordSeries: async () => undefined,
@@ -193,6 +194,7 @@ describe('Function: ingest, the key in a Netuitive path', () => {
         getSeries: async () => undefined,
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
+        settlePending: async () => undefined,
       },
       keys: {
         findKey: async (hash) =>

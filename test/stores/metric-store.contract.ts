@@ -103,6 +103,43 @@ export function metricStoreContract(name: string, makeStore: () => Promise<Metri
       expect(await store.listAnomalies(base + 2 * day, base + 3 * day, 10)).toEqual([]);
     });
 
+    it("reads every series' points of a recent time range at once, each series in time order", async () => {
+      const store = await makeStore();
+      // Recent points: stores may keep a log of the last minutes only for this read.
+      const start = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+      await store.writePoints([
+        point(seriesA, start + 60_000, 2),
+        point(seriesB, start + 30_000, 7),
+        point(seriesA, start, 1),
+      ]);
+      await store.writePoints([point(seriesA, start + 120_000, 3), point(seriesB, start + 180_000, 8)]);
+      const recent = await store.readRecentPoints(start, start + 180_000);
+      expect(Object.fromEntries(recent)).toEqual({
+        [seriesA]: [
+          { timestamp: start, value: 1 },
+          { timestamp: start + 60_000, value: 2 },
+          { timestamp: start + 120_000, value: 3 },
+        ],
+        [seriesB]: [{ timestamp: start + 30_000, value: 7 }],
+      });
+      expect(await store.readRecentPoints(start + 240_000, start + 300_000)).toEqual(new Map());
+    });
+
+    it('writes bands of many series at once', async () => {
+      const store = await makeStore();
+      await store.writeManyBands([
+        { ...band(base, 10), seriesId: seriesA },
+        { ...band(base, 20, true), seriesId: seriesB },
+        { ...band(base + 60_000, 11), seriesId: seriesA },
+      ]);
+      expect(await store.readBands(seriesA, base, base + day)).toEqual([
+        band(base, 10),
+        band(base + 60_000, 11),
+      ]);
+      expect(await store.readBands(seriesB, base, base + day)).toEqual([band(base, 20, true)]);
+      expect((await store.listAnomalies(base, base + day, 10)).map((a) => a.seriesId)).toEqual([seriesB]);
+    });
+
     it('overwrites a band when the band job reprocesses a bucket', async () => {
       const store = await makeStore();
       await store.writeBands(seriesA, [band(base, 50, true)]);

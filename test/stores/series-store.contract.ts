@@ -2,13 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { KeyStore, SeriesProgress, SeriesStore, SeriesTouch } from '../../lib/ports.ts';
 
 const base = Date.parse('2026-03-01T00:00:00Z');
-const touch = (id: string, minTimestamp: number, maxTimestamp = minTimestamp): SeriesTouch => ({
+const touch = (
+  id: string,
+  minTimestamp: number,
+  maxTimestamp = minTimestamp,
+  backfill = false,
+): SeriesTouch => ({
   id,
   name: `metric.${id.slice(0, 4)}`,
   type: 'gauge',
   dimensions: { host: 'web-1', region: 'eu' },
   minTimestamp,
   maxTimestamp,
+  backfill,
 });
 const progress = (processedUntil: number, anomalous = false): SeriesProgress => ({
   stepMs: 60_000,
@@ -22,7 +28,7 @@ const seriesB = 'bbbbbbbbbbbbbbbb';
 /** What every series catalog and key store promises. */
 export function seriesStoreContract(name: string, makeStore: () => Promise<SeriesStore & KeyStore>): void {
   describe(`SeriesStore and KeyStore contract: ${name}`, () => {
-    it('records new series once, keeps the newest timestamp and lists them by name', async () => {
+    it('records new series once and lists them by name', async () => {
       const store = await makeStore();
       await store.recordSeries([touch(seriesB, base, base + 60_000), touch(seriesA, base)]);
       await store.recordSeries([touch(seriesB, base - 60_000)]);
@@ -58,16 +64,31 @@ export function seriesStoreContract(name: string, makeStore: () => Promise<Serie
       expect(await store.getSeries(seriesA)).toMatchObject({ stepMs: 60_000, anomalous: true });
     });
 
-    it('keeps a series pending when new data arrived while the job ran, with the saved progress', async () => {
+    it('keeps a series pending when a backfill arrived while the job ran, with the saved progress', async () => {
       const store = await makeStore();
       await store.recordSeries([touch(seriesA, base)]);
       const [seen] = await store.pendingSeries(10);
-      await store.recordSeries([touch(seriesA, base + 60_000)]);
+      await store.recordSeries([touch(seriesA, base + 60_000, base + 60_000, true)]);
       await store.saveProgress(seriesA, progress(base + 60_000), seen?.version ?? 0, true);
       const [again] = await store.pendingSeries(10);
       expect(again?.series.id).toBe(seriesA);
       expect(again?.progress).toEqual(progress(base + 60_000));
       expect(again?.version).toBeGreaterThan(seen?.version ?? 0);
+    });
+
+    it('marks a known series pending again only for a backfill, and settles it at the version seen', async () => {
+      const store = await makeStore();
+      await store.recordSeries([touch(seriesA, base)]);
+      const [seen] = await store.pendingSeries(10);
+      await store.settlePending(seriesA, seen?.version ?? 0);
+      await store.recordSeries([touch(seriesA, base + 60_000)]);
+      expect(await store.pendingSeries(10)).toEqual([]);
+      await store.recordSeries([touch(seriesA, base - 86_400_000, base - 86_400_000, true)]);
+      const [marked] = await store.pendingSeries(10);
+      expect(marked?.series.id).toBe(seriesA);
+      await store.recordSeries([touch(seriesA, base - 2 * 86_400_000, base - 86_400_000, true)]);
+      await store.settlePending(seriesA, marked?.version ?? 0);
+      expect((await store.pendingSeries(10)).map((p) => p.series.id)).toEqual([seriesA]);
     });
 
     it('keeps a series pending when the job saved progress without catching up', async () => {

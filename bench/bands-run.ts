@@ -1,0 +1,295 @@
+/**
+ * One band-job process of `npm run bench:bands` (see bench/bands.ts): `node bands-run.mjs DIR STORE SERIES
+ * SHARDS`. Runs the job cold, then warm on the next bucket, with the real cloud adapters against counting
+ * fakes at the AWS boundary, and prints the figures as JSON.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
+  DynamoDBClient,
+  QueryCommand as DynamoQueryCommand,
+  type QueryCommandInput as DynamoQueryInput,
+} from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  QueryCommand,
+  type QueryCommandInput,
+  type Row,
+  TimestreamQueryClient,
+} from '@aws-sdk/client-timestream-query';
+import {
+  TimestreamWriteClient,
+  WriteRecordsCommand,
+  type WriteRecordsCommandInput,
+} from '@aws-sdk/client-timestream-write';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ConsoleNotifier } from '../lib/adapters/console-notifier.ts';
+import { DynamoDbMetricStore } from '../lib/adapters/dynamodb-metric-store.ts';
+import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
+import { SqliteAlertStore } from '../lib/adapters/sqlite-alert-store.ts';
+import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
+import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
+import { defaultEngine } from '../lib/bands/index.ts';
+import { dynamoQueryReadUnits, dynamoWriteUnits, timestreamWriteUnits } from '../lib/cost/metering.ts';
+import { type BandJobSummary, runBandJob } from '../lib/jobs/band-job.ts';
+import type { SeriesPoint } from '../lib/metrics/point.ts';
+import type { BandStore, MetricStore, SeriesState } from '../lib/ports.ts';
+import { FakeS3 } from '../test/helpers/fake-s3.ts';
+import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
+
+const [directory = '', pointsStore = 'timestream', seriesArgument = '0', shardsArgument = '16'] =
+  process.argv.slice(2);
+const seriesCount = Number(seriesArgument);
+const stateShards = Number(shardsArgument);
+let now = benchStart + minuteMs + 20_000;
+
+// S3, with the shards bench/bands.ts saved.
+const s3 = new FakeS3();
+for (const object of JSON.parse(readFileSync(join(directory, 's3.json'), 'utf8')) as {
+  key: string;
+  etag: string;
+  file: string;
+}[]) {
+  s3.objects.set(object.key, { body: new Uint8Array(readFileSync(object.file)), etag: object.etag });
+}
+const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+const series = Array.from({ length: seriesCount }, (_, index) => benchSeries(index));
+
+/** Requests made to the AWS services by one run, and what they are metered as. */
+const requests = {
+  timestreamQueries: 0,
+  timestreamQueryPages: 0,
+  timestreamQueryRows: 0,
+  timestreamWriteRecords: 0,
+  timestreamRecords: 0,
+  timestreamWriteUnits: 0,
+  dynamoBatchWrites: 0,
+  dynamoWriteUnits: 0,
+  dynamoQueries: 0,
+  dynamoReadUnits: 0,
+};
+/** The mocks' own call histories, emptied with the counts (they would otherwise keep every request body). */
+const mocks: { resetHistory(): void }[] = [];
+const clearRequests = () => {
+  for (const key of Object.keys(requests) as (keyof typeof requests)[]) requests[key] = 0;
+  s3.clearRequests();
+  for (const mock of mocks) mock.resetHistory();
+};
+
+/** The points (and bands) store under test: the real adapter against a counting fake of its service. */
+function pointsAdapter(): MetricStore & BandStore {
+  if (pointsStore === 'timestream') {
+    const pages = new Map<string, Row[][]>();
+    const queryMock = mockClient(TimestreamQueryClient);
+    const writeMock = mockClient(TimestreamWriteClient);
+    mocks.push(queryMock, writeMock);
+    queryMock.on(QueryCommand).callsFake(async (input: QueryCommandInput) => {
+      requests.timestreamQueryPages += 1;
+      let rest = input.NextToken ? pages.get(input.NextToken) : undefined;
+      if (input.NextToken) pages.delete(input.NextToken);
+      if (!rest) {
+        requests.timestreamQueries += 1;
+        const [from = 0, to = 0] = [...(input.QueryString ?? '').matchAll(/from_milliseconds\((\d+)\)/g)].map(
+          (match) => Number(match[1]),
+        );
+        const rows: Row[] = [];
+        for (const [id, points] of await sqlite.readRecentPoints(from, to)) {
+          for (const point of points) {
+            rows.push({
+              Data: [
+                { ScalarValue: id },
+                { ScalarValue: String(point.timestamp) },
+                { ScalarValue: String(point.value) },
+              ],
+            });
+          }
+        }
+        requests.timestreamQueryRows += rows.length;
+        // Timestream answers at most 1 MB a page: about 10,000 rows of three short columns.
+        rest = [];
+        for (let offset = 0; offset < rows.length; offset += 10_000)
+          rest.push(rows.slice(offset, offset + 10_000));
+      }
+      const [page = [], ...more] = rest;
+      const token = more.length > 0 ? `page-${requests.timestreamQueryPages}` : undefined;
+      if (token) pages.set(token, more);
+      return { Rows: page, NextToken: token, ColumnInfo: [], QueryId: 'q' };
+    });
+    writeMock.on(WriteRecordsCommand).callsFake(async (input: WriteRecordsCommandInput) => {
+      requests.timestreamWriteRecords += 1;
+      requests.timestreamRecords += input.Records?.length ?? 0;
+      requests.timestreamWriteUnits += timestreamWriteUnits(input.Records ?? [], input.CommonAttributes);
+      return {};
+    });
+    const timestream = new TimestreamStore({
+      database: 'normalcy',
+      pointsTable: 'points',
+      bandsTable: 'bands',
+      writeClient: new TimestreamWriteClient({ region: 'us-east-1' }),
+      queryClient: new TimestreamQueryClient({ region: 'us-east-1' }),
+    });
+    return timestream;
+  }
+  const table = new Map<string, Record<string, AttributeValue>[]>();
+  const mock = mockClient(DynamoDBClient);
+  mocks.push(mock);
+  mock.on(BatchWriteItemCommand).callsFake(async (input: BatchWriteItemCommandInput) => {
+    requests.dynamoBatchWrites += 1;
+    for (const request of input.RequestItems?.data ?? []) {
+      const item = request.PutRequest?.Item;
+      if (!item) continue;
+      requests.dynamoWriteUnits += dynamoWriteUnits(item);
+      const pk = item.pk?.S ?? '';
+      // Only the recent-points log is kept: the job reads nothing else in steady state.
+      if (pk.startsWith('R#')) table.set(pk, [...(table.get(pk) ?? []), item]);
+    }
+    return {};
+  });
+  mock.on(DynamoQueryCommand).callsFake(async (input: DynamoQueryInput) => {
+    requests.dynamoQueries += 1;
+    const items = table.get(input.ExpressionAttributeValues?.[':pk']?.S ?? '') ?? [];
+    requests.dynamoReadUnits += dynamoQueryReadUnits(
+      items.reduce((sum, item) => sum + (item.d?.S?.length ?? 0) + 40, 0),
+    );
+    return { Items: items };
+  });
+  return new DynamoDbMetricStore({
+    table: 'data',
+    retentionDays: 400,
+    client: new DynamoDBClient({ region: 'us-east-1' }),
+    now: () => now,
+  });
+}
+
+const adapter = pointsAdapter();
+/** Points through the cloud store's own write path (DynamoDB keeps its recent-points log from it). */
+const metrics: MetricStore & BandStore = {
+  writePoints: (points) => sqlite.writePoints(points),
+  readPoints: (id, from, to) => sqlite.readPoints(id, from, to),
+  earliestTimestamp: (id) => sqlite.earliestTimestamp(id),
+  readRecentPoints: (from, to) => adapter.readRecentPoints(from, to),
+  writeBands: (id, bands) => adapter.writeBands(id, bands),
+  writeManyBands: (bands) => adapter.writeManyBands(bands),
+  readBands: (id, from, to) => sqlite.readBands(id, from, to),
+  listAnomalies: (from, to, limit) => sqlite.listAnomalies(from, to, limit),
+};
+
+/** Calls per method of a port (each one request to DynamoDB in the cloud, for the catalog and alerts). */
+function counting<T extends object>(target: T, calls: Record<string, number>): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls[property] = (calls[property] ?? 0) + 1;
+        return value.apply(object, args);
+      };
+    },
+  });
+}
+const catalogCalls: Record<string, number> = {};
+const alertCalls: Record<string, number> = {};
+const states = new S3StateStore({ bucket: 'bench', client: new S3Client({ region: 'us-east-1' }) });
+
+/** The points of the bucket starting at `start`, for every series, as one agent request of 500 each. */
+async function ingestBucket(
+  start: number,
+): Promise<{ requests: number; writeUnits: number; batchWrites: number }> {
+  const points: SeriesPoint[] = series.map((entry, index) => ({
+    ...entry,
+    seriesId: entry.id,
+    type: 'gauge',
+    timestamp: start + (index % 50) * 1000,
+    value: benchValue(index % templateCount, start),
+  }));
+  const before = { ...requests };
+  let ingestRequests = 0;
+  for (let offset = 0; offset < points.length; offset += 500) {
+    const batch = points.slice(offset, offset + 500);
+    if (start > benchStart) await sqlite.writePoints(batch);
+    if (pointsStore === 'dynamodb') await adapter.writePoints(batch);
+    ingestRequests += 1;
+  }
+  return {
+    requests: ingestRequests,
+    writeUnits: requests.dynamoWriteUnits - before.dynamoWriteUnits,
+    batchWrites: requests.dynamoBatchWrites - before.dynamoBatchWrites,
+  };
+}
+
+async function measuredRun(): Promise<{ ms: number; summary: BandJobSummary }> {
+  for (const key of Object.keys(catalogCalls)) delete catalogCalls[key];
+  for (const key of Object.keys(alertCalls)) delete alertCalls[key];
+  clearRequests();
+  const started = performance.now();
+  const summary = await runBandJob(
+    {
+      metrics,
+      series: counting(sqlite, catalogCalls),
+      bands: metrics,
+      states,
+      alerts: counting(new SqliteAlertStore(sqlite.database), alertCalls),
+      notifier: new ConsoleNotifier(() => undefined),
+      engine: defaultEngine,
+      clock: { now: () => now },
+    },
+    { stateShards },
+  );
+  return { ms: performance.now() - started, summary };
+}
+
+const describeRun = ({ ms, summary }: { ms: number; summary: BandJobSummary }) => ({
+  seconds: Number((ms / 1000).toFixed(2)),
+  maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  afterRun: Object.fromEntries(
+    Object.entries(process.memoryUsage()).map(([key, bytes]) => [key, Math.round(bytes / 1e6)]),
+  ),
+  seriesProcessed: summary.seriesProcessed,
+  bucketsProcessed: summary.bucketsProcessed,
+  shards: summary.shards,
+  cloudRequests: {
+    ...requests,
+    s3Gets: s3.gets.length,
+    s3Puts: s3.puts.length,
+    s3PutBytes: s3.puts.reduce((sum, put) => sum + ((put.Body as Uint8Array | undefined)?.length ?? 0), 0),
+    dynamoCatalogRequests: catalogCalls,
+    dynamoAlertRequests: alertCalls,
+  },
+});
+
+const firstIngest = await ingestBucket(benchStart);
+clearRequests();
+const cold = describeRun(await measuredRun());
+now += minuteMs;
+const nextIngest = await ingestBucket(benchStart + minuteMs);
+clearRequests();
+const warm = describeRun(await measuredRun());
+
+// The baseline: the engine alone over the same series for one bucket (restore, update, save).
+const engineStates: SeriesState[] = [];
+for (const shard of new Set(
+  [...s3.objects.keys()].filter((key) => key.includes('/shards/')).map((key) => key.split('/').at(-1)),
+)) {
+  const loaded = await states.loadShard(String(shard).replace('.json.gz', ''));
+  if (loaded && loaded !== 'unchanged') engineStates.push(...loaded.states);
+}
+const started = performance.now();
+for (const state of engineStates) {
+  const engine = defaultEngine.restore(state.engineState);
+  engine.update(state.processedUntil, state.lastValue ?? 0);
+  engine.toState();
+}
+const engineSeconds = (performance.now() - started) / 1000;
+
+process.stdout.write(
+  JSON.stringify({
+    store: pointsStore,
+    cold,
+    warm,
+    engineOnlySeconds: Number(engineSeconds.toFixed(2)),
+    ingest: { first: firstIngest, next: nextIngest },
+  }),
+);

@@ -1,0 +1,177 @@
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type {
+  LearnedKind,
+  Seasonality,
+  SeriesState,
+  SeriesStateStore,
+  SeriesSummariesSnapshot,
+  SeriesSummary,
+  SeriesSummaryStore,
+  StateShardSnapshot,
+} from '../ports.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export interface S3StateStoreOptions {
+  readonly bucket: string;
+  /** Key prefix of every object this store writes. Default `state/`. */
+  readonly prefix?: string;
+  readonly client?: S3Client;
+}
+
+/** The default prefix of the store's objects (the stack grants access to exactly these keys). */
+export const stateKeyPrefix = 'state/';
+
+/** The key of a shard, and of the summaries document, under the store's prefix. */
+export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
+export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
+
+/** A summary as stored: a positional array (the document is read whole by every listing). */
+type StoredSummary = [string, number, number | null, number, 0 | 1, LearnedKind | null, Seasonality | null];
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+
+/**
+ * The band job's state in S3: each shard one gzip'd JSON object (a PUT costs the same whatever its size),
+ * the listing summaries one more. Reads are conditional on the ETag the caller knows (304: unchanged, a
+ * cheap GET); shard writes are conditional on the ETag read (If-Match), or on absence (If-None-Match: *),
+ * so two overlapping runs never overwrite each other's shard: the second gets 'conflict'.
+ */
+export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
+  private readonly client: S3Client;
+  private readonly prefix: string;
+  /**
+   * The last body read or written per shard, with its ETag: a warm container revalidates it (304, a cheap
+   * GET) instead of downloading it again. Compressed, so it costs a fraction of the states it holds.
+   */
+  private readonly bodies = new Map<string, { etag: string; body: Uint8Array }>();
+
+  constructor(private readonly options: S3StateStoreOptions) {
+    this.client = options.client ?? new S3Client({});
+    this.prefix = options.prefix ?? stateKeyPrefix;
+  }
+
+  async loadShard(
+    shard: string,
+    knownVersion?: string,
+  ): Promise<StateShardSnapshot | 'unchanged' | undefined> {
+    const key = shardKey(this.prefix, shard);
+    const kept = this.bodies.get(key);
+    const found = await this.get(key, knownVersion ?? kept?.etag);
+    if (found === undefined) {
+      this.bodies.delete(key);
+      return undefined;
+    }
+    if (found === 'unchanged') {
+      if (knownVersion !== undefined || !kept) return 'unchanged';
+      return { version: kept.etag, states: JSON.parse(await unzipped(kept.body)) as SeriesState[] };
+    }
+    this.bodies.set(key, { etag: found.version, body: found.body });
+    return { version: found.version, states: JSON.parse(await unzipped(found.body)) as SeriesState[] };
+  }
+
+  async saveShard(
+    shard: string,
+    states: readonly SeriesState[],
+    expectedVersion: string | undefined,
+  ): Promise<string | 'conflict'> {
+    const key = shardKey(this.prefix, shard);
+    try {
+      const saved = await this.put(
+        key,
+        JSON.stringify(states),
+        expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
+      );
+      this.bodies.set(key, saved);
+      return saved.etag;
+    } catch (error) {
+      // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return 'conflict';
+      throw error;
+    }
+  }
+
+  async loadSummaries(knownVersion?: string): Promise<SeriesSummariesSnapshot | 'unchanged' | undefined> {
+    const found = await this.get(summariesKey(this.prefix), knownVersion);
+    if (found === undefined || found === 'unchanged') return found;
+    const summaries = new Map<string, SeriesSummary>();
+    for (const [id, lastTimestamp, lastValue, stepMs, anomalous, kind, seasonality] of JSON.parse(
+      await unzipped(found.body),
+    ) as StoredSummary[]) {
+      summaries.set(id, {
+        id,
+        lastTimestamp,
+        lastValue,
+        stepMs,
+        anomalous: anomalous === 1,
+        kind,
+        seasonality,
+      });
+    }
+    return { version: found.version, summaries };
+  }
+
+  async saveSummaries(summaries: readonly SeriesSummary[]): Promise<void> {
+    const stored = summaries.map(
+      (summary): StoredSummary => [
+        summary.id,
+        summary.lastTimestamp,
+        summary.lastValue,
+        summary.stepMs,
+        summary.anomalous ? 1 : 0,
+        summary.kind,
+        summary.seasonality,
+      ],
+    );
+    // Only the band job writes it, once per run: the last run's summaries are the ones to show.
+    await this.put(summariesKey(this.prefix), JSON.stringify(stored), {});
+  }
+
+  private async get(
+    key: string,
+    knownVersion: string | undefined,
+  ): Promise<{ version: string; body: Uint8Array } | 'unchanged' | undefined> {
+    try {
+      const object = await this.client.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key, IfNoneMatch: knownVersion }),
+      );
+      const body = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
+      return { version: object.ETag ?? '', body };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304) return 'unchanged';
+      if (status === 404 || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  private async put(
+    key: string,
+    text: string,
+    condition: { IfMatch?: string; IfNoneMatch?: string },
+  ): Promise<{ etag: string; body: Uint8Array }> {
+    // Level 1: most of the size win for a fraction of the time (engine states are mostly base64 floats).
+    const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 });
+    const result = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.options.bucket,
+        Key: key,
+        Body: body,
+        // Stored as a gzip file, not as gzip-encoded JSON: no client decompresses it behind our back.
+        ContentType: 'application/gzip',
+        ...condition,
+      }),
+    );
+    return { etag: result.ETag ?? '', body };
+  }
+}
+
+/** The text of a gzip body ('[]' for an empty one). */
+async function unzipped(body: Uint8Array): Promise<string> {
+  return body.length === 0 ? '[]' : (await gunzipAsync(body)).toString('utf8');
+}

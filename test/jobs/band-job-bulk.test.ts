@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConsoleNotifier } from '../../lib/adapters/console-notifier.ts';
+import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { defaultEngine } from '../../lib/bands/index.ts';
+import { type BandJobDependencies, runBandJob } from '../../lib/jobs/band-job.ts';
+import { liveWindowMs } from '../../lib/jobs/live-window.ts';
+import type { SeriesPoint } from '../../lib/metrics/point.ts';
+import { seriesId } from '../../lib/metrics/series.ts';
+
+const minute = 60_000;
+const start = Date.UTC(2026, 10, 2);
+
+/** Counts the calls made to each method of an object (the requests a cloud adapter would make). */
+function counting<T extends object>(target: T): { proxy: T; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const proxy = new Proxy(target, {
+    get(object, property, receiver) {
+      const value = Reflect.get(object, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls[property] = (calls[property] ?? 0) + 1;
+        return value.apply(object, args);
+      };
+    },
+  });
+  return { proxy, calls };
+}
+
+const opened: SqliteStore[] = [];
+afterEach(() => {
+  for (const store of opened.splice(0)) store.close();
+});
+
+function setup(seriesCount: number) {
+  const store = new SqliteStore(':memory:');
+  opened.push(store);
+  const ids = Array.from({ length: seriesCount }, (_, i) => seriesId('shop.requests', { host: `web-${i}` }));
+  const pointsAt = (timestamp: number, value: (i: number) => number = (i) => 100 + i): SeriesPoint[] =>
+    ids.map((id, i) => ({
+      seriesId: id,
+      name: 'shop.requests',
+      type: 'gauge',
+      dimensions: { host: `web-${i}` },
+      timestamp,
+      value: value(i),
+    }));
+  const ingest = async (timestamp: number, now: number, value?: (i: number) => number) => {
+    const points = pointsAt(timestamp, value);
+    await store.writePoints(points);
+    await store.recordSeries(
+      points.map((point) => ({
+        id: point.seriesId,
+        name: point.name,
+        type: point.type,
+        dimensions: point.dimensions,
+        minTimestamp: timestamp,
+        maxTimestamp: timestamp,
+        backfill: timestamp < now - liveWindowMs,
+      })),
+    );
+  };
+  const metrics = counting(store);
+  const series = counting(store);
+  const states = counting(new SqliteStateStore(store.database));
+  const alerts = new SqliteAlertStore(store.database);
+  const job = (now: number) => {
+    const dependencies: BandJobDependencies = {
+      metrics: metrics.proxy,
+      series: series.proxy,
+      bands: metrics.proxy,
+      states: states.proxy,
+      alerts,
+      notifier: new ConsoleNotifier(() => undefined),
+      engine: defaultEngine,
+      clock: { now: () => now },
+    };
+    return runBandJob(dependencies, { stateShards: 4 });
+  };
+  const reset = () => {
+    for (const counter of [metrics, series, states]) {
+      for (const key of Object.keys(counter.calls)) delete counter.calls[key];
+    }
+  };
+  return { store, ids, ingest, job, metrics, series, states, reset };
+}
+
+describe('the band job at scale', () => {
+  it('reads live series in one bulk read and saves each shard once, however many series', async () => {
+    const { ingest, job, metrics, series, states, reset } = setup(40);
+    // An hour of history, backfilled: every series is new and read on its own once.
+    for (let t = start; t < start + 60 * minute; t += minute) await ingest(t, start);
+    const first = await job(start + 60 * minute + 20_000);
+    expect(first.seriesReadAlone).toBe(40);
+    expect(first.bucketsProcessed).toBe(40 * 60);
+
+    for (let t = start + 60 * minute; t < start + 63 * minute; t += minute) {
+      reset();
+      await ingest(t, t);
+      const run = await job(t + minute + 20_000);
+      expect(run).toMatchObject({ seriesProcessed: 40, bucketsProcessed: 40, seriesReadAlone: 0 });
+      expect(metrics.calls).toEqual({ readRecentPoints: 1, writeManyBands: 4 });
+      expect(series.calls).toEqual({ pendingSeries: 1 });
+      // Every shard read once and saved once, whatever the number of series in it.
+      expect(states.calls).toEqual({ loadShard: 4, saveShard: 4, saveSummaries: 1 });
+      expect(run.shards).toEqual({ loaded: 4, saved: 4, conflicts: [] });
+    }
+  });
+
+  it('reads a series on its own again when a request backfills history older than the live window', async () => {
+    const { ingest, job, metrics, series } = setup(3);
+    for (let t = start; t < start + 60 * minute; t += minute) await ingest(t, start);
+    await job(start + 60 * minute + 20_000);
+    const now = start + 61 * minute + 20_000;
+    await ingest(start + 60 * minute, now);
+    // History from before the series' first point arrives late: marked, read on its own, then settled.
+    await ingest(start - 30 * minute, now, () => 5);
+    expect((await series.proxy.pendingSeries(10)).length).toBe(3);
+    const before = metrics.calls.readPoints ?? 0;
+    const run = await job(now);
+    expect(run.seriesReadAlone).toBe(3);
+    // Its engine is past those buckets already (engines learn in time order): nothing more to read.
+    expect(metrics.calls.readPoints ?? 0).toBe(before);
+    expect(run.bucketsProcessed).toBe(3);
+    expect(await series.proxy.pendingSeries(10)).toEqual([]);
+  });
+
+  it('lets two overlapping runs save each shard once: the later one gives way on it', async () => {
+    const { store, ingest } = setup(10);
+    for (let t = start; t < start + 30 * minute; t += minute) await ingest(t, start);
+    const make = () => ({
+      metrics: store,
+      series: store,
+      bands: store,
+      states: new SqliteStateStore(store.database),
+      alerts: new SqliteAlertStore(store.database),
+      notifier: new ConsoleNotifier(() => undefined),
+      engine: defaultEngine,
+      clock: { now: () => start + 30 * minute + 20_000 },
+    });
+    const [a, b] = await Promise.all([
+      runBandJob(make(), { stateShards: 2 }),
+      runBandJob(make(), { stateShards: 2 }),
+    ]);
+    // Each shard is saved by one run only; the work on it is reported once, by that run.
+    expect(a.bucketsProcessed + b.bucketsProcessed).toBe(300);
+    expect(a.shards.saved + b.shards.saved).toBe(2);
+    expect([...a.shards.conflicts, ...b.shards.conflicts].sort()).toEqual(['2-000', '2-001']);
+  });
+});

@@ -1,0 +1,61 @@
+import { gunzipSync } from 'node:zlib';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { FakeS3 } from '../helpers/fake-s3.ts';
+import { stateStoreContract } from './state-store.contract.ts';
+
+const opened: SqliteStore[] = [];
+const s3 = new FakeS3();
+afterAll(() => {
+  for (const store of opened) store.close();
+  s3.restore();
+});
+
+stateStoreContract('SQLite', async () => {
+  const store = new SqliteStore(':memory:');
+  opened.push(store);
+  return new SqliteStateStore(store.database);
+});
+
+let buckets = 0;
+const s3Store = (bucket = `state-${++buckets}`) =>
+  new S3StateStore({ bucket, client: new S3Client({ region: 'eu-west-1' }) });
+
+stateStoreContract('S3 (aws-sdk-client-mock)', async () => s3Store());
+
+describe('S3StateStore requests', () => {
+  it('writes a shard as one gzip object, conditional on absence, then on the ETag read; reads it conditionally', async () => {
+    s3.clearRequests();
+    const store = s3Store('requests');
+    const first = await store.saveShard('16-007', [], undefined);
+    await store.saveShard('16-007', [], first === 'conflict' ? undefined : first);
+    await store.loadShard('16-007', 'stale');
+    expect(s3.puts.map(({ Body, ...input }) => input)).toEqual([
+      {
+        Bucket: 'requests',
+        Key: 'state/shards/16-007.json.gz',
+        ContentType: 'application/gzip',
+        IfNoneMatch: '*',
+      },
+      {
+        Bucket: 'requests',
+        Key: 'state/shards/16-007.json.gz',
+        ContentType: 'application/gzip',
+        IfMatch: first,
+      },
+    ]);
+    expect(gunzipSync(s3.puts[0]?.Body as Uint8Array).toString()).toBe('[]');
+    expect(s3.gets).toEqual([
+      { Bucket: 'requests', Key: 'state/shards/16-007.json.gz', IfNoneMatch: 'stale' },
+    ]);
+  });
+
+  it('fails loudly on an object that is not gzip (something else under its key)', async () => {
+    const store = s3Store('denied');
+    s3.objects.set('denied/state/shards/16-001.json.gz', { body: new Uint8Array([1, 2, 3]), etag: '"x"' });
+    await expect(store.loadShard('16-001')).rejects.toThrow(/incorrect header check/);
+  });
+});
