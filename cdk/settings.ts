@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import { defaultStateShards } from '../lib/jobs/state-shards.ts';
+import { niceStepsMs } from '../lib/metrics/step.ts';
 
 /** Every setting the stack reads from CDK context (`cdk.json` or `-c normalcy:key=value`), with its default. */
 /** Where points and bands live: Timestream (the default) or DynamoDB (for accounts without Timestream). */
@@ -30,6 +31,8 @@ export interface StackSettings {
   /** Steady requests per second the API stage accepts, and the burst above it. */
   readonly apiRateLimit: number;
   readonly apiBurstLimit: number;
+  /** The smallest step (seconds) a series is aggregated to, and the step of a series too sparse to show its own. */
+  readonly minStepSeconds: number;
   /** The band engine's default sensitivity, 0 (page only for the extreme) to 1. */
   readonly sensitivity: number;
   /** The dashboard's base URL alert links point to (default: the API's URL). */
@@ -84,6 +87,17 @@ export function readSettings(node: Node): StackSettings {
     apiBurstLimit: number('apiBurstLimit', 1000, 1, 5000),
     dashboardUrl: dashboardUrl === '' ? undefined : dashboardUrl,
     sensitivity: number('sensitivity', 0.5, 0, 1),
+    minStepSeconds: minStepSeconds(number('minStepSeconds', 60, 60, 86_400)),
     stateShards: number('stateShards', defaultStateShards, 1, 256),
   };
+}
+
+/** A smallest step must be one of the steps series are kept at (each divides a day). */
+function minStepSeconds(seconds: number): number {
+  if (!(niceStepsMs as readonly number[]).includes(seconds * 1000)) {
+    throw new Error(
+      `context normalcy:minStepSeconds must be one of ${niceStepsMs.map((step) => step / 1000).join(', ')}`,
+    );
+  }
+  return seconds;
 }

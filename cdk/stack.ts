@@ -178,6 +178,7 @@ export class NormalcyStack extends Stack {
         ...environment,
         ALERT_TOPIC_ARN: alertTopic.topicArn,
         NORMALCY_SENSITIVITY: String(settings.sensitivity),
+        NORMALCY_MIN_STEP_SECONDS: String(settings.minStepSeconds),
         STATE_BUCKET: stateBucket.bucketName,
         NORMALCY_STATE_SHARDS: String(settings.stateShards),
       },

@@ -11,7 +11,7 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
-import { bandSettingsFromEnvironment } from '../../lib/bands/settings-from-env.ts';
+import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { type BandStore, type MetricStore, systemClock } from '../../lib/ports.ts';
@@ -102,10 +102,12 @@ export function cloudBandDependencies(): BandJobDependencies {
 export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
   const stateShards = Number(process.env.NORMALCY_STATE_SHARDS);
+  const minStepMs = minStepFromEnvironment(process.env);
   return {
     ...(dashboardUrl && { dashboardUrl }),
     ...(Number.isInteger(stateShards) && stateShards > 0 && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
+    ...(minStepMs !== undefined && { minStepMs }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { niceStepsMs } from '../metrics/step.ts';
 import type { BandSettings } from './engine.ts';
 
 /**
@@ -15,4 +16,19 @@ export function bandSettingsFromEnvironment(
     throw new Error(`NORMALCY_SENSITIVITY must be a number from 0 to 1, got ${raw}`);
   }
   return { sensitivity };
+}
+
+/** The smallest step from the environment (`NORMALCY_MIN_STEP_SECONDS`), checked against the steps Normalcy keeps. */
+export function minStepFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): number | undefined {
+  const raw = env.NORMALCY_MIN_STEP_SECONDS;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const stepMs = Number(raw) * 1000;
+  if (!(niceStepsMs as readonly number[]).includes(stepMs)) {
+    throw new Error(
+      `NORMALCY_MIN_STEP_SECONDS must be one of ${niceStepsMs.map((step) => step / 1000).join(', ')}, got ${raw}`,
+    );
+  }
+  return stepMs;
 }

@@ -65,6 +65,11 @@ export interface BandJobOptions {
   readonly pageWindowMs?: number;
   /** How many shards the job's state is split into (see lib/jobs/state-shards.ts). */
   readonly stateShards?: number;
+  /**
+   * The smallest step a series is aggregated to, and the step of a series too sparse to show its own
+   * (one of the nice steps in lib/metrics/step.ts). Default one minute.
+   */
+  readonly minStepMs?: number;
 }
 
 export interface BandJobSummary {
@@ -103,6 +108,7 @@ const defaults: Limits = {
   dashboardUrl: 'http://127.0.0.1:8080',
   pageWindowMs: 3_600_000,
   stateShards: defaultStateShards,
+  minStepMs: defaultStepMs,
 };
 
 /** The dashboard link of a series at an alert (the shape the dashboard routes). */
@@ -410,10 +416,13 @@ async function processAlone(
   let stepMs = known?.stepMs;
   if (stepMs === undefined) {
     const sample = await metrics.readPoints(identity.id, start, start + 200 * 3_600_000);
-    stepMs = inferStep(sample.slice(0, 60).map((point) => point.timestamp));
+    stepMs = inferStep(
+      sample.slice(0, 60).map((point) => point.timestamp),
+      limits.minStepMs,
+    );
     if (stepMs === undefined) {
       if (now - start < limits.stepDiscoveryMs) return false;
-      stepMs = defaultStepMs;
+      stepMs = limits.minStepMs;
     }
   }
   const firstBucket = bucketStart(start, stepMs);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConsoleNotifier, FanOutNotifier } from '../adapters/console-notifier.ts';
 import { WebhookNotifier } from '../adapters/webhook-notifier.ts';
-import { bandSettingsFromEnvironment } from '../bands/settings-from-env.ts';
+import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../bands/settings-from-env.ts';
 import { generateKey, hashKey } from '../keys.ts';
 import { startLocalServer } from './server.ts';
 
@@ -38,6 +38,7 @@ const server = await startLocalServer({
   port,
   notifier,
   bandSettings: bandSettingsFromEnvironment(process.env),
+  minStepMs: minStepFromEnvironment(process.env),
   ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
 });
 if (!(await server.store.findKey(hashKey(apiKey)))) {

@@ -33,6 +33,8 @@ export interface LocalServerOptions {
   readonly dashboardUrl?: string;
   /** Alerts that had ended this long before the band job recorded them are not paged (see BandJobOptions). */
   readonly pageWindowMs?: number;
+  /** The smallest step a series is aggregated to (see BandJobOptions.minStepMs). */
+  readonly minStepMs?: number;
 }
 
 export interface LocalServer {
@@ -103,6 +105,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           settings: options.bandSettings,
           dashboardUrl: options.dashboardUrl ?? url,
           ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
+          ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
         },
       ),
     async close() {

@@ -381,11 +381,26 @@ describe('Band settings from the environment', () => {
     expect(() => bandSettingsFromEnvironment({ NORMALCY_SENSITIVITY: '7' })).toThrow(/from 0 to 1/);
   });
 
-  it('passes normalcy:sensitivity to the band function', () => {
-    const app = new App({ context: { 'normalcy:sensitivity': 0.8 } });
+  it('passes normalcy:sensitivity and normalcy:minStepSeconds to the band function', () => {
+    const app = new App({ context: { 'normalcy:sensitivity': 0.8, 'normalcy:minStepSeconds': 300 } });
     const sensitive = Template.fromStack(new NormalcyStack(app, 'Sensitive'));
     sensitive.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ NORMALCY_SENSITIVITY: '0.8' }) },
+      Environment: {
+        Variables: Match.objectLike({ NORMALCY_SENSITIVITY: '0.8', NORMALCY_MIN_STEP_SECONDS: '300' }),
+      },
     });
+    expect(() => readSettings(new App({ context: { 'normalcy:minStepSeconds': 45 } }).node)).toThrow(
+      /must be a number from 60/,
+    );
+    expect(() => readSettings(new App({ context: { 'normalcy:minStepSeconds': 420 } }).node)).toThrow(
+      /must be one of 60, 120, 300/,
+    );
   }, 120_000);
+
+  it('reads the smallest step from the environment, one of the kept steps', async () => {
+    const { minStepFromEnvironment } = await import('../../lib/bands/settings-from-env.ts');
+    expect(minStepFromEnvironment({ NORMALCY_MIN_STEP_SECONDS: '300' })).toBe(300_000);
+    expect(minStepFromEnvironment({})).toBeUndefined();
+    expect(() => minStepFromEnvironment({ NORMALCY_MIN_STEP_SECONDS: '7' })).toThrow(/must be one of/);
+  });
 });

@@ -53,3 +53,10 @@ describe('aggregate', () => {
     expect(aggregate('gauge', points, 60_000)[0]?.value).toBe(2);
   });
 });
+
+describe('inferStep with a coarser smallest step', () => {
+  it('never returns a step below the deployment smallest step', () => {
+    expect(inferStep([0, 60_000, 120_000, 180_000], 300_000)).toBe(300_000);
+    expect(inferStep([0, 900_000, 1_800_000], 300_000)).toBe(900_000);
+  });
+});
