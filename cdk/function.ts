@@ -72,11 +72,12 @@ export class NormalcyFunction extends Construct {
       bundling: {
         minify: true,
         sourceMap: true,
-        format: OutputFormat.ESM,
+        // CommonJS: Node loads the runtime's SDK (CommonJS) by require() in half the time an ESM import of it
+        // takes (no export-name analysis of each SDK module); see BENCHMARKS.md, "Lean functions".
+        format: OutputFormat.CJS,
         target: 'node22',
         externalModules: ['@aws-sdk/*'],
         mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         commandHooks: props.commandHooks,
       },
       ...props.extra,

@@ -6,7 +6,7 @@ import type { AlertStore } from '../lib/alerts/store.ts';
 import { describeValue, HttpError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import { readTimestamp } from '../lib/ingest/validate.ts';
 import type { Clock, KeyStore } from '../lib/ports.ts';
-import { cloudAlertsDependencies } from './shared/cloud.ts';
+import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { bodyText, type HttpEvent, httpHandler, json, type RouteDefinition } from './shared/http.ts';
 
 export interface AlertsDependencies {

@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type BandJobDependencies, type BandJobOptions, runBandJob } from '../lib/jobs/band-job.ts';
-import { cloudBandDependencies, cloudBandOptions } from './shared/cloud.ts';
+import { cloudBandDependencies, cloudBandOptions } from './shared/cloud-bands.ts';
 import { logger } from './shared/logger.ts';
 
 /** Time kept back from the Lambda's budget to save progress after the last series. */

@@ -11,7 +11,7 @@ import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
 import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
 import { keyFromHeaders } from '../lib/keys.ts';
 import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
-import { cloudIngestDependencies } from './shared/cloud.ts';
+import { cloudIngestDependencies } from './shared/cloud-ingest.ts';
 import {
   bodyBytes,
   bodyText,

@@ -21,7 +21,7 @@ import {
   seriesViews,
 } from '../lib/query/read.ts';
 import { type SummarizedCatalog, summarizedCatalog } from '../lib/query/summaries.ts';
-import { cloudQueryDependencies } from './shared/cloud.ts';
+import { cloudQueryDependencies } from './shared/cloud-query.ts';
 import { gzipResponses } from './shared/compression.ts';
 import {
   type HttpResponse,

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type {
   LearnedKind,
   Seasonality,
@@ -42,7 +42,12 @@ const statusOf = (error: unknown): number | undefined =>
  * so two overlapping runs never overwrite each other's shard: the second gets 'conflict'.
  */
 export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
-  private readonly client: S3Client;
+  /**
+   * The S3 SDK, loaded on first use: the query function reads summaries only for series listings, and its
+   * other routes never pay for loading it.
+   */
+  private sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+  private client: S3Client | undefined;
   private readonly prefix: string;
   /**
    * The last body read or written per shard, with its ETag: a warm container revalidates it (304, a cheap
@@ -51,7 +56,6 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
   private readonly bodies = new Map<string, { etag: string; body: Uint8Array }>();
 
   constructor(private readonly options: S3StateStoreOptions) {
-    this.client = options.client ?? new S3Client({});
     this.prefix = options.prefix ?? stateKeyPrefix;
   }
 
@@ -132,13 +136,21 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     await this.put(summariesKey(this.prefix), JSON.stringify(stored), {});
   }
 
+  private async connection() {
+    this.sdk ??= import('@aws-sdk/client-s3');
+    const sdk = await this.sdk;
+    this.client ??= this.options.client ?? new sdk.S3Client({});
+    return { sdk, client: this.client };
+  }
+
   private async get(
     key: string,
     knownVersion: string | undefined,
   ): Promise<{ version: string; body: Uint8Array } | 'unchanged' | undefined> {
+    const { sdk, client } = await this.connection();
     try {
-      const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.options.bucket, Key: key, IfNoneMatch: knownVersion }),
+      const object = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key, IfNoneMatch: knownVersion }),
       );
       const body = (await object.Body?.transformToByteArray()) ?? new Uint8Array();
       return { version: object.ETag ?? '', body };
@@ -157,8 +169,9 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
   ): Promise<{ etag: string; body: Uint8Array }> {
     // Level 1: most of the size win for a fraction of the time (engine states are mostly base64 floats).
     const body = await gzipAsync(Buffer.from(text, 'utf8'), { level: 1 });
-    const result = await this.client.send(
-      new PutObjectCommand({
+    const { sdk, client } = await this.connection();
+    const result = await client.send(
+      new sdk.PutObjectCommand({
         Bucket: this.options.bucket,
         Key: key,
         Body: body,

@@ -1,9 +1,4 @@
-import {
-  QueryCommand,
-  type QueryCommandOutput,
-  type Row,
-  TimestreamQueryClient,
-} from '@aws-sdk/client-timestream-query';
+import type { QueryCommandOutput, Row, TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import {
   type _Record,
   RejectedRecordsException,
@@ -162,13 +157,14 @@ export function bandRecords(bands: readonly SeriesBand[]): _Record[] {
  */
 export class TimestreamStore implements MetricStore, BandStore {
   private readonly writeClient: TimestreamWriteClient;
-  private readonly queryClient: TimestreamQueryClient;
+  /** The query SDK, loaded on the first read: the ingest function only writes and never pays for it. */
+  private querySdk: Promise<typeof import('@aws-sdk/client-timestream-query')> | undefined;
+  private queryClient: TimestreamQueryClient | undefined;
   private readonly version: () => number;
 
   constructor(private readonly options: TimestreamStoreOptions) {
     // Retries are ours (within the function's time budget), so the SDK makes one attempt per call.
     this.writeClient = options.writeClient ?? new TimestreamWriteClient({ maxAttempts: 1 });
-    this.queryClient = options.queryClient ?? new TimestreamQueryClient({});
     this.version = options.version ?? (() => Date.now());
   }
 
@@ -278,10 +274,14 @@ export class TimestreamStore implements MetricStore, BandStore {
 
   /** Hands every row of a query to `onRow`, page by page, so a large result is never held whole. */
   private async queryPages(queryString: string, onRow: (row: Row) => void): Promise<void> {
+    this.querySdk ??= import('@aws-sdk/client-timestream-query');
+    const sdk = await this.querySdk;
+    this.queryClient ??= this.options.queryClient ?? new sdk.TimestreamQueryClient({});
+    const client = this.queryClient;
     let nextToken: string | undefined;
     do {
-      const page: QueryCommandOutput = await this.queryClient.send(
-        new QueryCommand({ QueryString: queryString, NextToken: nextToken }),
+      const page: QueryCommandOutput = await client.send(
+        new sdk.QueryCommand({ QueryString: queryString, NextToken: nextToken }),
       );
       for (const row of page.Rows ?? []) onRow(row);
       nextToken = page.NextToken;

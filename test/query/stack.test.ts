@@ -57,7 +57,7 @@ describe('the stack for the read side', () => {
       .filter((directory) => existsSync(join(directory, 'dashboard.html')));
     expect(assets).toHaveLength(1);
     const [directory = ''] = assets;
-    expect(existsSync(join(directory, 'index.mjs'))).toBe(true);
+    expect(existsSync(join(directory, 'index.js'))).toBe(true);
     expect(readFileSync(join(directory, 'dashboard.html'), 'utf8')).toContain('<title>Normalcy</title>');
     expect(JSON.parse(readFileSync(join(directory, 'openapi.json'), 'utf8')).openapi).toBe('3.1.0');
   });

@@ -1,0 +1,41 @@
+/**
+ * Cloud composition for the band job function: builds the adapters it needs from its environment, once per
+ * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
+ */
+import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
+import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
+import { defaultEngine } from '../../lib/bands/index.ts';
+import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
+import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
+import { systemClock } from '../../lib/ports.ts';
+import { dataStore } from './data-store.ts';
+import { alertTable, requiredEnv, stateBucket, stateTable } from './environment.ts';
+
+export function cloudBandDependencies(): BandJobDependencies {
+  const store = dataStore();
+  return {
+    metrics: store,
+    bands: store,
+    series: new DynamoDbStateStore({ table: stateTable() }),
+    states: new S3StateStore({ bucket: stateBucket() }),
+    alerts: new DynamoDbAlertStore({ table: alertTable() }),
+    notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
+    engine: defaultEngine,
+    clock: systemClock,
+  };
+}
+
+/** The band job's settings from the environment (read when the function starts). */
+export function cloudBandOptions(): BandJobOptions {
+  const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
+  const stateShards = Number(process.env.NORMALCY_STATE_SHARDS);
+  const minStepMs = minStepFromEnvironment(process.env);
+  return {
+    ...(dashboardUrl && { dashboardUrl }),
+    ...(Number.isInteger(stateShards) && stateShards > 0 && { stateShards }),
+    settings: bandSettingsFromEnvironment(process.env),
+    ...(minStepMs !== undefined && { minStepMs }),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Cloud composition for the ingest function: builds the adapters it needs from its environment, once per
+ * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
+ */
+import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { cachedKeyStore } from '../../lib/keys.ts';
+import { systemClock } from '../../lib/ports.ts';
+import type { IngestDependencies } from '../ingest.ts';
+import { dataStore } from './data-store.ts';
+import { stateTable } from './environment.ts';
+
+export function cloudIngestDependencies(): IngestDependencies {
+  const stateStore = new DynamoDbStateStore({ table: stateTable() });
+  const maxPointAgeDays = Number(process.env.NORMALCY_MAX_POINT_AGE_DAYS);
+  return {
+    metrics: dataStore(),
+    series: stateStore,
+    keys: cachedKeyStore(stateStore),
+    clock: systemClock,
+    // The store's retention (Timestream's magnetic store, or DynamoDB's TTL): older points are refused.
+    maxPointAgeMs: maxPointAgeDays > 0 ? maxPointAgeDays * 86_400_000 : undefined,
+  };
+}
