@@ -1,18 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  alertsByStateIndex,
-  DynamoDbAlertStore,
-  pendingTransitionsIndex,
-} from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
@@ -20,74 +12,23 @@ import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import { describeAlertStoreContract } from '../alerts/alert-store-contract.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 
 /**
  * The AlertStore contract against a DynamoDB that evaluates the adapter's condition, update and key
  * expressions for real (dynalite, in memory), with the table shaped as the stack creates it.
  */
-let server: Server;
-let client: DynamoDBClient;
-let tables = 0;
+let dynamo: LocalDynamoDb;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${port}`,
-    region: 'eu-west-1',
-    // dynalite checks that requests are signed, not by whom.
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  dynamo = await startLocalDynamoDb();
 });
 
-afterAll(async () => {
-  client?.destroy();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+afterAll(() => dynamo.close());
 
 /** A fresh alert table, shaped as the stack creates it, and the store over it. */
 async function tableStore(): Promise<DynamoDbAlertStore> {
-  tables += 1;
-  const table = `alerts-${tables}`;
-  const all = { ProjectionType: 'ALL' as const };
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-        { AttributeName: 'pendingShard', AttributeType: 'S' },
-        { AttributeName: 'deliverOrder', AttributeType: 'S' },
-        { AttributeName: 'alertState', AttributeType: 'S' },
-        { AttributeName: 'startedAt', AttributeType: 'N' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: pendingTransitionsIndex,
-          KeySchema: [
-            { AttributeName: 'pendingShard', KeyType: 'HASH' },
-            { AttributeName: 'deliverOrder', KeyType: 'RANGE' },
-          ],
-          Projection: all,
-        },
-        {
-          IndexName: alertsByStateIndex,
-          KeySchema: [
-            { AttributeName: 'alertState', KeyType: 'HASH' },
-            { AttributeName: 'startedAt', KeyType: 'RANGE' },
-          ],
-          Projection: all,
-        },
-      ],
-    }),
-  );
-  return new DynamoDbAlertStore({ table, client });
+  return new DynamoDbAlertStore({ table: await dynamo.createAlertTable(), client: dynamo.client });
 }
 
 describeAlertStoreContract('DynamoDB (dynalite)', async () => ({
