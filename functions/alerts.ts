@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { alertStates } from '../lib/alerts/model.ts';
-import { builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
+import { alertStates, type Exclusion, type Mute } from '../lib/alerts/model.ts';
+import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
 import { jsonObject, parseExclusion, parseMute, parseRule } from '../lib/alerts/schema.ts';
 import type { AlertStore } from '../lib/alerts/store.ts';
 import { describeValue, HttpError, NotFoundError, ValidationError } from '../lib/errors.ts';
@@ -92,78 +92,29 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
       return noContent;
     },
   },
-  {
-    method: 'GET',
-    path: '/v1/mutes',
-    scope: 'read',
-    handle: async (_event, { dependencies }) =>
-      json(200, { mutes: (await dependencies.alerts.loadConfig()).mutes }),
-  },
-  {
-    method: 'POST',
-    path: '/v1/mutes',
-    scope: 'admin',
-    async handle(event, { dependencies }) {
-      const mute = parseMute(jsonObject(bodyText(event), 'mute'), newId('mute'), dependencies.clock.now());
-      const config = await dependencies.alerts.loadConfig();
+  ...configRoutes<Mute>({
+    collection: 'mutes',
+    what: 'mute',
+    parse: (body, now) => parseMute(body, newId('mute'), now),
+    list: (config) => config.mutes,
+    put: (alerts, mute) => alerts.putMute(mute),
+    remove: (alerts, id) => alerts.deleteMute(id),
+    check: (mute, config) => {
       if (mute.ruleId !== null && !effectiveRules(config.rules).some((rule) => rule.id === mute.ruleId)) {
         throw new ValidationError(`invalid mute: no rule with id "${mute.ruleId}"`, [
           { field: 'ruleId', message: `names no rule (${describeValue(mute.ruleId)})` },
         ]);
       }
-      if (config.mutes.some((existing) => existing.id === mute.id)) {
-        throw new ConflictError(`a mute with id "${mute.id}" exists: delete it first`);
-      }
-      await dependencies.alerts.putMute(mute);
-      return json(201, { mute });
     },
-  },
-  {
-    method: 'DELETE',
-    path: '/v1/mutes/{id}',
-    scope: 'admin',
-    async handle(event, { dependencies }) {
-      const id = pathId(event);
-      if (!(await dependencies.alerts.deleteMute(id))) throw new NotFoundError(`no mute with id "${id}"`);
-      return noContent;
-    },
-  },
-  {
-    method: 'GET',
-    path: '/v1/exclusions',
-    scope: 'read',
-    handle: async (_event, { dependencies }) =>
-      json(200, { exclusions: (await dependencies.alerts.loadConfig()).exclusions }),
-  },
-  {
-    method: 'POST',
-    path: '/v1/exclusions',
-    scope: 'admin',
-    async handle(event, { dependencies }) {
-      const exclusion = parseExclusion(
-        jsonObject(bodyText(event), 'exclusion'),
-        newId('excl'),
-        dependencies.clock.now(),
-      );
-      const config = await dependencies.alerts.loadConfig();
-      if (config.exclusions.some((existing) => existing.id === exclusion.id)) {
-        throw new ConflictError(`an exclusion with id "${exclusion.id}" exists: delete it first`);
-      }
-      await dependencies.alerts.putExclusion(exclusion);
-      return json(201, { exclusion });
-    },
-  },
-  {
-    method: 'DELETE',
-    path: '/v1/exclusions/{id}',
-    scope: 'admin',
-    async handle(event, { dependencies }) {
-      const id = pathId(event);
-      if (!(await dependencies.alerts.deleteExclusion(id)))
-        throw new NotFoundError(`no exclusion with id "${id}"`);
-      return noContent;
-    },
-  },
+  }),
+  ...configRoutes<Exclusion>({
+    collection: 'exclusions',
+    what: 'exclusion',
+    parse: (body, now) => parseExclusion(body, newId('excl'), now),
+    list: (config) => config.exclusions,
+    put: (alerts, exclusion) => alerts.putExclusion(exclusion),
+    remove: (alerts, id) => alerts.deleteExclusion(id),
+  }),
   {
     method: 'GET',
     path: '/v1/alerts',
@@ -200,6 +151,61 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     },
   },
 ];
+
+/** What differs between the configuration collections that are listed, created and deleted (mutes, exclusions). */
+interface ConfigCollection<Item extends { readonly id: string }> {
+  readonly collection: 'mutes' | 'exclusions';
+  readonly what: string;
+  parse(body: Record<string, unknown>, now: number): Item;
+  list(config: AlertConfig): readonly Item[];
+  put(alerts: AlertStore, item: Item): Promise<void>;
+  remove(alerts: AlertStore, id: string): Promise<boolean>;
+  /** Checks an item against the rest of the configuration (throws a ValidationError). */
+  check?(item: Item, config: AlertConfig): void;
+}
+
+/** GET (read key), POST and DELETE (admin key) routes of a configuration collection. */
+function configRoutes<Item extends { readonly id: string }>(
+  collection: ConfigCollection<Item>,
+): RouteDefinition<AlertsDependencies>[] {
+  const path = `/v1/${collection.collection}`;
+  return [
+    {
+      method: 'GET',
+      path,
+      scope: 'read',
+      handle: async (_event, { dependencies }) =>
+        json(200, { [collection.collection]: collection.list(await dependencies.alerts.loadConfig()) }),
+    },
+    {
+      method: 'POST',
+      path,
+      scope: 'admin',
+      async handle(event, { dependencies }) {
+        const item = collection.parse(jsonObject(bodyText(event), collection.what), dependencies.clock.now());
+        const config = await dependencies.alerts.loadConfig();
+        collection.check?.(item, config);
+        if (collection.list(config).some((existing) => existing.id === item.id)) {
+          throw new ConflictError(`a ${collection.what} with id "${item.id}" exists: delete it first`);
+        }
+        await collection.put(dependencies.alerts, item);
+        return json(201, { [collection.what]: item });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${path}/{id}`,
+      scope: 'admin',
+      async handle(event, { dependencies }) {
+        const id = pathId(event);
+        if (!(await collection.remove(dependencies.alerts, id))) {
+          throw new NotFoundError(`no ${collection.what} with id "${id}"`);
+        }
+        return noContent;
+      },
+    },
+  ];
+}
 
 /** `state`, `from`, `to` (epoch ms or ISO-8601) and `limit` of `GET /v1/alerts`, each checked by name. */
 function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
