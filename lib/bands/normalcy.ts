@@ -90,6 +90,11 @@ export const normalcyTuning = {
   priorWeight: 20,
   /** Power-law exponent of a tail past the largest counted deviation. */
   tailExponent: 3,
+  /**
+   * Half-life (ms) of the precedents: the largest departures above and below the expected value, and above and
+   * below the slow level, that the series has shown. A departure no larger than its precedent is not news.
+   */
+  precedentHalfLifeMs: 12 * 86_400_000,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -232,6 +237,14 @@ interface NormalcyScalars {
   /** How many buckets in a row the series has been outside the band (positive above, negative below). */
   outsideRun: number;
   /**
+   * The precedents (fading with precedentHalfLifeMs): the largest departures from the expected value above and
+   * below it, and from the slow level (with the season) above and below it, in the series' units.
+   */
+  precedentUp: number;
+  precedentDown: number;
+  levelPrecedentUp: number;
+  levelPrecedentDown: number;
+  /**
    * What the ongoing departure has taught the daily profile, by slot (four slots, -1: unused): the band reads
    * the profile without it, so a departure does not move the band while the detector's profile learns as ever.
    */
@@ -286,7 +299,7 @@ interface StoredNormalcyState extends EngineState {
   recurrence: string;
 }
 
-const engineName = 'normalcy/3';
+const engineName = 'normalcy/4';
 /** The scalars in their stored order. */
 const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
 /** One recurrence bit per weekly slot. */
@@ -328,6 +341,9 @@ class NormalcyEngine implements BandEngine {
   /** What the kind allows, and whether it was read for a series never below zero (a cache: not state). */
   private bounds: KindBounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
   private boundsNonNegative: boolean | undefined;
+  /** The last gap the precedents faded over, and their factor (a cache: not state). */
+  private precedentGap = Number.NaN;
+  private precedentFactor = 1;
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
@@ -421,6 +437,11 @@ class NormalcyEngine implements BandEngine {
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
     if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
+    if (state.points > tuning.warmUpPoints && this.precedented(error, levelError, gap)) {
+      // The series has departed as far within the last weeks: a burst like its recent ones is not news.
+      this.surprise = 0;
+      this.reason = 'outside-band';
+    }
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
     const repeated = value === state.lastValue && state.points > 1;
@@ -606,6 +627,42 @@ class NormalcyEngine implements BandEngine {
       this.reason = why;
     }
     return candidate;
+  }
+
+  /**
+   * Fades the precedents over `gap`, says whether this bucket departs no further than they do (on the side it
+   * departs, from the expected value and from the slow level), and raises them to it. O(1).
+   */
+  private precedented(error: number, levelError: number, gap: number): boolean {
+    const state = this.state;
+    if (gap > 0) {
+      if (gap !== this.precedentGap) {
+        // Buckets are mostly evenly spaced: the factor of the last gap is usually the one needed.
+        this.precedentGap = gap;
+        this.precedentFactor = 0.5 ** (gap / this.tuning.precedentHalfLifeMs);
+      }
+      const factor = this.precedentFactor;
+      state.precedentUp *= factor;
+      state.precedentDown *= factor;
+      state.levelPrecedentUp *= factor;
+      state.levelPrecedentDown *= factor;
+    }
+    let news: boolean;
+    if (error > 0) {
+      news = error > state.precedentUp;
+      state.precedentUp = Math.max(state.precedentUp, error);
+    } else {
+      news = -error > state.precedentDown;
+      state.precedentDown = Math.max(state.precedentDown, -error);
+    }
+    if (levelError > 0) {
+      news ||= levelError > state.levelPrecedentUp;
+      state.levelPrecedentUp = Math.max(state.levelPrecedentUp, levelError);
+    } else {
+      news ||= -levelError > state.levelPrecedentDown;
+      state.levelPrecedentDown = Math.max(state.levelPrecedentDown, -levelError);
+    }
+    return !news;
   }
 
   /** Fades the incident's peak over the part of (previous, timestamp] that lies past its hold. */
@@ -949,6 +1006,10 @@ function freshScalars(): NormalcyScalars {
     weekSlot: -1,
     weekSlotDeparted: 0,
     outsideRun: 0,
+    precedentUp: 0,
+    precedentDown: 0,
+    levelPrecedentUp: 0,
+    levelPrecedentDown: 0,
     driftSlot0: -1,
     drift0: 0,
     driftSlot1: -1,
@@ -1006,6 +1067,10 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     weekSlot: -1,
     weekSlotDeparted: 0,
     outsideRun: 0,
+    precedentUp: 0,
+    precedentDown: 0,
+    levelPrecedentUp: 0,
+    levelPrecedentDown: 0,
     driftSlot0: -1,
     drift0: 0,
     driftSlot1: -1,

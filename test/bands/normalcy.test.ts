@@ -247,7 +247,7 @@ describe('Engine: normalcy', () => {
   it('starts afresh from the state of another engine', () => {
     const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
-    expect(engine.toState().engine).toBe('normalcy/3');
+    expect(engine.toState().engine).toBe('normalcy/4');
   });
 
   it('starts afresh from a damaged state of its own kind instead of failing', () => {
