@@ -95,6 +95,8 @@ export const normalcyTuning = {
    * below the slow level, that the series has shown. A departure no larger than its precedent is not news.
    */
   precedentHalfLifeMs: 12 * 86_400_000,
+  /** A departure is news only when it passes its precedent by this many robust standard deviations. */
+  precedentSlack: 0.5,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -437,7 +439,10 @@ class NormalcyEngine implements BandEngine {
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
     if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
-    if (state.points > tuning.warmUpPoints && this.precedented(error, levelError, gap)) {
+    if (
+      state.points > tuning.warmUpPoints &&
+      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale)
+    ) {
       // The series has departed as far within the last weeks: a burst like its recent ones is not news.
       this.surprise = 0;
       this.reason = 'outside-band';
@@ -630,10 +635,10 @@ class NormalcyEngine implements BandEngine {
   }
 
   /**
-   * Fades the precedents over `gap`, says whether this bucket departs no further than they do (on the side it
-   * departs, from the expected value and from the slow level), and raises them to it. O(1).
+   * Fades the precedents over `gap`, says whether this bucket departs no further than they do plus `slack` (on
+   * the side it departs, from the expected value and from the slow level), and raises them to it. O(1).
    */
-  private precedented(error: number, levelError: number, gap: number): boolean {
+  private precedented(error: number, levelError: number, gap: number, slack: number): boolean {
     const state = this.state;
     if (gap > 0) {
       if (gap !== this.precedentGap) {
@@ -649,17 +654,17 @@ class NormalcyEngine implements BandEngine {
     }
     let news: boolean;
     if (error > 0) {
-      news = error > state.precedentUp;
+      news = error > state.precedentUp + slack;
       state.precedentUp = Math.max(state.precedentUp, error);
     } else {
-      news = -error > state.precedentDown;
+      news = -error > state.precedentDown + slack;
       state.precedentDown = Math.max(state.precedentDown, -error);
     }
     if (levelError > 0) {
-      news ||= levelError > state.levelPrecedentUp;
+      news ||= levelError > state.levelPrecedentUp + slack;
       state.levelPrecedentUp = Math.max(state.levelPrecedentUp, levelError);
     } else {
-      news ||= -levelError > state.levelPrecedentDown;
+      news ||= -levelError > state.levelPrecedentDown + slack;
       state.levelPrecedentDown = Math.max(state.levelPrecedentDown, -levelError);
     }
     return !news;
