@@ -97,6 +97,8 @@ export const normalcyTuning = {
   precedentHalfLifeMs: 12 * 86_400_000,
   /** A departure is news only when it passes its precedent by this many robust standard deviations. */
   precedentSlack: 0.5,
+  /** Precedents are learned from this many buckets on (the first ones only set the level), warm-up included. */
+  precedentFromPoints: 10,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -440,8 +442,9 @@ class NormalcyEngine implements BandEngine {
     // A noisier series leaves its band on both sides: judged when the user asked for both.
     if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
     if (
-      state.points > tuning.warmUpPoints &&
-      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale)
+      state.points > tuning.precedentFromPoints &&
+      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale) &&
+      state.points > tuning.warmUpPoints
     ) {
       // The series has departed as far within the last weeks: a burst like its recent ones is not news.
       this.surprise = 0;
