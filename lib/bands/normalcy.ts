@@ -99,6 +99,13 @@ export const normalcyTuning = {
   precedentSlack: 0.5,
   /** Precedents are learned from this many buckets on (the first ones only set the level), warm-up included. */
   precedentFromPoints: 10,
+  /**
+   * A value beyond every value the series has shown (a new high or low), once it has this much history, is
+   * `extremeSurprise` more surprising (100 times less likely), when it is at least half the threshold's worth
+   * surprising on its own.
+   */
+  extremeHistoryMs: 7 * 86_400_000,
+  extremeSurprise: 2,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -215,7 +222,9 @@ interface NormalcyScalars {
   incidentDeparture: number;
   /** Which side of the expected value the incident's alert was on (1 above, -1 below). */
   incidentSide: number;
+  /** The smallest and the largest value the series has shown. */
   smallestSeen: number;
+  largestSeen: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
@@ -462,6 +471,13 @@ class NormalcyEngine implements BandEngine {
         reason = 'stuck';
       }
     }
+    const extreme = value > state.largestSeen || value < state.smallestSeen;
+    if (extreme && history >= tuning.extremeHistoryMs && surprise >= threshold / 2) {
+      // Beyond anything the series has shown: rarer than its tails alone say (they forget, and they are read
+      // in the detector's fast scale).
+      surprise += tuning.extremeSurprise;
+    }
+    state.largestSeen = Math.max(state.largestSeen, value);
     surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
     // Edges of the detector's point deviations (for relearning) and of the band, within what the kind allows.
@@ -696,6 +712,7 @@ class NormalcyEngine implements BandEngine {
     state.longLevel = value;
     state.lastValue = value;
     state.smallestSeen = value;
+    state.largestSeen = value;
     state.outsideSince = timestamp;
   }
 
@@ -999,6 +1016,7 @@ function freshScalars(): NormalcyScalars {
     incidentDeparture: 0,
     incidentSide: 0,
     smallestSeen: 0,
+    largestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -1060,6 +1078,7 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     incidentDeparture: 0,
     incidentSide: 0,
     smallestSeen: 0,
+    largestSeen: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
