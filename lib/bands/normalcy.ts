@@ -100,9 +100,9 @@ export const normalcyTuning = {
   /** Precedents are learned from this many buckets on (the first ones only set the level), warm-up included. */
   precedentFromPoints: 10,
   /**
-   * A value beyond every value the series has shown (a new high or low), once it has this much history, is
-   * `extremeSurprise` more surprising (100 times less likely), when it is at least half the threshold's worth
-   * surprising on its own.
+   * A value beyond every value the series has shown (a new high or low), or further from the expected value
+   * than the series has ever been on that side, once it has this much history, is `extremeSurprise` more
+   * surprising (100 times less likely), when it is at least half the threshold's worth surprising on its own.
    */
   extremeHistoryMs: 7 * 86_400_000,
   extremeSurprise: 2,
@@ -225,6 +225,9 @@ interface NormalcyScalars {
   /** The smallest and the largest value the series has shown. */
   smallestSeen: number;
   largestSeen: number;
+  /** The largest departures above and below the expected value the series has shown (never fading). */
+  largestDepartureUp: number;
+  largestDepartureDown: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
@@ -471,7 +474,12 @@ class NormalcyEngine implements BandEngine {
         reason = 'stuck';
       }
     }
-    const extreme = value > state.largestSeen || value < state.smallestSeen;
+    let extreme = value > state.largestSeen || value < state.smallestSeen;
+    if (state.points > tuning.precedentFromPoints) {
+      if (error > state.largestDepartureUp || -error > state.largestDepartureDown) extreme = true;
+      if (error > 0) state.largestDepartureUp = Math.max(state.largestDepartureUp, error);
+      else state.largestDepartureDown = Math.max(state.largestDepartureDown, -error);
+    }
     if (extreme && history >= tuning.extremeHistoryMs && surprise >= threshold / 2) {
       // Beyond anything the series has shown: rarer than its tails alone say (they forget, and they are read
       // in the detector's fast scale).
@@ -1017,6 +1025,8 @@ function freshScalars(): NormalcyScalars {
     incidentSide: 0,
     smallestSeen: 0,
     largestSeen: 0,
+    largestDepartureUp: 0,
+    largestDepartureDown: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -1079,6 +1089,8 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     incidentSide: 0,
     smallestSeen: 0,
     largestSeen: 0,
+    largestDepartureUp: 0,
+    largestDepartureDown: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
