@@ -20,7 +20,7 @@ import {
 } from './tail-surprise.ts';
 
 /**
- * The Normalcy band engine. Per series, in O(1) work per bucket and under 4 KB of JSON state, it keeps two
+ * The Normalcy band engine. Per series, in O(1) work per bucket and about 4 KB of JSON state, it keeps two
  * things apart: a detector, which decides how surprising each bucket is (the score, and `anomaly`), and a band
  * (`expected`, `lower`, `upper`), which says what normal looks like and is what an open alert is judged against.
  *
@@ -39,6 +39,15 @@ import {
  * (`variance-change`; judged when the direction is 'both'), and a run of identical values in a series that
  * usually moves (`stuck`). Twelve buckets in a row outside the band (in a series with a week of history) also
  * count as an `unusual-level` of one in 30,000, so a slow leak the fast level follows still alerts once.
+ *
+ * Surprise is not yet news. A bucket that departs no further than the series' precedent on that side (the
+ * largest departure it has shown from the expected value, and from the slow level, fading with a half-life of
+ * {@link normalcyTuning.precedentHalfLifeMs}) plus half a robust standard deviation is not news: its departures'
+ * surprise (all but `stuck`) is dropped, so a bursty series does not page for bursts no bigger than its recent
+ * ones, while one that goes further than it has in weeks does. An extreme, a value beyond every value the series
+ * has shown or a departure further from the expected value than any before on its side, is a hundred times as
+ * surprising once the series has a week of history (when it is at least half the threshold's worth surprising on
+ * its own): the tails forget, and they are read in the detector's fast scale; an all-time high or low is news.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
@@ -175,7 +184,11 @@ export const normalcyTuning = {
   runSurprise: 4.5,
 } as const;
 
-export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
+export type NormalcyTuning = {
+  -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] extends number
+    ? number
+    : (typeof normalcyTuning)[K];
+};
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
