@@ -466,14 +466,13 @@ class NormalcyEngine implements BandEngine {
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
     if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
-    if (
-      state.points > tuning.precedentFromPoints &&
-      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale) &&
-      state.points > tuning.warmUpPoints
-    ) {
-      // The series has departed as far within the last weeks: a burst like its recent ones is not news.
-      this.surprise = 0;
-      this.reason = 'outside-band';
+    if (state.points > tuning.precedentFromPoints) {
+      const slack = tuning.precedentSlack * madToSd * scale;
+      if (this.precedented(error, levelError, gap, slack) && state.points > tuning.warmUpPoints) {
+        // The series has departed as far within the last weeks: a burst like its recent ones is not news.
+        this.surprise = 0;
+        this.reason = 'outside-band';
+      }
     }
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
@@ -1168,7 +1167,7 @@ function decodeFloats(text: unknown): Float32Array | undefined {
   return values.every(Number.isFinite) ? values : undefined;
 }
 
-/** The in-memory state of a stored one, or undefined when it is not a whole normalcy/2 state. */
+/** The in-memory state of a stored one, or undefined when it is not a whole state of this engine's version. */
 function restoredState(stored: EngineState): NormalcyState | undefined {
   const fresh = freshState(undefined);
   const daily = decodeFloats(stored.daily);
