@@ -241,6 +241,8 @@ interface NormalcyScalars {
   /** The largest departures above and below the expected value the series has shown (never fading). */
   largestDepartureUp: number;
   largestDepartureDown: number;
+  /** Since when the extremes have been learned: the first bucket, or the upgrade from normalcy/3. */
+  extremesSince: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
@@ -331,6 +333,19 @@ interface StoredNormalcyState extends EngineState {
 const engineName = 'normalcy/4';
 /** The scalars in their stored order. */
 const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
+/** The version before, whose states are upgraded rather than dropped: its scalars are these, in this order. */
+const previousEngineName = 'normalcy/3';
+const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
+  'largestSeen',
+  'largestDepartureUp',
+  'largestDepartureDown',
+  'extremesSince',
+  'precedentUp',
+  'precedentDown',
+  'levelPrecedentUp',
+  'levelPrecedentDown',
+] as const);
+const previousScalarNames = scalarNames.filter((name) => !addedScalars.has(name));
 /** One recurrence bit per weekly slot. */
 const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 
@@ -492,7 +507,8 @@ class NormalcyEngine implements BandEngine {
       if (error > 0) state.largestDepartureUp = Math.max(state.largestDepartureUp, error);
       else state.largestDepartureDown = Math.max(state.largestDepartureDown, -error);
     }
-    if (extreme && history >= tuning.extremeHistoryMs && surprise >= threshold / 2) {
+    const extremesKnown = timestamp - state.extremesSince >= tuning.extremeHistoryMs;
+    if (extreme && extremesKnown && surprise >= threshold / 2) {
       // Beyond anything the series has shown: rarer than its tails alone say (they forget, and they are read
       // in the detector's fast scale).
       surprise += tuning.extremeSurprise;
@@ -733,6 +749,7 @@ class NormalcyEngine implements BandEngine {
     state.lastValue = value;
     state.smallestSeen = value;
     state.largestSeen = value;
+    state.extremesSince = timestamp;
     state.outsideSince = timestamp;
   }
 
@@ -1039,6 +1056,7 @@ function freshScalars(): NormalcyScalars {
     largestSeen: 0,
     largestDepartureUp: 0,
     largestDepartureDown: 0,
+    extremesSince: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -1103,6 +1121,7 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     largestSeen: 0,
     largestDepartureUp: 0,
     largestDepartureDown: 0,
+    extremesSince: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -1167,8 +1186,13 @@ function decodeFloats(text: unknown): Float32Array | undefined {
   return values.every(Number.isFinite) ? values : undefined;
 }
 
-/** The in-memory state of a stored one, or undefined when it is not a whole state of this engine's version. */
+/**
+ * The in-memory state of a stored one, of this version or the one before (upgraded: what normalcy/4 added starts
+ * from nothing, the extremes a week after the upgrade), or undefined when it is not a whole state of either.
+ */
 function restoredState(stored: EngineState): NormalcyState | undefined {
+  const previous = stored.engine === previousEngineName;
+  const names = previous ? previousScalarNames : scalarNames;
   const fresh = freshState(undefined);
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
@@ -1177,14 +1201,19 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
   if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
   const packed = decodeBytes(stored.scalars);
-  if (!packed || packed.byteLength !== scalarNames.length * 8) return undefined;
-  const values = new Float64Array(scalarNames.length);
+  if (!packed || packed.byteLength !== names.length * 8) return undefined;
+  const values = new Float64Array(names.length);
   new Uint8Array(values.buffer).set(packed);
   if (!values.every(Number.isFinite)) return undefined;
   const scalars = freshScalars();
-  scalarNames.forEach((name, index) => {
+  names.forEach((name, index) => {
     scalars[name] = values[index] ?? 0;
   });
+  if (previous) {
+    // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
+    scalars.largestSeen = Math.max(scalars.lastValue, scalars.smallestSeen);
+    scalars.extremesSince = scalars.lastTimestamp;
+  }
   const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
   return { ...scalars, settings, daily, weekly, tails, recurrence };
 }
@@ -1200,7 +1229,9 @@ export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
     create: (settings) => new NormalcyEngine(freshState(settings), tuning),
     restore: (state, settings) =>
       new NormalcyEngine(
-        (state?.engine === engineName ? restoredState(state) : undefined) ?? freshState(settings),
+        (state?.engine === engineName || state?.engine === previousEngineName
+          ? restoredState(state)
+          : undefined) ?? freshState(settings),
         tuning,
       ),
   };

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { BandEngineFactory, BandResult, BandSettings } from '../../lib/bands/engine.ts';
 import {
@@ -301,6 +302,29 @@ describe('Engine: normalcy', () => {
     const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
     expect(engine.toState().engine).toBe('normalcy/4');
+  });
+
+  it('upgrades a normalcy/3 state instead of starting afresh: a spike the next day pages at once', () => {
+    // Written by normalcy/3 after the first three days of dailyTraffic(4, 5 minutes).
+    const stored = JSON.parse(
+      readFileSync(new URL('./fixtures/normalcy-3-state.json', import.meta.url), 'utf8'),
+    );
+    const spikeAt = monday + 3 * day + 12 * hour;
+    const dayFour = dailyTraffic(4, 5 * minute)
+      .filter(([t]) => t >= monday + 3 * day)
+      .map(([t, v]): [number, number] => [t, t === spikeAt ? v + 100 : v]);
+    const upgraded = normalcyEngine.restore(stored);
+    const fresh = normalcyEngine.create();
+    const atSpike = (results: BandResult[]) => results.find((result) => result.timestamp === spikeAt);
+    const fromUpgraded = dayFour.map(([t, v]) => upgraded.update(t, v));
+    const fromFresh = dayFour.map(([t, v]) => fresh.update(t, v));
+    expect(upgraded.toState().engine).toBe('normalcy/4');
+    expect(atSpike(fromUpgraded)?.anomaly).toBe(true);
+    // A fresh engine does not have the minimum history yet.
+    expect(atSpike(fromFresh)?.anomaly).toBe(false);
+    // The band goes on where it was: at noon the cycle is at its mean, 100.
+    expect(atSpike(fromUpgraded)?.expected).toBeGreaterThan(90);
+    expect(atSpike(fromUpgraded)?.expected).toBeLessThan(110);
   });
 
   it('starts afresh from a damaged state of its own kind instead of failing', () => {
