@@ -20,7 +20,7 @@ import {
 } from './tail-surprise.ts';
 
 /**
- * The Normalcy band engine. Per series, in O(1) work per bucket and under 4 KB of JSON state, it keeps two
+ * The Normalcy band engine. Per series, in O(1) work per bucket and about 4 KB of JSON state, it keeps two
  * things apart: a detector, which decides how surprising each bucket is (the score, and `anomaly`), and a band
  * (`expected`, `lower`, `upper`), which says what normal looks like and is what an open alert is judged against.
  *
@@ -39,6 +39,15 @@ import {
  * (`variance-change`; judged when the direction is 'both'), and a run of identical values in a series that
  * usually moves (`stuck`). Twelve buckets in a row outside the band (in a series with a week of history) also
  * count as an `unusual-level` of one in 30,000, so a slow leak the fast level follows still alerts once.
+ *
+ * Surprise is not yet news. A bucket that departs no further than the series' precedent on that side (the
+ * largest departure it has shown from the expected value, and from the slow level, fading with a half-life of
+ * {@link normalcyTuning.precedentHalfLifeMs}) plus half a robust standard deviation is not news: its departures'
+ * surprise (all but `stuck`) is dropped, so a bursty series does not page for bursts no bigger than its recent
+ * ones, while one that goes further than it has in weeks does. An extreme, a value beyond every value the series
+ * has shown or a departure further from the expected value than any before on its side, is a hundred times as
+ * surprising once the series has a week of history (when it is at least half the threshold's worth surprising on
+ * its own): the tails forget, and they are read in the detector's fast scale; an all-time high or low is news.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
@@ -90,6 +99,22 @@ export const normalcyTuning = {
   priorWeight: 20,
   /** Power-law exponent of a tail past the largest counted deviation. */
   tailExponent: 3,
+  /**
+   * Half-life (ms) of the precedents: the largest departures above and below the expected value, and above and
+   * below the slow level, that the series has shown. A departure no larger than its precedent is not news.
+   */
+  precedentHalfLifeMs: 12 * 86_400_000,
+  /** A departure is news only when it passes its precedent by this many robust standard deviations. */
+  precedentSlack: 0.5,
+  /** Precedents are learned from this many buckets on (the first ones only set the level), warm-up included. */
+  precedentFromPoints: 10,
+  /**
+   * A value beyond every value the series has shown (a new high or low), or further from the expected value
+   * than the series has ever been on that side, once it has this much history, is `extremeSurprise` more
+   * surprising (100 times less likely), when it is at least half the threshold's worth surprising on its own.
+   */
+  extremeHistoryMs: 7 * 86_400_000,
+  extremeSurprise: 2,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -159,7 +184,11 @@ export const normalcyTuning = {
   runSurprise: 4.5,
 } as const;
 
-export type NormalcyTuning = { -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] };
+export type NormalcyTuning = {
+  -readonly [K in keyof typeof normalcyTuning]: (typeof normalcyTuning)[K] extends number
+    ? number
+    : (typeof normalcyTuning)[K];
+};
 
 const hourMs = 3_600_000;
 const dayMs = 24 * hourMs;
@@ -206,7 +235,14 @@ interface NormalcyScalars {
   incidentDeparture: number;
   /** Which side of the expected value the incident's alert was on (1 above, -1 below). */
   incidentSide: number;
+  /** The smallest and the largest value the series has shown. */
   smallestSeen: number;
+  largestSeen: number;
+  /** The largest departures above and below the expected value the series has shown (never fading). */
+  largestDepartureUp: number;
+  largestDepartureDown: number;
+  /** Since when the extremes have been learned: the first bucket, or the upgrade from normalcy/3. */
+  extremesSince: number;
   lastValue: number;
   repeatRun: number;
   repeatFrequency: number;
@@ -231,6 +267,14 @@ interface NormalcyScalars {
   weekSlotDeparted: number;
   /** How many buckets in a row the series has been outside the band (positive above, negative below). */
   outsideRun: number;
+  /**
+   * The precedents (fading with precedentHalfLifeMs): the largest departures from the expected value above and
+   * below it, and from the slow level (with the season) above and below it, in the series' units.
+   */
+  precedentUp: number;
+  precedentDown: number;
+  levelPrecedentUp: number;
+  levelPrecedentDown: number;
   /**
    * What the ongoing departure has taught the daily profile, by slot (four slots, -1: unused): the band reads
    * the profile without it, so a departure does not move the band while the detector's profile learns as ever.
@@ -286,9 +330,22 @@ interface StoredNormalcyState extends EngineState {
   recurrence: string;
 }
 
-const engineName = 'normalcy/3';
+const engineName = 'normalcy/4';
 /** The scalars in their stored order. */
 const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
+/** The version before, whose states are upgraded rather than dropped: its scalars are these, in this order. */
+const previousEngineName = 'normalcy/3';
+const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
+  'largestSeen',
+  'largestDepartureUp',
+  'largestDepartureDown',
+  'extremesSince',
+  'precedentUp',
+  'precedentDown',
+  'levelPrecedentUp',
+  'levelPrecedentDown',
+] as const);
+const previousScalarNames = scalarNames.filter((name) => !addedScalars.has(name));
 /** One recurrence bit per weekly slot. */
 const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 
@@ -328,6 +385,9 @@ class NormalcyEngine implements BandEngine {
   /** What the kind allows, and whether it was read for a series never below zero (a cache: not state). */
   private bounds: KindBounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
   private boundsNonNegative: boolean | undefined;
+  /** The last gap the precedents faded over, and their factor (a cache: not state). */
+  private precedentGap = Number.NaN;
+  private precedentFactor = 1;
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
@@ -421,6 +481,14 @@ class NormalcyEngine implements BandEngine {
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
     if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
+    if (state.points > tuning.precedentFromPoints) {
+      const slack = tuning.precedentSlack * madToSd * scale;
+      if (this.precedented(error, levelError, gap, slack) && state.points > tuning.warmUpPoints) {
+        // The series has departed as far within the last weeks: a burst like its recent ones is not news.
+        this.surprise = 0;
+        this.reason = 'outside-band';
+      }
+    }
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
     const repeated = value === state.lastValue && state.points > 1;
@@ -433,6 +501,19 @@ class NormalcyEngine implements BandEngine {
         reason = 'stuck';
       }
     }
+    let extreme = value > state.largestSeen || value < state.smallestSeen;
+    if (state.points > tuning.precedentFromPoints) {
+      if (error > state.largestDepartureUp || -error > state.largestDepartureDown) extreme = true;
+      if (error > 0) state.largestDepartureUp = Math.max(state.largestDepartureUp, error);
+      else state.largestDepartureDown = Math.max(state.largestDepartureDown, -error);
+    }
+    const extremesKnown = timestamp - state.extremesSince >= tuning.extremeHistoryMs;
+    if (extreme && extremesKnown && surprise >= threshold / 2) {
+      // Beyond anything the series has shown: rarer than its tails alone say (they forget, and they are read
+      // in the detector's fast scale).
+      surprise += tuning.extremeSurprise;
+    }
+    state.largestSeen = Math.max(state.largestSeen, value);
     surprise = state.points > tuning.warmUpPoints ? Math.min(surprise, tuning.maxSurprise) : 0;
 
     // Edges of the detector's point deviations (for relearning) and of the band, within what the kind allows.
@@ -608,6 +689,42 @@ class NormalcyEngine implements BandEngine {
     return candidate;
   }
 
+  /**
+   * Fades the precedents over `gap`, says whether this bucket departs no further than they do plus `slack` (on
+   * the side it departs, from the expected value and from the slow level), and raises them to it. O(1).
+   */
+  private precedented(error: number, levelError: number, gap: number, slack: number): boolean {
+    const state = this.state;
+    if (gap > 0) {
+      if (gap !== this.precedentGap) {
+        // Buckets are mostly evenly spaced: the factor of the last gap is usually the one needed.
+        this.precedentGap = gap;
+        this.precedentFactor = 0.5 ** (gap / this.tuning.precedentHalfLifeMs);
+      }
+      const factor = this.precedentFactor;
+      state.precedentUp *= factor;
+      state.precedentDown *= factor;
+      state.levelPrecedentUp *= factor;
+      state.levelPrecedentDown *= factor;
+    }
+    let news: boolean;
+    if (error > 0) {
+      news = error > state.precedentUp + slack;
+      state.precedentUp = Math.max(state.precedentUp, error);
+    } else {
+      news = -error > state.precedentDown + slack;
+      state.precedentDown = Math.max(state.precedentDown, -error);
+    }
+    if (levelError > 0) {
+      news ||= levelError > state.levelPrecedentUp + slack;
+      state.levelPrecedentUp = Math.max(state.levelPrecedentUp, levelError);
+    } else {
+      news ||= -levelError > state.levelPrecedentDown + slack;
+      state.levelPrecedentDown = Math.max(state.levelPrecedentDown, -levelError);
+    }
+    return !news;
+  }
+
   /** Fades the incident's peak over the part of (previous, timestamp] that lies past its hold. */
   private fadeIncident(previous: number, timestamp: number): void {
     const state = this.state;
@@ -631,6 +748,8 @@ class NormalcyEngine implements BandEngine {
     state.longLevel = value;
     state.lastValue = value;
     state.smallestSeen = value;
+    state.largestSeen = value;
+    state.extremesSince = timestamp;
     state.outsideSince = timestamp;
   }
 
@@ -934,6 +1053,10 @@ function freshScalars(): NormalcyScalars {
     incidentDeparture: 0,
     incidentSide: 0,
     smallestSeen: 0,
+    largestSeen: 0,
+    largestDepartureUp: 0,
+    largestDepartureDown: 0,
+    extremesSince: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -949,6 +1072,10 @@ function freshScalars(): NormalcyScalars {
     weekSlot: -1,
     weekSlotDeparted: 0,
     outsideRun: 0,
+    precedentUp: 0,
+    precedentDown: 0,
+    levelPrecedentUp: 0,
+    levelPrecedentDown: 0,
     driftSlot0: -1,
     drift0: 0,
     driftSlot1: -1,
@@ -991,6 +1118,10 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     incidentDeparture: 0,
     incidentSide: 0,
     smallestSeen: 0,
+    largestSeen: 0,
+    largestDepartureUp: 0,
+    largestDepartureDown: 0,
+    extremesSince: 0,
     lastValue: 0,
     repeatRun: 0,
     repeatFrequency: 0,
@@ -1006,6 +1137,10 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     weekSlot: -1,
     weekSlotDeparted: 0,
     outsideRun: 0,
+    precedentUp: 0,
+    precedentDown: 0,
+    levelPrecedentUp: 0,
+    levelPrecedentDown: 0,
     driftSlot0: -1,
     drift0: 0,
     driftSlot1: -1,
@@ -1051,8 +1186,13 @@ function decodeFloats(text: unknown): Float32Array | undefined {
   return values.every(Number.isFinite) ? values : undefined;
 }
 
-/** The in-memory state of a stored one, or undefined when it is not a whole normalcy/2 state. */
+/**
+ * The in-memory state of a stored one, of this version or the one before (upgraded: what normalcy/4 added starts
+ * from nothing, the extremes a week after the upgrade), or undefined when it is not a whole state of either.
+ */
 function restoredState(stored: EngineState): NormalcyState | undefined {
+  const previous = stored.engine === previousEngineName;
+  const names = previous ? previousScalarNames : scalarNames;
   const fresh = freshState(undefined);
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
@@ -1061,14 +1201,19 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
   if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
   const packed = decodeBytes(stored.scalars);
-  if (!packed || packed.byteLength !== scalarNames.length * 8) return undefined;
-  const values = new Float64Array(scalarNames.length);
+  if (!packed || packed.byteLength !== names.length * 8) return undefined;
+  const values = new Float64Array(names.length);
   new Uint8Array(values.buffer).set(packed);
   if (!values.every(Number.isFinite)) return undefined;
   const scalars = freshScalars();
-  scalarNames.forEach((name, index) => {
+  names.forEach((name, index) => {
     scalars[name] = values[index] ?? 0;
   });
+  if (previous) {
+    // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
+    scalars.largestSeen = Math.max(scalars.lastValue, scalars.smallestSeen);
+    scalars.extremesSince = scalars.lastTimestamp;
+  }
   const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
   return { ...scalars, settings, daily, weekly, tails, recurrence };
 }
@@ -1084,7 +1229,9 @@ export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
     create: (settings) => new NormalcyEngine(freshState(settings), tuning),
     restore: (state, settings) =>
       new NormalcyEngine(
-        (state?.engine === engineName ? restoredState(state) : undefined) ?? freshState(settings),
+        (state?.engine === engineName || state?.engine === previousEngineName
+          ? restoredState(state)
+          : undefined) ?? freshState(settings),
         tuning,
       ),
   };

@@ -1,6 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { BandResult, BandSettings } from '../../lib/bands/engine.ts';
-import { defaultEngine, normalcyEngine, surpriseThreshold } from '../../lib/bands/index.ts';
+import type { BandEngineFactory, BandResult, BandSettings } from '../../lib/bands/engine.ts';
+import {
+  defaultEngine,
+  normalcyEngine,
+  normalcyEngineWith,
+  normalcyTuning,
+  surpriseThreshold,
+} from '../../lib/bands/index.ts';
 import { gaussian, seededRandom } from '../helpers/series.ts';
 
 const minute = 60_000;
@@ -165,6 +172,53 @@ describe('Engine: normalcy', () => {
     expect(normalDays.filter((result) => result.anomaly)).toEqual([]);
   });
 
+  it('pages for a burst further out than the series has gone in weeks, not for one no bigger than its last', () => {
+    const at = (days: number, hours: number) => monday + days * day + hours * hour;
+    const withBursts = (bursts: ReadonlyMap<number, number>) =>
+      run(dailyTraffic(13, 5 * minute).map(([t, v]): [number, number] => [t, v + (bursts.get(t) ?? 0)]));
+    // Four days apart: the first burst's incident has faded, its precedent has not.
+    const first = at(6, 10);
+    const smaller = at(10, 10);
+    const larger = at(11, 10);
+    const results = withBursts(
+      new Map([
+        [first, 100],
+        [smaller, 80],
+        [larger, 200],
+      ]),
+    );
+    const result = (timestamp: number) => results.find((one) => one.timestamp === timestamp);
+    expect(result(first)?.anomaly).toBe(true);
+    expect(result(smaller)?.anomaly).toBe(false);
+    expect(result(smaller)?.score).toBe(0);
+    expect(result(larger)?.anomaly).toBe(true);
+    // The same burst, without the larger one before it, is news.
+    const alone = withBursts(new Map([[smaller, 80]])).find((one) => one.timestamp === smaller);
+    expect(alone?.anomaly).toBe(true);
+  });
+
+  it('finds a dip to an all-time low more surprising than its tails alone say', () => {
+    // A month of noise with a dip of up to 20 about once a day, then a dip to 78 at noon on day 30.
+    const dip = monday + 30 * day + 12 * hour;
+    const lastScore = (factory: BandEngineFactory, dayOneNoon: number) => {
+      const noise = gaussian(seededRandom(21));
+      const pick = seededRandom(22);
+      const depth = seededRandom(23);
+      const engine = factory.create();
+      let last: BandResult | undefined;
+      for (let t = monday; t <= dip; t += 5 * minute) {
+        const usual = 100 + 3 * noise() - (pick() < 1 / 288 ? 20 * depth() : 0);
+        last = engine.update(t, t === dip ? 78 : t === monday + day + 12 * hour ? dayOneNoon : usual);
+      }
+      return last?.score ?? 0;
+    };
+    const allTimeLow = lastScore(normalcyEngine, 100);
+    const withoutExtremes = lastScore(normalcyEngineWith({ ...normalcyTuning, extremeSurprise: 0 }), 100);
+    const lowerBefore = lastScore(normalcyEngine, 40);
+    expect(allTimeLow).toBeGreaterThan(withoutExtremes + 0.05);
+    expect(allTimeLow).toBeGreaterThan(lowerBefore + 0.05);
+  });
+
   it('flags a burst in a counter that is mostly zero, and never draws its band below zero', () => {
     const noise = random(11);
     const points: Array<[number, number]> = [];
@@ -247,7 +301,30 @@ describe('Engine: normalcy', () => {
   it('starts afresh from the state of another engine', () => {
     const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
-    expect(engine.toState().engine).toBe('normalcy/3');
+    expect(engine.toState().engine).toBe('normalcy/4');
+  });
+
+  it('upgrades a normalcy/3 state instead of starting afresh: a spike the next day pages at once', () => {
+    // Written by normalcy/3 after the first three days of dailyTraffic(4, 5 minutes).
+    const stored = JSON.parse(
+      readFileSync(new URL('./fixtures/normalcy-3-state.json', import.meta.url), 'utf8'),
+    );
+    const spikeAt = monday + 3 * day + 12 * hour;
+    const dayFour = dailyTraffic(4, 5 * minute)
+      .filter(([t]) => t >= monday + 3 * day)
+      .map(([t, v]): [number, number] => [t, t === spikeAt ? v + 100 : v]);
+    const upgraded = normalcyEngine.restore(stored);
+    const fresh = normalcyEngine.create();
+    const atSpike = (results: BandResult[]) => results.find((result) => result.timestamp === spikeAt);
+    const fromUpgraded = dayFour.map(([t, v]) => upgraded.update(t, v));
+    const fromFresh = dayFour.map(([t, v]) => fresh.update(t, v));
+    expect(upgraded.toState().engine).toBe('normalcy/4');
+    expect(atSpike(fromUpgraded)?.anomaly).toBe(true);
+    // A fresh engine does not have the minimum history yet.
+    expect(atSpike(fromFresh)?.anomaly).toBe(false);
+    // The band goes on where it was: at noon the cycle is at its mean, 100.
+    expect(atSpike(fromUpgraded)?.expected).toBeGreaterThan(90);
+    expect(atSpike(fromUpgraded)?.expected).toBeLessThan(110);
   });
 
   it('starts afresh from a damaged state of its own kind instead of failing', () => {
