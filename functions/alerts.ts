@@ -6,6 +6,7 @@ import type { AlertStore } from '../lib/alerts/store.ts';
 import { describeValue, HttpError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import { readTimestamp } from '../lib/ingest/validate.ts';
 import type { Clock, KeyStore } from '../lib/ports.ts';
+import { seriesParameter } from '../lib/query/parameters.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { bodyText, type HttpEvent, httpHandler, json, type RouteDefinition } from './shared/http.ts';
 
@@ -207,7 +208,10 @@ function configRoutes<Item extends { readonly id: string }>(
   ];
 }
 
-/** `state`, `from`, `to` (epoch ms or ISO-8601) and `limit` of `GET /v1/alerts`, each checked by name. */
+/**
+ * `state`, `from`, `to` (epoch ms or ISO-8601), `series` (a series id) and `limit` of `GET /v1/alerts`, each
+ * checked by name.
+ */
 function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
   const problem = (field: string, message: string): never => {
     throw new ValidationError(`query parameter "${field}" ${message}`, [{ field, message }]);
@@ -230,7 +234,8 @@ function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
   if (!Number.isInteger(limit) || limit < 1 || limit > maxAlerts) {
     problem('limit', `must be a whole number from 1 to ${maxAlerts}`);
   }
-  return { state: state as (typeof alertStates)[number] | undefined, from, to, limit };
+  const seriesId = seriesParameter(parameters);
+  return { state: state as (typeof alertStates)[number] | undefined, from, to, seriesId, limit };
 }
 
 export const createAlertsHandler = (dependencies: () => AlertsDependencies) =>

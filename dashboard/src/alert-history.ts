@@ -21,21 +21,17 @@ export interface AlertHistorySource {
   acknowledge(id: string): Promise<Alert>;
 }
 
-/**
- * The alerts API as the dashboard's alert source. `GET /v1/alerts` has no series filter, so a series' alerts
- * are picked from every alert active in the range (the newest {@link alertPageLimit}).
- */
+/** The alerts API as the dashboard's alert source: a series' alerts are asked for by its id. */
 export function alertsApi(api: ApiClient): AlertHistorySource {
   return {
     async history(range, seriesId) {
       const page = await api.get<AlertPageResponse>('/v1/alerts', {
         from: range.from,
         to: range.to,
+        ...(seriesId !== undefined && { series: seriesId }),
         limit: alertPageLimit,
       });
-      const alerts =
-        seriesId === undefined ? page.alerts : page.alerts.filter((a) => a.seriesId === seriesId);
-      return { alerts, truncated: page.alerts.length >= alertPageLimit };
+      return { alerts: page.alerts, truncated: page.alerts.length >= alertPageLimit };
     },
     async alert(id) {
       const answer = await api.get<{ alert: Alert }>(`/v1/alerts/${encodeURIComponent(id)}`);

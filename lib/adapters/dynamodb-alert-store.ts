@@ -41,6 +41,8 @@ interface AlertItem {
   pk: string;
   sk: 'ALERT';
   alertState: AlertState;
+  /** Set since `GET /v1/alerts?series=`: what its filter reads. */
+  seriesId?: string;
   startedAt: number;
   resolvedAt?: number;
   body: string;
@@ -239,19 +241,22 @@ export class DynamoDbAlertStore implements AlertStore {
   }
 
   async listAlerts(query: AlertQuery): Promise<Alert[]> {
+    const filters = [
+      ...(query.from !== undefined ? ['(attribute_not_exists(resolvedAt) OR resolvedAt >= :from)'] : []),
+      ...(query.seriesId !== undefined ? ['seriesId = :series'] : []),
+    ];
     const alerts: Alert[] = [];
     for (const state of query.state ? [query.state] : alertStates) {
       const items = await this.queryAll<AlertItem>(
         {
           IndexName: alertsByStateIndex,
           KeyConditionExpression: 'alertState = :state AND startedAt < :to',
-          ...(query.from !== undefined && {
-            FilterExpression: 'attribute_not_exists(resolvedAt) OR resolvedAt >= :from',
-          }),
+          ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
           ExpressionAttributeValues: {
             ':state': state,
             ':to': query.to ?? Number.MAX_SAFE_INTEGER,
             ...(query.from !== undefined && { ':from': query.from }),
+            ...(query.seriesId !== undefined && { ':series': query.seriesId }),
           },
           ScanIndexForward: false,
         },
@@ -328,12 +333,13 @@ export class DynamoDbAlertStore implements AlertStore {
         new UpdateCommand({
           TableName: this.options.table,
           Key: alertKey(alert.id),
-          UpdateExpression: `SET alertState = :state, startedAt = :started, asOf = :asOf, body = :body${
+          UpdateExpression: `SET alertState = :state, seriesId = :series, startedAt = :started, asOf = :asOf, body = :body${
             resolved ? ', resolvedAt = :resolved' : ''
           }${resolved ? '' : ' REMOVE resolvedAt'}`,
           ConditionExpression: 'attribute_not_exists(asOf) OR asOf <= :asOf',
           ExpressionAttributeValues: {
             ':state': alert.state,
+            ':series': alert.seriesId,
             ':started': alert.startedAt,
             ':asOf': asOf,
             ':body': JSON.stringify(alert),

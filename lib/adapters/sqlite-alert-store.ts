@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts(state, started_at);
 CREATE INDEX IF NOT EXISTS alerts_by_start ON alerts(started_at);
+CREATE INDEX IF NOT EXISTS alerts_by_series ON alerts(json_extract(body, '$.seriesId'), started_at);
 CREATE TABLE IF NOT EXISTS alert_transitions (
   id TEXT PRIMARY KEY,
   alert_id TEXT NOT NULL,
@@ -248,14 +249,19 @@ export class SqliteAlertStore implements AlertStore {
 
   async listAlerts(query: AlertQuery): Promise<Alert[]> {
     return this.database
-      .prepare<[{ state: string | null; from: number; to: number; limit: number }], AlertRow>(
+      .prepare<
+        [{ state: string | null; series: string | null; from: number; to: number; limit: number }],
+        AlertRow
+      >(
         `SELECT * FROM alerts
          WHERE (@state IS NULL OR state = @state) AND started_at < @to
            AND (resolved_at IS NULL OR resolved_at >= @from)
+           AND (@series IS NULL OR json_extract(body, '$.seriesId') = @series)
          ORDER BY started_at DESC, id LIMIT @limit`,
       )
       .all({
         state: query.state ?? null,
+        series: query.seriesId ?? null,
         to: query.to ?? Number.MAX_SAFE_INTEGER,
         from: query.from ?? Number.MIN_SAFE_INTEGER,
         limit: query.limit,

@@ -27,6 +27,8 @@ export interface AlertQuery {
   /** Alerts active at some time in `[from, to)`: started before `to`, not resolved before `from`. */
   readonly from?: number;
   readonly to?: number;
+  /** One series' alerts only. */
+  readonly seriesId?: string;
   readonly limit: number;
 }
 

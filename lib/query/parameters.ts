@@ -136,14 +136,21 @@ export function readPointsWindow(parameters: QueryParameters, series: SeriesInfo
   return { from, to, stepMs, automatic };
 }
 
+/** The `series` parameter (a series id, as `GET /v1/series` lists them), when given. */
+export function seriesParameter(parameters: QueryParameters): string | undefined {
+  const seriesId = parameters.series;
+  if (seriesId === undefined || seriesId === '') return undefined;
+  if (!/^[0-9a-f]{16}$/.test(seriesId)) {
+    invalid('series', 'must be a series id (16 hex digits, as GET /v1/series lists them)');
+  }
+  return seriesId;
+}
+
 /** `GET /v1/anomalies`: from, to, series, limit, cursor. */
 export function readAnomalyQuery(parameters: QueryParameters, now: number): AnomalyQuery {
   rejectUnknown(parameters, ['from', 'to', 'series', 'limit', 'cursor']);
   const range = timeRange(parameters, now);
-  const seriesId = parameters.series;
-  if (seriesId !== undefined && !/^[0-9a-f]{16}$/.test(seriesId)) {
-    invalid('series', 'must be a series id (16 hex digits, as GET /v1/series lists them)');
-  }
+  const seriesId = seriesParameter(parameters);
   const cursor = parameters.cursor;
   return {
     ...range,

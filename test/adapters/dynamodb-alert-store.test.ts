@@ -105,10 +105,11 @@ describe('DynamoDbAlertStore: recording an evaluation', () => {
         TableName: table,
         Key: { pk: `ALERT#${alertId}`, sk: 'ALERT' },
         UpdateExpression:
-          'SET alertState = :state, startedAt = :started, asOf = :asOf, body = :body, resolvedAt = :resolved',
+          'SET alertState = :state, seriesId = :series, startedAt = :started, asOf = :asOf, body = :body, resolvedAt = :resolved',
         ConditionExpression: 'attribute_not_exists(asOf) OR asOf <= :asOf',
         ExpressionAttributeValues: {
           ':state': 'resolved',
+          ':series': '0123456789abcdef',
           ':started': t0 + step,
           ':asOf': t0 + 5 * step,
           ':body': expect.any(String),
@@ -355,12 +356,29 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
       TableName: table,
       IndexName: 'alertsByState',
       KeyConditionExpression: 'alertState = :state AND startedAt < :to',
-      FilterExpression: 'attribute_not_exists(resolvedAt) OR resolvedAt >= :from',
+      FilterExpression: '(attribute_not_exists(resolvedAt) OR resolvedAt >= :from)',
       ExpressionAttributeValues: { ':state': 'open', ':to': 2000, ':from': 1000 },
       ScanIndexForward: false,
       Limit: 10,
       ExclusiveStartKey: undefined,
     });
+  });
+
+  it("filters one series' alerts on the item's seriesId, paging until the limit is met", async () => {
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [], LastEvaluatedKey: { pk: 'ALERT#al_z' } })
+      .resolves({ Items: [] });
+    await store().listAlerts({ state: 'open', from: 1000, seriesId: '0123456789abcdef', limit: 5 });
+    const inputs = ddbMock.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(inputs).toHaveLength(2);
+    expect(inputs[0]).toMatchObject({
+      IndexName: 'alertsByState',
+      FilterExpression: '(attribute_not_exists(resolvedAt) OR resolvedAt >= :from) AND seriesId = :series',
+      ExpressionAttributeValues: { ':state': 'open', ':from': 1000, ':series': '0123456789abcdef' },
+      Limit: 5,
+    });
+    expect(inputs[1]).toMatchObject({ ExclusiveStartKey: { pk: 'ALERT#al_z' } });
   });
 
   it('acknowledges once (the first acknowledgement stays) and says when the alert does not exist', async () => {

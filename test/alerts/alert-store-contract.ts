@@ -234,6 +234,10 @@ export function describeAlertStoreContract(
         ]);
         expect(await ids({ from: at(0), to: at(5), limit: 10 })).toEqual([['s1', 'resolved']]);
         expect(await ids({ limit: 1 })).toEqual([['s2', 'open']]);
+        expect(await ids({ seriesId: 's1', limit: 10 })).toEqual([['s1', 'resolved']]);
+        expect(await ids({ seriesId: 's2', state: 'resolved', limit: 10 })).toEqual([]);
+        expect(await ids({ seriesId: 's2', from: at(3), limit: 10 })).toEqual([['s2', 'open']]);
+        expect(await ids({ seriesId: 's3', limit: 10 })).toEqual([]);
       }),
     );
   });

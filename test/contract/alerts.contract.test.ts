@@ -275,6 +275,9 @@ describe('alerts raised by the band job', () => {
     });
     expect(filtered.body.alerts).toHaveLength(1);
     expect((await call('GET', '/v1/alerts?state=open')).body.alerts).toEqual([]);
+    const ofSeries = await call('GET', `/v1/alerts?series=${series}`);
+    expect(ofSeries.body).toMatchObject({ seriesId: series, alerts: [{ seriesId: series }] });
+    expect((await call('GET', '/v1/alerts?series=00000000000000ff')).body.alerts).toEqual([]);
   });
 
   it.each([
@@ -282,6 +285,7 @@ describe('alerts raised by the band job', () => {
     ['limit=0', 'limit'],
     [`from=${outageStory.recoveredAt}&to=${outageStory.outageStart}`, 'from'],
     ['to=yesterday', 'to'],
+    ['series=web-1', 'series'],
   ])('refuses ?%s naming %s', async (query, field) => {
     const { status, body } = await call('GET', `/v1/alerts?${query}`);
     expect(status).toBe(400);
