@@ -153,6 +153,12 @@ export interface SeriesState {
   readonly lastValue: number | null;
   readonly kind: LearnedKind | null;
   readonly seasonality: Seasonality | null;
+  /**
+   * When the engine last learned with every exclusion then known (the run's start): an exclusion created later
+   * that covers buckets already learned makes the job learn the series again without them. Undefined in
+   * states saved before exclusions were relearned (taken as the time such a state is first loaded).
+   */
+  readonly exclusionsAsOf?: number;
 }
 
 /** One shard of the band job's state as stored, with the version a save must name. */

@@ -84,8 +84,10 @@ export interface BandJobSummary {
   /** Points the run's bulk read returned, and the series they belong to. */
   readonly recentPoints: number;
   readonly recentSeries: number;
-  /** Series read one by one (new, backfilled or lagging). */
+  /** Series read one by one (new, backfilled, lagging or relearned). */
   readonly seriesReadAlone: number;
+  /** Series learned again from their history because an exclusion created since covers what they learned. */
+  readonly seriesRelearned: number;
   /** State shards read, saved, and saved first by another run (this run gave way on those). */
   readonly shards: {
     readonly loaded: number;
@@ -119,6 +121,7 @@ export const alertLink =
 
 interface Counts {
   series: number;
+  relearned: number;
   buckets: number;
   anomalies: number;
   opened: number;
@@ -128,7 +131,14 @@ interface Counts {
 /** Shard saves a run lets run while it processes the next shards (each holds its shard's text meanwhile). */
 const maxSavesInFlight = 1;
 
-const noCounts = (): Counts => ({ series: 0, buckets: 0, anomalies: 0, opened: 0, resolved: 0 });
+const noCounts = (): Counts => ({
+  series: 0,
+  relearned: 0,
+  buckets: 0,
+  anomalies: 0,
+  opened: 0,
+  resolved: 0,
+});
 
 /** What one run needs everywhere. */
 interface RunContext {
@@ -188,6 +198,8 @@ export async function runBandJob(
   options: BandJobOptions = {},
 ): Promise<BandJobSummary> {
   const limits: Limits = { ...defaults, ...options };
+  // Read before the configuration, so that every exclusion created up to `now` is in it (see needsRelearning).
+  const now = dependencies.clock.now();
   const stored = await dependencies.alerts.loadConfig();
   const config: AlertConfig = { ...stored, rules: effectiveRules(stored.rules) };
   const context: RunContext = {
@@ -195,10 +207,9 @@ export async function runBandJob(
     limits,
     config,
     link: alertLink(limits.dashboardUrl),
-    now: dependencies.clock.now(),
+    now,
     aloneBudget: limits.maxSeriesPerRun,
   };
-  const { now } = context;
   const memory = memoryOf(dependencies.states);
   const liveFrom = now - liveWindowMs;
   // The read covers every point that arrived since the previous run (with a margin for agents' delays) and
@@ -309,6 +320,7 @@ export async function runBandJob(
     recentPoints,
     recentSeries: recent.size,
     seriesReadAlone: readAlone,
+    seriesRelearned: totals.relearned,
     shards,
   };
 }
@@ -333,7 +345,7 @@ async function processLiveSeries(
   for (const id of ids) {
     const series = recent.get(id) ?? [];
     const state = work.states.get(id);
-    if (!state || state.processedUntil < liveFrom) {
+    if (!state || state.processedUntil < liveFrom || needsRelearning(context, state)) {
       candidates.push(id);
       continue;
     }
@@ -380,7 +392,14 @@ async function processSeriesAlone(
     pending: entry,
   }));
   const listed = new Set(entries.map((entry) => entry.id));
-  for (const id of candidates) if (!listed.has(id)) entries.push({ id });
+  for (const id of candidates) {
+    if (!listed.has(id)) entries.push({ id });
+    listed.add(id);
+  }
+  // Series to learn again, silent ones included (the live ones among them are candidates already).
+  for (const state of work.states.values()) {
+    if (!listed.has(state.id) && needsRelearning(context, state)) entries.push({ id: state.id });
+  }
 
   let taken = 0;
   for (const entry of entries) {
@@ -408,6 +427,12 @@ async function processAlone(
 ): Promise<boolean> {
   const { dependencies, limits, now } = context;
   const { metrics, alerts, bands } = dependencies;
+  if (state && needsRelearning(context, state)) {
+    state = await relearn(context, state);
+    work.states.set(state.id, state);
+    work.changed = true;
+    work.counts.relearned += 1;
+  }
   const known = state ?? seed;
   if (known && bucketStart(now - limits.latenessMs, known.stepMs) <= known.processedUntil) return true;
   const start = known?.processedUntil ?? (await metrics.earliestTimestamp(identity.id));
@@ -541,6 +566,7 @@ function feed(
       lastValue: state.lastValue,
       kind: learned ? learned.kind : state.kind,
       seasonality: learned ? learned.seasonality : state.seasonality,
+      exclusionsAsOf: now,
     },
     bands,
     outcome: outcome.transitions.length > 0 || outcome.alerts.length > 0 ? outcome : undefined,
@@ -576,6 +602,52 @@ function transitionCounts(transitions: readonly { kind: string }[]): { opened: n
   return {
     opened: transitions.filter((transition) => transition.kind === 'OPEN').length,
     resolved: transitions.filter((transition) => transition.kind === 'RESOLVED').length,
+  };
+}
+
+/**
+ * Whether an exclusion created after the last run that fed a series covers buckets that run (or an earlier
+ * one) had already learned: then the engine has learned what it should not have. Every run since the
+ * exclusion's creation knows it and skips its buckets, so only exclusions created since `exclusionsAsOf`
+ * matter, and only where they start before `processedUntil`.
+ */
+function needsRelearning(context: RunContext, state: SeriesState): boolean {
+  const { exclusionsAsOf } = state;
+  if (exclusionsAsOf === undefined) return false;
+  return context.config.exclusions.some(
+    (exclusion) =>
+      // At the same instant as the run (a clock's resolution): whether the run saw it is unknown.
+      exclusion.createdAt >= exclusionsAsOf &&
+      exclusion.start < state.processedUntil &&
+      selects(exclusion.selector, state),
+  );
+}
+
+/**
+ * A series' engine learned again, with today's exclusions, from its stored points: the newest
+ * `maxBucketsPerSeries` buckets before `processedUntil` (what the engine still remembers of older ones has
+ * mostly faded). Only the engine's state changes: the bands stored for those buckets and the alerts already
+ * raised stay as they were (history is not rewritten), and the buckets after go on from the new state.
+ */
+async function relearn(context: RunContext, state: SeriesState): Promise<SeriesState> {
+  const { dependencies, limits, config, now } = context;
+  const { stepMs, processedUntil } = state;
+  const earliest = (await dependencies.metrics.earliestTimestamp(state.id)) ?? processedUntil;
+  const from = Math.max(bucketStart(earliest, stepMs), processedUntil - limits.maxBucketsPerSeries * stepMs);
+  const points =
+    from < processedUntil ? await dependencies.metrics.readPoints(state.id, from, processedUntil) : [];
+  const engine = dependencies.engine.create(limits.settings);
+  const excluded = exclusionTest(config.exclusions, state, stepMs);
+  for (const bucket of aggregate(state.type, points, stepMs)) {
+    if (bucket.start < processedUntil && !excluded(bucket.start)) engine.update(bucket.start, bucket.value);
+  }
+  const learned = learnedTraits(engine);
+  return {
+    ...state,
+    engineState: engine.toState(),
+    kind: learned ? learned.kind : state.kind,
+    seasonality: learned ? learned.seasonality : state.seasonality,
+    exclusionsAsOf: now,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
 import type { LocalServerOptions } from '../../lib/local/server.ts';
 import type { Clock, Notification, Notifier } from '../../lib/ports.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
@@ -31,12 +32,12 @@ export interface Scenario {
   /** What the band job published, in order. */
   readonly delivered: Delivered[];
   /** Sends the sources' points for every step in `[from, to)` at once (a backfill), then runs the band job. */
-  backfill(sources: readonly Source[], from: number, to: number): Promise<void>;
+  backfill(sources: readonly Source[], from: number, to: number): Promise<BandJobSummary>;
   /**
    * Lives through `[from, to)` step by step: at each step the sources send their point, the clock moves to
    * just after the step's bucket closed, and the band job runs (as the schedule would).
    */
-  live(sources: readonly Source[], from: number, to: number): Promise<void>;
+  live(sources: readonly Source[], from: number, to: number): Promise<BandJobSummary[]>;
   /** `[state, ISO time]` of each notification, for readable assertions. */
   timeline(): [string, string][];
   close(): Promise<void>;
@@ -93,15 +94,17 @@ export async function startScenario(
     async backfill(sources, from, to) {
       clock.time = Math.max(clock.time, to + settleMs);
       await send(sources, from, to);
-      await server.runBandJob();
+      return server.runBandJob();
     },
     async live(sources, from, to) {
+      const runs: BandJobSummary[] = [];
       for (let t = from; t < to; t += stepMs) {
         clock.time = Math.max(clock.time, t);
         await send(sources, t, t + stepMs);
         clock.time = t + stepMs + settleMs;
-        await server.runBandJob();
+        runs.push(await server.runBandJob());
       }
+      return runs;
     },
     timeline: () =>
       delivered.map(({ notification }) => [notification.state, new Date(notification.at).toISOString()]),

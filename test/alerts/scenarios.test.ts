@@ -273,3 +273,67 @@ describe('Scenario: an exclusion', () => {
     ]);
   });
 });
+
+describe('Scenario: an exclusion added after the fact', () => {
+  it('learns the series again without the excluded period, as if the exclusion had been there all along', async () => {
+    const incident = monday + 8 * dayMs + 10 * hourMs;
+    const during = (t: number) => between(t, incident, incident + 3 * hourMs);
+    // Two series with the same values; only when their exclusions are made differs.
+    const early = dailySource('shop.disk.early', 31, (t) => (during(t) ? 300 : 0));
+    const late = dailySource('shop.disk.late', 31, (t) => (during(t) ? 300 : 0));
+    scenario = await startScenario(monday);
+    const server = scenario.server;
+    const exclude = async (metric: string, start = incident, end = incident + 3 * hourMs) => {
+      const response = await server.request('/v1/exclusions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          selector: { metric },
+          start: iso(start),
+          end: iso(end),
+          reason: 'incident',
+        }),
+      });
+      expect(response.status).toBe(201);
+    };
+    const bands = async (name: string, from: number, to: number) => {
+      const { series } = await server.getJson<{ series: { id: string; name: string }[] }>('/v1/series');
+      const id = series.find((entry) => entry.name === name)?.id;
+      const { points } = await server.getJson<{
+        points: { timestamp: number; expected: number; lower: number; upper: number }[];
+      }>(`/v1/series/${id}/points?from=${from}&to=${to}`);
+      return points.map(({ timestamp, expected, lower, upper }) => [timestamp, expected, lower, upper]);
+    };
+
+    await exclude('shop.disk.early');
+    const day10 = monday + 10 * dayMs;
+    await scenario.backfill([early, late], monday, day10);
+    // The late series learned the incident: its bands differ from the early one's since.
+    const afterIncident: [number, number] = [incident + 3 * hourMs, day10];
+    expect(await bands('shop.disk.late', ...afterIncident)).not.toEqual(
+      await bands('shop.disk.early', ...afterIncident),
+    );
+
+    await exclude('shop.disk.late');
+    scenario.clock.time += 1000;
+    expect((await server.runBandJob()).seriesRelearned).toBe(1);
+    scenario.clock.time += 1000;
+    expect((await server.runBandJob()).seriesRelearned).toBe(0);
+    // An exclusion made ahead of its period is kept out of learning as it comes: nothing to learn again.
+    await scenario.live([early, late], day10, day10 + hourMs);
+    for (const metric of ['shop.disk.early', 'shop.disk.late']) {
+      await exclude(metric, day10 + 90 * minuteMs, day10 + 105 * minuteMs);
+    }
+    const runs = await scenario.live([early, late], day10 + hourMs, day10 + 2 * hourMs);
+    expect(runs.map((run) => run.seriesRelearned)).toEqual(runs.map(() => 0));
+    const live: [number, number] = [day10, day10 + 2 * hourMs];
+    const lateBands = await bands('shop.disk.late', ...live);
+    expect(lateBands).toHaveLength(24);
+    expect(lateBands).toEqual(await bands('shop.disk.early', ...live));
+    // What was stored before is history: the late series' bands before the exclusion stay as they were.
+    expect(await bands('shop.disk.late', ...afterIncident)).not.toEqual(
+      await bands('shop.disk.early', ...afterIncident),
+    );
+    expect(scenario.timeline()).toEqual([]);
+  });
+});
