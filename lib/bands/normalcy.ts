@@ -468,26 +468,33 @@ class NormalcyEngine implements BandEngine {
     this.surprise = 0;
     this.reason = 'outside-band';
     const threshold = surpriseThreshold(settings.sensitivity);
+    // A bucket that departs no further than the series has within the last weeks is not news: its departures'
+    // surprise is dropped, so only the level's tails are read (the relearning side needs them). Most buckets.
+    const news = !(
+      state.points > tuning.precedentFromPoints &&
+      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale) &&
+      state.points > tuning.warmUpPoints
+    );
     let levelSide = 0;
     if (up) {
-      this.consider(tails.pointUp, pointDeviation, 'outside-band');
-      this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      if (news) {
+        this.consider(tails.pointUp, pointDeviation, 'outside-band');
+        this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      }
       if (this.consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
     }
     if (down) {
-      this.consider(tails.pointDown, -pointDeviation, 'outside-band');
-      this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      if (news) {
+        this.consider(tails.pointDown, -pointDeviation, 'outside-band');
+        this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      }
       if (this.consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
-    if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
-    if (state.points > tuning.precedentFromPoints) {
-      const slack = tuning.precedentSlack * madToSd * scale;
-      if (this.precedented(error, levelError, gap, slack) && state.points > tuning.warmUpPoints) {
-        // The series has departed as far within the last weeks: a burst like its recent ones is not news.
-        this.surprise = 0;
-        this.reason = 'outside-band';
-      }
+    if (up && down && news) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
+    if (!news) {
+      this.surprise = 0;
+      this.reason = 'outside-band';
     }
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
