@@ -391,6 +391,9 @@ class NormalcyEngine implements BandEngine {
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
+  /** The surprise threshold of the series' sensitivity, and the tail probability of the edges (settings are fixed). */
+  private readonly threshold: number;
+  private readonly edgeProbability: number;
 
   constructor(
     private readonly state: NormalcyState,
@@ -402,6 +405,8 @@ class NormalcyEngine implements BandEngine {
       unit: state.countUnit,
     };
     this.tail = tailViews(state.tails);
+    this.threshold = surpriseThreshold(state.settings.sensitivity);
+    this.edgeProbability = 10 ** -this.threshold;
   }
 
   update(timestamp: number, value: number): BandResult {
@@ -467,7 +472,7 @@ class NormalcyEngine implements BandEngine {
     const down = settings.direction !== 'above';
     this.surprise = 0;
     this.reason = 'outside-band';
-    const threshold = surpriseThreshold(settings.sensitivity);
+    const threshold = this.threshold;
     // A bucket that departs no further than the series has within the last weeks is not news: its departures'
     // surprise is dropped, so only the level's tails are read (the relearning side needs them). Most buckets.
     const news = !(
@@ -534,7 +539,7 @@ class NormalcyEngine implements BandEngine {
     const bounds = this.bounds;
     if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
       // The tails move slowly: their edges are re-read every few buckets, not every one.
-      const edgeProbability = 10 ** -threshold;
+      const edgeProbability = this.edgeProbability;
       state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
       state.lowerWidth = deviationAtProbability(
         tails.pointDown,
@@ -544,7 +549,7 @@ class NormalcyEngine implements BandEngine {
       );
     }
     if (state.bandUpperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
-      const edgeProbability = 10 ** -threshold;
+      const edgeProbability = this.edgeProbability;
       state.bandUpperWidth = deviationAtProbability(
         tails.bandUp,
         state.counted,
