@@ -1205,29 +1205,33 @@ function decodeFloats(text: unknown): Float32Array | undefined {
 function restoredState(stored: EngineState): NormalcyState | undefined {
   const previous = stored.engine === previousEngineName;
   const names = previous ? previousScalarNames : scalarNames;
-  const fresh = freshState(undefined);
+  // Filled in place, not spread into a new object: a restored state then has the hidden class of a created one,
+  // and update() stays optimised in a process that runs both (as the bands job does).
+  const state = freshState(stored.settings as Partial<BandSettings> | undefined);
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
   const tails = decodeFloats(stored.tails);
   const recurrence = decodeBytes(stored.recurrence);
-  if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
+  if (!daily || !weekly || !tails || tails.length !== state.tails.length) return undefined;
   if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
   const packed = decodeBytes(stored.scalars);
   if (!packed || packed.byteLength !== names.length * 8) return undefined;
   const values = new Float64Array(names.length);
   new Uint8Array(values.buffer).set(packed);
   if (!values.every(Number.isFinite)) return undefined;
-  const scalars = freshScalars();
   names.forEach((name, index) => {
-    scalars[name] = values[index] ?? 0;
+    state[name] = values[index] ?? 0;
   });
   if (previous) {
     // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
-    scalars.largestSeen = Math.max(scalars.lastValue, scalars.smallestSeen);
-    scalars.extremesSince = scalars.lastTimestamp;
+    state.largestSeen = Math.max(state.lastValue, state.smallestSeen);
+    state.extremesSince = state.lastTimestamp;
   }
-  const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
-  return { ...scalars, settings, daily, weekly, tails, recurrence };
+  state.daily = daily;
+  state.weekly = weekly;
+  state.tails = tails;
+  state.recurrence = recurrence;
+  return state;
 }
 
 /**
