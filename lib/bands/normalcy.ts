@@ -391,6 +391,9 @@ class NormalcyEngine implements BandEngine {
   /** The last span the incident faded over, and its factor (a cache: not state). */
   private fadeSpan = Number.NaN;
   private fadeFactor = 1;
+  /** The surprise threshold of the series' sensitivity, and the tail probability of the edges (settings are fixed). */
+  private readonly threshold: number;
+  private readonly edgeProbability: number;
 
   constructor(
     private readonly state: NormalcyState,
@@ -402,6 +405,8 @@ class NormalcyEngine implements BandEngine {
       unit: state.countUnit,
     };
     this.tail = tailViews(state.tails);
+    this.threshold = surpriseThreshold(state.settings.sensitivity);
+    this.edgeProbability = 10 ** -this.threshold;
   }
 
   update(timestamp: number, value: number): BandResult {
@@ -467,27 +472,34 @@ class NormalcyEngine implements BandEngine {
     const down = settings.direction !== 'above';
     this.surprise = 0;
     this.reason = 'outside-band';
-    const threshold = surpriseThreshold(settings.sensitivity);
+    const threshold = this.threshold;
+    // A bucket that departs no further than the series has within the last weeks is not news: its departures'
+    // surprise is dropped, so only the level's tails are read (the relearning side needs them). Most buckets.
+    const news = !(
+      state.points > tuning.precedentFromPoints &&
+      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale) &&
+      state.points > tuning.warmUpPoints
+    );
     let levelSide = 0;
     if (up) {
-      this.consider(tails.pointUp, pointDeviation, 'outside-band');
-      this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      if (news) {
+        this.consider(tails.pointUp, pointDeviation, 'outside-band');
+        this.consider(tails.shortUp, shortDeviation, 'sustained-shift');
+      }
       if (this.consider(tails.levelUp, levelDeviation, 'unusual-level') >= threshold) levelSide = 1;
     }
     if (down) {
-      this.consider(tails.pointDown, -pointDeviation, 'outside-band');
-      this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      if (news) {
+        this.consider(tails.pointDown, -pointDeviation, 'outside-band');
+        this.consider(tails.shortDown, -shortDeviation, 'sustained-shift');
+      }
       if (this.consider(tails.levelDown, -levelDeviation, 'unusual-level') >= threshold) levelSide = -1;
     }
     // A noisier series leaves its band on both sides: judged when the user asked for both.
-    if (up && down) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
-    if (state.points > tuning.precedentFromPoints) {
-      const slack = tuning.precedentSlack * madToSd * scale;
-      if (this.precedented(error, levelError, gap, slack) && state.points > tuning.warmUpPoints) {
-        // The series has departed as far within the last weeks: a burst like its recent ones is not news.
-        this.surprise = 0;
-        this.reason = 'outside-band';
-      }
+    if (up && down && news) this.consider(tails.noiseUp, noiseDeviation, 'variance-change');
+    if (!news) {
+      this.surprise = 0;
+      this.reason = 'outside-band';
     }
     let surprise = this.surprise;
     let reason: AnomalyReason = this.reason;
@@ -527,7 +539,7 @@ class NormalcyEngine implements BandEngine {
     const bounds = this.bounds;
     if (state.upperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
       // The tails move slowly: their edges are re-read every few buckets, not every one.
-      const edgeProbability = 10 ** -threshold;
+      const edgeProbability = this.edgeProbability;
       state.upperWidth = deviationAtProbability(tails.pointUp, state.counted, edgeProbability, this.reading);
       state.lowerWidth = deviationAtProbability(
         tails.pointDown,
@@ -537,7 +549,7 @@ class NormalcyEngine implements BandEngine {
       );
     }
     if (state.bandUpperWidth === 0 || state.points % tuning.bandRefreshPoints === 0) {
-      const edgeProbability = 10 ** -threshold;
+      const edgeProbability = this.edgeProbability;
       state.bandUpperWidth = deviationAtProbability(
         tails.bandUp,
         state.counted,
@@ -1193,29 +1205,33 @@ function decodeFloats(text: unknown): Float32Array | undefined {
 function restoredState(stored: EngineState): NormalcyState | undefined {
   const previous = stored.engine === previousEngineName;
   const names = previous ? previousScalarNames : scalarNames;
-  const fresh = freshState(undefined);
+  // Filled in place, not spread into a new object: a restored state then has the hidden class of a created one,
+  // and update() stays optimised in a process that runs both (as the bands job does).
+  const state = freshState(stored.settings as Partial<BandSettings> | undefined);
   const daily = decodeFloats(stored.daily);
   const weekly = decodeFloats(stored.weekly);
   const tails = decodeFloats(stored.tails);
   const recurrence = decodeBytes(stored.recurrence);
-  if (!daily || !weekly || !tails || tails.length !== fresh.tails.length) return undefined;
+  if (!daily || !weekly || !tails || tails.length !== state.tails.length) return undefined;
   if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
   const packed = decodeBytes(stored.scalars);
   if (!packed || packed.byteLength !== names.length * 8) return undefined;
   const values = new Float64Array(names.length);
   new Uint8Array(values.buffer).set(packed);
   if (!values.every(Number.isFinite)) return undefined;
-  const scalars = freshScalars();
   names.forEach((name, index) => {
-    scalars[name] = values[index] ?? 0;
+    state[name] = values[index] ?? 0;
   });
   if (previous) {
     // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
-    scalars.largestSeen = Math.max(scalars.lastValue, scalars.smallestSeen);
-    scalars.extremesSince = scalars.lastTimestamp;
+    state.largestSeen = Math.max(state.lastValue, state.smallestSeen);
+    state.extremesSince = state.lastTimestamp;
   }
-  const settings = { ...defaultBandSettings, ...(stored.settings as Partial<BandSettings> | undefined) };
-  return { ...scalars, settings, daily, weekly, tails, recurrence };
+  state.daily = daily;
+  state.weekly = weekly;
+  state.tails = tails;
+  state.recurrence = recurrence;
+  return state;
 }
 
 /**

@@ -105,10 +105,15 @@ function rungProbability(
   return Math.max(probability, smallestProbability);
 }
 
+/** The log of each rung's ratio to the one before (0 for the first): how wide it is on the log scale. */
+const rungLogWidths = exceedanceLadder.map((edge, rung) =>
+  rung === 0 ? 0 : Math.log(edge / (exceedanceLadder[rung - 1] ?? edge)),
+);
+
 /**
  * The probability that this series deviates by more than `z` on this side: the larger of the learned tail
  * (log-linear between rungs, power law past the last) and the normal tail. `total` is the decayed number of
- * points counted. O(ladder).
+ * points counted. O(ladder) comparisons, and only the two rungs around `z` are read.
  *
  * @example tailProbability(emptyExceedanceCounts(), 0, 3, { priorWeight: 20, tailExponent: 3, unit: 1 }) // ≈ 0.00135
  */
@@ -121,19 +126,17 @@ export function tailProbability(
   const normal = normalUpperTail(z);
   const first = exceedanceLadder[0];
   if (z <= first) return 1;
-  let previousZ: number = first;
-  let previousLog = Math.log(rungProbability(counts, total, 0, reading));
-  for (let rung = 1; rung < exceedanceLadder.length; rung++) {
-    const edge = exceedanceLadder[rung] ?? first;
-    const log = Math.log(rungProbability(counts, total, rung, reading));
-    if (z <= edge) {
-      const fraction = Math.log(z / previousZ) / Math.log(edge / previousZ);
-      return Math.max(normal, Math.exp(previousLog + fraction * (log - previousLog)));
-    }
-    previousZ = edge;
-    previousLog = log;
+  // The first rung at or past z (the ladder's length when z is past the last).
+  let rung = 1;
+  while (rung < exceedanceLadder.length && z > (exceedanceLadder[rung] ?? first)) rung++;
+  const previousZ = exceedanceLadder[rung - 1] ?? first;
+  const previousLog = Math.log(rungProbability(counts, total, rung - 1, reading));
+  if (rung === exceedanceLadder.length) {
+    return Math.max(normal, Math.exp(previousLog) * (previousZ / z) ** reading.tailExponent);
   }
-  return Math.max(normal, Math.exp(previousLog) * (previousZ / z) ** reading.tailExponent);
+  const log = Math.log(rungProbability(counts, total, rung, reading));
+  const fraction = Math.log(z / previousZ) / (rungLogWidths[rung] ?? 1);
+  return Math.max(normal, Math.exp(previousLog + fraction * (log - previousLog)));
 }
 
 /**
