@@ -331,8 +331,12 @@ interface StoredNormalcyState extends EngineState {
 }
 
 const engineName = 'normalcy/4';
+/** One recurrence bit per weekly slot. */
+const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 /** The scalars in their stored order. */
-const scalarNames = Object.keys(freshScalars()) as ReadonlyArray<keyof NormalcyScalars>;
+const scalarNames = Object.keys(freshState(undefined)).filter(
+  (name) => !['settings', 'daily', 'weekly', 'tails', 'recurrence'].includes(name),
+) as ReadonlyArray<keyof NormalcyScalars>;
 /** The version before, whose states are upgraded rather than dropped: its scalars are these, in this order. */
 const previousEngineName = 'normalcy/3';
 const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
@@ -346,8 +350,6 @@ const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
   'levelPrecedentDown',
 ] as const);
 const previousScalarNames = scalarNames.filter((name) => !addedScalars.has(name));
-/** One recurrence bit per weekly slot. */
-const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 
 /** How far the current bucket departs, each way the engine measures it. */
 interface Departures {
@@ -1036,72 +1038,9 @@ export function surpriseThreshold(sensitivity: number): number {
   return 1.5 + 3 * (1 - clamped);
 }
 
-function freshScalars(): NormalcyScalars {
-  return {
-    points: 0,
-    firstTimestamp: 0,
-    lastTimestamp: 0,
-    intervalMs: 0,
-    level: 0,
-    scale: 0,
-    slow: 0,
-    longLevel: 0,
-    longScale: 0,
-    longDeviation: 0,
-    shortDeviation: 0,
-    noise: 0,
-    noiseMean: 0,
-    noiseSpread: 0,
-    counted: 0,
-    countUnit: 1,
-    upperWidth: 0,
-    lowerWidth: 0,
-    errorNone: 0,
-    errorDaily: 0,
-    errorWeekly: 0,
-    season: seasonNone,
-    incident: 0,
-    incidentAt: 0,
-    incidentDeparture: 0,
-    incidentSide: 0,
-    smallestSeen: 0,
-    largestSeen: 0,
-    largestDepartureUp: 0,
-    largestDepartureDown: 0,
-    extremesSince: 0,
-    lastValue: 0,
-    repeatRun: 0,
-    repeatFrequency: 0,
-    outsideSide: 0,
-    outsideSince: 0,
-    base: 0,
-    baseScale: 0,
-    departureSide: 0,
-    departureSince: 0,
-    departedAt: 0,
-    bandUpperWidth: 0,
-    bandLowerWidth: 0,
-    weekSlot: -1,
-    weekSlotDeparted: 0,
-    outsideRun: 0,
-    precedentUp: 0,
-    precedentDown: 0,
-    levelPrecedentUp: 0,
-    levelPrecedentDown: 0,
-    driftSlot0: -1,
-    drift0: 0,
-    driftSlot1: -1,
-    drift1: 0,
-    driftSlot2: -1,
-    drift2: 0,
-    driftSlot3: -1,
-    drift3: 0,
-  };
-}
-
 function freshState(settings: Partial<BandSettings> | undefined): NormalcyState {
-  // Spelled out, not spread from freshScalars(): every engine's state then has one hidden class, which keeps
-  // update() optimised across series.
+  // Spelled out as one literal, not spread from parts: every engine's state then has one hidden class, which
+  // keeps update() optimised across series.
   return {
     points: 0,
     firstTimestamp: 0,
