@@ -9,7 +9,7 @@ import { type EvaluationOutcome, type Exclusion, emptyMonitor } from '../alerts/
 import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
 import type { AlertStore } from '../alerts/store.ts';
-import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
+import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { ingestLimits } from '../ingest/limits.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
 import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
@@ -546,7 +546,6 @@ function feed(
     now,
     link,
   });
-  const learned = learnedTraits(engine);
   const transitions = transitionCounts(outcome.transitions);
   const { counts } = work;
   counts.series += 1;
@@ -564,8 +563,7 @@ function feed(
       monitor: outcome.monitor,
       lastTimestamp: state.lastTimestamp,
       lastValue: state.lastValue,
-      kind: learned ? learned.kind : state.kind,
-      seasonality: learned ? learned.seasonality : state.seasonality,
+      ...learnedBy(engine, state),
       exclusionsAsOf: now,
     },
     bands,
@@ -641,14 +639,13 @@ async function relearn(context: RunContext, state: SeriesState): Promise<SeriesS
   for (const bucket of aggregate(state.type, points, stepMs)) {
     if (bucket.start < processedUntil && !excluded(bucket.start)) engine.update(bucket.start, bucket.value);
   }
+  return { ...state, engineState: engine.toState(), ...learnedBy(engine, state), exclusionsAsOf: now };
+}
+
+/** What an engine says it learned about a series, or what the series' state knew when it says nothing. */
+function learnedBy(engine: BandEngine, known: Pick<SeriesState, 'kind' | 'seasonality'>) {
   const learned = learnedTraits(engine);
-  return {
-    ...state,
-    engineState: engine.toState(),
-    kind: learned ? learned.kind : state.kind,
-    seasonality: learned ? learned.seasonality : state.seasonality,
-    exclusionsAsOf: now,
-  };
+  return learned ?? { kind: known.kind, seasonality: known.seasonality };
 }
 
 /** Whether a bucket of a series overlaps a period excluded from learning. */
