@@ -6,6 +6,7 @@ import {
   type BandSettings,
   defaultBandSettings,
   type EngineState,
+  type MetricKind,
 } from './engine.ts';
 import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
@@ -672,6 +673,31 @@ class NormalcyEngine implements BandEngine {
     if (anomaly) result.reason = reason;
     if (bandRelearned) result.relearned = true;
     return result;
+  }
+
+  /**
+   * What the engine learned about the series (the hook lib/query/learned-traits.ts reads): its seasonality,
+   * once it has the two days of history the daily choice needs; its kind when its settings name one, or
+   * `ratio` when every value it has shown since its warm-up lies in [0, 1]; otherwise null (unknown). O(1).
+   */
+  describe(): {
+    kind: Exclude<MetricKind, 'auto'> | null;
+    seasonality: 'none' | 'daily' | 'daily+weekly' | null;
+  } {
+    const { state, tuning } = this;
+    const history = state.lastTimestamp - state.firstTimestamp;
+    const seasonality =
+      history < 2 * dayMs
+        ? null
+        : state.season === seasonWeekly
+          ? 'daily+weekly'
+          : state.season === seasonDaily
+            ? 'daily'
+            : 'none';
+    const { kind } = state.settings;
+    if (kind !== 'auto') return { kind, seasonality };
+    const ratio = state.points > tuning.warmUpPoints && state.smallestSeen >= 0 && state.largestSeen <= 1;
+    return { kind: ratio ? 'ratio' : null, seasonality };
   }
 
   toState(): EngineState {

@@ -28,7 +28,7 @@ import type {
   SeriesSummaryStore,
   TimedValue,
 } from '../ports.ts';
-import { learnedTraits } from '../query/learned-traits.ts';
+import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
 import { alertViewUrl } from '../query/links.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 import { liveWindowMs } from './live-window.ts';
@@ -642,10 +642,13 @@ async function relearn(context: RunContext, state: SeriesState): Promise<SeriesS
   return { ...state, engineState: engine.toState(), ...learnedBy(engine, state), exclusionsAsOf: now };
 }
 
-/** What an engine says it learned about a series, or what the series' state knew when it says nothing. */
-function learnedBy(engine: BandEngine, known: Pick<SeriesState, 'kind' | 'seasonality'>) {
+/**
+ * A series' kind (from its type and what its engine says) and seasonality (what its engine says, or what the
+ * series' state knew while it cannot tell yet).
+ */
+function learnedBy(engine: BandEngine, series: Pick<SeriesState, 'type' | 'seasonality'>) {
   const learned = learnedTraits(engine);
-  return learned ?? { kind: known.kind, seasonality: known.seasonality };
+  return { kind: seriesKind(series.type, learned), seasonality: learned?.seasonality ?? series.seasonality };
 }
 
 /** Whether a bucket of a series overlaps a period excluded from learning. */

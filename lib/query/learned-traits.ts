@@ -1,3 +1,4 @@
+import type { MetricType } from '../metrics/point.ts';
 import type { LearnedKind, LearnedTraits, Seasonality } from '../ports.ts';
 import { seasonalities } from '../ports.ts';
 
@@ -18,4 +19,18 @@ export function learnedTraits(engine: unknown): LearnedTraits | undefined {
     ? (report?.seasonality as Seasonality)
     : null;
   return { kind, seasonality };
+}
+
+/**
+ * The kind of a series as listings show it: a StatsD counter counts and a timer times, whatever their values;
+ * a gauge is what its engine says it learned (a ratio, say), or a plain gauge when it cannot tell.
+ *
+ * @example seriesKind('timer', { kind: 'ratio', seasonality: null }) // 'latency'
+ * @example seriesKind('gauge', { kind: 'ratio', seasonality: 'daily' }) // 'ratio'
+ * @example seriesKind('gauge', undefined) // 'gauge'
+ */
+export function seriesKind(type: MetricType, learned: LearnedTraits | undefined): LearnedKind {
+  if (type === 'counter') return 'count';
+  if (type === 'timer') return 'latency';
+  return learned?.kind ?? 'gauge';
 }

@@ -273,6 +273,35 @@ describe('Engine: normalcy', () => {
     }
   });
 
+  it('describes what it learned: the seasonality after two days, and a ratio from its values', () => {
+    const describe = (engine: ReturnType<BandEngineFactory['create']>) =>
+      (engine as unknown as { describe(): { kind: string | null; seasonality: string | null } }).describe();
+    const daily = normalcyEngine.create();
+    const seasonalities: (string | null)[] = [];
+    for (const [t, v] of dailyTraffic(10, 5 * minute)) {
+      daily.update(t, v);
+      if ((t - monday) % day === 0) seasonalities.push(describe(daily).seasonality);
+    }
+    // Midnight of days 1 to 10: not enough history on the first two, a daily cycle from the third on.
+    expect(seasonalities).toEqual([null, null, ...Array.from({ length: 8 }, () => 'daily')]);
+
+    const flat = normalcyEngine.create();
+    const noise = random(3);
+    for (let i = 0; i < 3 * 288; i += 1) flat.update(monday + i * 5 * minute, 50 + 5 * noise());
+    expect(describe(flat).seasonality).toBe('none');
+
+    const share = normalcyEngine.create();
+    const latency = normalcyEngine.create({ kind: 'latency' });
+    for (let i = 0; i < 500; i += 1) {
+      share.update(monday + i * minute, 0.4 + 0.1 * Math.sin(i / 10));
+      latency.update(monday + i * minute, 120 + 10 * Math.sin(i / 10));
+    }
+    expect(describe(share).kind).toBe('ratio');
+    expect(describe(latency).kind).toBe('latency');
+    share.update(monday + 500 * minute, 3);
+    expect(describe(share).kind).toBeNull();
+  });
+
   it('restores from a JSON round trip and then behaves identically', () => {
     const points = dailyTraffic(6, 5 * minute, 9);
     const split = 1000;

@@ -65,10 +65,14 @@ describe('two weeks of a daily pattern with one spike', () => {
     expect(alerts[0]?.id).toBe(server.notifications[0]?.alertId);
   });
 
-  it('learned the 5-minute step and serves every bucket with its band through the query API', async () => {
-    const { series } = await server.getJson<{ series: { id: string; stepMs: number }[] }>('/v1/series');
+  it('learned the 5-minute step, the daily cycle and the kind, and serves every bucket with its band through the query API', async () => {
+    const { series } = await server.getJson<{
+      series: { id: string; stepMs: number; kind: string | null; seasonality: string | null }[];
+    }>('/v1/series');
     expect(series).toHaveLength(1);
     expect(series[0]?.stepMs).toBe(step);
+    // What the engine learned: a daily cycle (the same every day, so no weekly part), in a plain gauge.
+    expect(series[0]).toMatchObject({ kind: 'gauge', seasonality: 'daily' });
     const id = series[0]?.id ?? '';
     const from = spikeAt - hourMs;
     const body = await server.getJson<{

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { learnedTraits } from '../../lib/query/learned-traits.ts';
+import { learnedTraits, seriesKind } from '../../lib/query/learned-traits.ts';
 import { seriesViewPath, seriesViewUrl } from '../../lib/query/links.ts';
 import { globToRegExp, seriesMatcher } from '../../lib/query/series-filter.ts';
 
@@ -43,6 +43,15 @@ describe('learnedTraits (the engine hook)', () => {
       seasonality: null,
     });
     expect(learnedTraits({ update: () => 0 })).toBeUndefined();
+  });
+
+  it('takes a counter as a count and a timer as a latency whatever their values; a gauge as its engine says', () => {
+    const ratio = { kind: 'ratio', seasonality: null } as const;
+    expect(seriesKind('counter', ratio)).toBe('count');
+    expect(seriesKind('timer', ratio)).toBe('latency');
+    expect(seriesKind('gauge', ratio)).toBe('ratio');
+    expect(seriesKind('gauge', { kind: null, seasonality: 'daily' })).toBe('gauge');
+    expect(seriesKind('gauge', undefined)).toBe('gauge');
   });
 });
 
