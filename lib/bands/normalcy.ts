@@ -46,9 +46,10 @@ import {
  * {@link normalcyTuning.precedentHalfLifeMs}) plus half a robust standard deviation is not news: its departures'
  * surprise (all but `stuck`) is dropped, so a bursty series does not page for bursts no bigger than its recent
  * ones, while one that goes further than it has in weeks does. An extreme, a value beyond every value the series
- * has shown or a departure further from the expected value than any before on its side, is a hundred times as
- * surprising once the series has a week of history (when it is at least half the threshold's worth surprising on
- * its own): the tails forget, and they are read in the detector's fast scale; an all-time high or low is news.
+ * has shown or a departure further from the expected value than any before on its side (by more than noise:
+ * {@link normalcyTuning.extremeMargin}), is a hundred times as surprising once the series has a week of history
+ * (when it is at least half the threshold's worth surprising on its own): the tails forget, and they are read in
+ * the detector's fast scale; an all-time high or low is news.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
@@ -116,6 +117,11 @@ export const normalcyTuning = {
    */
   extremeHistoryMs: 7 * 86_400_000,
   extremeSurprise: 2,
+  /**
+   * An extreme has to pass the largest value or departure before by this many robust standard deviations: a
+   * repeat that only matches it up to noise (a nightly job peaking where it did before) is not beyond it.
+   */
+  extremeMargin: 0.125,
   /** Surprise is capped here (p = 1e-6) so that one freak bucket cannot mute a series for long. */
   maxSurprise: 9,
   /** An incident's peak surprise is held this long after its alert (ms)... */
@@ -516,9 +522,12 @@ class NormalcyEngine implements BandEngine {
         reason = 'stuck';
       }
     }
-    let extreme = value > state.largestSeen || value < state.smallestSeen;
+    const margin = tuning.extremeMargin * madToSd * scale;
+    let extreme = value > state.largestSeen + margin || value < state.smallestSeen - margin;
     if (state.points > tuning.precedentFromPoints) {
-      if (error > state.largestDepartureUp || -error > state.largestDepartureDown) extreme = true;
+      if (error > state.largestDepartureUp + margin || -error > state.largestDepartureDown + margin) {
+        extreme = true;
+      }
       if (error > 0) state.largestDepartureUp = Math.max(state.largestDepartureUp, error);
       else state.largestDepartureDown = Math.max(state.largestDepartureDown, -error);
     }

@@ -198,9 +198,10 @@ describe('Engine: normalcy', () => {
   });
 
   it('finds a dip to an all-time low more surprising than its tails alone say', () => {
-    // A month of noise with a dip of up to 20 about once a day, then a dip to 78 at noon on day 30.
+    // A month of noise (sd 3) with a dip of up to 20 about once a day, the lowest to 78.35, then a dip at noon
+    // on day 30.
     const dip = monday + 30 * day + 12 * hour;
-    const lastScore = (factory: BandEngineFactory, dayOneNoon: number) => {
+    const lastScore = (factory: BandEngineFactory, dayOneNoon: number, low = 76) => {
       const noise = gaussian(seededRandom(21));
       const pick = seededRandom(22);
       const depth = seededRandom(23);
@@ -208,15 +209,24 @@ describe('Engine: normalcy', () => {
       let last: BandResult | undefined;
       for (let t = monday; t <= dip; t += 5 * minute) {
         const usual = 100 + 3 * noise() - (pick() < 1 / 288 ? 20 * depth() : 0);
-        last = engine.update(t, t === dip ? 78 : t === monday + day + 12 * hour ? dayOneNoon : usual);
+        last = engine.update(t, t === dip ? low : t === monday + day + 12 * hour ? dayOneNoon : usual);
       }
       return last?.score ?? 0;
     };
+    const withoutExtremes = normalcyEngineWith({ ...normalcyTuning, extremeSurprise: 0 });
     const allTimeLow = lastScore(normalcyEngine, 100);
-    const withoutExtremes = lastScore(normalcyEngineWith({ ...normalcyTuning, extremeSurprise: 0 }), 100);
-    const lowerBefore = lastScore(normalcyEngine, 40);
-    expect(allTimeLow).toBeGreaterThan(withoutExtremes + 0.05);
-    expect(allTimeLow).toBeGreaterThan(lowerBefore + 0.05);
+    expect(allTimeLow).toBeGreaterThan(lastScore(withoutExtremes, 100) + 0.05);
+    expect(allTimeLow).toBeGreaterThan(lastScore(normalcyEngine, 40) + 0.05);
+    // A dip to 78 only matches the lowest before (0.35 under it, a ninth of a standard deviation): it is not
+    // beyond it, and scores as it would without extremes.
+    const matching = lastScore(normalcyEngine, 100, 78);
+    expect(matching).toBe(lastScore(withoutExtremes, 100, 78));
+    expect(matching).toBeCloseTo(0.558, 3);
+    // normalcy/4 as first merged took any value below the lowest for an extreme: 0.653.
+    expect(lastScore(normalcyEngineWith({ ...normalcyTuning, extremeMargin: 0 }), 100, 78)).toBeCloseTo(
+      0.653,
+      3,
+    );
   });
 
   it('flags a burst in a counter that is mostly zero, and never draws its band below zero', () => {

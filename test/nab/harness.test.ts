@@ -9,7 +9,7 @@ import { runEngine, scoreAllProfiles } from '../../lib/nab/run.ts';
 import { nabDataDir, nabLabelsFile } from './fixtures.ts';
 
 /** Scores the default engine reached when these floors were set; a regression below them fails CI. */
-const floors = { standard: 79.5, reward_low_FP_rate: 74, reward_low_FN_rate: 83.4 } as const;
+const floors = { standard: 79.7, reward_low_FP_rate: 74.4, reward_low_FN_rate: 83.5 } as const;
 
 describe('Harness: the default engine on the shipped NAB corpus', () => {
   it('stays above its recorded NAB floors in every profile', () => {
