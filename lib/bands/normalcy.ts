@@ -50,6 +50,10 @@ import {
  * {@link normalcyTuning.extremeMargin}), is a hundred times as surprising once the series has a week of history
  * (when it is at least half the threshold's worth surprising on its own): the tails forget, and they are read in
  * the detector's fast scale; an all-time high or low is news.
+ * Neither is a weekly event the season does not carry (a small deploy bump in a daily series): a bucket in a
+ * half-hour-of-week slot where the series departed in each of the two weeks before, departing from the weekly
+ * profile by no more than that profile's size, is not news, no slow leak, and moves neither the noise nor the
+ * detector's level and scale; a never-seen departure, or one far beyond the event, still is news.
  *
  * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
  * alert's surprise, which is held for {@link normalcyTuning.incidentHoldMs} and then fades with a half-life of
@@ -320,8 +324,9 @@ interface NormalcyState extends NormalcyScalars {
   /** All tail counts, one block per tail (see {@link tailNames}). */
   tails: Float32Array;
   /**
-   * One bit per weekly slot: whether the series was in a departure in that slot the week before, so that a
-   * departure that recurs there is learned and a one-off is not.
+   * Two bits per weekly slot: whether the series was in a departure in that slot the week before (the first
+   * weeklySlots bits), so that a departure that recurs there is learned and a one-off is not, and two weeks
+   * before (the next weeklySlots bits), so that a departure there both weeks is a weekly event, not news.
    */
   recurrence: Uint8Array;
 }
@@ -337,15 +342,17 @@ interface StoredNormalcyState extends EngineState {
   recurrence: string;
 }
 
-const engineName = 'normalcy/4';
-/** One recurrence bit per weekly slot. */
+const engineName = 'normalcy/5';
+/** One recurrence bit per weekly slot per week: last week's, then the week before's (added by normalcy/5). */
 const recurrenceBytes = normalcyTuning.weeklySlots / 8;
 /** The scalars in their stored order. */
 const scalarNames = Object.keys(freshState(undefined)).filter(
   (name) => !['settings', 'daily', 'weekly', 'tails', 'recurrence'].includes(name),
 ) as ReadonlyArray<keyof NormalcyScalars>;
-/** The version before, whose states are upgraded rather than dropped: its scalars are these, in this order. */
-const previousEngineName = 'normalcy/3';
+/** The version before: the same scalars, only last week's recurrence bits (the week before's start clear). */
+const previousEngineName = 'normalcy/4';
+/** The version before that, whose states are upgraded rather than dropped too: its scalars are these, in order. */
+const olderEngineName = 'normalcy/3';
 const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
   'largestSeen',
   'largestDepartureUp',
@@ -370,6 +377,8 @@ interface Departures {
   /** The bucket is part of a departure from the band; did the last pass through its slots depart too? */
   departing: boolean;
   recurringWeekly: boolean;
+  /** The bucket departs in a slot the series departed in the two weeks before too (a known weekly event). */
+  recurring: boolean;
 }
 
 class NormalcyEngine implements BandEngine {
@@ -390,6 +399,7 @@ class NormalcyEngine implements BandEngine {
     flagged: false,
     departing: false,
     recurringWeekly: false,
+    recurring: false,
   };
   /** What the kind allows, and whether it was read for a series never below zero (a cache: not state). */
   private bounds: KindBounds = { lower: Number.NEGATIVE_INFINITY, upper: Number.POSITIVE_INFINITY };
@@ -469,8 +479,16 @@ class NormalcyEngine implements BandEngine {
     const levelError = value - (state.slow + seasonal);
     const levelScale = Math.max(state.longDeviation, floor, 1e-9 * (1 + Math.abs(expected)));
     const levelDeviation = levelError / (madToSd * levelScale);
+    // A weekly event: the series departed in this weekly slot in each of the two weeks before, and the bucket
+    // departs no further from the learned weekly profile than that profile's size (an outage in the slot is
+    // further). It is not news, is no slow leak, and moves neither the noise nor the detector's level and scale.
+    const recurring =
+      this.departedTwoWeeks(weekPosition) &&
+      Math.abs(error - (state.season === seasonWeekly ? 0 : weeklyPart)) <= Math.abs(weeklyPart);
     // Clipped, so that one spike cannot pass for a noisier series.
-    state.noise += tuning.noiseRate * (Math.min(Math.abs(pointDeviation), tuning.noiseClip) - state.noise);
+    if (!recurring) {
+      state.noise += tuning.noiseRate * (Math.min(Math.abs(pointDeviation), tuning.noiseClip) - state.noise);
+    }
     // In robust standard deviations of its own long-run spread, like every other departure.
     const noiseDeviation =
       state.noiseSpread > 0 ? (state.noise - state.noiseMean) / (madToSd * state.noiseSpread) : 0;
@@ -484,11 +502,10 @@ class NormalcyEngine implements BandEngine {
     const threshold = this.threshold;
     // A bucket that departs no further than the series has within the last weeks is not news: its departures'
     // surprise is dropped, so only the level's tails are read (the relearning side needs them). Most buckets.
-    const news = !(
+    const precedented =
       state.points > tuning.precedentFromPoints &&
-      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale) &&
-      state.points > tuning.warmUpPoints
-    );
+      this.precedented(error, levelError, gap, tuning.precedentSlack * madToSd * scale);
+    const news = !((precedented || recurring) && state.points > tuning.warmUpPoints);
     let levelSide = 0;
     if (up) {
       if (news) {
@@ -594,6 +611,7 @@ class NormalcyEngine implements BandEngine {
       Math.abs(state.outsideRun) >= tuning.outsideRunBuckets && state.points > tuning.warmUpPoints;
     if (
       Math.abs(state.outsideRun) === tuning.runAnomalyBuckets &&
+      !recurring &&
       history >= tuning.runAnomalyHistoryMs &&
       tuning.runSurprise > surprise
     ) {
@@ -658,6 +676,7 @@ class NormalcyEngine implements BandEngine {
     departures.flagged = surprise >= threshold;
     departures.departing = departing;
     const weeklySlots = state.weekly.length;
+    departures.recurring = recurring && departing;
     departures.recurringWeekly = weeklySlots > 0 && this.trackSlot(weekPosition % weeklySlots, departing);
     this.learn(value, error, scale, seasonal, dailyPart, dayPosition, weekPosition, departures);
     if (!departing) this.learnBand(bandResidual, bandScale, upperReach, lowerReach);
@@ -846,12 +865,15 @@ class NormalcyEngine implements BandEngine {
     // Level and scale, from the clipped error.
     const limit = tuning.huberLimit * madToSd * scale;
     const clipped = Math.max(-limit, Math.min(limit, error));
-    state.level += tuning.levelRate * clipped;
-    if (state.points <= tuning.warmUpPoints) {
-      // Until the scale is known, its plain average: clipping relative to a scale of zero would freeze it.
-      state.scale += (Math.abs(error) - state.scale) / state.points;
-    } else {
-      state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+    // A known weekly event (two weeks running, in this slot) is not the series' level or scale.
+    if (!departures.recurring) {
+      state.level += tuning.levelRate * clipped;
+      if (state.points <= tuning.warmUpPoints) {
+        // Until the scale is known, its plain average: clipping relative to a scale of zero would freeze it.
+        state.scale += (Math.abs(error) - state.scale) / state.points;
+      } else {
+        state.scale += tuning.scaleRate * (Math.abs(clipped) - state.scale);
+      }
     }
     const deseasonalised = state.level + clipped - tuning.levelRate * clipped;
     state.slow += tuning.slowRate * (deseasonalised - state.slow);
@@ -922,9 +944,20 @@ class NormalcyEngine implements BandEngine {
     }
   }
 
+  /** Whether the series departed in the weekly slot of `weekPosition` in each of the two weeks before. O(1). */
+  private departedTwoWeeks(weekPosition: number): boolean {
+    const bits = this.state.recurrence;
+    const slots = this.state.weekly.length;
+    if (slots === 0) return false;
+    const slot = weekPosition % slots;
+    const mask = 1 << (slot & 7);
+    return ((bits[slot >> 3] ?? 0) & (bits[recurrenceBytes + (slot >> 3)] ?? 0) & mask) !== 0;
+  }
+
   /**
    * Keeps the weekly recurrence bits: when the series enters a new weekly slot, the slot it leaves records
-   * whether it departed there. Returns whether the series departed in `slot` the week before. O(1).
+   * whether it departed there (and last week's bit moves to the week before's). Returns whether the series
+   * departed in `slot` the week before. O(1).
    */
   private trackSlot(slot: number, departing: boolean): boolean {
     const state = this.state;
@@ -934,6 +967,8 @@ class NormalcyEngine implements BandEngine {
       if (current >= 0) {
         const byte = bits[current >> 3] ?? 0;
         const mask = 1 << (current & 7);
+        const older = bits[recurrenceBytes + (current >> 3)] ?? 0;
+        bits[recurrenceBytes + (current >> 3)] = (byte & mask) !== 0 ? older | mask : older & ~mask;
         bits[current >> 3] = state.weekSlotDeparted === 1 ? byte | mask : byte & ~mask;
       }
       state.weekSlot = slot;
@@ -1139,7 +1174,7 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     daily: new Float32Array(0),
     weekly: new Float32Array(0),
     tails: new Float32Array(tailNames.length * ladderRungs),
-    recurrence: new Uint8Array(recurrenceBytes),
+    recurrence: new Uint8Array(2 * recurrenceBytes),
   };
 }
 
@@ -1173,12 +1208,14 @@ function decodeFloats(text: unknown): Float32Array | undefined {
 }
 
 /**
- * The in-memory state of a stored one, of this version or the one before (upgraded: what normalcy/4 added starts
- * from nothing, the extremes a week after the upgrade), or undefined when it is not a whole state of either.
+ * The in-memory state of a stored one, of this version or the two before (upgraded: what normalcy/4 added starts
+ * from nothing, the extremes a week after the upgrade; the week before's recurrence bits that normalcy/5 added
+ * start clear), or undefined when it is not a whole state of any.
  */
 function restoredState(stored: EngineState): NormalcyState | undefined {
-  const previous = stored.engine === previousEngineName;
-  const names = previous ? previousScalarNames : scalarNames;
+  const older = stored.engine === olderEngineName;
+  const upgraded = older || stored.engine === previousEngineName;
+  const names = older ? previousScalarNames : scalarNames;
   // Filled in place, not spread into a new object: a restored state then has the hidden class of a created one,
   // and update() stays optimised in a process that runs both (as the bands job does).
   const state = freshState(stored.settings as Partial<BandSettings> | undefined);
@@ -1187,7 +1224,7 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   const tails = decodeFloats(stored.tails);
   const recurrence = decodeBytes(stored.recurrence);
   if (!daily || !weekly || !tails || tails.length !== state.tails.length) return undefined;
-  if (!recurrence || recurrence.length !== recurrenceBytes) return undefined;
+  if (!recurrence || recurrence.length !== (upgraded ? 1 : 2) * recurrenceBytes) return undefined;
   const packed = decodeBytes(stored.scalars);
   if (!packed || packed.byteLength !== names.length * 8) return undefined;
   const values = new Float64Array(names.length);
@@ -1196,7 +1233,7 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   names.forEach((name, index) => {
     state[name] = values[index] ?? 0;
   });
-  if (previous) {
+  if (older) {
     // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
     state.largestSeen = Math.max(state.lastValue, state.smallestSeen);
     state.extremesSince = state.lastTimestamp;
@@ -1204,7 +1241,8 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   state.daily = daily;
   state.weekly = weekly;
   state.tails = tails;
-  state.recurrence = recurrence;
+  if (upgraded) state.recurrence.set(recurrence);
+  else state.recurrence = recurrence;
   return state;
 }
 
@@ -1219,7 +1257,9 @@ export function normalcyEngineWith(tuning: NormalcyTuning): BandEngineFactory {
     create: (settings) => new NormalcyEngine(freshState(settings), tuning),
     restore: (state, settings) =>
       new NormalcyEngine(
-        (state?.engine === engineName || state?.engine === previousEngineName
+        (state?.engine === engineName ||
+        state?.engine === previousEngineName ||
+        state?.engine === olderEngineName
           ? restoredState(state)
           : undefined) ?? freshState(settings),
         tuning,
