@@ -210,6 +210,10 @@ const seasonNone = 0;
 const seasonDaily = 1;
 const seasonWeekly = 2;
 
+/** What a season adds to the level at a bucket: nothing, the daily profile, or the daily and weekly ones. */
+const seasonalPart = (season: number, dailyPart: number, weeklyPart: number): number =>
+  season === seasonWeekly ? dailyPart + weeklyPart : season === seasonDaily ? dailyPart : 0;
+
 /** The engine's numbers about a series (all finite): stored as plain JSON numbers. */
 interface NormalcyScalars {
   points: number;
@@ -238,6 +242,14 @@ interface NormalcyScalars {
   errorNone: number;
   errorDaily: number;
   errorWeekly: number;
+  /**
+   * The band's own season and the same three errors without the departures that are not weekly events: an
+   * outage says nothing about which model is right, and must not switch the band's season off for weeks.
+   */
+  bandSeason: number;
+  bandErrorNone: number;
+  bandErrorDaily: number;
+  bandErrorWeekly: number;
   season: number;
   /** The current incident's alert surprise (held, then fading), and when it was raised. */
   incident: number;
@@ -363,7 +375,16 @@ const addedScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
   'levelPrecedentUp',
   'levelPrecedentDown',
 ] as const);
-const previousScalarNames = scalarNames.filter((name) => !addedScalars.has(name));
+/** The band's own season, added by normalcy/5: upgraded states start it from the detector's. */
+const bandSeasonScalars: ReadonlySet<keyof NormalcyScalars> = new Set([
+  'bandSeason',
+  'bandErrorNone',
+  'bandErrorDaily',
+  'bandErrorWeekly',
+] as const);
+/** The scalars of normalcy/4 and of normalcy/3, in their stored order. */
+const previousScalarNames = scalarNames.filter((name) => !bandSeasonScalars.has(name));
+const olderScalarNames = previousScalarNames.filter((name) => !addedScalars.has(name));
 
 /** How far the current bucket departs, each way the engine measures it. */
 interface Departures {
@@ -594,12 +615,13 @@ class NormalcyEngine implements BandEngine {
     }
     // The band: the robust level plus the season, as wide as the band's own residuals outside departures.
     const drift = this.drift(dayPosition);
-    const bandExpected = state.base + seasonal - (state.season === seasonNone ? 0 : drift);
+    const bandSeasonal = seasonalPart(state.bandSeason, dailyPart, weeklyPart);
+    const bandExpected = state.base + bandSeasonal - (state.bandSeason === seasonNone ? 0 : drift);
     const bandFloor = tuning.bandFloorFraction * state.longScale;
     const bandScale = Math.max(state.baseScale, bandFloor, 1e-9 * (1 + Math.abs(bandExpected)));
     const bandResidual = value - bandExpected;
     // A learned weekly event is known to happen, not to the unit: its size widens the band by a share.
-    const eventReach = state.season === seasonWeekly ? tuning.weeklyEventWidth * Math.abs(weeklyPart) : 0;
+    const eventReach = state.bandSeason === seasonWeekly ? tuning.weeklyEventWidth * Math.abs(weeklyPart) : 0;
     const upperReach = state.bandUpperWidth * madToSd * bandScale + eventReach;
     const lowerReach = state.bandLowerWidth * madToSd * bandScale + eventReach;
     const lower = clampToBounds(bandExpected - lowerReach, bounds);
@@ -682,7 +704,7 @@ class NormalcyEngine implements BandEngine {
     if (!departing) this.learnBand(bandResidual, bandScale, upperReach, lowerReach);
     if (relearned) this.relearn(value, seasonal, timestamp);
     if (bandRelearned) {
-      state.base = value - seasonal;
+      state.base = value - bandSeasonal;
       state.departureSide = 0;
       state.departureSince = timestamp;
     }
@@ -704,8 +726,8 @@ class NormalcyEngine implements BandEngine {
   }
 
   /**
-   * What the engine learned about the series (the hook lib/query/learned-traits.ts reads): its seasonality,
-   * once it has the two days of history the daily choice needs; its kind when its settings name one, or
+   * What the engine learned about the series (the hook lib/query/learned-traits.ts reads): its band's
+   * seasonality, once it has the two days of history the daily choice needs; its kind when its settings name one, or
    * `ratio` when every value it has shown since its warm-up lies in [0, 1]; otherwise null (unknown). O(1).
    */
   describe(): {
@@ -717,9 +739,9 @@ class NormalcyEngine implements BandEngine {
     const seasonality =
       history < 2 * dayMs
         ? null
-        : state.season === seasonWeekly
+        : state.bandSeason === seasonWeekly
           ? 'daily+weekly'
-          : state.season === seasonDaily
+          : state.bandSeason === seasonDaily
             ? 'daily'
             : 'none';
     const { kind } = state.settings;
@@ -899,6 +921,13 @@ class NormalcyEngine implements BandEngine {
     state.errorNone += rate * (slowError * slowError - state.errorNone);
     state.errorDaily += rate * (dailyError * dailyError - state.errorDaily);
     state.errorWeekly += rate * (weeklyError * weeklyError - state.errorWeekly);
+    // The band's errors leave out a departure that is not a weekly event (an outage, a spike): it says nothing
+    // about which model is right, and its square would make every model look alike for weeks.
+    if (!departures.departing || departures.recurringWeekly) {
+      state.bandErrorNone += rate * (slowError * slowError - state.bandErrorNone);
+      state.bandErrorDaily += rate * (dailyError * dailyError - state.bandErrorDaily);
+      state.bandErrorWeekly += rate * (weeklyError * weeklyError - state.bandErrorWeekly);
+    }
     const bound = tuning.profileClip * madToSd * departures.levelScale;
     const profileValue = Math.max(
       state.slow + seasonal - bound,
@@ -936,6 +965,19 @@ class NormalcyEngine implements BandEngine {
     const weekly =
       history >= 14 * dayMs &&
       state.errorWeekly < tuning.weeklyGain * Math.min(state.errorDaily, state.errorNone);
+    const bandSeason = this.chooseSeason(
+      history,
+      state.bandErrorNone,
+      state.bandErrorDaily,
+      state.bandErrorWeekly,
+    );
+    if (bandSeason !== state.bandSeason) {
+      // Keep the band continuous when its seasonal model changes.
+      state.base +=
+        seasonalPart(state.bandSeason, dailyPart, weeklyPart) -
+        seasonalPart(bandSeason, dailyPart, weeklyPart);
+      state.bandSeason = bandSeason;
+    }
     state.season = weekly ? seasonWeekly : daily ? seasonDaily : seasonNone;
     if (state.season !== before) {
       // Keep the expected value continuous when the seasonal model changes.
@@ -1079,6 +1121,13 @@ class NormalcyEngine implements BandEngine {
     recordExceedance(this.tail.bandDown, -deviation, unit);
   }
 
+  /** The season whose errors are enough lower than the simpler ones' (weekly needs two weeks, daily two days). */
+  private chooseSeason(history: number, none: number, daily: number, weekly: number): number {
+    const { tuning } = this;
+    if (history >= 14 * dayMs && weekly < tuning.weeklyGain * Math.min(daily, none)) return seasonWeekly;
+    return history >= 2 * dayMs && daily < (1 - tuning.dailyStrength) * none ? seasonDaily : seasonNone;
+  }
+
   private relearn(value: number, seasonal: number, timestamp: number): void {
     const state = this.state;
     state.level = value - seasonal;
@@ -1133,6 +1182,10 @@ function freshState(settings: Partial<BandSettings> | undefined): NormalcyState 
     errorNone: 0,
     errorDaily: 0,
     errorWeekly: 0,
+    bandSeason: seasonNone,
+    bandErrorNone: 0,
+    bandErrorDaily: 0,
+    bandErrorWeekly: 0,
     season: seasonNone,
     incident: 0,
     incidentAt: 0,
@@ -1215,7 +1268,7 @@ function decodeFloats(text: unknown): Float32Array | undefined {
 function restoredState(stored: EngineState): NormalcyState | undefined {
   const older = stored.engine === olderEngineName;
   const upgraded = older || stored.engine === previousEngineName;
-  const names = older ? previousScalarNames : scalarNames;
+  const names = older ? olderScalarNames : upgraded ? previousScalarNames : scalarNames;
   // Filled in place, not spread into a new object: a restored state then has the hidden class of a created one,
   // and update() stays optimised in a process that runs both (as the bands job does).
   const state = freshState(stored.settings as Partial<BandSettings> | undefined);
@@ -1233,6 +1286,13 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   names.forEach((name, index) => {
     state[name] = values[index] ?? 0;
   });
+  if (upgraded) {
+    // The band's season starts as the detector's, and its errors from the detector's (unclipped) ones.
+    state.bandSeason = state.season;
+    state.bandErrorNone = state.errorNone;
+    state.bandErrorDaily = state.errorDaily;
+    state.bandErrorWeekly = state.errorWeekly;
+  }
   if (older) {
     // No precedent yet (every departure is news, as it was), and the range learned afresh for a week.
     state.largestSeen = Math.max(state.lastValue, state.smallestSeen);

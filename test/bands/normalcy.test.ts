@@ -360,6 +360,30 @@ describe('Engine: normalcy', () => {
     expect(describe(share).kind).toBeNull();
   });
 
+  it('keeps its daily band through an outage hundreds of deviations out, and is inside it once the series is back', () => {
+    const outageAt = monday + 8 * day + 4 * hour;
+    const down = (t: number) => t >= outageAt && t < outageAt + 45 * minute;
+    const points = dailyTraffic(10, 5 * minute).map(([t, v]): [number, number] => [
+      t,
+      down(t) ? v + 2000 : v,
+    ]);
+    const engine = normalcyEngine.create();
+    const describe = () => (engine as unknown as { describe(): { seasonality: string | null } }).describe();
+    const after: BandResult[] = [];
+    for (const [t, v] of points) {
+      const result = engine.update(t, v);
+      if (t >= outageAt + 45 * minute) after.push(result);
+    }
+    expect(describe().seasonality).toBe('daily');
+    // After it, the daily cycle (100 ± 40) stays inside the band, but for a few buckets at the outage's hour the
+    // next day (the daily profile learned a little of it, clipped); nothing is flagged.
+    const outside = after.filter((result) => result.value > result.upper || result.value < result.lower);
+    const hourOf = (result: BandResult) => Math.floor((result.timestamp % day) / hour);
+    expect(outside.length).toBeLessThan(after.length / 50);
+    expect(outside.filter((result) => hourOf(result) !== 4)).toEqual([]);
+    expect(after.filter((result) => result.anomaly)).toEqual([]);
+  });
+
   it('restores from a JSON round trip and then behaves identically', () => {
     const points = dailyTraffic(6, 5 * minute, 9);
     const split = 1000;
