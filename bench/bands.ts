@@ -3,8 +3,8 @@
  *
  * Setup (not timed): 64 engines trained on two weeks of 1-minute data (a daily cycle, each its own level and
  * noise) give realistic states and alert monitors, cloned to every series (each series takes one of the 64);
- * the catalog in SQLite (temp dir) and the state shards in an in-memory S3 (the real S3 adapter against
- * aws-sdk-client-mock) hold the steady state; one new bucket is written for every series through the stores.
+ * the catalog in SQLite (temp dir) and the state shards in a fake S3 keeping its objects on disk (the real S3
+ * adapter against aws-sdk-client-mock) hold the steady state; one new bucket is written for every series through the stores.
  *
  * Then, for each points store (timestream, dynamodb), a fresh Node.js process runs the bundled band job
  * (`bench/bands-run.ts`, built by esbuild as the Lambda is): a cold run (every shard read from S3, as in a new
@@ -93,7 +93,9 @@ for (let offset = 0; offset < seriesCount; offset += 10_000) {
 // Steady state: the band job has set every series up already (none pending).
 store.database.exec('UPDATE series SET handled_version = version');
 
-const s3 = new FakeS3();
+const s3Directory = join(directory, 's3');
+mkdirSync(s3Directory);
+const s3 = new FakeS3({ directory: s3Directory });
 const stateStore = new S3StateStore({ bucket: 'bench', client: new S3Client({ region: 'us-east-1' }) });
 const byShard = new Map<string, SeriesState[]>();
 series.forEach((entry, index) => {
@@ -118,16 +120,11 @@ series.forEach((entry, index) => {
   else byShard.set(shard, [state]);
 });
 for (const [shard, states] of byShard) await stateStore.saveShard(shard, states, undefined);
-const s3Directory = join(directory, 's3');
-mkdirSync(s3Directory);
 const objects: { key: string; etag: string; file: string }[] = [];
-let stateBytes = 0;
 for (const [key, object] of s3.objects) {
-  const file = join(s3Directory, `${objects.length}.bin`);
-  writeFileSync(file, object.body);
-  stateBytes += object.body.length;
-  objects.push({ key, etag: object.etag, file });
+  if ('file' in object) objects.push({ key, etag: object.etag, file: object.file });
 }
+const stateBytes = s3.putBytes;
 writeFileSync(join(directory, 's3.json'), JSON.stringify(objects));
 s3.restore();
 log(
