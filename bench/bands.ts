@@ -7,8 +7,9 @@
  * adapter against aws-sdk-client-mock) hold the steady state; one new bucket is written for every series through the stores.
  *
  * Then, for each points store (timestream, dynamodb), a fresh Node.js process runs the bundled band job
- * (`bench/bands-run.ts`, built by esbuild as the Lambda is): a cold run (every shard read from S3, as in a new
- * container) and a warm run (the next bucket, shards unchanged since the last run). Both runs use the real
+ * (`bench/bands-run.ts`, built by esbuild as the Lambda is, with the function's V8 heap flags): a cold run
+ * (every shard read from S3, as in a new container) and a warm run (the next bucket, shards unchanged since
+ * the last run). Both runs use the real
  * cloud adapters against counting fakes at the AWS boundary (Timestream query and write clients, DynamoDB,
  * S3), so the requests reported are the ones the code makes. The baseline, in the same process: the engine
  * alone (restore, one update, save) over the same series.
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
+import { bandJobHeapFlags } from '../cdk/band-job-node-options.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
 import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
 import { evaluateSeries } from '../lib/alerts/evaluate.ts';
@@ -180,7 +182,8 @@ const results: Record<string, unknown> = {};
 for (const points of ['timestream', 'dynamodb'] as const) {
   const child = spawnSync(
     process.execPath,
-    [runner, directory, points, String(seriesCount), String(shards)],
+    // With the heap flags the band function has (cdk/band-job-node-options.ts): its memory is the function's.
+    [...bandJobHeapFlags, runner, directory, points, String(seriesCount), String(shards)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
   );
   if (child.status !== 0) throw new Error(`the ${points} run failed (exit ${child.status})`);
