@@ -162,8 +162,9 @@ const ingestMs = performance.now() - started;
 store.close();
 log(`one bucket for every series written to SQLite in ${Math.round(ingestMs)} ms`);
 
-// The job runs bundled, in a process of its own, so its peak memory is the job's.
-const bundleDir = resolve('node_modules', '.cache', 'normalcy-bench');
+// The job runs bundled, in a process of its own, so its peak memory is the job's. The bundle goes under the
+// checkout's bench/out (ignored), not node_modules, which checkouts of the repository may share.
+const bundleDir = resolve('bench', 'out', 'bands');
 mkdirSync(bundleDir, { recursive: true });
 const runner = join(bundleDir, 'bands-run.mjs');
 buildSync({
