@@ -3,7 +3,7 @@
  * SHARDS`. Runs the job cold, then warm on the next bucket, with the real cloud adapters against counting
  * fakes at the AWS boundary, and prints the figures as JSON.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type AttributeValue,
@@ -36,7 +36,7 @@ import { defaultEngine } from '../lib/bands/index.ts';
 import { dynamoQueryReadUnits, dynamoWriteUnits, timestreamWriteUnits } from '../lib/cost/metering.ts';
 import { type BandJobSummary, runBandJob } from '../lib/jobs/band-job.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
-import type { BandStore, MetricStore, SeriesState } from '../lib/ports.ts';
+import type { BandStore, MetricStore, SeriesState, TimedValue } from '../lib/ports.ts';
 import { FakeS3 } from '../test/helpers/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
 
@@ -46,14 +46,14 @@ const seriesCount = Number(seriesArgument);
 const stateShards = Number(shardsArgument);
 let now = benchStart + minuteMs + 20_000;
 
-// S3, with the shards bench/bands.ts saved.
-const s3 = new FakeS3();
+// S3, with the shards bench/bands.ts saved (on disk: this process holds only what the job holds).
+const s3 = new FakeS3({ directory: mkdtempSync(join(directory, `s3-${pointsStore}-`)) });
 for (const object of JSON.parse(readFileSync(join(directory, 's3.json'), 'utf8')) as {
   key: string;
   etag: string;
   file: string;
 }[]) {
-  s3.objects.set(object.key, { body: new Uint8Array(readFileSync(object.file)), etag: object.etag });
+  s3.objects.set(object.key, { file: object.file, etag: object.etag });
 }
 const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
 const series = Array.from({ length: seriesCount }, (_, index) => benchSeries(index));
@@ -71,54 +71,70 @@ const requests = {
   dynamoQueries: 0,
   dynamoReadUnits: 0,
 };
-/** The mocks' own call histories, emptied with the counts (they would otherwise keep every request body). */
-const mocks: { resetHistory(): void }[] = [];
 const clearRequests = () => {
   for (const key of Object.keys(requests) as (keyof typeof requests)[]) requests[key] = 0;
   s3.clearRequests();
-  for (const mock of mocks) mock.resetHistory();
 };
+
+/*
+ * The fakes below count requests themselves and keep no mock call history (the mocks' fakes clear it on every
+ * call): it would hold every request body, which the job's process does not keep once a request is sent.
+ */
+
+/** Clears a mock's call history once the call being made is recorded (sinon refuses it during one). */
+const forgetCall = (mock: { resetHistory(): void }) => queueMicrotask(() => mock.resetHistory());
+
+/** The rows of a Timestream answer, made page by page as they are asked for, as Timestream sends them. */
+function* rowPages(recent: ReadonlyMap<string, readonly TimedValue[]>): Generator<Row[]> {
+  // Timestream answers at most 1 MB a page: about 10,000 rows of three short columns.
+  let page: Row[] = [];
+  for (const [id, points] of recent) {
+    for (const point of points) {
+      page.push({
+        Data: [
+          { ScalarValue: id },
+          { ScalarValue: String(point.timestamp) },
+          { ScalarValue: String(point.value) },
+        ],
+      });
+      if (page.length === 10_000) {
+        yield page;
+        page = [];
+      }
+    }
+  }
+  if (page.length > 0) yield page;
+}
 
 /** The points (and bands) store under test: the real adapter against a counting fake of its service. */
 function pointsAdapter(): MetricStore & BandStore {
   if (pointsStore === 'timestream') {
-    const pages = new Map<string, Row[][]>();
+    /** The answers being paged through, by the token of their next page (with that page made already). */
+    const pages = new Map<string, { rest: Iterator<Row[]>; page: IteratorResult<Row[]> }>();
     const queryMock = mockClient(TimestreamQueryClient);
     const writeMock = mockClient(TimestreamWriteClient);
-    mocks.push(queryMock, writeMock);
     queryMock.on(QueryCommand).callsFake(async (input: QueryCommandInput) => {
+      forgetCall(queryMock);
       requests.timestreamQueryPages += 1;
-      let rest = input.NextToken ? pages.get(input.NextToken) : undefined;
+      let answer = input.NextToken ? pages.get(input.NextToken) : undefined;
       if (input.NextToken) pages.delete(input.NextToken);
-      if (!rest) {
+      if (!answer) {
         requests.timestreamQueries += 1;
         const [from = 0, to = 0] = [...(input.QueryString ?? '').matchAll(/from_milliseconds\((\d+)\)/g)].map(
           (match) => Number(match[1]),
         );
-        const rows: Row[] = [];
-        for (const [id, points] of await sqlite.readRecentPoints(from, to)) {
-          for (const point of points) {
-            rows.push({
-              Data: [
-                { ScalarValue: id },
-                { ScalarValue: String(point.timestamp) },
-                { ScalarValue: String(point.value) },
-              ],
-            });
-          }
-        }
-        requests.timestreamQueryRows += rows.length;
-        // Timestream answers at most 1 MB a page: about 10,000 rows of three short columns.
-        rest = [];
-        for (let offset = 0; offset < rows.length; offset += 10_000)
-          rest.push(rows.slice(offset, offset + 10_000));
+        const rest = rowPages(await sqlite.readRecentPoints(from, to));
+        answer = { rest, page: rest.next() };
       }
-      const [page = [], ...more] = rest;
-      const token = more.length > 0 ? `page-${requests.timestreamQueryPages}` : undefined;
-      if (token) pages.set(token, more);
+      const page = answer.page.done ? [] : answer.page.value;
+      requests.timestreamQueryRows += page.length;
+      const next = answer.rest.next();
+      const token = next.done ? undefined : `page-${requests.timestreamQueryPages}`;
+      if (token) pages.set(token, { rest: answer.rest, page: next });
       return { Rows: page, NextToken: token, ColumnInfo: [], QueryId: 'q' };
     });
     writeMock.on(WriteRecordsCommand).callsFake(async (input: WriteRecordsCommandInput) => {
+      forgetCall(writeMock);
       requests.timestreamWriteRecords += 1;
       requests.timestreamRecords += input.Records?.length ?? 0;
       requests.timestreamWriteUnits += timestreamWriteUnits(input.Records ?? [], input.CommonAttributes);
@@ -135,8 +151,8 @@ function pointsAdapter(): MetricStore & BandStore {
   }
   const table = new Map<string, Record<string, AttributeValue>[]>();
   const mock = mockClient(DynamoDBClient);
-  mocks.push(mock);
   mock.on(BatchWriteItemCommand).callsFake(async (input: BatchWriteItemCommandInput) => {
+    forgetCall(mock);
     requests.dynamoBatchWrites += 1;
     for (const request of input.RequestItems?.data ?? []) {
       const item = request.PutRequest?.Item;
@@ -149,6 +165,7 @@ function pointsAdapter(): MetricStore & BandStore {
     return {};
   });
   mock.on(DynamoQueryCommand).callsFake(async (input: DynamoQueryInput) => {
+    forgetCall(mock);
     requests.dynamoQueries += 1;
     const items = table.get(input.ExpressionAttributeValues?.[':pk']?.S ?? '') ?? [];
     requests.dynamoReadUnits += dynamoQueryReadUnits(
@@ -220,10 +237,32 @@ async function ingestBucket(
   };
 }
 
-async function measuredRun(): Promise<{ ms: number; summary: BandJobSummary }> {
+/** Samples the process's memory every 20 ms until stopped: the sample of highest RSS (what held it then). */
+function sampleMemory(label: string): () => NodeJS.MemoryUsage {
+  let peak = process.memoryUsage();
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const sample = process.memoryUsage();
+    if (sample.rss > peak.rss) peak = sample;
+    if (process.env.BENCH_TRACE) {
+      const mb = (bytes: number) => Math.round(bytes / 1e6);
+      process.stderr.write(
+        `${label} ${Math.round(performance.now() - started)} rss ${mb(sample.rss)} heap ${mb(sample.heapUsed)}/${mb(sample.heapTotal)} ext ${mb(sample.external)} ab ${mb(sample.arrayBuffers)}\n`,
+      );
+    }
+  }, 20);
+  return () => {
+    clearInterval(timer);
+    return peak;
+  };
+}
+
+let runLabel = 'cold';
+async function measuredRun(): Promise<{ ms: number; summary: BandJobSummary; peak: NodeJS.MemoryUsage }> {
   for (const key of Object.keys(catalogCalls)) delete catalogCalls[key];
   for (const key of Object.keys(alertCalls)) delete alertCalls[key];
   clearRequests();
+  const stop = sampleMemory(runLabel);
   const started = performance.now();
   const summary = await runBandJob(
     {
@@ -238,15 +277,25 @@ async function measuredRun(): Promise<{ ms: number; summary: BandJobSummary }> {
     },
     { stateShards },
   );
-  return { ms: performance.now() - started, summary };
+  const ms = performance.now() - started;
+  return { ms, summary, peak: stop() };
 }
 
-const describeRun = ({ ms, summary }: { ms: number; summary: BandJobSummary }) => ({
+const megabytes = (usage: NodeJS.MemoryUsage) =>
+  Object.fromEntries(Object.entries(usage).map(([key, bytes]) => [key, Math.round(bytes / 1e6)]));
+const describeRun = ({
+  ms,
+  summary,
+  peak,
+}: {
+  ms: number;
+  summary: BandJobSummary;
+  peak: NodeJS.MemoryUsage;
+}) => ({
   seconds: Number((ms / 1000).toFixed(2)),
   maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
-  afterRun: Object.fromEntries(
-    Object.entries(process.memoryUsage()).map(([key, bytes]) => [key, Math.round(bytes / 1e6)]),
-  ),
+  atPeak: megabytes(peak),
+  afterRun: megabytes(process.memoryUsage()),
   seriesProcessed: summary.seriesProcessed,
   bucketsProcessed: summary.bucketsProcessed,
   shards: summary.shards,
@@ -254,7 +303,7 @@ const describeRun = ({ ms, summary }: { ms: number; summary: BandJobSummary }) =
     ...requests,
     s3Gets: s3.gets.length,
     s3Puts: s3.puts.length,
-    s3PutBytes: s3.puts.reduce((sum, put) => sum + ((put.Body as Uint8Array | undefined)?.length ?? 0), 0),
+    s3PutBytes: s3.putBytes,
     dynamoCatalogRequests: catalogCalls,
     dynamoAlertRequests: alertCalls,
   },
@@ -266,6 +315,7 @@ const cold = describeRun(await measuredRun());
 now += minuteMs;
 const nextIngest = await ingestBucket(benchStart + minuteMs);
 clearRequests();
+runLabel = 'warm';
 const warm = describeRun(await measuredRun());
 
 // The baseline: the engine alone over the same series for one bucket (restore, update, save).

@@ -3,12 +3,13 @@
  *
  * Setup (not timed): 64 engines trained on two weeks of 1-minute data (a daily cycle, each its own level and
  * noise) give realistic states and alert monitors, cloned to every series (each series takes one of the 64);
- * the catalog in SQLite (temp dir) and the state shards in an in-memory S3 (the real S3 adapter against
- * aws-sdk-client-mock) hold the steady state; one new bucket is written for every series through the stores.
+ * the catalog in SQLite (temp dir) and the state shards in a fake S3 keeping its objects on disk (the real S3
+ * adapter against aws-sdk-client-mock) hold the steady state; one new bucket is written for every series through the stores.
  *
  * Then, for each points store (timestream, dynamodb), a fresh Node.js process runs the bundled band job
- * (`bench/bands-run.ts`, built by esbuild as the Lambda is): a cold run (every shard read from S3, as in a new
- * container) and a warm run (the next bucket, shards unchanged since the last run). Both runs use the real
+ * (`bench/bands-run.ts`, built by esbuild as the Lambda is, with the function's V8 heap flags): a cold run
+ * (every shard read from S3, as in a new container) and a warm run (the next bucket, shards unchanged since
+ * the last run). Both runs use the real
  * cloud adapters against counting fakes at the AWS boundary (Timestream query and write clients, DynamoDB,
  * S3), so the requests reported are the ones the code makes. The baseline, in the same process: the engine
  * alone (restore, one update, save) over the same series.
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
+import { bandJobHeapFlags } from '../cdk/band-job-node-options.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
 import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
 import { evaluateSeries } from '../lib/alerts/evaluate.ts';
@@ -93,7 +95,9 @@ for (let offset = 0; offset < seriesCount; offset += 10_000) {
 // Steady state: the band job has set every series up already (none pending).
 store.database.exec('UPDATE series SET handled_version = version');
 
-const s3 = new FakeS3();
+const s3Directory = join(directory, 's3');
+mkdirSync(s3Directory);
+const s3 = new FakeS3({ directory: s3Directory });
 const stateStore = new S3StateStore({ bucket: 'bench', client: new S3Client({ region: 'us-east-1' }) });
 const byShard = new Map<string, SeriesState[]>();
 series.forEach((entry, index) => {
@@ -118,16 +122,11 @@ series.forEach((entry, index) => {
   else byShard.set(shard, [state]);
 });
 for (const [shard, states] of byShard) await stateStore.saveShard(shard, states, undefined);
-const s3Directory = join(directory, 's3');
-mkdirSync(s3Directory);
 const objects: { key: string; etag: string; file: string }[] = [];
-let stateBytes = 0;
 for (const [key, object] of s3.objects) {
-  const file = join(s3Directory, `${objects.length}.bin`);
-  writeFileSync(file, object.body);
-  stateBytes += object.body.length;
-  objects.push({ key, etag: object.etag, file });
+  if ('file' in object) objects.push({ key, etag: object.etag, file: object.file });
 }
+const stateBytes = s3.putBytes;
 writeFileSync(join(directory, 's3.json'), JSON.stringify(objects));
 s3.restore();
 log(
@@ -163,8 +162,9 @@ const ingestMs = performance.now() - started;
 store.close();
 log(`one bucket for every series written to SQLite in ${Math.round(ingestMs)} ms`);
 
-// The job runs bundled, in a process of its own, so its peak memory is the job's.
-const bundleDir = resolve('node_modules', '.cache', 'normalcy-bench');
+// The job runs bundled, in a process of its own, so its peak memory is the job's. The bundle goes under the
+// checkout's bench/out (ignored), not node_modules, which checkouts of the repository may share.
+const bundleDir = resolve('bench', 'out', 'bands');
 mkdirSync(bundleDir, { recursive: true });
 const runner = join(bundleDir, 'bands-run.mjs');
 buildSync({
@@ -183,7 +183,8 @@ const results: Record<string, unknown> = {};
 for (const points of ['timestream', 'dynamodb'] as const) {
   const child = spawnSync(
     process.execPath,
-    [runner, directory, points, String(seriesCount), String(shards)],
+    // With the heap flags the band function has (cdk/band-job-node-options.ts): its memory is the function's.
+    [...bandJobHeapFlags, runner, directory, points, String(seriesCount), String(shards)],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
   );
   if (child.status !== 0) throw new Error(`the ${points} run failed (exit ${child.status})`);

@@ -30,6 +30,7 @@ import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapt
 import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
 import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
 import { shardNames } from '../lib/jobs/state-shards.ts';
+import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
 import { readSettings, type StackSettings } from './settings.ts';
@@ -176,6 +177,7 @@ export class NormalcyStack extends Stack {
       reservedConcurrentExecutions: 1,
       environment: {
         ...environment,
+        NODE_OPTIONS: [environment.NODE_OPTIONS, ...bandJobHeapFlags].join(' '),
         ALERT_TOPIC_ARN: alertTopic.topicArn,
         NORMALCY_SENSITIVITY: String(settings.sensitivity),
         NORMALCY_MIN_STEP_SECONDS: String(settings.minStepSeconds),

@@ -20,7 +20,14 @@ export interface S3StateStoreOptions {
   /** Key prefix of every object this store writes. Default `state/`. */
   readonly prefix?: string;
   readonly client?: S3Client;
+  /**
+   * How many bytes of shard bodies the store keeps for revalidation at most (default 256 MiB: the states of
+   * about 130,000 series): past it, a shard not kept already is downloaded whole on each run.
+   */
+  readonly keptBytes?: number;
 }
+
+const defaultKeptBytes = 256 * 1024 * 1024;
 
 /** The default prefix of the store's objects (the stack grants access to exactly these keys). */
 export const stateKeyPrefix = 'state/';
@@ -54,6 +61,8 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
    * GET) instead of downloading it again. Compressed, so it costs a fraction of the states it holds.
    */
   private readonly bodies = new Map<string, { etag: string; body: Uint8Array }>();
+  /** The bytes of the bodies kept. */
+  private kept = 0;
 
   constructor(private readonly options: S3StateStoreOptions) {
     this.prefix = options.prefix ?? stateKeyPrefix;
@@ -67,14 +76,14 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     const kept = this.bodies.get(key);
     const found = await this.get(key, knownVersion ?? kept?.etag);
     if (found === undefined) {
-      this.bodies.delete(key);
+      this.keep(key, undefined);
       return undefined;
     }
     if (found === 'unchanged') {
       if (knownVersion !== undefined || !kept) return 'unchanged';
       return { version: kept.etag, states: JSON.parse(await unzipped(kept.body)) as SeriesState[] };
     }
-    this.bodies.set(key, { etag: found.version, body: found.body });
+    this.keep(key, { etag: found.version, body: found.body });
     return { version: found.version, states: JSON.parse(await unzipped(found.body)) as SeriesState[] };
   }
 
@@ -90,7 +99,7 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
         JSON.stringify(states),
         expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
       );
-      this.bodies.set(key, saved);
+      this.keep(key, saved);
       return saved.etag;
     } catch (error) {
       // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
@@ -134,6 +143,23 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     );
     // Only the band job writes it, once per run: the last run's summaries are the ones to show.
     await this.put(summariesKey(this.prefix), JSON.stringify(stored), {});
+  }
+
+  /**
+   * Keeps the last body of a shard in place of the one kept, if the bodies kept stay within their budget. No
+   * shard is dropped for another: the shards kept stay the same from run to run (a run reads them all in the
+   * same order, and dropping the oldest would keep each one only until the next run needs it).
+   */
+  private keep(key: string, body: { etag: string; body: Uint8Array } | undefined): void {
+    const previous = this.bodies.get(key);
+    if (previous) {
+      this.bodies.delete(key);
+      this.kept -= previous.body.length;
+    }
+    if (body && this.kept + body.body.length <= (this.options.keptBytes ?? defaultKeptBytes)) {
+      this.bodies.set(key, body);
+      this.kept += body.body.length;
+    }
   }
 
   private async connection() {

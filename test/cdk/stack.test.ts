@@ -5,6 +5,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { bandJobHeapFlags } from '../../cdk/band-job-node-options.ts';
 import { readSettings } from '../../cdk/settings.ts';
 import { NormalcyStack } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
@@ -213,6 +214,17 @@ describe('NormalcyStack', () => {
     ]);
     expect(actionsOn('IngestRole')).toEqual([]);
     expect(actionsOn('QueryRole')).toEqual([]);
+  });
+
+  it('runs the band job with the V8 heap sizes bench:bands measures it with', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          ALERT_TOPIC_ARN: Match.anyValue(),
+          NODE_OPTIONS: `--enable-source-maps ${bandJobHeapFlags.join(' ')}`,
+        }),
+      },
+    });
   });
 
   it('tells the band job its alert table and where alert links point', () => {

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import type { SeriesState, StateShardSnapshot } from '../../lib/ports.ts';
 import { FakeS3 } from '../helpers/fake-s3.ts';
 import { stateStoreContract } from './state-store.contract.ts';
 
@@ -51,6 +52,31 @@ describe('S3StateStore requests', () => {
     expect(s3.gets).toEqual([
       { Bucket: 'requests', Key: 'state/shards/16-007.json.gz', IfNoneMatch: 'stale' },
     ]);
+  });
+
+  it('keeps shard bodies for revalidation within its byte budget, the same shards from run to run', async () => {
+    const state = (id: string) => ({ id, padding: 'x'.repeat(100) }) as unknown as SeriesState;
+    const writer = s3Store('kept');
+    for (const shard of ['16-001', '16-002', '16-003'])
+      await writer.saveShard(shard, [state(shard)], undefined);
+    const size = s3.body('kept/state/shards/16-001.json.gz')?.length ?? 0;
+    // Room for two bodies: the first two shards read are kept, the third is not (nor does it push one out).
+    const store = new S3StateStore({
+      bucket: 'kept',
+      client: new S3Client({ region: 'eu-west-1' }),
+      keptBytes: 2 * size + 10,
+    });
+    const versions: Record<string, string> = {};
+    for (const shard of ['16-001', '16-002', '16-003']) {
+      const loaded = await store.loadShard(shard);
+      if (loaded && loaded !== 'unchanged') versions[shard] = loaded.version;
+    }
+    await store.saveShard('16-001', [state('16-001')], versions['16-001']);
+    s3.clearRequests();
+    for (const shard of ['16-001', '16-002', '16-003']) {
+      expect((await store.loadShard(shard)) as StateShardSnapshot).toMatchObject({ states: [state(shard)] });
+    }
+    expect(s3.gets.map((get) => get.IfNoneMatch !== undefined)).toEqual([true, true, false]);
   });
 
   it('fails loudly on an object that is not gzip (something else under its key)', async () => {
