@@ -114,7 +114,7 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     parse: (body, now) => parseExclusion(body, newId('excl'), now),
     list: (config) => config.exclusions,
     put: (alerts, exclusion) => alerts.putExclusion(exclusion),
-    remove: (alerts, id) => alerts.deleteExclusion(id),
+    remove: (alerts, id, now) => alerts.deleteExclusion(id, now),
   }),
   {
     method: 'GET',
@@ -160,7 +160,7 @@ interface ConfigCollection<Item extends { readonly id: string }> {
   parse(body: Record<string, unknown>, now: number): Item;
   list(config: AlertConfig): readonly Item[];
   put(alerts: AlertStore, item: Item): Promise<void>;
-  remove(alerts: AlertStore, id: string): Promise<boolean>;
+  remove(alerts: AlertStore, id: string, now: number): Promise<boolean>;
   /** Checks an item against the rest of the configuration (throws a ValidationError). */
   check?(item: Item, config: AlertConfig): void;
 }
@@ -199,7 +199,7 @@ function configRoutes<Item extends { readonly id: string }>(
       scope: 'admin',
       async handle(event, { dependencies }) {
         const id = pathId(event);
-        if (!(await collection.remove(dependencies.alerts, id))) {
+        if (!(await collection.remove(dependencies.alerts, id, dependencies.clock.now()))) {
           throw new NotFoundError(`no ${collection.what} with id "${id}"`);
         }
         return noContent;

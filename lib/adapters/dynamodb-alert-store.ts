@@ -18,6 +18,7 @@ import {
   type Rule,
   type SeriesMonitor,
   transitionRank,
+  withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
 import type { AlertConfig } from '../alerts/rules.ts';
 import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
@@ -103,7 +104,13 @@ export class DynamoDbAlertStore implements AlertStore {
     });
     const of = <T>(kind: ConfigKind) =>
       items.filter((item) => item.sk.startsWith(configPrefix[kind])).map((item) => item.record as T);
-    return { rules: of<Rule>('rule'), mutes: of<Mute>('mute'), exclusions: of<Exclusion>('exclusion') };
+    const exclusions = of<Exclusion>('exclusion');
+    return {
+      rules: of<Rule>('rule'),
+      mutes: of<Mute>('mute'),
+      exclusions: exclusions.filter((exclusion) => exclusion.deletedAt === undefined),
+      withdrawnExclusions: exclusions.filter((exclusion) => exclusion.deletedAt !== undefined),
+    };
   }
 
   putRule = (rule: Rule) => this.putConfig('rule', rule.id, rule);
@@ -111,7 +118,29 @@ export class DynamoDbAlertStore implements AlertStore {
   putMute = (mute: Mute) => this.putConfig('mute', mute.id, mute);
   deleteMute = (id: string) => this.deleteConfig('mute', id);
   putExclusion = (exclusion: Exclusion) => this.putConfig('exclusion', exclusion.id, exclusion);
-  deleteExclusion = (id: string) => this.deleteConfig('exclusion', id);
+
+  async deleteExclusion(id: string, at: number): Promise<boolean> {
+    const { withdrawnExclusions = [] } = await this.loadConfig();
+    for (const old of withdrawnExclusions) {
+      if ((old.deletedAt ?? at) < at - withdrawnExclusionKeptMs) await this.deleteConfig('exclusion', old.id);
+    }
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.table,
+          Key: { pk: configKey, sk: `${configPrefix.exclusion}${id}` },
+          UpdateExpression: 'SET #record.deletedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#record.deletedAt)',
+          ExpressionAttributeNames: { '#record': 'record' },
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
 
   async loadMonitor(seriesId: string): Promise<MonitorSnapshot> {
     const { Item } = await this.documents.send(

@@ -8,6 +8,7 @@ import {
   type Rule,
   type SeriesMonitor,
   transitionRank,
+  withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
 import type { AlertConfig } from '../alerts/rules.ts';
 import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
@@ -94,7 +95,13 @@ export class SqliteAlertStore implements AlertStore {
       .all();
     const of = <T>(kind: ConfigKind) =>
       rows.filter((row) => row.kind === kind).map((row) => JSON.parse(row.body) as T);
-    return { rules: of<Rule>('rule'), mutes: of<Mute>('mute'), exclusions: of<Exclusion>('exclusion') };
+    const exclusions = of<Exclusion>('exclusion');
+    return {
+      rules: of<Rule>('rule'),
+      mutes: of<Mute>('mute'),
+      exclusions: exclusions.filter((exclusion) => exclusion.deletedAt === undefined),
+      withdrawnExclusions: exclusions.filter((exclusion) => exclusion.deletedAt !== undefined),
+    };
   }
 
   async putRule(rule: Rule): Promise<void> {
@@ -117,8 +124,17 @@ export class SqliteAlertStore implements AlertStore {
     this.putConfig('exclusion', exclusion.id, exclusion);
   }
 
-  async deleteExclusion(id: string): Promise<boolean> {
-    return this.deleteConfig('exclusion', id);
+  async deleteExclusion(id: string, at: number): Promise<boolean> {
+    this.database
+      .prepare(`DELETE FROM alert_config WHERE kind = 'exclusion' AND json_extract(body, '$.deletedAt') < ?`)
+      .run(at - withdrawnExclusionKeptMs);
+    const { changes } = this.database
+      .prepare(
+        `UPDATE alert_config SET body = json_set(body, '$.deletedAt', ?)
+         WHERE kind = 'exclusion' AND id = ? AND json_extract(body, '$.deletedAt') IS NULL`,
+      )
+      .run(at, id);
+    return changes > 0;
   }
 
   async loadMonitor(seriesId: string): Promise<MonitorSnapshot> {

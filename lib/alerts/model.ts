@@ -120,7 +120,12 @@ export interface Exclusion {
   readonly end: number;
   readonly reason: string;
   readonly createdAt: number;
+  /** When it was deleted: kept a while, so that the band job learns its period again (see AlertConfig). */
+  readonly deletedAt?: number;
 }
+
+/** How long a deleted exclusion is kept for the band job to learn its period again. */
+export const withdrawnExclusionKeptMs = 30 * 24 * 3_600_000;
 
 export const alertStates = ['open', 'resolved'] as const;
 export type AlertState = (typeof alertStates)[number];

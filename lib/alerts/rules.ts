@@ -31,6 +31,11 @@ export interface AlertConfig {
   readonly rules: readonly Rule[];
   readonly mutes: readonly Mute[];
   readonly exclusions: readonly Exclusion[];
+  /**
+   * Exclusions deleted within `withdrawnExclusionKeptMs` (lib/alerts/model.ts), each with its `deletedAt`:
+   * series that learned without their period learn it again.
+   */
+  readonly withdrawnExclusions?: readonly Exclusion[];
 }
 
 /** The stored rules, with the built-in default rule added when the user has not stored their own version. */

@@ -42,7 +42,12 @@ export interface AlertStore {
   putMute(mute: Mute): Promise<void>;
   deleteMute(id: string): Promise<boolean>;
   putExclusion(exclusion: Exclusion): Promise<void>;
-  deleteExclusion(id: string): Promise<boolean>;
+  /**
+   * Withdraws an exclusion at `at`: it stops applying, and is kept as withdrawn (see
+   * {@link AlertConfig.withdrawnExclusions}) until `withdrawnExclusionKeptMs` later. False when no exclusion
+   * has that id.
+   */
+  deleteExclusion(id: string, at: number): Promise<boolean>;
 
   loadMonitor(seriesId: string): Promise<MonitorSnapshot>;
   /**

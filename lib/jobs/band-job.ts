@@ -607,17 +607,21 @@ function transitionCounts(transitions: readonly { kind: string }[]): { opened: n
  * Whether an exclusion created after the last run that fed a series covers buckets that run (or an earlier
  * one) had already learned: then the engine has learned what it should not have. Every run since the
  * exclusion's creation knows it and skips its buckets, so only exclusions created since `exclusionsAsOf`
- * matter, and only where they start before `processedUntil`.
+ * matter, and only where they start before `processedUntil`. Likewise an exclusion deleted since: the engine
+ * skipped buckets it should now learn.
  */
 function needsRelearning(context: RunContext, state: SeriesState): boolean {
   const { exclusionsAsOf } = state;
   if (exclusionsAsOf === undefined) return false;
-  return context.config.exclusions.some(
-    (exclusion) =>
-      // At the same instant as the run (a clock's resolution): whether the run saw it is unknown.
-      exclusion.createdAt >= exclusionsAsOf &&
-      exclusion.start < state.processedUntil &&
-      selects(exclusion.selector, state),
+  const { exclusions, withdrawnExclusions = [] } = context.config;
+  // At the same instant as the run (a clock's resolution): whether the run saw the change is unknown.
+  const since = (exclusion: Exclusion, changedAt: number) =>
+    changedAt >= exclusionsAsOf &&
+    exclusion.start < state.processedUntil &&
+    selects(exclusion.selector, state);
+  return (
+    exclusions.some((exclusion) => since(exclusion, exclusion.createdAt)) ||
+    withdrawnExclusions.some((exclusion) => since(exclusion, exclusion.deletedAt ?? 0))
   );
 }
 

@@ -434,6 +434,7 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
       rules: [{ id: 'r' }],
       mutes: [{ id: 'm' }],
       exclusions: [{ id: 'x' }],
+      withdrawnExclusions: [],
     });
     expect(await alerts.deleteMute('m')).toBe(true);
     expect(await alerts.deleteMute('m')).toBe(false);
@@ -442,6 +443,36 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
       Key: { pk: 'CONFIG', sk: 'MUTE#m' },
       ReturnValues: 'ALL_OLD',
     });
+  });
+
+  it('withdraws an exclusion by marking its record, only once, and forgets those withdrawn over 30 days ago', async () => {
+    const now = 100 * 86_400_000;
+    ddbMock.on(QueryCommand).resolves({
+      Items: [
+        { pk: 'CONFIG', sk: 'EXCLUSION#x', record: { id: 'x' } },
+        { pk: 'CONFIG', sk: 'EXCLUSION#old', record: { id: 'old', deletedAt: now - 31 * 86_400_000 } },
+        { pk: 'CONFIG', sk: 'EXCLUSION#recent', record: { id: 'recent', deletedAt: now - 29 * 86_400_000 } },
+      ],
+    });
+    ddbMock.on(DeleteCommand).resolves({ Attributes: { pk: 'CONFIG' } });
+    ddbMock
+      .on(UpdateCommand)
+      .resolvesOnce({})
+      .rejects(new ConditionalCheckFailedException({ message: 'withdrawn already', $metadata: {} }));
+    expect(await store().deleteExclusion('x', now)).toBe(true);
+    expect(await store().deleteExclusion('x', now)).toBe(false);
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: table,
+      Key: { pk: 'CONFIG', sk: 'EXCLUSION#x' },
+      UpdateExpression: 'SET #record.deletedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#record.deletedAt)',
+      ExpressionAttributeNames: { '#record': 'record' },
+      ExpressionAttributeValues: { ':at': now },
+    });
+    expect(ddbMock.commandCalls(DeleteCommand).map((call) => call.args[0].input.Key)).toEqual([
+      { pk: 'CONFIG', sk: 'EXCLUSION#old' },
+      { pk: 'CONFIG', sk: 'EXCLUSION#old' },
+    ]);
   });
 });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type EvaluatedBucket, evaluateSeries } from '../../lib/alerts/evaluate.ts';
-import { type Alert, type EvaluationOutcome, emptyMonitor, type Mute } from '../../lib/alerts/model.ts';
+import {
+  type Alert,
+  type EvaluationOutcome,
+  emptyMonitor,
+  type Mute,
+  withdrawnExclusionKeptMs,
+} from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import type { AlertStore } from '../../lib/alerts/store.ts';
 
@@ -55,7 +61,12 @@ export function describeAlertStoreContract(
     it(
       'keeps rules, mutes and exclusions, replaces by id and deletes',
       withStore(async (store) => {
-        expect(await store.loadConfig()).toEqual({ rules: [], mutes: [], exclusions: [] });
+        expect(await store.loadConfig()).toEqual({
+          rules: [],
+          mutes: [],
+          exclusions: [],
+          withdrawnExclusions: [],
+        });
         const mute: Mute = {
           id: 'm1',
           ruleId: null,
@@ -72,12 +83,44 @@ export function describeAlertStoreContract(
           rules: [{ ...builtInDefaultRule, id: 'r1', name: 'renamed' }],
           mutes: [mute],
           exclusions: [{ id: 'x1', selector: null, start: 1, end: 2, reason: '', createdAt: 1 }],
+          withdrawnExclusions: [],
         });
         expect(await store.deleteRule('r1')).toBe(true);
         expect(await store.deleteRule('r1')).toBe(false);
         expect(await store.deleteMute('m1')).toBe(true);
-        expect(await store.deleteExclusion('x1')).toBe(true);
-        expect(await store.loadConfig()).toEqual({ rules: [], mutes: [], exclusions: [] });
+        expect(await store.deleteExclusion('x1', 10)).toBe(true);
+        expect(await store.deleteExclusion('x1', 11)).toBe(false);
+        expect(await store.loadConfig()).toEqual({
+          rules: [],
+          mutes: [],
+          exclusions: [],
+          withdrawnExclusions: [
+            { id: 'x1', selector: null, start: 1, end: 2, reason: '', createdAt: 1, deletedAt: 10 },
+          ],
+        });
+      }),
+    );
+
+    it(
+      'keeps a withdrawn exclusion for thirty days, and takes a new one with its id',
+      withStore(async (store) => {
+        const exclusion = { selector: null, start: 1, end: 2, reason: '', createdAt: 1 };
+        await store.putExclusion({ ...exclusion, id: 'x1' });
+        await store.putExclusion({ ...exclusion, id: 'x2' });
+        await store.deleteExclusion('x1', 10);
+        // Made again with the same id: it applies again.
+        await store.putExclusion({ ...exclusion, id: 'x1', createdAt: 20 });
+        expect((await store.loadConfig()).exclusions.map((x) => [x.id, x.createdAt])).toEqual([
+          ['x1', 20],
+          ['x2', 1],
+        ]);
+        await store.deleteExclusion('x1', 30);
+        const later = 30 + withdrawnExclusionKeptMs + 1;
+        await store.deleteExclusion('x2', later);
+        // Deleting x2 forgets x1, withdrawn more than thirty days before.
+        expect((await store.loadConfig()).withdrawnExclusions?.map((x) => [x.id, x.deletedAt])).toEqual([
+          ['x2', later],
+        ]);
       }),
     );
 

@@ -336,4 +336,48 @@ describe('Scenario: an exclusion added after the fact', () => {
     );
     expect(scenario.timeline()).toEqual([]);
   });
+
+  it('learns a period again once its exclusion is deleted, as if it had never been excluded', async () => {
+    const incident = monday + 8 * dayMs + 10 * hourMs;
+    const during = (t: number) => between(t, incident, incident + 3 * hourMs);
+    const kept = dailySource('shop.disk.kept', 31, (t) => (during(t) ? 300 : 0));
+    const withdrawn = dailySource('shop.disk.withdrawn', 31, (t) => (during(t) ? 300 : 0));
+    scenario = await startScenario(monday);
+    const { server } = scenario;
+    const created = await server.request('/v1/exclusions', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: 'mistaken',
+        selector: { metric: 'shop.disk.withdrawn' },
+        start: iso(incident),
+        end: iso(incident + 3 * hourMs),
+      }),
+    });
+    expect(created.status).toBe(201);
+    const day10 = monday + 10 * dayMs;
+    await scenario.backfill([kept, withdrawn], monday, day10);
+    const bands = async (name: string, from: number, to: number) => {
+      const { series } = await server.getJson<{ series: { id: string; name: string }[] }>('/v1/series');
+      const id = series.find((entry) => entry.name === name)?.id;
+      const { points } = await server.getJson<{
+        points: { timestamp: number; expected: number; lower: number; upper: number }[];
+      }>(`/v1/series/${id}/points?from=${from}&to=${to}`);
+      return points.map(({ timestamp, expected, lower, upper }) => [timestamp, expected, lower, upper]);
+    };
+    const afterIncident: [number, number] = [incident + 3 * hourMs, day10];
+    expect(await bands('shop.disk.withdrawn', ...afterIncident)).not.toEqual(
+      await bands('shop.disk.kept', ...afterIncident),
+    );
+
+    expect((await server.request('/v1/exclusions/mistaken', { method: 'DELETE' })).status).toBe(204);
+    expect((await server.getJson<{ exclusions: unknown[] }>('/v1/exclusions')).exclusions).toEqual([]);
+    scenario.clock.time += 1000;
+    expect((await server.runBandJob()).seriesRelearned).toBe(1);
+    scenario.clock.time += 1000;
+    expect((await server.runBandJob()).seriesRelearned).toBe(0);
+    await scenario.live([kept, withdrawn], day10, day10 + hourMs);
+    const live: [number, number] = [day10, day10 + hourMs];
+    expect(await bands('shop.disk.withdrawn', ...live)).toEqual(await bands('shop.disk.kept', ...live));
+  });
 });
