@@ -210,6 +210,8 @@ const seasonNone = 0;
 const seasonDaily = 1;
 const seasonWeekly = 2;
 
+/** The seasons as `describe()` names them, by their number. */
+const seasonNames = ['none', 'daily', 'daily+weekly'] as const;
 /** What a season adds to the level at a bucket: nothing, the daily profile, or the daily and weekly ones. */
 const seasonalPart = (season: number, dailyPart: number, weeklyPart: number): number =>
   season === seasonWeekly ? dailyPart + weeklyPart : season === seasonDaily ? dailyPart : 0;
@@ -736,14 +738,7 @@ class NormalcyEngine implements BandEngine {
   } {
     const { state, tuning } = this;
     const history = state.lastTimestamp - state.firstTimestamp;
-    const seasonality =
-      history < 2 * dayMs
-        ? null
-        : state.bandSeason === seasonWeekly
-          ? 'daily+weekly'
-          : state.bandSeason === seasonDaily
-            ? 'daily'
-            : 'none';
+    const seasonality = history < 2 * dayMs ? null : (seasonNames[state.bandSeason] ?? null);
     const { kind } = state.settings;
     if (kind !== 'auto') return { kind, seasonality };
     const ratio = state.points > tuning.warmUpPoints && state.smallestSeen >= 0 && state.largestSeen <= 1;
