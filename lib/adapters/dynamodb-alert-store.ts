@@ -20,7 +20,7 @@ import {
   transitionRank,
   withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
-import type { AlertConfig } from '../alerts/rules.ts';
+import { type AlertConfig, storedConfig } from '../alerts/rules.ts';
 import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
 
 export interface DynamoDbAlertStoreOptions {
@@ -104,13 +104,7 @@ export class DynamoDbAlertStore implements AlertStore {
     });
     const of = <T>(kind: ConfigKind) =>
       items.filter((item) => item.sk.startsWith(configPrefix[kind])).map((item) => item.record as T);
-    const exclusions = of<Exclusion>('exclusion');
-    return {
-      rules: of<Rule>('rule'),
-      mutes: of<Mute>('mute'),
-      exclusions: exclusions.filter((exclusion) => exclusion.deletedAt === undefined),
-      withdrawnExclusions: exclusions.filter((exclusion) => exclusion.deletedAt !== undefined),
-    };
+    return storedConfig(of<Rule>('rule'), of<Mute>('mute'), of<Exclusion>('exclusion'));
   }
 
   putRule = (rule: Rule) => this.putConfig('rule', rule.id, rule);

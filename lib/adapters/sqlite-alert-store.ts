@@ -10,7 +10,7 @@ import {
   transitionRank,
   withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
-import type { AlertConfig } from '../alerts/rules.ts';
+import { type AlertConfig, storedConfig } from '../alerts/rules.ts';
 import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
 
 const schema = `
@@ -95,13 +95,7 @@ export class SqliteAlertStore implements AlertStore {
       .all();
     const of = <T>(kind: ConfigKind) =>
       rows.filter((row) => row.kind === kind).map((row) => JSON.parse(row.body) as T);
-    const exclusions = of<Exclusion>('exclusion');
-    return {
-      rules: of<Rule>('rule'),
-      mutes: of<Mute>('mute'),
-      exclusions: exclusions.filter((exclusion) => exclusion.deletedAt === undefined),
-      withdrawnExclusions: exclusions.filter((exclusion) => exclusion.deletedAt !== undefined),
-    };
+    return storedConfig(of<Rule>('rule'), of<Mute>('mute'), of<Exclusion>('exclusion'));
   }
 
   async putRule(rule: Rule): Promise<void> {

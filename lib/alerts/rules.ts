@@ -38,6 +38,16 @@ export interface AlertConfig {
   readonly withdrawnExclusions?: readonly Exclusion[];
 }
 
+/** The configuration as a store holds it: exclusions marked deleted (`deletedAt`) are the withdrawn ones. */
+export function storedConfig(rules: Rule[], mutes: Mute[], exclusions: Exclusion[]): AlertConfig {
+  return {
+    rules,
+    mutes,
+    exclusions: exclusions.filter((exclusion) => exclusion.deletedAt === undefined),
+    withdrawnExclusions: exclusions.filter((exclusion) => exclusion.deletedAt !== undefined),
+  };
+}
+
 /** The stored rules, with the built-in default rule added when the user has not stored their own version. */
 export function effectiveRules(stored: readonly Rule[]): Rule[] {
   const rules = [...stored].sort((a, b) => a.id.localeCompare(b.id));

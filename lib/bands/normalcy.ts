@@ -488,8 +488,7 @@ class NormalcyEngine implements BandEngine {
     const weekPosition = Math.floor(slotPosition(timestamp, weekMs, state.weekly.length));
     const dailyPart = readProfile(state.daily, dayPosition);
     const weeklyPart = readProfile(state.weekly, weekPosition);
-    const seasonal =
-      state.season === seasonWeekly ? dailyPart + weeklyPart : state.season === seasonDaily ? dailyPart : 0;
+    const seasonal = seasonalPart(state.season, dailyPart, weeklyPart);
     const expected = state.level + seasonal;
     const floor = tuning.scaleFloorFraction * state.longScale;
     const scale = Math.max(state.scale, floor, 1e-9 * (1 + Math.abs(expected)));
@@ -955,11 +954,12 @@ class NormalcyEngine implements BandEngine {
       );
     }
 
-    const before = state.season;
-    const daily = history >= 2 * dayMs && state.errorDaily < (1 - tuning.dailyStrength) * state.errorNone;
-    const weekly =
-      history >= 14 * dayMs &&
-      state.errorWeekly < tuning.weeklyGain * Math.min(state.errorDaily, state.errorNone);
+    const season = this.chooseSeason(history, state.errorNone, state.errorDaily, state.errorWeekly);
+    if (season !== state.season) {
+      // Keep the expected value continuous when the seasonal model changes.
+      state.level += seasonal - seasonalPart(season, dailyPart, weeklyPart);
+      state.season = season;
+    }
     const bandSeason = this.chooseSeason(
       history,
       state.bandErrorNone,
@@ -972,12 +972,6 @@ class NormalcyEngine implements BandEngine {
         seasonalPart(state.bandSeason, dailyPart, weeklyPart) -
         seasonalPart(bandSeason, dailyPart, weeklyPart);
       state.bandSeason = bandSeason;
-    }
-    state.season = weekly ? seasonWeekly : daily ? seasonDaily : seasonNone;
-    if (state.season !== before) {
-      // Keep the expected value continuous when the seasonal model changes.
-      const next = weekly ? dailyPart + weeklyPart : daily ? dailyPart : 0;
-      state.level += seasonal - next;
     }
   }
 
