@@ -342,6 +342,24 @@ export class NormalcyStack extends Stack {
       100,
     );
 
+    // Series the band job keeps aside (their engine or rules failed on them): each run logs how many.
+    new MetricFilter(this, 'QuarantinedSeriesFilter', {
+      logGroup: bands.logGroup,
+      metricNamespace: metricsNamespace,
+      metricName: 'QuarantinedSeries',
+      filterPattern: FilterPattern.exists('$.seriesQuarantined'),
+      metricValue: '$.seriesQuarantined',
+    });
+    alarm(
+      'QuarantinedSeriesAlarm',
+      new Metric({
+        namespace: metricsNamespace,
+        metricName: 'QuarantinedSeries',
+        statistic: 'Maximum',
+        period: Duration.minutes(15),
+      }),
+    );
+
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint });
     new CfnOutput(this, 'AlertTopicArn', { value: alertTopic.topicArn });
     new CfnOutput(this, 'OperationsTopicArn', { value: operationsTopic.topicArn });

@@ -74,6 +74,23 @@ export interface SeriesInfo {
   readonly kind?: LearnedKind | null;
   /** The seasonality the engine learned; null (or absent) until an engine reports it. */
   readonly seasonality?: Seasonality | null;
+  /** Why the band job keeps the series aside (quarantined), when it does; null (or absent) otherwise. */
+  readonly fault?: SeriesFault | null;
+}
+
+/**
+ * A series the band job could not judge (its engine or its rules failed on its values or its state): it is
+ * kept aside, so that every other series goes on, and tried again at `retryAt` (later after each failure).
+ */
+export interface SeriesFault {
+  /** What failed, for operators: the error's message. */
+  readonly reason: string;
+  /** When the series was first kept aside (epoch ms). */
+  readonly since: number;
+  /** How many runs in a row failed on it. */
+  readonly failures: number;
+  /** When the job tries the series again (epoch ms). */
+  readonly retryAt: number;
 }
 
 /** How a series repeats, as the band engine learned it. */
@@ -159,6 +176,8 @@ export interface SeriesState {
    * states saved before exclusions were relearned (taken as the time such a state is first loaded).
    */
   readonly exclusionsAsOf?: number;
+  /** Set while the series is kept aside (see {@link SeriesFault}). */
+  readonly fault?: SeriesFault;
 }
 
 /** One shard of the band job's state as stored, with the version a save must name. */
@@ -196,6 +215,8 @@ export interface SeriesSummary {
   readonly anomalous: boolean;
   readonly kind: LearnedKind | null;
   readonly seasonality: Seasonality | null;
+  /** Set while the series is kept aside by the band job. */
+  readonly fault?: SeriesFault;
 }
 
 export interface SeriesSummariesSnapshot {

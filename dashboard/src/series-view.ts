@@ -73,6 +73,15 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
     ['seasonality', series.seasonality ?? 'not reported'],
     ['kind', series.kind ?? 'not reported'],
     ['last value', `${formatValue(series.lastValue)} (${formatAgo(series.lastTimestamp, now)})`],
+    ...(series.fault
+      ? [
+          [
+            'not banded',
+            `kept aside since ${formatTime(series.fault.since)}: ${series.fault.reason} ` +
+              `(tried again at ${formatTime(series.fault.retryAt)})`,
+          ],
+        ]
+      : []),
   ];
   replace(
     app,
@@ -86,9 +95,11 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         h('span', { class: `status ${series.anomalous ? 'bad' : 'good'}` }),
         h('h1', {}, series.name),
         h('div', { class: 'chips' }, ...dimensions),
-        series.anomalous
-          ? h('span', { class: 'badge bad' }, 'outside its band now')
-          : h('span', { class: 'badge good' }, 'within its band'),
+        series.fault
+          ? h('span', { class: 'badge bad', 'data-testid': 'series-fault' }, 'kept aside: not banded')
+          : series.anomalous
+            ? h('span', { class: 'badge bad' }, 'outside its band now')
+            : h('span', { class: 'badge good' }, 'within its band'),
       ),
       h(
         'dl',

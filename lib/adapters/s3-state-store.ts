@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type {
   LearnedKind,
   Seasonality,
+  SeriesFault,
   SeriesState,
   SeriesStateStore,
   SeriesSummariesSnapshot,
@@ -37,7 +38,16 @@ export const shardKey = (prefix: string, shard: string): string => `${prefix}sha
 export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
 
 /** A summary as stored: a positional array (the document is read whole by every listing). */
-type StoredSummary = [string, number, number | null, number, 0 | 1, LearnedKind | null, Seasonality | null];
+type StoredSummary = [
+  string,
+  number,
+  number | null,
+  number,
+  0 | 1,
+  LearnedKind | null,
+  Seasonality | null,
+  SeriesFault?,
+];
 
 const statusOf = (error: unknown): number | undefined =>
   (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
@@ -113,7 +123,7 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     const found = await this.get(summariesKey(this.prefix), knownVersion);
     if (found === undefined || found === 'unchanged') return found;
     const summaries = new Map<string, SeriesSummary>();
-    for (const [id, lastTimestamp, lastValue, stepMs, anomalous, kind, seasonality] of JSON.parse(
+    for (const [id, lastTimestamp, lastValue, stepMs, anomalous, kind, seasonality, fault] of JSON.parse(
       await unzipped(found.body),
     ) as StoredSummary[]) {
       summaries.set(id, {
@@ -124,14 +134,15 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
         anomalous: anomalous === 1,
         kind,
         seasonality,
+        ...(fault && { fault }),
       });
     }
     return { version: found.version, summaries };
   }
 
   async saveSummaries(summaries: readonly SeriesSummary[]): Promise<void> {
-    const stored = summaries.map(
-      (summary): StoredSummary => [
+    const stored = summaries.map((summary): StoredSummary => {
+      const row: StoredSummary = [
         summary.id,
         summary.lastTimestamp,
         summary.lastValue,
@@ -139,8 +150,11 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
         summary.anomalous ? 1 : 0,
         summary.kind,
         summary.seasonality,
-      ],
-    );
+      ];
+      // Only a series kept aside has an eighth element: the document stays as small as it was for the rest.
+      if (summary.fault) row.push(summary.fault);
+      return row;
+    });
     // Only the band job writes it, once per run: the last run's summaries are the ones to show.
     await this.put(summariesKey(this.prefix), JSON.stringify(stored), {});
   }

@@ -8,6 +8,7 @@ import {
   type EngineState,
   type MetricKind,
 } from './engine.ts';
+import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import {
@@ -456,6 +457,8 @@ class NormalcyEngine implements BandEngine {
     const tuning = this.tuning;
     const { settings } = state;
     if (!Number.isFinite(value) || !Number.isFinite(timestamp)) return this.ignore(timestamp, value);
+    if (beyondEngineLimit(value))
+      return withRealValue(this.update(timestamp, withinEngineLimit(value)), value);
     if (state.points === 0) this.start(timestamp, value);
 
     // Time: the typical interval, and what a long gap forgets.

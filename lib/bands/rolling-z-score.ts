@@ -6,6 +6,7 @@ import {
   defaultBandSettings,
   type EngineState,
 } from './engine.ts';
+import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { normalUpperTail } from './tail-surprise.ts';
 
 /**
@@ -28,6 +29,8 @@ class RollingZScoreEngine implements BandEngine {
   constructor(private readonly state: RollingZScoreState) {}
 
   update(timestamp: number, value: number): BandResult {
+    if (beyondEngineLimit(value))
+      return withRealValue(this.update(timestamp, withinEngineLimit(value)), value);
     const state = this.state;
     const { settings } = state;
     if (state.points === 0) {

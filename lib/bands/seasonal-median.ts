@@ -6,6 +6,7 @@ import {
   defaultBandSettings,
   type EngineState,
 } from './engine.ts';
+import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { median, scaledMad } from './robust-statistics.ts';
 
 const hourMs = 3_600_000;
@@ -42,6 +43,8 @@ class SeasonalMedianEngine implements BandEngine {
   constructor(private readonly state: SeasonalMedianState) {}
 
   update(timestamp: number, value: number): BandResult {
+    if (beyondEngineLimit(value))
+      return withRealValue(this.update(timestamp, withinEngineLimit(value)), value);
     const { state } = this;
     const { settings } = state;
     state.firstTimestamp ??= timestamp;

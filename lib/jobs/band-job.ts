@@ -10,6 +10,7 @@ import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
+import { isSoundResult } from '../bands/finite.ts';
 import { ingestLimits } from '../ingest/limits.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
 import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
@@ -20,6 +21,7 @@ import type {
   Notifier,
   PendingSeries,
   SeriesBand,
+  SeriesFault,
   SeriesProgress,
   SeriesState,
   SeriesStateStore,
@@ -88,13 +90,33 @@ export interface BandJobSummary {
   readonly seriesReadAlone: number;
   /** Series learned again from their history because an exclusion created since covers what they learned. */
   readonly seriesRelearned: number;
-  /** State shards read, saved, and saved first by another run (this run gave way on those). */
+  /** Series this run kept aside because their engine or rules failed on them (the others went on). */
+  readonly quarantined: readonly QuarantinedSeries[];
+  /** Series kept aside after this run, those of earlier runs still waiting to be tried again included. */
+  readonly seriesQuarantined: number;
+  /**
+   * State shards read, saved, saved first by another run (this run gave way on those), and failed (a store
+   * error: the shard is left as it was, for the next run; the other shards went on).
+   */
   readonly shards: {
     readonly loaded: number;
     readonly saved: number;
     readonly conflicts: readonly string[];
+    readonly failed: readonly { readonly shard: string; readonly reason: string }[];
   };
 }
+
+/** A series kept aside by a run, as the run reports it. */
+export interface QuarantinedSeries {
+  readonly seriesId: string;
+  readonly name: string;
+  readonly reason: string;
+  readonly retryAt: number;
+}
+
+/** A series kept aside is tried again after this long, twice as long after each failure, up to a day. */
+const firstRetryMs = 3_600_000;
+const longestRetryMs = 86_400_000;
 
 type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
   Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number; discoveryMs: number };
@@ -159,6 +181,8 @@ interface ShardWork {
   readonly counts: Counts;
   /** Pending series to settle (with the version seen) once the shard is saved. */
   readonly settle: Map<string, number>;
+  /** Series of the shard kept aside in this pass. */
+  readonly quarantined: QuarantinedSeries[];
   changed: boolean;
 }
 
@@ -240,71 +264,110 @@ export async function runBandJob(
   }
 
   const totals = noCounts();
-  const shards = { loaded: 0, saved: 0, conflicts: [] as string[] };
+  const shards = {
+    loaded: 0,
+    saved: 0,
+    conflicts: [] as string[],
+    failed: [] as { shard: string; reason: string }[],
+  };
   const summaries: SeriesSummary[] = [];
+  const quarantined: QuarantinedSeries[] = [];
+  let seriesQuarantined = 0;
   let oldestLive: number | undefined;
   let readAlone = 0;
   const saves: Promise<void>[] = [];
   const names = shardNames(limits.stateShards);
-  let next = dependencies.states.loadShard(names[0] ?? '');
+  const load = (index: number) => {
+    const loading = dependencies.states.loadShard(names[index] ?? '');
+    // Awaited in its turn; until then a failed download must not count as an unhandled rejection.
+    loading.catch(() => undefined);
+    return loading;
+  };
+  let next = load(0);
   for (const [index, name] of names.entries()) {
-    const loaded = await next;
+    const loading = next;
     // The next shard downloads while this one is processed.
-    if (index + 1 < names.length) next = dependencies.states.loadShard(names[index + 1] ?? '');
-    const snapshot = loaded === 'unchanged' ? undefined : loaded;
-    if (snapshot) shards.loaded += 1;
-    const work: ShardWork = {
-      name,
-      version: snapshot?.version,
-      states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
-      counts: noCounts(),
-      settle: new Map(),
-      changed: false,
-    };
-    const candidates = await processLiveSeries(context, work, recentByShard.get(name) ?? [], recent);
-    readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
-    await checkSilentSeries(context, work);
+    if (index + 1 < names.length) next = load(index + 1);
+    // A shard the store fails on is left as it was (the next run takes it again); the others go on.
+    try {
+      const loaded = await loading;
+      const snapshot = loaded === 'unchanged' ? undefined : loaded;
+      if (snapshot) shards.loaded += 1;
+      const work: ShardWork = {
+        name,
+        version: snapshot?.version,
+        states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
+        counts: noCounts(),
+        settle: new Map(),
+        quarantined: [],
+        changed: false,
+      };
+      const candidates = await processLiveSeries(context, work, recentByShard.get(name) ?? [], recent);
+      readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
+      await checkSilentSeries(context, work);
 
-    // The shard is saved while the next one is processed (compression runs off the main thread); what the
-    // run reports of it waits for the save, and only the figures of the shard stay in memory meanwhile.
-    const shardSummaries = [...work.states.values()].map(summaryOf);
-    let shardOldest: number | undefined;
-    for (const state of work.states.values()) {
-      if (
-        state.processedUntil >= liveFrom &&
-        (shardOldest === undefined || state.processedUntil < shardOldest)
-      ) {
-        shardOldest = state.processedUntil;
+      // The shard is saved while the next one is processed (compression runs off the main thread); what the
+      // run reports of it waits for the save, and only the figures of the shard stay in memory meanwhile.
+      const shardSummaries = [...work.states.values()].map(summaryOf);
+      let shardOldest: number | undefined;
+      let shardQuarantined = 0;
+      for (const state of work.states.values()) {
+        if (state.fault) shardQuarantined += 1;
+        if (
+          state.processedUntil >= liveFrom &&
+          (shardOldest === undefined || state.processedUntil < shardOldest)
+        ) {
+          shardOldest = state.processedUntil;
+        }
       }
+      const saving = work.changed
+        ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
+        : Promise.resolve(undefined);
+      const { counts, settle } = work;
+      saves.push(
+        saving
+          .then(async (version) => {
+            if (version === 'conflict') {
+              shards.conflicts.push(name);
+              return;
+            }
+            if (version !== undefined) shards.saved += 1;
+            for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
+            for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
+            for (const summary of shardSummaries) summaries.push(summary);
+            for (const entry of work.quarantined) quarantined.push(entry);
+            seriesQuarantined += shardQuarantined;
+            if (shardOldest !== undefined && (oldestLive === undefined || shardOldest < oldestLive)) {
+              oldestLive = shardOldest;
+            }
+          })
+          .catch((error: unknown) => {
+            shards.failed.push({ shard: name, reason: messageOf(error) });
+          }),
+      );
+      if (saves.length >= maxSavesInFlight) await saves.shift();
+    } catch (error) {
+      shards.failed.push({ shard: name, reason: messageOf(error) });
     }
-    const saving = work.changed
-      ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
-      : Promise.resolve(undefined);
-    const { counts, settle } = work;
-    saves.push(
-      saving.then(async (version) => {
-        if (version === 'conflict') {
-          shards.conflicts.push(name);
-          return;
-        }
-        if (version !== undefined) shards.saved += 1;
-        for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
-        for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
-        for (const summary of shardSummaries) summaries.push(summary);
-        if (shardOldest !== undefined && (oldestLive === undefined || shardOldest < oldestLive)) {
-          oldestLive = shardOldest;
-        }
-      }),
-    );
-    if (saves.length >= maxSavesInFlight) await saves.shift();
   }
   await Promise.all(saves);
   shards.conflicts.sort();
+  shards.failed.sort((a, b) => a.shard.localeCompare(b.shard));
   memory.oldestLiveProcessedUntil = oldestLive;
-  // Another run saved some shard first: its summaries are the ones to keep (ours lack that shard's changes).
-  if (shards.conflicts.length === 0 && (shards.saved > 0 || summaries.length > 0)) {
-    await dependencies.states.saveSummaries(summaries);
+  // Another run saved some shard first, or a shard failed: the summaries saved now would lack that shard's
+  // changes (or series), so the last complete ones stay.
+  if (
+    shards.conflicts.length === 0 &&
+    shards.failed.length === 0 &&
+    (shards.saved > 0 || summaries.length > 0)
+  ) {
+    try {
+      await dependencies.states.saveSummaries(summaries);
+    } catch (error) {
+      shards.failed.push({ shard: 'summaries', reason: messageOf(error) });
+    }
   }
+  // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
   const delivery = await deliverTransitions(dependencies, {
     mutes: config.mutes,
     pageWindowMs: limits.pageWindowMs,
@@ -321,6 +384,8 @@ export async function runBandJob(
     recentSeries: recent.size,
     seriesReadAlone: readAlone,
     seriesRelearned: totals.relearned,
+    quarantined,
+    seriesQuarantined,
     shards,
   };
 }
@@ -345,25 +410,37 @@ async function processLiveSeries(
   for (const id of ids) {
     const series = recent.get(id) ?? [];
     const state = work.states.get(id);
+    if (state && isKeptAside(state, now)) {
+      // Not judged while aside, but its data is seen: listings show it, and no-data rules stay quiet.
+      const seen = withNewest(state, series);
+      if (seen !== state) {
+        work.states.set(id, seen);
+        work.changed = true;
+      }
+      continue;
+    }
     if (!state || state.processedUntil < liveFrom || needsRelearning(context, state)) {
       candidates.push(id);
       continue;
     }
-    const newest = series[series.length - 1];
     const closedBefore = bucketStart(closedAt, state.stepMs);
     const due = series.filter(
       (point) => point.timestamp >= state.processedUntil && point.timestamp < closedBefore,
     );
     let next = state;
     if (due.length > 0) {
-      const fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
+      let fed: Fed;
+      try {
+        fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
+      } catch (error) {
+        keepAside(context, work, state, error);
+        continue;
+      }
       next = fed.state;
       for (const band of fed.bands) bands.push(band);
       if (fed.outcome) outcomes.push(fed.outcome);
     }
-    if (newest && newest.timestamp >= next.lastTimestamp) {
-      next = { ...next, lastTimestamp: newest.timestamp, lastValue: newest.value };
-    }
+    next = withNewest(next, series);
     if (next !== state) {
       work.states.set(id, next);
       work.changed = true;
@@ -406,6 +483,7 @@ async function processSeriesAlone(
     if (context.aloneBudget <= 0) break;
     if (limits.deadline !== undefined && dependencies.clock.now() > limits.deadline) break;
     const state = work.states.get(entry.id);
+    if (state && isKeptAside(state, context.now)) continue;
     const identity: Identity | undefined =
       state ?? entry.pending?.series ?? (await dependencies.series.getSeries(entry.id));
     if (!identity) continue;
@@ -428,7 +506,14 @@ async function processAlone(
   const { dependencies, limits, now } = context;
   const { metrics, alerts, bands } = dependencies;
   if (state && needsRelearning(context, state)) {
-    state = await relearn(context, state);
+    const before = state;
+    const points = await relearningPoints(context, state);
+    try {
+      state = relearn(context, state, points);
+    } catch (error) {
+      keepAside(context, work, before, error);
+      return false;
+    }
     work.states.set(state.id, state);
     work.changed = true;
     work.counts.relearned += 1;
@@ -463,24 +548,21 @@ async function processAlone(
     processedUntil: firstBucket,
     anomalous: seed?.anomalous ?? false,
     monitor,
-    lastTimestamp: 0,
+    // The first point is seen (silence counts from it) even when its bucket is not closed yet.
+    lastTimestamp: start,
     lastValue: null,
     kind: null,
     seasonality: null,
   };
-  const fed = feed(
-    context,
-    work,
-    identity,
-    { ...before, stepMs, engineState: known?.engineState },
-    buckets,
-    end,
-  );
-  const newest = points[points.length - 1];
-  let next = fed.state;
-  if (newest && newest.timestamp >= next.lastTimestamp) {
-    next = { ...next, lastTimestamp: newest.timestamp, lastValue: newest.value };
+  let fed: Fed;
+  try {
+    fed = feed(context, work, identity, { ...before, stepMs, engineState: known?.engineState }, buckets, end);
+  } catch (error) {
+    const engineState = known?.engineState ?? dependencies.engine.create(limits.settings).toState();
+    keepAside(context, work, { ...before, stepMs, engineState }, error);
+    return false;
   }
+  const next = withNewest(fed.state, points);
   if (fed.bands.length > 0) await bands.writeManyBands(fed.bands);
   if (fed.outcome) await alerts.recordEvaluation(fed.outcome);
   work.states.set(identity.id, next);
@@ -521,7 +603,7 @@ function feed(
       evaluated.push({ timestamp: bucket.start, value: bucket.value, band: undefined });
       continue;
     }
-    const result = engine.update(bucket.start, bucket.value);
+    const result = soundUpdate(engine, bucket);
     bands.push({
       seriesId: identity.id,
       timestamp: bucket.start,
@@ -555,7 +637,11 @@ function feed(
   counts.resolved += transitions.resolved;
   return {
     state: {
-      ...identity,
+      // The identity's fields alone: `identity` may be a whole state, whose fault a pass that worked clears.
+      id: identity.id,
+      name: identity.name,
+      type: identity.type,
+      dimensions: identity.dimensions,
       stepMs,
       processedUntil: Math.max(end, state.processedUntil),
       engineState: engine.toState(),
@@ -582,7 +668,10 @@ async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<
     const monitor = state.monitor ?? emptyMonitor(state.id);
     const silent = noDataRules.some(
       (rule) =>
-        rule.kind === 'nodata' && selects(rule.selector, state) && now - state.lastTimestamp >= rule.afterMs,
+        rule.kind === 'nodata' &&
+        state.lastTimestamp > 0 &&
+        selects(rule.selector, state) &&
+        now - state.lastTimestamp >= rule.afterMs,
     );
     if (!silent && !hasOpenAlert(monitor)) continue;
     const result = evaluateSilence({ series: state, monitor, rules: config.rules, now, link });
@@ -626,22 +715,30 @@ function needsRelearning(context: RunContext, state: SeriesState): boolean {
 }
 
 /**
- * A series' engine learned again, with today's exclusions, from its stored points: the newest
- * `maxBucketsPerSeries` buckets before `processedUntil` (what the engine still remembers of older ones has
- * mostly faded). Only the engine's state changes: the bands stored for those buckets and the alerts already
- * raised stay as they were (history is not rewritten), and the buckets after go on from the new state.
+ * The stored points a series' engine learns again from: the newest `maxBucketsPerSeries` buckets before
+ * `processedUntil` (what the engine still remembers of older ones has mostly faded).
  */
-async function relearn(context: RunContext, state: SeriesState): Promise<SeriesState> {
-  const { dependencies, limits, config, now } = context;
+async function relearningPoints(context: RunContext, state: SeriesState): Promise<TimedValue[]> {
+  const { dependencies, limits } = context;
   const { stepMs, processedUntil } = state;
   const earliest = (await dependencies.metrics.earliestTimestamp(state.id)) ?? processedUntil;
   const from = Math.max(bucketStart(earliest, stepMs), processedUntil - limits.maxBucketsPerSeries * stepMs);
-  const points =
-    from < processedUntil ? await dependencies.metrics.readPoints(state.id, from, processedUntil) : [];
+  return from < processedUntil ? await dependencies.metrics.readPoints(state.id, from, processedUntil) : [];
+}
+
+/**
+ * A series' engine learned again, with today's exclusions, from its stored points (see
+ * {@link relearningPoints}). Only the engine's state changes: the bands stored for those buckets and the alerts
+ * already raised stay as they were (history is not rewritten), and the buckets after go on from the new state.
+ * Throws when the engine fails on the series.
+ */
+function relearn(context: RunContext, state: SeriesState, points: readonly TimedValue[]): SeriesState {
+  const { dependencies, limits, config, now } = context;
+  const { stepMs, processedUntil } = state;
   const engine = dependencies.engine.create(limits.settings);
   const excluded = exclusionTest(config.exclusions, state, stepMs);
   for (const bucket of aggregate(state.type, points, stepMs)) {
-    if (bucket.start < processedUntil && !excluded(bucket.start)) engine.update(bucket.start, bucket.value);
+    if (bucket.start < processedUntil && !excluded(bucket.start)) soundUpdate(engine, bucket);
   }
   return { ...state, engineState: engine.toState(), ...learnedBy(engine, state), exclusionsAsOf: now };
 }
@@ -664,4 +761,57 @@ function exclusionTest(
   const periods = exclusions.filter((exclusion) => selects(exclusion.selector, series));
   if (periods.length === 0) return () => false;
   return (start) => periods.some((period) => start < period.end && start + stepMs > period.start);
+}
+
+/** An engine's verdict on a bucket; throws when it is not one a store can keep (a fault of this series). */
+function soundUpdate(engine: BandEngine, bucket: Bucket) {
+  const result = engine.update(bucket.start, bucket.value);
+  if (!isSoundResult(result)) {
+    throw new Error(
+      `the engine's band for the bucket at ${new Date(bucket.start).toISOString()} (value ${bucket.value}) ` +
+        `is not finite and ordered: expected ${result.expected}, lower ${result.lower}, upper ${result.upper}, ` +
+        `score ${result.score}`,
+    );
+  }
+  return result;
+}
+
+/** Whether a series is kept aside at `now` (its retry has not come yet). */
+const isKeptAside = (state: SeriesState, now: number): boolean =>
+  state.fault !== undefined && now < state.fault.retryAt;
+
+/**
+ * Keeps a series aside after its engine or rules failed on it: its state stays where it was (nothing of the
+ * failed pass is kept), with the fault, and the job tries it again later (an hour, then twice as long after
+ * each failure, up to a day). Every other series goes on.
+ */
+function keepAside(context: RunContext, work: ShardWork, state: SeriesState, error: unknown): void {
+  const { now } = context;
+  const failures = (state.fault?.failures ?? 0) + 1;
+  const fault: SeriesFault = {
+    reason: messageOf(error),
+    since: state.fault?.since ?? now,
+    failures,
+    retryAt: now + Math.min(longestRetryMs, firstRetryMs * 2 ** (failures - 1)),
+  };
+  work.states.set(state.id, { ...state, fault });
+  work.changed = true;
+  work.quarantined.push({
+    seriesId: state.id,
+    name: state.name,
+    reason: fault.reason,
+    retryAt: fault.retryAt,
+  });
+}
+
+/** An error's message, for reports (never its stack, which may carry paths). */
+const messageOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).slice(0, 500);
+
+/** A state that knows the newest of `points` (time order), when it is newer than what the state knew. */
+function withNewest(state: SeriesState, points: readonly TimedValue[]): SeriesState {
+  const newest = points[points.length - 1];
+  return newest && newest.timestamp >= state.lastTimestamp
+    ? { ...state, lastTimestamp: newest.timestamp, lastValue: newest.value }
+    : state;
 }

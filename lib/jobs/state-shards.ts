@@ -44,4 +44,5 @@ export const summaryOf = (state: SeriesState): SeriesSummary => ({
   anomalous: state.anomalous,
   kind: state.kind,
   seasonality: state.seasonality,
+  ...(state.fault && { fault: state.fault }),
 });

@@ -66,6 +66,8 @@ export interface SeriesView extends SeriesInfo {
   readonly lastValue: number | null;
   readonly kind: NonNullable<SeriesInfo['kind']> | null;
   readonly seasonality: NonNullable<SeriesInfo['seasonality']> | null;
+  /** Why the band job keeps the series aside, or null (see SeriesFault). */
+  readonly fault: NonNullable<SeriesInfo['fault']> | null;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function seriesViews(
     lastValue: entry.lastValue === undefined ? (values.get(entry.id) ?? null) : entry.lastValue,
     kind: entry.kind ?? null,
     seasonality: entry.seasonality ?? null,
+    fault: entry.fault ?? null,
   }));
 }
 

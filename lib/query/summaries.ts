@@ -49,6 +49,7 @@ export function summarized(series: SeriesInfo, summary: SeriesSummary | undefine
     anomalous: summary.anomalous,
     kind: summary.kind,
     seasonality: summary.seasonality,
+    fault: summary.fault ?? null,
   };
 }
 

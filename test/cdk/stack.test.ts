@@ -50,9 +50,9 @@ describe('NormalcyStack', () => {
     });
   });
 
-  it('alarms on errors, throttles, dead letters and ingest rejections to the operations topic', () => {
+  it('alarms on errors, throttles, dead letters, ingest rejections and quarantined series to the operations topic', () => {
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(10);
+    expect(alarms.length).toBe(11);
     const operationsTopic = Object.keys(template.findResources('AWS::SNS::Topic')).find((id) =>
       id.startsWith('OperationsTopic'),
     );
@@ -64,6 +64,11 @@ describe('NormalcyStack', () => {
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       MetricTransformations: [
         Match.objectLike({ MetricName: 'RejectedItems', MetricValue: '$.rejectedItems' }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      MetricTransformations: [
+        Match.objectLike({ MetricName: 'QuarantinedSeries', MetricValue: '$.seriesQuarantined' }),
       ],
     });
   });

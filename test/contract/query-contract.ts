@@ -201,12 +201,14 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
           anomalous: true,
           kind: null,
           seasonality: null,
+          fault: null,
         });
         expect(login).toMatchObject({
           stepMs: 5 * minute,
           lastValue: 123,
           kind: 'latency',
           seasonality: 'daily',
+          fault: null,
         });
         expect(queries).toMatchObject({ stepMs: null, lastValue: 7, anomalous: false });
       });

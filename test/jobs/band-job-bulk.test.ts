@@ -104,7 +104,7 @@ describe('the band job at scale', () => {
       expect(series.calls).toEqual({ pendingSeries: 1 });
       // Every shard read once and saved once, whatever the number of series in it.
       expect(states.calls).toEqual({ loadShard: 4, saveShard: 4, saveSummaries: 1 });
-      expect(run.shards).toEqual({ loaded: 4, saved: 4, conflicts: [] });
+      expect(run.shards).toEqual({ loaded: 4, saved: 4, conflicts: [], failed: [] });
     }
   });
 

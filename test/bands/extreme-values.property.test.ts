@@ -1,0 +1,67 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts';
+import { isSoundResult } from '../../lib/bands/finite.ts';
+import { normalcyEngine, rollingZScoreEngine, seasonalMedianEngine } from '../../lib/bands/index.ts';
+
+const engines: readonly BandEngineFactory[] = [normalcyEngine, rollingZScoreEngine, seasonalMedianEngine];
+
+/** Finite values an agent may send, weighted toward the ones that break arithmetic. */
+const hostileValue = fc.oneof(
+  fc.constantFrom(1e308, -1e308, Number.MAX_VALUE, -Number.MAX_VALUE, Number.MIN_VALUE, 0, -0, 1e-308, 1e154),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.integer({ min: -1000, max: 1000 }),
+);
+
+const settings = fc.record({
+  kind: fc.constantFrom('auto', 'gauge', 'count', 'ratio', 'percent', 'latency'),
+  direction: fc.constantFrom('above', 'below', 'both'),
+  sensitivity: fc.double({ min: 0, max: 1, noNaN: true }),
+  minHistoryMs: fc.constantFrom(0, 3_600_000),
+}) as fc.Arbitrary<Partial<BandSettings>>;
+
+/** Bucket gaps: regular minutes mostly, with repeats of the same time and long silences. */
+const gap = fc.oneof(fc.constant(60_000), fc.constant(0), fc.integer({ min: 1, max: 40 * 86_400_000 }));
+
+/** A normal stretch after the hostile one, so that what follows the extremes is judged too. */
+const calm = Array.from({ length: 30 }, (_, index) => 100 + (index % 7));
+
+describe('Band engines under extreme and adversarial values', () => {
+  for (const factory of engines) {
+    it(`${factory.name}: every result is finite and ordered, and a JSON round trip changes nothing`, () => {
+      fc.assert(
+        fc.property(
+          settings,
+          fc.array(fc.tuple(gap, hostileValue), { minLength: 1, maxLength: 60 }),
+          (chosen, hostile) => {
+            const engine = factory.create(chosen);
+            let time = Date.UTC(2026, 0, 5);
+            const feed = [...hostile, ...calm.map((value) => [60_000, value] as const)];
+            for (const [index, [step, value]] of feed.entries()) {
+              time += index === 0 ? 0 : Math.max(step, 1);
+              const copy = factory.restore(JSON.parse(JSON.stringify(engine.toState())), chosen);
+              const result = engine.update(time, value);
+              if (!isSoundResult(result)) {
+                throw new Error(`unsound result at ${index}: ${JSON.stringify(result)}`);
+              }
+              expect(result.value).toBe(value);
+              expect(JSON.stringify(copy.update(time, value))).toBe(JSON.stringify(result));
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+  }
+
+  it('the five points that stopped every band job get a finite band, and the series recovers', () => {
+    const engine = normalcyEngine.create();
+    const start = Date.UTC(2026, 0, 5);
+    const hostile = [1e308, -1e308, 1e308, -1e308, 1e308];
+    for (const [index, value] of hostile.entries()) {
+      expect(isSoundResult(engine.update(start + index * 60_000, value))).toBe(true);
+    }
+    const after = engine.update(start + 5 * 60_000, 5);
+    expect(isSoundResult(after)).toBe(true);
+  });
+});
