@@ -52,8 +52,9 @@ export interface SeriesTouch {
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
   /**
-   * The request holds points older than the band job's live window (lib/jobs/live-window.ts): the job must
-   * look at the series' history, not only at its recent points.
+   * The request holds points older than the band job's bulk read reaches (`isBackfill` in
+   * lib/jobs/live-window.ts): the job must look at the series' history from `minTimestamp` on, not only at its
+   * recent points.
    */
   readonly backfill?: boolean;
 }
@@ -125,6 +126,11 @@ export interface PendingSeries {
   readonly series: SeriesInfo;
   readonly progress: SeriesProgress | undefined;
   readonly version: number;
+  /**
+   * The oldest point of the backfills recorded since the series was last settled: buckets from it on may have
+   * been judged without it (absent when no backfill was recorded).
+   */
+  readonly pendingFrom?: number;
 }
 
 /**
@@ -139,15 +145,27 @@ export interface SeriesStore {
   recordSeries(touches: readonly SeriesTouch[]): Promise<void>;
   listSeries(): Promise<SeriesInfo[]>;
   getSeries(id: string): Promise<SeriesInfo | undefined>;
-  /** Series with data the band job has not processed yet, at most `limit`. */
-  pendingSeries(limit: number): Promise<PendingSeries[]>;
+  /**
+   * Series with data the band job has not processed yet, at most `limit`: those put off (see `deferPending`)
+   * only once their time has come by `now`, so that series that cannot progress yet never crowd out those
+   * that can.
+   */
+  pendingSeries(limit: number, now: number): Promise<PendingSeries[]>;
+  /**
+   * The band job cannot progress with a series yet (too few points to tell its step): it stays pending but is
+   * not listed before `until`, unless an ingest marks it again since `version` (new data: listed at once).
+   */
+  deferPending(seriesId: string, version: number, until: number): Promise<void>;
   /**
    * Saves listing figures and engine state on the catalog entry (the band job before state shards; kept for
    * stores and fixtures that set them directly). When `caughtUp` is true and no ingest touched the series
    * since `version`, the series stops being pending.
    */
   saveProgress(seriesId: string, progress: SeriesProgress, version: number, caughtUp: boolean): Promise<void>;
-  /** The series stops being pending, unless an ingest marked it again since `version`. */
+  /**
+   * The series stops being pending (its backfill mark and deferral cleared), unless an ingest marked it again
+   * since `version`.
+   */
   settlePending(seriesId: string, version: number): Promise<void>;
 }
 
@@ -178,6 +196,12 @@ export interface SeriesState {
   readonly exclusionsAsOf?: number;
   /** Set while the series is kept aside (see {@link SeriesFault}). */
   readonly fault?: SeriesFault;
+  /**
+   * The times (ascending) of the points fed to the engine from `from` on, those the job's next bulk reads still
+   * cover: a point the next read finds before `processedUntil` that is not among them arrived late (see
+   * lib/jobs/live-window.ts). Absent in states saved before the job kept it.
+   */
+  readonly recentFed?: { readonly from: number; readonly times: readonly number[] };
 }
 
 /** One shard of the band job's state as stored, with the version a save must name. */

@@ -37,6 +37,8 @@ export interface DynamoDbStateStoreOptions {
 /** The sparse index that holds only series with unprocessed data. */
 export const pendingIndex = 'pending';
 const pendingMark = 'P';
+/** The index partition of pending series the band job put off (listed once their `pendingAfter` has come). */
+const deferredMark = 'D';
 /** How many series one ingest request updates at once. */
 const touchConcurrency = 16;
 /** Series ids one container remembers as catalogued (about 100 bytes each). */
@@ -78,6 +80,10 @@ interface SeriesItem {
   catalogShard?: string;
   catalogKey?: string;
   pendingShard?: string;
+  /** The oldest point of the backfills recorded since the series was last settled. */
+  pendingFrom?: number;
+  /** When a series the job put off is listed again. */
+  pendingAfter?: number;
 }
 
 interface KeyItem {
@@ -121,7 +127,7 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
         new UpdateCommand({
           TableName: this.options.table,
           Key: { pk: seriesKey(seriesId), sk: 'SERIES' },
-          UpdateExpression: 'REMOVE pendingShard',
+          UpdateExpression: 'REMOVE pendingShard, pendingFrom, pendingAfter',
           ConditionExpression: 'version = :version',
           ExpressionAttributeValues: { ':version': version },
         }),
@@ -157,26 +163,60 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
     return Item ? toSeriesInfo(Item as SeriesItem) : undefined;
   }
 
-  async pendingSeries(limit: number): Promise<PendingSeries[]> {
+  /** The series ready now first (index partition P), then those put off whose time has come (D). */
+  async pendingSeries(limit: number, now: number): Promise<PendingSeries[]> {
     const pending: PendingSeries[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
+    for (const [mark, due] of [
+      [pendingMark, undefined],
+      [deferredMark, now],
+    ] as const) {
+      let startKey: Record<string, unknown> | undefined;
+      while (pending.length < limit) {
+        const page = await this.documents.send(
+          new QueryCommand({
+            TableName: this.options.table,
+            IndexName: pendingIndex,
+            KeyConditionExpression: 'pendingShard = :mark',
+            ...(due === undefined
+              ? { ExpressionAttributeValues: { ':mark': mark } }
+              : {
+                  FilterExpression: 'pendingAfter <= :now',
+                  ExpressionAttributeValues: { ':mark': mark, ':now': due },
+                }),
+            Limit: Math.min(limit - pending.length, 1000),
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of (page.Items ?? []) as SeriesItem[]) {
+          pending.push({
+            series: toSeriesInfo(item),
+            progress: toProgress(item),
+            version: item.version,
+            ...(item.pendingFrom !== undefined && { pendingFrom: item.pendingFrom }),
+          });
+        }
+        startKey = page.LastEvaluatedKey;
+        if (!startKey) break;
+      }
+    }
+    return pending;
+  }
+
+  async deferPending(seriesId: string, version: number, until: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
           TableName: this.options.table,
-          IndexName: pendingIndex,
-          KeyConditionExpression: 'pendingShard = :mark',
-          ExpressionAttributeValues: { ':mark': pendingMark },
-          Limit: Math.min(limit - pending.length, 1000),
-          ExclusiveStartKey: startKey,
+          Key: { pk: seriesKey(seriesId), sk: 'SERIES' },
+          UpdateExpression: 'SET pendingShard = :deferred, pendingAfter = :until',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':deferred': deferredMark, ':until': until, ':version': version },
         }),
       );
-      for (const item of (page.Items ?? []) as SeriesItem[]) {
-        pending.push({ series: toSeriesInfo(item), progress: toProgress(item), version: item.version });
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && pending.length < limit);
-    return pending;
+    } catch (error) {
+      // Ingest marked the series again meanwhile: it stays ready for the next run.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async saveProgress(
@@ -369,15 +409,30 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
       if (created) return;
     }
     if (!touch.backfill) return;
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: { pk: seriesKey(touch.id), sk: 'SERIES' },
-        UpdateExpression: 'SET pendingShard = :mark ADD version :one',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':mark': pendingMark, ':one': 1 },
-      }),
-    );
+    // Marked ready (a series the job put off too), from the touch's oldest point when it is the oldest yet:
+    // DynamoDB has no min(), so the condition keeps an older mark, and a second request then marks without it.
+    const mark = (from: boolean) =>
+      this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.table,
+          Key: { pk: seriesKey(touch.id), sk: 'SERIES' },
+          UpdateExpression: `SET pendingShard = :mark${from ? ', pendingFrom = :from' : ''} ADD version :one REMOVE pendingAfter`,
+          ConditionExpression: from
+            ? 'attribute_exists(pk) AND (attribute_not_exists(pendingFrom) OR pendingFrom > :from)'
+            : 'attribute_exists(pk)',
+          ExpressionAttributeValues: {
+            ':mark': pendingMark,
+            ':one': 1,
+            ...(from && { ':from': touch.minTimestamp }),
+          },
+        }),
+      );
+    try {
+      await mark(true);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await mark(false);
+    }
   }
 
   /** Creates a catalog entry unless one exists; true when this call created it. */

@@ -87,10 +87,19 @@ interface SeriesRow {
   engine_state: string | null;
   kind: LearnedKind | null;
   seasonality: Seasonality | null;
+  pending_from: number | null;
+  pending_after: number | null;
 }
 
 /** Columns added after the first release, with their definitions: added to older databases on open. */
-const addedSeriesColumns = { kind: 'TEXT', seasonality: 'TEXT' } as const;
+const addedSeriesColumns = {
+  kind: 'TEXT',
+  seasonality: 'TEXT',
+  /** The oldest point of the backfills recorded since the series was last settled. */
+  pending_from: 'INTEGER',
+  /** A pending series the band job put off is listed again from this time (or when new data marks it). */
+  pending_after: 'INTEGER',
+} as const;
 
 interface BandRow {
   series_id: string;
@@ -184,29 +193,46 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
   }
 
   async recordSeries(touches: readonly SeriesTouch[]): Promise<void> {
-    // A new series starts pending (version 1, handled 0); a backfill marks it pending again.
+    // A new series starts pending (version 1, handled 0; the job reads it from its first point whatever comes);
+    // a backfill marks a known series pending again, from its oldest point on, and makes a series the job had
+    // put off ready at once.
     const upsert = this.database.prepare(`
-      INSERT INTO series (id, name, type, dimensions, last_ts) VALUES (?, ?, ?, ?, ?)
+      INSERT INTO series (id, name, type, dimensions, last_ts)
+      VALUES (@id, @name, @type, @dimensions, @maxTimestamp)
       ON CONFLICT (id) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts),
-        version = version + CASE WHEN ? THEN 1 ELSE 0 END`);
+        version = version + @backfill,
+        pending_from = CASE WHEN @backfill THEN min(coalesce(pending_from, @minTimestamp), @minTimestamp)
+          ELSE pending_from END,
+        pending_after = CASE WHEN @backfill THEN NULL ELSE pending_after END`);
     this.database.transaction(() => {
       for (const touch of touches) {
-        upsert.run(
-          touch.id,
-          touch.name,
-          touch.type,
-          JSON.stringify(sortedDimensions(touch.dimensions)),
-          touch.maxTimestamp,
-          touch.backfill === false ? 0 : 1,
-        );
+        upsert.run({
+          id: touch.id,
+          name: touch.name,
+          type: touch.type,
+          dimensions: JSON.stringify(sortedDimensions(touch.dimensions)),
+          maxTimestamp: touch.maxTimestamp,
+          minTimestamp: touch.minTimestamp,
+          backfill: touch.backfill === false ? 0 : 1,
+        });
       }
     })();
   }
 
   async settlePending(seriesId: string, version: number): Promise<void> {
     this.database
-      .prepare('UPDATE series SET handled_version = max(handled_version, ?) WHERE id = ? AND version <= ?')
-      .run(version, seriesId, version);
+      .prepare(
+        `UPDATE series SET handled_version = max(handled_version, @version), pending_from = NULL,
+           pending_after = NULL
+         WHERE id = @seriesId AND version <= @version`,
+      )
+      .run({ version, seriesId });
+  }
+
+  async deferPending(seriesId: string, version: number, until: number): Promise<void> {
+    this.database
+      .prepare('UPDATE series SET pending_after = ? WHERE id = ? AND version <= ?')
+      .run(until, seriesId, version);
   }
 
   async listSeries(): Promise<SeriesInfo[]> {
@@ -221,16 +247,18 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
     return row && toSeriesInfo(row);
   }
 
-  async pendingSeries(limit: number): Promise<PendingSeries[]> {
+  async pendingSeries(limit: number, now: number): Promise<PendingSeries[]> {
     const rows = this.database
-      .prepare<[number], SeriesRow>(
-        'SELECT * FROM series WHERE version > handled_version ORDER BY last_ts LIMIT ?',
+      .prepare<[number, number], SeriesRow>(
+        `SELECT * FROM series WHERE version > handled_version AND (pending_after IS NULL OR pending_after <= ?)
+         ORDER BY last_ts LIMIT ?`,
       )
-      .all(limit);
+      .all(now, limit);
     return rows.map((row) => ({
       series: toSeriesInfo(row),
       progress: toProgress(row),
       version: row.version,
+      ...(row.pending_from !== null && { pendingFrom: row.pending_from }),
     }));
   }
 

@@ -33,7 +33,7 @@ import type {
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
 import { alertViewUrl } from '../query/links.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
-import { liveWindowMs } from './live-window.ts';
+import { liveWindowMs, readMarginMs } from './live-window.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {
@@ -90,6 +90,11 @@ export interface BandJobSummary {
   readonly seriesReadAlone: number;
   /** Series learned again from their history because an exclusion created since covers what they learned. */
   readonly seriesRelearned: number;
+  /**
+   * Series whose buckets already judged got points late (a backfill, an agent's delayed flush): judged again
+   * from the first such bucket on, as if the points had been there all along.
+   */
+  readonly seriesRewound: number;
   /** Series this run kept aside because their engine or rules failed on them (the others went on). */
   readonly quarantined: readonly QuarantinedSeries[];
   /** Series kept aside after this run, those of earlier runs still waiting to be tried again included. */
@@ -128,7 +133,7 @@ const defaults: Limits = {
   /** A series too sparse to show its step is given the default step after this long. */
   stepDiscoveryMs: 3_600_000,
   /** The bulk read reaches this much further back than the previous run (agents' flush delays). */
-  discoveryMs: 2 * 60_000,
+  discoveryMs: readMarginMs,
   dashboardUrl: 'http://127.0.0.1:8080',
   pageWindowMs: 3_600_000,
   stateShards: defaultStateShards,
@@ -144,6 +149,7 @@ export const alertLink =
 interface Counts {
   series: number;
   relearned: number;
+  rewound: number;
   buckets: number;
   anomalies: number;
   opened: number;
@@ -156,6 +162,7 @@ const maxSavesInFlight = 1;
 const noCounts = (): Counts => ({
   series: 0,
   relearned: 0,
+  rewound: 0,
   buckets: 0,
   anomalies: 0,
   opened: 0,
@@ -169,6 +176,8 @@ interface RunContext {
   readonly config: AlertConfig;
   readonly link: AlertLink;
   readonly now: number;
+  /** Where the run's bulk read starts. */
+  readFrom: number;
   /** Series a run may still read on their own (shared by every shard's pass). */
   aloneBudget: number;
 }
@@ -181,6 +190,10 @@ interface ShardWork {
   readonly counts: Counts;
   /** Pending series to settle (with the version seen) once the shard is saved. */
   readonly settle: Map<string, number>;
+  /** Pending series that cannot progress yet, to put off until a time (with the version seen). */
+  readonly defer: Map<string, { readonly version: number; readonly until: number }>;
+  /** Live series that got points late in buckets already judged: judged again from this bucket on. */
+  readonly rewind: Map<string, number>;
   /** Series of the shard kept aside in this pass. */
   readonly quarantined: QuarantinedSeries[];
   changed: boolean;
@@ -232,6 +245,7 @@ export async function runBandJob(
     config,
     link: alertLink(limits.dashboardUrl),
     now,
+    readFrom: now,
     aloneBudget: limits.maxSeriesPerRun,
   };
   const memory = memoryOf(dependencies.states);
@@ -246,6 +260,7 @@ export async function runBandJob(
       memory.oldestLiveProcessedUntil ?? liveFrom,
     ),
   );
+  context.readFrom = readFrom;
   const recent = await dependencies.metrics.readRecentPoints(readFrom, now + ingestLimits.maxFutureSkewMs);
   memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
   let recentPoints = 0;
@@ -258,7 +273,7 @@ export async function runBandJob(
     else recentByShard.set(shard, [id]);
   }
   const pendingByShard = new Map<string, PendingSeries[]>();
-  for (const entry of await dependencies.series.pendingSeries(limits.maxSeriesPerRun)) {
+  for (const entry of await dependencies.series.pendingSeries(limits.maxSeriesPerRun, now)) {
     const shard = shardOf(entry.series.id, limits.stateShards);
     pendingByShard.set(shard, [...(pendingByShard.get(shard) ?? []), entry]);
   }
@@ -299,10 +314,18 @@ export async function runBandJob(
         states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
         counts: noCounts(),
         settle: new Map(),
+        defer: new Map(),
+        rewind: new Map(),
         quarantined: [],
         changed: false,
       };
-      const candidates = await processLiveSeries(context, work, recentByShard.get(name) ?? [], recent);
+      const candidates = await processLiveSeries(
+        context,
+        work,
+        recentByShard.get(name) ?? [],
+        recent,
+        pendingByShard.get(name) ?? [],
+      );
       readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
       await checkSilentSeries(context, work);
 
@@ -323,7 +346,7 @@ export async function runBandJob(
       const saving = work.changed
         ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
         : Promise.resolve(undefined);
-      const { counts, settle } = work;
+      const { counts, settle, defer } = work;
       saves.push(
         saving
           .then(async (version) => {
@@ -333,6 +356,9 @@ export async function runBandJob(
             }
             if (version !== undefined) shards.saved += 1;
             for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
+            for (const [id, { version, until }] of defer) {
+              await dependencies.series.deferPending(id, version, until);
+            }
             for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
             for (const summary of shardSummaries) summaries.push(summary);
             for (const entry of work.quarantined) quarantined.push(entry);
@@ -384,6 +410,7 @@ export async function runBandJob(
     recentSeries: recent.size,
     seriesReadAlone: readAlone,
     seriesRelearned: totals.relearned,
+    seriesRewound: totals.rewound,
     quarantined,
     seriesQuarantined,
     shards,
@@ -400,6 +427,7 @@ async function processLiveSeries(
   work: ShardWork,
   ids: readonly string[],
   recent: ReadonlyMap<string, readonly TimedValue[]>,
+  pending: readonly PendingSeries[],
 ): Promise<string[]> {
   const { dependencies, limits, now } = context;
   const liveFrom = now - liveWindowMs;
@@ -407,6 +435,12 @@ async function processLiveSeries(
   const candidates: string[] = [];
   const bands: SeriesBand[] = [];
   const outcomes: EvaluationOutcome[] = [];
+  // Series ingest marked with points older than the bulk read: judged again from there on its own path.
+  const backfilled = new Map(
+    pending.flatMap((entry) =>
+      entry.pendingFrom === undefined ? [] : [[entry.series.id, entry.pendingFrom]],
+    ),
+  );
   for (const id of ids) {
     const series = recent.get(id) ?? [];
     const state = work.states.get(id);
@@ -423,6 +457,12 @@ async function processLiveSeries(
       candidates.push(id);
       continue;
     }
+    const late = firstLatePoint(state, series, context.readFrom) ?? backfilled.get(id);
+    if (late !== undefined && late < state.processedUntil) {
+      work.rewind.set(id, late);
+      candidates.push(id);
+      continue;
+    }
     const closedBefore = bucketStart(closedAt, state.stepMs);
     const due = series.filter(
       (point) => point.timestamp >= state.processedUntil && point.timestamp < closedBefore,
@@ -431,7 +471,7 @@ async function processLiveSeries(
     if (due.length > 0) {
       let fed: Fed;
       try {
-        fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore);
+        fed = feed(context, work, state, state, aggregate(state.type, due, state.stepMs), closedBefore, due);
       } catch (error) {
         keepAside(context, work, state, error);
         continue;
@@ -489,39 +529,57 @@ async function processSeriesAlone(
     if (!identity) continue;
     context.aloneBudget -= 1;
     taken += 1;
-    const caughtUp = await processAlone(context, work, identity, state, entry.pending?.progress);
-    if (caughtUp && entry.pending) work.settle.set(entry.id, entry.pending.version);
+    const late = [work.rewind.get(entry.id), entry.pending?.pendingFrom].filter((at) => at !== undefined);
+    const rewindFrom = late.length > 0 ? Math.min(...late) : undefined;
+    const outcome = await processAlone(context, work, identity, state, entry.pending?.progress, rewindFrom);
+    if (!entry.pending) continue;
+    if (outcome === 'caught-up') work.settle.set(entry.id, entry.pending.version);
+    else if (typeof outcome === 'number') {
+      work.defer.set(entry.id, { version: entry.pending.version, until: outcome });
+    }
   }
   return taken;
 }
 
-/** Reads one series from where it stopped and feeds it; true when it caught up with the closed buckets. */
+/**
+ * Reads one series from where it stopped (or from `rewindFrom`, when points arrived late in buckets it had
+ * judged) and feeds it. Returns 'caught-up' when it reached the closed buckets, 'behind' when a budget or a
+ * failure stopped it, or, for a series too sparse to show its step yet, the time from which it is worth
+ * reading again (it gets the default step then).
+ */
 async function processAlone(
   context: RunContext,
   work: ShardWork,
   identity: Identity,
   state: SeriesState | undefined,
   seed: SeriesProgress | undefined,
-): Promise<boolean> {
+  rewindFrom: number | undefined,
+): Promise<'caught-up' | 'behind' | number> {
   const { dependencies, limits, now } = context;
   const { metrics, alerts, bands } = dependencies;
-  if (state && needsRelearning(context, state)) {
+  const rewind = state && rewindFrom !== undefined && rewindFrom < state.processedUntil;
+  if (state && (rewind || needsRelearning(context, state))) {
+    // The engine as it was at the first bucket to judge again (learned again from the stored points before
+    // it, with today's exclusions); the alert rules keep their memory, so what they judged stays judged.
     const before = state;
-    const points = await relearningPoints(context, state);
+    const until = rewind ? Math.max(bucketStart(rewindFrom, state.stepMs), 0) : state.processedUntil;
+    const from = { ...state, processedUntil: Math.min(until, state.processedUntil) };
+    const points = await relearningPoints(context, from);
     try {
-      state = relearn(context, state, points);
+      state = relearn(context, from, points);
     } catch (error) {
       keepAside(context, work, before, error);
-      return false;
+      return 'behind';
     }
     work.states.set(state.id, state);
     work.changed = true;
-    work.counts.relearned += 1;
+    if (rewind) work.counts.rewound += 1;
+    else work.counts.relearned += 1;
   }
   const known = state ?? seed;
-  if (known && bucketStart(now - limits.latenessMs, known.stepMs) <= known.processedUntil) return true;
+  if (known && bucketStart(now - limits.latenessMs, known.stepMs) <= known.processedUntil) return 'caught-up';
   const start = known?.processedUntil ?? (await metrics.earliestTimestamp(identity.id));
-  if (start === undefined) return false;
+  if (start === undefined) return 'behind';
 
   let stepMs = known?.stepMs;
   if (stepMs === undefined) {
@@ -531,7 +589,7 @@ async function processAlone(
       limits.minStepMs,
     );
     if (stepMs === undefined) {
-      if (now - start < limits.stepDiscoveryMs) return false;
+      if (now - start < limits.stepDiscoveryMs) return start + limits.stepDiscoveryMs;
       stepMs = limits.minStepMs;
     }
   }
@@ -556,18 +614,26 @@ async function processAlone(
   };
   let fed: Fed;
   try {
-    fed = feed(context, work, identity, { ...before, stepMs, engineState: known?.engineState }, buckets, end);
+    fed = feed(
+      context,
+      work,
+      identity,
+      { ...before, stepMs, engineState: known?.engineState },
+      buckets,
+      end,
+      points,
+    );
   } catch (error) {
     const engineState = known?.engineState ?? dependencies.engine.create(limits.settings).toState();
     keepAside(context, work, { ...before, stepMs, engineState }, error);
-    return false;
+    return 'behind';
   }
   const next = withNewest(fed.state, points);
   if (fed.bands.length > 0) await bands.writeManyBands(fed.bands);
   if (fed.outcome) await alerts.recordEvaluation(fed.outcome);
   work.states.set(identity.id, next);
   work.changed = true;
-  return end === closedBefore;
+  return end === closedBefore ? 'caught-up' : 'behind';
 }
 
 interface Fed {
@@ -588,6 +654,7 @@ function feed(
   state: Omit<SeriesState, 'engineState'> & { engineState: SeriesState['engineState'] | undefined },
   buckets: readonly Bucket[],
   end: number,
+  points: readonly TimedValue[],
 ): Fed {
   const { dependencies, limits, config, now, link } = context;
   const { stepMs } = state;
@@ -651,6 +718,7 @@ function feed(
       lastValue: state.lastValue,
       ...learnedBy(engine, state),
       exclusionsAsOf: now,
+      recentFed: recentlyFed(state, points, now - limits.discoveryMs, end),
     },
     bands,
     outcome: outcome.transitions.length > 0 || outcome.alerts.length > 0 ? outcome : undefined,
@@ -814,4 +882,50 @@ function withNewest(state: SeriesState, points: readonly TimedValue[]): SeriesSt
   return newest && newest.timestamp >= state.lastTimestamp
     ? { ...state, lastTimestamp: newest.timestamp, lastValue: newest.value }
     : state;
+}
+
+/** How many recently fed point times a state keeps at most (a point a second for two minutes, and some). */
+const maxRecentFed = 256;
+
+/**
+ * The times of the points a state's engine was fed that the next bulk reads still cover (from `keepFrom`),
+ * after feeding `points` (time order) up to `end`: the times it knew before the first of them, then theirs.
+ */
+function recentlyFed(
+  state: Pick<SeriesState, 'recentFed'>,
+  points: readonly TimedValue[],
+  keepFrom: number,
+  end: number,
+): SeriesState['recentFed'] {
+  const fedFrom = points[0]?.timestamp ?? end;
+  const times = (state.recentFed?.times ?? []).filter((time) => time >= keepFrom && time < fedFrom);
+  for (const point of points) {
+    if (point.timestamp >= keepFrom && point.timestamp < end) times.push(point.timestamp);
+  }
+  const kept = times.slice(-maxRecentFed);
+  const from = kept.length < times.length ? (kept[0] ?? keepFrom) : keepFrom;
+  return { from: Math.min(from, end), times: kept };
+}
+
+/**
+ * The time of the first point the bulk read found that lies in buckets the job judged already (before
+ * `processedUntil`) without having fed it: it arrived after the run that judged its bucket. Undefined when
+ * there is none, or when the state does not know what it was fed (states from before it kept that).
+ */
+function firstLatePoint(
+  state: SeriesState,
+  points: readonly TimedValue[],
+  readFrom: number,
+): number | undefined {
+  const fed = state.recentFed;
+  if (!fed) return undefined;
+  const from = Math.max(readFrom, fed.from);
+  let known = 0;
+  for (const point of points) {
+    if (point.timestamp >= state.processedUntil) break;
+    if (point.timestamp < from) continue;
+    while (known < fed.times.length && (fed.times[known] ?? 0) < point.timestamp) known += 1;
+    if (fed.times[known] !== point.timestamp) return point.timestamp;
+  }
+  return undefined;
 }

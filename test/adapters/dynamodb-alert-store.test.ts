@@ -533,7 +533,7 @@ describe('The band job over DynamoDbAlertStore', () => {
       const kept = shard === 'unchanged' ? undefined : shard?.states.find((state) => state.id === series.id);
       expect(kept?.monitor?.firstBucketAt).toBe(firstBucketAt);
       expect(kept?.processedUntil).toBe(t0 + 12 * step);
-      expect(await sqlite.pendingSeries(10)).toEqual([]);
+      expect(await sqlite.pendingSeries(10, Date.now())).toEqual([]);
     } finally {
       sqlite.close();
       rmSync(directory, { recursive: true, force: true });

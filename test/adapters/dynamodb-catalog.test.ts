@@ -101,10 +101,70 @@ describe('DynamoDbStateStore catalog', () => {
       {
         TableName: 'state',
         Key: { pk: 'SERIES#abc', sk: 'SERIES' },
-        UpdateExpression: 'SET pendingShard = :mark ADD version :one',
+        UpdateExpression:
+          'SET pendingShard = :mark, pendingFrom = :from ADD version :one REMOVE pendingAfter',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(pendingFrom) OR pendingFrom > :from)',
+        ExpressionAttributeValues: { ':mark': 'P', ':one': 1, ':from': 1 },
+      },
+    ]);
+  });
+
+  it('keeps an older backfill mark: a newer one marks the series pending without moving it', async () => {
+    documentsMock.on(PutCommand).rejects(conditionFailed());
+    documentsMock
+      .on(UpdateCommand, { ConditionExpression: 'attribute_exists(pk)' })
+      .resolves({})
+      .on(UpdateCommand, { ExpressionAttributeValues: { ':mark': 'P', ':one': 1, ':from': 5 } })
+      .rejects(conditionFailed());
+    const touch = {
+      id: 'abc',
+      name: 'shop.requests',
+      type: 'counter' as const,
+      dimensions: {},
+      minTimestamp: 5,
+      maxTimestamp: 6,
+      backfill: true,
+    };
+    await store().recordSeries([touch]);
+    expect(documentsMock.commandCalls(UpdateCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ ExpressionAttributeValues: { ':mark': 'P', ':one': 1, ':from': 5 } }),
+      {
+        TableName: 'state',
+        Key: { pk: 'SERIES#abc', sk: 'SERIES' },
+        UpdateExpression: 'SET pendingShard = :mark ADD version :one REMOVE pendingAfter',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':mark': 'P', ':one': 1 },
       },
+    ]);
+  });
+
+  it('puts off a pending series at the version seen, and lists it once its time has come', async () => {
+    documentsMock.on(UpdateCommand).resolves({});
+    documentsMock
+      .on(QueryCommand, { ExpressionAttributeValues: { ':mark': 'P' } })
+      .resolves({ Items: [] })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':mark': 'D', ':now': 50 } })
+      .resolves({ Items: [{ ...entry('shop.sparse'), version: 2, pendingFrom: 7 }] });
+    await store().deferPending('abc', 2, 40);
+    expect(documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
+      TableName: 'state',
+      Key: { pk: 'SERIES#abc', sk: 'SERIES' },
+      UpdateExpression: 'SET pendingShard = :deferred, pendingAfter = :until',
+      ConditionExpression: 'version = :version',
+      ExpressionAttributeValues: { ':deferred': 'D', ':until': 40, ':version': 2 },
+    });
+    const pending = await store().pendingSeries(10, 50);
+    expect(pending.map((entry) => [entry.series.name, entry.version, entry.pendingFrom])).toEqual([
+      ['shop.sparse', 2, 7],
+    ]);
+    expect(documentsMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ IndexName: 'pending', ExpressionAttributeValues: { ':mark': 'P' } }),
+      expect.objectContaining({
+        IndexName: 'pending',
+        FilterExpression: 'pendingAfter <= :now',
+        ExpressionAttributeValues: { ':mark': 'D', ':now': 50 },
+      }),
     ]);
   });
 
@@ -114,7 +174,7 @@ describe('DynamoDbStateStore catalog', () => {
     expect(documentsMock.commandCalls(UpdateCommand)[0]?.args[0].input).toEqual({
       TableName: 'state',
       Key: { pk: 'SERIES#abc', sk: 'SERIES' },
-      UpdateExpression: 'REMOVE pendingShard',
+      UpdateExpression: 'REMOVE pendingShard, pendingFrom, pendingAfter',
       ConditionExpression: 'version = :version',
       ExpressionAttributeValues: { ':version': 3 },
     });

@@ -175,6 +175,7 @@ describe('Function: ingest over Timestream, every fault', () => {
     pendingSeries: async () => [],
     saveProgress: async () => undefined,
     settlePending: async () => undefined,
+    deferPending: async () => undefined,
   };
   const outcome = fc.oneof(
     fc.constant({ kind: 'ok' as const }),
@@ -285,6 +286,7 @@ describe('Function: ingest answers for Timestream faults', () => {
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
         settlePending: async () => undefined,
+        deferPending: async () => undefined,
       },
       keys: {
         findKey: async (hash) => ({ hash, name: 'k', scopes: ['ingest'], createdAt: 0, revokedAt: null }),

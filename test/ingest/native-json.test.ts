@@ -149,6 +149,7 @@ describe('acceptBatch', () => {
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
         settlePending: async () => undefined,
+        deferPending: async () => undefined,
       },
     };
   };

@@ -195,6 +195,7 @@ describe('Function: ingest, the key in a Netuitive path', () => {
         pendingSeries: async () => [],
         saveProgress: async () => undefined,
         settlePending: async () => undefined,
+        deferPending: async () => undefined,
       },
       keys: {
         findKey: async (hash) =>
