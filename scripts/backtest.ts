@@ -121,6 +121,7 @@ async function main(): Promise<void> {
   if (options.data !== undefined) {
     const dataDir = resolve(options.data);
     runs.push(await backtestCorpus(dataDir, dataDir, engine));
+    printCorpus(runs[0]);
   } else {
     const seeds = parseSeeds(options.seeds ?? '');
     const weeks = options.weeks === undefined ? undefined : parseWeeks(options.weeks);
@@ -140,15 +141,14 @@ async function main(): Promise<void> {
           { stdio: ['ignore', 'ignore', 'inherit'] },
         );
         const run = await backtestCorpus(corpusDir, `seed ${seed}`, engine);
+        // The seed's wall time includes generating it.
         runs.push({ ...run, seconds: (Date.now() - startedAt) / 1000 });
+        printCorpus(runs[runs.length - 1]);
       } finally {
         rmSync(corpusDir, { recursive: true, force: true });
       }
-      const last = runs[runs.length - 1];
-      if (last) printCorpus(last);
     }
   }
-  if (options.data !== undefined && runs[0]) printCorpus(runs[0]);
 
   const allSeries = runs.flatMap((run) => run.score.series);
   const families = byFamily(allSeries);
@@ -196,7 +196,8 @@ async function main(): Promise<void> {
   }
 }
 
-function printCorpus(run: CorpusRun): void {
+function printCorpus(run: CorpusRun | undefined): void {
+  if (!run) return;
   const { total } = run.score;
   console.log(
     `\n== ${run.label}: ${total.series} series, ${total.incidents} incidents, ` +
@@ -229,8 +230,11 @@ async function backtestCorpus(
   const server = await startLocalServer({
     dataDir,
     port: 0,
-    // Every alert is recorded whether or not it is paged (history that ended over an hour before the run is
-    // recorded, not paged: pageWindowMs); the score reads the alerts, so the pages go nowhere.
+    // History is judged as it would have been live without any band job option: buckets and alerts carry the
+    // data's own times (an alert starts at its first breaching bucket), and every bucket is closed at once
+    // (the corpus ends at least endMarginMs before now, the job waits latenessMs = 15 s). The clock decides
+    // only paging: an alert that had ended over pageWindowMs before the run is recorded and not paged. The
+    // score reads the recorded alerts, so the pages go nowhere.
     notifier: { notify: async () => {} },
     ...(engine && { engine }),
   });
