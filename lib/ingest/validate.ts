@@ -11,7 +11,10 @@ import { ingestLimits } from './limits.ts';
 /** Points that passed validation and problems with those that did not. */
 export interface ParsedBatch {
   readonly points: MetricPoint[];
+  /** The first problems (see problemLimits in lib/errors.ts), shortened and printable. */
   readonly problems: Problem[];
+  /** How many problems were found in all, listed or not. */
+  readonly problemCount: number;
   /** How many items the body held (accepted + rejected). */
   readonly itemCount: number;
   /**
