@@ -84,7 +84,7 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
         : parseOtlpJson(bodyText(event), windowOf(context));
       const outcome = await accept(batch, context);
       // Data points refused by the store count as rejected too.
-      const rejected = batch.rejectedDataPoints + outcome.refusedItems;
+      const rejected = batch.rejectedDataPoints + outcome.refusedItems.size;
       const message = outcome.rejected > 0 ? summarize(outcome.problems, outcome.rejected) : '';
       if (protobuf) return protobufResponse(200, encodeMetricsResponse(rejected, message));
       return json(

@@ -17,10 +17,13 @@ export interface IngestOutcome {
   readonly problems: readonly Problem[];
 }
 
-/** What acceptBatch did: the client's outcome, and how many items the store refused points of. */
+/** What acceptBatch did: the client's outcome, and which items the store refused points of. */
 export interface AcceptedBatch extends IngestOutcome {
-  /** Distinct body items with at least one point the store refused (OTLP counts rejected data points). */
-  readonly refusedItems: number;
+  /**
+   * The body items with at least one point the store refused, all of them (the answer lists only the first
+   * problems): OTLP counts them as rejected data points.
+   */
+  readonly refusedItems: ReadonlySet<number>;
 }
 
 /** The outcome as ingest routes answer it (`{accepted, rejected, problems}`). */
@@ -182,7 +185,7 @@ export async function acceptBatch(
     accepted: stored.length + mergedAway,
     rejected: problems.count,
     problems: problems.listed,
-    refusedItems: refusedItems.size,
+    refusedItems,
   };
 }
 

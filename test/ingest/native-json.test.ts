@@ -176,7 +176,7 @@ describe('acceptBatch', () => {
       accepted: 1,
       rejected: 1,
       problems: [{ index: 1, field: 'value', message: 'is required' }],
-      refusedItems: 0,
+      refusedItems: new Set(),
     });
     expect(target.written).toHaveLength(1);
   });
