@@ -28,7 +28,7 @@ import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dyn
 import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
 import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
-import { type ApiFunction, apiRoutes } from '../lib/http/routes.ts';
+import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
 import { shardNames } from '../lib/jobs/state-shards.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
@@ -255,7 +255,8 @@ export class NormalcyStack extends Stack {
       query: new HttpLambdaIntegration('QueryIntegration', query.function),
       alerts: new HttpLambdaIntegration('AlertsIntegration', alerts.function),
     };
-    for (const route of apiRoutes) {
+    // Every route of the table, and HEAD beside each GET (HTTP APIs match methods exactly).
+    for (const route of servedRoutes) {
       const [created] = api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],

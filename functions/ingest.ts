@@ -1,5 +1,5 @@
-import { HttpError } from '../lib/errors.ts';
-import { acceptBatch } from '../lib/ingest/accept.ts';
+import { describeValue, HttpError, type Problem } from '../lib/errors.ts';
+import { acceptBatch, outcomeBody } from '../lib/ingest/accept.ts';
 import { parseCollectdJson } from '../lib/ingest/collectd.ts';
 import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
 import { ingestLimits } from '../lib/ingest/limits.ts';
@@ -18,8 +18,10 @@ import {
   type HttpEvent,
   httpHandler,
   json,
+  mediaType,
   type RouteContext,
   type RouteDefinition,
+  replyMessage,
 } from './shared/http.ts';
 import { logger } from './shared/logger.ts';
 
@@ -59,8 +61,9 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     path: '/v1/metrics',
     scope: 'ingest',
     async handle(event: HttpEvent, context) {
+      requireJson(event);
       const batch = parseNativeJson(bodyText(event), windowOf(context));
-      return json(200, await accept(batch, context));
+      return json(200, outcomeBody(await accept(batch, context)));
     },
   },
   {
@@ -81,22 +84,20 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
         : parseOtlpJson(bodyText(event), windowOf(context));
       const outcome = await accept(batch, context);
       // Data points refused by the store count as rejected too.
-      const rejected = new Set(outcome.problems.map((problem) => problem.index)).size;
-      const message = rejected > 0 ? summarize(outcome.problems) : '';
+      const rejected = batch.rejectedDataPoints + outcome.refusedItems.size;
+      const message = outcome.rejected > 0 ? summarize(outcome.problems, outcome.rejected) : '';
       if (protobuf) return protobufResponse(200, encodeMetricsResponse(rejected, message));
       return json(
         200,
-        rejected > 0
-          ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: message } }
-          : {},
+        message ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: message } } : {},
       );
     },
     renderError: (error, event) => {
       // OTLP answers errors with a google.rpc.Status in the request's encoding.
       const code = otlpStatusCodes[error.statusCode] ?? 2;
       const message = error.problems?.length
-        ? `${error.message}; ${summarize(error.problems)}`
-        : error.message;
+        ? `${replyMessage(error)}; ${summarize(error.problems, error.problemCount)}`
+        : replyMessage(error);
       const headers = error.options.headers ?? {};
       return isProtobuf(event)
         ? protobufResponse(error.statusCode, encodeStatus(code, message), headers)
@@ -112,7 +113,7 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     async handle(event, context) {
       const storeRates = /^(?:true|1|yes)$/i.test(event.queryStringParameters?.storeRates ?? '');
       const batch = parseCollectdJson(bodyText(event), windowOf(context), { storeRates });
-      return json(200, await accept(batch, context));
+      return json(200, outcomeBody(await accept(batch, context)));
     },
   },
   netuitiveIngest('/ingest/{apiKey}'),
@@ -156,26 +157,25 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
       }),
   },
   {
-    // Netuitive agents read the server's clock from the Date header of HEAD /time.
+    // Netuitive agents read the server's clock from the Date header of HEAD /time (as every GET, without body).
     method: 'HEAD',
     path: '/time',
     scope: undefined,
-    handle: async (_event, { dependencies }) => ({
-      statusCode: 200,
-      headers: { date: new Date(dependencies.clock.now()).toUTCString(), 'cache-control': 'no-store' },
-      body: '',
-    }),
+    handle: async (event, context) => ({ ...(await serverTime(event, context)), body: '' }),
   },
   {
     method: 'GET',
     path: '/time',
     scope: undefined,
-    handle: async (_event, { dependencies }) => {
-      const now = dependencies.clock.now();
-      return json(200, { time: now }, { date: new Date(now).toUTCString(), 'cache-control': 'no-store' });
-    },
+    handle: serverTime,
   },
 ];
+
+/** The server's clock, in the body and in the Date header. */
+async function serverTime(_event: HttpEvent, { dependencies }: IngestContext) {
+  const now = dependencies.clock.now();
+  return json(200, { time: now }, { date: new Date(now).toUTCString(), 'cache-control': 'no-store' });
+}
 
 /**
  * Netuitive ingest, keyed by the path (`/ingest/{apiKey}`) as Netuitive agents send it: 202 like Netuitive's
@@ -189,7 +189,7 @@ function netuitiveIngest(path: string): RouteDefinition<IngestDependencies> {
     keyFrom: (event) => event.pathParameters?.apiKey,
     async handle(event, context) {
       const batch = parseNetuitive(bodyText(event), windowOf(context));
-      return json(202, await accept(batch, context));
+      return json(202, outcomeBody(await accept(batch, context)));
     },
   };
 }
@@ -209,9 +209,9 @@ function influxWrite(path: string): RouteDefinition<IngestDependencies> {
       const precision = precisionOf(event.queryStringParameters?.precision);
       const batch = parseLineProtocol(bodyText(event), precision, windowOf(context));
       const outcome = await accept(batch, context);
-      if (outcome.problems.length === 0) return { statusCode: 204, headers: {}, body: '' };
-      const message = `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s): ${summarize(outcome.problems)}`;
-      return json(400, { code: 'invalid', message, error: message, ...outcome });
+      if (outcome.rejected === 0) return { statusCode: 204, headers: {}, body: '' };
+      const message = `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s): ${summarize(outcome.problems, outcome.rejected)}`;
+      return json(400, { code: 'invalid', message, error: message, ...outcomeBody(outcome) });
     },
     renderError: (error) => {
       const code =
@@ -223,11 +223,17 @@ function influxWrite(path: string): RouteDefinition<IngestDependencies> {
               ? 'unavailable'
               : 'invalid';
       const message = error.problems?.length
-        ? `${error.message}: ${summarize(error.problems)}`
-        : error.message;
+        ? `${replyMessage(error)}: ${summarize(error.problems, error.problemCount)}`
+        : replyMessage(error);
       return json(
         error.statusCode,
-        { code, message, error: message, problems: error.problems },
+        {
+          code,
+          message,
+          error: message,
+          problems: error.problems,
+          ...(error.problems && { problemCount: error.problemCount }),
+        },
         error.options.headers,
       );
     },
@@ -262,10 +268,23 @@ const otlpStatusCodes: Record<number, number> = {
   503: 14,
 };
 
-const contentType = (event: HttpEvent) =>
-  (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-const isProtobuf = (event: HttpEvent) => /^application\/(?:x-)?protobuf$/.test(contentType(event));
-const isJson = (event: HttpEvent) => contentType(event) === 'application/json' || contentType(event) === '';
+const isProtobuf = (event: HttpEvent) => /^application\/(?:x-)?protobuf$/.test(mediaType(event));
+const isJson = (event: HttpEvent) => mediaType(event) === 'application/json' || mediaType(event) === '';
+
+/**
+ * Refuses a body whose Content-Type says it is not JSON (415), so that a form post or a text body is not
+ * read as metrics by chance. JSON is `application/json` or any `+json` type, with parameters (`charset`);
+ * a body without a Content-Type is read as JSON, as the agents and scripts that omit it always meant.
+ */
+function requireJson(event: HttpEvent): void {
+  const type = mediaType(event);
+  if (type === '' || type === 'application/json' || /^application\/[^/]+\+json$/.test(type)) return;
+  throw new HttpError(
+    415,
+    'unsupported_media_type',
+    `the body must be JSON: send "Content-Type: application/json" (got ${describeValue(type)})`,
+  );
+}
 
 const protobufResponse = (statusCode: number, body: Uint8Array, headers: Record<string, string> = {}) => ({
   statusCode,
@@ -274,10 +293,10 @@ const protobufResponse = (statusCode: number, body: Uint8Array, headers: Record<
   isBase64Encoded: true,
 });
 
-/** The first problems as one line, for clients that show a single message. */
-function summarize(problems: readonly { index?: number; field: string; message: string }[]): string {
+/** The first problems as one line, for clients that show a single message; `total` counts them all. */
+function summarize(problems: readonly Problem[], total: number): string {
   const shown = problems.slice(0, 5).map((problem) => `${problem.field}: ${problem.message}`);
-  const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+  const more = total > shown.length ? ` (and ${total - shown.length} more)` : '';
   return `${shown.join('; ')}${more}`;
 }
 

@@ -4,7 +4,14 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpRouterHandler from '@middy/http-router';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { HttpError, PayloadTooLargeError, ValidationError } from '../../lib/errors.ts';
+import {
+  HttpError,
+  PayloadTooLargeError,
+  printable,
+  problemLimits,
+  ValidationError,
+} from '../../lib/errors.ts';
+import { headTwins } from '../../lib/http/routes.ts';
 import { ingestLimits } from '../../lib/ingest/limits.ts';
 import { authorize, keyFromHeaders } from '../../lib/keys.ts';
 import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports.ts';
@@ -55,6 +62,14 @@ export const json = (
 /** The body as UTF-8 text (after {@link requestBody} decoded it). */
 export const bodyText = (event: HttpEvent): string => event.rawText ?? event.rawBody?.toString('utf8') ?? '';
 
+/** The request's media type, lower-cased without parameters (`application/json`), or '' when not given. */
+export const mediaType = (event: HttpEvent): string =>
+  (event.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/** An error's message as a reply shows it: printable, and at most problemLimits.replyMessageLength long. */
+export const replyMessage = (error: Error): string =>
+  printable(String(error.message ?? ''), problemLimits.replyMessageLength);
+
 /** The body's bytes (after {@link requestBody} decoded it). */
 export const bodyBytes = (event: HttpEvent): Buffer =>
   event.rawBody ?? Buffer.from(event.rawText ?? '', 'utf8');
@@ -74,7 +89,7 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
     return built;
   };
   const router = httpRouterHandler({
-    routes: routes.map((route) => ({
+    routes: [...routes, ...headTwins(routes).map(withoutBody)].map((route) => ({
       method: route.method,
       path: route.path,
       handler: async (event: HttpEvent, lambda: Context) => {
@@ -102,6 +117,19 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
     .use(errorResponses())
     .handler(router as unknown as (event: HttpEvent, context: Context) => Promise<HttpResponse>);
 }
+
+/**
+ * A GET route's HEAD twin: the same route (key, scope, checks), answering the same status and headers
+ * without the body (RFC 9110). Monitors and link checkers send HEAD; API Gateway routes it like any method.
+ */
+function withoutBody<Dependencies>(route: RouteDefinition<Dependencies>): RouteDefinition<Dependencies> {
+  return {
+    ...route,
+    handle: async (event, context) => ({ ...(await route.handle(event, context)), body: '' }),
+  };
+}
+
+const isHead = (event: HttpEvent): boolean => event.requestContext?.http?.method === 'HEAD';
 
 /**
  * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate), enforcing the size limit on
@@ -155,32 +183,37 @@ export function errorResponses(): middy.MiddlewareObj<HttpEvent, HttpResponse> {
       });
     }
     // The count feeds the RejectedItems metric filter and alarm; the request's content is never logged.
-    if (error instanceof HttpError && error.problems?.length) {
-      logger.warn('request rejected', { rejectedItems: error.problems.length });
+    if (error instanceof HttpError && error.problemCount > 0) {
+      logger.warn('request rejected', { rejectedItems: error.problemCount });
     }
+    request.response = errorResponse(request);
+    // A HEAD answer has no body, errors included.
+    if (isHead(request.event) && request.response) request.response = { ...request.response, body: '' };
+  };
+  const errorResponse = (request: middy.Request<HttpEvent, HttpResponse>): HttpResponse => {
+    const error = request.error;
     if (error instanceof HttpError && request.event.renderError) {
-      request.response = request.event.renderError(error, request.event);
-      return;
+      return request.event.renderError(error, request.event);
     }
     if (error instanceof HttpError) {
-      request.response = json(
+      // The problems are bounded (the first ones and their count), so no reply outgrows its limits.
+      const problems = error.problems && { problems: error.problems, problemCount: error.problemCount };
+      return json(
         error.statusCode,
-        { error: { code: error.code, message: error.message, problems: error.problems } },
+        { error: { code: error.code, message: replyMessage(error), ...problems } },
         error.options.headers,
       );
-      return;
     }
     const status = (error as { statusCode?: number } | null)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      request.response = json(status, { error: { code: 'bad_request', message: error?.message } });
-      return;
+      return json(status, { error: { code: 'bad_request', message: replyMessage(error as Error) } });
     }
     logger.error('request failed', {
       error,
       path: safePath(request.event),
       requestId: request.context.awsRequestId,
     });
-    request.response = json(500, {
+    return json(500, {
       error: { code: 'internal', message: 'internal error', requestId: request.context.awsRequestId },
     });
   };

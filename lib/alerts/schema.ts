@@ -9,7 +9,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
-import { describeValue, type Problem, ValidationError } from '../errors.ts';
+import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
 import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
@@ -171,13 +171,20 @@ const exclusionSchema = z
     }),
   );
 
-/** Turns zod's issues into the API's problems (field path and message) and throws them as one 400. */
+/**
+ * Turns zod's issues into the API's problems (field path and message) and throws them as one 400: the first
+ * ones and their count (a body may hold thousands of bad fields, or one huge bad string).
+ */
 function fail(what: string, issues: readonly Pick<$ZodIssue, 'path' | 'message'>[]): never {
-  const problems: Problem[] = issues.map((issue) => ({
-    field: issue.path.map(String).join('.') || '(body)',
-    message: issue.message,
-  }));
-  const first = problems[0];
+  const problems = new ProblemList();
+  for (const issue of issues) {
+    if (problems.full) {
+      problems.addUnlisted(1);
+      continue;
+    }
+    problems.add(undefined, issue.path.map(String).join('.') || '(body)', issue.message);
+  }
+  const first = problems.listed[0];
   throw new ValidationError(
     first ? `invalid ${what}: ${first.field} ${first.message}` : `invalid ${what}`,
     problems,

@@ -52,4 +52,21 @@ export const apiRoutes = [
   { method: 'POST', path: '/v1/alerts/{id}/acknowledge', function: 'alerts', scope: 'read' },
 ] as const satisfies readonly ApiRoute[];
 
+/**
+ * The HEAD twin of every GET route that has no HEAD route of its own: HEAD answers like GET without a body
+ * (RFC 9110), so monitors and link checkers can probe any readable route. API Gateway's HTTP APIs match a
+ * route's method exactly (a GET route does not take HEAD), so the stack creates these routes too.
+ */
+export function headTwins<Route extends { readonly method: string; readonly path: string }>(
+  routes: readonly Route[],
+): (Route & { readonly method: 'HEAD' })[] {
+  const heads = new Set(routes.filter((route) => route.method === 'HEAD').map((route) => route.path));
+  return routes
+    .filter((route) => route.method === 'GET' && !heads.has(route.path))
+    .map((route) => ({ ...route, method: 'HEAD' as const }));
+}
+
+/** Every route the HTTP API serves: the table above and the HEAD twins of its GET routes. */
+export const servedRoutes: readonly ApiRoute[] = [...apiRoutes, ...headTwins(apiRoutes)];
+
 export type RouteKey = `${(typeof apiRoutes)[number]['method']} ${(typeof apiRoutes)[number]['path']}`;

@@ -1,5 +1,6 @@
-import { HttpError, type Problem, ValidationError } from '../errors.ts';
+import { HttpError, type Problem, ProblemList, ValidationError } from '../errors.ts';
 import { isBackfill } from '../jobs/live-window.ts';
+import { clampToFinite } from '../metrics/finite.ts';
 import type { MetricPoint, SeriesPoint } from '../metrics/point.ts';
 import type { MetricStore, SeriesStore, SeriesTouch } from '../ports.ts';
 import { SeriesIdCache } from './series-cache.ts';
@@ -10,10 +11,27 @@ import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from './w
 export interface IngestOutcome {
   /** Points stored. */
   readonly accepted: number;
-  /** Problems found: items, fields or points left out. */
+  /** Problems found: items, fields or points left out (all of them, listed or not). */
   readonly rejected: number;
+  /** The first problems (see problemLimits in lib/errors.ts). */
   readonly problems: readonly Problem[];
 }
+
+/** What acceptBatch did: the client's outcome, and which items the store refused points of. */
+export interface AcceptedBatch extends IngestOutcome {
+  /**
+   * The body items with at least one point the store refused, all of them (the answer lists only the first
+   * problems): OTLP counts them as rejected data points.
+   */
+  readonly refusedItems: ReadonlySet<number>;
+}
+
+/** The outcome as ingest routes answer it (`{accepted, rejected, problems}`). */
+export const outcomeBody = ({ accepted, rejected, problems }: IngestOutcome): IngestOutcome => ({
+  accepted,
+  rejected,
+  problems,
+});
 
 /** A batch ready for the stores: points merged per series and instant, with the item each came from. */
 export interface PreparedBatch {
@@ -84,9 +102,10 @@ export function prepareBatch(batch: ParsedBatch, seriesIds: SeriesIdCache = shar
       const earlier = series.byTime.get(raw.timestamp);
       if (earlier !== undefined) {
         const previous = points[earlier] as SeriesPoint;
+        // Two counts may add up past the largest double: the sum is clamped to it, never stored as Infinity.
         points[earlier] =
           raw.type === 'counter' && previous.type === 'counter'
-            ? { ...point, value: previous.value + raw.value }
+            ? { ...point, value: clampToFinite(previous.value + raw.value) }
             : point;
         items[earlier] = item;
         continue;
@@ -122,8 +141,8 @@ export async function acceptBatch(
     /** The request's clock: series whose points are older than the band job's live window are marked. */
     now?: number;
   } = {},
-): Promise<IngestOutcome> {
-  if (batch.points.length === 0 && batch.problems.length > 0) throw noValidItem(batch.problems);
+): Promise<AcceptedBatch> {
+  if (batch.points.length === 0 && batch.problemCount > 0) throw noValidItem(parsedProblems(batch));
   const prepared = prepareBatch(batch);
   let refused: readonly RefusedPoint[] = [];
   let incomplete: unknown;
@@ -153,31 +172,42 @@ export async function acceptBatch(
       incomplete,
     );
   }
-  const problems = [...batch.problems, ...refusalProblems(refused, prepared.items)];
-  if (stored.length === 0 && problems.length > 0) throw noValidItem(problems);
+  const problems = parsedProblems(batch);
+  const refusedItems = new Set<number>();
+  for (const refusal of refused) {
+    const item = prepared.items[refusal.index] ?? refusal.index;
+    refusedItems.add(item);
+    problems.add(item, refusalField(refusal.reason), `refused by the store: ${refusal.reason}`);
+  }
+  if (stored.length === 0 && problems.count > 0) throw noValidItem(problems);
   const mergedAway = batch.points.length - prepared.points.length;
-  return { accepted: stored.length + mergedAway, rejected: problems.length, problems };
+  return {
+    accepted: stored.length + mergedAway,
+    rejected: problems.count,
+    problems: problems.listed,
+    refusedItems,
+  };
 }
 
-function noValidItem(problems: readonly Problem[]): ValidationError {
-  const first = problems[0];
+/** The parser's problems as a list that can take more (the store's refusals), keeping its count. */
+function parsedProblems(batch: ParsedBatch): ProblemList {
+  const problems = new ProblemList(batch.problems);
+  const unlisted = batch.problemCount - batch.problems.length;
+  if (unlisted > 0) problems.addUnlisted(unlisted);
+  return problems;
+}
+
+function noValidItem(problems: ProblemList): ValidationError {
+  const first = problems.listed[0];
   const where =
     first?.index === undefined ? '' : ` (item ${first.index}, field "${first.field}": ${first.message})`;
-  return new ValidationError(`no metric in the request was valid${where}`, problems);
+  const count = problems.count > 1 ? `; ${problems.count} problems in all` : '';
+  return new ValidationError(`no metric in the request was valid${where}${count}`, problems);
 }
 
-/** Problems for points the store refused, by the item they came from and the field the reason names. */
-function refusalProblems(refused: readonly RefusedPoint[], items: readonly number[]): Problem[] {
-  return refused.map((refusal) => ({
-    index: items[refusal.index] ?? refusal.index,
-    field: /time|retention/i.test(refusal.reason)
-      ? 'timestamp'
-      : /dimension/i.test(refusal.reason)
-        ? 'dimensions'
-        : 'value',
-    message: `refused by the store: ${refusal.reason}`,
-  }));
-}
+/** The field a store's refusal names: the timestamp (retention), the dimensions, or the value. */
+const refusalField = (reason: string): string =>
+  /time|retention/i.test(reason) ? 'timestamp' : /dimension/i.test(reason) ? 'dimensions' : 'value';
 
 /** What the request did to each series; without `now` every touch counts as backfill (the safe side). */
 function touches(points: readonly SeriesPoint[], now: number | undefined): SeriesTouch[] {

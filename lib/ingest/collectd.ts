@@ -10,7 +10,7 @@
  * previous value of the same series, so the first value after a start only sets the baseline, and a counter
  * that went down (a wrap or restart) sets a new one. Absolute values become rates over the interval.
  */
-import { describeValue, type Problem, ValidationError } from '../errors.ts';
+import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint } from '../metrics/point.ts';
 import { seriesKey } from '../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from './cumulative.ts';
@@ -42,10 +42,10 @@ export function parseCollectdJson(body: string, window: TimeWindow, options: Col
   const tracker = options.tracker ?? processTracker;
   const points: MetricPoint[] = [];
   const pointItems: number[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   for (let index = 0; index < document.length; index++) {
     const derived = readValueList(document[index], window, options.storeRates, tracker);
-    if ('field' in derived) problems.push({ index, field: derived.field, message: derived.message });
+    if ('field' in derived) problems.add(index, derived.field, derived.message);
     else {
       for (const point of derived.points) {
         points.push(point);
@@ -53,7 +53,13 @@ export function parseCollectdJson(body: string, window: TimeWindow, options: Col
       }
     }
   }
-  return { points, problems, itemCount: document.length, pointItems };
+  return {
+    points,
+    problems: problems.listed,
+    problemCount: problems.count,
+    itemCount: document.length,
+    pointItems,
+  };
 }
 
 function readValueList(

@@ -8,7 +8,7 @@
  * protocol: `\,` and `\ ` in measurements; `\,`, `\=` and `\ ` in tag keys, tag values and field keys;
  * `\"` and `\\` in string fields, which may span lines.
  */
-import { type Problem, ValidationError } from '../errors.ts';
+import { ProblemList, ValidationError } from '../errors.ts';
 import type { Dimensions, MetricPoint } from '../metrics/point.ts';
 import { ingestLimits } from './limits.ts';
 import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
@@ -60,7 +60,7 @@ const Char = {
 export function parseLineProtocol(body: string, nanosPerTick: number, window: TimeWindow): ParsedBatch {
   const points: MetricPoint[] = [];
   const pointItems: number[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   const scanner = new Scanner(body);
   let lines = 0;
   while (!scanner.done()) {
@@ -76,16 +76,12 @@ export function parseLineProtocol(body: string, nanosPerTick: number, window: Ti
     const failure = readLine(scanner, nanosPerTick, window, points, lineNumber, problems);
     if (failure) {
       points.length = start;
-      problems.push({
-        index: lineNumber,
-        field: failure.field,
-        message: `line ${lineNumber}: ${failure.message}`,
-      });
+      problems.add(lineNumber, failure.field, `line ${lineNumber}: ${failure.message}`);
       scanner.skipLine();
     }
     for (let position = start; position < points.length; position++) pointItems.push(lineNumber);
   }
-  return { points, problems, itemCount: lines, pointItems };
+  return { points, problems: problems.listed, problemCount: problems.count, itemCount: lines, pointItems };
 }
 
 interface LineFailure {
@@ -99,7 +95,7 @@ function readLine(
   window: TimeWindow,
   points: MetricPoint[],
   lineNumber: number,
-  problems: Problem[],
+  problems: ProblemList,
 ): LineFailure | undefined {
   const measurement = scanner.readName(false);
   if (measurement === '')
@@ -171,11 +167,11 @@ function readLine(
     points.push({ name, type: 'gauge', value, timestamp, dimensions: dimensions as Dimensions });
   }
   for (const key of stringFields) {
-    problems.push({
-      index: lineNumber,
-      field: `fields.${key.slice(0, 64)}`,
-      message: `line ${lineNumber}: string fields are not stored (only numbers, integers and booleans)`,
-    });
+    problems.add(
+      lineNumber,
+      `fields.${key.slice(0, 64)}`,
+      `line ${lineNumber}: string fields are not stored (only numbers, integers and booleans)`,
+    );
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { describeValue, type Problem, ValidationError } from '../errors.ts';
+import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../metrics/point.ts';
 import { ingestLimits } from './limits.ts';
 import {
@@ -40,17 +40,13 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
     ]);
   }
   const points: MetricPoint[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   // Only bulk items make a point's item differ from its position; the list is built once one appears.
   let pointItems: number[] | undefined;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
     if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      problems.push({
-        index,
-        field: '',
-        message: `each metric must be an object, got ${describeValue(item)}`,
-      });
+      problems.add(index, '', `each metric must be an object, got ${describeValue(item)}`);
       continue;
     }
     const fields = item as Record<string, unknown>;
@@ -61,15 +57,16 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
     }
     const result = readSingleItem(fields, times);
     if (result instanceof Issue) {
-      problems.push({ index, field: result.field, message: result.message });
+      problems.add(index, result.field, result.message);
     } else {
       points.push(result);
       pointItems?.push(index);
     }
   }
+  const reported = { problems: problems.listed, problemCount: problems.count };
   return pointItems
-    ? { points, problems, itemCount: items.length, pointItems }
-    : { points, problems, itemCount: items.length };
+    ? { points, ...reported, itemCount: items.length, pointItems }
+    : { points, ...reported, itemCount: items.length };
 }
 
 /** A problem with one item (a class, so that a client's dimensions can never pass for one). */
@@ -101,7 +98,7 @@ function readBulkItem(
   index: number,
   window: TimeWindow,
   points: MetricPoint[],
-  problems: Problem[],
+  problems: ProblemList,
   pointItems: number[],
 ): void {
   const { name, type = 'gauge', points: pairs } = item;
@@ -114,44 +111,40 @@ function readBulkItem(
           message: 'must not be given beside "points": a bulk item carries its values in "points"',
         });
   if (issue) {
-    problems.push({ index, field: issue.field, message: issue.message });
+    problems.add(index, issue.field, issue.message);
     return;
   }
   if (!Array.isArray(pairs)) {
-    problems.push({
+    problems.add(
       index,
-      field: 'points',
-      message: `must be an array of [timestamp, value] pairs, got ${describeValue(pairs)}`,
-    });
+      'points',
+      `must be an array of [timestamp, value] pairs, got ${describeValue(pairs)}`,
+    );
     return;
   }
   const dimensions = checkDimensions(item.dimensions);
   if (dimensions instanceof Issue) {
-    problems.push({ index, field: dimensions.field, message: dimensions.message });
+    problems.add(index, dimensions.field, dimensions.message);
     return;
   }
   for (let position = 0; position < pairs.length; position++) {
     const pair: unknown = pairs[position];
     if (!Array.isArray(pair) || pair.length !== 2) {
-      problems.push({
+      problems.add(
         index,
-        field: `points[${position}]`,
-        message: `must be a [timestamp, value] pair, got ${describeValue(pair)}`,
-      });
+        `points[${position}]`,
+        `must be a [timestamp, value] pair, got ${describeValue(pair)}`,
+      );
       continue;
     }
     const time = readTime(pair[0], window);
     if (typeof time === 'string') {
-      problems.push({ index, field: `points[${position}][0]`, message: time });
+      problems.add(index, `points[${position}][0]`, time);
       continue;
     }
     const value: unknown = pair[1];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      problems.push({
-        index,
-        field: `points[${position}][1]`,
-        message: valueProblem(value) ?? 'must be a finite number',
-      });
+      problems.add(index, `points[${position}][1]`, valueProblem(value) ?? 'must be a finite number');
       continue;
     }
     points.push({ name: name as string, type: type as MetricType, value, timestamp: time, dimensions });

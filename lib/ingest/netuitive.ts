@@ -10,7 +10,7 @@
  * A sample's aggregates (min, max, avg, sum, cnt: what netuitive-statsd sends for counters and timers)
  * become the series `metricId.min`, `.max`, `.mean`, `.sum` and `.count` beside it.
  */
-import { describeValue, type Problem, ValidationError } from '../errors.ts';
+import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint, MetricType } from '../metrics/point.ts';
 import { ingestLimits } from './limits.ts';
 import {
@@ -61,16 +61,22 @@ export function parseNetuitive(body: string, window: TimeWindow): ParsedBatch {
   }
   const points: MetricPoint[] = [];
   const pointItems: number[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   for (let index = 0; index < elements.length; index++) {
     const before = points.length;
     readElement(elements[index], window, points, (field, message) => {
-      problems.push({ index, field, message });
+      problems.add(index, field, message);
       return undefined;
     });
     for (let position = before; position < points.length; position++) pointItems.push(index);
   }
-  return { points, problems, itemCount: elements.length, pointItems };
+  return {
+    points,
+    problems: problems.listed,
+    problemCount: problems.count,
+    itemCount: elements.length,
+    pointItems,
+  };
 }
 
 /** Records a problem with the element; returns undefined so that `return report(...)` ends a reading. */

@@ -1,4 +1,4 @@
-import { describeValue, type Problem } from '../errors.ts';
+import { codePointName, describeValue, hiddenCharacter, type Problem } from '../errors.ts';
 import {
   type Dimensions,
   isMetricType,
@@ -11,7 +11,10 @@ import { ingestLimits } from './limits.ts';
 /** Points that passed validation and problems with those that did not. */
 export interface ParsedBatch {
   readonly points: MetricPoint[];
+  /** The first problems (see problemLimits in lib/errors.ts), shortened and printable. */
   readonly problems: Problem[];
+  /** How many problems were found in all, listed or not. */
+  readonly problemCount: number;
   /** How many items the body held (accepted + rejected). */
   readonly itemCount: number;
   /**
@@ -55,16 +58,29 @@ const isoOrNumber = (timestamp: number): string =>
     : String(timestamp);
 
 /**
- * Whether text holds a control character (C0, DEL, C1), which has no place in a metric name or dimension.
- * A loop rather than a regular expression: it runs for every name and dimension of every point.
+ * The first character of text that is invisible or reorders the text around it (see {@link hiddenCharacter}),
+ * as a code point, or undefined when there is none. A loop over the plain-ASCII part rather than only a
+ * regular expression: it runs for every name and dimension of every point, and most are plain ASCII.
  */
-export function hasControlCharacter(text: string): boolean {
+export function hiddenCharacterIn(text: string): number | undefined {
   for (let index = 0; index < text.length; index++) {
     const code = text.charCodeAt(index);
-    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return true;
+    if (code < 0x20 || code === 0x7f) return code;
+    if (code > 0x7e) {
+      const found = hiddenCharacter.exec(text.slice(index));
+      return found ? found[0].codePointAt(0) : undefined;
+    }
   }
-  return false;
+  return undefined;
 }
+
+/** Why text with a hidden character is refused, naming the character (`U+202E`). */
+const hiddenCharacterProblem = (codePoint: number): string =>
+  `must not contain ${codePointName(codePoint)}, ${
+    codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f)
+      ? 'a control character'
+      : 'an invisible or text-reordering character'
+  }`;
 
 /** A metric name's problem, or undefined when it is fine. */
 export function nameProblem(name: unknown): string | undefined {
@@ -73,7 +89,8 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.length === 0) return 'must not be empty';
   if (name.length > ingestLimits.maxNameLength)
     return `must be at most ${ingestLimits.maxNameLength} characters`;
-  if (hasControlCharacter(name)) return 'must not contain control characters';
+  const hidden = hiddenCharacterIn(name);
+  if (hidden !== undefined) return hiddenCharacterProblem(hidden);
   return undefined;
 }
 
@@ -104,11 +121,9 @@ export function readTimestamp(raw: unknown, now: number): number | string {
     if (raw < 1e11) return `${raw} looks like epoch seconds: send epoch milliseconds or an ISO-8601 string`;
     timestamp = Math.round(raw);
   } else if (typeof raw === 'string') {
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw)) {
-      return `must be an ISO-8601 date-time such as 2025-11-25T00:00:00Z, got ${describeValue(raw)}`;
-    }
-    timestamp = Date.parse(raw);
-    if (Number.isNaN(timestamp)) return `is not a valid ISO-8601 date-time: ${describeValue(raw)}`;
+    const parsed = readIsoDateTime(raw);
+    if (typeof parsed === 'string') return parsed;
+    timestamp = parsed;
   } else {
     return `must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`;
   }
@@ -117,6 +132,71 @@ export function readTimestamp(raw: unknown, now: number): number | string {
   }
   return timestamp;
 }
+
+/** `2025-11-25T00:00:00.000Z`, `2025-11-25T01:00+01:00`: date, time (seconds and fraction optional), zone. */
+const isoDateTime =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|([+-])(\d{2})(?::?(\d{2}))?)?$/i;
+const monthNames = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
+
+/**
+ * Reads an ISO-8601 (RFC 3339) date-time to epoch milliseconds, or says what is wrong with it. Stricter than
+ * Date.parse on purpose: an impossible date (2026-02-30, month 13, 24:61) is refused instead of rolling over
+ * to another day, and a date-time without a zone is refused instead of being read in the server's own time
+ * zone (which differs between a laptop and Lambda).
+ *
+ * @example readIsoDateTime('2025-11-25T01:00:00+01:00') // 1764028800000
+ */
+export function readIsoDateTime(text: string): number | string {
+  const match = isoDateTime.exec(text);
+  if (!match) {
+    return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/i.test(text)
+      ? `is not a valid ISO-8601 date-time: ${describeValue(text)}`
+      : `must be an ISO-8601 date-time such as 2025-11-25T00:00:00Z, got ${describeValue(text)}`;
+  }
+  const [, year, month, day, hour, minute, second = '0', fraction = '', zone, sign, zoneHours, zoneMinutes] =
+    match;
+  if (zone === undefined) {
+    return `needs a time zone: Z or ±hh:mm, as in 2025-11-25T00:00:00Z, got ${describeValue(text)}`;
+  }
+  const y = Number(year);
+  const m = Number(month);
+  const d = Number(day);
+  const notReal = (why: string) => `is not a real date-time (${why}): ${describeValue(text)}`;
+  if (m < 1 || m > 12) return notReal(`there is no month ${month}`);
+  const daysInMonth = new Date(Date.UTC(2000, m, 0)).getUTCDate() - (m === 2 && !isLeapYear(y) ? 1 : 0);
+  if (d < 1 || d > daysInMonth) {
+    return notReal(`${monthNames[m - 1]} ${year} has ${daysInMonth} days`);
+  }
+  if (Number(hour) > 23) return notReal('hours go from 00 to 23');
+  if (Number(minute) > 59) return notReal('minutes go from 00 to 59');
+  if (Number(second) > 59) return notReal('seconds go from 00 to 59');
+  let offsetMinutes = 0;
+  if (sign !== undefined) {
+    if (Number(zoneHours) > 23 || Number(zoneMinutes ?? 0) > 59) {
+      return notReal(`the zone offset ${zone} is not ±hh:mm`);
+    }
+    offsetMinutes = (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes ?? 0));
+  }
+  const date = new Date(0);
+  date.setUTCFullYear(y, m - 1, d);
+  date.setUTCHours(Number(hour), Number(minute), Number(second), Number(fraction.padEnd(3, '0').slice(0, 3)));
+  return date.getTime() - offsetMinutes * 60_000;
+}
+
+const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
 /** Reads a dimensions object: string keys to string values. Returns the dimensions or a problem. */
 export function readDimensions(
@@ -151,7 +231,10 @@ export function dimensionProblem(key: string, value: unknown): string | undefine
   if (value.length > ingestLimits.maxDimensionValueLength) {
     return `must be at most ${ingestLimits.maxDimensionValueLength} characters`;
   }
-  if (hasControlCharacter(key) || hasControlCharacter(value)) return 'must not contain control characters';
+  const hiddenInKey = hiddenCharacterIn(key);
+  if (hiddenInKey !== undefined) return `the dimension name ${hiddenCharacterProblem(hiddenInKey)}`;
+  const hiddenInValue = hiddenCharacterIn(value);
+  if (hiddenInValue !== undefined) return hiddenCharacterProblem(hiddenInValue);
   return undefined;
 }
 

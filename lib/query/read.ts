@@ -1,5 +1,6 @@
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
+import { clampToFinite } from '../metrics/finite.ts';
 import { defaultStepMs } from '../metrics/step.ts';
 import type {
   AnomalyRecord,
@@ -151,18 +152,20 @@ export async function readSeriesPoints(
     queries.readBandBuckets(series.id, window.from, window.to, window.stepMs, options),
   ]);
   const bandAt = new Map(bands.map((band) => [band.start, band]));
+  // The stores sum and average in their own engines (SQL, or in memory for DynamoDB): a bucket of values
+  // near the largest double can come back as Infinity there, which JSON would write as null.
   const points = values.map((bucket): PointView => {
     const band = bandAt.get(bucket.start);
     return {
       timestamp: bucket.start,
-      value: bucket.avg,
-      min: bucket.min,
-      max: bucket.max,
+      value: clampToFinite(bucket.avg),
+      min: clampToFinite(bucket.min),
+      max: clampToFinite(bucket.max),
       count: bucket.count,
-      expected: band?.expected ?? null,
-      lower: band?.lower ?? null,
-      upper: band?.upper ?? null,
-      score: band?.score ?? null,
+      expected: finiteOrNull(band?.expected),
+      lower: finiteOrNull(band?.lower),
+      upper: finiteOrNull(band?.upper),
+      score: finiteOrNull(band?.score),
       anomaly: band?.anomaly ?? false,
     };
   });
@@ -177,6 +180,10 @@ export async function readSeriesPoints(
     points,
   };
 }
+
+/** A band figure as the API shows it: clamped to a finite number, or null when there is none. */
+const finiteOrNull = (value: number | null | undefined): number | null =>
+  value === null || value === undefined || Number.isNaN(value) ? null : clampToFinite(value);
 
 /** An anomalous bucket with its series' identity and a link to its view in the dashboard. */
 export interface AnomalyView extends AnomalyRecord {

@@ -14,7 +14,11 @@ describe('key scopes and the admin routes', () => {
       headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
     });
   const sendMetric = (key: string) =>
-    as(key, '/v1/metrics', { method: 'POST', body: JSON.stringify({ metrics: [{ name: 'k', value: 1 }] }) });
+    as(key, '/v1/metrics', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ metrics: [{ name: 'k', value: 1 }] }),
+    });
 
   it('creates a key with an admin key, shows it once, and lists only its hash', async () => {
     const created = await as(server.key, '/v1/keys', {

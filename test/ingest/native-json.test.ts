@@ -160,7 +160,8 @@ describe('acceptBatch', () => {
     await expect(acceptBatch(batch, target)).rejects.toMatchObject({
       statusCode: 400,
       message:
-        'no metric in the request was valid (item 0, field "value": must be a number, got the string "bad")',
+        'no metric in the request was valid (item 0, field "value": must be a number, got the string "bad"); 2 problems in all',
+      problemCount: 2,
       problems: [
         { index: 0, field: 'value', message: 'must be a number, got the string "bad"' },
         { index: 1, field: 'name', message: 'is required' },
@@ -176,6 +177,7 @@ describe('acceptBatch', () => {
       accepted: 1,
       rejected: 1,
       problems: [{ index: 1, field: 'value', message: 'is required' }],
+      refusedItems: new Set(),
     });
     expect(target.written).toHaveLength(1);
   });

@@ -52,6 +52,23 @@ describe('aggregate', () => {
     ]);
     expect(aggregate('gauge', points, 60_000)[0]?.value).toBe(2);
   });
+
+  it('stays finite when values near the largest double add up past it', () => {
+    const huge = [
+      { timestamp: 0, value: 1e308 },
+      { timestamp: 10_000, value: 1e308 },
+      { timestamp: 60_000, value: -1e308 },
+      { timestamp: 70_000, value: -1e308 },
+    ];
+    expect(aggregate('counter', huge, 60_000).map((bucket) => bucket.value)).toEqual([
+      Number.MAX_VALUE,
+      -Number.MAX_VALUE,
+    ]);
+    expect(aggregate('gauge', huge, 60_000).map((bucket) => bucket.value)).toEqual([1e308, -1e308]);
+    expect(
+      aggregate('timer', [...huge.slice(0, 2), { timestamp: 20_000, value: 0 }], 60_000)[0]?.value,
+    ).toBeCloseTo((1e308 / 3) * 2, -300);
+  });
 });
 
 describe('inferStep with a coarser smallest step', () => {

@@ -4,6 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NormalcyStack } from '../../cdk/stack.ts';
+import { apiRoutes, servedRoutes } from '../../lib/http/routes.ts';
 
 let app: App;
 let template: Template;
@@ -49,6 +50,17 @@ describe('the stack for the read side', () => {
   it('routes GET / (the dashboard) and GET /v1/openapi.json to the query function', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/openapi.json' });
+  });
+
+  it('routes HEAD beside every GET route (HTTP APIs match methods exactly), to the same function', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (resource) => (resource as { Properties: { RouteKey: string; Target: unknown } }).Properties,
+    );
+    const targetOf = (key: string) => JSON.stringify(routes.find((route) => route.RouteKey === key)?.Target);
+    for (const route of apiRoutes.filter((candidate) => candidate.method === 'GET')) {
+      expect(targetOf(`HEAD ${route.path}`), route.path).toBe(targetOf(`GET ${route.path}`));
+    }
+    expect(routes).toHaveLength(servedRoutes.length);
   });
 
   it('bundles the dashboard page and the OpenAPI document beside the query function', () => {

@@ -12,7 +12,7 @@
  * - Resource attributes and point attributes (the point's win) become dimensions, except resource attributes
  *   that change at every process start (they would split a series at each restart).
  */
-import { describeValue, type Problem, ValidationError } from '../../errors.ts';
+import { describeValue, ProblemList, ValidationError } from '../../errors.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../../metrics/point.ts';
 import { seriesKey } from '../../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from '../cumulative.ts';
@@ -94,16 +94,12 @@ export function convertOtlp(
   }
   const points: MetricPoint[] = [];
   const pointItems: number[] = [];
-  const problems: Problem[] = [];
+  const problems = new ProblemList();
   let ordinal = 0;
   let rejectedDataPoints = 0;
   const reject = (path: string, issue: Issue) => {
     rejectedDataPoints += 1;
-    problems.push({
-      index: ordinal,
-      field: issue.field ? `${path}.${issue.field}` : path,
-      message: issue.message,
-    });
+    problems.add(ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
   };
   for (let r = 0; r < resourceMetrics.length; r++) {
     const resource = asObject(resourceMetrics[r]);
@@ -120,11 +116,7 @@ export function convertOtlp(
         const dataPoints = asList(data?.dataPoints);
         if (kind === undefined || data === undefined) {
           if (metric.name !== undefined || Object.keys(metric).length > 0) {
-            problems.push({
-              index: ordinal,
-              field: metricPath,
-              message: `must hold one of ${metricKinds.join(', ')}`,
-            });
+            problems.add(ordinal, metricPath, `must hold one of ${metricKinds.join(', ')}`);
           }
           continue;
         }
@@ -160,7 +152,15 @@ export function convertOtlp(
       }
     }
   }
-  return { points, problems, itemCount: ordinal, pointItems, dataPointCount: ordinal, rejectedDataPoints };
+  return {
+    points,
+    problems: problems.listed,
+    problemCount: problems.count,
+    itemCount: ordinal,
+    pointItems,
+    dataPointCount: ordinal,
+    rejectedDataPoints,
+  };
 }
 
 const metricKinds = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
