@@ -486,7 +486,9 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
 }
 
 const seriesKey = (id: string) => `SERIES#${id}`;
-const keyKey = (hash: string) => `KEY#${hash}`;
+/** The partition key prefix of API key items (the stack grants key refiling on these items only). */
+export const keyItemPrefix = 'KEY#';
+const keyKey = (hash: string) => `${keyItemPrefix}${hash}`;
 
 const toSeriesInfo = (item: SeriesItem): SeriesInfo => ({
   id: item.pk.slice('SERIES#'.length),
@@ -535,7 +537,7 @@ const toProgress = (item: SeriesItem): SeriesProgress | undefined =>
       };
 
 const toKey = (item: KeyItem): ApiKeyRecord => ({
-  hash: item.pk.slice('KEY#'.length),
+  hash: item.pk.slice(keyItemPrefix.length),
   name: item.name,
   scopes: item.scopes as KeyScope[],
   createdAt: item.createdAt,
