@@ -59,6 +59,27 @@ export function checkChosenKey(key: string, variable = 'NORMALCY_API_KEY'): stri
   return key;
 }
 
+/** The file in the local data dir that holds local mode's own key, made on first start. */
+export const localKeyFileName = 'api-key';
+
+/**
+ * Local mode's own key: `chosen` (NORMALCY_API_KEY, checked by {@link checkChosenKey}) when set, else the key
+ * kept in `<dataDir>/api-key`, made on first start (mode 0600). Register it with {@link registerKey}.
+ */
+export function localApiKey(dataDir: string, chosen: string | undefined): string {
+  if (chosen) return checkChosenKey(chosen);
+  const file = join(dataDir, localKeyFileName);
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const key = generateKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 /** Where a deployment's key secret comes from; read once by {@link KeyDigester}. */
 export type KeySecretSource = () => Uint8Array | Promise<Uint8Array>;
 

@@ -12,6 +12,7 @@ import {
   generateKey,
   keySecretFileName,
   legacyKeyDigest,
+  localApiKey,
   localKeySecret,
   registerKey,
 } from '../../lib/keys.ts';
@@ -251,6 +252,30 @@ describe('A key a person chooses (NORMALCY_API_KEY)', () => {
     expect(() => checkChosenKey(`${'x'.repeat(31)} y`)).toThrow(/spaces/);
     expect(checkChosenKey('x'.repeat(32))).toBe('x'.repeat(32));
     expect(checkChosenKey(generateKey())).toMatch(/^nrm_/);
+  });
+
+  it("is local mode's key when set; else the key kept in the data dir, made once, owner-only", async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'normalcy-local-key-'));
+    try {
+      expect(() => localApiKey(directory, 'short')).toThrow(/at least 32 characters/);
+      expect(existsSync(join(directory, 'api-key'))).toBe(false);
+      const made = localApiKey(directory, undefined);
+      expect(made).toMatch(/^nrm_/);
+      expect(statSync(join(directory, 'api-key')).mode & 0o777).toBe(0o600);
+      expect(localApiKey(directory, '')).toBe(made);
+      expect(localApiKey(directory, 'c'.repeat(40))).toBe('c'.repeat(40));
+      const store = new SqliteStore(join(directory, 'normalcy.db'));
+      try {
+        const details = { name: 'local', scopes: ['admin'] as const, createdAt: 1 };
+        const first = await registerKey(store, made, { ...details, scopes: [...details.scopes] });
+        await registerKey(store, made, { ...details, scopes: [...details.scopes] });
+        expect(await store.listKeys()).toEqual([first]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
 
