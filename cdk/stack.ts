@@ -14,11 +14,13 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -26,7 +28,12 @@ import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
 import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dynamodb-alert-store.ts';
 import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
-import { catalogIndex, catalogIndexAttributes, pendingIndex } from '../lib/adapters/dynamodb-state-store.ts';
+import {
+  catalogIndex,
+  catalogIndexAttributes,
+  keyItemPrefix,
+  pendingIndex,
+} from '../lib/adapters/dynamodb-state-store.ts';
 import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
 import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
 import { shardNames } from '../lib/jobs/state-shards.ts';
@@ -43,8 +50,9 @@ export const metricsNamespace = 'Normalcy';
 /**
  * Normalcy in one stack: an HTTP API in front of the ingest, query and alerts functions, Timestream (or
  * DynamoDB) for points and bands, a DynamoDB table for the series catalog, band-job progress and API key
- * hashes, another for alert rules and alert state, the band job on an EventBridge schedule, an SNS topic for
- * alerts, and alarms on the stack's own health to an operations topic.
+ * digests (under a generated Secrets Manager secret), another for alert rules and alert state, the band job
+ * on an EventBridge schedule, an SNS topic for alerts, and alarms on the stack's own health to an operations
+ * topic (each topic encrypted with a customer-managed KMS key of its own).
  */
 export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
@@ -116,20 +124,60 @@ export class NormalcyStack extends Stack {
         'Only the band function writes this bucket (its own state, no user data); access logs would add a bucket and cost per run.',
     });
 
-    const alertTopic = new Topic(this, 'AlertTopic', { displayName: 'Normalcy alerts', enforceSSL: true });
+    // Each topic is encrypted with a customer-managed key of its own (rotated yearly), so that each publisher
+    // can use only its topic's key: the band job the alert key (by its IAM policy, below), CloudWatch alarms
+    // the operations key (by the key's policy). SNS decrypts for email, HTTPS and Lambda subscribers itself;
+    // an SQS subscriber's own queue key must allow sns.amazonaws.com, not these.
+    const topicKey = (id: string, topic: string) =>
+      new Key(this, id, {
+        description: `Normalcy: encrypts the ${topic} topic`,
+        enableKeyRotation: true,
+        // Messages are not kept once delivered: nothing needs the key after the topic is gone.
+        removalPolicy: RemovalPolicy.DESTROY,
+        pendingWindow: Duration.days(7),
+      });
+    const alertKey = topicKey('AlertTopicKey', 'alert');
+    const alertTopic = new Topic(this, 'AlertTopic', {
+      displayName: 'Normalcy alerts',
+      enforceSSL: true,
+      masterKey: alertKey,
+    });
     if (settings.alertEmail) alertTopic.addSubscription(new EmailSubscription(settings.alertEmail));
+    const operationsKey = topicKey('OperationsTopicKey', 'operations');
     const operationsTopic = new Topic(this, 'OperationsTopic', {
       displayName: 'Normalcy operations',
       enforceSSL: true,
+      masterKey: operationsKey,
     });
     if (settings.opsEmail) operationsTopic.addSubscription(new EmailSubscription(settings.opsEmail));
-    for (const topic of [alertTopic, operationsTopic]) {
-      Validations.of(topic).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-SNS2',
-        reason:
-          'Messages hold metric names and values, no secrets; SSE-KMS would add a key and KMS calls per publish.',
-      });
-    }
+    /** Publishing to an encrypted topic: a data key, made and read under the topic ARN as encryption context. */
+    const publishWithKey = ['kms:GenerateDataKey', 'kms:Decrypt'];
+    const snsContext = 'kms:EncryptionContext:aws:sns:topicArn';
+    operationsKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToOperationsTopic',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: publishWithKey,
+        resources: ['*'],
+        // The topic's own ARN here would make the key depend on the topic that depends on it.
+        conditions: { StringLike: { [snsContext]: this.formatArn({ service: 'sns', resource: '*' }) } },
+      }),
+    );
+
+    // The key secret: stores keep each API key's HMAC-SHA256 under it, never the key. 64 letters and digits
+    // (about 380 bits). Not rotated: a new secret would invalidate every key; rotate keys instead (create,
+    // then revoke). Kept with the state table, whose key records are useless without it.
+    const keySecret = new Secret(this, 'KeySecret', {
+      description: 'Normalcy: the HMAC key API keys are filed under',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(keySecret).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SMG4',
+      reason:
+        'Rotating the HMAC secret would invalidate every API key filed under it; API keys are rotated instead.',
+    });
 
     // Functions
     const environment = {
@@ -245,7 +293,30 @@ export class NormalcyStack extends Stack {
       );
     }
     grantState(alerts, ['dynamodb:GetItem']);
-    alertTopic.grantPublish(bands.role);
+    allow(bands, ['sns:Publish'], [alertTopic.topicArn]);
+    bands.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: publishWithKey,
+        resources: [alertKey.keyArn],
+        conditions: { StringEquals: { [snsContext]: alertTopic.topicArn } },
+      }),
+    );
+
+    // The functions that check API keys read the key secret (once per container), and may refile a key of
+    // the old kind (plain SHA-256) under its keyed digest: PutItem and DeleteItem on key items only.
+    for (const fn of [ingest, query, alerts]) {
+      fn.function.addEnvironment('KEY_SECRET_ARN', keySecret.secretArn);
+      allow(fn, ['secretsmanager:GetSecretValue'], [keySecret.secretArn]);
+      fn.role.addToPolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [stateTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${keyItemPrefix}*`] } },
+        }),
+      );
+    }
 
     // API: HTTPS only (HTTP APIs have no plain-HTTP endpoint), throttled, access-logged without paths (the
     // Netuitive routes carry the key in the path, so the log keeps the route template, never the raw path).
@@ -266,7 +337,7 @@ export class NormalcyStack extends Stack {
         Validations.of(created).acknowledge({
           id: 'AwsSolutions::AwsSolutions-APIG4',
           reason:
-            'Every route but /health checks an API key in the handler against SHA-256 hashes in DynamoDB.',
+            'Every route but /health checks an API key in the handler against HMAC-SHA256 digests in DynamoDB.',
         });
       }
     }
@@ -367,6 +438,7 @@ export class NormalcyStack extends Stack {
     new CfnOutput(this, 'StateTableName', { value: stateTable.tableName });
     new CfnOutput(this, 'AlertTableName', { value: alertTable.tableName });
     new CfnOutput(this, 'StateBucketName', { value: stateBucket.bucketName });
+    new CfnOutput(this, 'KeySecretArn', { value: keySecret.secretArn });
   }
   /** Points and bands in Timestream for LiveAnalytics (the default). */
   private timestreamStorage(settings: StackSettings): Storage {

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { alertStates, type Exclusion, type Mute } from '../lib/alerts/model.ts';
 import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
 import { jsonObject, parseExclusion, parseMute, parseRule } from '../lib/alerts/schema.ts';
-import type { AlertStore } from '../lib/alerts/store.ts';
+import type { AlertPosition, AlertStore } from '../lib/alerts/store.ts';
 import { describeValue, HttpError, NotFoundError, ValidationError } from '../lib/errors.ts';
 import { readTimestamp } from '../lib/ingest/validate.ts';
 import type { Clock, KeyStore } from '../lib/ports.ts';
+import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { bodyText, type HttpEvent, httpHandler, json, type RouteDefinition } from './shared/http.ts';
@@ -121,8 +122,14 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     path: '/v1/alerts',
     scope: 'read',
     async handle(event, { dependencies }) {
-      const query = alertQuery(event.queryStringParameters ?? {});
-      return json(200, { ...query, alerts: await dependencies.alerts.listAlerts(query) });
+      const { after, ...query } = alertQuery(event.queryStringParameters ?? {});
+      const alerts = await dependencies.alerts.listAlerts({ ...query, after });
+      const last = alerts.at(-1);
+      const nextCursor =
+        alerts.length === query.limit && last
+          ? encodeCursor({ startedAt: last.startedAt, id: last.id } satisfies AlertPosition)
+          : null;
+      return json(200, { ...query, alerts, nextCursor });
     },
   },
   {
@@ -208,9 +215,16 @@ function configRoutes<Item extends { readonly id: string }>(
   ];
 }
 
+const isAlertPosition = (value: unknown): value is AlertPosition =>
+  typeof value === 'object' &&
+  value !== null &&
+  Number.isSafeInteger((value as AlertPosition).startedAt) &&
+  typeof (value as AlertPosition).id === 'string' &&
+  (value as AlertPosition).id.length > 0;
+
 /**
- * `state`, `from`, `to` (epoch ms or ISO-8601), `series` (a series id) and `limit` of `GET /v1/alerts`, each
- * checked by name.
+ * `state`, `from`, `to` (epoch ms or ISO-8601), `series` (a series id), `limit` and `cursor` (the `nextCursor`
+ * of the previous page) of `GET /v1/alerts`, each checked by name.
  */
 function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
   const problem = (field: string, message: string): never => {
@@ -235,7 +249,8 @@ function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
     problem('limit', `must be a whole number from 1 to ${maxAlerts}`);
   }
   const seriesId = seriesParameter(parameters);
-  return { state: state as (typeof alertStates)[number] | undefined, from, to, seriesId, limit };
+  const after = parameters.cursor ? decodeCursor(parameters.cursor, isAlertPosition) : undefined;
+  return { state: state as (typeof alertStates)[number] | undefined, from, to, seriesId, limit, after };
 }
 
 export const createAlertsHandler = (dependencies: () => AlertsDependencies) =>

@@ -1,11 +1,11 @@
 /**
- * Managing API keys through the admin routes (`/v1/keys`), as `npm run keys` does locally: a key is shown
- * once, when it is made; stores and answers carry only its SHA-256, and keys are revoked by that hash (or a
- * unique prefix of at least 8 characters of it).
+ * Managing API keys, for the admin routes (`/v1/keys`) and `npm run keys` alike: a key is shown once, when it
+ * is made; stores and answers carry only its digest (its id), and keys are revoked by that id or a unique
+ * prefix of at least 8 hex digits of it.
  */
 import { describeValue, NotFoundError, ValidationError } from './errors.ts';
-import { generateKey, hashKey } from './keys.ts';
-import { type ApiKeyRecord, type KeyScope, type KeyStore, keyScopes } from './ports.ts';
+import { generateKey } from './keys.ts';
+import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion, keyScopes } from './ports.ts';
 
 /** A key as the admin routes show it: never the key itself. */
 export interface KeyView {
@@ -67,7 +67,8 @@ export async function createKey(
 ): Promise<{ key: string } & KeyView> {
   const key = generateKey();
   const record: ApiKeyRecord = {
-    hash: hashKey(key),
+    hash: await store.digestKey(key),
+    hashVersion: keyHashVersion,
     name: request.name,
     scopes: request.scopes,
     createdAt: now,
@@ -81,12 +82,17 @@ export async function listKeyViews(store: KeyStore): Promise<KeyView[]> {
   return (await store.listKeys()).map(view);
 }
 
-/** Revokes the key whose hash is `id` or starts with it (at least 8 hex digits, matching one key). */
+/** The fewest hex digits of a key id that name a key: fewer could match many keys by chance. */
+export const minKeyIdPrefix = 8;
+const keyIdPattern = new RegExp(`^[0-9a-f]{${minKeyIdPrefix},64}$`);
+
+/** Revokes the key whose id is `id` or starts with it (at least 8 hex digits, matching one key). */
 export async function revokeKey(store: KeyStore, id: string | undefined, now: number): Promise<KeyView> {
-  if (!id || !/^[0-9a-f]{8,64}$/.test(id)) {
-    throw new ValidationError('the key id must be 8 to 64 hex digits of its SHA-256', [
-      { field: 'id', message: 'must be 8 to 64 lowercase hex digits' },
-    ]);
+  if (!id || !keyIdPattern.test(id)) {
+    throw new ValidationError(
+      `the key id must be ${minKeyIdPrefix} to 64 hex digits of the id keys are listed with`,
+      [{ field: 'id', message: `must be ${minKeyIdPrefix} to 64 lowercase hex digits` }],
+    );
   }
   const matches = (await store.listKeys()).filter((record) => record.hash.startsWith(id));
   if (matches.length > 1) {
@@ -97,5 +103,8 @@ export async function revokeKey(store: KeyStore, id: string | undefined, now: nu
   const [match] = matches;
   if (!match) throw new NotFoundError(`no key with id ${id}`);
   await store.revokeKey(match.hash, now);
-  return view((await store.findKey(match.hash)) ?? match);
+  const revoked = await store.findKey(match.hash);
+  // A key of the old kind (plain SHA-256) was refiled under its keyed digest by a request just now.
+  if (!revoked) throw new NotFoundError(`key ${id} has just been given a new id by its use: list keys again`);
+  return view(revoked);
 }

@@ -1,17 +1,25 @@
 /**
- * `npm run keys -- <command>`: manage API keys. Keys are shown once, at creation; stores keep only their
- * SHA-256. Without --table the local store (NORMALCY_DATA_DIR, default ./.normalcy) is used; with
- * --table the deployed stack's DynamoDB state table (the StateTableName output), with your AWS credentials.
+ * `npm run keys -- <command>`: manage API keys, with the same rules as the admin routes (`/v1/keys`). A key is
+ * shown once, at creation; stores keep only its digest (HMAC-SHA256 under the deployment's key secret), which
+ * is also its id. Without --table the local store is used (NORMALCY_DATA_DIR, default ./.normalcy, and the
+ * key-secret file in it); with --table the deployed stack's DynamoDB state table (the StateTableName output),
+ * with your AWS credentials. Creating a key there also reads the key secret: pass --secret (the KeySecretArn
+ * output); your credentials then need secretsmanager:GetSecretValue on it.
  *
- *   npm run keys -- create --name web-agents --scopes ingest [--table T]
+ *   npm run keys -- create --name web-agents --scopes ingest [--table T --secret ARN]
  *   npm run keys -- list [--table T]
- *   npm run keys -- revoke <hash or hash prefix> [--table T]
+ *   npm run keys -- revoke <id, or a prefix of it of at least 8 hex digits matching one key> [--table T]
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateKey, hashKey } from '../lib/keys.ts';
-import { type KeyScope, type KeyStore, keyScopes } from '../lib/ports.ts';
+import { HttpError } from '../lib/errors.ts';
+import { createKey, minKeyIdPrefix, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
+import type { KeyStore } from '../lib/ports.ts';
+
+const usage = `usage: npm run keys -- create --name NAME --scopes ingest,read,admin [--table T --secret ARN]
+       npm run keys -- list [--table T]
+       npm run keys -- revoke ID [--table T]   (ID: the id, or at least ${minKeyIdPrefix} hex digits of it)`;
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -19,13 +27,21 @@ const { positionals, values } = parseArgs({
     name: { type: 'string', default: 'unnamed' },
     scopes: { type: 'string', default: 'ingest' },
     table: { type: 'string' },
+    secret: { type: 'string' },
   },
 });
 
 async function openStore(): Promise<{ store: KeyStore; close: () => void }> {
   if (values.table) {
     const { DynamoDbStateStore } = await import('../lib/adapters/dynamodb-state-store.ts');
-    return { store: new DynamoDbStateStore({ table: values.table }), close: () => undefined };
+    const { secretsManagerKeySecret } = await import('../lib/adapters/secrets-manager-key-secret.ts');
+    const secret = values.secret;
+    const keySecret = secret
+      ? secretsManagerKeySecret(secret)
+      : () => {
+          throw new Error('creating a key in the cloud needs --secret ARN (the stack output KeySecretArn)');
+        };
+    return { store: new DynamoDbStateStore({ table: values.table, keySecret }), close: () => undefined };
   }
   const { SqliteStore } = await import('../lib/adapters/sqlite-store.ts');
   const dataDir = resolve(process.env.NORMALCY_DATA_DIR ?? '.normalcy');
@@ -34,62 +50,52 @@ async function openStore(): Promise<{ store: KeyStore; close: () => void }> {
   return { store, close: () => store.close() };
 }
 
+async function run(store: KeyStore, command: string | undefined, argument: string | undefined) {
+  switch (command) {
+    case 'create': {
+      const request = readKeyRequest(
+        JSON.stringify({ name: values.name, scopes: (values.scopes ?? '').split(',').map((s) => s.trim()) }),
+      );
+      const created = await createKey(store, request, Date.now());
+      console.log(
+        `created key "${created.name}" with scopes ${created.scopes.join(',')} (shown only now):\n${created.key}`,
+      );
+      console.log(`id: ${created.id}`);
+      return 0;
+    }
+    case 'list': {
+      for (const key of await store.listKeys()) {
+        const state = key.revokedAt === null ? 'active' : `revoked ${new Date(key.revokedAt).toISOString()}`;
+        const note = key.hashVersion ? '' : '  (plain SHA-256 until its next use)';
+        console.log(`${key.hash.slice(0, 12)}  ${key.name}  ${key.scopes.join(',')}  ${state}${note}`);
+      }
+      return 0;
+    }
+    case 'revoke': {
+      const revoked = await revokeKey(store, argument, Date.now());
+      console.log(
+        `revoked ${revoked.id.slice(0, 12)} (${revoked.name}) at ${new Date(revoked.revokedAt ?? 0).toISOString()}`,
+      );
+      return 0;
+    }
+    default:
+      console.error(usage);
+      return 2;
+  }
+}
+
 async function main(): Promise<number> {
   const [command, argument] = positionals;
   const { store, close } = await openStore();
   try {
-    switch (command) {
-      case 'create': {
-        const scopes = (values.scopes ?? '').split(',').map((scope) => scope.trim());
-        const unknown = scopes.filter((scope) => !(keyScopes as readonly string[]).includes(scope));
-        if (unknown.length > 0) {
-          console.error(`unknown scope(s): ${unknown.join(', ')}; use ${keyScopes.join(', ')}`);
-          return 2;
-        }
-        const key = generateKey();
-        await store.putKey({
-          hash: hashKey(key),
-          name: values.name ?? 'unnamed',
-          scopes: scopes as KeyScope[],
-          createdAt: Date.now(),
-          revokedAt: null,
-        });
-        console.log(`created key "${values.name}" with scopes ${scopes.join(',')} (shown only now):\n${key}`);
-        console.log(`id (SHA-256): ${hashKey(key)}`);
-        return 0;
-      }
-      case 'list': {
-        for (const key of await store.listKeys()) {
-          const state =
-            key.revokedAt === null ? 'active' : `revoked ${new Date(key.revokedAt).toISOString()}`;
-          console.log(`${key.hash.slice(0, 12)}  ${key.name}  ${key.scopes.join(',')}  ${state}`);
-        }
-        return 0;
-      }
-      case 'revoke': {
-        if (!argument) {
-          console.error('usage: npm run keys -- revoke <hash or hash prefix>');
-          return 2;
-        }
-        const matches = (await store.listKeys()).filter((key) => key.hash.startsWith(argument));
-        if (matches.length !== 1) {
-          console.error(
-            matches.length === 0 ? 'no key matches' : 'several keys match: give more of the hash',
-          );
-          return 2;
-        }
-        const [match] = matches;
-        if (match && (await store.revokeKey(match.hash, Date.now())))
-          console.log(`revoked ${match.hash.slice(0, 12)}`);
-        else console.log('already revoked');
-        return 0;
-      }
-      default:
-        console.error(
-          'usage: npm run keys -- create --name NAME --scopes ingest,read,admin | list | revoke HASH',
-        );
-        return 2;
+    return await run(store, command, argument);
+  } catch (error) {
+    // The same checks as the admin routes: their message says what is wrong (never a key or the secret).
+    if (error instanceof HttpError) {
+      console.error(error.message);
+      return 2;
     }
+    throw error;
   } finally {
     close();
   }

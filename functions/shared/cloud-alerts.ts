@@ -4,15 +4,21 @@
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
 import type { AlertsDependencies } from '../alerts.ts';
-import { alertTable, stateTable } from './environment.ts';
+import { alertTable, keySecretArn, stateTable } from './environment.ts';
 
 export function cloudAlertsDependencies(): AlertsDependencies {
   return {
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
-    keys: cachedKeyStore(new DynamoDbStateStore({ table: stateTable() })),
+    keys: cachedKeyStore(
+      new DynamoDbStateStore({
+        table: stateTable(),
+        keySecret: secretsManagerKeySecret(keySecretArn()),
+      }),
+    ),
     clock: systemClock,
   };
 }

@@ -3,14 +3,18 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import { dataStore } from './data-store.ts';
-import { stateTable } from './environment.ts';
+import { keySecretArn, stateTable } from './environment.ts';
 
 export function cloudIngestDependencies(): IngestDependencies {
-  const stateStore = new DynamoDbStateStore({ table: stateTable() });
+  const stateStore = new DynamoDbStateStore({
+    table: stateTable(),
+    keySecret: secretsManagerKeySecret(keySecretArn()),
+  });
   const maxPointAgeDays = Number(process.env.NORMALCY_MAX_POINT_AGE_DAYS);
   return {
     metrics: dataStore(),

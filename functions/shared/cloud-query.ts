@@ -5,16 +5,20 @@
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
+import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
 import type { QueryDependencies } from '../query.ts';
 import { dataStore, timestreamTables } from './data-store.ts';
 import { bundledDocuments } from './documents.ts';
-import { stateBucket, stateTable } from './environment.ts';
+import { keySecretArn, stateBucket, stateTable } from './environment.ts';
 
 export function cloudQueryDependencies(): QueryDependencies {
-  const stateStore = new DynamoDbStateStore({ table: stateTable() });
+  const stateStore = new DynamoDbStateStore({
+    table: stateTable(),
+    keySecret: secretsManagerKeySecret(keySecretArn()),
+  });
   const store = dataStore();
   return {
     metrics: store,

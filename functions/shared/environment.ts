@@ -14,3 +14,6 @@ export const stateBucket = (): string => requiredEnv('STATE_BUCKET');
 
 /** The DynamoDB table of alert rules and alert state. */
 export const alertTable = (): string => requiredEnv('ALERT_TABLE');
+
+/** The Secrets Manager secret API keys are filed under (HMAC-SHA256); read by the functions that check keys. */
+export const keySecretArn = (): string => requiredEnv('KEY_SECRET_ARN');

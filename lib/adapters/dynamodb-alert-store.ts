@@ -21,7 +21,13 @@ import {
   withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
 import { type AlertConfig, storedConfig } from '../alerts/rules.ts';
-import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
+import {
+  type AlertQuery,
+  type AlertStore,
+  alertListingOrder,
+  type CommitResult,
+  type MonitorSnapshot,
+} from '../alerts/store.ts';
 
 export interface DynamoDbAlertStoreOptions {
   readonly table: string;
@@ -263,31 +269,50 @@ export class DynamoDbAlertStore implements AlertStore {
     return Item ? toAlert(Item as AlertItem) : undefined;
   }
 
+  /**
+   * Queries of the alerts-by-state index, per state, newest first, merged. DynamoDB can neither filter on the
+   * index's sort key (startedAt) nor order alerts that started at the same instant by id, so alerts that
+   * started at the cursor's instant, or at a page's last instant, are read whole and ordered here.
+   */
   async listAlerts(query: AlertQuery): Promise<Alert[]> {
+    const { after } = query;
+    const to = query.to ?? Number.MAX_SAFE_INTEGER;
     const filters = [
       ...(query.from !== undefined ? ['(attribute_not_exists(resolvedAt) OR resolvedAt >= :from)'] : []),
       ...(query.seriesId !== undefined ? ['seriesId = :series'] : []),
     ];
-    const alerts: Alert[] = [];
+    const byId = new Map<string, Alert>();
     for (const state of query.state ? [query.state] : alertStates) {
-      const items = await this.queryAll<AlertItem>(
-        {
-          IndexName: alertsByStateIndex,
-          KeyConditionExpression: 'alertState = :state AND startedAt < :to',
-          ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
-          ExpressionAttributeValues: {
-            ':state': state,
-            ':to': query.to ?? Number.MAX_SAFE_INTEGER,
-            ...(query.from !== undefined && { ':from': query.from }),
-            ...(query.seriesId !== undefined && { ':series': query.seriesId }),
-          },
-          ScanIndexForward: false,
+      const stateQuery = (keyCondition: string, values: Record<string, unknown>) => ({
+        IndexName: alertsByStateIndex,
+        KeyConditionExpression: `alertState = :state AND ${keyCondition}`,
+        ...(filters.length > 0 && { FilterExpression: filters.join(' AND ') }),
+        ExpressionAttributeValues: {
+          ':state': state,
+          ...values,
+          ...(query.from !== undefined && { ':from': query.from }),
+          ...(query.seriesId !== undefined && { ':series': query.seriesId }),
         },
+        ScanIndexForward: false,
+      });
+      const startedAt = (instant: number) =>
+        this.queryAll<AlertItem>(stateQuery('startedAt = :at', { ':at': instant }));
+      const alerts: Alert[] = [];
+      if (after && after.startedAt < to) {
+        alerts.push(
+          ...(await startedAt(after.startedAt)).map(toAlert).filter((alert) => alert.id > after.id),
+        );
+      }
+      const older = await this.queryAll<AlertItem>(
+        stateQuery('startedAt < :to', { ':to': after ? Math.min(to, after.startedAt) : to }),
         query.limit,
       );
-      alerts.push(...items.map(toAlert));
+      alerts.push(...older.map(toAlert));
+      const last = older.at(-1);
+      if (last && older.length >= query.limit) alerts.push(...(await startedAt(last.startedAt)).map(toAlert));
+      for (const alert of alerts) byId.set(alert.id, alert);
     }
-    return alerts.sort((a, b) => b.startedAt - a.startedAt || a.id.localeCompare(b.id)).slice(0, query.limit);
+    return [...byId.values()].sort(alertListingOrder).slice(0, query.limit);
   }
 
   async transitionsOf(alertId: string): Promise<AlertTransition[]> {

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import {
   BatchGetCommand,
   type BatchGetCommandOutput,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -10,9 +11,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { EngineState } from '../bands/engine.ts';
+import { KeyDigester, type KeySecretSource } from '../keys.ts';
 import type { Dimensions, MetricType } from '../metrics/point.ts';
 import type {
   ApiKeyRecord,
+  KeyHashVersion,
   KeyScope,
   KeyStore,
   LearnedKind,
@@ -32,6 +35,8 @@ import { seriesMatcher } from '../query/series-filter.ts';
 export interface DynamoDbStateStoreOptions {
   readonly table: string;
   readonly client?: DynamoDBClient;
+  /** The deployment's API key secret (Secrets Manager in the cloud); needed only to digest keys. */
+  readonly keySecret?: KeySecretSource;
 }
 
 /** The sparse index that holds only series with unprocessed data. */
@@ -93,6 +98,8 @@ interface KeyItem {
   scopes: string[];
   createdAt: number;
   revokedAt: number | null;
+  /** Absent on keys filed with plain SHA-256 before keyed digests. */
+  hashVersion?: KeyHashVersion;
 }
 
 /**
@@ -103,11 +110,22 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
   private readonly documents: DynamoDBDocumentClient;
   /** Series this container knows are in the catalog. */
   private readonly known = new Set<string>();
+  private readonly keyDigester: KeyDigester;
 
   constructor(private readonly options: DynamoDbStateStoreOptions) {
     this.documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
     });
+    this.keyDigester = new KeyDigester(
+      options.keySecret ??
+        (() => {
+          throw new Error('this DynamoDbStateStore was made without a key secret (KEY_SECRET_ARN)');
+        }),
+    );
+  }
+
+  digestKey(key: string): Promise<string> {
+    return this.keyDigester.digest(key);
   }
 
   /**
@@ -361,6 +379,7 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
       scopes: [...record.scopes],
       createdAt: record.createdAt,
       revokedAt: record.revokedAt,
+      hashVersion: record.hashVersion,
     };
     await this.documents.send(new PutCommand({ TableName: this.options.table, Item: item }));
   }
@@ -399,6 +418,56 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * Reads the old record (consistently), puts the refiled one if none is there yet, then deletes the old one
+   * if it is still active. When it was revoked in between, the refiled one is deleted again, so a revoked key
+   * never comes back. (Conditional writes rather than a transaction: the window is one round trip.)
+   */
+  async upgradeKeyHash(legacyHash: string, record: ApiKeyRecord): Promise<boolean> {
+    const legacyKey = { pk: keyKey(legacyHash), sk: 'KEY' };
+    const refiledKey = { pk: keyKey(record.hash), sk: 'KEY' };
+    const { Item: legacy } = await this.documents.send(
+      new GetCommand({ TableName: this.options.table, Key: legacyKey, ConsistentRead: true }),
+    );
+    const active = legacy as KeyItem | undefined;
+    if (!active || active.revokedAt !== null || active.hashVersion !== undefined) return false;
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.options.table,
+          Item: {
+            ...refiledKey,
+            sk: 'KEY',
+            name: record.name,
+            scopes: [...record.scopes],
+            createdAt: record.createdAt,
+            revokedAt: null,
+            hashVersion: record.hashVersion,
+          } satisfies KeyItem,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.options.table,
+          Key: legacyKey,
+          ConditionExpression: 'revokedAt = :none AND attribute_not_exists(hashVersion)',
+          ExpressionAttributeValues: { ':none': null },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    await this.documents.send(new DeleteCommand({ TableName: this.options.table, Key: refiledKey }));
+    return false;
   }
 
   /** Creates the series when new (pending); marks a known series pending again when the touch is a backfill. */
@@ -472,7 +541,9 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
 }
 
 const seriesKey = (id: string) => `SERIES#${id}`;
-const keyKey = (hash: string) => `KEY#${hash}`;
+/** The partition key prefix of API key items (the stack grants key refiling on these items only). */
+export const keyItemPrefix = 'KEY#';
+const keyKey = (hash: string) => `${keyItemPrefix}${hash}`;
 
 const toSeriesInfo = (item: SeriesItem): SeriesInfo => ({
   id: item.pk.slice('SERIES#'.length),
@@ -521,9 +592,10 @@ const toProgress = (item: SeriesItem): SeriesProgress | undefined =>
       };
 
 const toKey = (item: KeyItem): ApiKeyRecord => ({
-  hash: item.pk.slice('KEY#'.length),
+  hash: item.pk.slice(keyItemPrefix.length),
   name: item.name,
   scopes: item.scopes as KeyScope[],
   createdAt: item.createdAt,
   revokedAt: item.revokedAt ?? null,
+  ...(item.hashVersion !== undefined && { hashVersion: item.hashVersion }),
 });

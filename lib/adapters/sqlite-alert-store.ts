@@ -260,13 +260,25 @@ export class SqliteAlertStore implements AlertStore {
   async listAlerts(query: AlertQuery): Promise<Alert[]> {
     return this.database
       .prepare<
-        [{ state: string | null; series: string | null; from: number; to: number; limit: number }],
+        [
+          {
+            state: string | null;
+            series: string | null;
+            from: number;
+            to: number;
+            limit: number;
+            afterStarted: number | null;
+            afterId: string | null;
+          },
+        ],
         AlertRow
       >(
         `SELECT * FROM alerts
          WHERE (@state IS NULL OR state = @state) AND started_at < @to
            AND (resolved_at IS NULL OR resolved_at >= @from)
            AND (@series IS NULL OR json_extract(body, '$.seriesId') = @series)
+           AND (@afterStarted IS NULL OR started_at < @afterStarted
+                OR (started_at = @afterStarted AND id > @afterId))
          ORDER BY started_at DESC, id LIMIT @limit`,
       )
       .all({
@@ -275,6 +287,8 @@ export class SqliteAlertStore implements AlertStore {
         to: query.to ?? Number.MAX_SAFE_INTEGER,
         from: query.from ?? Number.MIN_SAFE_INTEGER,
         limit: query.limit,
+        afterStarted: query.after?.startedAt ?? null,
+        afterId: query.after?.id ?? null,
       })
       .map(toAlert);
   }

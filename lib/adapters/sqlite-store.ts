@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EngineState } from '../bands/engine.ts';
+import { KeyDigester, type KeySecretSource, localKeySecret, minKeySecretBytes } from '../keys.ts';
 import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
 import { sortedDimensions } from '../metrics/series.ts';
 import type {
@@ -8,6 +11,7 @@ import type {
   ApiKeyRecord,
   BandBucket,
   BandStore,
+  KeyHashVersion,
   KeyScope,
   KeyStore,
   LearnedKind,
@@ -70,7 +74,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
   name TEXT NOT NULL,
   scopes TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  hash_version TEXT
 );
 `;
 
@@ -92,13 +97,17 @@ interface SeriesRow {
 }
 
 /** Columns added after the first release, with their definitions: added to older databases on open. */
-const addedSeriesColumns = {
-  kind: 'TEXT',
-  seasonality: 'TEXT',
-  /** The oldest point of the backfills recorded since the series was last settled. */
-  pending_from: 'INTEGER',
-  /** A pending series the band job put off is listed again from this time (or when new data marks it). */
-  pending_after: 'INTEGER',
+const addedColumns = {
+  series: {
+    kind: 'TEXT',
+    seasonality: 'TEXT',
+    /** The oldest point of the backfills recorded since the series was last settled. */
+    pending_from: 'INTEGER',
+    /** A pending series the band job put off is listed again from this time (or when new data marks it). */
+    pending_after: 'INTEGER',
+  },
+  // NULL on keys filed with plain SHA-256 before keyed digests.
+  api_keys: { hash_version: 'TEXT' },
 } as const;
 
 interface BandRow {
@@ -118,6 +127,15 @@ interface KeyRow {
   scopes: string;
   created_at: number;
   revoked_at: number | null;
+  hash_version: KeyHashVersion | null;
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * Where the API key secret comes from. By default the file `key-secret` beside the database (made on first
+   * open, mode 0600), or, for an in-memory database, random bytes that live as long as it.
+   */
+  readonly keySecret?: KeySecretSource;
 }
 
 /**
@@ -126,26 +144,49 @@ interface KeyRow {
  */
 export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, BandStore, QueryStore, KeyStore {
   readonly database: Database.Database;
+  private readonly keyDigester: KeyDigester;
 
-  constructor(file: string) {
+  constructor(file: string, options: SqliteStoreOptions = {}) {
     this.database = new Database(file);
     this.database.pragma('journal_mode = WAL');
     this.database.pragma('synchronous = NORMAL');
     this.database.pragma('busy_timeout = 5000');
     this.database.exec(schema);
     this.addMissingColumns();
+    this.keyDigester = new KeyDigester(options.keySecret ?? this.defaultKeySecret(file));
   }
 
   private addMissingColumns(): void {
-    const present = new Set(
-      this.database
-        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('series')")
-        .all()
-        .map((column) => column.name),
-    );
-    for (const [column, definition] of Object.entries(addedSeriesColumns)) {
-      if (!present.has(column)) this.database.exec(`ALTER TABLE series ADD COLUMN ${column} ${definition}`);
+    for (const [table, columns] of Object.entries(addedColumns)) {
+      const present = new Set(
+        this.database
+          .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+          .all(table)
+          .map((column) => column.name),
+      );
+      for (const [column, definition] of Object.entries(columns)) {
+        if (!present.has(column))
+          this.database.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+      }
     }
+  }
+
+  /**
+   * The secret beside the database file, read (or made) now, so that a missing one is reported at start. When
+   * keys were already filed under a secret, a missing file is an error rather than a new secret.
+   */
+  private defaultKeySecret(file: string): KeySecretSource {
+    if (file === ':memory:' || file === '') {
+      const secret = randomBytes(minKeySecretBytes);
+      return () => secret;
+    }
+    const keyed = this.database
+      .prepare<[], { found: number }>(
+        'SELECT 1 AS found FROM api_keys WHERE hash_version IS NOT NULL LIMIT 1',
+      )
+      .get();
+    const secret = localKeySecret(dirname(file), { mustExist: keyed !== undefined });
+    return () => secret;
   }
 
   close(): void {
@@ -432,6 +473,10 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
       .map((row) => ({ seriesId: row.series_id, ...toBand(row) }));
   }
 
+  digestKey(key: string): Promise<string> {
+    return this.keyDigester.digest(key);
+  }
+
   async findKey(hash: string): Promise<ApiKeyRecord | undefined> {
     const row = this.database.prepare<[string], KeyRow>('SELECT * FROM api_keys WHERE hash = ?').get(hash);
     return row && toKey(row);
@@ -440,10 +485,18 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
   async putKey(record: ApiKeyRecord): Promise<void> {
     this.database
       .prepare(
-        `INSERT INTO api_keys (hash, name, scopes, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT DO UPDATE SET name = excluded.name, scopes = excluded.scopes, revoked_at = excluded.revoked_at`,
+        `INSERT INTO api_keys (hash, name, scopes, created_at, revoked_at, hash_version) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET name = excluded.name, scopes = excluded.scopes, revoked_at = excluded.revoked_at,
+           hash_version = excluded.hash_version`,
       )
-      .run(record.hash, record.name, record.scopes.join(','), record.createdAt, record.revokedAt);
+      .run(
+        record.hash,
+        record.name,
+        record.scopes.join(','),
+        record.createdAt,
+        record.revokedAt,
+        record.hashVersion ?? null,
+      );
   }
 
   async listKeys(): Promise<ApiKeyRecord[]> {
@@ -455,6 +508,22 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
       .prepare('UPDATE api_keys SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL')
       .run(at, hash);
     return result.changes > 0;
+  }
+
+  async upgradeKeyHash(legacyHash: string, record: ApiKeyRecord): Promise<boolean> {
+    // One UPDATE of the primary key: it fails on a duplicate, and matches nothing once revoked or refiled.
+    try {
+      const result = this.database
+        .prepare(
+          `UPDATE api_keys SET hash = ?, hash_version = ?
+           WHERE hash = ? AND hash_version IS NULL AND revoked_at IS NULL`,
+        )
+        .run(record.hash, record.hashVersion ?? null, legacyHash);
+      return result.changes > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw error;
+    }
   }
 }
 
@@ -507,4 +576,5 @@ const toKey = (row: KeyRow): ApiKeyRecord => ({
   scopes: row.scopes.split(',').filter(Boolean) as KeyScope[],
   createdAt: row.created_at,
   revokedAt: row.revoked_at,
+  ...(row.hash_version !== null && { hashVersion: row.hash_version }),
 });

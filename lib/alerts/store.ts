@@ -22,6 +22,12 @@ export interface MonitorSnapshot {
   readonly version: number;
 }
 
+/** Where a page of alerts stopped: alerts are listed newest first (by start), then by id. */
+export interface AlertPosition {
+  readonly startedAt: number;
+  readonly id: string;
+}
+
 export interface AlertQuery {
   readonly state?: AlertState;
   /** Alerts active at some time in `[from, to)`: started before `to`, not resolved before `from`. */
@@ -30,7 +36,13 @@ export interface AlertQuery {
   /** One series' alerts only. */
   readonly seriesId?: string;
   readonly limit: number;
+  /** Only alerts after this position (the last alert of the previous page). */
+  readonly after?: AlertPosition;
 }
+
+/** Alerts in listing order: newest first by start, then by id (compared as bytes, as the stores order them). */
+export const alertListingOrder = (a: Alert, b: Alert): number =>
+  b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export type CommitResult = 'committed' | 'conflict';
 
@@ -76,7 +88,7 @@ export interface AlertStore {
   deferTransition(id: string, deliverAfter: number, error: string | null): Promise<void>;
 
   getAlert(id: string): Promise<Alert | undefined>;
-  /** Newest first (by start). */
+  /** At most `limit` alerts after `after`, newest first by start, then by id (see {@link alertListingOrder}). */
   listAlerts(query: AlertQuery): Promise<Alert[]>;
   transitionsOf(alertId: string): Promise<AlertTransition[]>;
   /** Records who acknowledged an alert (the first acknowledgement stays); undefined for an unknown alert. */

@@ -364,6 +364,38 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
     });
   });
 
+  it('starts a page after a cursor: the alerts of its instant read whole and cut by id, then older ones', async () => {
+    const item = (id: string, startedAt: number) => ({
+      pk: `ALERT#${id}`,
+      sk: 'ALERT',
+      alertState: 'open',
+      startedAt,
+      body: JSON.stringify({ id, state: 'open', startedAt }),
+    });
+    ddbMock
+      .on(QueryCommand, { KeyConditionExpression: 'alertState = :state AND startedAt = :at' })
+      .resolves({ Items: [item('al_a', 1500), item('al_c', 1500), item('al_b', 1500)] })
+      .on(QueryCommand, { KeyConditionExpression: 'alertState = :state AND startedAt < :to' })
+      .resolves({ Items: [item('al_d', 1200)] });
+    const alerts = await store().listAlerts({
+      state: 'open',
+      limit: 10,
+      after: { startedAt: 1500, id: 'al_a' },
+    });
+    expect(alerts.map((alert) => alert.id)).toEqual(['al_b', 'al_c', 'al_d']);
+    expect(ddbMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({
+        KeyConditionExpression: 'alertState = :state AND startedAt = :at',
+        ExpressionAttributeValues: { ':state': 'open', ':at': 1500 },
+      }),
+      expect.objectContaining({
+        KeyConditionExpression: 'alertState = :state AND startedAt < :to',
+        ExpressionAttributeValues: { ':state': 'open', ':to': 1500 },
+        Limit: 10,
+      }),
+    ]);
+  });
+
   it("filters one series' alerts on the item's seriesId, paging until the limit is met", async () => {
     ddbMock
       .on(QueryCommand)

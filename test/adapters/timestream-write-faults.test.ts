@@ -290,6 +290,8 @@ describe('Function: ingest answers for Timestream faults', () => {
         deferPending: async () => undefined,
       },
       keys: {
+        digestKey: async () => 'f'.repeat(64),
+        upgradeKeyHash: async () => false,
         findKey: async (hash) => ({ hash, name: 'k', scopes: ['ingest'], createdAt: 0, revokedAt: null }),
         putKey: async () => undefined,
         listKeys: async () => [],

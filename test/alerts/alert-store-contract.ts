@@ -283,5 +283,52 @@ export function describeAlertStoreContract(
         expect(await ids({ seriesId: 's3', limit: 10 })).toEqual([]);
       }),
     );
+
+    it(
+      'pages through alerts after a position, newest first then by id, each once, ties at page edges too',
+      withStore(async (store) => {
+        // Seven series open an alert at the same bucket (same start), three more a bucket later; s0 resolves.
+        const spike = (late: boolean) => (late ? [100, 100, 100, 400] : [100, 100, 400]);
+        const names = Array.from({ length: 10 }, (_, index) => `s${index}`);
+        for (const [index, name] of names.entries()) {
+          await store.commitEvaluation(name, 0, evaluation(name, spike(index >= 7)));
+        }
+        const all = await store.listAlerts({ limit: 100 });
+        expect(all).toHaveLength(10);
+        const order = [...all].sort(
+          (a, b) => b.startedAt - a.startedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        );
+        expect(all.map((alert) => alert.id)).toEqual(order.map((alert) => alert.id));
+        for (const limit of [1, 2, 3, 4, 6]) {
+          const seen: string[] = [];
+          let after: { startedAt: number; id: string } | undefined;
+          for (let page = 0; page < 20; page += 1) {
+            const alerts = await store.listAlerts({ limit, ...(after && { after }) });
+            expect(alerts.length).toBeLessThanOrEqual(limit);
+            seen.push(...alerts.map((alert) => alert.id));
+            const last = alerts.at(-1);
+            if (alerts.length < limit || !last) break;
+            after = { startedAt: last.startedAt, id: last.id };
+          }
+          expect(seen).toEqual(all.map((alert) => alert.id));
+        }
+        // Filters apply after the position too.
+        const [first, second] = all;
+        const later = await store.listAlerts({
+          state: 'open',
+          limit: 100,
+          after: { startedAt: first?.startedAt ?? 0, id: first?.id ?? '' },
+        });
+        expect(later[0]?.id).toBe(second?.id);
+        expect(later).toHaveLength(9);
+        expect(
+          await store.listAlerts({
+            seriesId: 's8',
+            limit: 10,
+            after: { startedAt: first?.startedAt ?? 0, id: first?.id ?? '' },
+          }),
+        ).toEqual(all.filter((alert) => alert.seriesId === 's8' && alert.id !== first?.id));
+      }),
+    );
   });
 }

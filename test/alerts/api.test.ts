@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
+import { emptyMonitor } from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
@@ -268,11 +270,66 @@ describe('Alerts API', () => {
     ).toEqual(['from']);
     expect(await problemsOf(await send('GET', '/v1/alerts?from=yesterday'))).toEqual(['from']);
     const fine = await server.getJson<{ alerts: unknown[]; limit: number }>('/v1/alerts?state=open');
-    expect(fine).toEqual({ state: 'open', limit: 100, alerts: [] });
+    expect(fine).toEqual({ state: 'open', limit: 100, alerts: [], nextCursor: null });
+    expect(await problemsOf(await send('GET', '/v1/alerts?cursor=not-a-cursor'))).toEqual(['cursor']);
   });
 
   it('answers 404 for an alert it does not know, to read or to acknowledge', async () => {
     expect((await send('GET', '/v1/alerts/al_nope')).status).toBe(404);
     expect((await send('POST', '/v1/alerts/al_nope/acknowledge')).status).toBe(404);
   });
+});
+
+describe('Alerts API: more alerts than one page holds', () => {
+  it('lists 1,005 alerts in pages of at most 1,000, following nextCursor, each alert once', async () => {
+    const step = 300_000;
+    const t0 = Date.UTC(2025, 10, 24, 14, 0);
+    for (let index = 0; index < 1_005; index += 1) {
+      const id = index.toString(16).padStart(16, '0');
+      // Spikes in five buckets: alerts start at five instants, many at each (ties across page edges).
+      const values = [100, 100, ...Array.from({ length: index % 5 }, () => 100), 400];
+      await server.alerts.recordEvaluation(
+        evaluateSeries({
+          series: { id, name: 'shop.requests', dimensions: {} },
+          stepMs: step,
+          monitor: emptyMonitor(id),
+          rules: [builtInDefaultRule],
+          buckets: values.map((value, bucket) => ({
+            timestamp: t0 + bucket * step,
+            value,
+            band: {
+              timestamp: t0 + bucket * step,
+              value,
+              expected: 100,
+              lower: 80,
+              upper: 120,
+              score: 0.5,
+              anomaly: value > 120,
+            },
+          })),
+          now: t0 + values.length * step,
+          link: () => 'http://dash/',
+        }),
+      );
+    }
+    type Page = { alerts: { id: string; startedAt: number }[]; nextCursor: string | null };
+    const first = await server.getJson<Page>('/v1/alerts?limit=1000');
+    expect(first.alerts).toHaveLength(1_000);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await server.getJson<Page>(`/v1/alerts?limit=1000&cursor=${first.nextCursor}`);
+    expect(second.alerts).toHaveLength(5);
+    expect(second.nextCursor).toBeNull();
+    const ids = [...first.alerts, ...second.alerts].map((alert) => alert.id);
+    expect(new Set(ids).size).toBe(1_005);
+    const small: string[] = [];
+    let cursor: string | null = '';
+    while (cursor !== null) {
+      const page: Page = await server.getJson<Page>(
+        `/v1/alerts?limit=333${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      small.push(...page.alerts.map((alert) => alert.id));
+      cursor = page.nextCursor;
+    }
+    expect(small).toEqual(ids);
+  }, 60_000);
 });

@@ -310,6 +310,115 @@ describe('NormalcyStack', () => {
     template.hasOutput('ApiUrl', {});
     template.hasOutput('AlertTopicArn', {});
   });
+
+  /** The statements of the IAM policies attached to the role whose logical id starts with `role`. */
+  const statementsOf = (role: string) =>
+    (
+      Object.values(template.findResources('AWS::IAM::Policy')) as {
+        Properties: {
+          Roles: { Ref: string }[];
+          PolicyDocument: { Statement: (PolicyStatementJson & { Condition?: unknown })[] };
+        };
+      }[]
+    )
+      .filter((policy) => policy.Properties.Roles.some((r) => r.Ref.startsWith(role)))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+  const logicalId = (type: string, prefix: string) =>
+    Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix)) ?? `no ${prefix}`;
+
+  it('encrypts each SNS topic with a customer-managed KMS key of its own, rotated', () => {
+    const topics = template.findResources('AWS::SNS::Topic') as Record<
+      string,
+      { Properties: { KmsMasterKeyId?: unknown } }
+    >;
+    expect(Object.keys(topics)).toHaveLength(2);
+    for (const [id, topic] of Object.entries(topics)) {
+      const key = logicalId('AWS::KMS::Key', `${id.replace(/Topic.*$/, '')}TopicKey`);
+      expect(topic.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    }
+    template.resourcePropertiesCountIs('AWS::KMS::Key', { EnableKeyRotation: true }, 2);
+  });
+
+  it('lets each publisher use only its topic key: CloudWatch alarms the operations key, the band job the alert key', () => {
+    type KeyStatement = { Principal: Record<string, unknown>; Action: unknown; Condition?: unknown };
+    const servicesAllowed = (prefix: string) =>
+      (
+        template.findResources('AWS::KMS::Key')[logicalId('AWS::KMS::Key', prefix)] as {
+          Properties: { KeyPolicy: { Statement: KeyStatement[] } };
+        }
+      ).Properties.KeyPolicy.Statement.filter((statement) => 'Service' in statement.Principal);
+    expect(servicesAllowed('AlertTopicKey')).toEqual([]);
+    expect(servicesAllowed('OperationsTopicKey')).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Condition: { StringLike: { 'kms:EncryptionContext:aws:sns:topicArn': expect.anything() } },
+      }),
+    ]);
+    const kmsUsers = ['IngestRole', 'QueryRole', 'AlertsRole', 'BandsRole'].filter((role) =>
+      statementsOf(role).some((statement) => JSON.stringify(statement.Action).includes('kms:')),
+    );
+    expect(kmsUsers).toEqual(['BandsRole']);
+    expect(statementsOf('BandsRole').filter((s) => JSON.stringify(s.Action).includes('kms:'))).toEqual([
+      expect.objectContaining({
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: { 'Fn::GetAtt': [logicalId('AWS::KMS::Key', 'AlertTopicKey'), 'Arn'] },
+        Condition: {
+          StringEquals: {
+            'kms:EncryptionContext:aws:sns:topicArn': { Ref: logicalId('AWS::SNS::Topic', 'AlertTopic') },
+          },
+        },
+      }),
+    ]);
+  });
+
+  it('generates the API key secret, kept with the state table, readable only by the functions that check keys', () => {
+    const secret = logicalId('AWS::SecretsManager::Secret', 'KeySecret');
+    template.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+      },
+    });
+    const readers = ['IngestRole', 'QueryRole', 'AlertsRole', 'BandsRole'].filter((role) =>
+      statementsOf(role).some((statement) => JSON.stringify(statement.Resource).includes(secret)),
+    );
+    expect(readers).toEqual(['IngestRole', 'QueryRole', 'AlertsRole']);
+    for (const role of readers) {
+      expect(
+        statementsOf(role).filter((statement) => JSON.stringify(statement.Resource).includes(secret)),
+      ).toEqual([
+        expect.objectContaining({ Action: 'secretsmanager:GetSecretValue', Resource: { Ref: secret } }),
+      ]);
+    }
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ KEY_SECRET_ARN: { Ref: secret } }) } },
+      3,
+    );
+    template.hasOutput('KeySecretArn', { Value: { Ref: secret } });
+  });
+
+  it('lets the functions that check keys refile a key of the old kind, on key items only', () => {
+    for (const role of ['IngestRole', 'QueryRole', 'AlertsRole']) {
+      expect(statementsOf(role)).toContainEqual(
+        expect.objectContaining({
+          Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] } },
+        }),
+      );
+    }
+    const deletes = statementsOf('').filter((statement) =>
+      [statement.Action].flat().includes('dynamodb:DeleteItem'),
+    );
+    for (const statement of deletes) {
+      if (JSON.stringify(statement.Resource).includes('StateTable')) {
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['KEY#*'] },
+        });
+      }
+    }
+  });
 });
 
 describe.each(['timestream', 'dynamodb'])('NormalcyStack with store=%s', (store) => {

@@ -280,12 +280,23 @@ describe('alerts raised by the band job', () => {
     expect((await call('GET', '/v1/alerts?series=00000000000000ff')).body.alerts).toEqual([]);
   });
 
+  it('pages with limit and cursor: a full page gives nextCursor, the last page null', async () => {
+    const first = await call('GET', '/v1/alerts?limit=1');
+    expect(first.body.alerts).toHaveLength(1);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const rest = await call('GET', `/v1/alerts?limit=1&cursor=${first.body.nextCursor}`);
+    expect(rest.status).toBe(200);
+    expect(rest.body).toMatchObject({ alerts: [], nextCursor: null });
+    expect((await call('GET', '/v1/alerts?limit=2')).body.nextCursor).toBeNull();
+  });
+
   it.each([
     ['state=closed', 'state'],
     ['limit=0', 'limit'],
     [`from=${outageStory.recoveredAt}&to=${outageStory.outageStart}`, 'from'],
     ['to=yesterday', 'to'],
     ['series=web-1', 'series'],
+    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
   ])('refuses ?%s naming %s', async (query, field) => {
     const { status, body } = await call('GET', `/v1/alerts?${query}`);
     expect(status).toBe(400);

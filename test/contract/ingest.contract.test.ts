@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashKey } from '../../lib/keys.ts';
+import { legacyKeyDigest } from '../../lib/keys.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { documentedCalls } from './documented-calls.ts';
 import { OpenApiResponseValidator } from './openapi-validator.ts';
@@ -324,7 +324,9 @@ describe('keys: /v1/keys', () => {
       createdAt: now,
       revokedAt: null,
     });
-    expect(created.body.id).toBe(hashKey(created.body.key));
+    // The id is the key's HMAC under the data dir's secret, not its plain SHA-256.
+    expect(created.body.id).toBe(await server.store.digestKey(created.body.key));
+    expect(created.body.id).not.toBe(legacyKeyDigest(created.body.key));
     const listed = await call('GET', '/v1/keys');
     expect(listed.body.keys).toContainEqual({ ...created.body, key: undefined });
     expect(JSON.stringify(listed.body)).not.toContain(created.body.key);

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createQueryHandler, type QueryDependencies } from '../../functions/query.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
-import { generateKey, hashKey } from '../../lib/keys.ts';
+import { generateKey, registerKey } from '../../lib/keys.ts';
 import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
@@ -167,13 +167,7 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
       harness = await createHarness();
       const addKey = async (scopes: KeyScope[]) => {
         const key = generateKey();
-        await harness.dependencies.keys.putKey({
-          hash: hashKey(key),
-          name: 'contract',
-          scopes,
-          createdAt: now,
-          revokedAt: null,
-        });
+        await registerKey(harness.dependencies.keys, key, { name: 'contract', scopes, createdAt: now });
         return key;
       };
       keys.read = await addKey(['read']);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest.ts';
-import { hashKey } from '../../lib/keys.ts';
+import { legacyKeyDigest } from '../../lib/keys.ts';
 import { lambdaContext } from '../../lib/local/lambda-events.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
@@ -198,8 +198,10 @@ describe('Function: ingest, the key in a Netuitive path', () => {
         deferPending: async () => undefined,
       },
       keys: {
+        digestKey: async (candidate) => legacyKeyDigest(candidate),
+        upgradeKeyHash: async () => false,
         findKey: async (hash) =>
-          hash === hashKey(key)
+          hash === legacyKeyDigest(key)
             ? { hash, name: 'n', scopes: ['ingest'], createdAt: 0, revokedAt: null }
             : undefined,
         putKey: async () => undefined,

@@ -88,7 +88,9 @@ export function seriesStoreContract(name: string, makeStore: () => Promise<Serie
       expect(marked?.series.id).toBe(seriesA);
       await store.recordSeries([touch(seriesA, base - 2 * 86_400_000, base - 86_400_000, true)]);
       await store.settlePending(seriesA, marked?.version ?? 0);
-      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([seriesA]);
+      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
+        seriesA,
+      ]);
     });
 
     it('keeps a series pending when the job saved progress without catching up', async () => {
@@ -96,7 +98,9 @@ export function seriesStoreContract(name: string, makeStore: () => Promise<Serie
       await store.recordSeries([touch(seriesA, base)]);
       const [seen] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       await store.saveProgress(seriesA, progress(base), seen?.version ?? 0, false);
-      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([seriesA]);
+      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
+        seriesA,
+      ]);
     });
 
     it('says from which point a backfill marked a series, the oldest of them, until it is settled', async () => {
