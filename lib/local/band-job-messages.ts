@@ -1,0 +1,35 @@
+/** What local mode's server and its band-job thread say to each other (band-job-thread.ts, band-job-worker.ts). */
+import type { BandJobOptions, BandJobSummary } from '../jobs/band-job.ts';
+import type { Notification } from '../ports.ts';
+
+export interface BandJobWorkerData {
+  readonly databaseFile: string;
+  readonly busyTimeoutMs: number;
+  /** Plain data only (it crosses to the thread by structured clone). */
+  readonly options: BandJobOptions;
+  /** The server runs on a clock of its own (a test's): each run takes its time from the run request. */
+  readonly ownClock: boolean;
+}
+
+export type ToBandJobWorker =
+  | { readonly type: 'run'; readonly id: number; readonly now: number | undefined }
+  | { readonly type: 'notified'; readonly id: number; readonly error: string | undefined };
+
+export type FromBandJobWorker =
+  | { readonly type: 'done'; readonly id: number; readonly summary: BandJobSummary }
+  | { readonly type: 'failed'; readonly id: number; readonly error: SerialisedError }
+  | { readonly type: 'notify'; readonly id: number; readonly notification: Notification };
+
+/** An error as it crosses threads: what the server needs to tell a locked database from a failure. */
+export interface SerialisedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code: string | undefined;
+  readonly stack: string | undefined;
+}
+
+export function serialisedError(error: unknown): SerialisedError {
+  const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
+  const code = (error as { code?: unknown } | null)?.code;
+  return { name, message, stack, code: typeof code === 'string' ? code : undefined };
+}

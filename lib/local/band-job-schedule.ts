@@ -1,0 +1,43 @@
+import type { BandJobSummary } from '../jobs/band-job.ts';
+import { DatabaseBusyError } from './band-job-thread.ts';
+
+/** Where the schedule reports each run. */
+export interface ScheduleLog {
+  info(line: string): void;
+  error(line: string, error?: unknown): void;
+}
+
+/**
+ * Runs the band job every `intervalMs` (what the schedule does in the cloud), skipping a tick while a run is
+ * still going. A run that met a database locked by another connection is not a failure: it says so in one
+ * line and the next tick tries again.
+ */
+export function scheduleBandJob(
+  run: () => Promise<BandJobSummary>,
+  intervalMs: number,
+  log: ScheduleLog = {
+    info: (line) => console.log(line),
+    error: (line, error) => console.error(line, error),
+  },
+): { stop(): void } {
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const summary = await run();
+      if (summary.bucketsProcessed > 0) {
+        log.info(
+          `band job: ${summary.seriesProcessed} series, ${summary.bucketsProcessed} buckets, ` +
+            `${summary.anomalies} anomalous, ${summary.alertsOpened} alerts opened, ${summary.alertsResolved} resolved`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof DatabaseBusyError) log.info(`band job: ${error.message}`);
+      else log.error('band job failed', error);
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  return { stop: () => clearInterval(timer) };
+}
