@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildSync } from 'esbuild';
@@ -295,21 +296,23 @@ async function benchServer(): Promise<void> {
   );
 }
 
-/** What the band-job part's server reports of the job's runs in a phase. */
-interface JobReport {
+/** What the band-job part's server reports of a phase: the job's runs and its own event loop's delays. */
+interface PhaseReport {
   readonly runs: number;
   readonly meanRunMs: number;
   readonly maxRunMs: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
 }
 
 /** Commands the band-job part sends its server process. */
-type LiveCommand = 'learn' | 'job-on' | 'job-off' | 'stop';
+type LiveCommand = 'learn' | 'idle' | 'job' | 'end' | 'stop';
 
 /**
  * The band-job part's server (forked by benchBandJob): sends its URL and key; on `learn` runs the band job
- * until every series is learned; on `job-on` starts the band job on a timer as `npm start` does (a run starts
- * BENCH_BAND_INTERVAL_MS after the previous one ended, or at once when that one ran longer), and on `job-off`
- * stops it and reports the runs.
+ * until every series is learned; on `idle` or `job` starts a phase, the second with the band job on a timer
+ * as `npm start` runs it (a run starts BENCH_BAND_INTERVAL_MS after the previous one ended, or at once when
+ * that one ran longer); on `end` stops the timer, waits for the run going on, and reports the phase.
  */
 async function serveLive(): Promise<void> {
   const intervalMs = Number(process.env.BENCH_BAND_INTERVAL_MS ?? 1000);
@@ -326,10 +329,17 @@ async function serveLive(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let durations: number[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   const runOnce = async () => {
     const began = performance.now();
     await server.runBandJob();
     durations.push(performance.now() - began);
+  };
+  const tick = () => {
+    running = runOnce().finally(() => {
+      running = undefined;
+      if (timer) timer = setTimeout(tick, intervalMs);
+    });
   };
   process.on('message', async (command: LiveCommand) => {
     if (command === 'learn') {
@@ -341,26 +351,25 @@ async function serveLive(): Promise<void> {
         if (summary.seriesReadAlone === 0 || runs >= 20) break;
       }
       process.send?.({ runs });
-    } else if (command === 'job-on') {
+    } else if (command === 'idle' || command === 'job') {
       durations = [];
-      const tick = () => {
-        running = runOnce().finally(() => {
-          running = undefined;
-          if (timer) timer = setTimeout(tick, intervalMs);
-        });
-      };
-      timer = setTimeout(tick, 0);
-      process.send?.('on');
-    } else if (command === 'job-off') {
+      loopDelay.reset();
+      loopDelay.enable();
+      if (command === 'job') timer = setTimeout(tick, 0);
+      process.send?.('started');
+    } else if (command === 'end') {
       clearTimeout(timer);
       timer = undefined;
+      loopDelay.disable();
       await running;
       const runs = durations.length;
       process.send?.({
         runs,
         meanRunMs: runs ? durations.reduce((sum, value) => sum + value, 0) / runs : 0,
         maxRunMs: Math.max(0, ...durations),
-      } satisfies JobReport);
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+      } satisfies PhaseReport);
     } else {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -422,29 +431,36 @@ async function benchBandJob(): Promise<void> {
         requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
       });
     };
-    const idle = await load();
-    child.send('job-on' satisfies LiveCommand);
-    await nextMessage<string>();
-    const busy = await load();
-    child.send('job-off' satisfies LiveCommand);
-    const job = await nextMessage<JobReport>();
+    const phase = async (command: 'idle' | 'job') => {
+      child.send(command satisfies LiveCommand);
+      await nextMessage<string>();
+      const result = await load();
+      child.send('end' satisfies LiveCommand);
+      return { result, report: await nextMessage<PhaseReport>() };
+    };
+    const idle = await phase('idle');
+    const busy = await phase('job');
     child.send('stop' satisfies LiveCommand);
     await new Promise((resolve) => child.once('exit', resolve));
-    const rate = (result: typeof idle) => result['2xx'] / (result.duration || seconds);
-    const failed = (result: typeof idle) => result.non2xx + result.errors;
+    const rate = ({ result }: typeof idle) => result['2xx'] / (result.duration || seconds);
+    const failed = ({ result }: typeof idle) => result.non2xx + result.errors;
+    const delay = ({ report }: typeof idle) =>
+      `${Math.round(report.loopDelayP99Ms)} / ${Math.round(report.loopDelayMaxMs)} ms`;
+    const { runs, meanRunMs, maxRunMs } = busy.report;
     rows.push(
-      `| ${seriesCount.toLocaleString('en')} | ${rate(idle).toFixed(1)} | ${idle.latency.p99} ms | ` +
-        `${rate(busy).toFixed(1)} | ${busy.latency.p99} ms | ${failed(idle)} / ${failed(busy)} | ` +
-        `**${(rate(busy) / rate(idle)).toFixed(2)}** | ${job.runs} × ${(job.meanRunMs / 1000).toFixed(1)} s (max ${(job.maxRunMs / 1000).toFixed(1)} s) |`,
+      `| ${seriesCount.toLocaleString('en')} | ${rate(idle).toFixed(1)} | ${idle.result.latency.p99} ms | ` +
+        `${rate(busy).toFixed(1)} | ${busy.result.latency.p99} ms | **${(rate(busy) / rate(idle)).toFixed(2)}** | ` +
+        `${failed(idle)} / ${failed(busy)} | ${delay(idle)} | ${delay(busy)} | ` +
+        `${runs} × ${(meanRunMs / 1000).toFixed(1)} s (max ${(maxRunMs / 1000).toFixed(1)} s) |`,
     );
   }
   console.log(
     `\nLocal server while the band job runs: POST /v1/metrics, one point per live series per request, ${connections} connection(s), ${seconds} s idle then ${seconds} s with the job on its timer\n`,
   );
   console.log(
-    '| live series | idle requests/s | idle p99 | band job running requests/s | p99 | non-2xx (idle / running) | ratio to idle | job runs × mean (max) |',
+    '| live series | idle requests/s | idle p99 | band job running: requests/s | p99 | ratio to idle | non-2xx (idle / running) | server event-loop delay p99 / max, idle | running | job runs × mean (max) |',
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) console.log(row);
 }
 
