@@ -13,14 +13,17 @@ export interface BandJobWorkerData {
 
 export type ToBandJobWorker =
   | { readonly type: 'run'; readonly id: number; readonly now: number | undefined }
-  | { readonly type: 'notified'; readonly id: number; readonly error: string | undefined };
+  | { readonly type: 'notified'; readonly id: number; readonly error: SerialisedError | undefined };
 
 export type FromBandJobWorker =
   | { readonly type: 'done'; readonly id: number; readonly summary: BandJobSummary }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerialisedError }
   | { readonly type: 'notify'; readonly id: number; readonly notification: Notification };
 
-/** An error as it crosses threads: what the server needs to tell a locked database from a failure. */
+/**
+ * An error as it crosses threads: what the server needs to tell a locked database from a failure, and what
+ * the job records of a failed notification (`name: message`).
+ */
 export interface SerialisedError {
   readonly name: string;
   readonly message: string;
@@ -32,4 +35,9 @@ export function serialisedError(error: unknown): SerialisedError {
   const { name, message, stack } = error instanceof Error ? error : new Error(String(error));
   const code = (error as { code?: unknown } | null)?.code;
   return { name, message, stack, code: typeof code === 'string' ? code : undefined };
+}
+
+/** The error again on the other side (an Error with the same name, message, code and stack). */
+export function revivedError(error: SerialisedError): Error {
+  return Object.assign(new Error(error.message), { name: error.name, code: error.code, stack: error.stack });
 }

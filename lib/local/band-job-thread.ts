@@ -3,11 +3,13 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BandJobOptions, BandJobSummary } from '../jobs/band-job.ts';
 import type { Clock, Notifier } from '../ports.ts';
-import type {
-  BandJobWorkerData,
-  FromBandJobWorker,
-  SerialisedError,
-  ToBandJobWorker,
+import {
+  type BandJobWorkerData,
+  type FromBandJobWorker,
+  revivedError,
+  type SerialisedError,
+  serialisedError,
+  type ToBandJobWorker,
 } from './band-job-messages.ts';
 
 /** The band job met a database locked by another connection for longer than it waits: it runs again next time. */
@@ -85,12 +87,7 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
       if (message.type === 'notify') {
         config.notifier.notify(message.notification).then(
           () => post({ type: 'notified', id: message.id, error: undefined }),
-          (error: unknown) =>
-            post({
-              type: 'notified',
-              id: message.id,
-              error: error instanceof Error ? error.message : String(error),
-            }),
+          (error: unknown) => post({ type: 'notified', id: message.id, error: serialisedError(error) }),
         );
         return;
       }
@@ -157,11 +154,7 @@ import(workerData.loader)
 `;
 
 function fromWorker(error: SerialisedError, databaseFile: string): Error {
-  const cause = Object.assign(new Error(error.message), {
-    name: error.name,
-    code: error.code,
-    stack: error.stack,
-  });
+  const cause = revivedError(error);
   if (error.code?.startsWith('SQLITE_BUSY')) return new DatabaseBusyError(databaseFile, { cause });
   return cause;
 }

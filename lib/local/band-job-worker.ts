@@ -14,6 +14,7 @@ import { systemClock } from '../ports.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,
+  revivedError,
   serialisedError,
   type ToBandJobWorker,
 } from './band-job-messages.ts';
@@ -50,7 +51,7 @@ port.on('message', (message: ToBandJobWorker) => {
     const pending = waiting.get(message.id);
     waiting.delete(message.id);
     if (message.error === undefined) pending?.resolve();
-    else pending?.reject(new Error(message.error));
+    else pending?.reject(revivedError(message.error));
     return;
   }
   if (message.now !== undefined) runNow = message.now;
