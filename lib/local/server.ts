@@ -51,6 +51,10 @@ export interface LocalServerOptions {
 
 export interface LocalServer {
   readonly url: string;
+  /**
+   * The server's own connection (for scripts and tests). A write through it while another connection writes
+   * (a band job running) fails at once with SQLITE_BUSY rather than wait: the API's calls wait, on timers.
+   */
   readonly store: SqliteStore;
   readonly alerts: SqliteAlertStore;
   /** The band job's state shards and the listing summaries. */

@@ -18,10 +18,10 @@ const freshDirectory = () => join(scratch, `data-${counter++}`);
 const startServerProcess = (dataDir: string): RunningProcess =>
   startProcess(tsx, [join(root, 'lib', 'local', 'main.ts')], { PORT: '0', NORMALCY_DATA_DIR: dataDir }, root);
 
-/** Runs a command to its end: its exit code and what it printed. */
+/** Runs a command to its end (ended after 20 s: a server that starts never ends): its exit code and output. */
 function runToEnd(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(tsx, args, { cwd: root, env: { ...process.env, ...env } });
+    const child = spawn(tsx, args, { cwd: root, env: { ...process.env, ...env }, timeout: 20_000 });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
