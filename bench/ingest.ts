@@ -3,13 +3,19 @@
  * bare `JSON.parse` of the native body measured in the same run; then the local server end to end with
  * autocannon on 5,000-point batches; then the ingest function's bundle size. Figures go in BENCHMARKS.md.
  *
- * Environment: BENCH_SECONDS (end-to-end duration, default 10), BENCH_CONNECTIONS (default 1: the local
- * server is one process, so more connections only queue).
+ * Then the local server again while the band job runs: live series (one point a minute over the job's live
+ * window), ingest measured idle and with the band job re-running on its timer, as a ratio.
+ *
+ * Environment: BENCH_SECONDS (end-to-end duration, default 10; each phase of the band-job part too),
+ * BENCH_CONNECTIONS (default 1: the local server is one process, so more connections only queue),
+ * BENCH_LIVE_SERIES (the band-job part's series counts, default "2000,4000"), BENCH_BAND_INTERVAL_MS (the band
+ * job's timer in that part, default 1000: a run starts at most this long after the previous one ended).
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildSync } from 'esbuild';
@@ -290,6 +296,174 @@ async function benchServer(): Promise<void> {
   );
 }
 
+/** What the band-job part's server reports of a phase: the job's runs and its own event loop's delays. */
+interface PhaseReport {
+  readonly runs: number;
+  readonly meanRunMs: number;
+  readonly maxRunMs: number;
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+}
+
+/** Commands the band-job part sends its server process. */
+type LiveCommand = 'learn' | 'idle' | 'job' | 'end' | 'stop';
+
+/**
+ * The band-job part's server (forked by benchBandJob): sends its URL and key; on `learn` runs the band job
+ * until every series is learned; on `idle` or `job` starts a phase, the second with the band job on a timer
+ * as `npm start` runs it (a run starts BENCH_BAND_INTERVAL_MS after the previous one ended, or at once when
+ * that one ran longer); on `end` stops the timer, waits for the run going on, and reports the phase.
+ */
+async function serveLive(): Promise<void> {
+  const intervalMs = Number(process.env.BENCH_BAND_INTERVAL_MS ?? 1000);
+  const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-bench-'));
+  const server = await startLocalServer({ dataDir, port: 0, notifier: { notify: async () => {} } });
+  const key = generateKey();
+  await server.store.putKey({
+    hash: hashKey(key),
+    name: 'bench',
+    scopes: ['ingest'],
+    createdAt: Date.now(),
+    revokedAt: null,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let durations: number[] = [];
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const runOnce = async () => {
+    const began = performance.now();
+    await server.runBandJob();
+    durations.push(performance.now() - began);
+  };
+  const tick = () => {
+    running = runOnce().finally(() => {
+      running = undefined;
+      if (timer) timer = setTimeout(tick, intervalMs);
+    });
+  };
+  process.on('message', async (command: LiveCommand) => {
+    if (command === 'learn') {
+      // New series are read one by one, a bounded number per run: run until a run reads none alone.
+      let runs = 0;
+      for (;;) {
+        const summary = await server.runBandJob();
+        runs += 1;
+        if (summary.seriesReadAlone === 0 || runs >= 20) break;
+      }
+      process.send?.({ runs });
+    } else if (command === 'idle' || command === 'job') {
+      durations = [];
+      loopDelay.reset();
+      loopDelay.enable();
+      if (command === 'job') timer = setTimeout(tick, 0);
+      process.send?.('started');
+    } else if (command === 'end') {
+      clearTimeout(timer);
+      timer = undefined;
+      loopDelay.disable();
+      await running;
+      const runs = durations.length;
+      process.send?.({
+        runs,
+        meanRunMs: runs ? durations.reduce((sum, value) => sum + value, 0) / runs : 0,
+        maxRunMs: Math.max(0, ...durations),
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+      } satisfies PhaseReport);
+    } else {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    }
+  });
+  process.send?.({ url: server.url, key });
+}
+
+/** One point for each live series at one minute: `live.metric.<k>` on 50 hosts (2,000 series: 40 names). */
+function liveBody(seriesCount: number, timestamp: number): string {
+  return JSON.stringify({
+    metrics: Array.from({ length: seriesCount }, (_, index) => ({
+      name: `live.metric.${Math.floor(index / 50)}`,
+      type: 'gauge',
+      value: 100 + 10 * Math.sin(index + timestamp / 60_000) + (index % 7),
+      timestamp,
+      dimensions: { host: `host-${index % 50}` },
+    })),
+  });
+}
+
+/**
+ * Ingest while the band job runs, for each count of live series: every series gets one point a minute over
+ * the job's live window (through the ingest API), the job learns them all (not timed), then autocannon POSTs
+ * for BENCH_SECONDS with the job idle, then again with it re-running on its timer. Each request is one point
+ * for every series at one of the window's minutes (cycled: upserts, as an agent's repeated flush would be).
+ */
+async function benchBandJob(): Promise<void> {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 1);
+  const counts = (process.env.BENCH_LIVE_SERIES ?? '2000,4000').split(',').map(Number);
+  const rows: string[] = [];
+  for (const seriesCount of counts) {
+    const child = fork(fileURLToPath(import.meta.url), ['serve-live'], { stdio: 'inherit' });
+    const nextMessage = <T>() =>
+      new Promise<T>((resolve) => child.once('message', (message) => resolve(message as T)));
+    const { url, key } = await nextMessage<{ url: string; key: string }>();
+    const minute = 60_000;
+    const lastMinute = Math.floor(Date.now() / minute) * minute;
+    const bodies = Array.from({ length: 10 }, (_, index) =>
+      liveBody(seriesCount, lastMinute - index * minute),
+    );
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    for (const body of bodies) {
+      const response = await fetch(`${url}/v1/metrics`, { method: 'POST', headers, body });
+      if (!response.ok) throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+    }
+    child.send('learn' satisfies LiveCommand);
+    await nextMessage<{ runs: number }>();
+    const load = () => {
+      let next = 0;
+      return autocannon({
+        url: `${url}/v1/metrics`,
+        method: 'POST',
+        connections,
+        duration: seconds,
+        headers,
+        requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+      });
+    };
+    const phase = async (command: 'idle' | 'job') => {
+      child.send(command satisfies LiveCommand);
+      await nextMessage<string>();
+      const result = await load();
+      child.send('end' satisfies LiveCommand);
+      return { result, report: await nextMessage<PhaseReport>() };
+    };
+    const idle = await phase('idle');
+    const busy = await phase('job');
+    child.send('stop' satisfies LiveCommand);
+    await new Promise((resolve) => child.once('exit', resolve));
+    const rate = ({ result }: typeof idle) => result['2xx'] / (result.duration || seconds);
+    const failed = ({ result }: typeof idle) => result.non2xx + result.errors;
+    const delay = ({ report }: typeof idle) =>
+      `${Math.round(report.loopDelayP99Ms)} / ${Math.round(report.loopDelayMaxMs)} ms`;
+    const { runs, meanRunMs, maxRunMs } = busy.report;
+    rows.push(
+      `| ${seriesCount.toLocaleString('en')} | ${rate(idle).toFixed(1)} | ${idle.result.latency.p99} ms | ` +
+        `${rate(busy).toFixed(1)} | ${busy.result.latency.p99} ms | **${(rate(busy) / rate(idle)).toFixed(2)}** | ` +
+        `${failed(idle)} / ${failed(busy)} | ${delay(idle)} | ${delay(busy)} | ` +
+        `${runs} × ${(meanRunMs / 1000).toFixed(1)} s (max ${(maxRunMs / 1000).toFixed(1)} s) |`,
+    );
+  }
+  console.log(
+    `\nLocal server while the band job runs: POST /v1/metrics, one point per live series per request, ${connections} connection(s), ${seconds} s idle then ${seconds} s with the job on its timer\n`,
+  );
+  console.log(
+    '| live series | idle requests/s | idle p99 | band job running: requests/s | p99 | ratio to idle | non-2xx (idle / running) | server event-loop delay p99 / max, idle | running | job runs × mean (max) |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of rows) console.log(row);
+}
+
 function bundleSize(): void {
   const output = buildSync({
     entryPoints: [join(import.meta.dirname, '..', 'functions', 'ingest.ts')],
@@ -309,9 +483,16 @@ function bundleSize(): void {
 
 if (process.argv[2] === 'serve') {
   await serve();
+} else if (process.argv[2] === 'serve-live') {
+  await serveLive();
+} else if (process.argv[2] === 'band-job') {
+  // The band-job part alone (`npm run bench:ingest -- band-job`).
+  console.log(`Node ${process.version}, ${process.arch}`);
+  await benchBandJob();
 } else {
   console.log(`Node ${process.version}, ${process.arch}`);
   benchParsers();
   await benchServer();
+  await benchBandJob();
   bundleSize();
 }

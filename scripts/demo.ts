@@ -4,10 +4,11 @@
  * posts the demo series through the real ingest API, runs the band job over them, prints the dashboard's
  * URL, and keeps serving (the band job on its timer) until Ctrl-C. `--exit` stops after printing.
  */
-import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { generateKey, hashKey } from '../lib/keys.ts';
+import { scheduleBandJob } from '../lib/local/band-job-schedule.ts';
+import { DataDirectoryInUseError } from '../lib/local/data-directory.ts';
 import { type LocalServer, startLocalServer } from '../lib/local/server.ts';
 import { demoStory } from './demo-data.ts';
 
@@ -17,18 +18,28 @@ const exitAfterSeeding = process.argv.includes('--exit');
 const batchSize = 5_000;
 
 const began = Date.now();
-rmSync(dataDir, { recursive: true, force: true });
 // The demo's notifications are counted, not printed: a few weeks of history would scroll past the URL.
 const notified = { OPEN: 0, REMINDER: 0, RESOLVED: 0 };
-const server = await startLocalServer({
-  dataDir,
-  port: await usablePort(requestedPort),
-  notifier: {
-    notify: async (notification) => {
-      notified[notification.state] += 1;
+let server: LocalServer;
+try {
+  server = await startLocalServer({
+    dataDir,
+    // Its data is made afresh each run, once no other server holds the directory.
+    discardData: true,
+    port: await usablePort(requestedPort),
+    notifier: {
+      notify: async (notification) => {
+        notified[notification.state] += 1;
+      },
     },
-  },
-});
+  });
+} catch (error) {
+  if (!(error instanceof DataDirectoryInUseError)) throw error;
+  console.error(
+    `The demo cannot start: ${error.message}; stop it, or set NORMALCY_DEMO_DIR to another directory`,
+  );
+  process.exit(1);
+}
 const ingestKey = await addKey(server, 'demo-ingest', 'ingest');
 const readKey = await addKey(server, 'demo-dashboard', 'read');
 
@@ -73,12 +84,10 @@ if (exitAfterSeeding) {
   await server.close();
 } else {
   console.log('Press Ctrl-C to stop.');
-  const timer = setInterval(() => {
-    server.runBandJob().catch((error: unknown) => console.error('band job failed', error));
-  }, 60_000);
+  const schedule = scheduleBandJob(() => server.runBandJob(), 60_000);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
-      clearInterval(timer);
+      schedule.stop();
       server.close().finally(() => process.exit(0));
     });
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EngineState } from '../bands/engine.ts';
@@ -136,24 +137,35 @@ export interface SqliteStoreOptions {
    * open, mode 0600), or, for an in-memory database, random bytes that live as long as it.
    */
   readonly keySecret?: KeySecretSource;
+  /**
+   * How long a write waits for another connection's write to end before it fails with SQLITE_BUSY. Default
+   * 5 s. better-sqlite3 is synchronous: the wait blocks the thread that writes, its event loop included.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 /**
- * Local mode's store: every port on one SQLite file (better-sqlite3, WAL mode). Writes of a batch run in one
- * transaction, so a batch is stored whole or not at all.
+ * Local mode's store: every port on one SQLite file (better-sqlite3, WAL mode: readers never wait for the
+ * writer, and several connections, threads or processes may share the file). Writes of a batch run in one
+ * transaction, so a batch is stored whole or not at all. The file and its -wal and -shm are readable by their
+ * owner only.
  */
 export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, BandStore, QueryStore, KeyStore {
   readonly database: Database.Database;
   private readonly keyDigester: KeyDigester;
 
   constructor(file: string, options: SqliteStoreOptions = {}) {
-    this.database = new Database(file);
+    const onDisk = file !== '' && file !== ':memory:';
+    if (onDisk) keepPrivate(file);
+    this.database = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
     this.database.pragma('journal_mode = WAL');
     this.database.pragma('synchronous = NORMAL');
-    this.database.pragma('busy_timeout = 5000');
     this.database.exec(schema);
     this.addMissingColumns();
     this.keyDigester = new KeyDigester(options.keySecret ?? this.defaultKeySecret(file));
+    // Made by an older version with the default mode: narrowed now that they exist.
+    if (onDisk)
+      for (const suffix of ['-wal', '-shm']) keepPrivate(`${file}${suffix}`, { onlyIfPresent: true });
   }
 
   private addMissingColumns(): void {
@@ -525,6 +537,15 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
       throw error;
     }
   }
+}
+
+/**
+ * Makes a file readable and writable by its owner only (0600), creating it empty if missing. SQLite gives a
+ * database's -wal and -shm files the database file's mode when it creates them, so they stay private too.
+ */
+function keepPrivate(file: string, options: { onlyIfPresent?: boolean } = {}): void {
+  if (existsSync(file)) chmodSync(file, 0o600);
+  else if (!options.onlyIfPresent) writeFileSync(file, '', { mode: 0o600, flag: 'a' });
 }
 
 const toSeriesInfo = (row: SeriesRow): SeriesInfo => ({

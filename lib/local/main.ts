@@ -1,22 +1,30 @@
 /**
  * `npm start`: the whole of Normalcy on one machine. The same handlers as the Lambdas, SQLite as the store,
- * the band job on a timer, alerts on the console.
+ * the band job on a timer (on a thread of its own), alerts on the console.
  */
 import './quiet-logs.ts';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConsoleNotifier, FanOutNotifier } from '../adapters/console-notifier.ts';
 import { WebhookNotifier } from '../adapters/webhook-notifier.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../bands/settings-from-env.ts';
-import { generateKey, hashKey } from '../keys.ts';
-import { startLocalServer } from './server.ts';
+import { checkChosenKey, localApiKey, registerKey } from '../keys.ts';
+import { scheduleBandJob } from './band-job-schedule.ts';
+import { DataDirectoryInUseError, dataFiles } from './data-directory.ts';
+import { type LocalServer, startLocalServer } from './server.ts';
 
 const dataDir = resolve(process.env.NORMALCY_DATA_DIR ?? '.normalcy');
 const port = Number(process.env.PORT ?? 8080);
 const bandIntervalMs = Number(process.env.NORMALCY_BAND_INTERVAL_MS ?? 60_000);
 
-mkdirSync(dataDir, { recursive: true });
-const apiKey = process.env.NORMALCY_API_KEY || localKey(dataDir);
+if (process.env.NORMALCY_API_KEY) {
+  try {
+    checkChosenKey(process.env.NORMALCY_API_KEY);
+  } catch (error) {
+    console.error(`Normalcy cannot start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}
 const webhookUrl = process.env.NORMALCY_WEBHOOK_URL;
 const webhookSecret = process.env.NORMALCY_WEBHOOK_SECRET;
 if (webhookUrl && !webhookSecret) {
@@ -33,65 +41,51 @@ const notifier =
         new ConsoleNotifier(),
       ])
     : new ConsoleNotifier();
-const server = await startLocalServer({
-  dataDir,
-  port,
-  notifier,
-  bandSettings: bandSettingsFromEnvironment(process.env),
-  minStepMs: minStepFromEnvironment(process.env),
-  ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
-});
-if (!(await server.store.findKey(hashKey(apiKey)))) {
-  await server.store.putKey({
-    hash: hashKey(apiKey),
-    name: 'local',
-    scopes: ['ingest', 'read', 'admin'],
-    createdAt: Date.now(),
-    revokedAt: null,
+let server: LocalServer;
+try {
+  server = await startLocalServer({
+    dataDir,
+    port,
+    notifier,
+    bandSettings: bandSettingsFromEnvironment(process.env),
+    minStepMs: minStepFromEnvironment(process.env),
+    ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
   });
+} catch (error) {
+  if (!(error instanceof DataDirectoryInUseError)) throw error;
+  console.error(
+    `Normalcy cannot start: ${error.message}; stop it, or set NORMALCY_DATA_DIR to another directory`,
+  );
+  process.exit(1);
 }
+const keyFile = join(dataDir, dataFiles.apiKey);
+const keyFromEnvironment = Boolean(process.env.NORMALCY_API_KEY);
+// Made on first start, readable by its owner only (a key file of an older version is narrowed).
+const apiKey = localApiKey(dataDir, process.env.NORMALCY_API_KEY);
+if (existsSync(keyFile)) chmodSync(keyFile, 0o600);
+await registerKey(server.store, apiKey, {
+  name: 'local',
+  scopes: ['ingest', 'read', 'admin'],
+  createdAt: Date.now(),
+});
 
-let running = false;
-const timer = setInterval(async () => {
-  if (running) return;
-  running = true;
-  try {
-    const summary = await server.runBandJob();
-    if (summary.bucketsProcessed > 0) {
-      console.log(
-        `band job: ${summary.seriesProcessed} series, ${summary.bucketsProcessed} buckets, ` +
-          `${summary.anomalies} anomalous, ${summary.alertsOpened} alerts opened, ${summary.alertsResolved} resolved`,
-      );
-    }
-  } catch (error) {
-    console.error('band job failed', error);
-  } finally {
-    running = false;
-  }
-}, bandIntervalMs);
+const schedule = scheduleBandJob(() => server.runBandJob(), bandIntervalMs);
 
+// The key is printed once; the examples read it from the environment, so it does not fill the terminal's
+// scrollback (or a screen share) more than needed.
 console.log(`Normalcy is running at ${server.url} (data in ${dataDir})
-API key: ${apiKey}
+${keyFromEnvironment ? 'API key: the one in NORMALCY_API_KEY' : `API key (all scopes, kept in ${keyFile}): ${apiKey}`}
 Send a metric:
-  curl -s -X POST ${server.url}/v1/metrics -H "Authorization: Bearer ${apiKey}" \\
+${keyFromEnvironment ? '' : `  export NORMALCY_API_KEY=$(cat ${keyFile})\n`}  curl -s -X POST ${server.url}/v1/metrics -H "Authorization: Bearer $NORMALCY_API_KEY" \\
     -H 'content-type: application/json' \\
     -d '{"metrics":[{"name":"shop.login.time","type":"timer","value":68,"dimensions":{"host":"web-1"}}]}'
 List series:
-  curl -s ${server.url}/v1/series -H "Authorization: Bearer ${apiKey}"
+  curl -s ${server.url}/v1/series -H "Authorization: Bearer $NORMALCY_API_KEY"
 The band job runs every ${bandIntervalMs / 1000} s. Press Ctrl-C to stop.`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    clearInterval(timer);
+    schedule.stop();
     server.close().finally(() => process.exit(0));
   });
-}
-
-/** The key kept in the data dir, made on first start (readable by its owner only). */
-function localKey(directory: string): string {
-  const file = join(directory, 'api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const key = generateKey();
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
 }

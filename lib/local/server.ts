@@ -1,7 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { createAlertsHandler } from '../../functions/alerts.ts';
 import { createIngestHandler } from '../../functions/ingest.ts';
@@ -13,13 +11,25 @@ import { SqliteStore } from '../adapters/sqlite-store.ts';
 import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { defaultEngine } from '../bands/index.ts';
 import { type ApiFunction, apiRoutes } from '../http/routes.ts';
-import { type BandJobSummary, runBandJob } from '../jobs/band-job.ts';
+import { type BandJobOptions, type BandJobSummary, runBandJob } from '../jobs/band-job.ts';
 import { type Clock, type Notifier, systemClock } from '../ports.ts';
+import { type BandJobRunner, bandJobThread } from './band-job-thread.ts';
+import { claimDataDirectory } from './data-directory.ts';
 import { localDocuments } from './documents.ts';
 import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from './lambda-events.ts';
+import { retryWhileLocked } from './retry-while-locked.ts';
 
 /** API Gateway refuses bodies over 10 MB before any function runs; local mode does the same. */
 const maxRawBodyBytes = 10 * 1024 * 1024;
+
+/**
+ * How long a request's store call waits for another connection's write (the band job's, or another process's)
+ * before it fails (ingest then answers 503 with Retry-After). It waits on timers (see retryWhileLocked), so the
+ * server answers other requests meanwhile; the band job's writes are short, so it seldom waits long.
+ */
+const requestLockWait = { maxWaitMs: 1_000, maxPauseMs: 10 };
+/** The band job's writes wait in SQLite itself (its busy timeout): they wait on their own thread. */
+const jobBusyTimeoutMs = 2_000;
 
 export interface LocalServerOptions {
   readonly dataDir: string;
@@ -35,15 +45,25 @@ export interface LocalServerOptions {
   readonly pageWindowMs?: number;
   /** The smallest step a series is aggregated to (see BandJobOptions.minStepMs). */
   readonly minStepMs?: number;
+  /** Delete the data directory's database before starting (the demo's fresh start). */
+  readonly discardData?: boolean;
 }
 
 export interface LocalServer {
   readonly url: string;
+  /**
+   * The server's own connection (for scripts and tests). A write through it while another connection writes
+   * (a band job running) fails at once with SQLITE_BUSY rather than wait: the API's calls wait, on timers.
+   */
   readonly store: SqliteStore;
   readonly alerts: SqliteAlertStore;
   /** The band job's state shards and the listing summaries. */
   readonly states: SqliteStateStore;
-  /** Runs the band job once (what the schedule does in the cloud). */
+  /**
+   * Runs the band job once (what the schedule does in the cloud), on a thread of its own so that requests are
+   * answered meanwhile; a second call waits for the first run. Rejects with DatabaseBusyError when another
+   * connection kept the database locked too long (the next run tries again).
+   */
   runBandJob(): Promise<BandJobSummary>;
   close(): Promise<void>;
 }
@@ -55,22 +75,38 @@ type HttpLambda = (
 
 /**
  * Serves the same middy handlers the Lambdas run, over node:http, with SQLite as the store: each request
- * becomes the HTTP API event API Gateway would send to the function that owns its route.
+ * becomes the HTTP API event API Gateway would send to the function that owns its route. The data directory
+ * is this server's alone while it runs: a second server on it fails with DataDirectoryInUseError.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  mkdirSync(options.dataDir, { recursive: true });
-  const store = new SqliteStore(join(options.dataDir, 'normalcy.db'));
+  const claim = claimDataDirectory(options.dataDir, { discardData: options.discardData });
+  try {
+    return await serve(options, claim.databaseFile, claim.release);
+  } catch (error) {
+    claim.release();
+    throw error;
+  }
+}
+
+async function serve(
+  options: LocalServerOptions,
+  databaseFile: string,
+  releaseDataDirectory: () => void,
+): Promise<LocalServer> {
+  // No busy timeout: SQLite would wait for a lock synchronously, holding the event loop.
+  const store = new SqliteStore(databaseFile, { busyTimeoutMs: 0 });
   const clock = options.clock ?? systemClock;
   const alerts = new SqliteAlertStore(store.database);
   const states = new SqliteStateStore(store.database);
+  const waiting = retryWhileLocked(store, requestLockWait);
   const stores = {
-    metrics: store,
-    series: store,
-    bands: store,
-    queries: store,
-    keys: store,
-    alerts,
-    summaries: states,
+    metrics: waiting,
+    series: waiting,
+    bands: waiting,
+    queries: waiting,
+    keys: waiting,
+    alerts: retryWhileLocked(alerts, requestLockWait),
+    summaries: retryWhileLocked(states, requestLockWait),
     clock,
     documents: localDocuments(),
   };
@@ -89,29 +125,58 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       response.end(JSON.stringify({ error: { code: 'internal', message: 'internal error' } }));
     });
   });
-  await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
+  try {
+    await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const url = `http://${address.address}:${address.port}`;
+  const jobOptions: BandJobOptions = {
+    ...(options.bandSettings !== undefined && { settings: options.bandSettings }),
+    dashboardUrl: options.dashboardUrl ?? url,
+    ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
+    ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
+  };
+  // An engine of the caller's own cannot cross to a thread: the job then runs on this one.
+  const bandJob: BandJobRunner = options.engine
+    ? {
+        run: () =>
+          runBandJob(
+            {
+              metrics: waiting,
+              series: waiting,
+              bands: waiting,
+              states: stores.summaries,
+              alerts: stores.alerts,
+              notifier,
+              engine,
+              clock,
+            },
+            jobOptions,
+          ),
+        close: async () => {},
+      }
+    : bandJobThread({
+        databaseFile,
+        busyTimeoutMs: jobBusyTimeoutMs,
+        options: jobOptions,
+        notifier,
+        clock: options.clock,
+      });
 
   return {
     url,
     store,
     alerts,
     states,
-    runBandJob: () =>
-      runBandJob(
-        { metrics: store, series: store, bands: store, states, alerts, notifier, engine, clock },
-        {
-          settings: options.bandSettings,
-          dashboardUrl: options.dashboardUrl ?? url,
-          ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
-          ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
-        },
-      ),
+    runBandJob: () => bandJob.run(),
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), bandJob.close()]);
       server.closeAllConnections();
       store.close();
+      releaseDataDirectory();
     },
   };
 }
