@@ -134,6 +134,16 @@ describe('replayRule', () => {
     expect(replayed?.transitions.every((transition) => transition.paged)).toBe(true);
   });
 
+  it('answers in under 256 KB at its worst: the newest 100 alerts, each with its first transitions and its last', () => {
+    // Ten breaching buckets in every twelve, a reminder each minute: 417 alerts of 12 transitions each.
+    const values = Array.from({ length: 5_000 }, (_, index) => (index % 12 < 10 ? 200 : 100));
+    const result = replayRule(input(values, { rule: { ...threshold, reminderIntervalMs: minute } }));
+    expect(result.alertCount).toBe(417);
+    expect(result.alerts.every((entry) => entry.transitions.length === 8)).toBe(true);
+    expect(result.alerts[1]?.transitionCount).toBe(11);
+    expect(Buffer.byteLength(JSON.stringify(result))).toBeLessThan(256 * 1024);
+  });
+
   it('applies mutes as delivery does: an episode inside one is not paged, one that outlasts it is paged at its end', () => {
     const muteOver = (start: number, end: number): Mute => ({
       id: 'quiet',
