@@ -72,8 +72,9 @@ class ConflictError extends HttpError {
 
 /**
  * Alerting through the API: rules, mutes and exclusions (read with a read key, changed with an admin key),
- * and the alerts themselves (listed and acknowledged with a read key: acknowledging changes no configuration,
- * it only stops reminders and tells the team someone is on it).
+ * the alerts themselves (listed and acknowledged with a read key: acknowledging changes no configuration,
+ * it only stops reminders and tells the team someone is on it), and replays of a rule over a series' history
+ * (a read key too: nothing is stored or sent).
  */
 export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
   {

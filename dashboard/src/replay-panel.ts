@@ -96,6 +96,7 @@ export function replayPanel(options: ReplayPanelOptions): HTMLElement {
         options.onReplay(answer.alerts);
       })
       .catch((error: unknown) => {
+        if (!options.isCurrent()) return;
         replace(list);
         options.onReplay([]);
         const problems = error instanceof ApiError ? error.problems : [];
