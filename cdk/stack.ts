@@ -204,7 +204,12 @@ export class NormalcyStack extends Stack {
       environment: { ...environment, STATE_BUCKET: stateBucket.bucketName },
     });
 
-    const alerts = new NormalcyFunction(this, 'Alerts', { ...common, entry: 'alerts' });
+    // Replays (POST /v1/series/{id}/replay) read a series' step from the band job's summaries.
+    const alerts = new NormalcyFunction(this, 'Alerts', {
+      ...common,
+      entry: 'alerts',
+      environment: { ...environment, STATE_BUCKET: stateBucket.bucketName },
+    });
 
     // The band job: one run at a time (reserved concurrency 1); a run that fails twice lands in a dead-letter
     // queue, as does an invocation that could not start within five minutes.
@@ -243,6 +248,8 @@ export class NormalcyStack extends Stack {
     storage.grantWritePoints(ingest);
     storage.grantRead(query);
     storage.grantRead(bands);
+    // Replays read points and bands as the query function does (never writing them).
+    storage.grantRead(alerts);
     storage.grantWriteBands(bands);
     const grantState = (fn: NormalcyFunction, actions: string[], resources = [stateTable.tableArn]) =>
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
@@ -266,8 +273,8 @@ export class NormalcyStack extends Stack {
         summaries,
       ],
     );
-    allow(query, ['s3:GetObject'], [summaries]);
-    for (const fn of [bands, query]) allow(fn, ['s3:ListBucket'], [stateBucket.bucketArn]);
+    for (const fn of [query, alerts]) allow(fn, ['s3:GetObject'], [summaries]);
+    for (const fn of [bands, query, alerts]) allow(fn, ['s3:ListBucket'], [stateBucket.bucketArn]);
     const alertIndexes = [pendingTransitionsIndex, alertsByStateIndex].map(
       (index) => `${alertTable.tableArn}/index/${index}`,
     );

@@ -1,20 +1,57 @@
 import { randomBytes } from 'node:crypto';
-import { alertStates, type Exclusion, type Mute } from '../lib/alerts/model.ts';
+import type { EvaluatedBucket } from '../lib/alerts/evaluate.ts';
+import { alertStates, type Exclusion, type Mute, type Rule } from '../lib/alerts/model.ts';
+import { applicability, parseReplayRequest, replayRule, replayWindow } from '../lib/alerts/replay.ts';
 import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
 import { jsonObject, parseExclusion, parseMute, parseRule } from '../lib/alerts/schema.ts';
 import type { AlertPosition, AlertStore } from '../lib/alerts/store.ts';
-import { describeValue, HttpError, NotFoundError, ValidationError } from '../lib/errors.ts';
+import {
+  describeValue,
+  HttpError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../lib/errors.ts';
 import { readTimestamp } from '../lib/ingest/validate.ts';
-import type { Clock, KeyStore } from '../lib/ports.ts';
+import { bucketStart, defaultStepMs } from '../lib/metrics/step.ts';
+import type {
+  Clock,
+  KeyStore,
+  MetricStore,
+  QueryStore,
+  ReadOptions,
+  SeriesCatalog,
+  SeriesStore,
+  SeriesSummaryStore,
+} from '../lib/ports.ts';
 import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
+import { isAbortError, QueryTimeoutError } from '../lib/query/errors.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
+import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';
+import { type SummarizedCatalog, summarizedCatalog } from '../lib/query/summaries.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
-import { bodyText, type HttpEvent, httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import { gzipResponses } from './shared/compression.ts';
+import {
+  bodyText,
+  type HttpEvent,
+  httpHandler,
+  json,
+  type RouteContext,
+  type RouteDefinition,
+} from './shared/http.ts';
 
 export interface AlertsDependencies {
   readonly alerts: AlertStore;
   readonly keys: KeyStore;
   readonly clock: Clock;
+  /** The series catalog, for replays (the series' identity and step). */
+  readonly series: SeriesCatalog & Pick<SeriesStore, 'getSeries'>;
+  /** The band job's summaries (each series' step), laid over the catalog when given, as the query API does. */
+  readonly summaries?: SeriesSummaryStore;
+  /** The reads of `GET /v1/series/{id}/points`, for replays: buckets and their bands. */
+  readonly queries: QueryStore;
+  /** A series' first point, for replays (band rules at another sensitivity wait a day from it). */
+  readonly metrics: Pick<MetricStore, 'earliestTimestamp'>;
 }
 
 const maxAlerts = 1000;
@@ -35,8 +72,9 @@ class ConflictError extends HttpError {
 
 /**
  * Alerting through the API: rules, mutes and exclusions (read with a read key, changed with an admin key),
- * and the alerts themselves (listed and acknowledged with a read key: acknowledging changes no configuration,
- * it only stops reminders and tells the team someone is on it).
+ * the alerts themselves (listed and acknowledged with a read key: acknowledging changes no configuration,
+ * it only stops reminders and tells the team someone is on it), and replays of a rule over a series' history
+ * (a read key too: nothing is stored or sent).
  */
 export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
   {
@@ -93,6 +131,12 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
       if (!deleted) throw new NotFoundError(`no rule with id "${id}"`);
       return noContent;
     },
+  },
+  {
+    method: 'POST',
+    path: '/v1/series/{id}/replay',
+    scope: 'read',
+    handle: replay,
   },
   ...configRoutes<Mute>({
     collection: 'mutes',
@@ -159,6 +203,105 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     },
   },
 ];
+
+/** A replay's body is a rule and a range: anything near this size is a mistake, and the answer repeats the rule. */
+const maxReplayBodyBytes = 64 * 1024;
+
+/**
+ * `POST /v1/series/{id}/replay`: what a rule (saved, or a draft in the body) would have paged on a series over
+ * its stored buckets and bands. It reads and computes only (no alert, transition or monitor is written, no
+ * notifier is called), so a read key may ask, drafts included.
+ */
+async function replay(event: HttpEvent, context: RouteContext<AlertsDependencies>) {
+  const text = bodyText(event);
+  if (Buffer.byteLength(text, 'utf8') > maxReplayBodyBytes)
+    throw new PayloadTooLargeError(maxReplayBodyBytes);
+  const request = parseReplayRequest(text);
+  const { dependencies } = context;
+  const now = dependencies.clock.now();
+  const series = await requireSeries(catalogOf(dependencies), event.pathParameters?.id);
+  const config = await dependencies.alerts.loadConfig();
+  const rule = request.rule ?? savedRule(config.rules, request.ruleId ?? '');
+  const stepMs = series.stepMs ?? defaultStepMs;
+  const window = replayWindow(request, stepMs, now);
+  const [points, earliest] = await withinBudget(context, (options) =>
+    Promise.all([
+      readSeriesPoints(dependencies.queries, series, { ...window, stepMs, automatic: false }, options),
+      dependencies.metrics.earliestTimestamp(series.id),
+    ]),
+  );
+  // The band job judges a bucket once it is closed: the one still filling is left for later.
+  const buckets = points.points.filter((point) => point.timestamp + stepMs <= now).map(evaluatedBucket);
+  const result = replayRule({
+    series,
+    stepMs,
+    rule,
+    buckets,
+    firstBucketAt: earliest === undefined ? null : bucketStart(earliest, stepMs),
+    window,
+    mutes: config.mutes,
+    now,
+  });
+  return json(200, {
+    series: { id: series.id, name: series.name, type: series.type, dimensions: series.dimensions, stepMs },
+    rule,
+    draft: request.rule !== undefined,
+    ...applicability(rule, config.rules, series),
+    from: window.from,
+    to: window.to,
+    buckets: buckets.length,
+    bandedBuckets: buckets.filter((bucket) => bucket.band !== undefined).length,
+    alertCount: result.alertCount,
+    pagedCount: result.pagedCount,
+    alerts: result.alerts,
+  });
+}
+
+/** A saved rule by id (the built-in default included), or a 400 naming `ruleId`. */
+function savedRule(stored: readonly Rule[], id: string): Rule {
+  const rule = effectiveRules(stored).find((candidate) => candidate.id === id);
+  if (rule) return rule;
+  throw new ValidationError(`invalid replay request: no rule with id "${id}"`, [
+    { field: 'ruleId', message: `names no rule (${describeValue(id)}): GET /v1/rules lists them` },
+  ]);
+}
+
+/** A bucket of the points read as the evaluator takes it: with its band when the band job stored one. */
+function evaluatedBucket(point: PointView): EvaluatedBucket {
+  const { timestamp, value, expected, lower, upper, score, anomaly } = point;
+  const banded = expected !== null && lower !== null && upper !== null && score !== null;
+  return {
+    timestamp,
+    value,
+    band: banded ? { timestamp, value, expected, lower, upper, score, anomaly } : undefined,
+  };
+}
+
+/** The catalog as replays read it: with the band job's summaries (each series' step) when given. */
+const catalogOf = (dependencies: AlertsDependencies): SummarizedCatalog =>
+  dependencies.summaries
+    ? summarizedCatalog(dependencies.series, dependencies.summaries)
+    : dependencies.series;
+
+/** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
+const answerMarginMs = 1_500;
+/** Local mode's budget per request, matching API Gateway's 30 s integration timeout. */
+const defaultBudgetMs = 29_000;
+
+/** Runs the store reads of a replay within the request's time budget (a 504 saying to ask for less). */
+async function withinBudget<T>(
+  context: RouteContext<AlertsDependencies>,
+  read: (options: ReadOptions) => Promise<T>,
+): Promise<T> {
+  const remaining = context.lambda.getRemainingTimeInMillis?.() ?? defaultBudgetMs;
+  const budgetMs = Math.max(1, remaining - answerMarginMs);
+  try {
+    return await read({ signal: AbortSignal.timeout(budgetMs) });
+  } catch (error) {
+    if (isAbortError(error)) throw new QueryTimeoutError(budgetMs, { cause: error });
+    throw error;
+  }
+}
 
 /** What differs between the configuration collections that are listed, created and deleted (mutes, exclusions). */
 interface ConfigCollection<Item extends { readonly id: string }> {
@@ -254,6 +397,6 @@ function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
 }
 
 export const createAlertsHandler = (dependencies: () => AlertsDependencies) =>
-  httpHandler(alertsRoutes, dependencies);
+  httpHandler(alertsRoutes, dependencies).use(gzipResponses());
 
 export const handler = createAlertsHandler(cloudAlertsDependencies);

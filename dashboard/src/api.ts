@@ -1,7 +1,23 @@
-import type { Alert } from '../../lib/alerts/model.ts';
+import type { Alert, Rule } from '../../lib/alerts/model.ts';
+import type { ReplayedAlert, ReplayedTransition } from '../../lib/alerts/replay.ts';
 import type { AnomalyView, PointsResponse, SeriesView } from '../../lib/query/read.ts';
 
-export type { Alert, AnomalyView, PointsResponse, SeriesView };
+export type { Alert, AnomalyView, PointsResponse, ReplayedAlert, ReplayedTransition, Rule, SeriesView };
+
+/** `POST /v1/series/{id}/replay`: what a rule would have paged on a series. */
+export interface ReplayResponse {
+  readonly rule: Rule;
+  readonly draft: boolean;
+  readonly applies: boolean;
+  readonly note: string | null;
+  readonly from: number;
+  readonly to: number;
+  readonly buckets: number;
+  readonly bandedBuckets: number;
+  readonly alertCount: number;
+  readonly pagedCount: number;
+  readonly alerts: ReplayedAlert[];
+}
 
 /** `GET /v1/alerts`. */
 export interface AlertPageResponse {
@@ -28,6 +44,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the API said is wrong, field by field (a 400's `problems`). */
+    readonly problems: readonly { readonly field: string; readonly message: string }[] = [],
   ) {
     super(message);
   }
@@ -51,12 +69,17 @@ export class ApiClient {
     return this.send<T>('GET', path, query);
   }
 
-  /** POSTs without a body (the API's actions, such as acknowledging an alert). */
-  post<T>(path: string): Promise<T> {
-    return this.send<T>('POST', path, {});
+  /** POSTs without a body (the API's actions, such as acknowledging an alert), or with a JSON one. */
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.send<T>('POST', path, {}, body);
   }
 
-  private async send<T>(method: 'GET' | 'POST', path: string, query: Record<string, QueryValue>): Promise<T> {
+  private async send<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, QueryValue>,
+    body?: unknown,
+  ): Promise<T> {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(query))
       if (value !== undefined) search.set(name, String(value));
@@ -64,21 +87,31 @@ export class ApiClient {
     const url = `${this.base}${path}${text === '' ? '' : `?${text}`}`;
     let response: Response;
     try {
-      response = await fetch(url, { method, headers: { authorization: `Bearer ${this.key}` } });
+      const headers: Record<string, string> = { authorization: `Bearer ${this.key}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (error) {
       throw new ApiError(0, 'unreachable', `Normalcy did not answer (${(error as Error).message})`);
     }
     if (response.ok) return (await response.json()) as T;
     let code = 'error';
     let message = `${response.status} ${response.statusText}`;
+    let problems: ApiError['problems'] = [];
     try {
-      const body = (await response.json()) as { error?: { code?: string; message?: string } };
+      const body = (await response.json()) as {
+        error?: { code?: string; message?: string; problems?: ApiError['problems'] };
+      };
       code = body.error?.code ?? code;
       message = body.error?.message ?? message;
+      problems = body.error?.problems ?? [];
     } catch {
       // Not JSON: keep the status line.
     }
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(response.status, code, message, problems);
   }
 
   /** Every page of a cursor-paged list, up to `maxPages`. */

@@ -12,6 +12,8 @@ export const palette = {
   anomaly: '#d7263d',
   marker: '#b7791f',
   markedSpan: 'rgba(183, 121, 31, 0.14)',
+  /** Would-be alerts of a replay: violet, so they never read as the real (amber) ones. */
+  replayed: '#7c3aed',
 } as const;
 
 const columnsOf = (columns: ChartColumns): uPlot.AlignedData => [
@@ -27,6 +29,13 @@ const columnsOf = (columns: ChartColumns): uPlot.AlignedData => [
 
 const legendValue = (_u: uPlot, value: number | null) => formatValue(value);
 
+/** A would-be alert on the chart (epoch ms). */
+export interface ReplayedSpan {
+  readonly from: number;
+  readonly to: number;
+  readonly openedAt: number;
+}
+
 export interface BandChartOptions {
   readonly width: number;
   readonly height: number;
@@ -38,6 +47,11 @@ export interface BandChartOptions {
   readonly markAt?: number;
   /** Spans (epoch ms) to shade: the alert the view was opened for, from its start to its end (or now). */
   readonly markSpans?: readonly { readonly from: number; readonly to: number }[];
+  /**
+   * Would-be alerts of a replay (start to end, and when each opened), read at every draw: a strip along the
+   * top of the plot and a dotted line where each opened. The view redraws the chart when they change.
+   */
+  readonly replayed?: () => readonly ReplayedSpan[];
   /** Called with the range (epoch ms) the user dragged across. */
   readonly onZoom: (from: number, to: number) => void;
 }
@@ -87,7 +101,12 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
           options.onZoom(from, to);
         },
       ],
-      draw: [(chart) => drawMarks(chart, markAt, options.markSpans ?? [])],
+      draw: [
+        (chart) => {
+          drawMarks(chart, markAt, options.markSpans ?? []);
+          drawReplayed(chart, options.replayed?.() ?? []);
+        },
+      ],
     },
   };
   return new uPlot(chartOptions, columnsOf(columns), target);
@@ -119,6 +138,33 @@ function drawMarks(
     context.beginPath();
     context.moveTo(x, top);
     context.lineTo(x, top + height);
+    context.stroke();
+  }
+  context.restore();
+}
+
+/** Would-be alerts: a violet strip along the top of the plot over each, and a dotted line where each opened. */
+function drawReplayed(chart: uPlot, spans: readonly ReplayedSpan[]): void {
+  if (spans.length === 0) return;
+  const { left, top, width, height } = chart.bbox;
+  const context = chart.ctx;
+  const strip = 6 * devicePixelRatio;
+  context.save();
+  context.beginPath();
+  context.rect(left, top, width, height);
+  context.clip();
+  context.fillStyle = palette.replayed;
+  context.strokeStyle = palette.replayed;
+  context.lineWidth = 1.5 * devicePixelRatio;
+  context.setLineDash([2 * devicePixelRatio, 3 * devicePixelRatio]);
+  for (const span of spans) {
+    const start = chart.valToPos(span.from / 1000, 'x', true);
+    const end = chart.valToPos(span.to / 1000, 'x', true);
+    context.fillRect(start, top, Math.max(end - start, 3 * devicePixelRatio), strip);
+    const opened = chart.valToPos(span.openedAt / 1000, 'x', true);
+    context.beginPath();
+    context.moveTo(opened, top + strip);
+    context.lineTo(opened, top + height);
     context.stroke();
   }
   context.restore();

@@ -3,10 +3,11 @@ import { type AlertHistory, alertWindow, isMarkedAlert } from './alert-history.t
 import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesView } from './api.ts';
 import { chartColumns } from './chart-data.ts';
-import { bandChart } from './charts.ts';
+import { bandChart, type ReplayedSpan } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, formatValue } from './format.ts';
+import { replayPanel } from './replay-panel.ts';
 import { type Route, rangePresets } from './route.ts';
 
 type SeriesRoute = Extract<Route, { view: 'series' }>;
@@ -32,7 +33,9 @@ async function resolveAlertLink(context: ViewContext, route: SeriesRoute): Promi
 /**
  * One series: its line, the band of normalcy shaded around it, anomalies marked, the alert the view was
  * opened for marked (a line at its start, its span shaded, highlighted in the list); range presets, drag to
- * zoom, and the series' alerts in the range, open ones with a button to acknowledge them.
+ * zoom, "what would a rule page?" (a replay of a saved or draft rule over the range, its would-be alerts
+ * listed and marked on the chart in violet), and the series' alerts in the range, open ones with a button to
+ * acknowledge them.
  */
 export async function seriesDetailView(context: ViewContext, opened: SeriesRoute): Promise<void> {
   const { app, api, now } = context;
@@ -52,6 +55,24 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
     history instanceof Error ? [] : history.alerts.filter((alert) => isMarkedAlert(alert, route));
 
   const chartBox = h('div', { class: 'chart', 'data-testid': 'band-chart' });
+  // The would-be alerts of the last replay, drawn over the chart (violet) until the view changes.
+  let replayed: readonly ReplayedSpan[] = [];
+  let redraw = () => {};
+  const replay = replayPanel({
+    api,
+    seriesId: series.id,
+    range: { from, to },
+    isCurrent: context.isCurrent,
+    onReplay(alerts) {
+      replayed = alerts.map(({ alert }) => ({
+        from: alert.startedAt,
+        to: alert.resolvedAt ?? to,
+        openedAt: alert.openedAt,
+      }));
+      chartBox.dataset.replayedAlerts = alerts.map(({ alert }) => alert.id).join(' ');
+      redraw();
+    },
+  });
   const alertList = h('ol', { class: 'alerts', 'data-testid': 'series-alerts' });
   const presets = Object.keys(rangePresets).map((preset) =>
     h(
@@ -132,6 +153,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         points.stepMs > points.seriesStepMs ? '  · lighter shade: min–max of the values in each step' : '',
       ),
     ),
+    replay,
     h(
       'section',
       { class: 'card' },
@@ -143,7 +165,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
   if (points.points.length === 0) {
     replace(chartBox, h('p', { class: 'muted' }, 'No points in this range.'));
   } else {
-    context.own(
+    const chart = context.own(
       bandChart(chartBox, chartColumns(points), {
         width: Math.max(320, chartBox.clientWidth),
         height: 360,
@@ -151,6 +173,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         range: { from, to },
         markAt: route.at,
         markSpans: marked.map((alert) => ({ from: alert.startedAt, to: alert.resolvedAt ?? now })),
+        replayed: () => replayed,
         onZoom: (zoomFrom, zoomTo) => {
           const minimum = minimumZoomSteps * points.seriesStepMs;
           const middle = (zoomFrom + zoomTo) / 2;
@@ -164,6 +187,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         },
       }),
     );
+    redraw = () => chart.redraw(false);
     chartBox.dataset.points = String(points.points.length);
     chartBox.dataset.bands = String(points.points.filter((point) => point.lower !== null).length);
     chartBox.dataset.anomalies = String(points.points.filter((point) => point.anomaly).length);

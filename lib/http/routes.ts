@@ -41,6 +41,8 @@ export const apiRoutes = [
   { method: 'GET', path: '/v1/rules/{id}', function: 'alerts', scope: 'read' },
   { method: 'PUT', path: '/v1/rules/{id}', function: 'alerts', scope: 'admin' },
   { method: 'DELETE', path: '/v1/rules/{id}', function: 'alerts', scope: 'admin' },
+  // What a rule would have paged on a series: read only (nothing stored or sent), so a read key may ask.
+  { method: 'POST', path: '/v1/series/{id}/replay', function: 'alerts', scope: 'read' },
   { method: 'GET', path: '/v1/mutes', function: 'alerts', scope: 'read' },
   { method: 'POST', path: '/v1/mutes', function: 'alerts', scope: 'admin' },
   { method: 'DELETE', path: '/v1/mutes/{id}', function: 'alerts', scope: 'admin' },

@@ -298,6 +298,8 @@ describe('NormalcyStack', () => {
     );
     expect(objectsOf('QueryRole', 's3:GetObject')).toEqual(['state/summaries.json.gz']);
     expect(objectsOf('QueryRole', 's3:PutObject')).toEqual([]);
+    expect(objectsOf('AlertsRole', 's3:GetObject')).toEqual(['state/summaries.json.gz']);
+    expect(objectsOf('AlertsRole', 's3:PutObject')).toEqual([]);
     expect(objectsOf('IngestRole', 's3:GetObject')).toEqual([]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -325,6 +327,24 @@ describe('NormalcyStack', () => {
       .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
   const logicalId = (type: string, prefix: string) =>
     Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix)) ?? `no ${prefix}`;
+
+  it('lets the alerts function read points and bands for replays, and write neither', () => {
+    const onTables = (action: string) =>
+      statementsOf('AlertsRole')
+        .filter((statement) => [statement.Action].flat().includes(action))
+        .flatMap((statement) => [statement.Resource].flat())
+        .map((resource) => JSON.stringify(resource).match(/"(PointsTable|BandsTable)[0-9A-F]*"/)?.[1])
+        .filter((table) => table !== undefined)
+        .sort();
+    expect(onTables('timestream:Select')).toEqual(['BandsTable', 'PointsTable']);
+    expect(onTables('timestream:WriteRecords')).toEqual([]);
+    const alertsFunction = template.findResources('AWS::Lambda::Function')[
+      logicalId('AWS::Lambda::Function', 'Alerts')
+    ] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+    expect(Object.keys(alertsFunction.Properties.Environment.Variables)).toEqual(
+      expect.arrayContaining(['STATE_BUCKET', 'TIMESTREAM_POINTS_TABLE', 'TIMESTREAM_BANDS_TABLE']),
+    );
+  });
 
   it('encrypts each SNS topic with a customer-managed KMS key of its own, rotated', () => {
     const topics = template.findResources('AWS::SNS::Topic') as Record<

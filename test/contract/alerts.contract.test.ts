@@ -370,3 +370,57 @@ describe('alerts raised by the band job', () => {
     expect(deliveries.map((delivery) => JSON.parse(delivery.body).state)).toEqual(['OPEN', 'RESOLVED']);
   });
 });
+
+describe('replaying a rule over a series', () => {
+  const series = seriesId(outageStory.name, outageStory.dimensions);
+  const route = '/v1/series/{id}/replay';
+  const path = `/v1/series/${series}/replay`;
+  const range = { from: outageStory.start, to: outageStory.recoveredAt };
+
+  it('finds the alert the band job raised, as the document describes the answer, sending nothing', async () => {
+    const [real] = (await call('GET', `/v1/alerts?series=${series}`)).body.alerts;
+    const readOnly = await server.addKey(['read']);
+    const saved = await call('POST', path, {
+      route,
+      key: readOnly,
+      body: { ruleId: 'default', ...range },
+      request: 'valid',
+    });
+    expect(saved.status).toBe(200);
+    // The band rule "checkout" (made above) selects this series: the default rule no longer judges it.
+    expect(saved.body).toMatchObject({ applies: false, alertCount: 1 });
+    expect(saved.body.alerts[0].alert).toMatchObject({
+      id: real.id,
+      startedAt: real.startedAt,
+      resolvedAt: real.resolvedAt,
+      severity: real.severity,
+    });
+    const draft = await call('POST', path, {
+      route,
+      body: { rule: { kind: 'band', direction: 'below', reminderIntervalMs: 600_000 }, ...range },
+      request: 'valid',
+    });
+    expect(draft.status).toBe(200);
+    expect(draft.body).toMatchObject({ draft: true, applies: true, alertCount: 1, pagedCount: 1 });
+    expect(deliveries).toHaveLength(2);
+  });
+
+  it('refuses what the document refuses: both a rule id and a draft, an unknown field, a bad draft', async () => {
+    for (const body of [
+      { ruleId: 'default', rule: { kind: 'band' } },
+      { ruleId: 'default', seriesId: series },
+      { rule: { kind: 'band', debounce: { breaches: 0, outOf: 3 } } },
+      { ruleId: 'default', from: 'last week' },
+    ]) {
+      const { status, body: answer } = await call('POST', path, { route, body, request: 'invalid' });
+      expect(status).toBe(400);
+      expect(answer.error.problems.length).toBeGreaterThan(0);
+    }
+    const missing = await call('POST', '/v1/series/00000000000000ff/replay', {
+      route,
+      body: { ruleId: 'default' },
+      request: 'valid',
+    });
+    expect(missing.status).toBe(404);
+  });
+});

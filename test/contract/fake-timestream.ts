@@ -171,6 +171,14 @@ export class FakeTimestream {
           ]),
         );
     }
+    const earliest = new RegExp(
+      `^SELECT to_milliseconds\\(min\\(time\\)\\) FROM ${table(this.table.points)} WHERE series_id = '(\\w+)'$`,
+    ).exec(sql);
+    if (earliest) {
+      const times = this.points.filter((p) => p.seriesId === earliest[1]).map((p) => p.time);
+      // An aggregate over no rows is one row holding NULL, as in Timestream.
+      return [times.length === 0 ? { Data: [{ NullValue: true }] } : row([Math.min(...times)])];
+    }
     throw new Error(`the fake Timestream does not know this query:\n${sql}`);
   }
 }

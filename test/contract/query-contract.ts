@@ -1,7 +1,10 @@
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAlertsHandler } from '../../functions/alerts.ts';
 import { createQueryHandler, type QueryDependencies } from '../../functions/query.ts';
+import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 import { generateKey, registerKey } from '../../lib/keys.ts';
 import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
@@ -486,6 +489,87 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         const response = await request(`/v1/anomalies?${window}&${query}`);
         expect(response.status).toBe(400);
         expect(response.body.error.problems.map((p: { field: string }) => p.field)).toContain(field);
+      });
+    });
+
+    describe('POST /v1/series/{id}/replay (the alerts function, reading this store)', () => {
+      let alerts: SqliteAlertStore;
+      let replayHandler: typeof handler;
+      beforeAll(() => {
+        alerts = new SqliteAlertStore(new Database(':memory:'));
+        const { series, queries, metrics, keys, clock } = harness.dependencies;
+        replayHandler = createAlertsHandler(() => ({ alerts, series, queries, metrics, keys, clock }));
+      });
+      const replay = async (id: string, body: unknown, key: 'read' | 'ingest' = 'read') => {
+        const event = toHttpApiEvent({
+          method: 'POST',
+          url: new URL(`/v1/series/${id}/replay`, 'http://localhost'),
+          headers: { authorization: `Bearer ${keys[key]}`, 'content-type': 'application/json' },
+          body: Buffer.from(JSON.stringify(body)),
+          sourceIp: '127.0.0.1',
+        });
+        const result = fromHttpApiResult(await replayHandler(event, lambdaContext('normalcy-alerts')));
+        const answer = JSON.parse(result.body.toString('utf8'));
+        const contentType = result.headers['content-type'] ?? '';
+        validator.assertResponse('POST', '/v1/series/{id}/replay', result.statusCode, contentType, answer);
+        return { status: result.statusCode, body: answer };
+      };
+      const window = { from: start, to: now };
+
+      it('replays the default rule over the stored buckets and bands: one alert over minutes 30 to 32', async () => {
+        const { status, body } = await replay(ids.requests, { ruleId: 'default', ...window });
+        expect(status).toBe(200);
+        expect(body).toMatchObject({
+          series: { id: ids.requests, stepMs: minute },
+          from: start,
+          to: now,
+          buckets: 120,
+          bandedBuckets: 120,
+          alertCount: 1,
+          pagedCount: 1,
+        });
+        expect(body.alerts[0].alert).toMatchObject({
+          ruleId: 'default',
+          state: 'resolved',
+          startedAt: start + 30 * minute,
+          resolvedAt: start + 32 * minute,
+          value: expect.any(Number),
+          expected: 10,
+        });
+      });
+
+      it('replays a draft threshold rule on the sums per step, and a series without a step at one minute', async () => {
+        const { body } = await replay(ids.requests, {
+          rule: { kind: 'threshold', direction: 'above', threshold: 15 },
+          ...window,
+        });
+        // 16 and 18 (the sums of minutes 8 and 9 of every ten) cross it: twelve episodes, the last still open.
+        expect(body.alertCount).toBe(12);
+        expect(body.alerts[0].alert).toMatchObject({ startedAt: start + 118 * minute, state: 'open' });
+        expect(body.alerts.at(-1).alert).toMatchObject({
+          startedAt: start + 8 * minute,
+          resolvedAt: start + 10 * minute,
+        });
+        const unstepped = await replay(ids.queries, { ruleId: 'default', ...window });
+        expect(unstepped.body).toMatchObject({
+          series: { stepMs: minute },
+          buckets: 1,
+          bandedBuckets: 0,
+          alertCount: 0,
+        });
+      });
+
+      it('records nothing, and answers 404, 400 and 403 as the document says', async () => {
+        expect(await alerts.listAlerts({ limit: 10 })).toEqual([]);
+        expect(await alerts.pendingTransitions(10)).toEqual([]);
+        expect((await replay('0000000000000000', { ruleId: 'default' })).status).toBe(404);
+        const invalid = await replay(ids.login, { rule: { kind: 'threshold' }, ...window });
+        expect(invalid.status).toBe(400);
+        expect(invalid.body.error.problems.map((p: { field: string }) => p.field).sort()).toEqual([
+          'rule.direction',
+          'rule.threshold',
+        ]);
+        expect((await replay(ids.login, { ruleId: 'default' }, 'ingest')).status).toBe(403);
       });
     });
 
