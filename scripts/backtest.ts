@@ -7,7 +7,7 @@
  */
 import '../lib/local/quiet-logs.ts';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,6 @@ import { corpusTable, familyTable, seriesTable } from '../lib/backtest/report.ts
 import {
   byFamily,
   type CorpusScore,
-  type LabelledSeries,
-  type Span,
   scenarioRules,
   scoreCorpus,
   summarize,
@@ -27,9 +25,8 @@ import {
 import type { BandEngineFactory } from '../lib/bands/engine.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
 import { startLocalServer } from '../lib/local/server.ts';
-import { type MetricType, metricTypes } from '../lib/metrics/point.ts';
-import { bucketStart, inferStep } from '../lib/metrics/step.ts';
-import { listDataFiles, parseNabTimestamp, readDataFile } from '../lib/nab/corpus.ts';
+import type { MetricType } from '../lib/metrics/point.ts';
+import { readCorpus, UsageError } from './backtest-corpus.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const generatorVariable = 'NORMALCY_SCENARIO_GENERATOR';
@@ -52,19 +49,6 @@ const usage = `Backtests the alerts Normalcy opens on labelled corpora, through 
 Prints, per series, per family and in total: incidents caught, false alerts per series-week after the 14-day
 warm-up, median latency (minutes and buckets of the series' step), normal weekly events paged after their
 2nd occurrence; with several corpora, the totals over all of them.`;
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** A series of a corpus, its points and labels. */
-interface CorpusSeries extends LabelledSeries {
-  readonly type: MetricType;
-  /** The name it is posted under: its file's path without `.csv`, `/` as `.` (`ops/traffic-1.csv` → `ops.traffic-1`). */
-  readonly metric: string;
-  readonly timestamps: readonly number[];
-  readonly values: readonly number[];
-}
 
 /** What one corpus gave. */
 interface CorpusRun {
@@ -373,88 +357,6 @@ async function getWithRetry(url: string, headers: Record<string, string>): Promi
 }
 
 /** Reads a corpus in the scenarios' layout; throws naming the file and entry that is missing or wrong. */
-function readCorpus(corpusDir: string): CorpusSeries[] {
-  const dataDir = join(corpusDir, 'data');
-  const labelsDir = join(corpusDir, 'labels');
-  for (const path of [dataDir, join(labelsDir, 'events.json'), join(labelsDir, 'series.json')]) {
-    if (!existsSync(path)) throw new UsageError(`${corpusDir} is not a scenario corpus: ${path} is missing`);
-  }
-  const events = readSpans(join(labelsDir, 'events.json'));
-  const normalEventsFile = join(labelsDir, 'normal-events.json');
-  const normalEvents = existsSync(normalEventsFile) ? readSpans(normalEventsFile) : new Map<string, Span[]>();
-  const seriesFile = join(labelsDir, 'series.json');
-  const described = readJsonObject(seriesFile);
-
-  const names = listDataFiles(dataDir);
-  if (names.length === 0) throw new UsageError(`${dataDir} has no .csv file`);
-  const metrics = new Set<string>();
-  return names.map((name): CorpusSeries => {
-    const description = described[name];
-    if (typeof description !== 'object' || description === null) {
-      throw new UsageError(`${seriesFile}: no entry for "${name}" (its type and stepSeconds)`);
-    }
-    const { type, stepSeconds, family } = description as Record<string, unknown>;
-    if (!(metricTypes as readonly unknown[]).includes(type)) {
-      throw new UsageError(`${seriesFile}: "${name}".type must be one of ${metricTypes.join(', ')}`);
-    }
-    const { timestamps, values } = readDataFile(dataDir, name);
-    if (timestamps.length === 0) throw new UsageError(`${join(dataDir, name)} has no rows`);
-    const stepMs =
-      typeof stepSeconds === 'number' && stepSeconds > 0 ? stepSeconds * 1000 : inferStep(timestamps);
-    if (stepMs === undefined) throw new UsageError(`${seriesFile}: "${name}" needs stepSeconds`);
-    const metric = name.replace(/\.csv$/, '').replaceAll('/', '.');
-    if (metrics.has(metric)) throw new UsageError(`${dataDir}: two files would be posted as ${metric}`);
-    metrics.add(metric);
-    return {
-      name,
-      metric,
-      type: type as MetricType,
-      family: typeof family === 'string' ? family : metric.replace(/^.*\./, '').replace(/-\d+$/, ''),
-      stepMs,
-      // Whole buckets: a series with irregular timestamps spans the same weeks as its neighbours.
-      start: bucketStart(
-        timestamps.reduce((earliest, timestamp) => Math.min(earliest, timestamp)),
-        stepMs,
-      ),
-      end:
-        bucketStart(
-          timestamps.reduce((latest, timestamp) => Math.max(latest, timestamp)),
-          stepMs,
-        ) + stepMs,
-      incidents: events.get(name) ?? [],
-      normalEvents: normalEvents.get(name) ?? [],
-      timestamps,
-      values,
-    };
-  });
-}
-
-/** A label file: `{"folder/file.csv": [["YYYY-MM-DD HH:MM:SS", "YYYY-MM-DD HH:MM:SS"], ...]}`. */
-function readSpans(file: string): Map<string, Span[]> {
-  const spans = new Map<string, Span[]>();
-  for (const [name, list] of Object.entries(readJsonObject(file))) {
-    if (!Array.isArray(list)) throw new UsageError(`${file}: "${name}" is not a list of [start, end]`);
-    spans.set(
-      name,
-      list.map((span: unknown, index) => {
-        if (!Array.isArray(span) || typeof span[0] !== 'string' || typeof span[1] !== 'string') {
-          throw new UsageError(`${file}: "${name}"[${index}] is not [start, end]`);
-        }
-        return [parseNabTimestamp(span[0]), parseNabTimestamp(span[1])] as const;
-      }),
-    );
-  }
-  return spans;
-}
-
-function readJsonObject(file: string): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`${file}: not a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
 /** "7", "1-20", "1,3,5-9" → the seeds, in order. */
 function parseSeeds(text: string): number[] {
   const seeds: number[] = [];

@@ -1,0 +1,21 @@
+import { readCorpus } from '../scripts/backtest-corpus.ts';
+import { normalcy6Engine } from '../lib/bands/normalcy6.ts';
+import { aggregate } from '../lib/metrics/aggregate.ts';
+import { inferStep } from '../lib/metrics/step.ts';
+import { deviationAtProbability, exceedanceLadder } from '../lib/bands/tail-surprise.ts';
+const [dir, name, at] = process.argv.slice(2);
+const series = readCorpus(dir ?? '').find((s) => s.name === name);
+if (!series) throw new Error('no series');
+const points = series.timestamps.map((timestamp, i) => ({ timestamp, value: series.values[i] ?? 0 }));
+const stepMs = inferStep(series.timestamps.slice(0, 60)) ?? 60_000;
+const engine = normalcy6Engine.create();
+const stop = Date.parse(at ?? '');
+for (const b of aggregate(series.type, points, stepMs)) { if (b.start >= stop) break; engine.update(b.start, b.value); }
+const s = engine.toState() as any;
+const total = s.counted;
+console.log('counted', total, 'unit', s.unit, 'scale', s.scale, 'level', s.level, 'season', s.season);
+console.log('up', s.up.map((c: number) => (c / total).toExponential(1)).join(' '));
+console.log('down', s.down.map((c: number) => (c / total).toExponential(1)).join(' '));
+console.log('ladder', exceedanceLadder.join(' '));
+for (const p of [1e-2, 1.3e-3, 1e-4]) console.log(p, deviationAtProbability(s.up, total, p, { priorWeight: 20, tailExponent: 3, unit: s.unit }));
+console.log('dailyScale', s.dailyScale.slice(0, 96).map((x: number) => x.toFixed(3)).join(' '));

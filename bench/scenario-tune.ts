@@ -1,0 +1,164 @@
+/**
+ * The engine's tuning bench: the scenario corpora's alerts, fast. Each series is aggregated to its step as the
+ * band job does, fed to the engine bucket by bucket, and judged by the effective alert rules (the shipped
+ * default unless `--rule` overrides its fields) through the same pure evaluator the band job calls; the alerts
+ * are scored as `npm run backtest` scores them (lib/backtest/score.ts). No server, no store: seconds per
+ * seed, for trying engines on many seeds. The figures to report come from `npm run backtest` (the real thing).
+ *
+ *   npx tsx bench/scenario-tune.ts --seeds 1-20 [--weeks 6] [--rule '{"debounce":{"breaches":2,"outOf":3}}']
+ *     [--family latency] [--series] [--json FILE]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type EvaluatedBucket, evaluateSeries } from '../lib/alerts/evaluate.ts';
+import { type BandRule, emptyMonitor } from '../lib/alerts/model.ts';
+import { builtInDefaultRule } from '../lib/alerts/rules.ts';
+import { familyTable, seriesTable } from '../lib/backtest/report.ts';
+import { byFamily, type SeriesScore, scoreSeries, summarize } from '../lib/backtest/score.ts';
+import type { BandEngineFactory } from '../lib/bands/engine.ts';
+import { defaultEngine } from '../lib/bands/index.ts';
+import { normalcy6Engine } from '../lib/bands/normalcy6.ts';
+import { aggregate } from '../lib/metrics/aggregate.ts';
+import { inferStep } from '../lib/metrics/step.ts';
+import { readCorpus } from '../scripts/backtest-corpus.ts';
+
+const { values: options } = parseArgs({
+  options: {
+    seeds: { type: 'string', default: '1-20' },
+    weeks: { type: 'string', default: '6' },
+    cache: { type: 'string', default: join(tmpdir(), 'normalcy-scenarios') },
+    generator: { type: 'string', default: resolve('../shared/scenarios/generate.mjs') },
+    rule: { type: 'string' },
+    family: { type: 'string' },
+    series: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    engine: { type: 'string', default: 'normalcy' },
+    simple: { type: 'boolean', default: false },
+    'show-false': { type: 'boolean', default: false },
+    'show-missed': { type: 'boolean', default: false },
+  },
+});
+const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, v6: normalcy6Engine };
+const factory = engines[options.engine] ?? defaultEngine;
+
+/**
+ * The rule the engine is built for: opens on two buckets of three outside the band (the first of them starts
+ * the alert), or at once on one extreme bucket; resolves after three buckets in a row inside.
+ */
+function simpleAlerts(evaluated: readonly EvaluatedBucket[]): number[] {
+  const starts: number[] = [];
+  let open = false;
+  let inside = 0;
+  const recent: number[] = [];
+  for (const bucket of evaluated) {
+    const band = bucket.band;
+    const outside = band?.anomaly === true;
+    const extreme = (band as { extreme?: boolean } | undefined)?.extreme === true;
+    if (open) {
+      inside = outside ? 0 : inside + 1;
+      if (inside >= 3) {
+        open = false;
+        recent.length = 0;
+      }
+      continue;
+    }
+    recent.push(outside ? bucket.timestamp : -1);
+    if (recent.length > 3) recent.shift();
+    const breaches = recent.filter((t) => t >= 0);
+    if (extreme || breaches.length >= 2) {
+      open = true;
+      inside = 0;
+      starts.push(extreme && breaches.length < 2 ? bucket.timestamp : (breaches[0] ?? bucket.timestamp));
+    }
+  }
+  return starts;
+}
+
+const seeds = options.seeds.split(',').flatMap((part) => {
+  const [from, to = from] = part.split('-').map(Number);
+  return Array.from({ length: (to ?? 0) - (from ?? 0) + 1 }, (_, index) => (from ?? 0) + index);
+});
+const rule: BandRule = { ...builtInDefaultRule, ...(options.rule ? JSON.parse(options.rule) : {}) };
+
+function corpusOf(seed: number): string {
+  const dir = join(options.cache, `w${options.weeks}-s${seed}`);
+  if (!existsSync(join(dir, 'labels', 'series.json'))) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      process.execPath,
+      [options.generator, dir, '--seed', String(seed), '--weeks', options.weeks, '--start', '2026-01-05'],
+      { stdio: 'ignore' },
+    );
+  }
+  return dir;
+}
+
+const started = performance.now();
+let updates = 0;
+let engineMs = 0;
+const scores: SeriesScore[] = [];
+for (const seed of seeds) {
+  for (const series of readCorpus(corpusOf(seed))) {
+    if (options.family && series.family !== options.family) continue;
+    const points = series.timestamps.map((timestamp, index) => ({
+      timestamp,
+      value: series.values[index] ?? 0,
+    }));
+    const stepMs = inferStep(series.timestamps.slice(0, 60)) ?? 60_000;
+    const buckets = aggregate(series.type, points, stepMs);
+    const engine = factory.create({
+      kind: series.type === 'counter' ? 'count' : series.type === 'timer' ? 'latency' : 'auto',
+    });
+    const before = performance.now();
+    const evaluated: EvaluatedBucket[] = buckets.map((bucket) => ({
+      timestamp: bucket.start,
+      value: bucket.value,
+      band: engine.update(bucket.start, bucket.value),
+    }));
+    engineMs += performance.now() - before;
+    updates += buckets.length;
+    const identity = { id: series.metric, name: series.metric, dimensions: {} };
+    const outcome = evaluateSeries({
+      series: identity,
+      stepMs,
+      monitor: emptyMonitor(identity.id),
+      rules: [rule],
+      buckets: evaluated,
+      now: series.end + 86_400_000,
+      link: () => '',
+    });
+    const starts = options.simple ? simpleAlerts(evaluated) : outcome.alerts.map((alert) => alert.startedAt);
+    const score = scoreSeries(series, starts);
+    scores.push({ ...score, name: `s${seed}/${series.name}` });
+    const iso = (t: number) => new Date(t).toISOString().slice(0, 16);
+    if (options['show-false']) {
+      const warm = series.start + 14 * 86_400_000;
+      for (const t of starts) {
+        if (t < warm) continue;
+        const caught = series.incidents.some(([a, b]) => t >= a - 15 * 60_000 && t <= b + 60 * 60_000);
+        const inNormal = series.normalEvents.some(([a, b]) => t >= a && t < b);
+        if (!caught) console.log(`false s${seed} ${series.name} ${iso(t)}${inNormal ? ' (normal event)' : ''}`);
+      }
+    }
+    if (options['show-missed']) {
+      for (const incident of score.incidents) {
+        if (incident.caughtBy === null) console.log(`missed s${seed} ${series.name} ${iso(incident.onset)} → ${iso(incident.end)}`);
+      }
+    }
+  }
+}
+const total = summarize(scores);
+if (options.series) console.log(seriesTable(scores));
+console.log(familyTable(byFamily(scores), total));
+console.log(
+  `${seeds.length} seeds, ${updates} buckets, engine ${(updates / engineMs / 1000).toFixed(2)} M updates/s, ` +
+    `${((performance.now() - started) / 1000).toFixed(1)} s`,
+);
+if (options.json)
+  writeFileSync(
+    options.json,
+    `${JSON.stringify({ seeds, rule, total, families: byFamily(scores), series: scores }, null, 1)}\n`,
+  );
