@@ -39,6 +39,7 @@ const { values: options } = parseArgs({
     simple: { type: 'boolean', default: false },
     'show-false': { type: 'boolean', default: false },
     'show-missed': { type: 'boolean', default: false },
+    outside: { type: 'boolean', default: false },
   },
 });
 const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, v6: normalcy6Engine };
@@ -55,7 +56,9 @@ function simpleAlerts(evaluated: readonly EvaluatedBucket[]): number[] {
   const recent: number[] = [];
   for (const bucket of evaluated) {
     const band = bucket.band;
-    const outside = band?.anomaly === true;
+    const outside = options.outside
+      ? band !== undefined && (bucket.value > band.upper || bucket.value < band.lower) && bucket.timestamp - evaluated[0]!.timestamp >= 86_400_000
+      : band?.anomaly === true;
     const extreme = (band as { extreme?: boolean } | undefined)?.extreme === true;
     if (open) {
       inside = outside ? 0 : inside + 1;

@@ -77,6 +77,8 @@ interface State6 {
   offset: number;
   smallest: number;
   level: number;
+  /** The level as the current day began: what the day's mean deviation is measured from. */
+  dayLevel: number;
   scale: number;
   daily: number[];
   /** Noise by hour of day, as a share of `scale`. */
@@ -103,6 +105,17 @@ interface State6 {
   residualCount: number;
   residualMax: number;
   recent: number[];
+  /** The level before the last departure accepted as a new one, until when coming back to it is normal. */
+  formerLevel: number;
+  formerUntil: number;
+  /** The most surprising bucket of the ongoing departure (its news is only what goes past it). */
+  departureSurprise: number;
+  /** The largest deviations above and below the expected value lately (fading): no larger one is news. */
+  precedentUp: number;
+  precedentDown: number;
+  /** The news of the last bucket that scored past the threshold, and when: the next needs more (one score per incident). */
+  incident: number;
+  incidentAt: number;
   episodes: Episode[];
 }
 
@@ -117,6 +130,7 @@ function fresh(settings: BandSettings): State6 {
     offset: 0,
     smallest: Number.MAX_VALUE,
     level: 0,
+    dayLevel: 0,
     scale: 0,
     daily: Array(tuning6.dailySlots).fill(0),
     dailyScale: Array(tuning6.scaleSlots).fill(1),
@@ -142,6 +156,13 @@ function fresh(settings: BandSettings): State6 {
     residualCount: 0,
     residualMax: 0,
     recent: [0, 0, 0],
+    departureSurprise: 0,
+    formerLevel: 0,
+    formerUntil: 0,
+    precedentUp: 0,
+    precedentDown: 0,
+    incident: 0,
+    incidentAt: 0,
     episodes: [],
   };
 }
@@ -212,7 +233,10 @@ class Engine6 implements BandEngine {
     s.last = Math.max(s.last, timestamp);
 
     const y = this.toDomain(value);
-    if (s.points === 0) s.level = y;
+    if (s.points === 0) {
+      s.level = y;
+      s.dayLevel = y;
+    }
     const dayPosition = slotPosition(timestamp, dayMs, tuning6.dailySlots);
     const scalePosition = slotPosition(timestamp, dayMs, tuning6.scaleSlots);
     const weekday = (Math.floor(timestamp / dayMs) + 3) % 7; // Monday is 0 (1970-01-01 was a Thursday)
@@ -243,13 +267,25 @@ class Engine6 implements BandEngine {
 
     const warm = s.points >= tuning6.warmUpBuckets && timestamp - s.first >= s.settings.minHistoryMs;
     const side = residual > 0 ? 1 : -1;
-    const outside = y > upperY || y < lowerY;
+    let outside = y > upperY || y < lowerY;
+    if (outside && timestamp < s.formerUntil) {
+      // Back to the level the series had before a departure was accepted: not news, the old level is back.
+      const shift = s.formerLevel - s.level;
+      if (y > lowerY + shift && y < upperY + shift) {
+        s.level = s.formerLevel;
+        s.formerUntil = 0;
+        upperY += shift;
+        lowerY += shift;
+        outside = false;
+      }
+    }
     const wanted = s.settings.direction === 'both' || (s.settings.direction === 'above') === side > 0;
     const anomaly = warm && outside && wanted;
     const extreme = anomaly && (side > 0 ? z > this.extremeUp : -z > this.extremeDown);
 
     // Departures are tracked against the band without weekly events: an event is a departure too, which is how
     // it is remembered week to week.
+    const wasDeparting = s.side === side;
     const departing = this.track(timestamp, residual, y > baseUpper || y < baseLower, side);
     this.learn(
       timestamp,
@@ -276,9 +312,31 @@ class Engine6 implements BandEngine {
       s.counted,
       Math.abs(z),
     );
+    // The score is news: how surprising the bucket is, less what the departure it continues has shown already.
     const surprise = -Math.log10(Math.max(probability, 1e-300));
+    // Nor is a deviation no larger than the series' largest lately (fading with a 12-day half-life).
+    const fade = gap > 0 ? 0.5 ** (gap / (12 * dayMs)) : 1;
+    s.precedentUp *= fade;
+    s.precedentDown *= fade;
+    const precedent = side > 0 ? s.precedentUp : s.precedentDown;
+    const unprecedented = Math.abs(residual) > precedent + 0.5 * scale;
+    const news = !unprecedented ? 0 : wasDeparting ? Math.max(0, surprise - s.departureSurprise) : surprise;
+    if (warm || s.points >= 10) {
+      if (side > 0) s.precedentUp = Math.max(s.precedentUp, residual);
+      else s.precedentDown = Math.max(s.precedentDown, -residual);
+    }
+    s.departureSurprise = departing ? Math.max(wasDeparting ? s.departureSurprise : 0, surprise) : 0;
     const threshold = -Math.log10(target);
-    const score = warm && wanted ? Math.min(1, Math.max(0, surprise / (surprise + threshold))) : 0;
+    // After news past the threshold, the next news needs the threshold on top of it: held for three hours,
+    // then fading with a day's half-life.
+    const since = timestamp - s.incidentAt;
+    const held = s.incident * (since <= 3 * hourMs ? 1 : 0.5 ** ((since - 3 * hourMs) / dayMs));
+    const fresh = Math.max(0, news - held);
+    if (warm && wanted && fresh >= threshold) {
+      s.incident = news;
+      s.incidentAt = timestamp;
+    }
+    const score = warm && wanted ? Math.min(1, fresh / (fresh + threshold)) : 0;
     return {
       timestamp,
       value,
@@ -332,6 +390,7 @@ class Engine6 implements BandEngine {
       s.weekday[s.today] = medianOfThree(means[at] ?? 0, means[at + 1] ?? 0, means[at + 2] ?? 0);
     }
     s.today = weekday;
+    s.dayLevel = s.level;
     s.todaySum = 0;
     s.todayBuckets = 0;
   }
@@ -356,8 +415,9 @@ class Engine6 implements BandEngine {
     const age = timestamp - s.first;
     const inBand = (x: number) => Math.max(-this.edgeDown * scale, Math.min(this.edgeUp * scale, x));
     const wide = (x: number) => Math.max(-6 * scale, Math.min(6 * scale, x));
-    // The weekday's day mean takes every bucket: a weekend departs as a whole, and is learned as one.
-    s.todaySum += wide(y - s.level - dailyPart);
+    // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
+    // and is learned as one, whatever the level did meanwhile.
+    s.todaySum += wide(y - s.dayLevel - dailyPart);
     s.todayBuckets += 1;
     // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
     // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
@@ -429,7 +489,11 @@ class Engine6 implements BandEngine {
       // before two weeks of history: what departs may be the series' weekly pattern, not learned yet.
       const relearnAfter = s.settings.relearnAfterMs ?? 6 * hourMs;
       if (timestamp - s.since >= relearnAfter && timestamp - s.first >= 2 * weekMs) {
-        s.level += s.residualSum / s.residualCount;
+        s.formerLevel = s.level;
+        s.formerUntil = timestamp + dayMs;
+        const accepted = s.residualSum / s.residualCount;
+        s.level += accepted;
+
         s.side = 0;
         s.residualSum = 0;
         s.residualCount = 0;

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import type { BandEngineFactory } from '../bands/engine.ts';
 import { defaultEngine, rollingZScoreEngine, seasonalMedianEngine } from '../bands/index.ts';
+import { normalcy6Engine } from '../bands/normalcy6.ts';
 import {
   listDataFiles,
   type NabDataFile,
@@ -34,6 +35,7 @@ const engines = {
   normalcy: { factory: defaultEngine, detector: 'normalcy' },
   'seasonal-median': { factory: seasonalMedianEngine, detector: 'seasonalMedian' },
   'rolling-z-score': { factory: rollingZScoreEngine, detector: 'rollingZScore' },
+  v6: { factory: normalcy6Engine, detector: 'normalcy6' },
 } as const satisfies Record<string, { factory: BandEngineFactory; detector: string }>;
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
