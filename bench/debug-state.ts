@@ -2,6 +2,7 @@ import { readCorpus } from '../scripts/backtest-corpus.ts';
 import { normalcy6Engine } from '../lib/bands/normalcy6.ts';
 import { aggregate } from '../lib/metrics/aggregate.ts';
 import { inferStep } from '../lib/metrics/step.ts';
+import { tailShape, independence, pairDeviationAt, deviationAt } from '../lib/bands/tails.ts';
 const [dir, name, at] = process.argv.slice(2);
 const series = readCorpus(dir ?? '').find((s) => s.name === name);
 if (!series) throw new Error('no series');
@@ -14,11 +15,10 @@ const s = engine.toState() as any;
 const f = (a: number[]) => a.map((c: number) => (c / s.counted).toExponential(1)).join(' ');
 console.log('counted', s.counted.toFixed(0), 'scale', s.scale, 'level', s.level, 'season', s.season, 'edges', s.edgeUp, s.edgeDown, 'errs', s.errNone, s.errDaily, s.errWeekly);
 console.log('up  ', f(s.up)); console.log('down', f(s.down)); console.log('pUp ', f(s.pairUp)); console.log('pDn ', f(s.pairDown));
-console.log('weekday', JSON.stringify(s.weekday), JSON.stringify(s.weekdayDeparted)); console.log('weekly', s.weekly.map((x: number) => x.toFixed(2)).join(' '));
-import { tailShape, independence, pairDeviationAt } from '../lib/bands/tails.ts';
+console.log('weekday', JSON.stringify(s.weekday));
 {
   const su = tailShape(s.up, s.counted), sd = tailShape(s.down, s.counted);
+  const target = 0.5 * 60000 / (365 * 86400000);
   console.log('shapeUp', su, 'shapeDown', sd, 'indep', independence(s.pairUp, su, s.counted), independence(s.pairDown, sd, s.counted));
-  const target = 0.5 * 300000 / (365 * 86400000);
-  console.log('edges', pairDeviationAt(su, independence(s.pairUp, su, s.counted), target), pairDeviationAt(sd, independence(s.pairDown, sd, s.counted), target));
+  console.log('edges', pairDeviationAt(su, independence(s.pairUp, su, s.counted), target), pairDeviationAt(sd, independence(s.pairDown, sd, s.counted), target), 'extreme', deviationAt(su, target));
 }

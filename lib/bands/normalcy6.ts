@@ -31,7 +31,7 @@ const weekMs = 7 * dayMs;
 
 export const tuning6 = {
   /** Pages a normal series may get per year from the default rule (sets the band's probability). */
-  pagesPerYear: 0.5,
+  pagesPerYear: Number(process.env.PPY ?? 0.5),
   /** Time constant of the level (ms). */
   levelMs: 12 * hourMs,
   /** Per-period learning rate of the daily profile (a slot learns this share of a day's news each day). */
@@ -168,8 +168,8 @@ function fresh(settings: BandSettings): State6 {
 }
 
 class Engine6 implements BandEngine {
-  private shapeUp: TailShape = { z01: 2.33, row: 9 };
-  private shapeDown: TailShape = { z01: 2.33, row: 9 };
+  private shapeUp: TailShape = { z01: 2.33, row: 9, lastZ: 0, lastProbability: 1 };
+  private shapeDown: TailShape = { z01: 2.33, row: 9, lastZ: 0, lastProbability: 1 };
   private edgeUp = 4;
   private edgeDown = 4;
   private extremeUp = 5;
@@ -452,11 +452,12 @@ class Engine6 implements BandEngine {
       learnProfile(s.dailyScale, scalePosition, Math.min(absolute / s.scale, 4), rate);
     }
     // The tails: single deviations, and the 2-of-3 statistic (this one and the larger of the two before),
-    // clipped to the band's edges: past them is the tail's shape going on, not the outliers that passed them.
+    // clipped to twice the band's edges: a tail that reaches past them widens the band step by step, while one
+    // freak bucket cannot throw it wide at once.
     const keep = 1 - interval / tuning6.tailMemoryMs;
     for (const counts of [s.up, s.down, s.pairUp, s.pairDown]) fadeCounts(counts, keep);
     s.counted = s.counted * keep + 1;
-    const clipped = Math.max(-this.edgeDown, Math.min(this.edgeUp, z));
+    const clipped = Math.max(-2 * this.edgeDown, Math.min(2 * this.edgeUp, z));
     countDeviation(clipped > 0 ? s.up : s.down, Math.abs(clipped));
     const pairUp = Math.min(clipped, Math.max(s.z1, s.z2));
     const pairDown = Math.min(-clipped, Math.max(-s.z1, -s.z2));

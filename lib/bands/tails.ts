@@ -14,7 +14,9 @@
 import { normalUpperTail } from './tail-surprise.ts';
 
 /** The deviation sizes whose exceedance is counted (standardized units). */
-export const tailLadder = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 11, 15] as const;
+export const tailLadder = [
+  0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 3.5, 4, 5, 6, 8, 11, 15, 22, 32, 45, 64, 90, 128, 180, 256,
+] as const;
 
 /** How many rungs a tail has. */
 export const tailRungs = tailLadder.length;
@@ -98,7 +100,17 @@ export interface TailShape {
   readonly z01: number;
   /** Where the tail's Student-t lies in the table: a fractional row index. */
   readonly row: number;
+  /**
+   * The last rung passed by enough buckets to be read, and its probability: past the 0.01 quantile, a tail
+   * that the counts show heavier than its Student-t (a mostly-zero count whose ones are far out) is read from
+   * the counts as far as they go.
+   */
+  readonly lastZ: number;
+  readonly lastProbability: number;
 }
+
+/** Rungs passed by fewer buckets than this are not read past the 0.01 quantile. */
+const readableCount = 5;
 
 /**
  * The shape of a tail from its counts over `total` (the decayed number of buckets counted). O(rungs).
@@ -115,7 +127,16 @@ export function tailShape(counts: Readonly<TailCounts>, total: number): TailShap
   const above = tableSpreads[row] ?? spread;
   const below = tableSpreads[row + 1] ?? above;
   const fraction = row >= tableSpreads.length - 1 || above === below ? 0 : (above - spread) / (above - below);
-  return { z01, row: Math.min(tableSpreads.length - 1, row + Math.max(0, Math.min(1, fraction))) };
+  let last = -1;
+  while (last + 1 < counts.length && (counts[last + 1] ?? 0) >= readableCount) last++;
+  const lastZ = last < 0 ? 0 : (tailLadder[last] ?? 0);
+  const lastProbability = last < 0 ? 1 : rungProbability(counts, total, last, normalUpperTail);
+  return {
+    z01,
+    row: Math.min(tableSpreads.length - 1, row + Math.max(0, Math.min(1, fraction))),
+    lastZ,
+    lastProbability,
+  };
 }
 
 /** The table's ratio at a fractional row and a probability column (log-linear in the probability). */
@@ -149,7 +170,14 @@ function columnOf(probability: number): number {
  * @example deviationAt(tailShape([], 0), 0.001) // ≈ 3.09
  */
 export function deviationAt(shape: TailShape, probability: number): number {
-  return shape.z01 * ratioAt(shape.row, columnOf(Math.max(probability, 1e-300)));
+  const fromBulk = shape.z01 * ratioAt(shape.row, columnOf(Math.max(probability, 1e-300)));
+  // Where the counts reach further than the bulk's tail says, the tail goes on from the last rung they reach.
+  if (shape.lastZ <= fromBulk || shape.lastProbability <= probability) return fromBulk;
+  const at = columnOf(Math.min(0.01, shape.lastProbability));
+  return Math.max(
+    fromBulk,
+    (shape.lastZ * ratioAt(shape.row, columnOf(Math.max(probability, 1e-300)))) / ratioAt(shape.row, at),
+  );
 }
 
 /**
