@@ -9,8 +9,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { normalcyEngineWith, normalcyTuning } from '../lib/bands/index.ts';
-import type { NormalcyTuning } from '../lib/bands/normalcy.ts';
+import type { DetectorTuning } from '../lib/bands/detector.ts';
+import { detectorEngineWith, detectorTuning } from '../lib/bands/detector.ts';
 import { listDataFiles, readDataFile, readLabels } from '../lib/nab/corpus.ts';
 import { type NabProfileName, nabProfileNames, nabProfiles } from '../lib/nab/profiles.ts';
 import { runEngine } from '../lib/nab/run.ts';
@@ -25,11 +25,11 @@ import {
 const { values: options } = parseArgs({
   options: { tuning: { type: 'string' }, files: { type: 'boolean' }, perturbed: { type: 'boolean' } },
 });
-const tuning: NormalcyTuning = { ...normalcyTuning, ...JSON.parse(options.tuning ?? '{}') };
+const tuning: DetectorTuning = { ...detectorTuning, ...JSON.parse(options.tuning ?? '{}') };
 const nabDir = process.env.NAB_DIR ?? fileURLToPath(new URL('../test/fixtures/nab', import.meta.url));
 const dataDir = `${nabDir}/data`;
 const labels = readLabels(`${nabDir}/labels/combined_windows.json`);
-const factory = normalcyEngineWith(tuning);
+const factory = detectorEngineWith(tuning);
 
 const corpus = listDataFiles(dataDir).map((name) => readDataFile(dataDir, name));
 

@@ -19,8 +19,7 @@ import { builtInDefaultRule } from '../lib/alerts/rules.ts';
 import { familyTable, seriesTable } from '../lib/backtest/report.ts';
 import { byFamily, type SeriesScore, scoreSeries, summarize } from '../lib/backtest/score.ts';
 import type { BandEngineFactory } from '../lib/bands/engine.ts';
-import { defaultEngine } from '../lib/bands/index.ts';
-import { normalcy6Engine } from '../lib/bands/normalcy6.ts';
+import { defaultEngine, detectorEngine } from '../lib/bands/index.ts';
 import { aggregate } from '../lib/metrics/aggregate.ts';
 import { inferStep } from '../lib/metrics/step.ts';
 import { readCorpus } from '../scripts/backtest-corpus.ts';
@@ -42,7 +41,7 @@ const { values: options } = parseArgs({
     outside: { type: 'boolean', default: false },
   },
 });
-const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, v6: normalcy6Engine };
+const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, detector: detectorEngine };
 const factory = engines[options.engine] ?? defaultEngine;
 
 /**
@@ -57,7 +56,9 @@ function simpleAlerts(evaluated: readonly EvaluatedBucket[]): number[] {
   for (const bucket of evaluated) {
     const band = bucket.band;
     const outside = options.outside
-      ? band !== undefined && (bucket.value > band.upper || bucket.value < band.lower) && bucket.timestamp - evaluated[0]!.timestamp >= 86_400_000
+      ? band !== undefined &&
+        (bucket.value > band.upper || bucket.value < band.lower) &&
+        bucket.timestamp - evaluated[0]!.timestamp >= 86_400_000
       : band?.anomaly === true;
     const extreme = (band as { extreme?: boolean } | undefined)?.extreme === true;
     if (open) {
@@ -143,12 +144,14 @@ for (const seed of seeds) {
         if (t < warm) continue;
         const caught = series.incidents.some(([a, b]) => t >= a - 15 * 60_000 && t <= b + 60 * 60_000);
         const inNormal = series.normalEvents.some(([a, b]) => t >= a && t < b);
-        if (!caught) console.log(`false s${seed} ${series.name} ${iso(t)}${inNormal ? ' (normal event)' : ''}`);
+        if (!caught)
+          console.log(`false s${seed} ${series.name} ${iso(t)}${inNormal ? ' (normal event)' : ''}`);
       }
     }
     if (options['show-missed']) {
       for (const incident of score.incidents) {
-        if (incident.caughtBy === null) console.log(`missed s${seed} ${series.name} ${iso(incident.onset)} → ${iso(incident.end)}`);
+        if (incident.caughtBy === null)
+          console.log(`missed s${seed} ${series.name} ${iso(incident.onset)} → ${iso(incident.end)}`);
       }
     }
   }

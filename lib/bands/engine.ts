@@ -59,12 +59,19 @@ export interface BandResult {
    * their detector's, the band's edge).
    */
   readonly score: number;
-  /** The engine's default alerting decision for this bucket (what the default alert rule uses). */
+  /** The bucket is outside the band (on a side the settings watch, after the minimum history). */
   readonly anomaly: boolean;
-  /** Why the bucket is anomalous (engines that explain themselves set it when `anomaly` is true). */
+  /** Why the bucket is news (engines that explain themselves set it with `news`). */
   readonly reason?: AnomalyReason;
   /** True on the bucket where the engine accepted a sustained shift as the new normal. */
   readonly relearned?: boolean;
+  /**
+   * Outside the band and past what the series shows once in years on its own: one such bucket is enough to
+   * page (engines that tell set it; the default rule opens at once on it).
+   */
+  readonly extreme?: boolean;
+  /** The bucket starts something new (engines whose detector tells set it); `reason` says why. */
+  readonly news?: boolean;
 }
 
 /** A band engine for one series. */

@@ -4,8 +4,9 @@
 import type { BandEngineFactory } from './engine.ts';
 import { normalcyEngine } from './normalcy.ts';
 
+export { detectorEngine, detectorEngineWith, detectorTuning, surpriseThreshold } from './detector.ts';
 export * from './engine.ts';
-export { normalcyEngine, normalcyEngineWith, normalcyTuning, surpriseThreshold } from './normalcy.ts';
+export { normalcyEngine } from './normalcy.ts';
 export { rollingZScoreEngine } from './rolling-z-score.ts';
 export { seasonalMedianEngine } from './seasonal-median.ts';
 

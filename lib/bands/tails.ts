@@ -5,11 +5,16 @@
  * The counts are trusted where they are dense: the tail's 0.1 and 0.01 quantiles. Their ratio says how heavy
  * the tail is (1.82 for a normal, 2.77 for a Student-t of 3 degrees of freedom, 10.3 for a Cauchy), so the
  * rest of the tail is the Student-t of that ratio, scaled to the 0.01 quantile: a heavy tail stays heavy, a
- * normal one falls like a normal, and a few freak buckets in the far tail do not move it.
+ * normal one falls like a normal, and a few freak buckets in the far tail do not move it. Where the counts
+ * reach further than that Student-t (a mostly-zero count whose ones are far out), the tail goes on from the
+ * last rung they pass often enough.
  *
  * The tail of two deviations in three buckets (what the default rule pages on) is read through the single
  * tail and how much more often the series deviates twice than independent buckets would:
  * P(twice) = 3^δ · P^(1 + δ), δ = 1 for independent buckets and 0 for buckets that always move together.
+ *
+ * Counts may be in any unit, with `total` in the same: a fading memory weighs each new bucket `unit`, growing,
+ * instead of shrinking every count (see SeasonalBand).
  */
 import { normalUpperTail } from './tail-surprise.ts';
 
@@ -21,69 +26,68 @@ export const tailLadder = [
 /** How many rungs a tail has. */
 export const tailRungs = tailLadder.length;
 
-/** A tail's counts, one per rung (a plain array or a Float32Array view). */
+/** A tail's counts, one per rung (a plain array or a Float32Array). */
 export interface TailCounts {
   readonly length: number;
   [rung: number]: number;
 }
 
-/** Buckets' worth of a normal tail mixed into the counts, so a young series has a tail. */
+/** Buckets' worth of a normal tail mixed into the counts, so that a young series has a tail. */
 const priorWeight = 50;
+/** Rungs passed by fewer buckets than this are not read past the 0.01 quantile. */
+const readableCount = 5;
 
 /**
- * Adds one deviation `z` ≥ 0. O(rungs passed).
+ * Adds one deviation `z` ≥ 0 with weight `weight`. O(rungs passed).
  *
  * @example const counts = [0, 0, 0]; countDeviation(counts, 0.8); counts // [1, 1, 0]
  */
-export function countDeviation(counts: TailCounts, z: number): void {
+export function countDeviation(counts: TailCounts, z: number, weight = 1): void {
   for (let rung = 0; rung < counts.length && z > (tailLadder[rung] ?? Number.POSITIVE_INFINITY); rung++) {
-    counts[rung] = (counts[rung] ?? 0) + 1;
+    counts[rung] = (counts[rung] ?? 0) + weight;
   }
-}
-
-/** Multiplies every count by `keep` (the fading memory). O(rungs). */
-export function fadeCounts(counts: TailCounts, keep: number): void {
-  for (let rung = 0; rung < counts.length; rung++) counts[rung] = (counts[rung] ?? 0) * keep;
 }
 
 /** Two of three independent normal deviations past z. */
 const pairPrior = (z: number): number => Math.min(1, 3 * normalUpperTail(z) ** 2);
 
-/** A rung's probability: its count over the buckets counted, with the prior mixed in. */
-const rungProbability = (
-  counts: Readonly<TailCounts>,
-  total: number,
-  rung: number,
-  prior: (z: number) => number,
-) => ((counts[rung] ?? 0) + priorWeight * prior(tailLadder[rung] ?? 0)) / (total + priorWeight);
+/** A tail's counts with what they are counted over. */
+export interface CountedTail {
+  readonly counts: Readonly<TailCounts>;
+  /** Buckets counted, in the counts' unit. */
+  readonly total: number;
+  /** The weight of one bucket now, in the counts' unit (1 without a fading memory). */
+  readonly unit: number;
+}
 
-/** P(deviation > z) from the counts, log-linear between rungs (1 below the first, the last rung's past it). */
-function countedProbability(
-  counts: Readonly<TailCounts>,
-  total: number,
-  z: number,
-  prior: (z: number) => number,
-): number {
+/** A rung's probability: its count over the buckets counted, with the prior mixed in. */
+function rungProbability(tail: CountedTail, rung: number, prior: (z: number) => number): number {
+  const weight = priorWeight * tail.unit;
+  return ((tail.counts[rung] ?? 0) + weight * prior(tailLadder[rung] ?? 0)) / (tail.total + weight);
+}
+
+/** P(deviation > z) from the counts, log-linear between rungs. */
+function countedProbability(tail: CountedTail, z: number, prior: (z: number) => number): number {
   if (z <= (tailLadder[0] ?? 0)) return 1;
   let rung = 1;
   while (rung < tailLadder.length - 1 && (tailLadder[rung] ?? 0) < z) rung++;
   const z0 = tailLadder[rung - 1] ?? 1;
   const z1 = tailLadder[rung] ?? 1;
   const fraction = Math.min(1, Math.log(z / z0) / Math.log(z1 / z0));
-  const p0 = rungProbability(counts, total, rung - 1, prior);
-  const p1 = rungProbability(counts, total, rung, prior);
+  const p0 = rungProbability(tail, rung - 1, prior);
+  const p1 = rungProbability(tail, rung, prior);
   return Math.exp(Math.log(p0) * (1 - fraction) + Math.log(p1) * fraction);
 }
 
 /** The z the counts pass with probability p (p well inside what they show), log-linear between rungs. */
-function countedQuantile(counts: Readonly<TailCounts>, total: number, p: number): number {
+function countedQuantile(tail: CountedTail, p: number): number {
   let previousZ: number = tailLadder[0] ?? 0.5;
-  let previous = Math.log(rungProbability(counts, total, 0, normalUpperTail));
+  let previous = Math.log(rungProbability(tail, 0, normalUpperTail));
   const target = Math.log(p);
   if (target >= previous) return previousZ;
   for (let rung = 1; rung < tailLadder.length; rung++) {
     const z = tailLadder[rung] ?? previousZ;
-    const log = Math.log(rungProbability(counts, total, rung, normalUpperTail));
+    const log = Math.log(rungProbability(tail, rung, normalUpperTail));
     if (target >= log) {
       const fraction = log === previous ? 1 : (target - previous) / (log - previous);
       return previousZ * (z / previousZ) ** fraction;
@@ -94,32 +98,28 @@ function countedQuantile(counts: Readonly<TailCounts>, total: number, p: number)
   return previousZ;
 }
 
-/** What a tail is, read once and used for every deviation and probability: its 0.01 quantile and its row. */
+/** What a tail is, read once and used for every deviation: its 0.01 quantile, its row, and where data ends. */
 export interface TailShape {
   /** The deviation passed with probability 0.01. */
   readonly z01: number;
   /** Where the tail's Student-t lies in the table: a fractional row index. */
   readonly row: number;
-  /**
-   * The last rung passed by enough buckets to be read, and its probability: past the 0.01 quantile, a tail
-   * that the counts show heavier than its Student-t (a mostly-zero count whose ones are far out) is read from
-   * the counts as far as they go.
-   */
+  /** The last rung passed by enough buckets to be read, and its probability. */
   readonly lastZ: number;
   readonly lastProbability: number;
 }
 
-/** Rungs passed by fewer buckets than this are not read past the 0.01 quantile. */
-const readableCount = 5;
+/** The shape of a normal tail (what a band reads before it has counted anything). */
+export const normalShape: TailShape = { z01: 2.326, row: 9, lastZ: 0, lastProbability: 1 };
 
 /**
- * The shape of a tail from its counts over `total` (the decayed number of buckets counted). O(rungs).
+ * The shape of a tail from its counts. O(rungs).
  *
- * @example tailShape([], 0).z01 // ≈ 2.33 (a normal tail while nothing is counted)
+ * @example tailShape({ counts: [], total: 0, unit: 1 }).z01 // ≈ 2.33 (a normal tail while nothing is counted)
  */
-export function tailShape(counts: Readonly<TailCounts>, total: number): TailShape {
-  const z1 = countedQuantile(counts, total, 0.1);
-  const z01 = countedQuantile(counts, total, 0.01);
+export function tailShape(tail: CountedTail): TailShape {
+  const z1 = countedQuantile(tail, 0.1);
+  const z01 = countedQuantile(tail, 0.01);
   const spread = Math.max(z01 / Math.max(z1, 1e-9), tableSpreads[tableSpreads.length - 1] ?? 1);
   // Spreads fall with the degrees of freedom: find the rows around this one.
   let row = 0;
@@ -128,18 +128,16 @@ export function tailShape(counts: Readonly<TailCounts>, total: number): TailShap
   const below = tableSpreads[row + 1] ?? above;
   const fraction = row >= tableSpreads.length - 1 || above === below ? 0 : (above - spread) / (above - below);
   let last = -1;
-  while (last + 1 < counts.length && (counts[last + 1] ?? 0) >= readableCount) last++;
-  const lastZ = last < 0 ? 0 : (tailLadder[last] ?? 0);
-  const lastProbability = last < 0 ? 1 : rungProbability(counts, total, last, normalUpperTail);
+  while (last + 1 < tail.counts.length && (tail.counts[last + 1] ?? 0) >= readableCount * tail.unit) last++;
   return {
     z01,
     row: Math.min(tableSpreads.length - 1, row + Math.max(0, Math.min(1, fraction))),
-    lastZ,
-    lastProbability,
+    lastZ: last < 0 ? 0 : (tailLadder[last] ?? 0),
+    lastProbability: last < 0 ? 1 : rungProbability(tail, last, normalUpperTail),
   };
 }
 
-/** The table's ratio at a fractional row and a probability column (log-linear in the probability). */
+/** The table's ratio at a fractional row and a probability column (log-linear in both). */
 function ratioAt(row: number, column: number): number {
   const r0 = Math.floor(row);
   const r1 = Math.min(tableRatios.length - 1, r0 + 1);
@@ -155,7 +153,7 @@ function ratioAt(row: number, column: number): number {
 
 /** A probability's fractional column in the table (log-linear). */
 function columnOf(probability: number): number {
-  const log = Math.log(probability);
+  const log = Math.log(Math.max(probability, 1e-300));
   let column = 0;
   while (column < tableProbabilities.length - 2 && Math.log(tableProbabilities[column + 1] ?? 1) > log)
     column++;
@@ -165,61 +163,36 @@ function columnOf(probability: number): number {
 }
 
 /**
- * The deviation a tail passes with probability `probability` (< 0.1). O(table columns).
+ * The deviation a tail passes with probability `probability` (< 0.01). O(table columns).
  *
- * @example deviationAt(tailShape([], 0), 0.001) // ≈ 3.09
+ * @example deviationAt(normalShape, 0.001) // ≈ 3.09
  */
 export function deviationAt(shape: TailShape, probability: number): number {
-  const fromBulk = shape.z01 * ratioAt(shape.row, columnOf(Math.max(probability, 1e-300)));
+  const column = columnOf(probability);
+  const fromBulk = shape.z01 * ratioAt(shape.row, column);
   // Where the counts reach further than the bulk's tail says, the tail goes on from the last rung they reach.
   if (shape.lastZ <= fromBulk || shape.lastProbability <= probability) return fromBulk;
-  const at = columnOf(Math.min(0.01, shape.lastProbability));
   return Math.max(
     fromBulk,
-    (shape.lastZ * ratioAt(shape.row, columnOf(Math.max(probability, 1e-300)))) / ratioAt(shape.row, at),
+    (shape.lastZ * ratioAt(shape.row, column)) /
+      ratioAt(shape.row, columnOf(Math.min(0.01, shape.lastProbability))),
   );
 }
 
 /**
- * P(a deviation > z) on the tail: the counts where they are dense (below the 0.01 quantile), the tail's
- * Student-t past it. O(table columns).
+ * How independent a series' buckets are past its 0.01 quantile: δ in [0, 1] from how often it deviates that far
+ * twice in three buckets (1: like independent buckets, 0: as often as once). O(rungs).
  */
-export function probabilityOf(
-  shape: TailShape,
-  counts: Readonly<TailCounts>,
-  total: number,
-  z: number,
-): number {
-  if (z < shape.z01) return countedProbability(counts, total, z, normalUpperTail);
-  // Walk the row's columns to the one past z, then log-linear between the two.
-  let column = 2;
-  let previous = 1;
-  while (column < tableProbabilities.length) {
-    const ratio = ratioAt(shape.row, column);
-    if (shape.z01 * ratio >= z) {
-      const fraction = Math.log(z / (shape.z01 * previous)) / Math.log(ratio / previous);
-      const p0 = Math.log(tableProbabilities[column - 1] ?? 1);
-      const p1 = Math.log(tableProbabilities[column] ?? 1);
-      return Math.exp(p0 + (p1 - p0) * fraction);
-    }
-    previous = ratio;
-    column++;
-  }
-  return tableProbabilities[tableProbabilities.length - 1] ?? 0;
-}
-
-/**
- * How much more often than independent buckets a series deviates past its 0.01 quantile twice in three
- * buckets: δ in [0, 1] (1: independent, 0: the buckets move together). O(rungs).
- */
-export function independence(pairCounts: Readonly<TailCounts>, shape: TailShape, total: number): number {
-  const twice = countedProbability(pairCounts, total, shape.z01, pairPrior);
+export function independence(pairs: CountedTail, shape: TailShape): number {
+  const twice = countedProbability(pairs, shape.z01, pairPrior);
   return Math.min(1, Math.max(0, Math.log(twice / 0.01) / Math.log(3 * 0.01)));
 }
 
 /**
  * The deviation passed twice in three buckets with probability `probability`: the single tail's deviation at
  * the P with 3^δ · P^(1 + δ) = probability. O(table columns).
+ *
+ * @example pairDeviationAt(normalShape, 1, 3e-6) // ≈ 3.09 (independent buckets: 3 · 0.001²)
  */
 export function pairDeviationAt(shape: TailShape, independenceOf: number, probability: number): number {
   const single = (probability / 3 ** independenceOf) ** (1 / (1 + independenceOf));

@@ -4,8 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
 import type { BandEngineFactory } from '../bands/engine.ts';
-import { defaultEngine, rollingZScoreEngine, seasonalMedianEngine } from '../bands/index.ts';
-import { normalcy6Engine } from '../bands/normalcy6.ts';
+import { defaultEngine, detectorEngine, rollingZScoreEngine, seasonalMedianEngine } from '../bands/index.ts';
 import {
   listDataFiles,
   type NabDataFile,
@@ -35,7 +34,7 @@ const engines = {
   normalcy: { factory: defaultEngine, detector: 'normalcy' },
   'seasonal-median': { factory: seasonalMedianEngine, detector: 'seasonalMedian' },
   'rolling-z-score': { factory: rollingZScoreEngine, detector: 'rollingZScore' },
-  v6: { factory: normalcy6Engine, detector: 'normalcy6' },
+  detector: { factory: detectorEngine, detector: 'normalcyDetector' },
 } as const satisfies Record<string, { factory: BandEngineFactory; detector: string }>;
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { BandEngineFactory, BandResult, BandSettings } from '../../lib/bands/engine.ts';
 import {
   defaultEngine,
-  normalcyEngine,
-  normalcyEngineWith,
-  normalcyTuning,
+  detectorEngine,
+  detectorEngineWith,
+  detectorTuning,
   surpriseThreshold,
 } from '../../lib/bands/index.ts';
 import { learnedTraits } from '../../lib/query/learned-traits.ts';
@@ -30,7 +30,7 @@ function run(
   points: ReadonlyArray<readonly [number, number]>,
   settings?: Partial<BandSettings>,
 ): BandResult[] {
-  const engine = normalcyEngine.create(settings);
+  const engine = detectorEngine.create(settings);
   return points.map(([timestamp, value]) => engine.update(timestamp, value));
 }
 
@@ -73,7 +73,7 @@ function smallWeeklyEvent(): Array<[number, number]> {
 
 describe('Engine: normalcy', () => {
   it('is the default engine', () => {
-    expect(defaultEngine).toBe(normalcyEngine);
+    expect(defaultEngine).toBe(detectorEngine);
   });
 
   it('maps sensitivity to a surprise threshold: one in a thousand by default', () => {
@@ -106,7 +106,7 @@ describe('Engine: normalcy', () => {
 
   it('learns a small weekly event the season does not carry: no page on its 3rd and 4th Thursday, one on a Tuesday', () => {
     const points = smallWeeklyEvent();
-    const engine = normalcyEngine.create();
+    const engine = detectorEngine.create();
     const results = points.map(([t, v]) => engine.update(t, v));
     expect(learnedTraits(engine)?.seasonality).toBe('daily');
     const alertsFrom = (start: number) =>
@@ -261,17 +261,17 @@ describe('Engine: normalcy', () => {
       }
       return last?.score ?? 0;
     };
-    const withoutExtremes = normalcyEngineWith({ ...normalcyTuning, extremeSurprise: 0 });
-    const allTimeLow = lastScore(normalcyEngine, 100);
+    const withoutExtremes = detectorEngineWith({ ...detectorTuning, extremeSurprise: 0 });
+    const allTimeLow = lastScore(detectorEngine, 100);
     expect(allTimeLow).toBeGreaterThan(lastScore(withoutExtremes, 100) + 0.05);
-    expect(allTimeLow).toBeGreaterThan(lastScore(normalcyEngine, 40) + 0.05);
+    expect(allTimeLow).toBeGreaterThan(lastScore(detectorEngine, 40) + 0.05);
     // A dip to 78 only matches the lowest before (0.35 under it, a ninth of a standard deviation): it is not
     // beyond it, and scores as it would without extremes.
-    const matching = lastScore(normalcyEngine, 100, 78);
+    const matching = lastScore(detectorEngine, 100, 78);
     expect(matching).toBe(lastScore(withoutExtremes, 100, 78));
     expect(matching).toBeCloseTo(0.558, 3);
     // normalcy/4 as first merged took any value below the lowest for an extreme: 0.653.
-    expect(lastScore(normalcyEngineWith({ ...normalcyTuning, extremeMargin: 0 }), 100, 78)).toBeCloseTo(
+    expect(lastScore(detectorEngineWith({ ...detectorTuning, extremeMargin: 0 }), 100, 78)).toBeCloseTo(
       0.653,
       3,
     );
@@ -334,7 +334,7 @@ describe('Engine: normalcy', () => {
   it('describes what it learned: the seasonality after two days, and a ratio from its values', () => {
     const describe = (engine: ReturnType<BandEngineFactory['create']>) =>
       (engine as unknown as { describe(): { kind: string | null; seasonality: string | null } }).describe();
-    const daily = normalcyEngine.create();
+    const daily = detectorEngine.create();
     const seasonalities: (string | null)[] = [];
     for (const [t, v] of dailyTraffic(10, 5 * minute)) {
       daily.update(t, v);
@@ -343,13 +343,13 @@ describe('Engine: normalcy', () => {
     // Midnight of days 1 to 10: not enough history on the first two, a daily cycle from the third on.
     expect(seasonalities).toEqual([null, null, ...Array.from({ length: 8 }, () => 'daily')]);
 
-    const flat = normalcyEngine.create();
+    const flat = detectorEngine.create();
     const noise = random(3);
     for (let i = 0; i < 3 * 288; i += 1) flat.update(monday + i * 5 * minute, 50 + 5 * noise());
     expect(describe(flat).seasonality).toBe('none');
 
-    const share = normalcyEngine.create();
-    const latency = normalcyEngine.create({ kind: 'latency' });
+    const share = detectorEngine.create();
+    const latency = detectorEngine.create({ kind: 'latency' });
     for (let i = 0; i < 500; i += 1) {
       share.update(monday + i * minute, 0.4 + 0.1 * Math.sin(i / 10));
       latency.update(monday + i * minute, 120 + 10 * Math.sin(i / 10));
@@ -367,7 +367,7 @@ describe('Engine: normalcy', () => {
       t,
       down(t) ? v + 2000 : v,
     ]);
-    const engine = normalcyEngine.create();
+    const engine = detectorEngine.create();
     const describe = () => (engine as unknown as { describe(): { seasonality: string | null } }).describe();
     const after: BandResult[] = [];
     for (const [t, v] of points) {
@@ -387,10 +387,10 @@ describe('Engine: normalcy', () => {
   it('restores from a JSON round trip and then behaves identically', () => {
     const points = dailyTraffic(6, 5 * minute, 9);
     const split = 1000;
-    const original = normalcyEngine.create();
+    const original = detectorEngine.create();
     for (const [t, v] of points.slice(0, split)) original.update(t, v);
     const saved = JSON.parse(JSON.stringify(original.toState()));
-    const restored = normalcyEngine.restore(saved);
+    const restored = detectorEngine.restore(saved);
     const rest = points.slice(split);
     const fromOriginal = rest.map(([t, v]) => original.update(t, v));
     const fromRestored = rest.map(([t, v]) => restored.update(t, v));
@@ -399,7 +399,7 @@ describe('Engine: normalcy', () => {
   });
 
   it('keeps its state JSON-safe and small', () => {
-    const engine = normalcyEngine.create();
+    const engine = detectorEngine.create();
     for (const [t, v] of dailyTraffic(20, 5 * minute)) engine.update(t, v);
     const state = engine.toState();
     const json = JSON.stringify(state);
@@ -411,7 +411,7 @@ describe('Engine: normalcy', () => {
   });
 
   it('starts afresh from the state of another engine', () => {
-    const engine = normalcyEngine.restore({ engine: 'seasonal-median/1' });
+    const engine = detectorEngine.restore({ engine: 'seasonal-median/1' });
     expect(engine.update(monday, 5).anomaly).toBe(false);
     expect(engine.toState().engine).toBe('normalcy/5');
   });
@@ -425,8 +425,8 @@ describe('Engine: normalcy', () => {
     const dayFour = dailyTraffic(4, 5 * minute)
       .filter(([t]) => t >= monday + 3 * day)
       .map(([t, v]): [number, number] => [t, t === spikeAt ? v + 100 : v]);
-    const upgraded = normalcyEngine.restore(stored);
-    const fresh = normalcyEngine.create();
+    const upgraded = detectorEngine.restore(stored);
+    const fresh = detectorEngine.create();
     const atSpike = (results: BandResult[]) => results.find((result) => result.timestamp === spikeAt);
     const fromUpgraded = dayFour.map(([t, v]) => upgraded.update(t, v));
     const fromFresh = dayFour.map(([t, v]) => fresh.update(t, v));
@@ -444,7 +444,7 @@ describe('Engine: normalcy', () => {
     const stored = JSON.parse(
       readFileSync(new URL('./fixtures/normalcy-4-state.json', import.meta.url), 'utf8'),
     );
-    const upgraded = normalcyEngine.restore(stored);
+    const upgraded = detectorEngine.restore(stored);
     const rest = smallWeeklyEvent().filter(([t]) => t >= monday + 16 * day);
     const results = rest.map(([t, v]) => upgraded.update(t, v));
     expect(upgraded.toState().engine).toBe('normalcy/5');
@@ -460,25 +460,25 @@ describe('Engine: normalcy', () => {
     // The band goes on where it was, and the state survives a round trip.
     expect(results[0]?.expected).toBeGreaterThan(70);
     expect(results[0]?.expected).toBeLessThan(120);
-    const again = normalcyEngine.restore(JSON.parse(JSON.stringify(upgraded.toState())));
+    const again = detectorEngine.restore(JSON.parse(JSON.stringify(upgraded.toState())));
     expect(again.toState()).toEqual(upgraded.toState());
   });
 
   it('starts afresh from a damaged state of its own kind instead of failing', () => {
-    const engine = normalcyEngine.create();
+    const engine = detectorEngine.create();
     for (const [t, v] of dailyTraffic(2, 5 * minute)) engine.update(t, v);
     const saved = engine.toState();
-    const fresh = normalcyEngine.create().toState();
+    const fresh = detectorEngine.create().toState();
     for (const damage of [{ tails: 'AAAA' }, { daily: 12 }, { scalars: 'high' }, { scalars: null }]) {
-      const restored = normalcyEngine.restore({ ...saved, ...damage });
+      const restored = detectorEngine.restore({ ...saved, ...damage });
       expect(restored.toState()).toEqual(fresh);
       expect(restored.update(monday, 5).anomaly).toBe(false);
     }
-    expect(normalcyEngine.restore(saved).toState()).toEqual(saved);
+    expect(detectorEngine.restore(saved).toState()).toEqual(saved);
   });
 
   it('ignores values that are not numbers', () => {
-    const engine = normalcyEngine.create();
+    const engine = detectorEngine.create();
     engine.update(monday, 1);
     expect(engine.update(monday + minute, Number.NaN).anomaly).toBe(false);
     expect(JSON.stringify(engine.toState())).not.toMatch(/null|NaN/);

@@ -1,0 +1,566 @@
+/**
+ * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that when
+ * nothing is wrong. It is the series' normal, not its recent past: an incident does not move it (only buckets
+ * outside departures teach it), a weekly pattern seen twice is in it, and a departure that lasts
+ * `relearnAfterMs` on one side is accepted as the new level.
+ *
+ * The expected value (on a log scale for counts and latencies, whose changes are ratios) is:
+ *
+ *   level (slow, 12 h) + the weekday's level (the median of its last three days) + the daily profile (5-minute
+ *   slots, used when it explains the series better than the level alone)
+ *
+ * and the band is the expected value ± the noise at this hour times the edges its learned tails give: the
+ * deviation that a normal series passes twice in three buckets (what the default alert rule pages on) once in
+ * `1 / pagesPerYear` years, learned from the series itself (heavy tails, autocorrelation and discreteness
+ * included). A bucket outside it is an anomaly; one past the single-bucket edge of that rarity is extreme. A
+ * weekly event (a departure at the same time in each of the two weeks before) widens the band to cover it.
+ *
+ * Pure, causal, O(1) per bucket; the state is a few kilobytes of base64.
+ */
+import type { BandSettings } from './engine.ts';
+import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
+import {
+  countDeviation,
+  deviationAt,
+  independence,
+  normalShape,
+  pairDeviationAt,
+  type TailShape,
+  tailRungs,
+  tailShape,
+} from './tails.ts';
+
+const minuteMs = 60_000;
+const hourMs = 60 * minuteMs;
+const dayMs = 24 * hourMs;
+const weekMs = 7 * dayMs;
+/** Mean absolute deviation × this = standard deviation, for normal data. */
+const madToSd = 1.2533;
+
+/** The band's constants: what each one is for, in one place. */
+export const bandTuning = {
+  /** Time constant of the level, learned outside departures (ms). */
+  levelMs: 12 * hourMs,
+  /** Share of a day's news a daily profile slot learns each day (a young profile: a running mean of its days). */
+  profileRate: 0.2,
+  /** Time constant of the noise scale (ms). */
+  scaleMs: 3 * dayMs,
+  /** How long the tails remember (ms). */
+  tailMemoryMs: 14 * dayMs,
+  /** The first buckets only set the level and the noise. */
+  warmUpBuckets: 60,
+  /** Daily profile slots (5 minutes each), and noise slots (an hour each). */
+  dailySlots: 288,
+  scaleSlots: 24,
+  /** The daily profile is used when it cuts the level's error by this share, over two weeks of errors. */
+  seasonGain: 0.1,
+  seasonErrorMs: 14 * dayMs,
+  /** Departures remembered to recognise weekly events, and how far an event's timing may move (ms). */
+  episodes: 16,
+  episodeToleranceMs: 5 * minuteMs,
+  /** Buckets in a row inside that end a departure. */
+  departureEndBuckets: 3,
+  /** The edges are re-read from the tails every this many buckets. */
+  refreshBuckets: 16,
+} as const;
+
+/**
+ * Pages a year a normal series would get from the default rule at a sensitivity: one in fifty years at the
+ * default 0.5, ten times more per 0.25 of sensitivity. O(1).
+ *
+ * @example pagesPerYear(0.5) // 0.02
+ */
+export const pagesPerYear = (sensitivity: number): number =>
+  0.02 * 10 ** (4 * ((Number.isFinite(sensitivity) ? Math.min(1, Math.max(0, sensitivity)) : 0.5) - 0.5));
+
+/** What the band says of a bucket. */
+export interface BandReading {
+  readonly expected: number;
+  readonly lower: number;
+  readonly upper: number;
+  /** Outside the band, on a side the settings watch, once the band has its minimum history. */
+  readonly anomaly: boolean;
+  /** Past the single-bucket edge as well: one such bucket is enough to page. */
+  readonly extreme: boolean;
+  /** This bucket made a departure that lasted `relearnAfterMs` the new level. */
+  readonly relearned: boolean;
+}
+
+/** The scalars of a band, stored in this order as float64s. */
+const scalarNames = [
+  'points',
+  'first',
+  'last',
+  'interval',
+  'offset',
+  'smallest',
+  'level',
+  'dayLevel',
+  'scale',
+  'today',
+  'todaySum',
+  'todayBuckets',
+  'errorNone',
+  'errorDaily',
+  'season',
+  'counted',
+  'unit',
+  'previousZ',
+  'earlierZ',
+  'side',
+  'since',
+  'insideRun',
+  'departureSum',
+  'departureCount',
+  'departureMax',
+  'recent0',
+  'recent1',
+  'recent2',
+  'formerLevel',
+  'formerUntil',
+] as const;
+type Scalars = Record<(typeof scalarNames)[number], number>;
+
+/** The arrays of a band, stored as float32s in this order. */
+const arrayLengths = {
+  daily: bandTuning.dailySlots,
+  dailyScale: bandTuning.scaleSlots,
+  weekday: 7,
+  weekdayMeans: 21,
+  up: tailRungs,
+  down: tailRungs,
+  pairUp: tailRungs,
+  pairDown: tailRungs,
+} as const;
+type Arrays = Record<keyof typeof arrayLengths, Float32Array>;
+
+/** A departure the series made: start, end, and its largest deviation (signed). Kept as four float64s. */
+const episodeFields = 3;
+
+/** The band's state as stored: base64 of its float64 scalars, float32 arrays and float64 episodes. */
+export interface StoredBand {
+  readonly scalars: string;
+  readonly arrays: string;
+  readonly episodes: string;
+}
+
+export class SeasonalBand {
+  private readonly s: Scalars;
+  private readonly a: Arrays;
+  /** Recent departures (start, end, largest deviation), oldest first. */
+  private readonly episodes: number[];
+  private shapeUp: TailShape = normalShape;
+  private shapeDown: TailShape = normalShape;
+  private edgeUp = 4;
+  private edgeDown = 4;
+  private extremeUp = 5;
+  private extremeDown = 5;
+  private refreshed = Number.NEGATIVE_INFINITY;
+  private readonly target: number;
+
+  constructor(
+    private readonly settings: BandSettings,
+    stored?: StoredBand,
+  ) {
+    const restored = stored && decode(stored);
+    this.s = restored?.scalars ?? freshScalars();
+    this.a = restored?.arrays ?? freshArrays();
+    this.episodes = restored?.episodes ?? [];
+    this.target = pagesPerYear(settings.sensitivity);
+  }
+
+  /** What the band has learned of the series' seasonality (after two days), for listings. */
+  seasonality(): 'none' | 'daily' | 'weekly' | 'daily+weekly' | null {
+    const s = this.s;
+    if (s.points === 0 || s.last - s.first < 2 * dayMs) return null;
+    const weekly = this.a.weekday.some((value) => Math.abs(value) > 2 * s.scale);
+    if (s.season === 1) return weekly ? 'daily+weekly' : 'daily';
+    return weekly ? 'weekly' : 'none';
+  }
+
+  toState(): StoredBand {
+    const scalars = new Float64Array(scalarNames.map((name) => this.s[name]));
+    const arrays = new Float32Array(Object.values(arrayLengths).reduce((sum, length) => sum + length, 0));
+    let offset = 0;
+    for (const name of Object.keys(arrayLengths) as (keyof Arrays)[]) {
+      arrays.set(this.a[name], offset);
+      offset += this.a[name].length;
+    }
+    return {
+      scalars: base64(scalars),
+      arrays: base64(arrays),
+      episodes: base64(new Float64Array(this.episodes)),
+    };
+  }
+
+  update(timestamp: number, value: number): BandReading {
+    const s = this.s;
+    const a = this.a;
+    this.chooseDomain(value, timestamp);
+    if (value < s.smallest) s.smallest = value;
+    if (s.points === 0) {
+      s.first = timestamp;
+      s.last = timestamp;
+    }
+    const gap = timestamp - s.last;
+    if (gap > 0)
+      s.interval = s.interval === 0 ? gap : s.interval + 0.05 * (Math.min(gap, 4 * s.interval) - s.interval);
+    const interval = s.interval || minuteMs;
+    // A silence is no incident: what the last buckets said is forgotten, and learning goes on after it.
+    if (gap > 6 * interval) this.forgetRecent();
+    s.last = Math.max(s.last, timestamp);
+
+    const y = this.toDomain(value);
+    if (s.points === 0) {
+      s.level = y;
+      s.dayLevel = y;
+    }
+    const weekday = (Math.floor(timestamp / dayMs) + 3) % 7; // Monday is 0 (1970-01-01 was a Thursday)
+    if (weekday !== s.today) this.closeDay(weekday, interval);
+    const dayPosition = slotPosition(timestamp, dayMs, bandTuning.dailySlots);
+    const scalePosition = slotPosition(timestamp, dayMs, bandTuning.scaleSlots);
+    const weekdayPart = a.weekday[weekday] ?? 0;
+    const dailyPart = readProfile(a.daily, dayPosition);
+    const expectedY = s.level + weekdayPart + (s.season === 1 ? dailyPart : 0);
+    // The noise at this hour: the series' scale times the hour's share of it (noise is larger when busy).
+    const scale = Math.max(
+      s.scale * readProfile(a.dailyScale, scalePosition),
+      1e-9 * Math.max(1, Math.abs(expectedY)),
+    );
+    const residual = y - expectedY;
+    const z = residual / scale;
+
+    if (s.points - this.refreshed >= bandTuning.refreshBuckets) this.refresh(interval);
+    let upperY = expectedY + this.edgeUp * scale;
+    let lowerY = expectedY - this.edgeDown * scale;
+    const baseUpper = upperY;
+    const baseLower = lowerY;
+    // A weekly event seen at this time in each of the two weeks before is normal: the band covers it.
+    const event = this.weeklyEvent(timestamp, interval);
+    if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + this.edgeUp * scale);
+    if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - this.edgeDown * scale);
+    let outside = y > upperY || y < lowerY;
+    if (outside && timestamp < s.formerUntil) {
+      // Back to the level the series had before a departure was accepted: the old level is back, not news.
+      const shift = s.formerLevel - s.level;
+      if (y > lowerY + shift && y < upperY + shift) {
+        s.level = s.formerLevel;
+        s.formerUntil = 0;
+        upperY += shift;
+        lowerY += shift;
+        outside = false;
+      }
+    }
+
+    const warm = s.points >= bandTuning.warmUpBuckets && timestamp - s.first >= this.settings.minHistoryMs;
+    const side = residual > 0 ? 1 : -1;
+    const direction = this.settings.direction;
+    const wanted = direction === 'both' || (direction === 'above') === side > 0;
+    const anomaly = warm && outside && wanted;
+    const extreme = anomaly && (side > 0 ? z > this.extremeUp : -z > this.extremeDown);
+    // Departures are tracked against the band without weekly events: an event is a departure too, which is how
+    // it is remembered week to week.
+    const relearned = this.track(timestamp, residual, y > baseUpper || y < baseLower, side);
+    this.learn(
+      timestamp,
+      y,
+      residual,
+      z,
+      scale,
+      interval,
+      weekdayPart,
+      dailyPart,
+      dayPosition,
+      scalePosition,
+    );
+    s.points += 1;
+    return {
+      expected: this.fromDomain(expectedY),
+      lower: this.fromDomain(lowerY),
+      upper: this.fromDomain(upperY),
+      anomaly,
+      extreme,
+      relearned,
+    };
+  }
+
+  /** The smallest value the series has shown (for the bounds of its kind). */
+  smallestSeen(): number {
+    return this.s.smallest;
+  }
+
+  private toDomain(value: number): number {
+    const offset = this.s.offset;
+    return offset > 0 ? Math.log(Math.max(value, 0) + offset) : value;
+  }
+
+  private fromDomain(y: number): number {
+    const offset = this.s.offset;
+    return offset > 0 ? Math.exp(Math.min(y, 700)) - offset : y;
+  }
+
+  /** Counts and latencies vary by ratios: judged on a log scale; every other series as it is. */
+  private chooseDomain(value: number, timestamp: number): void {
+    const s = this.s;
+    if (s.offset === 0) {
+      const multiplicative = this.settings.kind === 'count' || this.settings.kind === 'latency';
+      if (value < 0 || !multiplicative) s.offset = -1;
+      else if (value > 0 || s.points >= 5) s.offset = Number.isInteger(value) ? 1 : 0.05 * value;
+    } else if (value < 0 && s.offset > 0) {
+      // A count that goes below zero is no count: judged as it is, from now on, learned again.
+      Object.assign(this.s, freshScalars(), { offset: -1, first: timestamp, last: timestamp });
+      Object.assign(this.a, freshArrays());
+      this.episodes.length = 0;
+    }
+  }
+
+  private refresh(interval: number): void {
+    const s = this.s;
+    const a = this.a;
+    // The band's rarity per bucket: a page every 1 / pagesPerYear years from two buckets in three.
+    const target = (this.target * interval) / (365 * dayMs);
+    const tail = (counts: Float32Array) => ({ counts, total: s.counted, unit: s.unit });
+    this.shapeUp = tailShape(tail(a.up));
+    this.shapeDown = tailShape(tail(a.down));
+    this.edgeUp = pairDeviationAt(this.shapeUp, independence(tail(a.pairUp), this.shapeUp), target);
+    this.edgeDown = pairDeviationAt(this.shapeDown, independence(tail(a.pairDown), this.shapeDown), target);
+    this.extremeUp = deviationAt(this.shapeUp, target);
+    this.extremeDown = deviationAt(this.shapeDown, target);
+    this.refreshed = s.points;
+  }
+
+  /** A day ended: its mean deviation joins its weekday's last three, and the weekday's level is their median. */
+  private closeDay(weekday: number, interval: number): void {
+    const s = this.s;
+    const a = this.a;
+    if (s.today >= 0 && s.todayBuckets >= (0.5 * dayMs) / interval) {
+      const at = 3 * s.today;
+      const means = a.weekdayMeans;
+      means[at + 2] = means[at + 1] ?? 0;
+      means[at + 1] = means[at] ?? 0;
+      means[at] = s.todaySum / s.todayBuckets;
+      a.weekday[s.today] = medianOfThree(means[at] ?? 0, means[at + 1] ?? 0, means[at + 2] ?? 0);
+    }
+    s.today = weekday;
+    s.dayLevel = s.level;
+    s.todaySum = 0;
+    s.todayBuckets = 0;
+  }
+
+  private learn(
+    timestamp: number,
+    y: number,
+    residual: number,
+    z: number,
+    scale: number,
+    interval: number,
+    weekdayPart: number,
+    dailyPart: number,
+    dayPosition: number,
+    scalePosition: number,
+  ): void {
+    const s = this.s;
+    const a = this.a;
+    const young = s.points < bandTuning.warmUpBuckets;
+    const protectedLearning = s.side === 0 || young;
+    const firstRate = young ? 1 / (s.points + 1) : 0;
+    const age = timestamp - s.first;
+    const inBand = (x: number) => Math.max(-this.edgeDown * scale, Math.min(this.edgeUp * scale, x));
+    const wide = (x: number) => Math.max(-6 * scale, Math.min(6 * scale, x));
+    // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
+    // and is learned as one, whatever the level did meanwhile.
+    s.todaySum += wide(y - s.dayLevel - dailyPart);
+    s.todayBuckets += 1;
+    // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
+    // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
+    // every bucket, clipped wider. The season is chosen on every bucket, clipped alike.
+    if (protectedLearning)
+      s.level += Math.max(Math.min(1, interval / bandTuning.levelMs), firstRate) * inBand(residual);
+    if (protectedLearning || s.season === 0) {
+      const dayShare = Math.max(bandTuning.profileRate, 1 / (1 + Math.floor(age / dayMs)));
+      const rate = Math.min(1, (dayShare * interval * bandTuning.dailySlots) / dayMs);
+      const own = y - s.level - weekdayPart - dailyPart;
+      learnProfile(a.daily, dayPosition, dailyPart + (s.season === 1 ? inBand(own) : wide(own)), rate);
+    }
+    const errorRate = Math.min(1, interval / bandTuning.seasonErrorMs);
+    s.errorNone += errorRate * (Math.abs(wide(y - s.level - weekdayPart)) - s.errorNone);
+    s.errorDaily += errorRate * (Math.abs(wide(y - s.level - weekdayPart - dailyPart)) - s.errorDaily);
+    const season = age >= 2 * dayMs && s.errorDaily < (1 - bandTuning.seasonGain) * s.errorNone ? 1 : 0;
+    if (season !== s.season) {
+      // Another model: its errors are another distribution. The tails start again from the prior.
+      for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
+      s.counted = 0;
+      s.unit = 1;
+      this.refreshed = Number.NEGATIVE_INFINITY;
+      s.season = season;
+    }
+    if (!protectedLearning) return;
+    const absolute = (s.scale === 0 ? Math.abs(residual) : Math.min(Math.abs(residual), 4 * scale)) * madToSd;
+    const scaleRate = Math.max(Math.min(1, interval / bandTuning.scaleMs), firstRate);
+    s.scale = s.scale === 0 ? absolute : s.scale + scaleRate * (absolute - s.scale);
+    if (s.scale > 0) {
+      const rate = Math.min(1, (bandTuning.profileRate * interval * bandTuning.scaleSlots) / dayMs);
+      learnProfile(a.dailyScale, scalePosition, Math.min(absolute / s.scale, 4), rate);
+    }
+    // The tails: single deviations, and the 2-of-3 statistic (this one and the larger of the two before),
+    // clipped to twice the band's edges: a tail that reaches past them widens the band step by step, while one
+    // freak bucket cannot throw it wide at once. Older buckets fade: each new one weighs a little more
+    // (`unit`), and every count is brought back down now and then.
+    s.unit /= 1 - interval / bandTuning.tailMemoryMs;
+    s.counted += s.unit;
+    const clipped = Math.max(-2 * this.edgeDown, Math.min(2 * this.edgeUp, z));
+    countDeviation(clipped > 0 ? a.up : a.down, Math.abs(clipped), s.unit);
+    const pairUp = Math.min(clipped, Math.max(s.previousZ, s.earlierZ));
+    const pairDown = Math.min(-clipped, Math.max(-s.previousZ, -s.earlierZ));
+    if (pairUp > 0) countDeviation(a.pairUp, pairUp, s.unit);
+    if (pairDown > 0) countDeviation(a.pairDown, pairDown, s.unit);
+    s.earlierZ = s.previousZ;
+    s.previousZ = clipped;
+    if (s.unit > 1e6) {
+      for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) {
+        for (let rung = 0; rung < counts.length; rung++) counts[rung] = (counts[rung] ?? 0) / s.unit;
+      }
+      s.counted /= s.unit;
+      s.unit = 1;
+    }
+  }
+
+  /**
+   * Tracks departures (two of three buckets outside on one side, then until three in a row inside) and accepts
+   * one that lasts `relearnAfterMs` as the new level; true when it did.
+   */
+  private track(timestamp: number, residual: number, outside: boolean, side: number): boolean {
+    const s = this.s;
+    s.recent0 = s.recent1;
+    s.recent1 = s.recent2;
+    s.recent2 = outside ? side : 0;
+    const sustained =
+      (s.recent0 === side ? 1 : 0) + (s.recent1 === side ? 1 : 0) + (s.recent2 === side ? 1 : 0) >= 2;
+    if (outside && (s.side === side || sustained)) {
+      if (s.side !== side) {
+        this.closeEpisode(timestamp);
+        s.side = side;
+        s.since = timestamp;
+        s.departureSum = 0;
+        s.departureCount = 0;
+        s.departureMax = 0;
+      }
+      s.insideRun = 0;
+      s.departureSum += residual;
+      s.departureCount += 1;
+      s.departureMax = Math.max(s.departureMax, Math.abs(residual));
+      // Not before two weeks of history: what departs may be the series' weekly pattern, not learned yet.
+      const relearnAfter = this.settings.relearnAfterMs ?? 6 * hourMs;
+      if (timestamp - s.since >= relearnAfter && timestamp - s.first >= 2 * weekMs) {
+        s.formerLevel = s.level;
+        s.formerUntil = timestamp + dayMs;
+        s.level += s.departureSum / s.departureCount;
+        s.side = 0;
+        s.departureCount = 0;
+        s.recent0 = 0;
+        s.recent1 = 0;
+        s.recent2 = 0;
+        return true;
+      }
+    } else if (s.side !== 0) {
+      s.insideRun += 1;
+      if (s.insideRun >= bandTuning.departureEndBuckets) {
+        this.closeEpisode(timestamp - s.insideRun * (s.interval || minuteMs));
+      }
+    }
+    return false;
+  }
+
+  private forgetRecent(): void {
+    const s = this.s;
+    this.closeEpisode(s.last);
+    s.recent0 = 0;
+    s.recent1 = 0;
+    s.recent2 = 0;
+    s.previousZ = 0;
+    s.earlierZ = 0;
+  }
+
+  private closeEpisode(end: number): void {
+    const s = this.s;
+    if (s.side !== 0 && s.departureCount > 0) {
+      this.episodes.push(s.since, end, s.side * s.departureMax);
+      while (this.episodes.length > bandTuning.episodes * episodeFields)
+        this.episodes.splice(0, episodeFields);
+    }
+    s.side = 0;
+    s.insideRun = 0;
+  }
+
+  /** The size (signed, in the band's domain) of a weekly event at this time in each of the two weeks before. */
+  private weeklyEvent(timestamp: number, interval: number): number {
+    const tolerance = Math.max(bandTuning.episodeToleranceMs, 2 * interval);
+    let lastWeek = 0;
+    let weekBefore = 0;
+    for (let at = 0; at < this.episodes.length; at += episodeFields) {
+      const start = (this.episodes[at] ?? 0) - tolerance;
+      const end = (this.episodes[at + 1] ?? 0) + tolerance;
+      const size = this.episodes[at + 2] ?? 0;
+      if (timestamp - weekMs >= start && timestamp - weekMs <= end) lastWeek = size;
+      if (timestamp - 2 * weekMs >= start && timestamp - 2 * weekMs <= end) weekBefore = size;
+    }
+    if (lastWeek === 0 || weekBefore === 0 || Math.sign(lastWeek) !== Math.sign(weekBefore)) return 0;
+    return lastWeek > 0 ? Math.max(lastWeek, weekBefore) : Math.min(lastWeek, weekBefore);
+  }
+}
+
+/** The median of three numbers. */
+function medianOfThree(a: number, b: number, c: number): number {
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+}
+
+function freshScalars(): Scalars {
+  const scalars = Object.fromEntries(scalarNames.map((name) => [name, 0])) as Scalars;
+  scalars.smallest = Number.MAX_VALUE;
+  scalars.today = -1;
+  scalars.unit = 1;
+  return scalars;
+}
+
+function freshArrays(): Arrays {
+  const arrays = Object.fromEntries(
+    Object.entries(arrayLengths).map(([name, length]) => [name, new Float32Array(length)]),
+  ) as Arrays;
+  arrays.dailyScale.fill(1);
+  return arrays;
+}
+
+const base64 = (values: Float64Array | Float32Array): string =>
+  Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+
+function bytesOf(text: unknown): Uint8Array | undefined {
+  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
+}
+
+/** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
+function decode(stored: StoredBand): { scalars: Scalars; arrays: Arrays; episodes: number[] } | undefined {
+  const scalarBytes = bytesOf(stored.scalars);
+  const arrayBytes = bytesOf(stored.arrays);
+  const episodeBytes = bytesOf(stored.episodes);
+  if (!scalarBytes || !arrayBytes || !episodeBytes) return undefined;
+  const arrayLength = Object.values(arrayLengths).reduce((sum, length) => sum + length, 0);
+  if (scalarBytes.byteLength !== scalarNames.length * 8 || arrayBytes.byteLength !== arrayLength * 4)
+    return undefined;
+  if (episodeBytes.byteLength % (8 * episodeFields) !== 0) return undefined;
+  const scalarValues = new Float64Array(scalarNames.length);
+  new Uint8Array(scalarValues.buffer).set(scalarBytes);
+  const arrayValues = new Float32Array(arrayLength);
+  new Uint8Array(arrayValues.buffer).set(arrayBytes);
+  const episodeValues = new Float64Array(episodeBytes.byteLength / 8);
+  new Uint8Array(episodeValues.buffer).set(episodeBytes);
+  if (!scalarValues.every(Number.isFinite) || !arrayValues.every(Number.isFinite)) return undefined;
+  const scalars = freshScalars();
+  for (const [index, name] of scalarNames.entries()) scalars[name] = scalarValues[index] ?? 0;
+  const arrays = freshArrays();
+  let offset = 0;
+  for (const name of Object.keys(arrayLengths) as (keyof Arrays)[]) {
+    arrays[name].set(arrayValues.subarray(offset, offset + arrays[name].length));
+    offset += arrays[name].length;
+  }
+  return { scalars, arrays, episodes: [...episodeValues] };
+}
