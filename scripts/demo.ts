@@ -19,7 +19,7 @@ const batchSize = 5_000;
 
 const began = Date.now();
 // The demo's notifications are counted, not printed: a few weeks of history would scroll past the URL.
-const notified = { OPEN: 0, REMINDER: 0, RESOLVED: 0 };
+const notified = { OPEN: 0, ESCALATED: 0, REMINDER: 0, RESOLVED: 0 };
 let server: LocalServer;
 try {
   server = await startLocalServer({

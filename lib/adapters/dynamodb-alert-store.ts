@@ -81,7 +81,7 @@ const transitionKey = (id: string) => ({
 });
 const monitorKey = (seriesId: string) => ({ pk: `MONITOR#${seriesId}`, sk: 'MONITOR' });
 
-/** Sorts by time, then OPEN before REMINDER before RESOLVED (times are padded so text order is time order). */
+/** Sorts by time, then OPEN, ESCALATED, REMINDER, RESOLVED (times are padded so text order is time order). */
 const deliverOrder = (transition: AlertTransition): string =>
   `${String(transition.at).padStart(16, '0')}#${transitionRank[transition.kind]}#${transition.id}`;
 

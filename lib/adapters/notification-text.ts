@@ -18,13 +18,27 @@ function measurement(notification: Notification): string {
   return expected === null ? round(value) : `${round(value)} (expected ${round(expected)})`;
 }
 
+/** What a subject and the text form start with, per kind of transition. */
+function heading(notification: Notification): { readonly subject: string; readonly text: string } {
+  switch (notification.state) {
+    case 'OPEN':
+      return { subject: `OPEN ${notification.severity}`, text: 'Alert' };
+    case 'ESCALATED':
+      return { subject: 'CRITICAL', text: 'Now critical' };
+    case 'REMINDER':
+      return { subject: `REMINDER ${notification.severity}`, text: 'Still open' };
+    case 'RESOLVED':
+      return { subject: 'RESOLVED', text: 'Resolved' };
+  }
+}
+
 /**
- * A one-line subject such as `[Normalcy] OPEN critical shop.login.time{host=web-1}: 950 (expected 70)`:
- * printable ASCII only and at most 99 characters, as SNS and mail clients require.
+ * A one-line subject such as `[Normalcy] OPEN critical shop.login.time{host=web-1}: 950 (expected 70)`, or
+ * `[Normalcy] CRITICAL ...` for an alert that escalated: printable ASCII only and at most 99 characters, as
+ * SNS and mail clients require.
  */
 export function notificationSubject(notification: Notification): string {
-  const head =
-    notification.state === 'RESOLVED' ? 'RESOLVED' : `${notification.state} ${notification.severity}`;
+  const head = heading(notification).subject;
   const subject = `[Normalcy] ${head} ${seriesLabel(notification)}: ${measurement(notification)}`;
   const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length > maxSubjectLength ? `${ascii.slice(0, maxSubjectLength - 1)}~` : ascii;
@@ -59,7 +73,7 @@ export function notificationDocument(notification: Notification) {
 export function notificationText(notification: Notification): string {
   const { value, expected, lower, upper, score, threshold } = notification;
   const lines = [
-    `${notification.state === 'RESOLVED' ? 'Resolved' : notification.state === 'REMINDER' ? 'Still open' : 'Alert'}: ${seriesLabel(notification)} ${notification.reason}.`,
+    `${heading(notification).text}: ${seriesLabel(notification)} ${notification.reason}.`,
     '',
     `Severity:  ${notification.severity}`,
     `Rule:      ${notification.rule.name} (${notification.rule.id}, ${notification.rule.kind})`,

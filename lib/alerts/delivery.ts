@@ -31,8 +31,8 @@ const suppress = (reason: string): DeliveryDecision => ({ action: 'suppress', re
 /**
  * Decides one transition. Mutes are judged at the time the transition happened: an OPEN inside a mute waits
  * for the mute's end and is sent then if the alert is still open (or resolved only after the mute), and
- * dropped with its RESOLVED when the whole episode fell inside the mute. REMINDERs are never held, only sent
- * or dropped.
+ * dropped with its RESOLVED when the whole episode fell inside the mute. REMINDERs and ESCALATEDs are never
+ * held, only sent or dropped.
  */
 export function decideDelivery(transition: AlertTransition, context: DeliveryContext): DeliveryDecision {
   const { alert, mutes, now } = context;
@@ -46,6 +46,17 @@ export function decideDelivery(transition: AlertTransition, context: DeliveryCon
       if (muteEnd === undefined) return publish;
       if (alert.resolvedAt !== null && alert.resolvedAt < muteEnd) return suppress('muted');
       return now < muteEnd ? { action: 'hold', until: muteEnd, reason: 'muted' } : publish;
+    }
+    case 'ESCALATED': {
+      // Paged with its alert, like the RESOLVED: an escalation of an alert recorded as history, or one whose
+      // OPEN was never paged, is not paged either. It is news however late it goes (an outage of the notifier)
+      // and even once the alert is acknowledged or resolved: it says the problem got worse. A mute drops it,
+      // as it drops a reminder.
+      if (context.openPaged === false) return suppress('not paged when it opened');
+      if (alert.resolvedAt !== null && alert.resolvedAt < historic) return suppress('history');
+      const muted =
+        mutedUntil(mutes, alert, transition.at) !== undefined || mutedUntil(mutes, alert, now) !== undefined;
+      return muted ? suppress('muted') : publish;
     }
     case 'REMINDER': {
       if (context.openPaged === false) return suppress('not paged when it opened');

@@ -1,8 +1,8 @@
 /**
- * The alert lifecycle: rules applied bucket by bucket to what the band engine said, with M-of-N debounce,
- * minimum duration and recovery window, opening an alert once and resolving it once. Pure: the same monitor
- * and buckets always give the same alerts and transitions (with the same ids), which is what makes a re-run
- * after a crash, or two overlapping runs, record each transition once.
+ * The alert lifecycle: rules applied bucket by bucket to the band the engine drew, with M-of-N debounce,
+ * minimum duration and recovery window, opening an alert once, escalating it once if it grows critical, and
+ * resolving it once. Pure: the same monitor and buckets always give the same alerts and transitions (with the
+ * same ids), which is what makes a re-run after a crash, or two overlapping runs, record each transition once.
  */
 import type { BandResult } from '../bands/engine.ts';
 import { alertId, transitionId } from './ids.ts';
@@ -21,10 +21,20 @@ import type {
 } from './model.ts';
 import { applicableRules } from './rules.ts';
 import type { SeriesIdentity } from './selector.ts';
-import { describeDuration, severityOf } from './severity.ts';
+import {
+  criticalDistance,
+  criticalDurationMs,
+  describeDuration,
+  type PeakDistance,
+  severityOf,
+} from './severity.ts';
 
 const dayMs = 86_400_000;
-/** Rules at another sensitivity than the engine's own wait this long before judging a series. */
+/**
+ * Band rules judge a bucket by where its value lies against the band only once the series has this much
+ * history (as long as the engines' own warm-up, `minHistoryMs`): before, a band is still being learned. At the
+ * default sensitivity the engine's verdict (`anomaly`) counts from the start, the engine keeping its warm-up.
+ */
 export const bandWarmUpMs = dayMs;
 const defaultSensitivity = 0.5;
 
@@ -32,7 +42,7 @@ const defaultSensitivity = 0.5;
 export interface EvaluatedBucket {
   readonly timestamp: number;
   readonly value: number;
-  /** The engine's verdict; undefined for a bucket excluded from learning (band rules skip it). */
+  /** The band the engine drew, and its verdict; undefined for a bucket excluded from learning (band rules skip it). */
   readonly band: BandResult | undefined;
 }
 
@@ -51,6 +61,7 @@ export interface SeriesEvaluation {
   readonly link: AlertLink;
 }
 
+/** A bucket out on the side a rule watches: how far, and against which band. */
 interface Breach {
   readonly side: 'above' | 'below';
   /** Distance from the expected value in band half-widths (null for threshold rules). */
@@ -86,8 +97,14 @@ class Changes {
     this.alerts.set(alert.id, alert);
   }
 
-  transition(alert: Alert, kind: TransitionKind, at: number, measured: Measured, reminder = 0): void {
-    const id = transitionId(alert.id, kind, reminder);
+  transition(
+    alert: Alert,
+    kind: TransitionKind,
+    at: number,
+    measured: Measured,
+    extra: { readonly reminder?: number; readonly reason?: string } = {},
+  ): void {
+    const id = transitionId(alert.id, kind, extra.reminder);
     this.transitions.push({
       id,
       alertId: alert.id,
@@ -100,7 +117,10 @@ class Changes {
       lastError: null,
       deliverAfter: 0,
       decidedAt: null,
-      notification: notificationOf(alert, id, kind, at, measured, this.link(alert.seriesId, alert.id)),
+      notification: {
+        ...notificationOf(alert, id, kind, at, measured, this.link(alert.seriesId, alert.id)),
+        ...(extra.reason !== undefined && { reason: extra.reason }),
+      },
     });
   }
 }
@@ -256,21 +276,22 @@ function stepRule(
   context: StepContext,
 ): RuleMonitor {
   if (rule.kind === 'band' && bucket.band === undefined) return state;
+  const departure = rule.kind === 'band' ? bandDeparture(rule, bucket) : undefined;
   const breach =
-    rule.kind === 'band' ? bandBreach(rule, bucket, context.warm) : thresholdBreach(rule, bucket);
-  const measured = measuredAt(bucket, breach);
+    rule.kind === 'band' ? breachOf(rule, bucket, departure, context.warm) : thresholdBreach(rule, bucket);
+  // An open band alert stays open while the value is outside the rule's band, whatever the engine makes of each
+  // such bucket (an engine may call only the first bucket of a departure news): it resolves once back inside.
+  const out = breach ?? (state.open && departure?.outside ? departure : undefined);
+  const measured = measuredAt(bucket, out);
   const window = [...state.window, breach !== undefined].slice(-rule.debounce.outOf);
-  const peakDeviation = Math.max(state.peakDeviation, breach?.deviation ?? 0);
-  const peakChange = Math.max(state.peakChange, breach?.change ?? 0);
+  const peakDeviation = Math.max(state.peakDeviation, out?.deviation ?? 0);
+  const peakChange = Math.max(state.peakChange, out?.change ?? 0);
   const peak = rule.kind === 'band' ? { widths: peakDeviation, change: peakChange } : null;
   const time = bucket.timestamp;
   const { changes, stepMs } = context;
 
   if (state.open) {
     const { alert } = state.open;
-    // An open band alert stays open while the value is outside the rule's band, whether or not the engine
-    // calls each such bucket a new anomaly: it resolves only once the series is back inside.
-    const out = breach !== undefined || (rule.kind === 'band' && outsideRuleBand(rule, bucket));
     const cleanBuckets = out ? 0 : state.cleanBuckets + 1;
     const cleanSince = out ? null : (state.cleanSince ?? time);
     if (cleanBuckets >= rule.recoveryBuckets && cleanSince !== null) {
@@ -286,18 +307,23 @@ function stepRule(
       return idleMonitor;
     }
     let current = alert;
-    const severity = severityOf(rule.severity, peak, time + stepMs - alert.startedAt);
-    if (severity !== alert.severity) {
-      current = { ...alert, severity, peakDeviation: rule.kind === 'band' ? peakDeviation : null };
-      changes.alert(current);
-    }
     let { lastReminderAt, reminders } = state.open;
-    // Remind only while still out: a bucket back inside the band is on its way to resolving.
-    const due = rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs;
-    if (out && due) {
-      reminders += 1;
-      lastReminderAt = time;
-      changes.transition(current, 'REMINDER', time, measured, reminders);
+    // Severity follows the departure: it rises only on buckets still out (those back inside are on their way
+    // to resolving, and would otherwise count the recovery window as time out).
+    if (out) {
+      const durationMs = time + stepMs - alert.startedAt;
+      current = rescored(alert, severityOf(rule.severity, peak, durationMs), peakDeviation, rule, changes);
+      if (escalates(alert, current)) {
+        const reason = escalatedReason(rule, out, peak, durationMs);
+        changes.transition(current, 'ESCALATED', time, measured, { reason });
+      }
+      // Remind only while still out.
+      const due = rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs;
+      if (due) {
+        reminders += 1;
+        lastReminderAt = time;
+        changes.transition(current, 'REMINDER', time, measured, { reminder: reminders });
+      }
     }
     return {
       ...state,
@@ -311,11 +337,14 @@ function stepRule(
   }
 
   const episodeStart = breach ? (state.episodeStart ?? time) : state.episodeStart;
+  // One bucket opens at once when it is `immediateDeviation` band half-widths out, or, at the default
+  // sensitivity, when the engine says it is extreme (past what the series shows once in years).
   const strong =
     breach !== undefined &&
     rule.kind === 'band' &&
     rule.immediateDeviation !== null &&
-    (breach.deviation ?? 0) >= rule.immediateDeviation;
+    ((breach.deviation ?? 0) >= rule.immediateDeviation ||
+      (rule.sensitivity === defaultSensitivity && bucket.band?.extreme === true));
   const debounced = strong || window.filter(Boolean).length >= rule.debounce.breaches;
   if (!debounced) {
     const quiet = !window.some(Boolean);
@@ -366,19 +395,51 @@ function stepRule(
   };
 }
 
+/** The alert with a new severity (and, for a band rule, the peak deviation it follows from), if it changed. */
+function rescored(
+  alert: Alert,
+  severity: Alert['severity'],
+  peakDeviation: number,
+  rule: Rule,
+  changes: Changes,
+): Alert {
+  if (severity === alert.severity) return alert;
+  const current: Alert = { ...alert, severity, peakDeviation: rule.kind === 'band' ? peakDeviation : null };
+  changes.alert(current);
+  return current;
+}
+
+/**
+ * Whether an alert just reached critical, which is notified of its own (once: its id is `<alertId>.escalated`).
+ * An alert that opened critical is not escalated.
+ */
+const escalates = (before: Alert, after: Alert): boolean =>
+  before.severity !== 'critical' && after.severity === 'critical';
+
 function openReason(rule: BandRule | ThresholdRule, breach: Breach | undefined, durationMs: number): string {
   const side = breach?.side ?? rule.direction;
   const lasting = `for ${describeDuration(durationMs)}`;
   return rule.kind === 'band' ? `${side} its band ${lasting}` : `${side} ${rule.threshold} ${lasting}`;
 }
 
-function measuredAt(bucket: EvaluatedBucket, breach: Breach | undefined): Measured {
+/** "above its band for 35 min, 4.2 band half-widths from the expected value at worst". */
+function escalatedReason(
+  rule: BandRule | ThresholdRule,
+  out: Breach,
+  peak: PeakDistance | null,
+  durationMs: number,
+): string {
+  const distance = criticalDistance(peak);
+  return distance ? `${openReason(rule, out, durationMs)}, ${distance}` : openReason(rule, out, durationMs);
+}
+
+function measuredAt(bucket: EvaluatedBucket, out: Breach | undefined): Measured {
   const { band } = bucket;
   return {
     value: bucket.value,
     expected: band?.expected ?? null,
-    lower: breach?.lower ?? band?.lower ?? null,
-    upper: breach?.upper ?? band?.upper ?? null,
+    lower: out?.lower ?? band?.lower ?? null,
+    upper: out?.upper ?? band?.upper ?? null,
     score: band?.score ?? null,
   };
 }
@@ -386,49 +447,57 @@ function measuredAt(bucket: EvaluatedBucket, breach: Breach | undefined): Measur
 /** How much wider than the engine's band a rule's band is: 1 at sensitivity 0.5, 2 at 0, 0.5 at 1. */
 export const bandScale = (sensitivity: number): number => 2 ** (1 - 2 * sensitivity);
 
+/** A bucket on the side a band rule watches, at least its minimum deviation away; `outside` its band or not. */
+interface BandDeparture extends Breach {
+  readonly outside: boolean;
+}
+
 /**
- * Whether a bucket breaches a band rule, and how far out it is. At the default sensitivity the rule takes
- * the engine's own verdict; at another it scales the engine's band around the expected value and judges once
- * the series has a day of history. Either way the value must also be the rule's minimum deviation away.
+ * Where a bucket lies against a band rule's band (the engine's band scaled around the expected value by the
+ * rule's sensitivity): on which side, how far in half-widths of that band and relative to the expected
+ * value, and whether outside it. Undefined when the value is the expected one, on a side the rule does not
+ * watch, or nearer than the rule's minimum deviation (so that a flat series' tiny wiggles do not page).
  */
-export function bandBreach(rule: BandRule, bucket: EvaluatedBucket, warm: boolean): Breach | undefined {
+function bandDeparture(rule: BandRule, bucket: EvaluatedBucket): BandDeparture | undefined {
   const { band } = bucket;
   if (!band) return undefined;
   const distance = bucket.value - band.expected;
   if (distance === 0) return undefined;
   const side = distance > 0 ? 'above' : 'below';
   if (rule.direction !== 'both' && rule.direction !== side) return undefined;
+  const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
+  if (Math.abs(distance) < minimum) return undefined;
   const scale = bandScale(rule.sensitivity);
   const upper = band.expected + (band.upper - band.expected) * scale;
   const lower = band.expected - (band.expected - band.lower) * scale;
-  const outside =
-    rule.sensitivity === defaultSensitivity
-      ? band.anomaly
-      : warm && (bucket.value > upper || bucket.value < lower);
-  if (!outside) return undefined;
-  const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
-  if (Math.abs(distance) < minimum) return undefined;
   const halfWidth = side === 'above' ? upper - band.expected : band.expected - lower;
   const tiny = 1e-9 * Math.max(1, Math.abs(band.expected));
   const change = band.expected === 0 ? 0 : Math.abs(distance) / Math.abs(band.expected);
-  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), change, lower, upper };
+  const outside = side === 'above' ? bucket.value > upper : bucket.value < lower;
+  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), change, lower, upper, outside };
 }
 
-/** Whether a bucket lies outside a band rule's band (scaled by its sensitivity) by the rule's minimum deviation. */
-function outsideRuleBand(rule: BandRule, bucket: EvaluatedBucket): boolean {
-  const { band } = bucket;
-  if (!band) return false;
-  const distance = bucket.value - band.expected;
-  const side = distance > 0 ? 'above' : 'below';
-  if (distance === 0 || (rule.direction !== 'both' && rule.direction !== side)) return false;
-  const scale = bandScale(rule.sensitivity);
-  const edge =
-    side === 'above'
-      ? band.expected + (band.upper - band.expected) * scale
-      : band.expected - (band.expected - band.lower) * scale;
-  const beyond = side === 'above' ? bucket.value > edge : bucket.value < edge;
-  const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
-  return beyond && Math.abs(distance) >= minimum;
+/**
+ * Whether a bucket breaches a band rule, and how far out it is: a bucket outside the rule's band (at the
+ * default sensitivity the band as the engine drew it; at another, that band scaled around the expected value)
+ * once the series has `bandWarmUpMs` of history, and at least the rule's minimum deviation away. At the
+ * default sensitivity a bucket the engine calls anomalous breaches too (from the start: the engine keeps its
+ * own warm-up), so the rule holds with an engine that flags buckets outside its band and with one that flags
+ * only the first bucket of a departure alike.
+ */
+export function bandBreach(rule: BandRule, bucket: EvaluatedBucket, warm: boolean): Breach | undefined {
+  return breachOf(rule, bucket, bandDeparture(rule, bucket), warm);
+}
+
+function breachOf(
+  rule: BandRule,
+  bucket: EvaluatedBucket,
+  departure: BandDeparture | undefined,
+  warm: boolean,
+): Breach | undefined {
+  if (!departure) return undefined;
+  const engineVerdict = rule.sensitivity === defaultSensitivity && bucket.band?.anomaly === true;
+  return engineVerdict || (warm && departure.outside) ? departure : undefined;
 }
 
 function thresholdBreach(rule: ThresholdRule, bucket: EvaluatedBucket): Breach | undefined {
@@ -455,16 +524,19 @@ function stepSilence(
       return idleMonitor;
     }
     let { lastReminderAt, reminders } = state.open;
-    let current = alert;
-    const severity = severityOf(rule.severity, null, silentFor);
-    if (severity !== alert.severity) {
-      current = { ...alert, severity };
-      changes.alert(current);
+    const current = rescored(alert, severityOf(rule.severity, null, silentFor), 0, rule, changes);
+    if (escalates(alert, current)) {
+      // When the silence reached the critical duration (this run may come later), unless the rule's fixed
+      // severity was changed to critical.
+      const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
+      const at = Math.min(now, Math.max(alert.openedAt, critical));
+      const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
+      changes.transition(current, 'ESCALATED', at, measured, { reason });
     }
     if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
       reminders += 1;
       lastReminderAt = now;
-      changes.transition(current, 'REMINDER', now, measured, reminders);
+      changes.transition(current, 'REMINDER', now, measured, { reminder: reminders });
     }
     return { ...state, open: { alert: current, lastReminderAt, reminders } };
   }

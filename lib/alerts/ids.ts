@@ -12,9 +12,19 @@ export function alertId(ruleId: string, seriesId: string, startedAt: number): st
   return `al_${digest.slice(0, 20)}`;
 }
 
-/** The id of a transition: `<alertId>.open`, `<alertId>.reminder.<n>` (n from 1), `<alertId>.resolved`. */
+/**
+ * The id of a transition: `<alertId>.open`, `<alertId>.escalated` (an alert escalates once at most, so a
+ * second record of it is the same transition), `<alertId>.reminder.<n>` (n from 1), `<alertId>.resolved`.
+ */
 export function transitionId(alert: string, kind: TransitionKind, reminder = 0): string {
-  if (kind === 'OPEN') return `${alert}.open`;
-  if (kind === 'RESOLVED') return `${alert}.resolved`;
-  return `${alert}.reminder.${reminder}`;
+  switch (kind) {
+    case 'OPEN':
+      return `${alert}.open`;
+    case 'ESCALATED':
+      return `${alert}.escalated`;
+    case 'RESOLVED':
+      return `${alert}.resolved`;
+    case 'REMINDER':
+      return `${alert}.reminder.${reminder}`;
+  }
 }

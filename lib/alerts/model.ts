@@ -45,7 +45,10 @@ interface RuleBase {
 /** Alerts when a series leaves the band the engine learned for it. */
 export interface BandRule extends RuleBase {
   readonly kind: 'band';
-  /** 0.5 follows the engine's own verdict; 0 doubles the band's width, 1 halves it. */
+  /**
+   * 0.5 judges buckets against the band as the engine drew it; 0 doubles the band's width around the expected
+   * value, 1 halves it. A bucket outside that band breaches (see `bandBreach` in evaluate.ts).
+   */
   readonly sensitivity: number;
   readonly direction: BandDirection;
   /** A bucket breaches only if it is at least this far from the expected value (so flat series do not page). */
@@ -55,7 +58,7 @@ export interface BandRule extends RuleBase {
   readonly immediateDeviation: number | null;
   /** The debounced breach must last this long before the alert opens. */
   readonly minDurationMs: number;
-  /** The alert resolves after this many buckets in a row without a breach. */
+  /** The alert resolves after this many buckets in a row back inside the rule's band. */
   readonly recoveryBuckets: number;
 }
 
@@ -165,18 +168,35 @@ export interface Alert {
   readonly paged: boolean | null;
 }
 
-export const transitionKinds = ['OPEN', 'REMINDER', 'RESOLVED'] as const;
+/**
+ * What is notified about an alert: it OPENs, it is ESCALATED once if it reaches critical after opening as a
+ * warning, it may send REMINDERs while open, and it is RESOLVED.
+ */
+export const transitionKinds = ['OPEN', 'ESCALATED', 'REMINDER', 'RESOLVED'] as const;
 export type TransitionKind = (typeof transitionKinds)[number];
 
-/** Delivery order within one alert. */
-export const transitionRank: Readonly<Record<TransitionKind, number>> = { OPEN: 0, REMINDER: 1, RESOLVED: 2 };
+/**
+ * Delivery order within one alert, for transitions at the same instant (the stores sort by time, then rank,
+ * then id). Transitions stored pending before ESCALATED existed keep their old ranks (REMINDER 1, RESOLVED 2):
+ * those still sort REMINDER before RESOLVED, and an alert's transitions at one instant are recorded by one
+ * evaluation, so old and new ranks never meet there.
+ */
+export const transitionRank: Readonly<Record<TransitionKind, number>> = {
+  OPEN: 0,
+  ESCALATED: 1,
+  REMINDER: 2,
+  RESOLVED: 3,
+};
 
 export const transitionStatuses = ['pending', 'sent', 'suppressed'] as const;
 export type TransitionStatus = (typeof transitionStatuses)[number];
 
 /** What is notified about an alert: a change of state or a reminder. Recorded before it is published. */
 export interface AlertTransition {
-  /** `<alertId>.open`, `<alertId>.reminder.<n>`, `<alertId>.resolved`: a retry always reuses it. */
+  /**
+   * `<alertId>.open`, `<alertId>.escalated`, `<alertId>.reminder.<n>`, `<alertId>.resolved`: a retry always
+   * reuses it, and an alert is escalated at most once.
+   */
   readonly id: string;
   readonly alertId: string;
   readonly kind: TransitionKind;

@@ -75,7 +75,7 @@ export interface AlertStore {
    */
   recordEvaluation(outcome: EvaluationOutcome): Promise<void>;
 
-  /** Transitions not delivered yet, in the order they happened (then OPEN, REMINDER, RESOLVED), at most `limit`. */
+  /** Transitions not delivered yet, in the order they happened (then by `transitionRank`), at most `limit`. */
   pendingTransitions(limit: number): Promise<AlertTransition[]>;
   /** Takes a pending transition for publishing until `leaseUntil`; false when another run holds it or it is done. */
   claimTransition(id: string, leaseUntil: number, now: number): Promise<boolean>;

@@ -683,8 +683,8 @@ function feed(
     });
     if (result.anomaly) anomalies += 1;
     evaluated.push({ timestamp: bucket.start, value: bucket.value, band: result });
-    // Anomalous now: from the engine's anomaly decision for as long as the value stays outside its band.
-    anomalous = result.anomaly || (anomalous && (bucket.value > result.upper || bucket.value < result.lower));
+    // Anomalous now: the engine's verdict, which is "outside the band" (after the engine's warm-up).
+    anomalous = result.anomaly;
   }
   const outcome = evaluateSeries({
     series: identity,

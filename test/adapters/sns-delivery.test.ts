@@ -17,11 +17,14 @@ const topicArn = 'arn:aws:sns:eu-west-1:123456789012:normalcy-alerts';
 const monday = Date.UTC(2025, 10, 3);
 const down = monday + 8 * dayMs + 14 * hourMs;
 
+/** Between 95 and 105 around 100. */
+const usual = (t: number) => 100 + (((t / 300_000) * 7919) % 11) - 5;
+
 /** A flat series around 100 with a 30-minute outage to 0. */
 const outage: Source = {
   name: 'shop.requests',
   dimensions: { host: 'web-1' },
-  valueAt: (t) => (t >= down && t < down + 30 * minuteMs ? 0 : 100 + (((t / 300_000) * 7919) % 11) - 5),
+  valueAt: (t) => (t >= down && t < down + 30 * minuteMs ? 0 : usual(t)),
 };
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client' });
@@ -114,6 +117,53 @@ describe('SNS delivery under faults', () => {
       value: 0,
       time: new Date(down).toISOString(),
     });
+  });
+
+  it('an alert that grows critical: OPEN, ESCALATED and RESOLVED wait out the throttling, then go once each', async () => {
+    const s = current();
+    // A p90 latency 18% over for 15 minutes (a warning), then doubled for 30 minutes (critical), then back.
+    const latency: Source = {
+      name: 'shop.latency.p90',
+      dimensions: { host: 'web-1' },
+      valueAt: (t) => {
+        if (t >= down && t < down + 15 * minuteMs) return 118;
+        if (t >= down && t < down + 45 * minuteMs) return 200;
+        return usual(t);
+      },
+    };
+    await s.backfill([latency], monday, down - hourMs);
+    failing = true;
+    await s.live([latency], down - hourMs, down + 3 * hourMs);
+    expect(accepted).toEqual([]);
+    failing = false;
+    await s.live([latency], down + 3 * hourMs, down + 4 * hourMs);
+    const id = accepted[0]?.MessageAttributes?.alertId?.StringValue ?? '';
+    expect(transitionIds(accepted)).toEqual([`${id}.open`, `${id}.escalated`, `${id}.resolved`]);
+    expect(
+      accepted.map((input) => [
+        input.MessageAttributes?.state?.StringValue,
+        input.MessageAttributes?.severity?.StringValue,
+      ]),
+    ).toEqual([
+      ['OPEN', 'warning'],
+      ['ESCALATED', 'critical'],
+      ['RESOLVED', 'critical'],
+    ]);
+    expect(accepted[1]?.Subject).toMatch(
+      /^\[Normalcy\] CRITICAL shop\.latency\.p90\{host=web-1\}: 200 \(expected (99\.\d+|100(\.\d+)?)\)$/,
+    );
+    const escalated = JSON.parse(JSON.parse(accepted[1]?.Message ?? '{}').default) as { time: string };
+    expect(escalated.time).toBe(new Date(down + 15 * minuteMs).toISOString());
+    const { transitions } = await s.server.getJson<{ transitions: { kind: string; status: string }[] }>(
+      `/v1/alerts/${id}`,
+    );
+    expect(transitions.map((t) => [t.kind, t.status])).toEqual([
+      ['OPEN', 'sent'],
+      ['ESCALATED', 'sent'],
+      ['RESOLVED', 'sent'],
+    ]);
+    await s.live([latency], down + 4 * hourMs, down + 5 * hourMs);
+    expect(accepted).toHaveLength(3);
   });
 
   it('a failure between OPEN and RESOLVED: the RESOLVED is retried until it goes, never twice', async () => {

@@ -123,6 +123,39 @@ describe('SnsNotifier', () => {
     ]);
   });
 
+  it('says an escalation to critical in its own words: subject, attributes, document and email', async () => {
+    snsMock.on(PublishCommand).resolves({});
+    const escalated = notification({
+      state: 'ESCALATED',
+      transitionId: 'al_0123456789abcdef0123.escalated',
+      reason: 'above its band for 35 min, 4.2 band half-widths from the expected value at worst',
+    });
+    await new SnsNotifier({ topicArn, client: client() }).notify(escalated);
+    const input = snsMock.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input?.Subject).toBe('[Normalcy] CRITICAL shop.login.time{host=web-1}: 950 (expected 70.04)');
+    expect(input?.MessageAttributes).toMatchObject({
+      state: { DataType: 'String', StringValue: 'ESCALATED' },
+      severity: { DataType: 'String', StringValue: 'critical' },
+      transitionId: { DataType: 'String', StringValue: 'al_0123456789abcdef0123.escalated' },
+    });
+    const structure = JSON.parse(input?.Message ?? '') as Record<string, string>;
+    expect(JSON.parse(structure.default ?? '')).toMatchObject({
+      state: 'ESCALATED',
+      severity: 'critical',
+      transitionId: 'al_0123456789abcdef0123.escalated',
+      reason: 'above its band for 35 min, 4.2 band half-widths from the expected value at worst',
+    });
+    expect(structure.email?.split('\n')[0]).toBe(
+      'Now critical: shop.login.time{host=web-1} above its band for 35 min, 4.2 band half-widths from the ' +
+        'expected value at worst.',
+    );
+    const long = notification({ state: 'ESCALATED', name: `latency.${'x'.repeat(200)}` });
+    await new SnsNotifier({ topicArn, client: client() }).notify(long);
+    const subject = snsMock.commandCalls(PublishCommand)[1]?.args[0].input.Subject ?? '';
+    expect(subject).toMatch(/^\[Normalcy\] CRITICAL latency\.x+~$/);
+    expect(subject.length).toBeLessThan(100);
+  });
+
   it('keeps the subject under 100 printable ASCII characters for long or non-ASCII names', async () => {
     snsMock.on(PublishCommand).resolves({});
     const notifier = new SnsNotifier({ topicArn, client: client() });

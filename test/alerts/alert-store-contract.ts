@@ -1,14 +1,19 @@
+import { PublishCommand, type PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
+import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { type EvaluatedBucket, evaluateSeries } from '../../lib/alerts/evaluate.ts';
 import {
   type Alert,
   type EvaluationOutcome,
   emptyMonitor,
   type Mute,
+  type Rule,
   withdrawnExclusionKeptMs,
 } from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import type { AlertStore } from '../../lib/alerts/store.ts';
+import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 
 const step = 300_000;
 const t0 = Date.UTC(2025, 10, 24, 14, 0);
@@ -28,12 +33,18 @@ const bucket = (index: number, value: number): EvaluatedBucket => ({
 });
 
 /** An evaluation of `values` (from bucket `from`) for a series, continuing `previous`. */
-function evaluation(seriesId: string, values: readonly number[], previous?: EvaluationOutcome, from = 0) {
+function evaluation(
+  seriesId: string,
+  values: readonly number[],
+  previous?: EvaluationOutcome,
+  from = 0,
+  rule: Rule = builtInDefaultRule,
+) {
   return evaluateSeries({
     series: { id: seriesId, name: 'shop.requests', dimensions: {} },
     stepMs: step,
     monitor: previous?.monitor ?? emptyMonitor(seriesId),
-    rules: [builtInDefaultRule],
+    rules: [rule],
     buckets: values.map((value, index) => bucket(from + index, value)),
     now: t0 + (from + values.length) * step,
     link: (series, alert) => `http://dash/#/series/${series}?alert=${alert}`,
@@ -178,6 +189,111 @@ export function describeAlertStoreContract(
         ]);
         expect(pending[0]?.notification).toEqual(a.transitions[0]?.notification);
         expect(await store.pendingTransitions(1)).toHaveLength(1);
+      }),
+    );
+
+    it(
+      "orders an alert's transitions at one instant: OPEN, ESCALATED, REMINDER, RESOLVED",
+      withStore(async (store) => {
+        // Out from bucket 1 at 1.25 half-widths: opens at 2, critical after 30 minutes (bucket 6), when the
+        // 20-minute reminder is due too.
+        const nagging = { ...builtInDefaultRule, reminderIntervalMs: 20 * 60_000 };
+        const outcome = evaluation('s1', [100, 125, 125, 125, 125, 125, 125], undefined, 0, nagging);
+        await store.commitEvaluation('s1', 0, outcome);
+        const expected = [
+          ['OPEN', 2],
+          ['ESCALATED', 6],
+          ['REMINDER', 6],
+        ];
+        const pending = await store.pendingTransitions(10);
+        expect(pending.map((t) => [t.kind, (t.at - t0) / step])).toEqual(expected);
+        const alertId = outcome.alerts[0]?.id ?? '';
+        expect((await store.transitionsOf(alertId)).map((t) => [t.kind, (t.at - t0) / step])).toEqual(
+          expected,
+        );
+        expect(pending[1]).toEqual(outcome.transitions[1]);
+      }),
+    );
+
+    it(
+      'records an escalation once, and delivers it once, in order, through an SNS that throttles then recovers',
+      withStore(async (store) => {
+        const client = new SNSClient({ region: 'eu-west-1' });
+        const sns = mockClient(client);
+        try {
+          const published: PublishCommandInput[] = [];
+          let throttled = true;
+          sns.on(PublishCommand).callsFake((input: PublishCommandInput) => {
+            if (throttled) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+            published.push(input);
+            return { MessageId: String(published.length) };
+          });
+          const notifier = new SnsNotifier({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts', client });
+          let now = t0 + 7 * step;
+          const deliver = () =>
+            deliverTransitions(
+              { alerts: store, notifier, clock: { now: () => now } },
+              { mutes: [], pageWindowMs: 3_600_000 },
+            );
+
+          // Out from bucket 1: opens as a warning at bucket 2, critical after 30 minutes (bucket 6).
+          const escalated = evaluation('s1', [100, 125, 125, 125, 125, 125, 125]);
+          expect(escalated.transitions.map((t) => [t.kind, (t.at - t0) / step])).toEqual([
+            ['OPEN', 2],
+            ['ESCALATED', 6],
+          ]);
+          const alertId = escalated.alerts[0]?.id ?? '';
+          expect(await store.commitEvaluation('s1', 0, escalated)).toBe('committed');
+          // An overlapping run that saw the same buckets records nothing twice.
+          expect(await store.commitEvaluation('s1', 0, escalated)).toBe('conflict');
+          expect((await store.pendingTransitions(10)).map((t) => t.id)).toEqual([
+            `${alertId}.open`,
+            `${alertId}.escalated`,
+          ]);
+
+          expect(await deliver()).toMatchObject({ sent: 0, failed: 1 });
+          // The ESCALATED is not tried before its OPEN went out.
+          expect((await store.transitionsOf(alertId)).map((t) => [t.kind, t.status, t.attempts])).toEqual([
+            ['OPEN', 'pending', 1],
+            ['ESCALATED', 'pending', 0],
+          ]);
+          throttled = false;
+          now += 10 * 60_000;
+          expect(await deliver()).toMatchObject({ sent: 2, failed: 0 });
+          // Recorded again after it was sent (a late run): still sent, not pending again.
+          await store.recordEvaluation(escalated);
+          expect(await store.pendingTransitions(10)).toEqual([]);
+
+          const resolved = evaluation('s1', [125, 125, 100, 100, 100], escalated, 7);
+          expect(resolved.transitions.map((t) => t.kind)).toEqual(['RESOLVED']);
+          await store.commitEvaluation('s1', 1, resolved);
+          now += 10 * 60_000;
+          expect(await deliver()).toMatchObject({ sent: 1 });
+          expect(await deliver()).toMatchObject({ sent: 0, suppressed: 0, failed: 0 });
+
+          expect(published.map((input) => input.MessageAttributes?.transitionId?.StringValue)).toEqual([
+            `${alertId}.open`,
+            `${alertId}.escalated`,
+            `${alertId}.resolved`,
+          ]);
+          expect(published.map((input) => input.Subject)).toEqual([
+            '[Normalcy] OPEN warning shop.requests: 125 (expected 100)',
+            '[Normalcy] CRITICAL shop.requests: 125 (expected 100)',
+            '[Normalcy] RESOLVED shop.requests: 100 (expected 100)',
+          ]);
+          expect(published[1]?.MessageAttributes).toMatchObject({
+            state: { StringValue: 'ESCALATED' },
+            severity: { StringValue: 'critical' },
+          });
+          expect((await store.transitionsOf(alertId)).map((t) => [t.kind, t.status])).toEqual([
+            ['OPEN', 'sent'],
+            ['ESCALATED', 'sent'],
+            ['RESOLVED', 'sent'],
+          ]);
+          expect(await store.getAlert(alertId)).toMatchObject({ severity: 'critical', paged: true });
+        } finally {
+          sns.restore();
+        }
       }),
     );
 

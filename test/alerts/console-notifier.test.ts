@@ -34,6 +34,22 @@ describe('Local notifiers', () => {
     ]);
   });
 
+  it('an escalation reads as critical on the console', async () => {
+    const lines: string[] = [];
+    await new ConsoleNotifier((line) => lines.push(line)).notify({
+      ...notification,
+      state: 'ESCALATED',
+      transitionId: 'al_00000000000000000001.escalated',
+      at: Date.UTC(2025, 10, 25, 14, 30),
+      reason: 'below its band for 30 min',
+    });
+    expect(lines).toEqual([
+      '[Normalcy] CRITICAL shop.requests{host=web-1}: 0 (expected 100) at 2025-11-25T14:30:00.000Z, ' +
+        'band 80..120, below its band for 30 min, rule default -> ' +
+        'http://127.0.0.1:8080/#/series/0123456789abcdef?alert=al_00000000000000000001',
+    ]);
+  });
+
   it('fanning out stops at the first failure, so the whole notification is retried later', async () => {
     const lines: string[] = [];
     const failing: Notifier = {

@@ -120,15 +120,150 @@ describe('Band rules: the default rule', () => {
     ]);
   });
 
-  it('escalates to critical after 30 minutes out, without another notification', () => {
+  it('escalates to critical after 30 minutes out, which is notified once (ESCALATED)', () => {
+    // Out from bucket 1: the end of bucket 6 is 30 minutes after the start of bucket 1.
     const values = [100, ...Array.from({ length: 8 }, () => 125), 100, 100, 100];
     const outcome = evaluate(values);
     expect(timeline(outcome)).toEqual([
       ['OPEN', 2],
+      ['ESCALATED', 6],
       ['RESOLVED', 9],
     ]);
-    expect(outcome.transitions[0]?.notification.severity).toBe('warning');
+    expect(outcome.transitions.map((transition) => transition.notification.severity)).toEqual([
+      'warning',
+      'critical',
+      'critical',
+    ]);
+    const id = alertId('default', series.id, t0 + step);
+    expect(outcome.transitions[1]).toMatchObject({ id: `${id}.escalated`, kind: 'ESCALATED' });
+    expect(outcome.transitions[1]?.notification).toMatchObject({
+      state: 'ESCALATED',
+      transitionId: `${id}.escalated`,
+      value: 125,
+      reason: 'above its band for 30 min',
+    });
     expect(outcome.alerts[0]).toMatchObject({ severity: 'critical', state: 'resolved' });
+  });
+});
+
+describe('Band rules: alerts follow what the band shows', () => {
+  const usual = { expected: 100, lower: 80, upper: 120 };
+  /** A bucket against a band (100 ± 20 unless given); `flagged` is the engine's verdict, by default "outside". */
+  const at = (
+    index: number,
+    value: number,
+    flagged = value > usual.upper || value < usual.lower,
+    band = usual,
+  ): EvaluatedBucket => ({
+    timestamp: t0 + index * step,
+    value,
+    band: { timestamp: t0 + index * step, value, ...band, score: flagged ? 0.9 : 0.1, anomaly: flagged },
+  });
+  /** A series with a day of history behind it: its band is learned, so where a value lies counts. */
+  const warm: SeriesMonitor = { ...emptyMonitor(series.id), firstBucketAt: t0 - 86_400_000 };
+  const run = (
+    buckets: readonly EvaluatedBucket[],
+    rules: readonly Rule[] = [builtInDefaultRule],
+    monitor = warm,
+  ) => evaluate([], rules, { buckets, monitor, now: t0 + buckets.length * step });
+  const repeat = (count: number, value: number) => Array.from({ length: count }, () => value);
+  /**
+   * Two hours out from bucket 3: 1.5, 1.75 and 2 band half-widths, then 3.8 (critical), then three times the
+   * expected value; back inside from bucket 27.
+   */
+  const departure = [100, 100, 100, 130, 135, 140, 176, ...repeat(20, 300), 100, 100, 100, 100];
+
+  it('two hours outside the band: one OPEN, one ESCALATED when it passes three half-widths, one RESOLVED', () => {
+    const outcome = run(departure.map((value, index) => at(index, value)));
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 4],
+      ['ESCALATED', 6],
+      ['RESOLVED', 27],
+    ]);
+    const id = alertId('default', series.id, t0 + 3 * step);
+    expect(outcome.transitions.map((transition) => transition.id)).toEqual([
+      `${id}.open`,
+      `${id}.escalated`,
+      `${id}.resolved`,
+    ]);
+    expect(outcome.transitions[0]?.notification).toMatchObject({ severity: 'warning', value: 135 });
+    expect(outcome.transitions[1]?.notification).toMatchObject({
+      state: 'ESCALATED',
+      severity: 'critical',
+      value: 176,
+      expected: 100,
+      lower: 80,
+      upper: 120,
+      reason: 'above its band for 20 min, 3.8 band half-widths from the expected value at worst',
+    });
+    expect(outcome.alerts).toEqual([
+      expect.objectContaining({ id, state: 'resolved', severity: 'critical', peakDeviation: 10 }),
+    ]);
+  });
+
+  it('an engine that calls only the first bucket of a departure new: every bucket outside its band counts', () => {
+    const firstOnly = departure.map((value, index) => at(index, value, index === 3));
+    const outcome = run(firstOnly);
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 4],
+      ['ESCALATED', 6],
+      ['RESOLVED', 27],
+    ]);
+    expect(outcome.alerts[0]).toMatchObject({ severity: 'critical', peakDeviation: 10 });
+    // Before a day of history the band is still being learned: only the engine's verdict counts.
+    expect(timeline(run(firstOnly, [builtInDefaultRule], emptyMonitor(series.id)))).toEqual([]);
+  });
+
+  it('a departure that opens critical (a tripled latency) sends no separate ESCALATED', () => {
+    const tripled = [100, 100, ...repeat(24, 300), 100, 100, 100];
+    for (const flagged of [(index: number) => index >= 2 && index < 26, (index: number) => index === 2]) {
+      const outcome = run(tripled.map((value, index) => at(index, value, flagged(index))));
+      expect(timeline(outcome)).toEqual([
+        ['OPEN', 2],
+        ['RESOLVED', 26],
+      ]);
+      expect(outcome.transitions[0]?.notification.severity).toBe('critical');
+    }
+  });
+
+  it('one bucket outside does not open (two of three) unless it is immediateDeviation half-widths away', () => {
+    expect(timeline(run([100, 130, 100, 100, 100].map((value, index) => at(index, value))))).toEqual([]);
+    expect(timeline(run([100, 139, 100, 100, 100].map((value, index) => at(index, value))))).toEqual([]);
+    expect(timeline(run([100, 140, 100, 100, 100].map((value, index) => at(index, value))))).toEqual([
+      ['OPEN', 1],
+      ['RESOLVED', 2],
+    ]);
+    const patient = bandRule({ immediateDeviation: null });
+    const spike = [100, 300, 100, 100, 100].map((value, index) => at(index, value));
+    expect(timeline(run(spike, [patient]))).toEqual([]);
+    expect(
+      timeline(run([100, 130, 100, 130, 100, 100, 100].map((value, index) => at(index, value)))),
+    ).toEqual([
+      ['OPEN', 3],
+      ['RESOLVED', 4],
+    ]);
+  });
+
+  it('every breaching bucket is the minimum deviation away: nearer ones neither open nor hold an alert', () => {
+    const narrow = { expected: 100, lower: 98, upper: 102 };
+    // Two hours at 5% above a flat series: outside its narrow band, flagged, but under the 10% minimum.
+    const wiggle = repeat(24, 105).map((value, index) => at(index, value, true, narrow));
+    expect(run(wiggle).transitions).toEqual([]);
+    // Far out of the narrow band (opens at once), then 5% out: back inside as far as the rule is concerned.
+    const outage = [130, 130, 105, 105, 105, 105].map((value, index) => at(index, value, true, narrow));
+    expect(timeline(run(outage))).toEqual([
+      ['OPEN', 0],
+      ['RESOLVED', 2],
+    ]);
+  });
+
+  it('severity follows the buckets still out: 25 minutes out stays a warning through the recovery', () => {
+    const outcome = run([100, ...repeat(5, 125), 100, 100, 100, 100].map((value, index) => at(index, value)));
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 2],
+      ['RESOLVED', 6],
+    ]);
+    expect(outcome.alerts[0]).toMatchObject({ severity: 'warning', state: 'resolved' });
   });
 });
 
@@ -300,9 +435,22 @@ describe('No-data rules', () => {
     expect(opened.transitions.map((transition) => [transition.kind, transition.at])).toEqual([
       ['OPEN', t0 + 10 * 60_000],
     ]);
-    expect(opened.transitions[0]?.notification).toMatchObject({ reason: 'no data for 10 min', value: null });
-    expect(silent(t0, t0 + 60 * 60_000, opened.monitor).transitions).toEqual([]);
-    const back = silent(t0 + 61 * 60_000, t0 + 62 * 60_000, opened.monitor);
+    expect(opened.transitions[0]?.notification).toMatchObject({
+      reason: 'no data for 10 min',
+      value: null,
+      severity: 'warning',
+    });
+    // Thirty minutes of silence make it critical: escalated once, dated when the silence reached them.
+    const escalated = silent(t0, t0 + 60 * 60_000, opened.monitor);
+    expect(escalated.transitions.map((transition) => [transition.kind, transition.at])).toEqual([
+      ['ESCALATED', t0 + 30 * 60_000],
+    ]);
+    expect(escalated.transitions[0]?.notification).toMatchObject({
+      severity: 'critical',
+      reason: 'no data for 30 min',
+    });
+    expect(silent(t0, t0 + 70 * 60_000, escalated.monitor).transitions).toEqual([]);
+    const back = silent(t0 + 61 * 60_000, t0 + 62 * 60_000, escalated.monitor);
     expect(back.transitions.map((transition) => [transition.kind, transition.at])).toEqual([
       ['RESOLVED', t0 + 61 * 60_000],
     ]);

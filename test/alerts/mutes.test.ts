@@ -161,6 +161,36 @@ describe('Delivery decisions', () => {
     });
   });
 
+  it('sends an ESCALATED with its paged alert, even acknowledged or resolved since; drops it when muted', () => {
+    const at = thursday(8);
+    expect(decide('ESCALATED', at, at, {}, true)).toEqual({ action: 'publish' });
+    expect(decide('ESCALATED', at, at, {}, undefined)).toEqual({ action: 'publish' });
+    // It says the problem got worse: news to whoever acknowledged it, and however late it goes.
+    expect(decide('ESCALATED', at, at, { acknowledgedAt: at - minute }, true)).toEqual({ action: 'publish' });
+    const resolvedSince = { state: 'resolved' as const, resolvedAt: at + 10 * minute };
+    expect(decide('ESCALATED', at, at + 6 * hour, resolvedSince, true, at + minute)).toEqual({
+      action: 'publish',
+    });
+    expect(decide('ESCALATED', at, at, {}, false)).toEqual({
+      action: 'suppress',
+      reason: 'not paged when it opened',
+    });
+    // History recorded by a backfill is not paged.
+    expect(decide('ESCALATED', at, at + 6 * hour, resolvedSince)).toEqual({
+      action: 'suppress',
+      reason: 'history',
+    });
+    // Mutes drop it as they drop a reminder: at its time, or now.
+    expect(decide('ESCALATED', thursday(4), thursday(4), {}, true)).toEqual({
+      action: 'suppress',
+      reason: 'muted',
+    });
+    expect(decide('ESCALATED', thursday(3), thursday(4), {}, true)).toEqual({
+      action: 'suppress',
+      reason: 'muted',
+    });
+  });
+
   it('drops reminders of acknowledged, resolved, unpaged or muted alerts', () => {
     const at = thursday(8);
     expect(decide('REMINDER', at, at, {}, true)).toEqual({ action: 'publish' });

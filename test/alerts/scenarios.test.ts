@@ -163,14 +163,22 @@ describe('Scenario: a silent series', () => {
     expect(response.status).toBe(201);
     await scenario.backfill([source], monday, quietFrom - hourMs);
     await scenario.live([source], quietFrom - hourMs, quietFrom + 2 * hourMs);
+    // The last point is at quietFrom - 5 min: the silence is 15 minutes long at the OPEN (a warning) and
+    // critical at 30 minutes, which is notified of its own.
     expect(scenario.timeline()).toEqual([
       ['OPEN', iso(quietFrom - 5 * minuteMs + 15 * minuteMs)],
+      ['ESCALATED', iso(quietFrom - 5 * minuteMs + 30 * minuteMs)],
       ['RESOLVED', iso(quietFrom + hourMs)],
     ]);
     expect(scenario.delivered[0]?.notification).toMatchObject({
       rule: { id: 'shop-silence', kind: 'nodata' },
       reason: 'no data for 15 min',
+      severity: 'warning',
       value: null,
+    });
+    expect(scenario.delivered[1]?.notification).toMatchObject({
+      reason: 'no data for 30 min',
+      severity: 'critical',
     });
   });
 });
@@ -196,17 +204,27 @@ describe('Scenario: a static threshold', () => {
     });
     expect((await scenario.server.request('/v1/rules/login-slo', rule(500))).status).toBe(200);
     await scenario.live([steady], now + hourMs, now + 2 * hourMs);
-    expect(scenario.timeline()).toEqual([['OPEN', iso(now + hourMs)]]);
+    // A warning at first; critical (and notified so) once it has been over the threshold for 30 minutes.
+    expect(scenario.timeline()).toEqual([
+      ['OPEN', iso(now + hourMs)],
+      ['ESCALATED', iso(now + hourMs + 25 * minuteMs)],
+    ]);
     expect(scenario.delivered[0]?.notification).toMatchObject({
       rule: { id: 'login-slo', kind: 'threshold' },
       threshold: 500,
       value: 900,
+      severity: 'warning',
+    });
+    expect(scenario.delivered[1]?.notification).toMatchObject({
+      severity: 'critical',
+      reason: 'above 500 for 30 min',
     });
 
     expect((await scenario.server.request('/v1/rules/login-slo', rule(1000))).status).toBe(200);
     await scenario.live([steady], now + 2 * hourMs, now + 3 * hourMs);
     expect(scenario.timeline()).toEqual([
       ['OPEN', iso(now + hourMs)],
+      ['ESCALATED', iso(now + hourMs + 25 * minuteMs)],
       ['RESOLVED', iso(now + 2 * hourMs)],
     ]);
   });

@@ -109,6 +109,25 @@ describe('WebhookNotifier', () => {
     expect(check({ now: now + 10 * 60_000 })).toBe(false);
   });
 
+  it('POSTs an escalation like any transition: its own state and delivery id', async () => {
+    const escalated: Notification = {
+      ...notification,
+      state: 'ESCALATED',
+      transitionId: 'al_00000000000000000001.escalated',
+      reason: 'below its band for 30 min',
+    };
+    await notifier().notify(escalated);
+    expect(receiver.requests.map((request) => request.headers['x-normalcy-delivery'])).toEqual([
+      'al_00000000000000000001.escalated',
+    ]);
+    expect(JSON.parse(receiver.requests[0]?.body ?? '')).toMatchObject({
+      state: 'ESCALATED',
+      severity: 'critical',
+      transitionId: 'al_00000000000000000001.escalated',
+      reason: 'below its band for 30 min',
+    });
+  });
+
   it('retries server errors with exponential backoff, the same delivery id each time', async () => {
     receiver.answers = [{ status: 503 }, { status: 502 }];
     await notifier().notify(notification);
