@@ -19,16 +19,7 @@
  */
 import type { BandSettings } from './engine.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
-import {
-  countDeviation,
-  deviationAt,
-  independence,
-  normalShape,
-  pairDeviationAt,
-  type TailShape,
-  tailRungs,
-  tailShape,
-} from './tails.ts';
+import { countDeviation, deviationAt, independence, pairDeviationAt, tailRungs, tailShape } from './tails.ts';
 
 const minuteMs = 60_000;
 const hourMs = 60 * minuteMs;
@@ -118,6 +109,10 @@ const scalarNames = [
   'recent2',
   'formerLevel',
   'formerUntil',
+  'edgeUp',
+  'edgeDown',
+  'extremeUp',
+  'extremeDown',
 ] as const;
 type Scalars = Record<(typeof scalarNames)[number], number>;
 
@@ -149,13 +144,6 @@ export class SeasonalBand {
   private readonly a: Arrays;
   /** Recent departures (start, end, largest deviation), oldest first. */
   private readonly episodes: number[];
-  private shapeUp: TailShape = normalShape;
-  private shapeDown: TailShape = normalShape;
-  private edgeUp = 4;
-  private edgeDown = 4;
-  private extremeUp = 5;
-  private extremeDown = 5;
-  private refreshed = Number.NEGATIVE_INFINITY;
   private readonly target: number;
 
   constructor(
@@ -230,15 +218,16 @@ export class SeasonalBand {
     const residual = y - expectedY;
     const z = residual / scale;
 
-    if (s.points - this.refreshed >= bandTuning.refreshBuckets) this.refresh(interval);
-    let upperY = expectedY + this.edgeUp * scale;
-    let lowerY = expectedY - this.edgeDown * scale;
+    // The edges move slowly: re-read every few buckets (and kept in the state, so a restored band reads the same).
+    if (s.points % bandTuning.refreshBuckets === 0 || s.edgeUp === 0) this.refresh(interval);
+    let upperY = expectedY + s.edgeUp * scale;
+    let lowerY = expectedY - s.edgeDown * scale;
     const baseUpper = upperY;
     const baseLower = lowerY;
     // A weekly event seen at this time in each of the two weeks before is normal: the band covers it.
     const event = this.weeklyEvent(timestamp, interval);
-    if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + this.edgeUp * scale);
-    if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - this.edgeDown * scale);
+    if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
+    if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - s.edgeDown * scale);
     let outside = y > upperY || y < lowerY;
     if (outside && timestamp < s.formerUntil) {
       // Back to the level the series had before a departure was accepted: the old level is back, not news.
@@ -257,7 +246,7 @@ export class SeasonalBand {
     const direction = this.settings.direction;
     const wanted = direction === 'both' || (direction === 'above') === side > 0;
     const anomaly = warm && outside && wanted;
-    const extreme = anomaly && (side > 0 ? z > this.extremeUp : -z > this.extremeDown);
+    const extreme = anomaly && (side > 0 ? z > s.extremeUp : -z > s.extremeDown);
     // Departures are tracked against the band without weekly events: an event is a departure too, which is how
     // it is remembered week to week.
     const relearned = this.track(timestamp, residual, y > baseUpper || y < baseLower, side);
@@ -320,13 +309,12 @@ export class SeasonalBand {
     // The band's rarity per bucket: a page every 1 / pagesPerYear years from two buckets in three.
     const target = (this.target * interval) / (365 * dayMs);
     const tail = (counts: Float32Array) => ({ counts, total: s.counted, unit: s.unit });
-    this.shapeUp = tailShape(tail(a.up));
-    this.shapeDown = tailShape(tail(a.down));
-    this.edgeUp = pairDeviationAt(this.shapeUp, independence(tail(a.pairUp), this.shapeUp), target);
-    this.edgeDown = pairDeviationAt(this.shapeDown, independence(tail(a.pairDown), this.shapeDown), target);
-    this.extremeUp = deviationAt(this.shapeUp, target);
-    this.extremeDown = deviationAt(this.shapeDown, target);
-    this.refreshed = s.points;
+    const shapeUp = tailShape(tail(a.up));
+    const shapeDown = tailShape(tail(a.down));
+    s.edgeUp = pairDeviationAt(shapeUp, independence(tail(a.pairUp), shapeUp), target);
+    s.edgeDown = pairDeviationAt(shapeDown, independence(tail(a.pairDown), shapeDown), target);
+    s.extremeUp = deviationAt(shapeUp, target);
+    s.extremeDown = deviationAt(shapeDown, target);
   }
 
   /** A day ended: its mean deviation joins its weekday's last three, and the weekday's level is their median. */
@@ -365,7 +353,7 @@ export class SeasonalBand {
     const protectedLearning = s.side === 0 || young;
     const firstRate = young ? 1 / (s.points + 1) : 0;
     const age = timestamp - s.first;
-    const inBand = (x: number) => Math.max(-this.edgeDown * scale, Math.min(this.edgeUp * scale, x));
+    const inBand = (x: number) => Math.max(-s.edgeDown * scale, Math.min(s.edgeUp * scale, x));
     const wide = (x: number) => Math.max(-6 * scale, Math.min(6 * scale, x));
     // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
     // and is learned as one, whatever the level did meanwhile.
@@ -391,7 +379,7 @@ export class SeasonalBand {
       for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
       s.counted = 0;
       s.unit = 1;
-      this.refreshed = Number.NEGATIVE_INFINITY;
+      s.edgeUp = 0;
       s.season = season;
     }
     if (!protectedLearning) return;
@@ -406,9 +394,9 @@ export class SeasonalBand {
     // clipped to twice the band's edges: a tail that reaches past them widens the band step by step, while one
     // freak bucket cannot throw it wide at once. Older buckets fade: each new one weighs a little more
     // (`unit`), and every count is brought back down now and then.
-    s.unit /= 1 - interval / bandTuning.tailMemoryMs;
+    s.unit /= Math.exp(-Math.min(interval, bandTuning.tailMemoryMs) / bandTuning.tailMemoryMs);
     s.counted += s.unit;
-    const clipped = Math.max(-2 * this.edgeDown, Math.min(2 * this.edgeUp, z));
+    const clipped = Math.max(-2 * s.edgeDown, Math.min(2 * s.edgeUp, z));
     countDeviation(clipped > 0 ? a.up : a.down, Math.abs(clipped), s.unit);
     const pairUp = Math.min(clipped, Math.max(s.previousZ, s.earlierZ));
     const pairDown = Math.min(-clipped, Math.max(-s.previousZ, -s.earlierZ));

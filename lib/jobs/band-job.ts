@@ -624,7 +624,8 @@ async function processAlone(
       points,
     );
   } catch (error) {
-    const engineState = known?.engineState ?? dependencies.engine.create(limits.settings).toState();
+    const engineState =
+      known?.engineState ?? dependencies.engine.create(settingsFor(context, identity)).toState();
     keepAside(context, work, { ...before, stepMs, engineState }, error);
     return 'behind';
   }
@@ -658,7 +659,7 @@ function feed(
 ): Fed {
   const { dependencies, limits, config, now, link } = context;
   const { stepMs } = state;
-  const engine = dependencies.engine.restore(state.engineState, limits.settings);
+  const engine = dependencies.engine.restore(state.engineState, settingsFor(context, identity));
   const excluded = exclusionTest(config.exclusions, identity, stepMs);
   let anomalous = state.anomalous;
   const bands: SeriesBand[] = [];
@@ -768,6 +769,8 @@ function transitionCounts(transitions: readonly { kind: string }[]): { opened: n
  * skipped buckets it should now learn.
  */
 function needsRelearning(context: RunContext, state: SeriesState): boolean {
+  // A state of another engine (an upgrade): the new engine learns the series' history rather than start blank.
+  if (state.engineState.engine !== context.dependencies.engine.name) return true;
   const { exclusionsAsOf } = state;
   if (exclusionsAsOf === undefined) return false;
   const { exclusions, withdrawnExclusions = [] } = context.config;
@@ -803,7 +806,7 @@ async function relearningPoints(context: RunContext, state: SeriesState): Promis
 function relearn(context: RunContext, state: SeriesState, points: readonly TimedValue[]): SeriesState {
   const { dependencies, limits, config, now } = context;
   const { stepMs, processedUntil } = state;
-  const engine = dependencies.engine.create(limits.settings);
+  const engine = dependencies.engine.create(settingsFor(context, state));
   const excluded = exclusionTest(config.exclusions, state, stepMs);
   for (const bucket of aggregate(state.type, points, stepMs)) {
     if (bucket.start < processedUntil && !excluded(bucket.start)) soundUpdate(engine, bucket);
@@ -928,4 +931,13 @@ function firstLatePoint(
     if (fed.times[known] !== point.timestamp) return point.timestamp;
   }
   return undefined;
+}
+
+/**
+ * The engine settings for a series: what its type says it measures (a counter counts, a timer is a latency:
+ * both vary by ratios), unless the job's settings name a kind.
+ */
+function settingsFor(context: RunContext, series: Pick<SeriesState, 'type'>): Partial<BandSettings> {
+  const kind = series.type === 'counter' ? 'count' : series.type === 'timer' ? 'latency' : 'auto';
+  return { kind, ...context.limits.settings };
 }

@@ -124,8 +124,9 @@ describe('replayRule', () => {
     const reminding: Rule = { ...threshold, reminderIntervalMs: minute };
     const values = [...Array(30).fill(200), 100];
     const [replayed] = replayRule(input(values, { rule: reminding })).alerts;
-    // OPEN at 0, a reminder each bucket from 1 to 29, RESOLVED at 30.
-    expect(replayed?.transitionCount).toBe(31);
+    // OPEN at 0, a reminder each bucket from 1 to 29, ESCALATED once it has been out for 30 minutes (critical),
+    // RESOLVED at 30.
+    expect(replayed?.transitionCount).toBe(32);
     expect(replayed?.transitions.map((transition) => transition.kind)).toEqual([
       'OPEN',
       ...Array(replayLimits.maxTransitionsPerAlert - 2).fill('REMINDER'),

@@ -6,6 +6,7 @@ import {
   detectorEngine,
   detectorEngineWith,
   detectorTuning,
+  normalcyEngine,
   surpriseThreshold,
 } from '../../lib/bands/index.ts';
 import { learnedTraits } from '../../lib/query/learned-traits.ts';
@@ -71,9 +72,9 @@ function smallWeeklyEvent(): Array<[number, number]> {
   return points;
 }
 
-describe('Engine: normalcy', () => {
-  it('is the default engine', () => {
-    expect(defaultEngine).toBe(detectorEngine);
+describe('Engine: normalcy/5, the detector of normalcy/6', () => {
+  it('is part of the default engine', () => {
+    expect(defaultEngine).toBe(normalcyEngine);
   });
 
   it('maps sensitivity to a surprise threshold: one in a thousand by default', () => {
