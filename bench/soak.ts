@@ -48,7 +48,8 @@ function summary(report: SoakReport): string {
   const number = (value: number) => value.toLocaleString('en-US');
   const downs = report.kills.map((kill) => kill.downMs);
   lines.push(
-    `Soak: ${durationMs / 1000} s of load, ${report.kills.length} kills (restarted in ` +
+    `Soak: ${durationMs / 1000} s of load, ${report.kills.length} kills ` +
+      `(${report.kills.filter((kill) => kill.aimed).length} aimed at a delivery; restarted in ` +
       `${downs.length ? `${Math.min(...downs)}-${Math.max(...downs)} ms` : '-'}), wall time ${Math.round(report.wallMs / 1000)} s`,
   );
   lines.push('');
@@ -63,6 +64,7 @@ function summary(report: SoakReport): string {
       'gave up',
       'points sent',
       'acknowledged',
+      'bad items refused',
     ]),
   );
   const kinds = [...report.requests.entries()].sort(([a], [b]) => a.localeCompare(b));
@@ -133,11 +135,12 @@ function kindRow(kind: string, stats: KindStats): string[] {
     String(stats.gaveUp),
     String(stats.pointsSent),
     String(stats.pointsAcknowledged),
+    String(stats.badItemsRefused),
   ];
 }
 
 function row(cells: readonly string[]): string {
-  const widths = [18, 8, 7, 12, 7, 26, 7, 11, 12];
+  const widths = [18, 8, 7, 12, 7, 26, 7, 11, 12, 17];
   return cells
     .map((cell, index) =>
       index === 0 || index === 5 ? cell.padEnd(widths[index] ?? 8) : cell.padStart(widths[index] ?? 8),

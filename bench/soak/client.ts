@@ -33,6 +33,8 @@ export interface KindStats {
   gaveUp: number;
   pointsSent: number;
   pointsAcknowledged: number;
+  /** Bad items (or bad pairs, or Influx lines) inside requests with good ones, refused one by one as they should be. */
+  badItemsRefused: number;
 }
 
 /** A promise the product made that the soak saw broken, by what it is; the first few examples kept. */
@@ -84,6 +86,7 @@ export class SoakClient {
         gaveUp: 0,
         pointsSent: 0,
         pointsAcknowledged: 0,
+        badItemsRefused: 0,
       };
       this.stats.set(kind, stats);
     }

@@ -134,21 +134,37 @@ function acknowledgedBy(
       return [...plan.points];
     }
     case 'influx':
-      return judgeByProblems(judge, label, answer, body, numbered(plan.lines.length, 1), (index) => {
-        // Influx problems name lines from 1.
-        const line = plan.lines[index - 1];
-        return { whole: line === undefined ? [] : [line], bad: line === undefined, bulk: false };
-      });
+      return judgeByProblems(
+        judge,
+        request.kind,
+        label,
+        answer,
+        body,
+        numbered(plan.lines.length, 1),
+        (index) => {
+          // Influx problems name lines from 1.
+          const line = plan.lines[index - 1];
+          return { whole: line === undefined ? [] : [line], bad: line === undefined, bulk: false };
+        },
+      );
     case 'native':
-      return judgeByProblems(judge, label, answer, body, numbered(plan.items.length, 0), (index) => {
-        const item = plan.items[index];
-        return {
-          whole: (item?.pairs ?? []).filter((pair): pair is SentPoint => pair !== undefined),
-          bad: item?.bad ?? true,
-          bulk: item?.bulk ?? false,
-          pairs: item?.pairs,
-        };
-      });
+      return judgeByProblems(
+        judge,
+        request.kind,
+        label,
+        answer,
+        body,
+        numbered(plan.items.length, 0),
+        (index) => {
+          const item = plan.items[index];
+          return {
+            whole: (item?.pairs ?? []).filter((pair): pair is SentPoint => pair !== undefined),
+            bad: item?.bad ?? true,
+            bulk: item?.bulk ?? false,
+            pairs: item?.pairs,
+          };
+        },
+      );
   }
 }
 
@@ -159,6 +175,7 @@ function acknowledgedBy(
  */
 function judgeByProblems(
   judge: Judge,
+  kind: string,
   label: string,
   answer: Answer,
   body: { accepted?: number; rejected?: number; problems?: Problem[] },
@@ -197,11 +214,14 @@ function judgeByProblems(
     }
   }
   const accepted: SentPoint[] = [];
+  let refusedAsExpected = 0;
   for (const index of indices) {
     const item = itemAt(index);
     if (wholeRefused.has(index)) {
       if (item.whole.length > 0) {
         findings.breach('good item refused', `${label}: item ${index}: ${problemText(problems, index)}`);
+      } else {
+        refusedAsExpected += 1;
       }
       continue;
     }
@@ -217,6 +237,8 @@ function judgeByProblems(
     for (const [pairIndex, pair] of item.pairs.entries()) {
       if (pair === undefined && !refused.has(pairIndex)) {
         findings.breach('bad pair accepted', `${label}: item ${index} pair ${pairIndex} not listed`);
+      } else if (pair === undefined) {
+        refusedAsExpected += 1;
       } else if (pair !== undefined && refused.has(pairIndex)) {
         findings.breach('good pair refused', `${label}: item ${index} pair ${pairIndex}`);
       } else if (pair !== undefined) {
@@ -224,6 +246,7 @@ function judgeByProblems(
       }
     }
   }
+  judge.client.statsOf(kind).badItemsRefused += refusedAsExpected;
   // Influx's 204 has no body: everything was stored.
   const counted = answer.status === 204 ? accepted.length : body.accepted;
   if (problems.length < 100 && counted !== accepted.length) {

@@ -271,7 +271,7 @@ export interface DeliveryCheck {
   /** Transitions delivered more than once with no kill between: a broken promise. */
   readonly duplicatesUnexplained: number;
   readonly missing: number;
-  /** Transitions still pending, held by the lease of a run that was killed while delivering them. */
+  /** Transitions still pending under the lease of a run killed while delivering them, or waiting behind one. */
   readonly heldByLease: number;
 }
 
@@ -304,6 +304,8 @@ export function checkDeliveries(
   let heldByLease = 0;
   for (const { alert, transitions } of alerts) {
     byRuleKind[alert.ruleKind] = (byRuleKind[alert.ruleKind] ?? 0) + 1;
+    // A transition a killed run left claimed holds back the later ones of its alert (they go in order).
+    let heldBehind = false;
     for (const transition of transitions) {
       known.add(transition.id);
       const status = `${transition.kind} ${transition.status}`;
@@ -324,11 +326,16 @@ export function checkDeliveries(
         pending += 1;
         if (got.length > 0) {
           // Received, then the run was killed before it marked it: sent again after the lease (documented).
+          heldBehind = true;
           findings.note('transition received but not marked sent (a kill between send and mark)', label);
         } else if (transition.attempts > 0 && transition.lastError === null) {
           // Claimed by a run that was killed before it could publish it: published after the lease.
+          heldBehind = true;
           heldByLease += 1;
           findings.note('transition still pending under the lease of a killed run', label);
+        } else if (heldBehind) {
+          heldByLease += 1;
+          findings.note('transition waiting behind one under the lease of a killed run', label);
         } else if (drained) {
           // Recorded by a run after the end saw nothing pending: it goes out at the next start.
           findings.note('transition recorded after the drain, due at the next start', label);
@@ -348,7 +355,13 @@ export function checkDeliveries(
         });
         if (explained) {
           duplicatesAfterKill += got.length - 1;
-          findings.note('delivered again after a kill (the documented at-least-once window)', label);
+          const apart = times
+            .slice(1)
+            .map((time, index) => `${Math.round((time - (times[index] ?? 0)) / 1000)} s`);
+          findings.note(
+            'delivered again after a kill (the documented at-least-once window)',
+            `${label}: again ${apart.join(', ')} after`,
+          );
         } else {
           duplicatesUnexplained += got.length - 1;
           findings.breach(

@@ -24,6 +24,7 @@ export class WebhookReceiver {
   failedOnPurpose = 0;
   private requests = 0;
   private server: Server | undefined;
+  private waiting: (() => void) | undefined;
 
   constructor(
     private readonly secret: string,
@@ -38,6 +39,11 @@ export class WebhookReceiver {
         const status = this.receive(request.method ?? '', request.headers, Buffer.concat(chunks).toString());
         response.writeHead(status, { 'content-type': 'text/plain' });
         response.end();
+        if (status === 200) {
+          const waiting = this.waiting;
+          this.waiting = undefined;
+          waiting?.();
+        }
       });
     });
     this.server = server;
@@ -50,6 +56,16 @@ export class WebhookReceiver {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * Resolves right after the next accepted delivery was answered, before the sender can have read the answer
+   * (the same tick): a kill then falls between the send and its mark.
+   */
+  nextDelivery(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
   }
 
   /** How many accepted deliveries each transition id got. */

