@@ -50,6 +50,17 @@ export class Findings {
   note(what: string, example: string): void {
     add(this.notes, what, example);
   }
+
+  /** Many of one kind at once (counted elsewhere), with a few examples. */
+  add(into: 'broken' | 'notes', what: string, count: number, examples: readonly string[]): void {
+    const map = into === 'broken' ? this.broken : this.notes;
+    const entry = map.get(what) ?? { count: 0, examples: [] };
+    entry.count += count;
+    entry.examples.push(
+      ...examples.slice(0, Math.max(0, 3 - entry.examples.length)).map((e) => e.slice(0, 500)),
+    );
+    map.set(what, entry);
+  }
 }
 
 function add(map: Map<string, { count: number; examples: string[] }>, what: string, example: string): void {

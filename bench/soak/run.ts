@@ -181,8 +181,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await server.close();
     await receiver.close();
   }
-  for (const [name, failure] of server.log.failures) {
-    for (const example of failure.examples) findings.breach(`server log: ${name}`, example);
+  for (const [name, { count, examples }] of server.log.failures) {
+    findings.add('broken', `server log: ${name}`, count, examples);
+  }
+  for (const [name, { count, examples }] of server.log.notices) {
+    findings.add('notes', `server log: ${name}`, count, examples);
   }
   for (const refusal of receiver.refused)
     findings.breach('webhook delivery with a bad signature or body', refusal);

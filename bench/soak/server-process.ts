@@ -11,23 +11,36 @@ export interface ServerLog {
   alertsResolved: number;
   /** Lines that mean a promise may be broken, by what they are, the first few of each kept. */
   readonly failures: Map<string, { count: number; examples: string[] }>;
+  /** Lines worth reporting that break no promise (a run put off by a lock held elsewhere), by what they are. */
+  readonly notices: Map<string, { count: number; examples: string[] }>;
   /** Other stderr lines (warnings and the like), the first few kept. */
   otherStderr: number;
   readonly otherStderrExamples: string[];
 }
 
 /**
- * Lines that mean something failed, with the name the summary gives them. The server's own wording is read
- * (`band job failed`, `local server error`, the functions' JSON error logs); the lines that would report
- * quarantined series or failed shards are matched loosely, since their wording is not fixed.
+ * Lines that mean something failed, with the name the summary gives them, in the server's own wording: a run
+ * that threw, series the job keeps aside, state shards it could not save for another reason than a lock held
+ * by the request side (which the schedule retries on the next tick, see lib/local/band-job-schedule.ts), a
+ * request that failed with a 500, the functions' JSON error logs, anything uncaught.
  */
 const failurePatterns: readonly (readonly [string, RegExp])[] = [
   ['band job failed', /band job failed/],
-  ['band job shards failed', /shards? failed|failed shards?|shard .* failed/i],
-  ['series quarantined', /quarantin|kept aside/i],
+  ['series kept aside by the band job', /^band job: series .* kept aside/],
+  ['band job shards failed', /^band job: \d+ of its state shards left for the next run \((?![^)]*lock)/i],
   ['request failed (500)', /local server error/],
   ['error log', /"level":"ERROR"/],
   ['uncaught', /uncaught|unhandled/i],
+];
+
+/** Lines that report a retry the design expects: a lock held elsewhere puts a run or some shards off a tick. */
+const noticePatterns: readonly (readonly [string, RegExp])[] = [
+  [
+    'band job shards left for the next run (lock held)',
+    /^band job: \d+ of its state shards left for the next run/,
+  ],
+  ['band job run put off (database locked)', /^band job: the database .* stayed locked/],
+  ['start refused (data dir in use)', /^Normalcy cannot start/],
 ];
 
 const summaryPattern =
@@ -54,6 +67,7 @@ export class ServerProcess {
     alertsOpened: 0,
     alertsResolved: 0,
     failures: new Map(),
+    notices: new Map(),
     otherStderr: 0,
     otherStderrExamples: [],
   };
@@ -164,12 +178,16 @@ export class ServerProcess {
       this.log.alertsOpened += Number(summary[1]);
       this.log.alertsResolved += Number(summary[2]);
     }
-    for (const [name, pattern] of failurePatterns) {
-      if (!pattern.test(line)) continue;
-      const entry = this.log.failures.get(name) ?? { count: 0, examples: [] };
+    for (const [patterns, map] of [
+      [failurePatterns, this.log.failures],
+      [noticePatterns, this.log.notices],
+    ] as const) {
+      const name = patterns.find(([, pattern]) => pattern.test(line))?.[0];
+      if (name === undefined) continue;
+      const entry = map.get(name) ?? { count: 0, examples: [] };
       entry.count += 1;
       if (entry.examples.length < examplesKept) entry.examples.push(line.slice(0, 400));
-      this.log.failures.set(name, entry);
+      map.set(name, entry);
       return;
     }
     // A failure's stack trace follows its line on stderr: only the first line of each is worth a count.
