@@ -119,8 +119,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         (options.aimKills ?? true) &&
         kills.length % 3 === 1 &&
         Date.now() < loadStartedAt + options.durationMs / 2;
-      // Notifications go out in bursts, once a minute when the buckets close: wait for one.
-      if (aimed) await Promise.race([receiver.nextDelivery(), sleep(75_000)]);
+      // Notifications go out in bursts, once a minute when the buckets close: wait for one, not past the load.
+      if (aimed) await within(receiver.nextDelivery(), Math.min(75_000, loadEndsAt - 5_000 - Date.now()));
       const at = Date.now();
       await server.kill();
       await server.start();
@@ -290,6 +290,16 @@ async function admin(
     throw new Error(`${method} ${path}: ${answer ? `${answer.status} ${answer.text}` : 'no answer'}`);
   }
   return answer.json;
+}
+
+/** Waits for `promise`, at most `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise,
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))),
+  ]);
+  clearTimeout(timer);
 }
 
 function freePort(): Promise<number> {
