@@ -52,7 +52,7 @@ export const bandTuning = {
   /** Buckets in a row inside that end a departure. */
   departureEndBuckets: 3,
   /** The edges are re-read from the tails every this many buckets. */
-  refreshBuckets: 16,
+  refreshBuckets: 32,
 } as const;
 
 /**
@@ -66,15 +66,15 @@ export const pagesPerYear = (sensitivity: number): number =>
 
 /** What the band says of a bucket. */
 export interface BandReading {
-  readonly expected: number;
-  readonly lower: number;
-  readonly upper: number;
+  expected: number;
+  lower: number;
+  upper: number;
   /** Outside the band, on a side the settings watch, once the band has its minimum history. */
-  readonly anomaly: boolean;
+  anomaly: boolean;
   /** Past the single-bucket edge as well: one such bucket is enough to page. */
-  readonly extreme: boolean;
+  extreme: boolean;
   /** This bucket made a departure that lasted `relearnAfterMs` the new level. */
-  readonly relearned: boolean;
+  relearned: boolean;
 }
 
 /** The scalars of a band, stored in this order as float64s. */
@@ -145,6 +145,15 @@ export class SeasonalBand {
   /** Recent departures (start, end, largest deviation), oldest first. */
   private readonly episodes: number[];
   private readonly target: number;
+  /** The reading of the last bucket (one object, written over by each update: no allocation per bucket). */
+  private readonly reading: BandReading = {
+    expected: 0,
+    lower: 0,
+    upper: 0,
+    anomaly: false,
+    extreme: false,
+    relearned: false,
+  };
 
   constructor(
     private readonly settings: BandSettings,
@@ -181,7 +190,8 @@ export class SeasonalBand {
     };
   }
 
-  update(timestamp: number, value: number): BandReading {
+  /** Reads and learns one bucket. The reading returned is written over by the next update. */
+  update(timestamp: number, value: number): Readonly<BandReading> {
     const s = this.s;
     const a = this.a;
     this.chooseDomain(value, timestamp);
@@ -263,14 +273,14 @@ export class SeasonalBand {
       scalePosition,
     );
     s.points += 1;
-    return {
-      expected: this.fromDomain(expectedY),
-      lower: this.fromDomain(lowerY),
-      upper: this.fromDomain(upperY),
-      anomaly,
-      extreme,
-      relearned,
-    };
+    const reading = this.reading;
+    reading.expected = this.fromDomain(expectedY);
+    reading.lower = this.fromDomain(lowerY);
+    reading.upper = this.fromDomain(upperY);
+    reading.anomaly = anomaly;
+    reading.extreme = extreme;
+    reading.relearned = relearned;
+    return reading;
   }
 
   /** The smallest value the series has shown (for the bounds of its kind). */
@@ -353,26 +363,34 @@ export class SeasonalBand {
     const protectedLearning = s.side === 0 || young;
     const firstRate = young ? 1 / (s.points + 1) : 0;
     const age = timestamp - s.first;
-    const inBand = (x: number) => Math.max(-s.edgeDown * scale, Math.min(s.edgeUp * scale, x));
-    const wide = (x: number) => Math.max(-6 * scale, Math.min(6 * scale, x));
+    const bandLow = -s.edgeDown * scale;
+    const bandHigh = s.edgeUp * scale;
+    const wideLimit = 6 * scale;
     // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
     // and is learned as one, whatever the level did meanwhile.
-    s.todaySum += wide(y - s.dayLevel - dailyPart);
+    s.todaySum += clamp(y - s.dayLevel - dailyPart, -wideLimit, wideLimit);
     s.todayBuckets += 1;
     // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
     // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
     // every bucket, clipped wider. The season is chosen on every bucket, clipped alike.
     if (protectedLearning)
-      s.level += Math.max(Math.min(1, interval / bandTuning.levelMs), firstRate) * inBand(residual);
+      s.level +=
+        Math.max(Math.min(1, interval / bandTuning.levelMs), firstRate) * clamp(residual, bandLow, bandHigh);
     if (protectedLearning || s.season === 0) {
       const dayShare = Math.max(bandTuning.profileRate, 1 / (1 + Math.floor(age / dayMs)));
       const rate = Math.min(1, (dayShare * interval * bandTuning.dailySlots) / dayMs);
       const own = y - s.level - weekdayPart - dailyPart;
-      learnProfile(a.daily, dayPosition, dailyPart + (s.season === 1 ? inBand(own) : wide(own)), rate);
+      learnProfile(
+        a.daily,
+        dayPosition,
+        dailyPart + (s.season === 1 ? clamp(own, bandLow, bandHigh) : clamp(own, -wideLimit, wideLimit)),
+        rate,
+      );
     }
     const errorRate = Math.min(1, interval / bandTuning.seasonErrorMs);
-    s.errorNone += errorRate * (Math.abs(wide(y - s.level - weekdayPart)) - s.errorNone);
-    s.errorDaily += errorRate * (Math.abs(wide(y - s.level - weekdayPart - dailyPart)) - s.errorDaily);
+    s.errorNone += errorRate * (Math.min(Math.abs(y - s.level - weekdayPart), wideLimit) - s.errorNone);
+    s.errorDaily +=
+      errorRate * (Math.min(Math.abs(y - s.level - weekdayPart - dailyPart), wideLimit) - s.errorDaily);
     const season = age >= 2 * dayMs && s.errorDaily < (1 - bandTuning.seasonGain) * s.errorNone ? 1 : 0;
     if (season !== s.season) {
       // Another model: its errors are another distribution. The tails start again from the prior.
@@ -496,6 +514,9 @@ export class SeasonalBand {
     return lastWeek > 0 ? Math.max(lastWeek, weekBefore) : Math.min(lastWeek, weekBefore);
   }
 }
+
+/** `x` within [low, high]. */
+const clamp = (x: number, low: number, high: number): number => (x < low ? low : x > high ? high : x);
 
 /** The median of three numbers. */
 function medianOfThree(a: number, b: number, c: number): number {

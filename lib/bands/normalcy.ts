@@ -46,7 +46,7 @@ class NormalcyEngine implements BandEngine {
     const reading = this.band.update(timestamp, beyondEngineLimit(value) ? withinEngineLimit(value) : value);
     const bounds = kindBounds(this.settings.kind, this.band.smallestSeen());
     const expected = clampToBounds(reading.expected, bounds);
-    return {
+    const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {
       timestamp,
       value,
       expected,
@@ -54,10 +54,14 @@ class NormalcyEngine implements BandEngine {
       upper: Math.max(expected, clampToBounds(reading.upper, bounds)),
       score: verdict.score,
       anomaly: reading.anomaly,
-      ...(reading.extreme && { extreme: true }),
-      ...(verdict.anomaly && { news: true, ...(verdict.reason && { reason: verdict.reason }) }),
-      ...(reading.relearned && { relearned: true }),
     };
+    if (reading.extreme) result.extreme = true;
+    if (verdict.anomaly) {
+      result.news = true;
+      if (verdict.reason) result.reason = verdict.reason;
+    }
+    if (reading.relearned) result.relearned = true;
+    return result;
   }
 
   /** What was learned: the kind the detector tells from the values, the seasonality the band uses. */

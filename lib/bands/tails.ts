@@ -48,8 +48,9 @@ export function countDeviation(counts: TailCounts, z: number, weight = 1): void 
   }
 }
 
-/** Two of three independent normal deviations past z. */
-const pairPrior = (z: number): number => Math.min(1, 3 * normalUpperTail(z) ** 2);
+/** The priors at each rung, computed once: a normal tail, and two of three independent normal deviations. */
+const singlePrior = tailLadder.map((z) => normalUpperTail(z));
+const pairPrior = tailLadder.map((z) => Math.min(1, 3 * normalUpperTail(z) ** 2));
 
 /** A tail's counts with what they are counted over. */
 export interface CountedTail {
@@ -61,13 +62,13 @@ export interface CountedTail {
 }
 
 /** A rung's probability: its count over the buckets counted, with the prior mixed in. */
-function rungProbability(tail: CountedTail, rung: number, prior: (z: number) => number): number {
+function rungProbability(tail: CountedTail, rung: number, prior: readonly number[]): number {
   const weight = priorWeight * tail.unit;
-  return ((tail.counts[rung] ?? 0) + weight * prior(tailLadder[rung] ?? 0)) / (tail.total + weight);
+  return ((tail.counts[rung] ?? 0) + weight * (prior[rung] ?? 0)) / (tail.total + weight);
 }
 
 /** P(deviation > z) from the counts, log-linear between rungs. */
-function countedProbability(tail: CountedTail, z: number, prior: (z: number) => number): number {
+function countedProbability(tail: CountedTail, z: number, prior: readonly number[]): number {
   if (z <= (tailLadder[0] ?? 0)) return 1;
   let rung = 1;
   while (rung < tailLadder.length - 1 && (tailLadder[rung] ?? 0) < z) rung++;
@@ -82,12 +83,12 @@ function countedProbability(tail: CountedTail, z: number, prior: (z: number) => 
 /** The z the counts pass with probability p (p well inside what they show), log-linear between rungs. */
 function countedQuantile(tail: CountedTail, p: number): number {
   let previousZ: number = tailLadder[0] ?? 0.5;
-  let previous = Math.log(rungProbability(tail, 0, normalUpperTail));
+  let previous = Math.log(rungProbability(tail, 0, singlePrior));
   const target = Math.log(p);
   if (target >= previous) return previousZ;
   for (let rung = 1; rung < tailLadder.length; rung++) {
     const z = tailLadder[rung] ?? previousZ;
-    const log = Math.log(rungProbability(tail, rung, normalUpperTail));
+    const log = Math.log(rungProbability(tail, rung, singlePrior));
     if (target >= log) {
       const fraction = log === previous ? 1 : (target - previous) / (log - previous);
       return previousZ * (z / previousZ) ** fraction;
@@ -133,7 +134,7 @@ export function tailShape(tail: CountedTail): TailShape {
     z01,
     row: Math.min(tableSpreads.length - 1, row + Math.max(0, Math.min(1, fraction))),
     lastZ: last < 0 ? 0 : (tailLadder[last] ?? 0),
-    lastProbability: last < 0 ? 1 : rungProbability(tail, last, normalUpperTail),
+    lastProbability: last < 0 ? 1 : rungProbability(tail, last, singlePrior),
   };
 }
 
