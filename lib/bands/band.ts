@@ -277,6 +277,17 @@ export class SeasonalBand {
     reading.expected = this.fromDomain(expectedY);
     reading.lower = this.fromDomain(lowerY);
     reading.upper = this.fromDomain(upperY);
+    if (!Number.isFinite(reading.lower + reading.upper + s.level + s.scale)) {
+      // Values that broke the arithmetic (adversarial extremes in a young series): the band starts afresh
+      // from this bucket rather than carry a number no store can keep.
+      this.restart(timestamp, value);
+      reading.expected = value;
+      reading.lower = value;
+      reading.upper = value;
+      reading.anomaly = false;
+      reading.extreme = false;
+      return reading;
+    }
     reading.anomaly = anomaly;
     reading.extreme = extreme;
     reading.relearned = relearned;
@@ -325,6 +336,10 @@ export class SeasonalBand {
     s.edgeDown = pairDeviationAt(shapeDown, independence(tail(a.pairDown), shapeDown), target);
     s.extremeUp = deviationAt(shapeUp, target);
     s.extremeDown = deviationAt(shapeDown, target);
+    // Tails a pathological series has broken read as a normal's (4.2 at these rarities) until they mend.
+    for (const edge of ['edgeUp', 'edgeDown', 'extremeUp', 'extremeDown'] as const) {
+      if (!Number.isFinite(s[edge]) || s[edge] <= 0) s[edge] = 4.2;
+    }
   }
 
   /** A day ended: its mean deviation joins its weekday's last three, and the weekday's level is their median. */
@@ -475,6 +490,13 @@ export class SeasonalBand {
       }
     }
     return false;
+  }
+
+  private restart(timestamp: number, value: number): void {
+    Object.assign(this.s, freshScalars());
+    Object.assign(this.a, freshArrays());
+    this.episodes.length = 0;
+    this.update(timestamp, value);
   }
 
   private forgetRecent(): void {

@@ -2,9 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts';
 import { isSoundResult } from '../../lib/bands/finite.ts';
-import { normalcyEngine, rollingZScoreEngine, seasonalMedianEngine } from '../../lib/bands/index.ts';
+import {
+  detectorEngine,
+  normalcyEngine,
+  rollingZScoreEngine,
+  seasonalMedianEngine,
+} from '../../lib/bands/index.ts';
 
-const engines: readonly BandEngineFactory[] = [normalcyEngine, rollingZScoreEngine, seasonalMedianEngine];
+const engines: readonly BandEngineFactory[] = [
+  normalcyEngine,
+  detectorEngine,
+  rollingZScoreEngine,
+  seasonalMedianEngine,
+];
 
 /** Finite values an agent may send, weighted toward the ones that break arithmetic. */
 const hostileValue = fc.oneof(
