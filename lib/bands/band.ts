@@ -75,6 +75,11 @@ export interface BandReading {
   extreme: boolean;
   /** This bucket made a departure that lasted `relearnAfterMs` the new level. */
   relearned: boolean;
+  /**
+   * The value has stayed exactly the same for longer than a series that moves like this one would by chance
+   * (once in the band's rarity): an agent or a counter stuck. Anomalous even inside the band.
+   */
+  stuck: boolean;
 }
 
 /** The scalars of a band, stored in this order as float64s. */
@@ -113,6 +118,10 @@ const scalarNames = [
   'edgeDown',
   'extremeUp',
   'extremeDown',
+  'lastValue',
+  'repeatRun',
+  'repeatFrequency',
+  'largest',
 ] as const;
 type Scalars = Record<(typeof scalarNames)[number], number>;
 
@@ -153,6 +162,7 @@ export class SeasonalBand {
     anomaly: false,
     extreme: false,
     relearned: false,
+    stuck: false,
   };
 
   constructor(
@@ -255,7 +265,24 @@ export class SeasonalBand {
     const side = residual > 0 ? 1 : -1;
     const direction = this.settings.direction;
     const wanted = direction === 'both' || (direction === 'above') === side > 0;
-    const anomaly = warm && outside && wanted;
+    // A value that stays exactly the same in a series that usually moves: as rare as the band says, it is stuck.
+    const repeated = s.points > 0 && value === s.lastValue;
+    s.repeatRun = repeated ? s.repeatRun + 1 : 0;
+    const target = (this.target * interval) / (365 * dayMs);
+    // Only in a series that seldom repeats a value, and not at a value it has as a floor or a ceiling (zero, 100 %).
+    const stuck =
+      warm &&
+      s.repeatRun >= 2 &&
+      s.repeatFrequency < 0.05 &&
+      value > s.smallest &&
+      value < s.largest &&
+      Math.max(s.repeatFrequency, 1e-3) ** s.repeatRun < target;
+    s.repeatFrequency +=
+      Math.max(1 / (s.points + 1), interval / bandTuning.tailMemoryMs) *
+      ((repeated ? 1 : 0) - s.repeatFrequency);
+    s.lastValue = value;
+    if (value > s.largest) s.largest = value;
+    const anomaly = warm && wanted && (outside || stuck);
     const extreme = anomaly && (side > 0 ? z > s.extremeUp : -z > s.extremeDown);
     // Departures are tracked against the band without weekly events: an event is a departure too, which is how
     // it is remembered week to week.
@@ -286,11 +313,13 @@ export class SeasonalBand {
       reading.upper = value;
       reading.anomaly = false;
       reading.extreme = false;
+      reading.stuck = false;
       return reading;
     }
     reading.anomaly = anomaly;
     reading.extreme = extreme;
     reading.relearned = relearned;
+    reading.stuck = stuck;
     return reading;
   }
 
@@ -393,7 +422,8 @@ export class SeasonalBand {
         Math.max(Math.min(1, interval / bandTuning.levelMs), firstRate) * clamp(residual, bandLow, bandHigh);
     if (protectedLearning || s.season === 0) {
       const dayShare = Math.max(bandTuning.profileRate, 1 / (1 + Math.floor(age / dayMs)));
-      const rate = Math.min(1, (dayShare * interval * bandTuning.dailySlots) / dayMs);
+      // A slot learns dayShare a day: from each bucket in it, or from the one bucket that lands on it.
+      const rate = dayShare * Math.min(1, (interval * bandTuning.dailySlots) / dayMs);
       const own = y - s.level - weekdayPart - dailyPart;
       learnProfile(
         a.daily,
@@ -406,21 +436,24 @@ export class SeasonalBand {
     s.errorNone += errorRate * (Math.min(Math.abs(y - s.level - weekdayPart), wideLimit) - s.errorNone);
     s.errorDaily +=
       errorRate * (Math.min(Math.abs(y - s.level - weekdayPart - dailyPart), wideLimit) - s.errorDaily);
-    const season = age >= 2 * dayMs && s.errorDaily < (1 - bandTuning.seasonGain) * s.errorNone ? 1 : 0;
-    if (season !== s.season) {
-      // Another model: its errors are another distribution. The tails start again from the prior.
-      for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
-      s.counted = 0;
-      s.unit = 1;
-      s.edgeUp = 0;
-      s.season = season;
+    // The daily profile is taken up when it cuts the error by seasonGain, and dropped only when it no longer cuts
+    // it at all: a series near the line does not flip between the two.
+    if (age >= 2 * dayMs) {
+      if (s.season === 0 && s.errorDaily < (1 - bandTuning.seasonGain) * s.errorNone) {
+        // The daily model's errors are another distribution: the tails start again from the prior.
+        for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
+        s.counted = 0;
+        s.unit = 1;
+        s.edgeUp = 0;
+        s.season = 1;
+      } else if (s.season === 1 && s.errorDaily >= s.errorNone) s.season = 0;
     }
     if (!protectedLearning) return;
     const absolute = (s.scale === 0 ? Math.abs(residual) : Math.min(Math.abs(residual), 4 * scale)) * madToSd;
     const scaleRate = Math.max(Math.min(1, interval / bandTuning.scaleMs), firstRate);
     s.scale = s.scale === 0 ? absolute : s.scale + scaleRate * (absolute - s.scale);
     if (s.scale > 0) {
-      const rate = Math.min(1, (bandTuning.profileRate * interval * bandTuning.scaleSlots) / dayMs);
+      const rate = bandTuning.profileRate * Math.min(1, (interval * bandTuning.scaleSlots) / dayMs);
       learnProfile(a.dailyScale, scalePosition, Math.min(absolute / s.scale, 4), rate);
     }
     // The tails: single deviations, and the 2-of-3 statistic (this one and the larger of the two before),
@@ -548,6 +581,7 @@ function medianOfThree(a: number, b: number, c: number): number {
 function freshScalars(): Scalars {
   const scalars = Object.fromEntries(scalarNames.map((name) => [name, 0])) as Scalars;
   scalars.smallest = Number.MAX_VALUE;
+  scalars.largest = -Number.MAX_VALUE;
   scalars.today = -1;
   scalars.unit = 1;
   return scalars;

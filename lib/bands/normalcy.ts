@@ -60,6 +60,7 @@ class NormalcyEngine implements BandEngine {
       result.news = true;
       if (verdict.reason) result.reason = verdict.reason;
     }
+    if (reading.stuck) result.reason = 'stuck';
     if (reading.relearned) result.relearned = true;
     return result;
   }
