@@ -35,51 +35,12 @@ const { values: options } = parseArgs({
     series: { type: 'boolean', default: false },
     json: { type: 'string' },
     engine: { type: 'string', default: 'normalcy' },
-    simple: { type: 'boolean', default: false },
     'show-false': { type: 'boolean', default: false },
     'show-missed': { type: 'boolean', default: false },
-    outside: { type: 'boolean', default: false },
   },
 });
 const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, detector: detectorEngine };
 const factory = engines[options.engine] ?? defaultEngine;
-
-/**
- * The rule the engine is built for: opens on two buckets of three outside the band (the first of them starts
- * the alert), or at once on one extreme bucket; resolves after three buckets in a row inside.
- */
-function simpleAlerts(evaluated: readonly EvaluatedBucket[]): number[] {
-  const starts: number[] = [];
-  let open = false;
-  let inside = 0;
-  const recent: number[] = [];
-  for (const bucket of evaluated) {
-    const band = bucket.band;
-    const outside = options.outside
-      ? band !== undefined &&
-        (bucket.value > band.upper || bucket.value < band.lower) &&
-        bucket.timestamp - evaluated[0]!.timestamp >= 86_400_000
-      : band?.anomaly === true;
-    const extreme = (band as { extreme?: boolean } | undefined)?.extreme === true;
-    if (open) {
-      inside = outside ? 0 : inside + 1;
-      if (inside >= 3) {
-        open = false;
-        recent.length = 0;
-      }
-      continue;
-    }
-    recent.push(outside ? bucket.timestamp : -1);
-    if (recent.length > 3) recent.shift();
-    const breaches = recent.filter((t) => t >= 0);
-    if (extreme || breaches.length >= 2) {
-      open = true;
-      inside = 0;
-      starts.push(extreme && breaches.length < 2 ? bucket.timestamp : (breaches[0] ?? bucket.timestamp));
-    }
-  }
-  return starts;
-}
 
 const seeds = options.seeds.split(',').flatMap((part) => {
   const [from, to = from] = part.split('-').map(Number);
@@ -134,7 +95,7 @@ for (const seed of seeds) {
       now: series.end + 86_400_000,
       link: () => '',
     });
-    const starts = options.simple ? simpleAlerts(evaluated) : outcome.alerts.map((alert) => alert.startedAt);
+    const starts = outcome.alerts.map((alert) => alert.startedAt);
     const score = scoreSeries(series, starts);
     scores.push({ ...score, name: `s${seed}/${series.name}` });
     const iso = (t: number) => new Date(t).toISOString().slice(0, 16);

@@ -19,16 +19,13 @@ import type {
   KeyStore,
   MetricStore,
   QueryStore,
-  ReadOptions,
   SeriesCatalog,
   SeriesStore,
   SeriesSummaryStore,
 } from '../lib/ports.ts';
 import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
-import { isAbortError, QueryTimeoutError } from '../lib/query/errors.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';
-import { type SummarizedCatalog, summarizedCatalog } from '../lib/query/summaries.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
 import {
@@ -39,6 +36,7 @@ import {
   type RouteContext,
   type RouteDefinition,
 } from './shared/http.ts';
+import { catalogOf, withinBudget } from './shared/read-budget.ts';
 
 export interface AlertsDependencies {
   readonly alerts: AlertStore;
@@ -275,32 +273,6 @@ function evaluatedBucket(point: PointView): EvaluatedBucket {
     value,
     band: banded ? { timestamp, value, expected, lower, upper, score, anomaly } : undefined,
   };
-}
-
-/** The catalog as replays read it: with the band job's summaries (each series' step) when given. */
-const catalogOf = (dependencies: AlertsDependencies): SummarizedCatalog =>
-  dependencies.summaries
-    ? summarizedCatalog(dependencies.series, dependencies.summaries)
-    : dependencies.series;
-
-/** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
-const answerMarginMs = 1_500;
-/** Local mode's budget per request, matching API Gateway's 30 s integration timeout. */
-const defaultBudgetMs = 29_000;
-
-/** Runs the store reads of a replay within the request's time budget (a 504 saying to ask for less). */
-async function withinBudget<T>(
-  context: RouteContext<AlertsDependencies>,
-  read: (options: ReadOptions) => Promise<T>,
-): Promise<T> {
-  const remaining = context.lambda.getRemainingTimeInMillis?.() ?? defaultBudgetMs;
-  const budgetMs = Math.max(1, remaining - answerMarginMs);
-  try {
-    return await read({ signal: AbortSignal.timeout(budgetMs) });
-  } catch (error) {
-    if (isAbortError(error)) throw new QueryTimeoutError(budgetMs, { cause: error });
-    throw error;
-  }
 }
 
 /** What differs between the configuration collections that are listed, created and deleted (mutes, exclusions). */

@@ -4,14 +4,12 @@ import type {
   KeyStore,
   MetricStore,
   QueryStore,
-  ReadOptions,
   SeriesCatalog,
   SeriesStore,
   SeriesSummaryStore,
 } from '../lib/ports.ts';
 import { encodeCursor } from '../lib/query/cursor.ts';
 import type { QueryDocuments } from '../lib/query/documents.ts';
-import { isAbortError, QueryTimeoutError } from '../lib/query/errors.ts';
 import { readAnomalyQuery, readPointsWindow, readSeriesQuery } from '../lib/query/parameters.ts';
 import {
   anomalyViews,
@@ -20,16 +18,10 @@ import {
   seriesCursor,
   seriesViews,
 } from '../lib/query/read.ts';
-import { type SummarizedCatalog, summarizedCatalog } from '../lib/query/summaries.ts';
 import { cloudQueryDependencies } from './shared/cloud-query.ts';
 import { gzipResponses } from './shared/compression.ts';
-import {
-  type HttpResponse,
-  httpHandler,
-  json,
-  type RouteContext,
-  type RouteDefinition,
-} from './shared/http.ts';
+import { type HttpResponse, httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import { catalogOf, withinBudget } from './shared/read-budget.ts';
 
 export interface QueryDependencies {
   readonly metrics: MetricStore;
@@ -45,35 +37,6 @@ export interface QueryDependencies {
    * catalog's entries when given. Without it the catalog's own figures are shown.
    */
   readonly summaries?: SeriesSummaryStore;
-}
-
-/** The catalog as the routes read it: with the band job's summaries when the composition gives them. */
-const catalogOf = (dependencies: QueryDependencies): SummarizedCatalog =>
-  dependencies.summaries
-    ? summarizedCatalog(dependencies.series, dependencies.summaries)
-    : dependencies.series;
-
-/** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
-const answerMarginMs = 1_500;
-/** Local mode's budget per request, matching API Gateway's 30 s integration timeout. */
-const defaultBudgetMs = 29_000;
-
-/**
- * Runs a read within the request's time budget: its signal aborts store calls when the Lambda is about to
- * run out, and an abort becomes a 504 that tells the client what to change.
- */
-async function withinBudget<T>(
-  context: RouteContext<QueryDependencies>,
-  read: (options: ReadOptions) => Promise<T>,
-): Promise<T> {
-  const remaining = context.lambda.getRemainingTimeInMillis?.() ?? defaultBudgetMs;
-  const budgetMs = Math.max(1, remaining - answerMarginMs);
-  try {
-    return await read({ signal: AbortSignal.timeout(budgetMs) });
-  } catch (error) {
-    if (isAbortError(error)) throw new QueryTimeoutError(budgetMs, { cause: error });
-    throw error;
-  }
 }
 
 const html = (body: string): HttpResponse => ({

@@ -571,7 +571,7 @@ export class SeasonalBand {
 }
 
 /** `x` within [low, high]. */
-const clamp = (x: number, low: number, high: number): number => (x < low ? low : x > high ? high : x);
+const clamp = (x: number, low: number, high: number): number => Math.min(high, Math.max(low, x));
 
 /** The median of three numbers. */
 function medianOfThree(a: number, b: number, c: number): number {

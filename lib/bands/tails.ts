@@ -204,9 +204,10 @@ const tableProbabilities = [
   0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0001, 3e-5, 1e-5, 3e-6, 1e-6, 3e-7, 1e-7, 3e-8, 1e-8, 1e-9, 1e-10,
   1e-12,
 ];
-/** Degrees of freedom of its rows (Infinity: the normal). */
-const tableFreedoms = [1, 1.5, 2, 3, 4, 6, 10, 20, 50, Number.POSITIVE_INFINITY];
-/** Each row: the quantiles at tableProbabilities divided by the 0.01 quantile (computed with scipy.stats). */
+/**
+ * Each row, a Student-t of 1, 1.5, 2, 3, 4, 6, 10, 20 and 50 degrees of freedom, then the normal: its quantiles at
+ * tableProbabilities divided by its 0.01 quantile (computed with scipy.stats).
+ */
 const tableRatios = [
   [
     0.0967201, 0.332455, 1, 3.33433, 10.0033, 33.3443, 100.033, 333.443, 1000.33, 3334.43, 10003.3, 33344.3,

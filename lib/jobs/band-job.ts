@@ -804,7 +804,7 @@ async function relearningPoints(context: RunContext, state: SeriesState): Promis
  * Throws when the engine fails on the series.
  */
 function relearn(context: RunContext, state: SeriesState, points: readonly TimedValue[]): SeriesState {
-  const { dependencies, limits, config, now } = context;
+  const { dependencies, config, now } = context;
   const { stepMs, processedUntil } = state;
   const engine = dependencies.engine.create(settingsFor(context, state));
   const excluded = exclusionTest(config.exclusions, state, stepMs);
