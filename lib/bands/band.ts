@@ -122,6 +122,13 @@ const scalarNames = [
   'repeatRun',
   'repeatFrequency',
   'largest',
+  'backRun',
+  'outsideSince',
+  'eventSide',
+  'eventStart',
+  'eventEnd',
+  'eventMax',
+  'scaleCount',
 ] as const;
 type Scalars = Record<(typeof scalarNames)[number], number>;
 
@@ -249,12 +256,16 @@ export class SeasonalBand {
     if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
     if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - s.edgeDown * scale);
     let outside = y > upperY || y < lowerY;
-    if (outside && timestamp < s.formerUntil) {
-      // Back to the level the series had before a departure was accepted: the old level is back, not news.
+    if (timestamp < s.formerUntil) {
+      // Back to the level the series had before a departure was accepted, two buckets in a row: the old level is
+      // back, not news (one noisy bucket is not a return).
       const shift = s.formerLevel - s.level;
-      if (y > lowerY + shift && y < upperY + shift) {
+      const back = outside && y > lowerY + shift && y < upperY + shift;
+      s.backRun = back ? s.backRun + 1 : 0;
+      if (s.backRun >= 2) {
         s.level = s.formerLevel;
         s.formerUntil = 0;
+        s.backRun = 0;
         upperY += shift;
         lowerY += shift;
         outside = false;
@@ -287,6 +298,15 @@ export class SeasonalBand {
     // Departures are tracked against the band without weekly events: an event is a departure too, which is how
     // it is remembered week to week.
     const relearned = this.track(timestamp, residual, y > baseUpper || y < baseLower, side);
+    // What may be a weekly event is remembered whether or not the band (wide while young) calls it a departure:
+    // a bucket past a normal noise's once-in-a-decade (4.5 of them) is notable.
+    this.note(
+      timestamp,
+      residual,
+      Math.abs(z) > Math.min(4.5, side > 0 ? s.edgeUp : s.edgeDown),
+      side,
+      interval,
+    );
     this.learn(
       timestamp,
       y,
@@ -412,7 +432,8 @@ export class SeasonalBand {
     const wideLimit = 6 * scale;
     // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
     // and is learned as one, whatever the level did meanwhile.
-    s.todaySum += clamp(y - s.dayLevel - dailyPart, -wideLimit, wideLimit);
+    // Clipped far out (a spike does not make a day), not at the band: a weekend 60 % down is 12 noises out.
+    s.todaySum += clamp(y - s.dayLevel - dailyPart, -4 * wideLimit, 4 * wideLimit);
     s.todayBuckets += 1;
     // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
     // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
@@ -440,18 +461,15 @@ export class SeasonalBand {
     // it at all: a series near the line does not flip between the two.
     if (age >= 2 * dayMs) {
       if (s.season === 0 && s.errorDaily < (1 - bandTuning.seasonGain) * s.errorNone) {
-        // The daily model's errors are another distribution: the tails start again from the prior.
-        for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
-        s.counted = 0;
-        s.unit = 1;
-        s.edgeUp = 0;
         s.season = 1;
+        this.startTails();
       } else if (s.season === 1 && s.errorDaily >= s.errorNone) s.season = 0;
     }
     if (!protectedLearning) return;
     const absolute = (s.scale === 0 ? Math.abs(residual) : Math.min(Math.abs(residual), 4 * scale)) * madToSd;
-    const scaleRate = Math.max(Math.min(1, interval / bandTuning.scaleMs), firstRate);
+    const scaleRate = Math.max(Math.min(1, interval / bandTuning.scaleMs), 1 / (s.scaleCount + 1));
     s.scale = s.scale === 0 ? absolute : s.scale + scaleRate * (absolute - s.scale);
+    s.scaleCount += 1;
     if (s.scale > 0) {
       const rate = bandTuning.profileRate * Math.min(1, (interval * bandTuning.scaleSlots) / dayMs);
       learnProfile(a.dailyScale, scalePosition, Math.min(absolute / s.scale, 4), rate);
@@ -488,13 +506,15 @@ export class SeasonalBand {
     s.recent0 = s.recent1;
     s.recent1 = s.recent2;
     s.recent2 = outside ? side : 0;
+    // When the run of buckets outside on this side began (a departure is remembered from its first bucket).
+    if (!outside) s.outsideSince = 0;
+    else if (s.outsideSince === 0 || (s.recent1 !== side && s.recent0 !== side)) s.outsideSince = timestamp;
     const sustained =
       (s.recent0 === side ? 1 : 0) + (s.recent1 === side ? 1 : 0) + (s.recent2 === side ? 1 : 0) >= 2;
     if (outside && (s.side === side || sustained)) {
       if (s.side !== side) {
-        this.closeEpisode(timestamp);
         s.side = side;
-        s.since = timestamp;
+        s.since = s.outsideSince || timestamp;
         s.departureSum = 0;
         s.departureCount = 0;
         s.departureMax = 0;
@@ -519,10 +539,25 @@ export class SeasonalBand {
     } else if (s.side !== 0) {
       s.insideRun += 1;
       if (s.insideRun >= bandTuning.departureEndBuckets) {
-        this.closeEpisode(timestamp - s.insideRun * (s.interval || minuteMs));
+        s.side = 0;
+        s.insideRun = 0;
       }
     }
     return false;
+  }
+
+  /**
+   * The model changed (the daily profile or the weekdays taken up): its errors are another distribution, so the
+   * tails start again from the prior, and the noise scale as a running mean of the new model's residuals.
+   */
+  private startTails(): void {
+    const s = this.s;
+    const a = this.a;
+    for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
+    s.counted = 0;
+    s.unit = 1;
+    s.edgeUp = 0;
+    s.scaleCount = 0;
   }
 
   private restart(timestamp: number, value: number): void {
@@ -534,7 +569,9 @@ export class SeasonalBand {
 
   private forgetRecent(): void {
     const s = this.s;
-    this.closeEpisode(s.last);
+    this.closeEvent();
+    s.side = 0;
+    s.insideRun = 0;
     s.recent0 = 0;
     s.recent1 = 0;
     s.recent2 = 0;
@@ -542,20 +579,41 @@ export class SeasonalBand {
     s.earlierZ = 0;
   }
 
-  private closeEpisode(end: number): void {
+  /**
+   * Follows runs of notable buckets on one side (a gap of up to three buckets inside does not end one) and
+   * remembers the short ones: what a weekly event is recognised from a week and two weeks later.
+   */
+  private note(timestamp: number, residual: number, notable: boolean, side: number, interval: number): void {
     const s = this.s;
-    if (s.side !== 0 && s.departureCount > 0) {
-      this.episodes.push(s.since, end, s.side * s.departureMax);
+    if (notable && s.eventSide === side) {
+      s.eventEnd = timestamp;
+      s.eventMax = Math.max(s.eventMax, Math.abs(residual));
+    } else if (notable) {
+      this.closeEvent();
+      s.eventSide = side;
+      s.eventStart = timestamp;
+      s.eventEnd = timestamp;
+      s.eventMax = Math.abs(residual);
+    } else if (s.eventSide !== 0 && timestamp - s.eventEnd > bandTuning.departureEndBuckets * interval) {
+      this.closeEvent();
+    }
+  }
+
+  private closeEvent(): void {
+    const s = this.s;
+    // A weekly event is short; a departure that lasts (a weekend, an outage) is the level's and the weekday's.
+    const short = s.eventEnd - s.eventStart < (this.settings.relearnAfterMs ?? 6 * hourMs);
+    if (s.eventSide !== 0 && short) {
+      this.episodes.push(s.eventStart, s.eventEnd, s.eventSide * s.eventMax);
       while (this.episodes.length > bandTuning.episodes * episodeFields)
         this.episodes.splice(0, episodeFields);
     }
-    s.side = 0;
-    s.insideRun = 0;
+    s.eventSide = 0;
   }
 
   /** The size (signed, in the band's domain) of a weekly event at this time in each of the two weeks before. */
   private weeklyEvent(timestamp: number, interval: number): number {
-    const tolerance = Math.max(bandTuning.episodeToleranceMs, 2 * interval);
+    const tolerance = Math.max(bandTuning.episodeToleranceMs, interval);
     let lastWeek = 0;
     let weekBefore = 0;
     for (let at = 0; at < this.episodes.length; at += episodeFields) {
