@@ -1,16 +1,17 @@
 /**
- * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that when
- * nothing is wrong. It is the series' normal, not its recent past: only buckets outside departures teach it, a
- * weekly event seen in each of the two weeks before is inside it, and a departure that lasts `relearnAfterMs`
- * on one side is accepted as the new level.
+ * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that
+ * when nothing is wrong. It is the series' normal, not its recent past: only buckets outside departures teach
+ * it, a weekly event seen in each of the two weeks before is inside it, and a departure that lasts
+ * `relearnAfterMs` on one side is accepted as the new level.
  *
- *   expected = level (12 h) + the weekday's level (median of its last three days) + the daily profile (5-minute
- *   slots, used when it explains the series better than the level alone), on a log scale for counts and
- *   latencies; band = expected ± the noise at this hour × the edges the learned tails (tails.ts) give for two
- *   buckets in three at the rarity `pagesPerYear`.
+ *   expected = level (12 h) + the weekday's level (median of its last three days) + the daily profile
+ *   (5-minute slots, used when it explains the series better than the level alone), on a log scale for counts
+ *   and latencies; band = expected ± the noise at this hour × the edges the learned tails (tails.ts) give for
+ *   two buckets in three at the rarity `pagesPerYear`.
  *
- * A bucket outside the band is an anomaly; one past the single-bucket edge of that rarity is extreme. Pure,
- * causal, O(1) per bucket; the state is a few kilobytes of base64. How and why, every constant: docs/engine.md.
+ * A bucket outside the band is an anomaly, and so is a value stuck longer than the series repeats one by
+ * chance; one past the single-bucket edge of that rarity is extreme. Pure, causal, O(1) per bucket; the state
+ * is a few kilobytes of base64. How and why, every constant: docs/engine.md.
  */
 import type { BandSettings } from './engine.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
