@@ -29,10 +29,10 @@ const publish: DeliveryDecision = { action: 'publish' };
 const suppress = (reason: string): DeliveryDecision => ({ action: 'suppress', reason });
 
 /**
- * Decides one transition. Mutes are judged at the time the transition happened: an OPEN inside a mute waits
- * for the mute's end and is sent then if the alert is still open (or resolved only after the mute), and
- * dropped with its RESOLVED when the whole episode fell inside the mute. REMINDERs and ESCALATEDs are never
- * held, only sent or dropped.
+ * Decides one transition. Mutes are judged at the time the transition happened: an OPEN or an ESCALATED
+ * inside a mute waits for the mute's end and is sent then if the alert is still open (or resolved only after
+ * the mute), and is dropped when the alert resolved inside the mute (the OPEN with its RESOLVED). REMINDERs are
+ * never held, only sent or dropped.
  */
 export function decideDelivery(transition: AlertTransition, context: DeliveryContext): DeliveryDecision {
   const { alert, mutes, now } = context;
@@ -50,13 +50,19 @@ export function decideDelivery(transition: AlertTransition, context: DeliveryCon
     case 'ESCALATED': {
       // Paged with its alert, like the RESOLVED: an escalation of an alert recorded as history, or one whose
       // OPEN was never paged, is not paged either. It is news however late it goes (an outage of the notifier)
-      // and even once the alert is acknowledged or resolved: it says the problem got worse. A mute drops it,
-      // as it drops a reminder.
+      // and even once the alert is acknowledged or resolved: it says the problem got worse.
       if (context.openPaged === false) return suppress('not paged when it opened');
       if (alert.resolvedAt !== null && alert.resolvedAt < historic) return suppress('history');
-      const muted =
-        mutedUntil(mutes, alert, transition.at) !== undefined || mutedUntil(mutes, alert, now) !== undefined;
-      return muted ? suppress('muted') : publish;
+      // Held by a mute like the OPEN, not dropped: an alert that opened and turned critical inside a mute is
+      // paged at the mute's end as critical, not as the warning its OPEN says.
+      const muteEnd = mutedUntil(mutes, alert, transition.at);
+      if (muteEnd !== undefined) {
+        if (alert.resolvedAt !== null && alert.resolvedAt < muteEnd) return suppress('muted');
+        if (now < muteEnd) return { action: 'hold', until: muteEnd, reason: 'muted' };
+      }
+      // Recorded before a mute that has begun since (its delivery was late): it waits for that mute's end too.
+      const laterMuteEnd = mutedUntil(mutes, alert, now);
+      return laterMuteEnd === undefined ? publish : { action: 'hold', until: laterMuteEnd, reason: 'muted' };
     }
     case 'REMINDER': {
       if (context.openPaged === false) return suppress('not paged when it opened');

@@ -1,21 +1,17 @@
 /**
- * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that when
- * nothing is wrong. It is the series' normal, not its recent past: an incident does not move it (only buckets
- * outside departures teach it), a weekly pattern seen twice is in it, and a departure that lasts
+ * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that
+ * when nothing is wrong. It is the series' normal, not its recent past: only buckets outside departures teach
+ * it, a weekly event seen in each of the two weeks before is inside it, and a departure that lasts
  * `relearnAfterMs` on one side is accepted as the new level.
  *
- * The expected value (on a log scale for counts and latencies, whose changes are ratios) is:
+ *   expected = level (12 h) + the weekday's level (median of its last three days) + the daily profile
+ *   (5-minute slots, used when it explains the series better than the level alone), on a log scale for counts
+ *   and latencies; band = expected ± the noise at this hour × the edges the learned tails (tails.ts) give for
+ *   two buckets in three at the rarity `pagesPerYear`.
  *
- *   level (slow, 12 h) + the weekday's level (the median of its last three days) + the daily profile (5-minute
- *   slots, used when it explains the series better than the level alone)
- *
- * and the band is the expected value ± the noise at this hour times the edges its learned tails give: the
- * deviation that a normal series passes twice in three buckets (what the default alert rule pages on) once in
- * `1 / pagesPerYear` years, learned from the series itself (heavy tails, autocorrelation and discreteness
- * included). A bucket outside it is an anomaly; one past the single-bucket edge of that rarity is extreme. A
- * weekly event (a departure at the same time in each of the two weeks before) widens the band to cover it.
- *
- * Pure, causal, O(1) per bucket; the state is a few kilobytes of base64.
+ * A bucket outside the band is an anomaly, and so is a value stuck longer than the series repeats one by
+ * chance; one past the single-bucket edge of that rarity is extreme. Pure, causal, O(1) per bucket; the state
+ * is a few kilobytes of base64. How and why, every constant: docs/engine.md.
  */
 import type { BandSettings } from './engine.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
@@ -38,7 +34,7 @@ export const bandTuning = {
   scaleMs: 3 * dayMs,
   /** How long the tails remember (ms). */
   tailMemoryMs: 14 * dayMs,
-  /** The first buckets only set the level and the noise. */
+  /** The first buckets learn level and noise as plain averages, from every bucket; none is an anomaly. */
   warmUpBuckets: 60,
   /** Daily profile slots (5 minutes each), and noise slots (an hour each). */
   dailySlots: 288,
@@ -145,7 +141,7 @@ const arrayLengths = {
 } as const;
 type Arrays = Record<keyof typeof arrayLengths, Float32Array>;
 
-/** A departure the series made: start, end, and its largest deviation (signed). Kept as four float64s. */
+/** A departure the series made: start, end, and its largest deviation (signed). Kept as three float64s. */
 const episodeFields = 3;
 
 /** The band's state as stored: base64 of its float64 scalars, float32 arrays and float64 episodes. */

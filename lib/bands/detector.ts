@@ -22,60 +22,21 @@ import {
 } from './tail-surprise.ts';
 
 /**
- * The Normalcy band engine. Per series, in O(1) work per bucket and about 4 KB of JSON state, it keeps two
- * things apart: a detector, which decides how surprising each bucket is (the score, and `anomaly`), and a band
- * (`expected`, `lower`, `upper`), which says what normal looks like and is what an open alert is judged against.
+ * The detector of the Normalcy engine: normalcy/5's engine, unchanged, which lib/bands/normalcy.ts
+ * (normalcy/6) runs beside the band of lib/bands/band.ts. It says how surprising each bucket is as news:
+ * `score`, and `anomaly` with its `reason` (normalcy/6's `news`). O(1) per bucket, about 4 KB of JSON state
+ * per series.
  *
- * The detector learns:
- * - a fast robust level (a Huber-clipped moving average) and a robust scale;
- * - a daily profile and a half-hour-of-week profile, used only when they explain the series better than its
- *   level alone (compared on their running errors), so the seasonality is found from the data;
- * - how surprising each size of deviation is *for this series*, from decayed counts of past deviations
- *   ({@link tailProbability}): surprise = −log10 of the tail probability, comparable across series of any
- *   units or tail weight.
+ * It learns a fast robust level and scale, daily and half-hour-of-week profiles (used when they explain the
+ * series better), and for five departures (`outside-band`, `sustained-shift`, `unusual-level`,
+ * `variance-change`, `stuck`) how rare each size is for this series: surprise = −log10 of the learned tail
+ * probability. A departure no larger than the series' recent precedent, or a known weekly event, is not news;
+ * one beyond everything the series has shown is rarer than its tail says; an incident's surprise is held, so
+ * one incident makes one alert. score = surprise / (surprise + threshold), the threshold set by the
+ * sensitivity (3, one in a thousand, at 0.5). It keeps a band of its own for its departures and weekly
+ * events; normalcy/6 shows band.ts's band instead.
  *
- * Five departures are judged, each by its own learned tail, and the most surprising one counts: the point
- * against the detector's expected value (`outside-band`), a short moving average of those deviations
- * (`sustained-shift`), the point against the slow level and the season (`unusual-level`, which is how a missing
- * daily pattern shows), a short average of the deviations' size against its long-run average and spread
- * (`variance-change`; judged when the direction is 'both'), and a run of identical values in a series that
- * usually moves (`stuck`). Twelve buckets in a row outside the band (in a series with a week of history) also
- * count as an `unusual-level` of one in 30,000, so a slow leak the fast level follows still alerts once.
- *
- * Surprise is not yet news. A bucket that departs no further than the series' precedent on that side (the
- * largest departure it has shown from the expected value, and from the slow level, fading with a half-life of
- * {@link detectorTuning.precedentHalfLifeMs}) plus half a robust standard deviation is not news: its departures'
- * surprise (all but `stuck`) is dropped, so a bursty series does not page for bursts no bigger than its recent
- * ones, while one that goes further than it has in weeks does. An extreme, a value beyond every value the series
- * has shown or a departure further from the expected value than any before on its side (by more than noise:
- * {@link detectorTuning.extremeMargin}), is a hundred times as surprising once the series has a week of history
- * (when it is at least half the threshold's worth surprising on its own): the tails forget, and they are read in
- * the detector's fast scale; an all-time high or low is news.
- * Neither is a weekly event the season does not carry (a small deploy bump in a daily series): a bucket in a
- * half-hour-of-week slot where the series departed in each of the two weeks before, departing from the weekly
- * profile by no more than that profile's size, is not news, no slow leak, and moves neither the noise nor the
- * detector's level and scale; a never-seen departure, or one far beyond the event, still is news.
- *
- * One alert per incident: after an alert, the next one needs the threshold's worth of surprise on top of the
- * alert's surprise, which is held for {@link detectorTuning.incidentHoldMs} and then fades with a half-life of
- * {@link detectorTuning.incidentHalfLifeMs}, unless the bucket is {@link detectorTuning.incidentEscalation} times
- * as far from the expected value as the alert was, or is a new departure on the other side after a calm (an
- * outage after a spike), which needs only part of the incident's surprise. Only what would alert raises an
- * incident. The score is surprise / (surprise + threshold), so 0.5 is the alerting threshold; the threshold is
- * set by the sensitivity: 4.5 (one in 30,000) at sensitivity 0 to 1.5 at sensitivity 1, 3 by default.
- *
- * The band is the band's own robust level plus the season, as wide as the band's own residuals at the same
- * one-in-a-thousand (by default) edge. It learns only from buckets that are not part of a departure (a
- * surprising bucket outside the band, or three in a row outside it, for as long as the series stays outside),
- * from residuals clipped to its edges, and reads the daily profile without what an ongoing departure taught it:
- * an outage, a spike or a leak moves neither its level, its width nor its season. A departure that lasts
- * `relearnAfterMs` on one side is accepted as the new level (`relearned: true`). A departure is learned into
- * the weekly profile only when the series departed in the same half hour the week before, so a weekly event is
- * inside the band from its second occurrence (the band around it wider by a tenth of its size) and a one-off
- * outage is not expected again next week. Because the score is the detector's, a bucket may score above 0.5
- * inside the band (the default alert rule then needs it 10% from the band's expected value) and a value just
- * outside the band may score under 0.5. Buckets may be irregular; a timestamp that does not advance is taken as
- * the same time.
+ * How and why, at length: docs/engine.md, "The detector".
  */
 
 /** The engine's fixed constants: one place to read them, not per-series settings. */

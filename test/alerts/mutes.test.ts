@@ -1,7 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { decideDelivery } from '../../lib/alerts/delivery.ts';
-import type { Alert, AlertTransition, Mute, MuteSchedule } from '../../lib/alerts/model.ts';
+import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
+import {
+  type Alert,
+  type AlertTransition,
+  emptyMonitor,
+  type Mute,
+  type MuteSchedule,
+} from '../../lib/alerts/model.ts';
 import { mutedUntil, windowEnd } from '../../lib/alerts/mutes.ts';
+import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
+import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
+import type { Notification } from '../../lib/ports.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -161,7 +176,7 @@ describe('Delivery decisions', () => {
     });
   });
 
-  it('sends an ESCALATED with its paged alert, even acknowledged or resolved since; drops it when muted', () => {
+  it('sends an ESCALATED with its paged alert, even acknowledged or resolved since', () => {
     const at = thursday(8);
     expect(decide('ESCALATED', at, at, {}, true)).toEqual({ action: 'publish' });
     expect(decide('ESCALATED', at, at, {}, undefined)).toEqual({ action: 'publish' });
@@ -180,15 +195,87 @@ describe('Delivery decisions', () => {
       action: 'suppress',
       reason: 'history',
     });
-    // Mutes drop it as they drop a reminder: at its time, or now.
-    expect(decide('ESCALATED', thursday(4), thursday(4), {}, true)).toEqual({
-      action: 'suppress',
+  });
+
+  it('holds an ESCALATED inside a mute like its OPEN: sent at the end if still open, dropped if resolved inside', () => {
+    const inside = thursday(4, 30);
+    expect(decide('ESCALATED', inside, inside, {}, undefined)).toEqual({
+      action: 'hold',
+      until: thursday(5),
       reason: 'muted',
     });
-    expect(decide('ESCALATED', thursday(3), thursday(4), {}, true)).toEqual({
-      action: 'suppress',
+    expect(decide('ESCALATED', inside, thursday(5, 1), {}, true)).toEqual({ action: 'publish' });
+    expect(
+      decide('ESCALATED', inside, thursday(6), { state: 'resolved', resolvedAt: thursday(5, 30) }, true),
+    ).toEqual({ action: 'publish' });
+    expect(
+      decide('ESCALATED', inside, thursday(5, 1), { state: 'resolved', resolvedAt: thursday(4, 45) }, true),
+    ).toEqual({ action: 'suppress', reason: 'muted' });
+    // Recorded before a mute and delivered late, inside it: it waits for the mute's end, then goes.
+    expect(decide('ESCALATED', thursday(3), thursday(4), {}, true, thursday(3))).toEqual({
+      action: 'hold',
+      until: thursday(5),
       reason: 'muted',
     });
+    expect(decide('ESCALATED', thursday(3), thursday(5), {}, true, thursday(3))).toEqual({
+      action: 'publish',
+    });
+  });
+
+  it('an alert that opens and turns critical inside a mute is paged after it, OPEN then ESCALATED', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'normalcy-mutes-'));
+    const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+    try {
+      const store = new SqliteAlertStore(sqlite.database);
+      const step = 5 * minute;
+      // Out from 03:40: opens as a warning at 03:45, critical at 03:50 (60% above the expected value).
+      const values = [100, 100, 125, 125, 160, 160];
+      const buckets = values.map((value, index) => {
+        const timestamp = thursday(3, 30) + index * step;
+        const band = {
+          timestamp,
+          value,
+          expected: 100,
+          lower: 80,
+          upper: 120,
+          score: 0,
+          anomaly: value > 120,
+        };
+        return { timestamp, value, band };
+      });
+      const outcome = evaluateSeries({
+        series: { id: 'abc', name: 'shop.requests', dimensions: {} },
+        stepMs: step,
+        monitor: emptyMonitor('abc'),
+        rules: [builtInDefaultRule],
+        buckets,
+        now: thursday(4),
+        link: () => 'http://dash/',
+      });
+      expect(outcome.transitions.map((t) => [t.kind, t.at, t.notification.severity])).toEqual([
+        ['OPEN', thursday(3, 45), 'warning'],
+        ['ESCALATED', thursday(3, 50), 'critical'],
+      ]);
+      expect(await store.commitEvaluation('abc', 0, outcome)).toBe('committed');
+
+      const sent: Notification[] = [];
+      let now = thursday(4);
+      const deliver = () =>
+        deliverTransitions(
+          { alerts: store, notifier: { notify: async (n) => void sent.push(n) }, clock: { now: () => now } },
+          { mutes, pageWindowMs: hour },
+        );
+      expect(await deliver()).toMatchObject({ sent: 0, held: 1, suppressed: 0 });
+      now = thursday(5, 1);
+      expect(await deliver()).toMatchObject({ sent: 2, held: 0, suppressed: 0 });
+      expect(sent.map((n) => [n.state, n.severity])).toEqual([
+        ['OPEN', 'warning'],
+        ['ESCALATED', 'critical'],
+      ]);
+    } finally {
+      sqlite.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('drops reminders of acknowledged, resolved, unpaged or muted alerts', () => {
