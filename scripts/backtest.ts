@@ -246,11 +246,17 @@ async function backtestCorpus(
     }
 
     let bandJobRuns = 0;
+    let last: Awaited<ReturnType<typeof server.runBandJob>> | undefined;
     for (;;) {
       if (bandJobRuns >= maxBandJobRuns) {
-        throw new Error(`${label}: the band job still had buckets to process after ${maxBandJobRuns} runs`);
+        const { seriesProcessed, bucketsProcessed, seriesReadAlone, seriesRewound, seriesQuarantined } = last ?? {};
+        throw new Error(
+          `${label}: the band job still had buckets to process after ${maxBandJobRuns} runs (the last: ` +
+            `${JSON.stringify({ seriesProcessed, bucketsProcessed, seriesReadAlone, seriesRewound, seriesQuarantined })})`,
+        );
       }
       const summary = await server.runBandJob();
+      last = summary;
       bandJobRuns += 1;
       if (summary.bucketsProcessed === 0) break;
     }
