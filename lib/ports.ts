@@ -202,6 +202,12 @@ export interface SeriesState {
    * lib/jobs/live-window.ts). Absent in states saved before the job kept it.
    */
   readonly recentFed?: { readonly from: number; readonly times: readonly number[] };
+  /**
+   * The pending version whose backfill (its `pendingFrom`) this state was already judged again from: a series
+   * whose backfill is longer than one run can read goes on from where it stopped, instead of starting over at
+   * every run. A later backfill (another version) is judged again from its own `pendingFrom`.
+   */
+  readonly lateApplied?: { readonly version: number; readonly from: number };
 }
 
 /** One shard of the band job's state as stored, with the version a save must name. */

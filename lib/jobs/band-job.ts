@@ -437,9 +437,10 @@ async function processLiveSeries(
   const outcomes: EvaluationOutcome[] = [];
   // Series ingest marked with points older than the bulk read: judged again from there on its own path.
   const backfilled = new Map(
-    pending.flatMap((entry) =>
-      entry.pendingFrom === undefined ? [] : [[entry.series.id, entry.pendingFrom]],
-    ),
+    pending.flatMap((entry) => {
+      const from = unappliedBackfill(entry, work.states.get(entry.series.id));
+      return from === undefined ? [] : [[entry.series.id, from]];
+    }),
   );
   for (const id of ids) {
     const series = recent.get(id) ?? [];
@@ -529,16 +530,35 @@ async function processSeriesAlone(
     if (!identity) continue;
     context.aloneBudget -= 1;
     taken += 1;
-    const late = [work.rewind.get(entry.id), entry.pending?.pendingFrom].filter((at) => at !== undefined);
+    const backfillFrom = entry.pending && unappliedBackfill(entry.pending, state);
+    const late = [work.rewind.get(entry.id), backfillFrom].filter((at) => at !== undefined);
     const rewindFrom = late.length > 0 ? Math.min(...late) : undefined;
     const outcome = await processAlone(context, work, identity, state, entry.pending?.progress, rewindFrom);
     if (!entry.pending) continue;
+    const judged = work.states.get(entry.id);
+    if (backfillFrom !== undefined && judged && !judged.fault && outcome === 'behind') {
+      // The backfill is applied: the next run goes on from where this one stopped.
+      work.states.set(entry.id, {
+        ...judged,
+        lateApplied: { version: entry.pending.version, from: backfillFrom },
+      });
+      work.changed = true;
+    }
     if (outcome === 'caught-up') work.settle.set(entry.id, entry.pending.version);
     else if (typeof outcome === 'number') {
       work.defer.set(entry.id, { version: entry.pending.version, until: outcome });
     }
   }
   return taken;
+}
+
+/**
+ * Where a pending series' backfill must be judged again from: its `pendingFrom`, unless the state was already
+ * judged again from it (the same pending version) and only has to go on.
+ */
+function unappliedBackfill(pending: PendingSeries, state: SeriesState | undefined): number | undefined {
+  if (pending.pendingFrom === undefined) return undefined;
+  return state?.lateApplied?.version === pending.version ? undefined : pending.pendingFrom;
 }
 
 /**
