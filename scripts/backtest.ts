@@ -249,7 +249,8 @@ async function backtestCorpus(
     let last: Awaited<ReturnType<typeof server.runBandJob>> | undefined;
     for (;;) {
       if (bandJobRuns >= maxBandJobRuns) {
-        const { seriesProcessed, bucketsProcessed, seriesReadAlone, seriesRewound, seriesQuarantined } = last ?? {};
+        const { seriesProcessed, bucketsProcessed, seriesReadAlone, seriesRewound, seriesQuarantined } =
+          last ?? {};
         throw new Error(
           `${label}: the band job still had buckets to process after ${maxBandJobRuns} runs (the last: ` +
             `${JSON.stringify({ seriesProcessed, bucketsProcessed, seriesReadAlone, seriesRewound, seriesQuarantined })})`,
