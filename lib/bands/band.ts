@@ -233,10 +233,13 @@ export class SeasonalBand {
     const weekdayPart = a.weekday[weekday] ?? 0;
     const dailyPart = readProfile(a.daily, dayPosition);
     const expectedY = s.level + weekdayPart + (s.season === 1 ? dailyPart : 0);
-    // The noise at this hour: the series' scale times the hour's share of it (noise is larger when busy).
+    // The noise at this hour: the series' scale times the hour's share of it (noise is larger when busy). A
+    // count is never less noisy than counting: on its log scale, 1 / sqrt(expected + 1) (a quiet weekend night
+    // counting 5 a minute swings far more than the busy hours the scale learned from).
     const scale = Math.max(
       s.scale * readProfile(a.dailyScale, scalePosition),
       1e-9 * Math.max(1, Math.abs(expectedY)),
+      this.counting ? Math.exp(-0.5 * Math.min(expectedY, 700)) : 0,
     );
     const residual = y - expectedY;
     const z = residual / scale;
@@ -252,20 +255,28 @@ export class SeasonalBand {
     if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
     if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - s.edgeDown * scale);
     let outside = y > upperY || y < lowerY;
+    // What the bucket is shown against: the band, or the former level's when the series is back at it.
+    let shownShift = 0;
     if (timestamp < s.formerUntil) {
       // Back to the level the series had before a departure was accepted, two buckets in a row: the old level is
       // back, not news (one noisy bucket is not a return).
       const shift = s.formerLevel - s.level;
       const back = outside && y > lowerY + shift && y < upperY + shift;
       s.backRun = back ? s.backRun + 1 : 0;
+      // A bucket at the former level is not news (it was normal hours ago): its band reaches the former level's
+      // too. Only two in a row set the level back (one noisy bucket does not), and show the former band alone.
       if (s.backRun >= 2) {
         s.level = s.formerLevel;
         s.formerUntil = 0;
         s.backRun = 0;
+        shownShift = shift;
         upperY += shift;
         lowerY += shift;
-        outside = false;
+      } else if (back) {
+        upperY = Math.max(upperY, upperY + shift);
+        lowerY = Math.min(lowerY, lowerY + shift);
       }
+      if (back) outside = false;
     }
 
     const warm = s.points >= bandTuning.warmUpBuckets && timestamp - s.first >= this.settings.minHistoryMs;
@@ -314,10 +325,11 @@ export class SeasonalBand {
       dailyPart,
       dayPosition,
       scalePosition,
+      event !== 0 && (y > baseUpper || y < baseLower),
     );
     s.points += 1;
     const reading = this.reading;
-    reading.expected = this.fromDomain(expectedY);
+    reading.expected = this.fromDomain(expectedY + shownShift);
     reading.lower = this.fromDomain(lowerY);
     reading.upper = this.fromDomain(upperY);
     if (!Number.isFinite(reading.lower + reading.upper + s.level + s.scale)) {
@@ -337,6 +349,11 @@ export class SeasonalBand {
     reading.relearned = relearned;
     reading.stuck = stuck;
     return reading;
+  }
+
+  /** Whether the series is a count judged on its log scale (whole numbers, log(value + 1)). */
+  private get counting(): boolean {
+    return this.settings.kind === 'count' && this.s.offset === 1;
   }
 
   /** The smallest value the series has shown (for the bounds of its kind). */
@@ -416,11 +433,14 @@ export class SeasonalBand {
     dailyPart: number,
     dayPosition: number,
     scalePosition: number,
+    inEvent: boolean,
   ): void {
     const s = this.s;
     const a = this.a;
     const young = s.points < bandTuning.warmUpBuckets;
-    const protectedLearning = s.side === 0 || young;
+    // Nothing is learned from a departure, nor from a weekly event's buckets outside the band it widens (its
+    // first bucket, before it is a departure, would teach the level and the noise the deploy).
+    const protectedLearning = (s.side === 0 && !inEvent) || young;
     const firstRate = young ? 1 / (s.points + 1) : 0;
     const age = timestamp - s.first;
     const bandLow = -s.edgeDown * scale;
@@ -601,10 +621,28 @@ export class SeasonalBand {
     const short = s.eventEnd - s.eventStart < (this.settings.relearnAfterMs ?? 6 * hourMs);
     if (s.eventSide !== 0 && short) {
       this.episodes.push(s.eventStart, s.eventEnd, s.eventSide * s.eventMax);
-      while (this.episodes.length > bandTuning.episodes * episodeFields)
-        this.episodes.splice(0, episodeFields);
+      while (this.episodes.length > bandTuning.episodes * episodeFields) this.forgetEpisode(s.eventEnd);
     }
     s.eventSide = 0;
+  }
+
+  /**
+   * Makes room for a run: forgets one older than two weeks (no longer a precedent), or else the shortest (a
+   * lone noisy bucket before a half-hour deploy), the older of equals.
+   */
+  private forgetEpisode(now: number): void {
+    const episodes = this.episodes;
+    let forget = 0;
+    for (let at = 0; at < episodes.length; at += episodeFields) {
+      const end = episodes[at + 1] ?? 0;
+      if (now - end > 2 * weekMs + hourMs) {
+        forget = at;
+        break;
+      }
+      const length = end - (episodes[at] ?? 0);
+      if (length < (episodes[forget + 1] ?? 0) - (episodes[forget] ?? 0)) forget = at;
+    }
+    episodes.splice(forget, episodeFields);
   }
 
   /** The size (signed, in the band's domain) of a weekly event at this time in each of the two weeks before. */
