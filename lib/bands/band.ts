@@ -87,7 +87,7 @@ const scalarNames = [
   'offset',
   'smallest',
   'level',
-  'dayLevel',
+  'daysSeen',
   'scale',
   'today',
   'todaySum',
@@ -134,6 +134,7 @@ const arrayLengths = {
   dailyScale: bandTuning.scaleSlots,
   weekday: 7,
   weekdayMeans: 21,
+  dayMeans: 7,
   up: tailRungs,
   down: tailRungs,
   pairUp: tailRungs,
@@ -224,7 +225,6 @@ export class SeasonalBand {
     const y = this.toDomain(value);
     if (s.points === 0) {
       s.level = y;
-      s.dayLevel = y;
     }
     const weekday = (Math.floor(timestamp / dayMs) + 3) % 7; // Monday is 0 (1970-01-01 was a Thursday)
     if (weekday !== s.today) this.closeDay(weekday, interval);
@@ -404,20 +404,31 @@ export class SeasonalBand {
     }
   }
 
-  /** A day ended: its mean deviation joins its weekday's last three, and the weekday's level is their median. */
+  /**
+   * A day ended: its mean, less the median of the last seven days' means (the series' typical day that week),
+   * joins its weekday's last three deviations, and the weekday's part is their median. Day means are taken as
+   * they were, not from a level that may have followed a weekend: the part does not depend on what the level did.
+   */
   private closeDay(weekday: number, interval: number): void {
     const s = this.s;
     const a = this.a;
     if (s.today >= 0 && s.todayBuckets >= (0.5 * dayMs) / interval) {
+      a.dayMeans[s.today] = s.todaySum / s.todayBuckets;
+      s.daysSeen = s.daysSeen | (1 << s.today);
+      const seen: number[] = [];
+      for (let day = 0; day < 7; day++) if (s.daysSeen & (1 << day)) seen.push(a.dayMeans[day] ?? 0);
+      seen.sort((x, y) => x - y);
+      const middle = seen.length >> 1;
+      const typical =
+        seen.length % 2 === 1 ? (seen[middle] ?? 0) : ((seen[middle - 1] ?? 0) + (seen[middle] ?? 0)) / 2;
       const at = 3 * s.today;
       const means = a.weekdayMeans;
       means[at + 2] = means[at + 1] ?? 0;
       means[at + 1] = means[at] ?? 0;
-      means[at] = s.todaySum / s.todayBuckets;
+      means[at] = (a.dayMeans[s.today] ?? 0) - typical;
       a.weekday[s.today] = medianOfThree(means[at] ?? 0, means[at + 1] ?? 0, means[at + 2] ?? 0);
     }
     s.today = weekday;
-    s.dayLevel = s.level;
     s.todaySum = 0;
     s.todayBuckets = 0;
   }
@@ -446,10 +457,10 @@ export class SeasonalBand {
     const bandLow = -s.edgeDown * scale;
     const bandHigh = s.edgeUp * scale;
     const wideLimit = 6 * scale;
-    // The weekday's day mean takes every bucket, from the level as the day began: a weekend departs as a whole,
-    // and is learned as one, whatever the level did meanwhile.
-    // Clipped far out (a spike does not make a day), not at the band: a weekend 60 % down is 12 noises out.
-    s.todaySum += clamp(y - s.dayLevel - dailyPart, -4 * wideLimit, 4 * wideLimit);
+    // The day's mean takes every bucket as it is (less the daily profile), clipped far out from what was
+    // expected (a spike does not make a day), not at the band: a weekend 60 % down is 12 noises out.
+    const usual = s.level + weekdayPart;
+    s.todaySum += usual + clamp(y - usual - dailyPart, -4 * wideLimit, 4 * wideLimit);
     s.todayBuckets += 1;
     // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
     // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
