@@ -49,6 +49,8 @@ export const bandTuning = {
   departureEndBuckets: 3,
   /** The edges are re-read from the tails every this many buckets. */
   refreshBuckets: 32,
+  /** Time constant of the running mean of deviations that sees a shift too small for any one bucket (ms). */
+  sustainMs: 30 * minuteMs,
 } as const;
 
 /**
@@ -125,6 +127,9 @@ const scalarNames = [
   'eventEnd',
   'eventMax',
   'scaleCount',
+  'meanZ',
+  'sustainUp',
+  'sustainDown',
 ] as const;
 type Scalars = Record<(typeof scalarNames)[number], number>;
 
@@ -139,6 +144,8 @@ const arrayLengths = {
   down: tailRungs,
   pairUp: tailRungs,
   pairDown: tailRungs,
+  sustainedUp: tailRungs,
+  sustainedDown: tailRungs,
 } as const;
 type Arrays = Record<keyof typeof arrayLengths, Float32Array>;
 
@@ -243,6 +250,9 @@ export class SeasonalBand {
     );
     const residual = y - expectedY;
     const z = residual / scale;
+    // The running mean of the deviations (each clipped at four noise units: a spike is the band's business),
+    // standardized so that independent normal buckets give it unit spread: a shift of two noise units that no
+    // single bucket shows is plain in half an hour of them.
 
     // The edges move slowly: re-read every few buckets (and kept in the state, so a restored band reads the same).
     if (s.points % bandTuning.refreshBuckets === 0 || s.edgeUp === 0) this.refresh(interval);
@@ -255,6 +265,12 @@ export class SeasonalBand {
     if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
     if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - s.edgeDown * scale);
     let outside = y > upperY || y < lowerY;
+    // The running mean sees what no single bucket shows: buckets outside the band (the band's own business, which
+    // would linger in the mean after they end) and a weekly event's buckets on its side (expected) add nothing.
+    const sustainRate = Math.min(0.5, interval / bandTuning.sustainMs);
+    const seen = y > baseUpper || y < baseLower || (event !== 0 && Math.sign(event) === Math.sign(z));
+    s.meanZ += sustainRate * ((seen ? 0 : clamp(z, -4, 4)) - s.meanZ);
+    const meanZ = s.meanZ / Math.sqrt(sustainRate / (2 - sustainRate));
     // What the bucket is shown against: the band, or the former level's when the series is back at it.
     let shownShift = 0;
     if (timestamp < s.formerUntil) {
@@ -267,6 +283,7 @@ export class SeasonalBand {
       // too. Only two in a row set the level back (one noisy bucket does not), and show the former band alone.
       if (s.backRun >= 2) {
         s.level = s.formerLevel;
+        s.meanZ = 0;
         s.formerUntil = 0;
         s.backRun = 0;
         shownShift = shift;
@@ -300,11 +317,24 @@ export class SeasonalBand {
       ((repeated ? 1 : 0) - s.repeatFrequency);
     s.lastValue = value;
     if (value > s.largest) s.largest = value;
-    const anomaly = warm && wanted && (outside || stuck);
+    // A shift too small for one bucket, held long enough to move the running mean past its own learned edge.
+    // It must be a shift of at least one noise unit: a smaller one is the model's bias, not an incident. And
+    // only on the log scale (counts, latencies), where weekends and busy hours are ratios as the model has them:
+    // on a plain gauge a multiplicative weekly pattern leaves the additive model a bias of a few noise units.
+    const shifted = s.offset > 0 && Math.abs(s.meanZ) >= 1;
+    const sustainedSide = !shifted ? 0 : meanZ > s.sustainUp ? 1 : -meanZ > s.sustainDown ? -1 : 0;
+    const sustained =
+      warm && sustainedSide !== 0 && (direction === 'both' || (direction === 'above') === sustainedSide > 0);
+    const anomaly = warm && ((wanted && (outside || stuck)) || sustained);
     const extreme = anomaly && (side > 0 ? z > s.extremeUp : -z > s.extremeDown);
     // Departures are tracked against the band without weekly events: an event is a departure too, which is how
     // it is remembered week to week.
-    const relearned = this.track(timestamp, residual, y > baseUpper || y < baseLower, side);
+    const relearned = this.track(
+      timestamp,
+      residual,
+      y > baseUpper || y < baseLower || sustainedSide !== 0,
+      sustainedSide !== 0 && !(y > baseUpper || y < baseLower) ? sustainedSide : side,
+    );
     // What may be a weekly event is remembered whether or not the band (wide while young) calls it a departure:
     // a bucket past a normal noise's once-in-a-decade (4.5 of them) is notable.
     this.note(
@@ -326,6 +356,7 @@ export class SeasonalBand {
       dayPosition,
       scalePosition,
       event !== 0 && (y > baseUpper || y < baseLower),
+      meanZ,
     );
     s.points += 1;
     const reading = this.reading;
@@ -398,8 +429,21 @@ export class SeasonalBand {
     s.edgeDown = pairDeviationAt(shapeDown, independence(tail(a.pairDown), shapeDown), target);
     s.extremeUp = deviationAt(shapeUp, target);
     s.extremeDown = deviationAt(shapeDown, target);
+    // The running mean passes its edge in runs some sustainMs long: a page per run, so each bucket may pass it
+    // that many times more often.
+    const runBuckets = Math.max(1, bandTuning.sustainMs / interval);
+    const sustainTarget = Math.min(0.01, target * runBuckets);
+    s.sustainUp = deviationAt(tailShape(tail(a.sustainedUp)), sustainTarget);
+    s.sustainDown = deviationAt(tailShape(tail(a.sustainedDown)), sustainTarget);
     // Tails a pathological series has broken read as a normal's (4.2 at these rarities) until they mend.
-    for (const edge of ['edgeUp', 'edgeDown', 'extremeUp', 'extremeDown'] as const) {
+    for (const edge of [
+      'edgeUp',
+      'edgeDown',
+      'extremeUp',
+      'extremeDown',
+      'sustainUp',
+      'sustainDown',
+    ] as const) {
       if (!Number.isFinite(s[edge]) || s[edge] <= 0) s[edge] = 4.2;
     }
   }
@@ -445,6 +489,7 @@ export class SeasonalBand {
     dayPosition: number,
     scalePosition: number,
     inEvent: boolean,
+    meanZ: number,
   ): void {
     const s = this.s;
     const a = this.a;
@@ -515,8 +560,9 @@ export class SeasonalBand {
     if (pairDown > 0) countDeviation(a.pairDown, pairDown, s.unit);
     s.earlierZ = s.previousZ;
     s.previousZ = clipped;
+    countDeviation(meanZ > 0 ? a.sustainedUp : a.sustainedDown, Math.abs(meanZ), s.unit);
     if (s.unit > 1e6) {
-      for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) {
+      for (const counts of [a.up, a.down, a.pairUp, a.pairDown, a.sustainedUp, a.sustainedDown]) {
         for (let rung = 0; rung < counts.length; rung++) counts[rung] = (counts[rung] ?? 0) / s.unit;
       }
       s.counted /= s.unit;
@@ -556,6 +602,7 @@ export class SeasonalBand {
         s.formerLevel = s.level;
         s.formerUntil = timestamp + dayMs;
         s.level += s.departureSum / s.departureCount;
+        s.meanZ = 0;
         s.side = 0;
         s.departureCount = 0;
         s.recent0 = 0;
@@ -580,7 +627,7 @@ export class SeasonalBand {
   private startTails(): void {
     const s = this.s;
     const a = this.a;
-    for (const counts of [a.up, a.down, a.pairUp, a.pairDown]) counts.fill(0);
+    for (const counts of [a.up, a.down, a.pairUp, a.pairDown, a.sustainedUp, a.sustainedDown]) counts.fill(0);
     s.counted = 0;
     s.unit = 1;
     s.edgeUp = 0;
@@ -604,6 +651,7 @@ export class SeasonalBand {
     s.recent2 = 0;
     s.previousZ = 0;
     s.earlierZ = 0;
+    s.meanZ = 0;
   }
 
   /**
