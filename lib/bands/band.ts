@@ -81,57 +81,9 @@ export interface BandReading {
 }
 
 /** The scalars of a band, stored in this order as float64s. */
-const scalarNames = [
-  'points',
-  'first',
-  'last',
-  'interval',
-  'offset',
-  'smallest',
-  'level',
-  'daysSeen',
-  'scale',
-  'today',
-  'todaySum',
-  'todayBuckets',
-  'errorNone',
-  'errorDaily',
-  'season',
-  'counted',
-  'unit',
-  'previousZ',
-  'earlierZ',
-  'side',
-  'since',
-  'insideRun',
-  'departureSum',
-  'departureCount',
-  'departureMax',
-  'recent0',
-  'recent1',
-  'recent2',
-  'formerLevel',
-  'formerUntil',
-  'edgeUp',
-  'edgeDown',
-  'extremeUp',
-  'extremeDown',
-  'lastValue',
-  'repeatRun',
-  'repeatFrequency',
-  'largest',
-  'backRun',
-  'outsideSince',
-  'eventSide',
-  'eventStart',
-  'eventEnd',
-  'eventMax',
-  'scaleCount',
-  'meanZ',
-  'sustainUp',
-  'sustainDown',
-] as const;
-type Scalars = Record<(typeof scalarNames)[number], number>;
+/** The scalars' names, in the order they are stored. */
+const scalarNames = Object.keys(freshScalars()) as (keyof Scalars)[];
+type Scalars = ReturnType<typeof freshScalars>;
 
 /** The arrays of a band, stored as float32s in this order. */
 const arrayLengths = {
@@ -147,7 +99,14 @@ const arrayLengths = {
   sustainedUp: tailRungs,
   sustainedDown: tailRungs,
 } as const;
-type Arrays = Record<keyof typeof arrayLengths, Float32Array>;
+type Arrays = Record<keyof typeof arrayLengths, Float32Array> & { readonly all: Float32Array };
+/** Where each array starts in the one buffer they share, and the buffer's length. */
+const arrayLayout = Object.entries(arrayLengths).map(([name, length], index, entries) => ({
+  name: name as keyof typeof arrayLengths,
+  offset: entries.slice(0, index).reduce((sum, [, before]) => sum + before, 0),
+  length,
+}));
+const arraysLength = Object.values(arrayLengths).reduce((sum, length) => sum + length, 0);
 
 /** A departure the series made: start, end, and its largest deviation (signed). Kept as three float64s. */
 const episodeFields = 3;
@@ -197,16 +156,13 @@ export class SeasonalBand {
   }
 
   toState(): StoredBand {
-    const scalars = new Float64Array(scalarNames.map((name) => this.s[name]));
-    const arrays = new Float32Array(Object.values(arrayLengths).reduce((sum, length) => sum + length, 0));
-    let offset = 0;
-    for (const name of Object.keys(arrayLengths) as (keyof Arrays)[]) {
-      arrays.set(this.a[name], offset);
-      offset += this.a[name].length;
-    }
+    const scalars = new Float64Array(scalarNames.length);
+    for (let index = 0; index < scalarNames.length; index++)
+      scalars[index] = this.s[scalarNames[index] ?? 'points'];
     return {
       scalars: base64(scalars),
-      arrays: base64(arrays),
+      // Every array is a view of one buffer, stored as it is.
+      arrays: base64(this.a.all),
       episodes: base64(new Float64Array(this.episodes)),
     };
   }
@@ -729,21 +685,68 @@ function medianOfThree(a: number, b: number, c: number): number {
   return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
 }
 
-function freshScalars(): Scalars {
-  const scalars = Object.fromEntries(scalarNames.map((name) => [name, 0])) as Scalars;
-  scalars.smallest = Number.MAX_VALUE;
-  scalars.largest = -Number.MAX_VALUE;
-  scalars.today = -1;
-  scalars.unit = 1;
-  return scalars;
+function freshScalars() {
+  // One object literal: every band's scalars share one hidden class (restored ones too), so update() stays fast.
+  return {
+    points: 0,
+    first: 0,
+    last: 0,
+    interval: 0,
+    offset: 0,
+    smallest: Number.MAX_VALUE,
+    level: 0,
+    daysSeen: 0,
+    scale: 0,
+    today: -1,
+    todaySum: 0,
+    todayBuckets: 0,
+    errorNone: 0,
+    errorDaily: 0,
+    season: 0,
+    counted: 0,
+    unit: 1,
+    previousZ: 0,
+    earlierZ: 0,
+    side: 0,
+    since: 0,
+    insideRun: 0,
+    departureSum: 0,
+    departureCount: 0,
+    departureMax: 0,
+    recent0: 0,
+    recent1: 0,
+    recent2: 0,
+    formerLevel: 0,
+    formerUntil: 0,
+    edgeUp: 0,
+    edgeDown: 0,
+    extremeUp: 0,
+    extremeDown: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    largest: -Number.MAX_VALUE,
+    backRun: 0,
+    outsideSince: 0,
+    eventSide: 0,
+    eventStart: 0,
+    eventEnd: 0,
+    eventMax: 0,
+    scaleCount: 0,
+    meanZ: 0,
+    sustainUp: 0,
+    sustainDown: 0,
+  };
 }
 
-function freshArrays(): Arrays {
-  const arrays = Object.fromEntries(
-    Object.entries(arrayLengths).map(([name, length]) => [name, new Float32Array(length)]),
-  ) as Arrays;
-  arrays.dailyScale.fill(1);
-  return arrays;
+/** The arrays as views of one buffer (`all`, new unless given): restored and stored without copying. */
+function freshArrays(restored?: Float32Array): Arrays {
+  const all = restored ?? new Float32Array(arraysLength);
+  const arrays = { all } as { all: Float32Array } & Partial<Record<keyof typeof arrayLengths, Float32Array>>;
+  for (const { name, offset, length } of arrayLayout) arrays[name] = all.subarray(offset, offset + length);
+  // Noise by hour starts at the series' noise.
+  if (!restored) arrays.dailyScale?.fill(1);
+  return arrays as Arrays;
 }
 
 const base64 = (values: Float64Array | Float32Array): string =>
@@ -753,30 +756,30 @@ function bytesOf(text: unknown): Uint8Array | undefined {
   return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
 }
 
+function allFinite(values: Float32Array | Float64Array): boolean {
+  for (let index = 0; index < values.length; index++) if (!Number.isFinite(values[index])) return false;
+  return true;
+}
+
 /** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
 function decode(stored: StoredBand): { scalars: Scalars; arrays: Arrays; episodes: number[] } | undefined {
   const scalarBytes = bytesOf(stored.scalars);
   const arrayBytes = bytesOf(stored.arrays);
   const episodeBytes = bytesOf(stored.episodes);
   if (!scalarBytes || !arrayBytes || !episodeBytes) return undefined;
-  const arrayLength = Object.values(arrayLengths).reduce((sum, length) => sum + length, 0);
-  if (scalarBytes.byteLength !== scalarNames.length * 8 || arrayBytes.byteLength !== arrayLength * 4)
+  if (scalarBytes.byteLength !== scalarNames.length * 8 || arrayBytes.byteLength !== arraysLength * 4)
     return undefined;
   if (episodeBytes.byteLength % (8 * episodeFields) !== 0) return undefined;
   const scalarValues = new Float64Array(scalarNames.length);
   new Uint8Array(scalarValues.buffer).set(scalarBytes);
-  const arrayValues = new Float32Array(arrayLength);
+  const arrayValues = new Float32Array(arraysLength);
   new Uint8Array(arrayValues.buffer).set(arrayBytes);
   const episodeValues = new Float64Array(episodeBytes.byteLength / 8);
   new Uint8Array(episodeValues.buffer).set(episodeBytes);
-  if (!scalarValues.every(Number.isFinite) || !arrayValues.every(Number.isFinite)) return undefined;
+  if (!allFinite(scalarValues) || !allFinite(arrayValues)) return undefined;
   const scalars = freshScalars();
-  for (const [index, name] of scalarNames.entries()) scalars[name] = scalarValues[index] ?? 0;
-  const arrays = freshArrays();
-  let offset = 0;
-  for (const name of Object.keys(arrayLengths) as (keyof Arrays)[]) {
-    arrays[name].set(arrayValues.subarray(offset, offset + arrays[name].length));
-    offset += arrays[name].length;
+  for (let index = 0; index < scalarNames.length; index++) {
+    scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
   }
-  return { scalars, arrays, episodes: [...episodeValues] };
+  return { scalars, arrays: freshArrays(arrayValues), episodes: Array.from(episodeValues) };
 }
