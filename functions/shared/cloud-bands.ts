@@ -11,7 +11,7 @@ import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/b
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { systemClock } from '../../lib/ports.ts';
 import { dataStore } from './data-store.ts';
-import { alertTable, requiredEnv, stateBucket, stateTable } from './environment.ts';
+import { alertTable, positiveNumberEnv, requiredEnv, stateBucket, stateTable } from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
   const store = dataStore();
@@ -30,11 +30,11 @@ export function cloudBandDependencies(): BandJobDependencies {
 /** The band job's settings from the environment (read when the function starts). */
 export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
-  const stateShards = Number(process.env.NORMALCY_STATE_SHARDS);
+  const stateShards = positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true });
   const minStepMs = minStepFromEnvironment(process.env);
   return {
     ...(dashboardUrl && { dashboardUrl }),
-    ...(Number.isInteger(stateShards) && stateShards > 0 && { stateShards }),
+    ...(stateShards !== undefined && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
     ...(minStepMs !== undefined && { minStepMs }),
   };

@@ -8,20 +8,20 @@ import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import { dataStore } from './data-store.ts';
-import { keySecretArn, stateTable } from './environment.ts';
+import { keySecretArn, positiveNumberEnv, stateTable } from './environment.ts';
 
 export function cloudIngestDependencies(): IngestDependencies {
   const stateStore = new DynamoDbStateStore({
     table: stateTable(),
     keySecret: secretsManagerKeySecret(keySecretArn()),
   });
-  const maxPointAgeDays = Number(process.env.NORMALCY_MAX_POINT_AGE_DAYS);
+  const maxPointAgeDays = positiveNumberEnv('NORMALCY_MAX_POINT_AGE_DAYS');
   return {
     metrics: dataStore(),
     series: stateStore,
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
     // The store's retention (Timestream's magnetic store, or DynamoDB's TTL): older points are refused.
-    maxPointAgeMs: maxPointAgeDays > 0 ? maxPointAgeDays * 86_400_000 : undefined,
+    maxPointAgeMs: maxPointAgeDays === undefined ? undefined : maxPointAgeDays * 86_400_000,
   };
 }

@@ -5,14 +5,14 @@
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import type { BandStore, MetricStore } from '../../lib/ports.ts';
-import { requiredEnv } from './environment.ts';
+import { requiredEnv, requiredPositiveNumberEnv } from './environment.ts';
 
 export function dataStore(): (MetricStore & BandStore) | DynamoDbMetricStore {
   const store = process.env.NORMALCY_STORE ?? 'timestream';
   if (store === 'dynamodb') {
     return new DynamoDbMetricStore({
       table: requiredEnv('DATA_TABLE'),
-      retentionDays: Number(requiredEnv('DATA_RETENTION_DAYS')),
+      retentionDays: requiredPositiveNumberEnv('DATA_RETENTION_DAYS'),
     });
   }
   if (store !== 'timestream') throw new Error(`NORMALCY_STORE must be timestream or dynamodb, got ${store}`);

@@ -6,6 +6,31 @@ export function requiredEnv(name: string): string {
   return value;
 }
 
+/**
+ * Reads an optional positive number from the environment: undefined when unset or empty, and a deployment error
+ * naming the variable when it is set to anything but a positive number (`Number()` would take NaN silently).
+ *
+ * @example positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true }) // 64, or undefined when unset
+ */
+export function positiveNumberEnv(name: string, options: { integer?: boolean } = {}): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  const valid = Number.isFinite(value) && value > 0 && (!options.integer || Number.isInteger(value));
+  if (!valid) {
+    const what = options.integer ? 'a positive whole number' : 'a positive number';
+    throw new Error(`environment variable ${name} must be ${what}, not ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** A required positive number from the environment: a missing or malformed one is reported by name. */
+export function requiredPositiveNumberEnv(name: string, options: { integer?: boolean } = {}): number {
+  const value = positiveNumberEnv(name, options);
+  if (value === undefined) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
 /** The DynamoDB table of the series catalog, key hashes and pending marks. */
 export const stateTable = (): string => requiredEnv('STATE_TABLE');
 

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cloudBandOptions } from '../../functions/shared/cloud-bands.ts';
+import { cloudIngestDependencies } from '../../functions/shared/cloud-ingest.ts';
+import { dataStore } from '../../functions/shared/data-store.ts';
+import { positiveNumberEnv } from '../../functions/shared/environment.ts';
+
+/** The functions' numeric settings: a malformed one fails at start, naming the variable (Number() took NaN). */
+describe('numbers from the environment', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('reads a positive number, and nothing when unset or empty', () => {
+    vi.stubEnv('NORMALCY_TEST_NUMBER', '64');
+    expect(positiveNumberEnv('NORMALCY_TEST_NUMBER', { integer: true })).toBe(64);
+    vi.stubEnv('NORMALCY_TEST_NUMBER', '1.5');
+    expect(positiveNumberEnv('NORMALCY_TEST_NUMBER')).toBe(1.5);
+    vi.stubEnv('NORMALCY_TEST_NUMBER', '');
+    expect(positiveNumberEnv('NORMALCY_TEST_NUMBER')).toBeUndefined();
+  });
+
+  it.each([
+    ['NORMALCY_STATE_SHARDS', 'sixty-four', () => cloudBandOptions(), 'a positive whole number'],
+    ['NORMALCY_STATE_SHARDS', '2.5', () => cloudBandOptions(), 'a positive whole number'],
+    ['NORMALCY_MAX_POINT_AGE_DAYS', '-3', () => cloudIngestDependencies(), 'a positive number'],
+  ])('refuses %s=%s, naming it', (name, value, start, what) => {
+    vi.stubEnv('STATE_TABLE', 'state');
+    vi.stubEnv('KEY_SECRET_ARN', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keys');
+    vi.stubEnv('NORMALCY_STORE', 'dynamodb');
+    vi.stubEnv('DATA_TABLE', 'data');
+    vi.stubEnv('DATA_RETENTION_DAYS', '400');
+    vi.stubEnv(name, value);
+    expect(start).toThrow(`environment variable ${name} must be ${what}, not ${JSON.stringify(value)}`);
+  });
+
+  it('refuses a retention that is not a number, and one that is not set', () => {
+    vi.stubEnv('NORMALCY_STORE', 'dynamodb');
+    vi.stubEnv('DATA_TABLE', 'data');
+    vi.stubEnv('DATA_RETENTION_DAYS', '400 days');
+    expect(() => dataStore()).toThrow('environment variable DATA_RETENTION_DAYS must be a positive number');
+    vi.stubEnv('DATA_RETENTION_DAYS', '');
+    expect(() => dataStore()).toThrow('environment variable DATA_RETENTION_DAYS is not set');
+  });
+
+  it('takes the band job its shard count', () => {
+    vi.stubEnv('NORMALCY_STATE_SHARDS', '16');
+    expect(cloudBandOptions().stateShards).toBe(16);
+  });
+});
