@@ -1,5 +1,11 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// The last test reads what the function logs (tests are silent otherwise): set before any import.
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
+});
+
 import { createIngestHandler } from '../../functions/ingest.ts';
 import { legacyKeyDigest } from '../../lib/keys.ts';
 import { lambdaContext } from '../../lib/local/lambda-events.ts';
