@@ -1,5 +1,5 @@
 /**
- * `npm run bench:bands [-- --series 100000 --shards 64]`: the band job over many series for one step.
+ * `npm run bench:bands [-- --series 100000 --shards 64 --record]`: the band job over many series for one step.
  *
  * Setup (not timed): 64 engines trained on two weeks of 1-minute data (a daily cycle, each its own level and
  * noise) give realistic states and alert monitors, cloned to every series (each series takes one of the 64);
@@ -14,12 +14,13 @@
  * S3), so the requests reported are the ones the code makes. The baseline, in the same process: the engine
  * alone (restore, one update, save) over the same series.
  *
- * Writes `bench/results/bands.json` (read by `npm run cost`).
+ * Writes `bench/out/bands.json` (git-ignored); with `--record`, the tracked `bench/results/bands.json` instead,
+ * which BENCHMARKS.md quotes and `npm run cost` reads.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
 import { bandJobHeapFlags } from '../cdk/band-job-node-options.ts';
@@ -35,6 +36,7 @@ import type { SeriesPoint } from '../lib/metrics/point.ts';
 import type { SeriesState } from '../lib/ports.ts';
 import { FakeS3 } from '../test/helpers/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
+import { repositoryRoot, resultsFile } from './results-file.ts';
 
 const argument = (name: string): string | undefined => {
   const index = process.argv.indexOf(`--${name}`);
@@ -202,6 +204,8 @@ const report = {
   sqliteIngestMsForOneBucket: Math.round(ingestMs),
   stores: results,
 };
-mkdirSync(resolve('bench', 'results'), { recursive: true });
-writeFileSync(resolve('bench', 'results', 'bands.json'), `${JSON.stringify(report, null, 2)}\n`);
+const output = resultsFile('bands');
+mkdirSync(dirname(output), { recursive: true });
+writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
+log(`results written to ${relative(repositoryRoot, output)}`);
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

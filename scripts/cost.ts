@@ -5,8 +5,9 @@
  * with anomaly-detection alarms. Every request count comes from the code itself: the cloud adapters are run
  * here against counting fakes at the AWS boundary (one ingest request, one run's bands), and the band job's
  * figures per run (queries, read units, CPU time per series, state size) come from `npm run bench:bands`
- * (bench/results/bands.json). Prices: lib/cost/prices.ts. Assumed (no benchmark has a network): the latency of
- * one AWS round trip and of one Timestream query; options below.
+ * (bench/results/bands.json, written only by `npm run bench:bands -- --record`; `--bench FILE` reads another,
+ * such as an unrecorded run's bench/out/bands.json). Prices: lib/cost/prices.ts. Assumed (no benchmark has a
+ * network): the latency of one AWS round trip and of one Timestream query; options below.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
