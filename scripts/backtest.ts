@@ -14,18 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { baselineEngines } from '../lib/backtest/baseline-engines.ts';
 import { corpusTable, familyTable, seriesTable } from '../lib/backtest/report.ts';
-import {
-  byFamily,
-  type CorpusScore,
-  scenarioRules,
-  scoreCorpus,
-  summarize,
-  weekMs,
-} from '../lib/backtest/score.ts';
+import { byFamily, type CorpusScore, scenarioRules, scoreCorpus, summarize } from '../lib/backtest/score.ts';
 import type { BandEngineFactory } from '../lib/bands/engine.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
 import { startLocalServer } from '../lib/local/server.ts';
 import type { MetricType } from '../lib/metrics/point.ts';
+import { weekMs } from '../lib/time.ts';
 import { readCorpus, UsageError } from './backtest-corpus.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -27,6 +27,7 @@ import type {
   ValueBucket,
   ValueBucketQuery,
 } from '../ports.ts';
+import { dayMs, minuteMs } from '../time.ts';
 
 /** DynamoDB's limit of items per BatchWriteItem call. */
 export const maxItemsPerBatchWrite = 25;
@@ -35,9 +36,7 @@ export const maxKeysPerBatchGet = 100;
 /** The sparse index listing anomalous buckets by day. */
 export const anomalyIndex = 'anomalies';
 
-const dayMs = 86_400_000;
 const maxBatchAttempts = 8;
-const minuteMs = 60_000;
 /** Points per item of the recent-points log (about 40 bytes each: one item stays near 12 KB). */
 export const recentPointsPerItem = 300;
 /** How long log items live (TTL): the band job reads only the last minutes. */

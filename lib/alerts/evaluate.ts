@@ -5,6 +5,7 @@
  * same ids), which is what makes a re-run after a crash, or two overlapping runs, record each transition once.
  */
 import type { BandResult } from '../bands/engine.ts';
+import { dayMs } from '../time.ts';
 import { alertId, transitionId } from './ids.ts';
 import type {
   Alert,
@@ -29,7 +30,6 @@ import {
   severityOf,
 } from './severity.ts';
 
-const dayMs = 86_400_000;
 /**
  * Band rules judge a bucket by where its value lies against the band only once the series has this much
  * history (as long as the engines' own warm-up, `minHistoryMs`): before, a band is still being learned. At the

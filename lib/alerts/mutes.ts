@@ -1,8 +1,8 @@
+import { minuteMs } from '../time.ts';
 import type { Alert, Mute, MuteSchedule, Weekday, WeeklySchedule } from './model.ts';
 import { weekdays } from './model.ts';
 import { selects } from './selector.ts';
 
-const minuteMs = 60_000;
 const dayMinutes = 24 * 60;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

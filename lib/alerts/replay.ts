@@ -6,6 +6,7 @@
  */
 import { describeValue, type Problem, ProblemList, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
+import { dayMs } from '../time.ts';
 import { decideDelivery } from './delivery.ts';
 import { type EvaluatedBucket, evaluateSeries, evaluateSilence, hasOpenAlert } from './evaluate.ts';
 import {
@@ -20,8 +21,6 @@ import {
 import { applicableRules, defaultRuleId, effectiveRules } from './rules.ts';
 import { jsonObject, parseRule } from './schema.ts';
 import { type SeriesIdentity, selects } from './selector.ts';
-
-const dayMs = 86_400_000;
 
 /** How much one replay may read and answer. */
 export const replayLimits = {

@@ -11,6 +11,7 @@ import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
+import { dayMs, minuteMs } from '../time.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
 import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
 import { isTimeZone, minuteOfDay } from './mutes.ts';
@@ -18,8 +19,6 @@ import { builtInDefaultRule, defaultRuleId } from './rules.ts';
 
 z.config(en());
 
-const minuteMs = 60_000;
-const dayMs = 86_400_000;
 const maxSpanMs = 400 * dayMs;
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

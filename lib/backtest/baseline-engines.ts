@@ -1,5 +1,6 @@
 import type { BandEngine, BandEngineFactory, BandResult, EngineState } from '../bands/engine.ts';
 import { median, scaledMad } from '../bands/robust-statistics.ts';
+import { hourMs, weekMs } from '../time.ts';
 
 /**
  * The two naive detectors the scenarios' README calibrates its scoring with, as band engines so that the
@@ -7,8 +8,6 @@ import { median, scaledMad } from '../bands/robust-statistics.ts';
  * are yardsticks, never shipped: the band job uses lib/bands' default engine.
  */
 
-const hourMs = 3_600_000;
-const weekMs = 7 * 24 * hourMs;
 /** Deviations (scaled MADs) from the hour-of-week median that the naive band allows. */
 const hourOfWeekBandMads = 4;
 /** The static line is the first two weeks' 99.9th percentile. */

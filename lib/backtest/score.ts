@@ -1,4 +1,5 @@
 import { median } from '../bands/robust-statistics.ts';
+import { dayMs, minuteMs, weekMs } from '../time.ts';
 
 /**
  * Scoring the alerts the product opens on a labelled corpus, exactly as the operations scenarios' README says
@@ -13,10 +14,6 @@ import { median } from '../bands/robust-statistics.ts';
  * Pure: it takes the labels and the alerts' start times and returns figures; reading files, running the
  * server and printing are scripts/backtest.ts's and report.ts's.
  */
-
-const minuteMs = 60_000;
-const dayMs = 24 * 60 * minuteMs;
-export const weekMs = 7 * dayMs;
 
 /** The README's rules, in milliseconds and occurrences. */
 export const scenarioRules = {

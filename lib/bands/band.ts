@@ -13,14 +13,12 @@
  * chance; one past the single-bucket edge of that rarity is extreme. Pure, causal, O(1) per bucket; the state
  * is a few kilobytes of base64. How and why, every constant: docs/engine.md.
  */
+
+import { dayMs, hourMs, minuteMs, weekMs } from '../time.ts';
 import type { BandSettings } from './engine.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import { countDeviation, deviationAt, independence, pairDeviationAt, tailRungs, tailShape } from './tails.ts';
 
-const minuteMs = 60_000;
-const hourMs = 60 * minuteMs;
-const dayMs = 24 * hourMs;
-const weekMs = 7 * dayMs;
 /** Mean absolute deviation × this = standard deviation, for normal data. */
 const madToSd = 1.2533;
 

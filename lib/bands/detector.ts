@@ -1,3 +1,4 @@
+import { dayMs, hourMs, weekMs } from '../time.ts';
 import {
   type AnomalyReason,
   type BandEngine,
@@ -163,9 +164,6 @@ export type DetectorTuning = {
     : (typeof detectorTuning)[K];
 };
 
-const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
-const weekMs = 7 * dayMs;
 /** Mean absolute deviation × this = standard deviation, for normal data. */
 const madToSd = 1.2533;
 const seasonNone = 0;

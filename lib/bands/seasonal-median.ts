@@ -1,3 +1,4 @@
+import { dayMs, hourMs, weekMs } from '../time.ts';
 import {
   type BandEngine,
   type BandEngineFactory,
@@ -9,9 +10,6 @@ import {
 import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { median, scaledMad } from './robust-statistics.ts';
 
-const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
-const weekMs = 7 * dayMs;
 const weeklySlotCapacity = 36;
 const dailySlotCapacity = 48;
 const recentCapacity = 60;

@@ -10,6 +10,7 @@ import type {
   SeriesPosition,
   SeriesStore,
 } from '../ports.ts';
+import { dayMs } from '../time.ts';
 import { encodeCursor } from './cursor.ts';
 import { formatDuration } from './duration.ts';
 import { seriesViewPath } from './links.ts';
@@ -20,7 +21,6 @@ export interface TimeRange {
   readonly to: number;
 }
 
-const dayMs = 86_400_000;
 const maxRangeMs = 400 * dayMs;
 
 /**
