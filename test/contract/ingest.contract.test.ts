@@ -368,6 +368,12 @@ describe('keys: /v1/keys', () => {
     });
     expect(badScopes.status).toBe(400);
     expect(badScopes.body.error.problems[0].field).toBe('scopes');
+    const unknownField = await call('POST', '/v1/keys', {
+      body: { name: 'x', scopes: ['read'], owner: 'ops' },
+      request: 'invalid',
+    });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.error.problems).toEqual([{ field: 'owner', message: expect.any(String) }]);
     expect((await call('DELETE', '/v1/keys/not-hex', { route: '/v1/keys/{id}' })).status).toBe(400);
     expect((await call('DELETE', `/v1/keys/${'0'.repeat(64)}`, { route: '/v1/keys/{id}' })).status).toBe(404);
     const readOnly = await server.addKey(['read']);
