@@ -3,7 +3,7 @@
  * is made; stores and answers carry only its digest (its id), and keys are revoked by that id or a unique
  * prefix of at least 8 hex digits of it.
  */
-import { describeValue, NotFoundError, ValidationError } from './errors.ts';
+import { describeValue, NotFoundError, ProblemList, ValidationError } from './errors.ts';
 import { generateKey } from './keys.ts';
 import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion, keyScopes } from './ports.ts';
 
@@ -27,36 +27,49 @@ const view = (record: ApiKeyRecord): KeyView => ({
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of the pattern is to find them
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** Reads `{"name": "...", "scopes": ["ingest", ...]}`; throws ValidationError naming the field. */
+const keyRequestFields = ['name', 'scopes'];
+
+/**
+ * Reads `{"name": "...", "scopes": ["ingest", ...]}`; throws one ValidationError naming every field that is
+ * wrong, unknown ones included (a `scope` typo is named, not reported as missing `scopes`).
+ */
 export function readKeyRequest(body: string): { name: string; scopes: KeyScope[] } {
   let document: unknown;
   try {
     document = JSON.parse(body || '{}');
   } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`);
+    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
+      { field: '(body)', message: 'is not valid JSON' },
+    ]);
   }
-  const { name, scopes } = (typeof document === 'object' && document !== null ? document : {}) as Record<
+  const fields = (typeof document === 'object' && document !== null ? document : {}) as Record<
     string,
     unknown
   >;
+  const { name, scopes } = fields;
+  const problems = new ProblemList();
+  for (const field of Object.keys(fields)) {
+    if (!keyRequestFields.includes(field)) {
+      problems.add(undefined, field, `is not a field of a key request (${keyRequestFields.join(', ')})`);
+    }
+  }
   if (typeof name !== 'string' || name.length === 0 || name.length > 64 || controlCharacters.test(name)) {
-    throw new ValidationError('"name" must be a string of 1 to 64 characters', [
-      { field: 'name', message: `must be a string of 1 to 64 characters, got ${describeValue(name)}` },
-    ]);
+    problems.add(undefined, 'name', `must be a string of 1 to 64 characters, got ${describeValue(name)}`);
   }
   if (
     !Array.isArray(scopes) ||
     scopes.length === 0 ||
     !scopes.every((scope) => (keyScopes as readonly unknown[]).includes(scope))
   ) {
-    throw new ValidationError(`"scopes" must be a non-empty array of ${keyScopes.join(', ')}`, [
-      {
-        field: 'scopes',
-        message: `must be a non-empty array of ${keyScopes.join(', ')}, got ${describeValue(scopes)}`,
-      },
-    ]);
+    problems.add(
+      undefined,
+      'scopes',
+      `must be a non-empty array of ${keyScopes.join(', ')}, got ${describeValue(scopes)}`,
+    );
   }
-  return { name, scopes: [...new Set(scopes as KeyScope[])] };
+  const first = problems.listed[0];
+  if (first) throw new ValidationError(`invalid key request: ${first.field} ${first.message}`, problems);
+  return { name: name as string, scopes: [...new Set(scopes as KeyScope[])] };
 }
 
 /** Makes a key; returns it (the only time it is ever shown) with its view. */

@@ -172,16 +172,29 @@ const exclusionSchema = z
 
 /**
  * Turns zod's issues into the API's problems (field path and message) and throws them as one 400: the first
- * ones and their count (a body may hold thousands of bad fields, or one huge bad string).
+ * ones and their count (a body may hold thousands of bad fields, or one huge bad string). zod reports the
+ * unknown keys of an object as one issue on the object; each becomes a problem of its own, named by its path
+ * (`selector.metrc`), so that a typo is found without reading the whole body again.
  */
-function fail(what: string, issues: readonly Pick<$ZodIssue, 'path' | 'message'>[]): never {
+function fail(what: string, issues: readonly (Pick<$ZodIssue, 'path' | 'message'> | $ZodIssue)[]): never {
   const problems = new ProblemList();
   for (const issue of issues) {
+    const unknownKeys = 'code' in issue && issue.code === 'unrecognized_keys' ? issue.keys : undefined;
     if (problems.full) {
-      problems.addUnlisted(1);
+      problems.addUnlisted(unknownKeys?.length ?? 1);
       continue;
     }
-    problems.add(undefined, issue.path.map(String).join('.') || '(body)', issue.message);
+    if (unknownKeys) {
+      for (const [position, key] of unknownKeys.entries()) {
+        if (problems.full) {
+          problems.addUnlisted(unknownKeys.length - position);
+          break;
+        }
+        problems.add(undefined, fieldPath([...issue.path, key]), unknownFieldMessage);
+      }
+      continue;
+    }
+    problems.add(undefined, fieldPath(issue.path), issue.message);
   }
   const first = problems.listed[0];
   throw new ValidationError(
@@ -189,6 +202,11 @@ function fail(what: string, issues: readonly Pick<$ZodIssue, 'path' | 'message'>
     problems,
   );
 }
+
+const unknownFieldMessage = 'is not a known field';
+
+/** A problem's field: the path into the body (`debounce.breaches`), or `(body)` for the body itself. */
+const fieldPath = (path: readonly PropertyKey[]): string => path.map(String).join('.') || '(body)';
 
 function parseWith<T>(schema: z.ZodMiniType<T>, what: string, body: unknown): T {
   // A missing field reads better as "is required" than as zod's "expected number, received undefined".

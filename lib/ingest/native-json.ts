@@ -18,7 +18,9 @@ import {
  * `{"name","type","value","timestamp","dimensions"}`, or the compact bulk form for backfill, many points of
  * one series: `{"name","type","dimensions","points":[[timestamp, value], ...]}`. `type` defaults to gauge,
  * `timestamp` (epoch ms or ISO-8601) to now. Every item (and every point of a bulk item) is validated; bad ones
- * are reported by item index and field and left out. Throws ValidationError when the body itself is unusable.
+ * are reported by item index and field and left out, and so is an item with a field a metric does not have
+ * (named, as `{index: 3, field: "valu"}`). Throws ValidationError when the body itself is unusable or has a
+ * field other than `metrics`.
  * O(n) in the body's size; the hot path allocates only the points it returns.
  *
  * @example parseNativeJson('{"metrics":[{"name":"a","points":[[1764028800000,1]]}]}', now).points.length // 1
@@ -34,10 +36,16 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
     ]);
   }
   const items = Array.isArray(document) ? document : (document as { metrics?: unknown } | null)?.metrics;
+  const bodyProblems = unknownBodyFields(document);
   if (!Array.isArray(items)) {
-    throw new ValidationError('the body must be a JSON object with a "metrics" array', [
-      { field: 'metrics', message: `must be an array, got ${describeValue(items)}` },
-    ]);
+    bodyProblems.add(undefined, 'metrics', `must be an array, got ${describeValue(items)}`);
+  }
+  if (!Array.isArray(items) || bodyProblems.count > 0) {
+    const first = bodyProblems.listed[0];
+    throw new ValidationError(
+      `the body must be a JSON object with a "metrics" array and nothing else${first ? `: ${first.field} ${first.message}` : ''}`,
+      bodyProblems,
+    );
   }
   const points: MetricPoint[] = [];
   const problems = new ProblemList();
@@ -50,6 +58,11 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
       continue;
     }
     const fields = item as Record<string, unknown>;
+    const unknown = unknownItemField(fields);
+    if (unknown) {
+      problems.add(index, unknown.field, unknown.message);
+      continue;
+    }
     if (fields.points !== undefined) {
       pointItems ??= points.map((_, position) => position);
       readBulkItem(fields, index, times, points, problems, pointItems);
@@ -75,6 +88,51 @@ class Issue {
     readonly field: string,
     readonly message: string,
   ) {}
+}
+
+/**
+ * The body's fields other than `metrics`, each a problem: `{"metric": [...]}` is named as the typo it is.
+ * An array body has none.
+ */
+function unknownBodyFields(document: unknown): ProblemList {
+  const problems = new ProblemList();
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return problems;
+  for (const key in document) {
+    if (key !== 'metrics') problems.add(undefined, key, 'is not a field of the body: send {"metrics":[...]}');
+  }
+  return problems;
+}
+
+/**
+ * An item's first field that is not one of a metric's, refused rather than ignored: a typo such as
+ * `timestmp` or `dimension` would otherwise store the point at another time or in another series. One
+ * problem per item (its count is the items left out); the message names the item's other unknown fields.
+ * O(fields), a switch on the key.
+ */
+function unknownItemField(item: Record<string, unknown>): Issue | undefined {
+  let first: string | undefined;
+  const others: string[] = [];
+  for (const key in item) {
+    switch (key) {
+      case 'name':
+      case 'type':
+      case 'value':
+      case 'timestamp':
+      case 'dimensions':
+      case 'points':
+        continue;
+      default:
+        if (first === undefined) first = key;
+        else if (others.length < 5) others.push(JSON.stringify(key.slice(0, 64)));
+    }
+  }
+  if (first === undefined) return undefined;
+  const alsoUnknown =
+    others.length > 0 ? ` (nor ${others.length > 1 ? 'are' : 'is'} ${others.join(', ')})` : '';
+  return new Issue(
+    first,
+    `is not a field of a metric${alsoUnknown}: the fields are name, type, value, timestamp, dimensions, or points for the bulk form`,
+  );
 }
 
 function readSingleItem(item: Record<string, unknown>, window: TimeWindow): MetricPoint | Issue {

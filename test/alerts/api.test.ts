@@ -88,17 +88,60 @@ describe('Rules API', () => {
     const body = (await response.json()) as ErrorBody;
     expect(body.error.code).toBe('invalid_request');
     expect(body.error.problems?.map((problem) => problem.field).sort()).toEqual([
-      '(body)',
+      'colour',
       'debounce.breaches',
       'minDurationMs',
-      'selector',
+      'selector.metrik',
       'sensitivity',
     ]);
     expect(body.error.problems).toContainEqual({
       field: 'debounce.breaches',
       message: '"breaches" must not be more than "outOf"',
     });
-    expect(body.error.problems?.find((problem) => problem.field === '(body)')?.message).toContain('colour');
+    expect(body.error.problems).toContainEqual({ field: 'colour', message: 'is not a known field' });
+    expect(body.error.problems).toContainEqual({ field: 'selector.metrik', message: 'is not a known field' });
+  });
+
+  it('names each unknown field by its path, in rules, mutes, exclusions and replay drafts, at most 100', async () => {
+    const rule = await send('PUT', '/v1/rules/typos', {
+      kind: 'band',
+      severty: 'critical',
+      debounce: { breaches: 1, outOf: 2, within: 3 },
+    });
+    expect(rule.status).toBe(400);
+    const ruleError = ((await rule.json()) as ErrorBody).error;
+    expect(ruleError.problems).toEqual([
+      { field: 'debounce.within', message: 'is not a known field' },
+      { field: 'severty', message: 'is not a known field' },
+    ]);
+    expect(ruleError.message).toBe('invalid rule: debounce.within is not a known field');
+    const mute = await send('POST', '/v1/mutes', {
+      schedule: { kind: 'once', start: '2025-11-25T00:00:00Z', end: '2025-11-25T01:00:00Z', zone: 'UTC' },
+      selector: { metric: 'shop.*', dimension: { host: 'web-1' } },
+    });
+    expect(mute.status).toBe(400);
+    expect(await problemsOf(mute)).toEqual(['schedule.zone', 'selector.dimension']);
+    const exclusion = await send('POST', '/v1/exclusions', {
+      start: '2025-11-25T00:00:00Z',
+      end: '2025-11-25T01:00:00Z',
+      why: 'deploy',
+      notes: '',
+    });
+    expect(await problemsOf(exclusion)).toEqual(['notes', 'why']);
+    const replay = await send('POST', '/v1/series/0000000000000001/replay', {
+      rule: { kind: 'band', colour: 'red' },
+    });
+    expect(replay.status).toBe(400);
+    expect(await problemsOf(replay)).toEqual(['rule.colour']);
+    const many = await send('POST', '/v1/rules', {
+      kind: 'band',
+      ...Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`extra${index}`, index])),
+    });
+    expect(many.status).toBe(400);
+    const manyError = ((await many.json()) as ErrorBody & { error: { problemCount: number } }).error;
+    expect(manyError.problems).toHaveLength(100);
+    expect(manyError.problems?.[99]).toEqual({ field: 'extra99', message: 'is not a known field' });
+    expect(manyError.problemCount).toBe(150);
   });
 
   it('says which kinds exist, and what a threshold rule needs', async () => {

@@ -272,7 +272,7 @@ describe('parseReplayRequest', () => {
         from: 'yesterday',
         seriesId: 'x',
       }).sort(),
-    ).toEqual(['from', 'rule', 'rule.debounce.breaches', 'seriesId'].sort());
+    ).toEqual(['from', 'rule.colour', 'rule.debounce.breaches', 'seriesId'].sort());
     expect(problemsOf({ rule: { kind: 'sometimes' } })).toEqual(['rule.kind']);
     expect(problemsOf({})).toEqual(['rule']);
     expect(problemsOf({ ruleId: 'a', rule: { kind: 'band' } })).toEqual(['ruleId']);

@@ -80,6 +80,30 @@ describe('native JSON: POST /v1/metrics', () => {
     });
     expect(brotli.status).toBe(415);
   });
+
+  it('refuses a field the document does not know, naming it, in an item and in the body', async () => {
+    const typo = await call('POST', '/v1/metrics', {
+      body: { metrics: [{ name: 'shop.typo', value: 1, timestmp: now }] },
+      request: 'invalid',
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.error.problems).toEqual([
+      { index: 0, field: 'timestmp', message: expect.stringContaining('is not a field of a metric') },
+    ]);
+    const bulkTypo = await call('POST', '/v1/metrics', {
+      body: [{ name: 'shop.typo', points: [[now, 1]], dimension: { host: 'web-1' } }],
+      request: 'invalid',
+    });
+    expect(bulkTypo.body.error.problems).toEqual([
+      { index: 0, field: 'dimension', message: expect.stringContaining('is not a field of a metric') },
+    ]);
+    const body = await call('POST', '/v1/metrics', {
+      body: { metrics: [{ name: 'shop.typo', value: 1 }], source: 'cron' },
+      request: 'invalid',
+    });
+    expect(body.status).toBe(400);
+    expect(body.body.error.problems).toEqual([{ field: 'source', message: expect.any(String) }]);
+  });
 });
 
 describe('OTLP/HTTP: POST /otlp/v1/metrics', () => {
@@ -344,6 +368,12 @@ describe('keys: /v1/keys', () => {
     });
     expect(badScopes.status).toBe(400);
     expect(badScopes.body.error.problems[0].field).toBe('scopes');
+    const unknownField = await call('POST', '/v1/keys', {
+      body: { name: 'x', scopes: ['read'], owner: 'ops' },
+      request: 'invalid',
+    });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.error.problems).toEqual([{ field: 'owner', message: expect.any(String) }]);
     expect((await call('DELETE', '/v1/keys/not-hex', { route: '/v1/keys/{id}' })).status).toBe(400);
     expect((await call('DELETE', `/v1/keys/${'0'.repeat(64)}`, { route: '/v1/keys/{id}' })).status).toBe(404);
     const readOnly = await server.addKey(['read']);

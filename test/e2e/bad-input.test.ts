@@ -154,6 +154,56 @@ describe('bad input at scale, and input that looks like something else', () => {
     expect(error.message.length).toBeLessThanOrEqual(1000);
   });
 
+  it('names an unknown field of an item or of the body, leaving the item out, rather than ignoring it', async () => {
+    const now = Date.now();
+    const mixed = await post(
+      '/v1/metrics',
+      JSON.stringify({
+        metrics: [
+          { name: 'typo.value', valu: 1 },
+          { name: 'typo.time', value: 1, timestmp: now - 60_000 },
+          { name: 'typo.fine', value: 1 },
+          { name: 'typo.bulk', points: [[now, 1]], dimension: { host: 'web-1' }, unit: 'ms', tags: [] },
+        ],
+      }),
+    );
+    expect(mixed.status).toBe(200);
+    const outcome = (await mixed.json()) as { accepted: number; rejected: number; problems: unknown[] };
+    const fields = 'the fields are name, type, value, timestamp, dimensions, or points for the bulk form';
+    expect(outcome).toEqual({
+      accepted: 1,
+      rejected: 3,
+      problems: [
+        { index: 0, field: 'valu', message: `is not a field of a metric: ${fields}` },
+        { index: 1, field: 'timestmp', message: `is not a field of a metric: ${fields}` },
+        {
+          index: 3,
+          field: 'dimension',
+          message: `is not a field of a metric (nor are "unit", "tags"): ${fields}`,
+        },
+      ],
+    });
+    const { series } = await server.getJson<{ series: { name: string }[] }>('/v1/series');
+    expect(series.map((one) => one.name).filter((name) => name.startsWith('typo.'))).toEqual(['typo.fine']);
+
+    const misnamed = await post('/v1/metrics', JSON.stringify({ metric: [{ name: 'typo.body', value: 1 }] }));
+    expect(misnamed.status).toBe(400);
+    const { error } = (await misnamed.json()) as ErrorBody;
+    expect(error.problems).toEqual([
+      { field: 'metric', message: 'is not a field of the body: send {"metrics":[...]}' },
+      { field: 'metrics', message: 'must be an array, got nothing' },
+    ]);
+    expect(error.message).toContain('metric is not a field of the body');
+    const extra = await post(
+      '/v1/metrics',
+      JSON.stringify({ metrics: [{ name: 'typo.body', value: 1 }], host: 'a' }),
+    );
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as ErrorBody).error.problems).toEqual([
+      { field: 'host', message: 'is not a field of the body: send {"metrics":[...]}' },
+    ]);
+  });
+
   it('answers 415 to /v1/metrics with a content type that is not JSON, and takes every JSON one', async () => {
     const metrics = JSON.stringify({ metrics: [{ name: 'typed', value: 1 }] });
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {

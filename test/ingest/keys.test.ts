@@ -90,6 +90,21 @@ describe('key scopes and the admin routes', () => {
     ).toBe('scopes');
     expect((await as(server.key, '/v1/keys/0123456789abcdef', { method: 'DELETE' })).status).toBe(404);
   });
+
+  it('names an unknown field of a key request, beside the fields it leaves wrong', async () => {
+    const typo = await as(server.key, '/v1/keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'web-agents', scope: ['ingest'], expires: '2026-01-01' }),
+    });
+    expect(typo.status).toBe(400);
+    const { error } = (await typo.json()) as { error: { message: string; problems: unknown[] } };
+    expect(error.problems).toEqual([
+      { field: 'scope', message: 'is not a field of a key request (name, scopes)' },
+      { field: 'expires', message: 'is not a field of a key request (name, scopes)' },
+      { field: 'scopes', message: 'must be a non-empty array of ingest, read, admin, got nothing' },
+    ]);
+    expect(error.message).toBe('invalid key request: scope is not a field of a key request (name, scopes)');
+  });
 });
 
 /** A key store that counts the lookups that reach it (a function container's reads of the state table). */
