@@ -63,16 +63,32 @@ for (let offset = 0; offset < story.metrics.length; offset += batchSize) {
 console.log('Running the band job over them…');
 let buckets = 0;
 let anomalies = 0;
+let recorded = 0;
 for (let round = 0; round < 10; round++) {
   const summary = await server.runBandJob();
   buckets += summary.bucketsProcessed;
   anomalies += summary.anomalies;
+  recorded += summary.alertsOpened;
   if (summary.bucketsProcessed === 0) break;
 }
+// What a person would have got: alerts are recorded for all of the history, paged only when they were still
+// recent (an alert that had ended over an hour before the run is history, not a page).
+const alertsResponse = await fetch(`${server.url}/v1/alerts?from=${story.start}&limit=1000`, {
+  headers: { authorization: `Bearer ${readKey}` },
+});
+const { alerts } = (await alertsResponse.json()) as { alerts: { startedAt: number; paged: boolean }[] };
+const inOutage = alerts.filter(
+  (alert) => alert.startedAt >= story.outage.start && alert.startedAt < story.outage.end,
+);
+const outageSummary =
+  inOutage.length === 0
+    ? 'none of them'
+    : `${inOutage.length} of them, ${inOutage.filter((alert) => alert.paged).length} paged`;
 
 const seconds = ((Date.now() - began) / 1000).toFixed(1);
-console.log(`Learned bands over ${buckets} buckets: ${anomalies} anomalous, ${notified.OPEN} alerts (the identity
-provider's outage on ${new Date(story.outage.start).toUTCString()} among them). Ready in ${seconds} s.
+console.log(`Learned bands over ${buckets} buckets: ${anomalies} outside their band, ${recorded} alerts recorded and
+${notified.OPEN} paged (older ones are recorded, not paged). The identity provider's outage on
+${new Date(story.outage.start).toUTCString()}: ${outageSummary}. Ready in ${seconds} s.
 
 Open the dashboard (the link hands it a read-only key):
   ${server.url}/#key=${readKey}
