@@ -4,7 +4,7 @@ import { seriesId } from '../../lib/metrics/series.ts';
 import { documentedCalls } from '../contract/documented-calls.ts';
 import { OpenApiResponseValidator } from '../contract/openapi-validator.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { outageStory } from '../helpers/outage.ts';
+import { outageStory, playOutage } from '../helpers/outage.ts';
 
 /**
  * `POST /v1/series/{id}/replay` on a real local server (SQLite, the real band job): a steady series with a
@@ -37,14 +37,9 @@ const everythingStored = () => {
 beforeAll(async () => {
   server = await startTestServer({ clock: { now: () => now } });
   // The outage while it happens (the band job opens an alert and pages it), then the recovery (resolved).
-  for (const [from, to, at] of [
-    [outageStory.start, outageStory.outageEnd, outageStory.outageEnd + 60_000],
-    [outageStory.outageEnd, outageStory.recoveredAt, outageStory.recoveredAt + 60_000],
-  ] as const) {
+  await playOutage(server, (at) => {
     now = at;
-    expect((await server.postMetrics(outageStory.bulkItems(from, to))).status).toBe(200);
-    await server.runBandJob();
-  }
+  });
   readKey = await server.addKey(['read']);
 }, 60_000);
 afterAll(() => server.close());

@@ -4,7 +4,7 @@ import type { Alert } from '../../lib/alerts/model.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import { seriesViewFragment, windowAround } from '../../lib/query/links.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { outageStory } from '../helpers/outage.ts';
+import { outageStory, playOutage } from '../helpers/outage.ts';
 import { launchChromium, screenshot } from './browser.ts';
 
 /**
@@ -23,14 +23,10 @@ describe('replaying a rule in the series view', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ clock: { now: () => now } });
-    for (const [from, to, at] of [
-      [outageStory.start, outageStory.outageEnd, outageStory.outageEnd + 60_000],
-      [outageStory.outageEnd, outageStory.recoveredAt, outageStory.recoveredAt + 60_000],
-    ] as const) {
+    // The outage while it happens (the band job opens an alert and pages it), then the recovery (resolved).
+    await playOutage(server, (at) => {
       now = at;
-      expect((await server.postMetrics(outageStory.bulkItems(from, to))).status).toBe(200);
-      await server.runBandJob();
-    }
+    });
     readKey = await server.addKey(['read']);
     browser = await launchChromium();
   }, 60_000);

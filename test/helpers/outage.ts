@@ -1,3 +1,4 @@
+import type { TestServer } from './local.ts';
 import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from './series.ts';
 
 /**
@@ -37,3 +38,22 @@ export const outageStory = (() => {
     },
   };
 })();
+
+/**
+ * Plays the outage through a server as it happened: posted while it happens (the band job opens and pages an
+ * alert), then the recovery (the alert resolves). `setNow` moves the server's clock to a minute after each.
+ */
+export async function playOutage(
+  server: Pick<TestServer, 'postMetrics' | 'runBandJob'>,
+  setNow: (now: number) => void,
+): Promise<void> {
+  for (const [from, to] of [
+    [outageStory.start, outageStory.outageEnd],
+    [outageStory.outageEnd, outageStory.recoveredAt],
+  ] as const) {
+    setNow(to + minuteMs);
+    const response = await server.postMetrics(outageStory.bulkItems(from, to));
+    if (response.status !== 200) throw new Error(`the outage's points were refused: ${response.status}`);
+    await server.runBandJob();
+  }
+}
