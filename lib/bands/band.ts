@@ -214,6 +214,8 @@ export class SeasonalBand {
     let lowerY = expectedY - s.edgeDown * scale;
     const baseUpper = upperY;
     const baseLower = lowerY;
+    // Outside the band without weekly events: what departures (and weekly events) are measured against.
+    const outsideBase = y > baseUpper || y < baseLower;
     // A weekly event seen at this time in each of the two weeks before is normal: the band covers it.
     const event = this.weeklyEvent(timestamp, interval);
     if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
@@ -222,7 +224,7 @@ export class SeasonalBand {
     // The running mean sees what no single bucket shows: buckets outside the band (the band's own business, which
     // would linger in the mean after they end) and a weekly event's buckets on its side (expected) add nothing.
     const sustainRate = Math.min(0.5, interval / bandTuning.sustainMs);
-    const seen = y > baseUpper || y < baseLower || (event !== 0 && Math.sign(event) === Math.sign(z));
+    const seen = outsideBase || (event !== 0 && Math.sign(event) === Math.sign(z));
     s.meanZ += sustainRate * ((seen ? 0 : clamp(z, -4, 4)) - s.meanZ);
     const meanZ = s.meanZ / Math.sqrt(sustainRate / (2 - sustainRate));
     // What the bucket is shown against: the band, or the former level's when the series is back at it.
@@ -286,8 +288,8 @@ export class SeasonalBand {
     const relearned = this.track(
       timestamp,
       residual,
-      y > baseUpper || y < baseLower || sustainedSide !== 0,
-      sustainedSide !== 0 && !(y > baseUpper || y < baseLower) ? sustainedSide : side,
+      outsideBase || sustainedSide !== 0,
+      outsideBase || sustainedSide === 0 ? side : sustainedSide,
     );
     // What may be a weekly event is remembered whether or not the band (wide while young) calls it a departure:
     // a bucket past a normal noise's once-in-a-decade (4.5 of them) is notable.
@@ -309,7 +311,7 @@ export class SeasonalBand {
       dailyPart,
       dayPosition,
       scalePosition,
-      event !== 0 && (y > baseUpper || y < baseLower),
+      event !== 0 && outsideBase,
       meanZ,
     );
     s.points += 1;
