@@ -1,7 +1,7 @@
 /**
  * The band of normalcy: what a series does at this time of day and week, and how far it wanders from that
  * when nothing is wrong. It is the series' normal, not its recent past: only buckets outside departures teach
- * it, a weekly event seen in each of the two weeks before is inside it, and a departure that lasts
+ * it, a weekly event seen one or two weeks before is inside it, and a departure that lasts
  * `relearnAfterMs` on one side is accepted as the new level.
  *
  *   expected = level (12 h) + the weekday's level (median of its last three days) + the daily profile
@@ -88,7 +88,9 @@ const arrayLengths = {
   daily: bandTuning.dailySlots,
   dailyScale: bandTuning.scaleSlots,
   weekday: 7,
+  /** Each weekday's last three deviations (newest first), and how many of them it has had (up to three). */
   weekdayMeans: 21,
+  weekdayCount: 7,
   dayMeans: 7,
   up: tailRungs,
   down: tailRungs,
@@ -216,7 +218,7 @@ export class SeasonalBand {
     const baseLower = lowerY;
     // Outside the band without weekly events: what departures (and weekly events) are measured against.
     const outsideBase = y > baseUpper || y < baseLower;
-    // A weekly event seen at this time in each of the two weeks before is normal: the band covers it.
+    // A weekly event seen at this time one or two weeks before is normal: the band covers it.
     const event = this.weeklyEvent(timestamp, interval);
     if (event > 0) upperY = Math.max(upperY, expectedY + 1.1 * event + s.edgeUp * scale);
     if (event < 0) lowerY = Math.min(lowerY, expectedY + 1.1 * event - s.edgeDown * scale);
@@ -405,28 +407,32 @@ export class SeasonalBand {
   }
 
   /**
-   * A day ended: its mean, less the median of the last seven days' means (the series' typical day that week),
-   * joins its weekday's last three deviations, and the weekday's part is their median. Day means are taken as
-   * they were, not from a level that may have followed a weekend: the part does not depend on what the level did.
+   * A day ended: its mean, less the median of the other days' last means (the series' typical day that week),
+   * joins its weekday's last three deviations, and the weekday's part is the median of those it has. Day means
+   * are taken as they were, not from a level that may have followed a weekend: the part does not depend on what
+   * the level did. The first day has no other day to be measured against.
    */
   private closeDay(weekday: number, interval: number): void {
     const s = this.s;
     const a = this.a;
     if (s.today >= 0 && s.todayBuckets >= (0.5 * dayMs) / interval) {
+      const others: number[] = [];
+      for (let day = 0; day < 7; day++)
+        if (day !== s.today && s.daysSeen & (1 << day)) others.push(a.dayMeans[day] ?? 0);
       a.dayMeans[s.today] = s.todaySum / s.todayBuckets;
       s.daysSeen = s.daysSeen | (1 << s.today);
-      const seen: number[] = [];
-      for (let day = 0; day < 7; day++) if (s.daysSeen & (1 << day)) seen.push(a.dayMeans[day] ?? 0);
-      seen.sort((x, y) => x - y);
-      const middle = seen.length >> 1;
-      const typical =
-        seen.length % 2 === 1 ? (seen[middle] ?? 0) : ((seen[middle - 1] ?? 0) + (seen[middle] ?? 0)) / 2;
-      const at = 3 * s.today;
-      const means = a.weekdayMeans;
-      means[at + 2] = means[at + 1] ?? 0;
-      means[at + 1] = means[at] ?? 0;
-      means[at] = (a.dayMeans[s.today] ?? 0) - typical;
-      a.weekday[s.today] = medianOfThree(means[at] ?? 0, means[at + 1] ?? 0, means[at + 2] ?? 0);
+      // The first day has no other to be measured against: it teaches nothing of its weekday.
+      if (others.length > 0) {
+        const typical = median(others);
+        const at = 3 * s.today;
+        const means = a.weekdayMeans;
+        means[at + 2] = means[at + 1] ?? 0;
+        means[at + 1] = means[at] ?? 0;
+        means[at] = (a.dayMeans[s.today] ?? 0) - typical;
+        const count = Math.min(3, (a.weekdayCount[s.today] ?? 0) + 1);
+        a.weekdayCount[s.today] = count;
+        a.weekday[s.today] = median(Array.from(means.subarray(at, at + count)));
+      }
     }
     s.today = weekday;
     s.todaySum = 0;
@@ -458,10 +464,11 @@ export class SeasonalBand {
     const bandLow = -s.edgeDown * scale;
     const bandHigh = s.edgeUp * scale;
     const wideLimit = 6 * scale;
-    // The day's mean takes every bucket as it is (less the daily profile), clipped far out from what was
-    // expected (a spike does not make a day), not at the band: a weekend 60 % down is 12 noises out.
+    // The day's mean takes every bucket as it is, clipped far out from what was expected (a spike does not make a
+    // day), not at the band: a weekend 60 % down is 12 noises out. Not less the daily profile: it changes while it
+    // is learned, and every whole day carries the same one.
     const usual = s.level + weekdayPart;
-    s.todaySum += usual + clamp(y - usual - dailyPart, -4 * wideLimit, 4 * wideLimit);
+    s.todaySum += usual + dailyPart + clamp(y - usual - dailyPart, -4 * wideLimit, 4 * wideLimit);
     s.todayBuckets += 1;
     // The model in use learns only outside departures, from residuals clipped to the band: an incident does not
     // become the normal. The daily profile, while the season does not use it, is a candidate: it learns from
@@ -660,7 +667,11 @@ export class SeasonalBand {
     episodes.splice(forget, episodeFields);
   }
 
-  /** The size (signed, in the band's domain) of a weekly event at this time in each of the two weeks before. */
+  /**
+   * The size (signed, in the band's domain) of a weekly event at this time one week or two weeks before (the
+   * larger, when both on one side; none when on opposite sides). Either is enough: the week that did not show it
+   * is most often the second, when the young band was too wide to notice a deploy.
+   */
   private weeklyEvent(timestamp: number, interval: number): number {
     const tolerance = Math.max(bandTuning.episodeToleranceMs, interval);
     let lastWeek = 0;
@@ -672,7 +683,8 @@ export class SeasonalBand {
       if (timestamp - weekMs >= start && timestamp - weekMs <= end) lastWeek = size;
       if (timestamp - 2 * weekMs >= start && timestamp - 2 * weekMs <= end) weekBefore = size;
     }
-    if (lastWeek === 0 || weekBefore === 0 || Math.sign(lastWeek) !== Math.sign(weekBefore)) return 0;
+    if (lastWeek === 0 || weekBefore === 0) return lastWeek || weekBefore;
+    if (Math.sign(lastWeek) !== Math.sign(weekBefore)) return 0;
     return lastWeek > 0 ? Math.max(lastWeek, weekBefore) : Math.min(lastWeek, weekBefore);
   }
 }
@@ -680,9 +692,13 @@ export class SeasonalBand {
 /** `x` within [low, high]. */
 const clamp = (x: number, low: number, high: number): number => Math.min(high, Math.max(low, x));
 
-/** The median of three numbers. */
-function medianOfThree(a: number, b: number, c: number): number {
-  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+/** The median of a few numbers (sorts them in place). */
+function median(values: number[]): number {
+  values.sort((x, y) => x - y);
+  const middle = values.length >> 1;
+  return values.length % 2 === 1
+    ? (values[middle] ?? 0)
+    : ((values[middle - 1] ?? 0) + (values[middle] ?? 0)) / 2;
 }
 
 function freshScalars() {

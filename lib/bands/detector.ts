@@ -24,8 +24,8 @@ import {
 
 /**
  * The detector of the Normalcy engine: normalcy/5's engine, unchanged, which lib/bands/normalcy.ts
- * (normalcy/6) runs beside the band of lib/bands/band.ts. It says how surprising each bucket is as news:
- * `score`, and `anomaly` with its `reason` (normalcy/6's `news`). O(1) per bucket, about 4 KB of JSON state
+ * (normalcy/7) runs beside the band of lib/bands/band.ts. It says how surprising each bucket is as news:
+ * `score`, and `anomaly` with its `reason` (normalcy/7's `news`). O(1) per bucket, about 4 KB of JSON state
  * per series.
  *
  * It learns a fast robust level and scale, daily and half-hour-of-week profiles (used when they explain the
@@ -35,7 +35,7 @@ import {
  * one beyond everything the series has shown is rarer than its tail says; an incident's surprise is held, so
  * one incident makes one alert. score = surprise / (surprise + threshold), the threshold set by the
  * sensitivity (3, one in a thousand, at 0.5). It keeps a band of its own for its departures and weekly
- * events; normalcy/6 shows band.ts's band instead.
+ * events; normalcy/7 shows band.ts's band instead.
  *
  * How and why, at length: docs/engine.md, "The detector".
  */

@@ -1,5 +1,5 @@
 /**
- * The Normalcy engine (`normalcy/6`): two parts, kept apart because they answer two questions.
+ * The Normalcy engine (`normalcy/7`): two parts, kept apart because they answer two questions.
  *
  * - The band (lib/bands/band.ts): what is normal for this series at this time of day and week, and whether a
  *   bucket is outside it (`expected`, `lower`, `upper`, `anomaly`, `extreme`, `relearned`). It is what alerts
@@ -8,9 +8,9 @@
  *   score per incident (`score`, `news`, `reason`). It is what NAB's scoring reads, and what says a bucket starts
  *   something new.
  *
- * Each part sees every bucket; the state is both parts' states. A normalcy/5 state is upgraded in place: the
- * detector keeps what it learned, the band starts afresh (the band job learns it again from the stored history
- * when the engine changes).
+ * Each part sees every bucket; the state is both parts' states. A normalcy/6 or normalcy/5 state is upgraded in
+ * place: the detector keeps what it learned, the band starts afresh (the band job learns it again from the stored
+ * history when the engine changes).
  */
 import { SeasonalBand, type StoredBand } from './band.ts';
 import { detectorEngine } from './detector.ts';
@@ -26,7 +26,9 @@ import {
 import { beyondEngineLimit, withinEngineLimit } from './finite.ts';
 import { clampToBounds, kindBounds } from './metric-kind.ts';
 
-const engineName = 'normalcy/6';
+const engineName = 'normalcy/7';
+/** The version before: its detector is this one's, its band's state has another layout (learned again). */
+const previousEngineName = 'normalcy/6';
 
 interface StoredNormalcy extends EngineState {
   readonly detector: EngineState;
@@ -104,10 +106,12 @@ export const normalcyEngine: BandEngineFactory = {
         new SeasonalBand(settingsOf(settings), stored.band),
       );
     }
-    // A normalcy/5 state (or older) is the detector's own; the band starts afresh.
+    // A normalcy/6 state keeps its detector's; a normalcy/5 state (or older) is the detector's own. The band
+    // starts afresh.
+    const detectorState = state?.engine === previousEngineName ? (state as StoredNormalcy).detector : state;
     return new NormalcyEngine(
       settingsOf(settings),
-      detectorEngine.restore(state, settings),
+      detectorEngine.restore(detectorState, settings),
       new SeasonalBand(settingsOf(settings)),
     );
   },

@@ -13,7 +13,7 @@ import {
 } from '../helpers/series.ts';
 
 /**
- * Issue 12, item 2: "A band that is the series' normal, not its recent past". Each test runs normalcy/6 over
+ * Issue 12, item 2: "A band that is the series' normal, not its recent past". Each test runs normalcy/7 over
  * fixed seeded series of each type the band job knows, with the settings the job passes for it, and checks what
  * a user would see on the chart: which buckets are outside the band, and where the band is.
  */

@@ -72,7 +72,7 @@ function smallWeeklyEvent(): Array<[number, number]> {
   return points;
 }
 
-describe('Engine: normalcy/5, the detector of normalcy/6', () => {
+describe('Engine: normalcy/5, the detector of normalcy/7', () => {
   it('is part of the default engine', () => {
     expect(defaultEngine).toBe(normalcyEngine);
   });
