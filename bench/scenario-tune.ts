@@ -112,7 +112,20 @@ for (const seed of seeds) {
     if (options['show-missed']) {
       for (const incident of score.incidents) {
         if (incident.caughtBy === null)
-          console.log(`missed s${seed} ${series.name} ${iso(incident.onset)} → ${iso(incident.end)}`);
+          console.log(
+            `missed s${seed} ${series.name} ${iso(incident.onset)} → ${iso(incident.end)}` +
+              // The alerts that opened within 12 hours before it, and when they resolved: caught early, or not at all.
+              outcome.alerts
+                .filter(
+                  (alert) =>
+                    alert.startedAt < incident.onset && alert.startedAt > incident.onset - 12 * 3_600_000,
+                )
+                .map(
+                  (alert) =>
+                    ` (alert ${iso(alert.startedAt)}${alert.resolvedAt ? ` → ${iso(alert.resolvedAt)}` : ''})`,
+                )
+                .join(''),
+          );
       }
     }
   }
