@@ -1,0 +1,174 @@
+/**
+ * The band's state and how it is stored: float64 scalars, float32 arrays (views of one buffer) and float64
+ * episodes, each as base64. A stored band that is not a whole one of this layout reads as none: the band then
+ * starts afresh (an engine whose layout changes takes a new name, and the band job learns it again).
+ */
+import { tailRungs } from './tails.ts';
+
+/** Daily profile slots (5 minutes each), and noise slots (an hour each). */
+export const dailySlots = 288;
+export const scaleSlots = 24;
+
+/** The scalars of a band, in the order they are stored. */
+export function freshScalars() {
+  // One object literal: every band's scalars share one hidden class (restored ones too), so update() stays fast.
+  return {
+    points: 0,
+    first: 0,
+    last: 0,
+    interval: 0,
+    offset: 0,
+    smallest: Number.MAX_VALUE,
+    level: 0,
+    daysSeen: 0,
+    scale: 0,
+    today: -1,
+    todaySum: 0,
+    todayBuckets: 0,
+    errorNone: 0,
+    errorDaily: 0,
+    season: 0,
+    counted: 0,
+    unit: 1,
+    previousZ: 0,
+    earlierZ: 0,
+    side: 0,
+    since: 0,
+    insideRun: 0,
+    departureSum: 0,
+    departureCount: 0,
+    departureMax: 0,
+    recent0: 0,
+    recent1: 0,
+    recent2: 0,
+    formerLevel: 0,
+    formerUntil: 0,
+    edgeUp: 0,
+    edgeDown: 0,
+    extremeUp: 0,
+    extremeDown: 0,
+    lastValue: 0,
+    repeatRun: 0,
+    repeatFrequency: 0,
+    largest: -Number.MAX_VALUE,
+    backRun: 0,
+    outsideSince: 0,
+    eventSide: 0,
+    eventStart: 0,
+    eventEnd: 0,
+    eventMax: 0,
+    scaleCount: 0,
+    meanZ: 0,
+    sustainUp: 0,
+    sustainDown: 0,
+  };
+}
+export type Scalars = ReturnType<typeof freshScalars>;
+const scalarNames = Object.keys(freshScalars()) as (keyof Scalars)[];
+
+/** The arrays of a band, stored as float32s in this order. */
+const arrayLengths = {
+  daily: dailySlots,
+  dailyScale: scaleSlots,
+  weekday: 7,
+  /** Each weekday's last three deviations (newest first), and how many of them it has had (up to three). */
+  weekdayMeans: 21,
+  weekdayCount: 7,
+  dayMeans: 7,
+  up: tailRungs,
+  down: tailRungs,
+  pairUp: tailRungs,
+  pairDown: tailRungs,
+  sustainedUp: tailRungs,
+  sustainedDown: tailRungs,
+} as const;
+export type Arrays = Record<keyof typeof arrayLengths, Float32Array> & { readonly all: Float32Array };
+/** Where each array starts in the one buffer they share, and the buffer's length. */
+const arrayLayout = Object.entries(arrayLengths).map(([name, length], index, entries) => ({
+  name: name as keyof typeof arrayLengths,
+  offset: entries.slice(0, index).reduce((sum, [, before]) => sum + before, 0),
+  length,
+}));
+const arraysLength = Object.values(arrayLengths).reduce((sum, length) => sum + length, 0);
+
+/** The arrays as views of one buffer (`all`, new unless given): restored and stored without copying. */
+export function freshArrays(restored?: Float32Array): Arrays {
+  const all = restored ?? new Float32Array(arraysLength);
+  const arrays = { all } as { all: Float32Array } & Partial<Record<keyof typeof arrayLengths, Float32Array>>;
+  for (const { name, offset, length } of arrayLayout) arrays[name] = all.subarray(offset, offset + length);
+  // Noise by hour starts at the series' noise.
+  if (!restored) arrays.dailyScale?.fill(1);
+  return arrays as Arrays;
+}
+
+/** A departure the series made: start, end, and its largest deviation (signed). Kept as three float64s. */
+export const episodeFields = 3;
+
+/** A band's whole state: its scalars, its arrays and its remembered runs (start, end, size; oldest first). */
+export interface BandState {
+  readonly s: Scalars;
+  readonly a: Arrays;
+  readonly episodes: number[];
+}
+
+/** The band's state as stored: base64 of its float64 scalars, float32 arrays and float64 episodes. */
+export interface StoredBand {
+  readonly scalars: string;
+  readonly arrays: string;
+  readonly episodes: string;
+}
+
+export const freshBandState = (): BandState => ({ s: freshScalars(), a: freshArrays(), episodes: [] });
+
+/** Everything learned forgotten, in place. */
+export function resetBandState(state: BandState): void {
+  Object.assign(state.s, freshScalars());
+  Object.assign(state.a, freshArrays());
+  state.episodes.length = 0;
+}
+
+const base64 = (values: Float64Array | Float32Array): string =>
+  Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+
+export function encodeBandState({ s, a, episodes }: BandState): StoredBand {
+  const scalars = new Float64Array(scalarNames.length);
+  for (let index = 0; index < scalarNames.length; index++) scalars[index] = s[scalarNames[index] ?? 'points'];
+  return {
+    scalars: base64(scalars),
+    // Every array is a view of one buffer, stored as it is.
+    arrays: base64(a.all),
+    episodes: base64(new Float64Array(episodes)),
+  };
+}
+
+function bytesOf(text: unknown): Uint8Array | undefined {
+  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
+}
+
+function allFinite(values: Float32Array | Float64Array): boolean {
+  for (let index = 0; index < values.length; index++) if (!Number.isFinite(values[index])) return false;
+  return true;
+}
+
+/** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
+export function decodeBandState(stored: StoredBand): BandState | undefined {
+  const scalarBytes = bytesOf(stored.scalars);
+  const arrayBytes = bytesOf(stored.arrays);
+  const episodeBytes = bytesOf(stored.episodes);
+  if (!scalarBytes || !arrayBytes || !episodeBytes) return undefined;
+  if (scalarBytes.byteLength !== scalarNames.length * 8 || arrayBytes.byteLength !== arraysLength * 4)
+    return undefined;
+  if (episodeBytes.byteLength % (8 * episodeFields) !== 0) return undefined;
+  const scalarValues = new Float64Array(scalarNames.length);
+  new Uint8Array(scalarValues.buffer).set(scalarBytes);
+  const arrayValues = new Float32Array(arraysLength);
+  new Uint8Array(arrayValues.buffer).set(arrayBytes);
+  const episodeValues = new Float64Array(episodeBytes.byteLength / 8);
+  new Uint8Array(episodeValues.buffer).set(episodeBytes);
+  if (!allFinite(scalarValues) || !allFinite(arrayValues)) return undefined;
+  const scalars = freshScalars();
+  for (let index = 0; index < scalarNames.length; index++) {
+    scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
+  }
+  return { s: scalars, a: freshArrays(arrayValues), episodes: Array.from(episodeValues) };
+}

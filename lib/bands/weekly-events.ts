@@ -1,0 +1,87 @@
+/**
+ * Weekly events: runs of notable buckets the band remembers (its last 16, each as start, end and largest
+ * deviation), and whether a bucket falls where the series made one a week or two weeks before. O(episodes)
+ * per bucket.
+ */
+import { hourMs, weekMs } from '../time.ts';
+import { type BandState, episodeFields } from './band-state.ts';
+import { bandTuning } from './band-tuning.ts';
+
+/**
+ * Follows runs of notable buckets on one side (a gap of up to three buckets inside does not end one) and
+ * remembers the short ones (under `relearnAfterMs`): what a weekly event is recognised from a week and two
+ * weeks later.
+ */
+export function noteRun(
+  state: BandState,
+  timestamp: number,
+  residual: number,
+  notable: boolean,
+  side: number,
+  interval: number,
+  relearnAfterMs: number,
+): void {
+  const s = state.s;
+  if (notable && s.eventSide === side) {
+    s.eventEnd = timestamp;
+    s.eventMax = Math.max(s.eventMax, Math.abs(residual));
+  } else if (notable) {
+    closeRun(state, relearnAfterMs);
+    s.eventSide = side;
+    s.eventStart = timestamp;
+    s.eventEnd = timestamp;
+    s.eventMax = Math.abs(residual);
+  } else if (s.eventSide !== 0 && timestamp - s.eventEnd > bandTuning.departureEndBuckets * interval) {
+    closeRun(state, relearnAfterMs);
+  }
+}
+
+/** Ends the run followed, remembering it if it was short: a departure that lasts is the level's business. */
+export function closeRun(state: BandState, relearnAfterMs: number): void {
+  const { s, episodes } = state;
+  const short = s.eventEnd - s.eventStart < relearnAfterMs;
+  if (s.eventSide !== 0 && short) {
+    episodes.push(s.eventStart, s.eventEnd, s.eventSide * s.eventMax);
+    while (episodes.length > bandTuning.episodes * episodeFields) forgetEpisode(episodes, s.eventEnd);
+  }
+  s.eventSide = 0;
+}
+
+/**
+ * Makes room for a run: forgets one older than two weeks (no longer a precedent), or else the shortest (a
+ * lone noisy bucket before a half-hour deploy), the older of equals.
+ */
+function forgetEpisode(episodes: number[], now: number): void {
+  let forget = 0;
+  for (let at = 0; at < episodes.length; at += episodeFields) {
+    const end = episodes[at + 1] ?? 0;
+    if (now - end > 2 * weekMs + hourMs) {
+      forget = at;
+      break;
+    }
+    const length = end - (episodes[at] ?? 0);
+    if (length < (episodes[forget + 1] ?? 0) - (episodes[forget] ?? 0)) forget = at;
+  }
+  episodes.splice(forget, episodeFields);
+}
+
+/**
+ * The size (signed, in the band's domain) of a weekly event at this time one week or two weeks before (the
+ * larger, when both on one side; none when on opposite sides). Either is enough: the week that did not show it
+ * is most often the second, when the young band was too wide to notice a deploy.
+ */
+export function weeklyEvent(episodes: readonly number[], timestamp: number, interval: number): number {
+  const tolerance = Math.max(bandTuning.episodeToleranceMs, interval);
+  let lastWeek = 0;
+  let weekBefore = 0;
+  for (let at = 0; at < episodes.length; at += episodeFields) {
+    const start = (episodes[at] ?? 0) - tolerance;
+    const end = (episodes[at + 1] ?? 0) + tolerance;
+    const size = episodes[at + 2] ?? 0;
+    if (timestamp - weekMs >= start && timestamp - weekMs <= end) lastWeek = size;
+    if (timestamp - 2 * weekMs >= start && timestamp - 2 * weekMs <= end) weekBefore = size;
+  }
+  if (lastWeek === 0 || weekBefore === 0) return lastWeek || weekBefore;
+  if (Math.sign(lastWeek) !== Math.sign(weekBefore)) return 0;
+  return lastWeek > 0 ? Math.max(lastWeek, weekBefore) : Math.min(lastWeek, weekBefore);
+}
