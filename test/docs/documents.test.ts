@@ -26,7 +26,7 @@ const anchorsOf = (file: string): Set<string> =>
     ),
   );
 
-describe('The README a newcomer reads', () => {
+describe('The README and docs a newcomer reads', () => {
   it('is under 200 lines: the route tables, alert rules and settings are in docs/', () => {
     const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
     expect(lines.length).toBeLessThan(200);
@@ -44,5 +44,11 @@ describe('The README a newcomer reads', () => {
         return anchor !== undefined && linked.endsWith('.md') && !anchorsOf(linked).has(anchor);
       });
     expect(broken).toEqual([]);
+  });
+
+  it.each(documents)('%s speaks of the project only: no machine paths, no working names', (file) => {
+    const text = readFileSync(join(root, file), 'utf8');
+    const workingWords = /\/work\/|\/tmp\/|\/home\/|skeleton|\bengine\d\b|\bbranch\b|worktree/gi;
+    expect(text.match(workingWords)).toBeNull();
   });
 });
