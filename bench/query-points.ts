@@ -1,7 +1,7 @@
 /**
  * `npm run bench:query`: how fast the query API answers a month of 1-minute points for one series, locally,
  * and how many bytes it sends; then how fast the dashboard's chart draws 50,000 points in headless Chromium.
- * Each figure is a ratio to a baseline measured in the same run (the walking skeleton's full-resolution read;
+ * Each figure is a ratio to a baseline measured in the same run (the first version's full-resolution read;
  * a 1,441-point chart), so the ratios travel between machines; absolute times are for this machine only.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,7 +78,7 @@ async function queryBenchmark() {
   );
   await server.store.writeBands(id, bands);
 
-  // Baseline: the walking skeleton's read, every point of the month at its own step, joined in TypeScript.
+  // Baseline: the first version's read, every point of the month at its own step, joined in TypeScript.
   let baselineBytes = 0;
   const baselineMs = await time(async () => {
     const [raw, stored] = await Promise.all([
@@ -202,7 +202,7 @@ console.log(`A month of 1-minute points for one series (${query.points} points a
 
 | request | buckets | time | × baseline time | bytes sent | × baseline bytes |
 | --- | ---: | ---: | ---: | ---: | ---: |
-| baseline: the skeleton's full-resolution read (in process, no HTTP) | ${query.points} | ${query.baselineMs.toFixed(1)} ms | 1 | ${kb(query.baselineBytes)} | 1 |
+| baseline: the first version's full-resolution read (in process, no HTTP) | ${query.points} | ${query.baselineMs.toFixed(1)} ms | 1 | ${kb(query.baselineBytes)} | 1 |
 | GET points, automatic step (${query.automatic.step}) | ${query.automatic.buckets} | ${query.automatic.ms.toFixed(1)} ms | ${ratio(query.automatic.ms, query.baselineMs)} | ${kb(query.automatic.bytes)} | ${ratio(query.automatic.bytes, query.baselineBytes)} |
 | same, Accept-Encoding: gzip | ${query.automaticGzip.buckets} | ${query.automaticGzip.ms.toFixed(1)} ms | ${ratio(query.automaticGzip.ms, query.baselineMs)} | ${kb(query.automaticGzip.bytes)} | ${ratio(query.automaticGzip.bytes, query.baselineBytes)} |
 | GET points, step=1h | ${query.hourly.buckets} | ${query.hourly.ms.toFixed(1)} ms | ${ratio(query.hourly.ms, query.baselineMs)} | ${kb(query.hourly.bytes)} | ${ratio(query.hourly.bytes, query.baselineBytes)} |

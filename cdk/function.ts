@@ -3,6 +3,7 @@ import { Effect, PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import {
   type ICommandHooks,
+  LogLevel,
   NodejsFunction,
   type NodejsFunctionProps,
   OutputFormat,
@@ -78,6 +79,8 @@ export class NormalcyFunction extends Construct {
         target: 'node22',
         externalModules: ['@aws-sdk/*'],
         mainFields: ['module', 'main'],
+        // esbuild's warnings and errors only, not its per-file size summary (five lines a function at synth).
+        logLevel: LogLevel.WARNING,
         commandHooks: props.commandHooks,
       },
       ...props.extra,

@@ -262,7 +262,7 @@ export const keyCacheDefaults: KeyCacheOptions = {
  * request. Found records and digests found in no record are kept apart, each in its own bounded LRU: a flood
  * of random keys only pushes out other unknown digests, never a key in use. Entries live `ttlMs` (5 s), so a
  * key revoked anywhere stops working everywhere within that time; the container that revokes a key forgets it
- * at once. With DynamoDB that is one GetItem per key in use per container every 5 s (README, "API keys").
+ * at once. With DynamoDB that is one GetItem per key in use per container every 5 s (docs/api.md, "API keys").
  */
 export function cachedKeyStore(store: KeyStore, options: Partial<KeyCacheOptions> = {}): KeyStore {
   const { ttlMs, maxUnknownKeys, maxKnownKeys, now } = { ...keyCacheDefaults, ...options };

@@ -113,7 +113,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (killAt > loadEndsAt - 5_000) break;
       await sleep(killAt - Date.now());
       // Every third kill in the first half of the load waits for a notification and falls right after the
-      // webhook answered it: the window the README documents as at-least-once (sent, not yet marked). Its
+      // webhook answered it: the window docs/alerts.md documents as at-least-once (sent, not yet marked). Its
       // lease runs two minutes, which the rest of the load and the drain leave time for.
       const aimed =
         (options.aimKills ?? true) &&

@@ -278,7 +278,7 @@ export interface DeliveryCheck {
 /**
  * Each transition marked sent was received once; none suppressed (history, muted) was received; nothing was
  * received that the API does not know; a transition received twice is a duplicate, explained only when a kill
- * fell between the two deliveries (the README's at-least-once window: a run died between the send and the mark).
+ * fell between the two deliveries (docs/alerts.md's at-least-once window: a run died between the send and the mark).
  */
 export function checkDeliveries(
   alerts: readonly { alert: AlertView; transitions: Transition[] }[],

@@ -11,7 +11,7 @@ export interface Delivery {
 }
 
 /**
- * The webhook a user would run: checks each request's signature as the README's "Notifications and delivery"
+ * The webhook a user would run: checks each request's signature as docs/alerts.md's "Notifications and delivery"
  * shows (HMAC-SHA256 of `<timestamp>.<raw body>`, a timestamp within five minutes), and records the accepted
  * deliveries by transition id. Every `failEvery`-th request is answered 503 without being recorded, so the
  * notifier's retries run too.
@@ -115,7 +115,7 @@ export class WebhookReceiver {
   }
 }
 
-/** The README's check of a delivery, with the raw body as received. */
+/** docs/alerts.md's check of a delivery, with the raw body as received. */
 function signedBySender(secret: string, rawBody: string, headers: IncomingHttpHeaders): boolean {
   const timestamp = headers['x-normalcy-timestamp'];
   const expected = `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;

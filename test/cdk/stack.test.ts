@@ -15,10 +15,21 @@ interface PolicyStatementJson {
   Resource: unknown;
 }
 
+/**
+ * Context for the stacks whose template alone is under test: no function is bundled (esbuild, the dashboard
+ * build), which only takes time and prints a screen of output. The cdk-nag synth below and
+ * test/query/stack.test.ts bundle for real, as `npm run synth` does.
+ */
+const templateOnly = { 'aws:cdk:bundling-stacks': [] };
+
 let template: Template;
 beforeAll(() => {
   const app = new App({
-    context: { 'normalcy:alertEmail': 'ops@example.com', 'normalcy:memoryRetentionHours': 12 },
+    context: {
+      ...templateOnly,
+      'normalcy:alertEmail': 'ops@example.com',
+      'normalcy:memoryRetentionHours': 12,
+    },
   });
   template = Template.fromStack(new NormalcyStack(app, 'Test'));
 }, 120_000);
@@ -465,7 +476,9 @@ describe.each(['timestream', 'dynamodb'])('NormalcyStack with store=%s', (store)
 describe('NormalcyStack with store=dynamodb', () => {
   let dynamo: Template;
   beforeAll(() => {
-    const app = new App({ context: { 'normalcy:store': 'dynamodb', 'normalcy:dynamoRetentionDays': 90 } });
+    const app = new App({
+      context: { ...templateOnly, 'normalcy:store': 'dynamodb', 'normalcy:dynamoRetentionDays': 90 },
+    });
     dynamo = Template.fromStack(new NormalcyStack(app, 'Dynamo'));
   }, 120_000);
 
@@ -528,7 +541,9 @@ describe('Band settings from the environment', () => {
   });
 
   it('passes normalcy:sensitivity and normalcy:minStepSeconds to the band function', () => {
-    const app = new App({ context: { 'normalcy:sensitivity': 0.8, 'normalcy:minStepSeconds': 300 } });
+    const app = new App({
+      context: { ...templateOnly, 'normalcy:sensitivity': 0.8, 'normalcy:minStepSeconds': 300 },
+    });
     const sensitive = Template.fromStack(new NormalcyStack(app, 'Sensitive'));
     sensitive.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {

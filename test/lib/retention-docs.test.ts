@@ -17,10 +17,10 @@ describe('the memory store retention the docs give', () => {
     expect(fromCdkJson).toBe(fromCode);
   });
 
-  it('is the one docs/ingest.md and the README state', () => {
+  it('is the one docs/ingest.md and docs/configuration.md state', () => {
     const ingest = /`normalcy:memoryRetentionHours`,\s+(\d+) hours by default/.exec(read('docs/ingest.md'));
     expect(Number(ingest?.[1])).toBe(fromCode);
-    const readme = /\| `normalcy:memoryRetentionHours` +\| `(\d+)` +\|/.exec(read('README.md'));
-    expect(Number(readme?.[1])).toBe(fromCode);
+    const settings = /\| `normalcy:memoryRetentionHours` +\| `(\d+)` +\|/.exec(read('docs/configuration.md'));
+    expect(Number(settings?.[1])).toBe(fromCode);
   });
 });

@@ -9,17 +9,17 @@ import { signWebhook } from '../../lib/alerts/webhook-signature.ts';
 import type { Notification } from '../../lib/ports.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
-const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-const alertsSection = readme.slice(readme.indexOf('## Alerts'), readme.indexOf('## Tests'));
+/** docs/alerts.md, which the README's Alerts section links. */
+const alertsSection = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'alerts.md'), 'utf8');
 
-/** The fenced code blocks of the README's Alerts section in a language, in order. */
+/** The fenced code blocks of docs/alerts.md in a language, in order. */
 const blocks = (language: string): string[] =>
   [...alertsSection.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))].map(
     (m) => m[1] ?? '',
   );
 
-/** The README's Alerts examples, run as written against a real local server (only the address moved). */
-describe('README: Alerts', () => {
+/** The Alerts examples of docs/alerts.md, run as written against a real local server (only the address moved). */
+describe('docs/alerts.md', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer();
