@@ -7,6 +7,7 @@ import { alertViewUrl } from '../../lib/query/links.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { outageStory } from '../helpers/outage.ts';
 import { launchChromium, screenshot } from './browser.ts';
+import { chartColours, readCanvas } from './canvas.ts';
 
 /**
  * Alerts in the dashboard, from the alerts API, in headless Chromium against a real local server: a steady
@@ -71,20 +72,8 @@ describe('alerts in the dashboard', () => {
     page.waitForSelector('[data-testid=band-chart][data-state=drawn]', { timeout: 20_000 });
 
   /** Where the marked alert's shading and line fall on the chart, as fractions of the canvas' width. */
-  const markedColumns = (page: Page) =>
-    page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=band-chart] canvas');
-      const context = canvas?.getContext('2d');
-      if (!canvas || !context) return [];
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      const columns = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) {
-        const [r = 0, g = 0, b = 0, a = 0] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // The marker's amber (#b7791f) and its translucent shade: red well above green, green above blue.
-        if (a > 20 && r > g + 30 && g > b + 40) columns.add(((i / 4) % canvas.width) / canvas.width);
-      }
-      return [...columns].sort((x, y) => x - y);
-    });
+  const markedColumns = async (page: Page) =>
+    (await readCanvas(page, '[data-testid=band-chart]'))?.columns(chartColours.marker) ?? [];
 
   it('lists the open alert with its severity, and acknowledges it from the page', async () => {
     const [alert] = await alertsNow();

@@ -7,6 +7,7 @@ import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import { freeTcpPort, type RunningProcess, startProcess } from '../helpers/processes.ts';
 import { launchChromium, screenshot } from './browser.ts';
+import { chartColours, readCanvas } from './canvas.ts';
 
 /**
  * The dashboard in headless Chromium against `npm run demo`, run as a newcomer would: the page loads with
@@ -51,21 +52,11 @@ describe('the dashboard on the demo data', () => {
 
   const ready = (page: Page) => page.waitForSelector('body[data-ready]', { timeout: 20_000 });
 
-  /** The share of the plot's pixels painted in the band's green (over white), read from uPlot's canvas. */
-  const bandShare = (page: Page) =>
-    page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=band-chart] canvas');
-      const context = canvas?.getContext('2d');
-      if (!canvas || !context) return 0;
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      let green = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        const [r = 0, g = 0, b = 0, a = 0] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // rgba(46, 160, 90, 0.22): a translucent green, darker in red than in green, on a transparent canvas.
-        if (a > 20 && a < 140 && g > r + 40 && g > b + 20) green += 1;
-      }
-      return green / (canvas.width * canvas.height);
-    });
+  /** The share of the chart's pixels painted in the band's green. */
+  const bandShare = async (page: Page) => {
+    const canvas = await readCanvas(page, '[data-testid=band-chart]');
+    return canvas ? canvas.count(chartColours.band) / (canvas.width * canvas.height) : 0;
+  };
 
   it('loads with the demo series, the anomalous ones first, with sparklines and recent alerts', async () => {
     const { page, errors } = await openPage();
