@@ -8,7 +8,7 @@ import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, formatValue } from './format.ts';
 import { replayPanel } from './replay-panel.ts';
-import { type Route, rangePresets } from './route.ts';
+import { type Route, rangePresets, seriesViewRange } from './route.ts';
 
 type SeriesRoute = Extract<Route, { view: 'series' }>;
 
@@ -41,9 +41,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
   const { app, api, now } = context;
   const route = await resolveAlertLink(context, opened);
   if (!context.isCurrent()) return;
-  const to = route.to ?? now;
-  const from =
-    route.from ?? to - (rangePresets[route.range as keyof typeof rangePresets] ?? rangePresets['7d']);
+  const { from, to } = seriesViewRange(route, now);
   const [{ series }, points, history] = await Promise.all([
     api.get<{ series: SeriesView }>(`/v1/series/${encodeURIComponent(route.id)}`),
     api.get<PointsResponse>(`/v1/series/${encodeURIComponent(route.id)}/points`, { from, to }),
@@ -191,6 +189,8 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
     chartBox.dataset.points = String(points.points.length);
     chartBox.dataset.bands = String(points.points.filter((point) => point.lower !== null).length);
     chartBox.dataset.anomalies = String(points.points.filter((point) => point.anomaly).length);
+    chartBox.dataset.from = String(from);
+    chartBox.dataset.to = String(to);
     chartBox.dataset.state = 'drawn';
   }
   if (route.at !== undefined) chartBox.dataset.markAt = String(route.at);

@@ -65,6 +65,8 @@ export async function readCanvas(page: Page, selector: string): Promise<CanvasPi
 export const chartColours = {
   /** The band, rgba(46, 160, 90, 0.22): a translucent green, darker in red than in green. */
   band: ([r, g, b, a]: Rgba) => a > 20 && a < 140 && g > r + 40 && g > b + 20,
+  /** The value line (#1f5fbf): a strong blue, little red. */
+  value: ([r, g, b, a]: Rgba) => a > 200 && r < 70 && b > 150 && b > g + 60,
   /** The marked alert's amber (#b7791f) and its shade: red well above green, green above blue. */
   marker: ([r, g, b, a]: Rgba) => a > 20 && r > g + 30 && g > b + 40,
   /** A replay's violet (#7c3aed): blue well above red, red well above green (the value's blue is not). */
