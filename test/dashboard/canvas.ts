@@ -11,8 +11,11 @@ export interface CanvasPixels {
   count(matches: (pixel: Rgba) => boolean): number;
   /** The columns holding a matching pixel, as fractions of the canvas' width, ascending. */
   columns(matches: (pixel: Rgba) => boolean): number[];
-  /** The rows holding a matching pixel, as fractions of the canvas' height, ascending. */
-  rows(matches: (pixel: Rgba) => boolean): number[];
+  /**
+   * The rows holding a matching pixel, as fractions of the canvas' height, ascending; only in the columns
+   * between `within`'s fractions of the width when given.
+   */
+  rows(matches: (pixel: Rgba) => boolean, within?: readonly [from: number, to: number]): number[];
 }
 
 /**
@@ -41,9 +44,15 @@ export async function readCanvas(page: Page, selector: string): Promise<CanvasPi
       if (matches(pixel)) visit(i / 4);
     }
   };
-  const distinct = (matches: (pixel: Rgba) => boolean, position: (index: number) => number) => {
+  const distinct = (
+    matches: (pixel: Rgba) => boolean,
+    position: (index: number) => number,
+    counts: (index: number) => boolean = () => true,
+  ) => {
     const found = new Set<number>();
-    scan(matches, (index) => found.add(position(index)));
+    scan(matches, (index) => {
+      if (counts(index)) found.add(position(index));
+    });
     return [...found].sort((a, b) => a - b);
   };
   return {
@@ -57,7 +66,12 @@ export async function readCanvas(page: Page, selector: string): Promise<CanvasPi
       return total;
     },
     columns: (matches) => distinct(matches, (index) => (index % width) / width),
-    rows: (matches) => distinct(matches, (index) => Math.floor(index / width) / height),
+    rows: (matches, [from, to] = [0, 1]) =>
+      distinct(
+        matches,
+        (index) => Math.floor(index / width) / height,
+        (index) => (index % width) / width >= from && (index % width) / width <= to,
+      ),
   };
 }
 

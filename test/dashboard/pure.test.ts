@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alertHref, alertWindow, byUrgency, isMarkedAlert } from '../../dashboard/src/alert-history.ts';
-import { chartColumns } from '../../dashboard/src/chart-data.ts';
+import { chartColumns, hasNonPositive, linearBelow } from '../../dashboard/src/chart-data.ts';
 import { formatDuration, formatValue, seriesLabel } from '../../dashboard/src/format.ts';
 import { endingByNow, parseRoute, seriesViewRange } from '../../dashboard/src/route.ts';
 import type { Alert } from '../../lib/alerts/model.ts';
@@ -151,6 +151,22 @@ describe('chartColumns', () => {
     expect(columns.value).toEqual([5, 5, null, 5]);
     expect(columns.lower).toEqual([3, 3, null, 3]);
     expect(columns.anomaly).toEqual([null, 5, null, null]);
+  });
+});
+
+describe('a log scale of chart columns', () => {
+  const columns = (value: (number | null)[], lower: (number | null)[]) => ({
+    ...chartColumns({ stepMs: minute, points: [] }),
+    value,
+    lower,
+  });
+
+  it('turns linear below the power of ten under the smallest positive value, and knows when 0 or less is drawn', () => {
+    expect(linearBelow(columns([0, 130, 5000], [null, 110, 120]))).toBe(100);
+    expect(linearBelow(columns([0.38, 0.97], [0, 0.35]))).toBe(0.1);
+    expect(linearBelow(columns([0, -3], [null, null]))).toBe(1);
+    expect(hasNonPositive(columns([130, 5000], [110, 120]))).toBe(false);
+    expect(hasNonPositive(columns([0.38, 0.97], [0, 0.35]))).toBe(true);
   });
 });
 
