@@ -134,9 +134,9 @@ describe('the dashboard on the demo data', () => {
 
   /** How wide the page is: wider than the screen means the page scrolls sideways. */
   const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
-  /** Opens the view of the identity provider's outage from its alert in the list, as an on-call would. */
+  /** Opens the view of the login time's alert (the identity provider's outage) from the list, as an on-call would. */
   const openOutageAlert = async (page: Page) => {
-    const alert = page.locator('[data-testid=alerts] .alert', { hasText: 'shop.idp.time' }).first();
+    const alert = page.locator('[data-testid=alerts] .alert', { hasText: 'shop.login.time' }).first();
     await alert.locator('a').click();
     await page.waitForSelector('[data-testid=band-chart][data-state=drawn]');
   };
