@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboardHtml } from '../../dashboard/build.ts';
+import { buildDashboardHtml, buildDashboardHtmlSync } from '../../dashboard/build.ts';
+import { createQueryHandler, type QueryDependencies } from '../../functions/query.ts';
+import { bundledDocuments, documentFiles } from '../../functions/shared/documents.ts';
+import { lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { launchChromium } from './browser.ts';
 
@@ -35,6 +41,31 @@ describe('the dashboard page as served', () => {
     const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(body)?.[1];
     expect(meta).toContain("script-src 'sha256-");
     expect(response.headers.get('content-security-policy')).toBe(`${meta}; frame-ancestors 'none'`);
+  });
+
+  it('sends the same header from the cloud, where the query function serves the page the stack bundled', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'normalcy-bundle-'));
+    try {
+      // What cdk/query-assets.ts puts beside the function's code.
+      writeFileSync(join(directory, documentFiles.dashboard), buildDashboardHtmlSync());
+      // The page's route reads only the documents.
+      const dependencies = { documents: bundledDocuments(directory) } as unknown as QueryDependencies;
+      const handler = createQueryHandler(() => dependencies);
+      const event = toHttpApiEvent({
+        method: 'GET',
+        url: new URL('https://api.example.com/'),
+        headers: {},
+        body: Buffer.alloc(0),
+        sourceIp: '192.0.2.1',
+      });
+      const response = await handler(event, lambdaContext('normalcy-query'));
+      expect(response.statusCode).toBe(200);
+      const policy = String(response.headers?.['content-security-policy']);
+      expect(policy).toMatch(/^default-src 'none'; script-src 'sha256-.+; frame-ancestors 'none'$/);
+      expect(response.body).toContain(`content="${policy.replace("; frame-ancestors 'none'", '')}"`);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it("names the server's own data directory in the key prompt", async () => {
