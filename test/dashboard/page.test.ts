@@ -8,7 +8,7 @@ import { createQueryHandler, type QueryDependencies } from '../../functions/quer
 import { bundledDocuments, documentFiles } from '../../functions/shared/documents.ts';
 import { lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { launchChromium } from './browser.ts';
+import { launchChromium, screenshot } from './browser.ts';
 
 /**
  * The dashboard page as it is served: its Content-Security-Policy comes as a response header (a meta tag
@@ -68,8 +68,8 @@ describe('the dashboard page as served', () => {
     }
   });
 
-  it("names the server's own data directory in the key prompt", async () => {
-    const page = await browser.newPage();
+  it("names the server's own data directory in the key prompt, which fits a phone", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
     const errors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(message.text());
@@ -80,6 +80,9 @@ describe('the dashboard page as served', () => {
     expect(prompt).toContain(`put its key in ${server.dataDir}/api-key`);
     expect(prompt).toContain(`NORMALCY_DATA_DIR=${server.dataDir} npm run keys -- create`);
     expect(prompt).not.toContain('.normalcy/');
+    // The long path and commands wrap rather than widen the page.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'key-prompt-390');
     // The header's policy is the one in force, and it lets the page run.
     expect(errors).toEqual([]);
     await page.close();
