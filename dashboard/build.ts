@@ -1,6 +1,7 @@
 /**
  * Builds the dashboard: one HTML page with its script (bundled by esbuild, uPlot included) and styles inline,
- * and a Content-Security-Policy that allows exactly those two inline blocks and requests to its own origin.
+ * and a Content-Security-Policy that allows exactly those two inline blocks and requests to its own origin (the
+ * query function sends it as a header too, adding `frame-ancestors`, which a meta tag cannot carry).
  * Local mode builds it on first request; the CDK stack builds it at synth and ships it beside the query
  * function. Run `tsx dashboard/build.ts OUT.html` to write it to a file.
  */
