@@ -1,6 +1,7 @@
 /**
  * Builds the dashboard: one HTML page with its script (bundled by esbuild, uPlot included) and styles inline,
- * and a Content-Security-Policy that allows exactly those two inline blocks and requests to its own origin.
+ * and a Content-Security-Policy that allows exactly those two inline blocks and requests to its own origin (the
+ * query function sends it as a header too, adding `frame-ancestors`, which a meta tag cannot carry).
  * Local mode builds it on first request; the CDK stack builds it at synth and ships it beside the query
  * function. Run `tsx dashboard/build.ts OUT.html` to write it to a file.
  */
@@ -23,10 +24,19 @@ const bundleOptions: BuildOptions = {
   legalComments: 'none',
 };
 
+/** What the page is told about the server that serves it. */
+export interface DashboardPageOptions {
+  /**
+   * The local server's data directory, named in the key prompt (where `npm start` keeps its key). The
+   * cloud's page has none: its prompt says how a deployment's keys are made.
+   */
+  readonly dataDirectory?: string;
+}
+
 /** The dashboard page, built asynchronously (local mode). */
-export async function buildDashboardHtml(): Promise<string> {
+export async function buildDashboardHtml(options: DashboardPageOptions = {}): Promise<string> {
   const result = await build(bundleOptions);
-  return page(result.outputFiles?.[0]?.text ?? '');
+  return page(result.outputFiles?.[0]?.text ?? '', options);
 }
 
 /** The dashboard page, built synchronously (the CDK stack, whose constructors cannot await). */
@@ -35,7 +45,11 @@ export function buildDashboardHtmlSync(): string {
   return page(result.outputFiles?.[0]?.text ?? '');
 }
 
-function page(script: string): string {
+/** Text made safe inside a double-quoted HTML attribute. */
+const attribute = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+
+function page(script: string, options: DashboardPageOptions = {}): string {
   if (script === '') throw new Error('the dashboard bundle is empty');
   const styles =
     readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8') +
@@ -54,6 +68,11 @@ function page(script: string): string {
   ].join('; ');
   return readFileSync(join(directory, 'src', 'index.html'), 'utf8')
     .replace('%POLICY%', policy)
+    .replace('%SERVER%', () =>
+      options.dataDirectory === undefined
+        ? ''
+        : `<meta name="normalcy-data-directory" content="${attribute(options.dataDirectory)}">`,
+    )
     .replace('%STYLES%', () => `<style>${styles}</style>`)
     .replace('%SCRIPT%', () => `<script>${safeScript}</script>`);
 }

@@ -39,10 +39,21 @@ export interface QueryDependencies {
   readonly summaries?: SeriesSummaryStore;
 }
 
+/**
+ * The dashboard's Content-Security-Policy as a header: the one its meta tag carries (dashboard/build.ts hashes
+ * the inline script and styles into it), and `frame-ancestors 'none'`, which browsers obey only in a header.
+ */
+function dashboardPolicy(page: string): string {
+  const meta = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(page);
+  if (!meta?.[1]) throw new Error('the dashboard page has no Content-Security-Policy meta tag');
+  return `${meta[1]}; frame-ancestors 'none'`;
+}
+
 const html = (body: string): HttpResponse => ({
   statusCode: 200,
   headers: {
     'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': dashboardPolicy(body),
     'cache-control': 'no-cache',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',

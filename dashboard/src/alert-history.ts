@@ -1,5 +1,6 @@
 import { type SeriesViewWindow, seriesViewFragment, windowAround } from '../../lib/query/links.ts';
 import type { Alert, AlertPageResponse, ApiClient } from './api.ts';
+import { endingByNow } from './route.ts';
 
 /** The most alerts one request of `GET /v1/alerts` returns. */
 export const alertPageLimit = 1000;
@@ -44,9 +45,12 @@ export function alertsApi(api: ApiClient): AlertHistorySource {
   };
 }
 
-/** The window a series view shows around an alert: centred on it, marking its start (an open alert runs to now). */
+/**
+ * The window a series view shows around an alert, marking its start: centred on it, but ending at now (an
+ * open or recent alert is shown with the hours before it and up to now, not half a chart of future).
+ */
 export const alertWindow = (alert: Alert, now: number): SeriesViewWindow =>
-  windowAround(alert.startedAt, alert.resolvedAt ?? Math.max(now, alert.startedAt));
+  endingByNow(windowAround(alert.startedAt, alert.resolvedAt ?? Math.max(now, alert.startedAt)), now);
 
 /** The dashboard link of an alert: its series view around it (the shape anomalies link with too). */
 export const alertHref = (alert: Alert, now: number): string =>

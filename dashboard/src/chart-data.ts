@@ -48,3 +48,25 @@ function pushRow(columns: ChartColumns, time: number, point: PointsResponse['poi
   columns.max.push(point?.max ?? null);
   columns.anomaly.push(point?.anomaly ? point.value : null);
 }
+
+/**
+ * Where a log scale of these columns turns linear: the power of ten at or below the smallest positive value
+ * (of the value, its band and its envelope), so every positive value is on the logarithmic part, 0 and
+ * negatives on the linear stretch below it, and the axis' ticks fall on round numbers. 1 when there is no
+ * positive value. O(n).
+ *
+ * @example linearBelow({ ...columns, value: [0, 130, 5000], lower: [null, 110, 120] }) // 100
+ */
+export function linearBelow(columns: ChartColumns): number {
+  let smallest = Number.POSITIVE_INFINITY;
+  for (const column of [columns.value, columns.lower, columns.upper, columns.min, columns.max]) {
+    for (const value of column) if (value !== null && value > 0 && value < smallest) smallest = value;
+  }
+  return Number.isFinite(smallest) ? 10 ** Math.floor(Math.log10(smallest)) : 1;
+}
+
+/** Whether any value, band edge or envelope is 0 or below (a log scale then draws it on its linear stretch). */
+export const hasNonPositive = (columns: ChartColumns): boolean =>
+  [columns.value, columns.lower, columns.upper, columns.min, columns.max].some((column) =>
+    column.some((value) => value !== null && value <= 0),
+  );

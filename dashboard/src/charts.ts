@@ -1,5 +1,5 @@
 import uPlot from 'uplot';
-import type { ChartColumns } from './chart-data.ts';
+import { type ChartColumns, linearBelow } from './chart-data.ts';
 import { formatValue } from './format.ts';
 
 /** Colours shared by the charts and the legend text. */
@@ -41,6 +41,12 @@ export interface BandChartOptions {
   readonly height: number;
   /** Draw the min/max envelope (when a bucket holds several series-step values). */
   readonly envelope: boolean;
+  /**
+   * A logarithmic value axis (uPlot's arcsinh scale): logarithmic from the smallest positive value up, linear
+   * below it, so a spike a hundred times the normal level leaves the band readable and 0 and negatives are
+   * still drawn (a plain log scale cannot show them).
+   */
+  readonly logScale?: boolean;
   /** The time range to show (epoch ms), whether or not points cover all of it, so an alert stays centred. */
   readonly range: { readonly from: number; readonly to: number };
   /** An instant (epoch ms) to mark with a vertical line: the alert the view was opened for. */
@@ -67,7 +73,10 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
     height: options.height,
     cursor: { drag: { x: true, y: false, setScale: false } },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
-    scales: { x: { time: true, range: () => [options.range.from / 1000, options.range.to / 1000] } },
+    scales: {
+      x: { time: true, range: () => [options.range.from / 1000, options.range.to / 1000] },
+      y: options.logScale ? { distr: 4, asinh: linearBelow(columns) } : {},
+    },
     series: [
       {},
       { label: 'value', stroke: palette.value, width: 1.5, value: legendValue },
@@ -89,7 +98,11 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
       { series: [3, 2], fill: palette.band },
       ...(options.envelope ? [{ series: [6, 5] as [number, number], fill: palette.envelope }] : []),
     ],
-    axes: [{}, { values: (_u, ticks) => ticks.map((tick) => formatValue(tick)), size: 60 }],
+    // A log scale's minor ticks come as null: they stay unlabelled.
+    axes: [
+      {},
+      { values: (_u, ticks) => ticks.map((tick) => (tick === null ? '' : formatValue(tick))), size: 60 },
+    ],
     hooks: {
       setSelect: [
         (chart) => {
@@ -197,4 +210,26 @@ export function sparkline(target: HTMLElement, columns: ChartColumns, width: num
     bands: [{ series: [3, 2], fill: palette.band }],
   };
   return new uPlot(chartOptions, columnsOf(columns), target);
+}
+
+/**
+ * Keeps a chart as wide as its box: a phone turned, a window resized or a narrow layout taking over redraws
+ * it at the new width rather than leaving it wider than the page. Stops once the box leaves the page, or
+ * when the returned function is called (the chart is drawn anew).
+ */
+export function fitToWidth(chart: uPlot, box: HTMLElement, height: (width: number) => number): () => void {
+  let width = chart.width;
+  const observer = new ResizeObserver(() => {
+    if (!box.isConnected) {
+      observer.disconnect();
+      return;
+    }
+    const next = Math.floor(box.clientWidth);
+    if (next > 0 && next !== width) {
+      width = next;
+      chart.setSize({ width, height: height(width) });
+    }
+  });
+  observer.observe(box);
+  return () => observer.disconnect();
 }

@@ -9,6 +9,55 @@ export function keyProblemMessage(error: ApiError): string {
   return `Normalcy refused this key: ${error.message}. Check it and enter it again.`;
 }
 
+/** A shell word: quoted when it holds anything but letters, digits and `_./-`. */
+const shellWord = (text: string): string =>
+  /^[\w./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+
+/**
+ * Where this server's keys are, and how to make a read-only one: the local server names its data directory
+ * in the page (see dashboard/build.ts); a deployment's page names none.
+ */
+function whereKeysAre(): HTMLElement {
+  const directory = document
+    .querySelector<HTMLMetaElement>('meta[name=normalcy-data-directory]')
+    ?.getAttribute('content');
+  if (directory) {
+    const keyFile = `${directory.replace(/\/+$/, '')}/api-key`;
+    return h(
+      'p',
+      { class: 'muted', 'data-testid': 'where-keys-are' },
+      'This server keeps its data in ',
+      h('code', {}, directory),
+      ': ',
+      h('code', {}, 'npm start'),
+      ' put its key in ',
+      h('code', {}, keyFile),
+      ', and ',
+      h('code', {}, 'npm run demo'),
+      ' printed a read key. Make a read-only one with ',
+      h(
+        'code',
+        {},
+        `NORMALCY_DATA_DIR=${shellWord(directory)} npm run keys -- create --name dashboard --scopes read`,
+      ),
+      '.',
+    );
+  }
+  return h(
+    'p',
+    { class: 'muted', 'data-testid': 'where-keys-are' },
+    'Make a read-only key with ',
+    h(
+      'code',
+      {},
+      'npm run keys -- create --name dashboard --scopes read --table <StateTableName> --secret <KeySecretArn>',
+    ),
+    " (the stack's outputs), or with an admin key through ",
+    h('code', {}, 'POST /v1/keys'),
+    '.',
+  );
+}
+
 /**
  * Asks for a read key once; it is checked against the API, then kept in this browser (localStorage) and sent
  * as a Bearer token. `problem` explains why it is asked again (a refused or revoked key).
@@ -63,15 +112,7 @@ export function showKeyForm(app: HTMLElement, onAccepted: () => void, problem?: 
       ),
       message,
       form,
-      h(
-        'p',
-        { class: 'muted' },
-        'Running locally? The key is in ',
-        h('code', {}, '.normalcy/api-key'),
-        '. Make a read-only one with ',
-        h('code', {}, 'npm run keys -- create --name dashboard --scopes read'),
-        '.',
-      ),
+      whereKeysAre(),
     ),
   );
   input.focus();

@@ -54,3 +54,26 @@ export function parseRoute(hash: string): Route {
   }
   return { view: 'list', pattern: query.get('pattern') || undefined };
 }
+
+/**
+ * A range cut at now, so a view shows no empty future: a link made around a recent alert or anomaly reaches
+ * hours past it. A range wholly ahead of now (a clock set wrong) is kept as asked.
+ *
+ * @example endingByNow({ from: 10, to: 30 }, 20) // { from: 10, to: 20 }
+ */
+export const endingByNow = <Range extends { readonly from: number; readonly to: number }>(
+  range: Range,
+  now: number,
+): Range => (range.to > now && now > range.from ? { ...range, to: now } : range);
+
+/** The range (epoch ms) a series view shows: its absolute range or its preset, ending at now at the latest. */
+export function seriesViewRange(
+  route: Pick<Extract<Route, { view: 'series' }>, 'from' | 'to' | 'range'>,
+  now: number,
+): { from: number; to: number } {
+  if (route.from !== undefined && route.to !== undefined) {
+    return endingByNow({ from: route.from, to: route.to }, now);
+  }
+  const length = rangePresets[route.range as RangePreset] ?? rangePresets[defaultRange];
+  return { from: now - length, to: now };
+}

@@ -2,12 +2,13 @@ import { type AlertHistory, byUrgency } from './alert-history.ts';
 import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesPageResponse, SeriesView } from './api.ts';
 import { chartColumns } from './chart-data.ts';
-import { sparkline } from './charts.ts';
+import { fitToWidth, sparkline } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatValue } from './format.ts';
 
 const sparklineRangeMs = 7 * 86_400_000;
+const sparklineHeight = 36;
 const alertRangeMs = 7 * 86_400_000;
 const alertsShown = 12;
 const pageSize = 100;
@@ -162,7 +163,7 @@ function seriesRow(series: SeriesView, now: number): HTMLTableRowElement {
     { class: series.anomalous ? 'anomalous' : undefined, 'data-series-id': series.id },
     h(
       'td',
-      {},
+      { class: 'status-cell' },
       h('span', {
         class: `status ${series.anomalous ? 'bad' : 'good'}`,
         title: series.anomalous ? 'outside its band now' : 'within its band',
@@ -170,18 +171,23 @@ function seriesRow(series: SeriesView, now: number): HTMLTableRowElement {
     ),
     h(
       'td',
-      {},
+      { class: 'name-cell' },
       link,
       h('div', { class: 'chips' }, h('span', { class: 'chip type' }, series.type), ...dimensions),
     ),
-    h('td', { class: 'spark' }, h('div', { class: 'spark-box' })),
+    // A placeholder until the sparkline is drawn, as the row comes near the screen (see lazySparklines).
     h(
       'td',
-      {},
+      { class: 'spark' },
+      h('div', { class: 'spark-box', 'data-state': 'waiting', title: 'drawn as it comes into view' }),
+    ),
+    h(
+      'td',
+      { class: 'value-cell' },
       h('strong', {}, formatValue(series.lastValue)),
       h('div', { class: 'muted small' }, formatAgo(series.lastTimestamp, now)),
     ),
-    h('td', { class: 'muted small' }, learned.join(' · ') || '–'),
+    h('td', { class: 'muted small learned-cell' }, learned.join(' · ') || '–'),
   );
 }
 
@@ -222,16 +228,20 @@ function lazySparklines(context: ViewContext) {
       });
     }
   };
-  const observer = new IntersectionObserver((entries) => {
-    for (const entry of entries) {
-      const series = pending.get(entry.target);
-      if (!entry.isIntersecting || !series) continue;
-      pending.delete(entry.target);
-      observer.unobserve(entry.target);
-      queue.push([entry.target, series]);
-    }
-    pump();
-  });
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const series = pending.get(entry.target);
+        if (!entry.isIntersecting || !series) continue;
+        pending.delete(entry.target);
+        observer.unobserve(entry.target);
+        queue.push([entry.target, series]);
+      }
+      pump();
+    },
+    // Rows a little below the screen load too, so a sparkline is there by the time it is scrolled to.
+    { rootMargin: '300px 0px' },
+  );
   return {
     observe(row: Element, series: SeriesView) {
       pending.set(row, series);
@@ -243,6 +253,7 @@ function lazySparklines(context: ViewContext) {
 async function drawSparkline(context: ViewContext, row: Element, series: SeriesView): Promise<void> {
   const box = row.querySelector<HTMLElement>('.spark-box');
   if (!box) return;
+  box.dataset.state = 'loading';
   try {
     const response = await context.api.get<PointsResponse>(
       `/v1/series/${encodeURIComponent(series.id)}/points`,
@@ -255,11 +266,16 @@ async function drawSparkline(context: ViewContext, row: Element, series: SeriesV
     if (!context.isCurrent()) return;
     if (response.points.length === 0) {
       box.textContent = 'no data this week';
+      box.dataset.state = 'empty';
       return;
     }
-    context.own(sparkline(box, chartColumns(response), 180, 36));
+    // As wide as its cell: 180 px in the wide table, the row's width on a phone.
+    const width = () => Math.max(120, Math.floor(box.clientWidth));
+    const chart = context.own(sparkline(box, chartColumns(response), width(), sparklineHeight));
+    fitToWidth(chart, box, () => sparklineHeight);
     box.dataset.state = 'drawn';
   } catch {
     box.textContent = '–';
+    box.dataset.state = 'failed';
   }
 }

@@ -1,16 +1,22 @@
+import type uPlot from 'uplot';
 import { seriesViewFragment } from '../../lib/query/links.ts';
 import { type AlertHistory, alertWindow, isMarkedAlert } from './alert-history.ts';
 import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesView } from './api.ts';
-import { chartColumns } from './chart-data.ts';
-import { bandChart, type ReplayedSpan } from './charts.ts';
+import { chartColumns, hasNonPositive, linearBelow } from './chart-data.ts';
+import { bandChart, fitToWidth, type ReplayedSpan } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, formatValue } from './format.ts';
 import { replayPanel } from './replay-panel.ts';
-import { type Route, rangePresets } from './route.ts';
+import { type Route, rangePresets, seriesViewRange } from './route.ts';
 
 type SeriesRoute = Extract<Route, { view: 'series' }>;
+
+/** The chart fills its box (a phone's 390 px as well as a wide screen), never less than a usable 200 px. */
+const chartWidth = (box: HTMLElement): number => Math.max(200, Math.floor(box.clientWidth));
+/** A shorter chart on a narrow screen, so the legend and the alerts below it stay in reach. */
+const chartHeight = (width: number): number => (width < 600 ? 240 : 360);
 
 /** The smallest range a zoom may narrow to, in series steps (a band needs a few buckets to be seen). */
 const minimumZoomSteps = 6;
@@ -41,9 +47,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
   const { app, api, now } = context;
   const route = await resolveAlertLink(context, opened);
   if (!context.isCurrent()) return;
-  const to = route.to ?? now;
-  const from =
-    route.from ?? to - (rangePresets[route.range as keyof typeof rangePresets] ?? rangePresets['7d']);
+  const { from, to } = seriesViewRange(route, now);
   const [{ series }, points, history] = await Promise.all([
     api.get<{ series: SeriesView }>(`/v1/series/${encodeURIComponent(route.id)}`),
     api.get<PointsResponse>(`/v1/series/${encodeURIComponent(route.id)}/points`, { from, to }),
@@ -55,6 +59,8 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
     history instanceof Error ? [] : history.alerts.filter((alert) => isMarkedAlert(alert, route));
 
   const chartBox = h('div', { class: 'chart', 'data-testid': 'band-chart' });
+  const scale = logScaleToggle(series.id);
+  const scaleNote = h('span', { 'data-testid': 'scale-note' });
   // The would-be alerts of the last replay, drawn over the chart (violet) until the view changes.
   let replayed: readonly ReplayedSpan[] = [];
   let redraw = () => {};
@@ -132,6 +138,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         { class: 'toolbar' },
         h('span', { class: 'presets' }, ...presets),
         zoomed ? h('a', { href: seriesViewFragment(series.id), class: 'preset' }, 'reset zoom') : null,
+        points.points.length === 0 ? null : scale.button,
         h(
           'span',
           { class: 'muted small' },
@@ -151,6 +158,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
         route.at === undefined ? null : h('span', { class: 'swatch marker' }),
         route.at === undefined ? '' : marked.length > 0 ? ' the alert you opened' : ' the instant you opened',
         points.stepMs > points.seriesStepMs ? '  · lighter shade: min–max of the values in each step' : '',
+        scaleNote,
       ),
     ),
     replay,
@@ -165,32 +173,53 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
   if (points.points.length === 0) {
     replace(chartBox, h('p', { class: 'muted' }, 'No points in this range.'));
   } else {
-    const chart = context.own(
-      bandChart(chartBox, chartColumns(points), {
-        width: Math.max(320, chartBox.clientWidth),
-        height: 360,
-        envelope: points.stepMs > points.seriesStepMs,
-        range: { from, to },
-        markAt: route.at,
-        markSpans: marked.map((alert) => ({ from: alert.startedAt, to: alert.resolvedAt ?? now })),
-        replayed: () => replayed,
-        onZoom: (zoomFrom, zoomTo) => {
-          const minimum = minimumZoomSteps * points.seriesStepMs;
-          const middle = (zoomFrom + zoomTo) / 2;
-          const [start, end] =
-            zoomTo - zoomFrom >= minimum ? [zoomFrom, zoomTo] : [middle - minimum / 2, middle + minimum / 2];
-          location.hash = seriesViewFragment(series.id, {
-            from: Math.round(start),
-            to: Math.round(end),
-            at: route.at,
-          });
-        },
-      }),
-    );
-    redraw = () => chart.redraw(false);
+    const columns = chartColumns(points);
+    let chart: uPlot | undefined;
+    let stopFitting = () => {};
+    const draw = () => {
+      chart?.destroy();
+      stopFitting();
+      chart = context.own(
+        bandChart(chartBox, columns, {
+          width: chartWidth(chartBox),
+          height: chartHeight(chartWidth(chartBox)),
+          envelope: points.stepMs > points.seriesStepMs,
+          logScale: scale.isLog(),
+          range: { from, to },
+          markAt: route.at,
+          markSpans: marked.map((alert) => ({ from: alert.startedAt, to: alert.resolvedAt ?? now })),
+          replayed: () => replayed,
+          onZoom: (zoomFrom, zoomTo) => {
+            const minimum = minimumZoomSteps * points.seriesStepMs;
+            const middle = (zoomFrom + zoomTo) / 2;
+            const [start, end] =
+              zoomTo - zoomFrom >= minimum
+                ? [zoomFrom, zoomTo]
+                : [middle - minimum / 2, middle + minimum / 2];
+            location.hash = seriesViewFragment(series.id, {
+              from: Math.round(start),
+              to: Math.round(end),
+              at: route.at,
+            });
+          },
+        }),
+      );
+      stopFitting = fitToWidth(chart, chartBox, chartHeight);
+      chartBox.dataset.scale = scale.isLog() ? 'log' : 'linear';
+      scaleNote.textContent = !scale.isLog()
+        ? ''
+        : hasNonPositive(columns)
+          ? `  · log scale; values under ${formatValue(linearBelow(columns))}, 0 and below on a linear stretch`
+          : '  · log scale';
+    };
+    scale.onChange(draw);
+    draw();
+    redraw = () => chart?.redraw(false);
     chartBox.dataset.points = String(points.points.length);
     chartBox.dataset.bands = String(points.points.filter((point) => point.lower !== null).length);
     chartBox.dataset.anomalies = String(points.points.filter((point) => point.anomaly).length);
+    chartBox.dataset.from = String(from);
+    chartBox.dataset.to = String(to);
     chartBox.dataset.state = 'drawn';
   }
   if (route.at !== undefined) chartBox.dataset.markAt = String(route.at);
@@ -217,4 +246,41 @@ function seriesAlertItems(context: ViewContext, history: AlertHistory | Error, r
     );
   }
   return items;
+}
+
+/** Where a series' choice of scale is kept: this browser, per series, so its view opens as it was left. */
+const logScaleItem = (seriesId: string) => `normalcy.logScale.${seriesId}`;
+
+/**
+ * The "log scale" toggle of a series' chart (pressed: logarithmic). The choice is kept in this browser for
+ * the series, across its ranges and visits; `onChange` redraws the chart.
+ */
+function logScaleToggle(seriesId: string) {
+  let log = localStorage.getItem(logScaleItem(seriesId)) === 'on';
+  let changed = () => {};
+  const button = h(
+    'button',
+    {
+      type: 'button',
+      class: 'toggle',
+      'aria-pressed': String(log),
+      'data-testid': 'log-scale',
+      title: 'A logarithmic value axis: a spike far above the usual level no longer flattens the band',
+    },
+    'log scale',
+  );
+  button.addEventListener('click', () => {
+    log = !log;
+    if (log) localStorage.setItem(logScaleItem(seriesId), 'on');
+    else localStorage.removeItem(logScaleItem(seriesId));
+    button.setAttribute('aria-pressed', String(log));
+    changed();
+  });
+  return {
+    button,
+    isLog: () => log,
+    onChange(draw: () => void) {
+      changed = draw;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { buildDashboardHtml } from '../../dashboard/build.ts';
 import type { QueryDocuments } from '../query/documents.ts';
@@ -11,8 +11,12 @@ export async function readOpenApiDocument(): Promise<unknown> {
   return parse(await readFile(join(root, 'docs', 'openapi.yaml'), 'utf8'));
 }
 
-/** Local mode's documents: the dashboard built from source and the OpenAPI document, each once. */
-export function localDocuments(): QueryDocuments {
+/**
+ * Local mode's documents: the dashboard built from source (its key prompt naming the server's data
+ * directory) and the OpenAPI document, each once.
+ */
+export function localDocuments(dataDirectory?: string): QueryDocuments {
+  const page = dataDirectory === undefined ? {} : { dataDirectory: resolve(dataDirectory) };
   let dashboard: Promise<string> | undefined;
   let openApi: Promise<unknown> | undefined;
   const once = <T>(make: () => Promise<T>, reset: () => void) =>
@@ -22,9 +26,12 @@ export function localDocuments(): QueryDocuments {
     });
   return {
     dashboardHtml: () => {
-      dashboard ??= once(buildDashboardHtml, () => {
-        dashboard = undefined;
-      });
+      dashboard ??= once(
+        () => buildDashboardHtml(page),
+        () => {
+          dashboard = undefined;
+        },
+      );
       return dashboard;
     },
     openApi: () => {

@@ -108,7 +108,7 @@ async function serve(
     alerts: retryWhileLocked(alerts, requestLockWait),
     summaries: retryWhileLocked(states, requestLockWait),
     clock,
-    documents: localDocuments(),
+    documents: localDocuments(options.dataDir),
   };
   const functions: Record<ApiFunction, HttpLambda> = {
     ingest: createIngestHandler(() => stores) as unknown as HttpLambda,

@@ -7,12 +7,13 @@ import { alertViewUrl } from '../../lib/query/links.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { outageStory } from '../helpers/outage.ts';
 import { launchChromium, screenshot } from './browser.ts';
+import { chartColours, readCanvas } from './canvas.ts';
 
 /**
  * Alerts in the dashboard, from the alerts API, in headless Chromium against a real local server: a steady
  * series goes to 0 for 30 minutes. While it is down, the band job opens a critical alert, which the list
  * shows and someone acknowledges from the page; once it is back, the alert shows resolved, and both its
- * link in the list and the notification's link open the series view centred on it, the alert marked.
+ * link in the list and the notification's link open the series view around it, the alert marked.
  * The browser's clock stands where the server's does. Screenshots land in test-artifacts/.
  */
 describe('alerts in the dashboard', () => {
@@ -70,22 +71,6 @@ describe('alerts in the dashboard', () => {
   const drawn = (page: Page) =>
     page.waitForSelector('[data-testid=band-chart][data-state=drawn]', { timeout: 20_000 });
 
-  /** Where the marked alert's shading and line fall on the chart, as fractions of the canvas' width. */
-  const markedColumns = (page: Page) =>
-    page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=band-chart] canvas');
-      const context = canvas?.getContext('2d');
-      if (!canvas || !context) return [];
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      const columns = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) {
-        const [r = 0, g = 0, b = 0, a = 0] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // The marker's amber (#b7791f) and its translucent shade: red well above green, green above blue.
-        if (a > 20 && r > g + 30 && g > b + 40) columns.add(((i / 4) % canvas.width) / canvas.width);
-      }
-      return [...columns].sort((x, y) => x - y);
-    });
-
   it('lists the open alert with its severity, and acknowledges it from the page', async () => {
     const [alert] = await alertsNow();
     expect(alert).toMatchObject({ seriesId: series, state: 'open', severity: 'critical' });
@@ -114,7 +99,7 @@ describe('alerts in the dashboard', () => {
     expect(errors).toEqual([]);
   });
 
-  it('shows the alert resolved once the series is back, and its link opens the series centred on it', async () => {
+  it('shows the alert resolved once the series is back, and its link opens the series around it', async () => {
     now = outageStory.recoveredAt + 60_000;
     await post(outageStory.outageEnd, outageStory.recoveredAt);
     await server.runBandJob();
@@ -139,8 +124,9 @@ describe('alerts in the dashboard', () => {
     expect(view?.[1]).toBe(series);
     const [from, to, at] = [Number(view?.[2]), Number(view?.[3]), Number(view?.[4])];
     expect(at).toBe(outageStory.outageStart);
-    expect((from + to) / 2).toBe((outageStory.outageStart + outageStory.outageEnd) / 2);
-    expect(from).toBeLessThan(outageStory.outageStart - 5 * 3_600_000);
+    // Six hours before the alert, and up to now (not six hours after it, most of them still to come).
+    expect(from).toBe(outageStory.outageStart - 6 * 3_600_000);
+    expect(to).toBe(now);
     await expectAlertMarked(page, alert?.id ?? '');
     await screenshot(page, 'alerts-series-view');
     expect(errors).toEqual([]);
@@ -155,7 +141,7 @@ describe('alerts in the dashboard', () => {
     await drawn(page);
     const listLink = await page.evaluate(() => location.hash);
     expect(listLink).toBe(
-      `#/series/${series}?from=${outageStory.outageStart - 6 * 3_600_000}&to=${outageStory.outageEnd + 6 * 3_600_000}&at=${outageStory.outageStart}`,
+      `#/series/${series}?from=${outageStory.outageStart - 6 * 3_600_000}&to=${now}&at=${outageStory.outageStart}`,
     );
     await expectAlertMarked(page, alert?.id ?? '');
     await screenshot(page, 'alerts-notification-link');
@@ -175,11 +161,15 @@ describe('alerts in the dashboard', () => {
     const chart = page.locator('[data-testid=band-chart]');
     expect(await chart.getAttribute('data-mark-at')).toBe(String(outageStory.outageStart));
     expect(await chart.getAttribute('data-marked-alerts')).toBe(alertId);
-    const columns = await markedColumns(page);
+    expect(await chart.getAttribute('data-to')).toBe(String(now));
+    const canvas = await readCanvas(page, '[data-testid=band-chart]');
+    // The range ends at now: the value line runs to the plot's right edge, with no empty future after it.
+    expect(canvas?.columns(chartColours.value).at(-1)).toBeGreaterThan(0.95);
+    // The alert's marks lie where it happened: six hours into a range of 7.5 hours, not at an edge.
+    const columns = canvas?.columns(chartColours.marker) ?? [];
     expect(columns.length).toBeGreaterThan(0);
-    // Centred: the marks lie around the middle of the plot, not at an edge.
-    expect(columns[0]).toBeGreaterThan(0.4);
-    expect(columns.at(-1)).toBeLessThan(0.6);
+    expect(columns[0]).toBeGreaterThan(0.7);
+    expect(columns.at(-1)).toBeLessThan(0.92);
     const highlighted = page.locator('[data-testid=series-alerts] .alert[aria-current=true]');
     expect(await highlighted.getAttribute('data-alert-id')).toBe(alertId);
     expect(await highlighted.locator('.severity').textContent()).toBe('critical');

@@ -7,6 +7,7 @@ import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import { freeTcpPort, type RunningProcess, startProcess } from '../helpers/processes.ts';
 import { launchChromium, screenshot } from './browser.ts';
+import { chartColours, readCanvas } from './canvas.ts';
 
 /**
  * The dashboard in headless Chromium against `npm run demo`, run as a newcomer would: the page loads with
@@ -37,9 +38,11 @@ describe('the dashboard on the demo data', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** A fresh browser tab (its own storage) with the console's errors collected. */
-  const openPage = async (): Promise<{ page: Page; errors: string[] }> => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  /** A fresh browser tab (its own storage, the given screen size) with the console's errors collected. */
+  const openPage = async (
+    viewport = { width: 1280, height: 900 },
+  ): Promise<{ page: Page; errors: string[] }> => {
+    const context = await browser.newContext({ viewport });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
@@ -51,21 +54,11 @@ describe('the dashboard on the demo data', () => {
 
   const ready = (page: Page) => page.waitForSelector('body[data-ready]', { timeout: 20_000 });
 
-  /** The share of the plot's pixels painted in the band's green (over white), read from uPlot's canvas. */
-  const bandShare = (page: Page) =>
-    page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=band-chart] canvas');
-      const context = canvas?.getContext('2d');
-      if (!canvas || !context) return 0;
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      let green = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        const [r = 0, g = 0, b = 0, a = 0] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // rgba(46, 160, 90, 0.22): a translucent green, darker in red than in green, on a transparent canvas.
-        if (a > 20 && a < 140 && g > r + 40 && g > b + 20) green += 1;
-      }
-      return green / (canvas.width * canvas.height);
-    });
+  /** The share of the chart's pixels painted in the band's green. */
+  const bandShare = async (page: Page) => {
+    const canvas = await readCanvas(page, '[data-testid=band-chart]');
+    return canvas ? canvas.count(chartColours.band) / (canvas.width * canvas.height) : 0;
+  };
 
   it('loads with the demo series, the anomalous ones first, with sparklines and recent alerts', async () => {
     const { page, errors } = await openPage();
@@ -136,6 +129,118 @@ describe('the dashboard on the demo data', () => {
     ).toBeGreaterThan(0);
     await expect.poll(() => page.locator('[data-testid=series-alerts] .alert').count()).toBeGreaterThan(0);
     await screenshot(page, 'dashboard-alert');
+    expect(errors).toEqual([]);
+  });
+
+  /** How wide the page is: wider than the screen means the page scrolls sideways. */
+  const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
+  /** Opens the view of the login time's alert (the identity provider's outage) from the list, as an on-call would. */
+  const openOutageAlert = async (page: Page) => {
+    const alert = page.locator('[data-testid=alerts] .alert', { hasText: 'shop.login.time' }).first();
+    await alert.locator('a').click();
+    await page.waitForSelector('[data-testid=band-chart][data-state=drawn]');
+  };
+
+  it('fits a phone (390 px): header, series and sparklines without a sideways scroll', async () => {
+    const { page, errors } = await openPage({ width: 390, height: 844 });
+    await page.goto(`${base}/#key=${readKey}`);
+    await ready(page);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    const changeKey = await page.getByRole('button', { name: 'Change key' }).boundingBox();
+    expect((changeKey?.x ?? 0) + (changeKey?.width ?? 999)).toBeLessThanOrEqual(390);
+    // The series sit below the recent alerts, more than a screen down: their sparklines wait, shown as such.
+    const waiting = await page
+      .locator('.spark-box')
+      .evaluateAll((boxes) =>
+        boxes.map((box) => [(box as HTMLElement).dataset.state, box.getBoundingClientRect().height]),
+      );
+    expect(waiting).toEqual(Array(6).fill(['waiting', 36]));
+    // Scrolled to, they are drawn as wide as the row (not 180 px), each row's name and value on the screen.
+    await page.locator('.series-table tbody tr').last().scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => document.querySelectorAll('.spark-box[data-state=drawn]').length === 6);
+    const rows = await page.locator('.series-table tbody tr').evaluateAll((all) =>
+      all.map((row) => {
+        const right = (selector: string) => row.querySelector(selector)?.getBoundingClientRect().right ?? 999;
+        return {
+          name: right('.series-name'),
+          value: right('.value-cell strong'),
+          sparkline: row.querySelector('.spark-box canvas')?.getBoundingClientRect().width ?? 0,
+          sparkBox: row.querySelector('.spark-box')?.getBoundingClientRect().width ?? 0,
+        };
+      }),
+    );
+    for (const row of rows) {
+      expect(Math.max(row.name, row.value)).toBeLessThanOrEqual(390);
+      expect(row.sparkline).toBeGreaterThan(250);
+      expect(row.sparkline).toBeCloseTo(row.sparkBox, 0);
+    }
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'front-page-390');
+
+    await openOutageAlert(page);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(390);
+    const chart = await page.locator('[data-testid=band-chart] canvas').first().boundingBox();
+    expect(chart?.width).toBeGreaterThan(300);
+    expect((chart?.x ?? 0) + (chart?.width ?? 999)).toBeLessThanOrEqual(390);
+    await screenshot(page, 'series-view-390');
+    expect(errors).toEqual([]);
+  });
+
+  it('fills a wide screen (1,400 px) with the list and a series view', async () => {
+    const { page, errors } = await openPage({ width: 1400, height: 1000 });
+    await page.goto(`${base}/#key=${readKey}`);
+    await ready(page);
+    await page.locator('.series-table').scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => document.querySelectorAll('.spark-box[data-state=drawn]').length === 6);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(1400);
+    await screenshot(page, 'front-page-1400');
+    await openOutageAlert(page);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(1400);
+    await screenshot(page, 'series-view-1400');
+    expect(errors).toEqual([]);
+  });
+
+  it("draws a series on a log scale at the press of a toggle, kept for that series' view", async () => {
+    const { page, errors } = await openPage();
+    await page.goto(`${base}/#key=${readKey}`);
+    await ready(page);
+    await page.getByRole('link', { name: 'shop.idp.time', exact: true }).click();
+    const chart = page.locator('[data-testid=band-chart][data-state=drawn]');
+    await chart.waitFor();
+    expect(await chart.getAttribute('data-scale')).toBe('linear');
+    // How tall the value line is over the last tenth of the week, a quiet day around 130 ms.
+    const quietRows = async () =>
+      (await readCanvas(page, '[data-testid=band-chart]'))?.rows(chartColours.value, [0.88, 0.97]).length ??
+      0;
+    const linear = await quietRows();
+    await screenshot(page, 'log-scale-off');
+    const toggle = page.getByRole('button', { name: 'log scale' });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await toggle.click();
+    await page.waitForSelector('[data-testid=band-chart][data-scale=log] canvas');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    // The outage's 5,000 ms flattened the day's 120-140 ms into a line; on a log scale it has height again.
+    const log = await quietRows();
+    expect(log).toBeGreaterThan(3 * linear);
+    expect(await page.getByTestId('scale-note').textContent()).toBe('  · log scale');
+    await screenshot(page, 'log-scale-on');
+
+    // Kept for this series: it opens on a log scale again, another series does not.
+    await page.reload();
+    await page.waitForSelector('[data-testid=band-chart][data-scale=log]');
+    await page.evaluate(() => {
+      location.hash = '#/';
+    });
+    await ready(page);
+    await page.getByRole('link', { name: 'shop.memory.share', exact: true }).click();
+    await page.waitForSelector('[data-testid=band-chart][data-scale=linear]');
+    // A band reaching 0 (memory share's lower edge) is still drawn on a log scale, and the note says how.
+    await page.getByRole('button', { name: 'log scale' }).click();
+    await page.waitForSelector('[data-testid=band-chart][data-scale=log]');
+    expect(await bandShare(page)).toBeGreaterThan(0.01);
+    expect(await page.getByTestId('scale-note').textContent()).toMatch(
+      /^ {2}· log scale; values under [\d.]+, 0 and below on a linear stretch$/,
+    );
     expect(errors).toEqual([]);
   });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { alertHref, alertWindow, byUrgency, isMarkedAlert } from '../../dashboard/src/alert-history.ts';
-import { chartColumns } from '../../dashboard/src/chart-data.ts';
+import { chartColumns, hasNonPositive, linearBelow } from '../../dashboard/src/chart-data.ts';
 import { formatDuration, formatValue, seriesLabel } from '../../dashboard/src/format.ts';
-import { parseRoute } from '../../dashboard/src/route.ts';
+import { endingByNow, parseRoute, seriesViewRange } from '../../dashboard/src/route.ts';
 import type { Alert } from '../../lib/alerts/model.ts';
 import {
   alertViewUrl,
@@ -86,10 +86,16 @@ describe('dashboard links (lib/query/links.ts), as the dashboard routes them', (
     });
     const long = alert('al_1', start, start + 10 * hour);
     expect(alertWindow(long, 0)).toEqual({ from: start - 10 * hour, to: start + 20 * hour, at: start });
-    // An open alert runs to now.
+    // An open alert runs to now, and so does its view: no empty future.
     expect(alertWindow(alert('al_2', start, null), start + hour)).toEqual({
       from: start - 6 * hour,
-      to: start + 7 * hour,
+      to: start + hour,
+      at: start,
+    });
+    // A recent one: the hours before it, and up to now.
+    expect(alertWindow(alert('al_3', start, start + hour), start + 2 * hour)).toEqual({
+      from: start - 6 * hour,
+      to: start + 2 * hour,
       at: start,
     });
     expect(alertHref(long, 0)).toBe(
@@ -148,6 +154,22 @@ describe('chartColumns', () => {
   });
 });
 
+describe('a log scale of chart columns', () => {
+  const columns = (value: (number | null)[], lower: (number | null)[]) => ({
+    ...chartColumns({ stepMs: minute, points: [] }),
+    value,
+    lower,
+  });
+
+  it('turns linear below the power of ten under the smallest positive value, and knows when 0 or less is drawn', () => {
+    expect(linearBelow(columns([0, 130, 5000], [null, 110, 120]))).toBe(100);
+    expect(linearBelow(columns([0.38, 0.97], [0, 0.35]))).toBe(0.1);
+    expect(linearBelow(columns([0, -3], [null, null]))).toBe(1);
+    expect(hasNonPositive(columns([130, 5000], [110, 120]))).toBe(false);
+    expect(hasNonPositive(columns([0.38, 0.97], [0, 0.35]))).toBe(true);
+  });
+});
+
 describe('parseRoute', () => {
   it('reads the series view with an absolute range and a mark, or a preset', () => {
     expect(parseRoute('#/series/abc?from=1&to=2&at=1')).toEqual({
@@ -161,6 +183,29 @@ describe('parseRoute', () => {
     });
     expect(parseRoute('#/series/abc?range=30d')).toMatchObject({ range: '30d', from: undefined });
     expect(parseRoute('#/series/abc?range=1y')).toMatchObject({ range: '7d' });
+  });
+
+  it('shows a range ending at now at the latest: a preset, or an absolute range cut at now', () => {
+    const now = 1_000 * hour;
+    const absolute = (from: number, to: number) => ({ from, to, range: undefined });
+    expect(seriesViewRange({ range: '1d', from: undefined, to: undefined }, now)).toEqual({
+      from: now - 24 * hour,
+      to: now,
+    });
+    // Around a recent alert: the hours before it, and up to now.
+    expect(seriesViewRange(absolute(now - 7 * hour, now + 5 * hour), now)).toEqual({
+      from: now - 7 * hour,
+      to: now,
+    });
+    expect(seriesViewRange(absolute(now - 9 * hour, now - 3 * hour), now)).toEqual({
+      from: now - 9 * hour,
+      to: now - 3 * hour,
+    });
+    // Wholly ahead of now (a clock set wrong): kept as asked rather than made empty.
+    expect(endingByNow({ from: now + hour, to: now + 2 * hour }, now)).toEqual({
+      from: now + hour,
+      to: now + 2 * hour,
+    });
   });
 
   it('falls back to the list for anything else', () => {

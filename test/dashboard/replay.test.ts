@@ -6,6 +6,7 @@ import { seriesViewFragment, windowAround } from '../../lib/query/links.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { outageStory, playOutage } from '../helpers/outage.ts';
 import { launchChromium, screenshot } from './browser.ts';
+import { chartColours, readCanvas } from './canvas.ts';
 
 /**
  * "What would a rule page?" in the series view, in headless Chromium against a real local server: the band
@@ -58,20 +59,8 @@ describe('replaying a rule in the series view', () => {
   };
 
   /** Where the chart is painted in the replay's violet, as fractions of the canvas' width. */
-  const violetColumns = (page: Page) =>
-    page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=band-chart] canvas');
-      const context = canvas?.getContext('2d');
-      if (!canvas || !context) return [];
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      const columns = new Set<number>();
-      for (let i = 0; i < data.length; i += 4) {
-        const [r = 0, g = 0, b = 0, a = 0] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
-        // #7c3aed: blue well above red, red well above green (the value line's blue has green above red).
-        if (a > 200 && b > r + 60 && r > g + 40) columns.add(((i / 4) % canvas.width) / canvas.width);
-      }
-      return [...columns].sort((x, y) => x - y);
-    });
+  const violetColumns = async (page: Page) =>
+    (await readCanvas(page, '[data-testid=band-chart]'))?.columns(chartColours.replayed) ?? [];
 
   it('replays the default rule: lists the alert the band job raised and marks it on the chart', async () => {
     const [real] = (await server.getJson<{ alerts: Alert[] }>('/v1/alerts')).alerts;
@@ -92,11 +81,12 @@ describe('replaying a rule in the series view', () => {
     );
     const chart = page.getByTestId('band-chart');
     expect(await chart.getAttribute('data-replayed-alerts')).toBe(real?.id);
-    // Marked in violet around the middle of the chart, where the outage is; the real alert list is unchanged.
+    // Marked in violet where the outage is, six hours into a range ending at now (7.5 hours); the real alert
+    // list is unchanged.
     const columns = await violetColumns(page);
     expect(columns.length).toBeGreaterThan(0);
-    expect(columns[0]).toBeGreaterThan(0.4);
-    expect(columns.at(-1)).toBeLessThan(0.6);
+    expect(columns[0]).toBeGreaterThan(0.7);
+    expect(columns.at(-1)).toBeLessThan(0.92);
     await screenshot(page, 'replay-default-rule');
     expect((await server.getJson<{ alerts: Alert[] }>('/v1/alerts')).alerts).toEqual([real]);
     expect(server.notifications).toHaveLength(notified);
