@@ -198,28 +198,6 @@ export function readIsoDateTime(text: string): number | string {
 
 const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 
-/** Reads a dimensions object: string keys to string values. Returns the dimensions or a problem. */
-export function readDimensions(
-  raw: unknown,
-): { dimensions: Dimensions } | { field: string; message: string } {
-  if (raw === undefined || raw === null) return { dimensions: {} };
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { field: 'dimensions', message: `must be an object of strings, got ${describeValue(raw)}` };
-  }
-  const dimensions: Record<string, string> = {};
-  let count = 0;
-  for (const [key, value] of Object.entries(raw)) {
-    count += 1;
-    if (count > ingestLimits.maxDimensions) {
-      return { field: 'dimensions', message: `must have at most ${ingestLimits.maxDimensions} entries` };
-    }
-    const problem = dimensionProblem(key, value);
-    if (problem) return { field: `dimensions.${key.slice(0, 64)}`, message: problem };
-    dimensions[key] = value as string;
-  }
-  return { dimensions };
-}
-
 /** A dimension's problem, or undefined when it is fine. */
 export function dimensionProblem(key: string, value: unknown): string | undefined {
   if (key.length === 0) return 'a dimension name must not be empty';

@@ -17,6 +17,7 @@ import type { Dimensions, MetricPoint, MetricType } from '../../metrics/point.ts
 import { seriesKey } from '../../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from '../cumulative.ts';
 import { type BucketedHistogram, explicitFromExponential, quantileFromBuckets } from '../histogram.ts';
+import { asList, asObject, FieldIssue } from '../json-reading.ts';
 import { ingestLimits } from '../limits.ts';
 import {
   dimensionProblem,
@@ -97,7 +98,7 @@ export function convertOtlp(
   const problems = new ProblemList();
   let ordinal = 0;
   let rejectedDataPoints = 0;
-  const reject = (path: string, issue: Issue) => {
+  const reject = (path: string, issue: FieldIssue) => {
     rejectedDataPoints += 1;
     problems.add(ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
   };
@@ -125,7 +126,7 @@ export function convertOtlp(
         for (let d = 0; d < dataPoints.length; d++, ordinal++) {
           const path = `${metricPath}.${kind}.dataPoints[${d}]`;
           if (nameIssue) {
-            reject(metricPath, { field: 'name', message: nameIssue });
+            reject(metricPath, new FieldIssue('name', nameIssue));
             continue;
           }
           if (!('dimensions' in resourceDimensions)) {
@@ -141,7 +142,7 @@ export function convertOtlp(
             window,
             tracker,
           );
-          if (derived instanceof Issue) reject(path, derived);
+          if (derived instanceof FieldIssue) reject(path, derived);
           else {
             for (const point of derived) {
               points.push(point);
@@ -166,14 +167,6 @@ export function convertOtlp(
 const metricKinds = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 type MetricKind = (typeof metricKinds)[number];
 
-/** A problem with one data point (a class, so nothing a client sends can pass for one). */
-class Issue {
-  constructor(
-    readonly field: string,
-    readonly message: string,
-  ) {}
-}
-
 function convertDataPoint(
   kind: MetricKind,
   data: Record<string, unknown>,
@@ -182,17 +175,17 @@ function convertDataPoint(
   resourceDimensions: Dimensions,
   window: TimeWindow,
   tracker: CumulativeTracker,
-): MetricPoint[] | Issue {
+): MetricPoint[] | FieldIssue {
   const timeNanos = readUint64(dataPoint.timeUnixNano);
   if (timeNanos === undefined || timeNanos <= 0) {
-    return new Issue(
+    return new FieldIssue(
       'timeUnixNano',
       `must be a positive 64-bit integer of nanoseconds, got ${describeValue(dataPoint.timeUnixNano)}`,
     );
   }
   const timestamp = Math.floor(timeNanos / 1e6);
   const timeIssue = timeProblem(timestamp, window);
-  if (timeIssue) return new Issue('timeUnixNano', timeIssue);
+  if (timeIssue) return new FieldIssue('timeUnixNano', timeIssue);
   const startNanos = readUint64(dataPoint.startTimeUnixNano) ?? 0;
   const start = startNanos > 0 ? Math.floor(startNanos / 1e6) : 0;
   // The point's attributes are written over a copy of the resource's (the point's win).
@@ -204,7 +197,7 @@ function convertDataPoint(
   let dimensionCount = 0;
   for (const _ in merged) dimensionCount += 1;
   if (dimensionCount > ingestLimits.maxDimensions) {
-    return new Issue(
+    return new FieldIssue(
       'attributes',
       `resource and point attributes make more than ${ingestLimits.maxDimensions} dimensions`,
     );
@@ -213,7 +206,7 @@ function convertDataPoint(
   if (kind === 'gauge') {
     // The common case, without the closures the other kinds use.
     const value = readNumberValue(dataPoint);
-    if (value instanceof Issue) return value;
+    if (value instanceof FieldIssue) return value;
     return [{ name, type: 'gauge', value, timestamp, dimensions }];
   }
   const out: MetricPoint[] = [];
@@ -225,10 +218,10 @@ function convertDataPoint(
 
   if (kind === 'sum') {
     const value = readNumberValue(dataPoint);
-    if (value instanceof Issue) return value;
+    if (value instanceof FieldIssue) return value;
     const monotonic = data.isMonotonic === true;
     const aggregation = readTemporality(data.aggregationTemporality);
-    if (aggregation instanceof Issue) return aggregation;
+    if (aggregation instanceof FieldIssue) return aggregation;
     if (aggregation === temporality.delta) add('', 'counter', value);
     else if (!monotonic) add('', 'gauge', value);
     else {
@@ -243,7 +236,7 @@ function convertDataPoint(
     const count = readUint64(dataPoint.count);
     const sum = readDouble(dataPoint.sum);
     if (count === undefined)
-      return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+      return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
     for (const [position, entry] of asList(dataPoint.quantileValues).entries()) {
       const quantile = readDouble(asObject(entry)?.quantile);
       const value = readDouble(asObject(entry)?.value);
@@ -254,7 +247,7 @@ function convertDataPoint(
         value === undefined ||
         !Number.isFinite(value)
       ) {
-        return new Issue(
+        return new FieldIssue(
           `quantileValues[${position}]`,
           'must have a quantile between 0 and 1 and a finite value',
         );
@@ -272,9 +265,9 @@ function convertDataPoint(
 
   const histogram =
     kind === 'histogram' ? readExplicitHistogram(dataPoint) : readExponentialHistogram(dataPoint);
-  if (histogram instanceof Issue) return histogram;
+  if (histogram instanceof FieldIssue) return histogram;
   const aggregation = readTemporality(data.aggregationTemporality);
-  if (aggregation instanceof Issue) return aggregation;
+  if (aggregation instanceof FieldIssue) return aggregation;
   if (aggregation === temporality.delta) {
     add('count', 'counter', histogram.count);
     add('sum', 'counter', histogram.sum);
@@ -348,16 +341,16 @@ interface ReadHistogram {
   readonly layout: string;
 }
 
-function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogram | Issue {
+function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogram | FieldIssue {
   const count = readUint64(dataPoint.count);
   if (count === undefined)
-    return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
   const counts = readNumberList(dataPoint.bucketCounts, readUint64);
   const bounds = readNumberList(dataPoint.explicitBounds, readDouble);
-  if (counts === undefined) return new Issue('bucketCounts', 'must be an array of 64-bit integers');
-  if (bounds === undefined) return new Issue('explicitBounds', 'must be an array of numbers');
+  if (counts === undefined) return new FieldIssue('bucketCounts', 'must be an array of 64-bit integers');
+  if (bounds === undefined) return new FieldIssue('explicitBounds', 'must be an array of numbers');
   if (counts.length > 0 && counts.length !== bounds.length + 1) {
-    return new Issue(
+    return new FieldIssue(
       'bucketCounts',
       `must have one more entry than explicitBounds (${bounds.length + 1}), got ${counts.length}`,
     );
@@ -371,24 +364,24 @@ function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogra
   };
 }
 
-function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHistogram | Issue {
+function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHistogram | FieldIssue {
   const count = readUint64(dataPoint.count);
   if (count === undefined)
-    return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
   const scale = readInteger(dataPoint.scale) ?? 0;
-  if (scale < -10 || scale > 20) return new Issue('scale', `must be between -10 and 20, got ${scale}`);
+  if (scale < -10 || scale > 20) return new FieldIssue('scale', `must be between -10 and 20, got ${scale}`);
   const side = (raw: unknown, field: string) => {
     const buckets = asObject(raw);
     const counts = readNumberList(buckets?.bucketCounts, readUint64);
     const offset = readInteger(buckets?.offset) ?? 0;
     return counts === undefined
-      ? new Issue(`${field}.bucketCounts`, 'must be an array of 64-bit integers')
+      ? new FieldIssue(`${field}.bucketCounts`, 'must be an array of 64-bit integers')
       : { offset, counts };
   };
   const positive = side(dataPoint.positive, 'positive');
   const negative = side(dataPoint.negative, 'negative');
-  if (positive instanceof Issue) return positive;
-  if (negative instanceof Issue) return negative;
+  if (positive instanceof FieldIssue) return positive;
+  if (negative instanceof FieldIssue) return negative;
   const buckets = explicitFromExponential({
     scale,
     zeroCount: readUint64(dataPoint.zeroCount) ?? 0,
@@ -397,7 +390,7 @@ function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHisto
     min: finiteOrUndefined(dataPoint.min),
     max: finiteOrUndefined(dataPoint.max),
   });
-  if (!buckets) return new Issue('scale', 'gives bucket bounds beyond the range of a double');
+  if (!buckets) return new FieldIssue('scale', 'gives bucket bounds beyond the range of a double');
   const sum = readDouble(dataPoint.sum);
   return {
     count,
@@ -407,27 +400,27 @@ function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHisto
   };
 }
 
-function readNumberValue(dataPoint: Record<string, unknown>): number | Issue {
+function readNumberValue(dataPoint: Record<string, unknown>): number | FieldIssue {
   if (dataPoint.asDouble !== undefined) {
     const value = readDouble(dataPoint.asDouble);
     if (value === undefined || !Number.isFinite(value)) {
-      return new Issue('asDouble', `must be a finite number, got ${describeValue(dataPoint.asDouble)}`);
+      return new FieldIssue('asDouble', `must be a finite number, got ${describeValue(dataPoint.asDouble)}`);
     }
     return value;
   }
   if (dataPoint.asInt !== undefined) {
     const value = readInt64(dataPoint.asInt);
     if (value === undefined)
-      return new Issue('asInt', `must be a 64-bit integer, got ${describeValue(dataPoint.asInt)}`);
+      return new FieldIssue('asInt', `must be a 64-bit integer, got ${describeValue(dataPoint.asInt)}`);
     return value;
   }
-  return new Issue('asDouble', 'a data point needs asDouble or asInt');
+  return new FieldIssue('asDouble', 'a data point needs asDouble or asInt');
 }
 
-function readTemporality(raw: unknown): number | Issue {
+function readTemporality(raw: unknown): number | FieldIssue {
   if (raw === 1 || raw === 'AGGREGATION_TEMPORALITY_DELTA') return temporality.delta;
   if (raw === 2 || raw === 'AGGREGATION_TEMPORALITY_CUMULATIVE') return temporality.cumulative;
-  return new Issue(
+  return new FieldIssue(
     'aggregationTemporality',
     `must be 1 (delta) or 2 (cumulative), got ${describeValue(raw)}`,
   );
@@ -438,27 +431,27 @@ function readAttributes(
   raw: unknown,
   resource: boolean,
   dimensions: Record<string, string> = {},
-): { dimensions: Record<string, string> } | Issue {
+): { dimensions: Record<string, string> } | FieldIssue {
   if (raw === undefined || raw === null) return { dimensions };
-  if (!Array.isArray(raw)) return new Issue('attributes', `must be an array, got ${describeValue(raw)}`);
+  if (!Array.isArray(raw)) return new FieldIssue('attributes', `must be an array, got ${describeValue(raw)}`);
   for (let index = 0; index < raw.length; index++) {
     const attribute = asObject(raw[index]);
     const key = attribute?.key;
     if (typeof key !== 'string')
-      return new Issue(`attributes[${index}].key`, `must be a string, got ${describeValue(key)}`);
+      return new FieldIssue(`attributes[${index}].key`, `must be a string, got ${describeValue(key)}`);
     if (resource && volatileResourceAttributes.has(key)) continue;
     const value = renderAnyValue(attribute?.value, 0);
-    if (value instanceof Issue) return new Issue(`attributes[${index}].value`, value.message);
+    if (value instanceof FieldIssue) return new FieldIssue(`attributes[${index}].value`, value.message);
     if (value === undefined || value === '') continue;
     const problem = dimensionProblem(key, value);
-    if (problem) return new Issue(`attributes[${index}]`, `${key.slice(0, 64)}: ${problem}`);
+    if (problem) return new FieldIssue(`attributes[${index}]`, `${key.slice(0, 64)}: ${problem}`);
     dimensions[key] = value;
   }
   return { dimensions };
 }
 
 /** An AnyValue as a dimension value: scalars as text, arrays and key-value lists as compact JSON. */
-function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue {
+function renderAnyValue(raw: unknown, depth: number): string | undefined | FieldIssue {
   const value = asObject(raw);
   if (!value) return undefined;
   if (typeof value.stringValue === 'string') return value.stringValue;
@@ -466,22 +459,22 @@ function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue
   if (value.intValue !== undefined) {
     const integer = readInt64(value.intValue);
     return integer === undefined
-      ? new Issue('', 'intValue must be a 64-bit integer')
+      ? new FieldIssue('', 'intValue must be a 64-bit integer')
       : String(value.intValue);
   }
   if (value.doubleValue !== undefined) {
     const double = readDouble(value.doubleValue);
-    return double === undefined ? new Issue('', 'doubleValue must be a number') : String(double);
+    return double === undefined ? new FieldIssue('', 'doubleValue must be a number') : String(double);
   }
   if (typeof value.bytesValue === 'string') return value.bytesValue;
   if (depth >= maxRenderedAttributeDepth)
-    return new Issue('', `must nest at most ${maxRenderedAttributeDepth} levels`);
+    return new FieldIssue('', `must nest at most ${maxRenderedAttributeDepth} levels`);
   const array = asObject(value.arrayValue);
   if (array) {
     const parts: string[] = [];
     for (const element of asList(array.values)) {
       const rendered = renderAnyValue(element, depth + 1);
-      if (rendered instanceof Issue) return rendered;
+      if (rendered instanceof FieldIssue) return rendered;
       parts.push(JSON.stringify(rendered ?? null));
     }
     return `[${parts.join(',')}]`;
@@ -492,20 +485,13 @@ function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue
     for (const entry of asList(kvlist.values)) {
       const pair = asObject(entry);
       const rendered = renderAnyValue(pair?.value, depth + 1);
-      if (rendered instanceof Issue) return rendered;
+      if (rendered instanceof FieldIssue) return rendered;
       parts.push(`${JSON.stringify(String(pair?.key ?? ''))}:${JSON.stringify(rendered ?? null)}`);
     }
     return `{${parts.join(',')}}`;
   }
   return undefined;
 }
-
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-
-const asList = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 
 /** A 64-bit unsigned integer sent as a number or a decimal string (the OTLP JSON encoding). */
 function readUint64(value: unknown): number | undefined {
