@@ -3,7 +3,7 @@
  * them with SDKs or drivers; everything else sees these.
  */
 import type { Notification, SeriesMonitor } from './alerts/model.ts';
-import type { EngineState, MetricKind } from './bands/engine.ts';
+import type { BandResult, EngineState, MetricKind } from './bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
 export interface Clock {
@@ -261,16 +261,14 @@ export interface SeriesSummaryStore {
   saveSummaries(summaries: readonly SeriesSummary[]): Promise<void>;
 }
 
-/** The band engine's verdict on one bucket, as stored. */
-export interface StoredBand {
-  readonly timestamp: number;
-  readonly value: number;
-  readonly expected: number;
-  readonly lower: number;
-  readonly upper: number;
-  readonly score: number;
-  readonly anomaly: boolean;
-}
+/**
+ * The band engine's verdict on one bucket, as stored: the fields of the engine's result that every store keeps
+ * (why a bucket was news, and the engine's other remarks, are not kept).
+ */
+export type StoredBand = Pick<
+  BandResult,
+  'timestamp' | 'value' | 'expected' | 'lower' | 'upper' | 'score' | 'anomaly'
+>;
 
 export interface AnomalyRecord extends StoredBand {
   readonly seriesId: string;
