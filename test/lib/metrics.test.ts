@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate } from '../../lib/metrics/aggregate.ts';
+import { aggregate, widen } from '../../lib/metrics/aggregate.ts';
 import { seriesId, seriesKey } from '../../lib/metrics/series.ts';
 import { inferStep } from '../../lib/metrics/step.ts';
 
@@ -68,6 +68,34 @@ describe('aggregate', () => {
     expect(
       aggregate('timer', [...huge.slice(0, 2), { timestamp: 20_000, value: 0 }], 60_000)[0]?.value,
     ).toBeCloseTo((1e308 / 3) * 2, -300);
+  });
+});
+
+describe('widen', () => {
+  it('groups series-step buckets into wider ones: mean, lowest and highest value, and every point held', () => {
+    const minuteBuckets = aggregate(
+      'counter',
+      [
+        { timestamp: 0, value: 2 },
+        { timestamp: 30_000, value: 2 },
+        { timestamp: 60_000, value: 8 },
+        { timestamp: 300_000, value: 5 },
+      ],
+      60_000,
+    );
+    expect(widen(minuteBuckets, 300_000)).toEqual([
+      // The minute buckets 4 (two points) and 8: their mean, not the mean of the three points.
+      { start: 0, avg: 6, min: 4, max: 8, count: 3 },
+      { start: 300_000, avg: 5, min: 5, max: 5, count: 1 },
+    ]);
+  });
+
+  it('puts the wider buckets in time order, whatever order the buckets came in', () => {
+    const buckets = [
+      { start: 600_000, value: 1, count: 1, min: 1, max: 1 },
+      { start: 0, value: 2, count: 1, min: 2, max: 2 },
+    ];
+    expect(widen(buckets, 300_000).map((bucket) => bucket.start)).toEqual([0, 600_000]);
   });
 });
 
