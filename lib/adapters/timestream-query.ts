@@ -14,6 +14,7 @@ import type {
   ValueBucketQuery,
 } from '../ports.ts';
 import { isAbortError, QueryTimeoutError } from '../query/errors.ts';
+import { dayMs, hourMs, minuteMs } from '../time.ts';
 import { checkedId, integer, numberAt, quotedTable, timeBetween } from './timestream-sql.ts';
 
 /** Timestream runs one Query call for at most 60 s; a call is abandoned there, whatever the caller allows. */
@@ -191,9 +192,9 @@ export function interval(ms: number): string {
   const step = integer(ms);
   if (step <= 0) throw new Error(`not a step: ${ms}`);
   for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
+    ['d', dayMs],
+    ['h', hourMs],
+    ['m', minuteMs],
     ['s', 1_000],
   ] as const) {
     if (step % size === 0) return `${step / size}${unit}`;

@@ -32,6 +32,7 @@ import type {
 } from '../ports.ts';
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
 import { alertViewUrl } from '../query/links.ts';
+import { dayMs, hourMs } from '../time.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 import { liveWindowMs, readMarginMs } from './live-window.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
@@ -120,8 +121,8 @@ export interface QuarantinedSeries {
 }
 
 /** A series kept aside is tried again after this long, twice as long after each failure, up to a day. */
-const firstRetryMs = 3_600_000;
-const longestRetryMs = 86_400_000;
+const firstRetryMs = hourMs;
+const longestRetryMs = dayMs;
 
 type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
   Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number; discoveryMs: number };
@@ -131,11 +132,11 @@ const defaults: Limits = {
   maxSeriesPerRun: 1_000,
   maxBucketsPerSeries: 50_000,
   /** A series too sparse to show its step is given the default step after this long. */
-  stepDiscoveryMs: 3_600_000,
+  stepDiscoveryMs: hourMs,
   /** The bulk read reaches this much further back than the previous run (agents' flush delays). */
   discoveryMs: readMarginMs,
   dashboardUrl: 'http://127.0.0.1:8080',
-  pageWindowMs: 3_600_000,
+  pageWindowMs: hourMs,
   stateShards: defaultStateShards,
   minStepMs: defaultStepMs,
 };
@@ -603,7 +604,7 @@ async function processAlone(
 
   let stepMs = known?.stepMs;
   if (stepMs === undefined) {
-    const sample = await metrics.readPoints(identity.id, start, start + 200 * 3_600_000);
+    const sample = await metrics.readPoints(identity.id, start, start + 200 * hourMs);
     stepMs = inferStep(
       sample.slice(0, 60).map((point) => point.timestamp),
       limits.minStepMs,

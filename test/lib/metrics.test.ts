@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate, widen } from '../../lib/metrics/aggregate.ts';
 import { seriesId, seriesKey } from '../../lib/metrics/series.ts';
 import { inferStep } from '../../lib/metrics/step.ts';
+import { minuteMs } from '../../lib/time.ts';
 
 describe('seriesKey and seriesId', () => {
   it('sorts dimensions so that their order does not change the identity', () => {
@@ -23,19 +24,18 @@ describe('seriesKey and seriesId', () => {
 });
 
 describe('inferStep', () => {
-  const minute = 60_000;
   it('keeps a 5-minute step for 5-minute data and rounds 10-second flushes up to a minute', () => {
-    expect(inferStep([0, 5, 10, 15, 20].map((m) => m * minute))).toBe(5 * minute);
-    expect(inferStep([0, 10_000, 20_000, 30_000])).toBe(minute);
+    expect(inferStep([0, 5, 10, 15, 20].map((m) => m * minuteMs))).toBe(5 * minuteMs);
+    expect(inferStep([0, 10_000, 20_000, 30_000])).toBe(minuteMs);
   });
 
   it('tolerates jitter and a gap: the median gap decides', () => {
-    expect(inferStep([0, 4.6, 10, 15.2, 20, 120].map((m) => m * minute))).toBe(5 * minute);
-    expect(inferStep([0, 60, 120, 180].map((m) => m * minute))).toBe(60 * minute);
+    expect(inferStep([0, 4.6, 10, 15.2, 20, 120].map((m) => m * minuteMs))).toBe(5 * minuteMs);
+    expect(inferStep([0, 60, 120, 180].map((m) => m * minuteMs))).toBe(60 * minuteMs);
   });
 
   it('needs three distinct timestamps', () => {
-    expect(inferStep([0, minute, minute])).toBeUndefined();
+    expect(inferStep([0, minuteMs, minuteMs])).toBeUndefined();
   });
 });
 
