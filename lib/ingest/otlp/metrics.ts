@@ -129,7 +129,7 @@ export function convertOtlp(
             reject(metricPath, new FieldIssue('name', nameIssue));
             continue;
           }
-          if (!('dimensions' in resourceDimensions)) {
+          if (resourceDimensions instanceof FieldIssue) {
             reject(`${resourcePath}.resource`, resourceDimensions);
             continue;
           }
@@ -167,6 +167,10 @@ export function convertOtlp(
 const metricKinds = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 type MetricKind = (typeof metricKinds)[number];
 
+/**
+ * The points one data point yields, or what is wrong with it. Its time and dimensions are read alike for
+ * every kind; then each kind reads what it carries and derives its points (see the file's head).
+ */
 function convertDataPoint(
   kind: MetricKind,
   data: Record<string, unknown>,
@@ -176,6 +180,31 @@ function convertDataPoint(
   window: TimeWindow,
   tracker: CumulativeTracker,
 ): MetricPoint[] | FieldIssue {
+  const times = readTimes(dataPoint, window);
+  if (times instanceof FieldIssue) return times;
+  const dimensions = pointDimensions(dataPoint, resourceDimensions);
+  if (dimensions instanceof FieldIssue) return dimensions;
+  // The SDK marks a point that holds no value (a gap, say after a restart): nothing to store, nothing wrong.
+  if ((readInteger(dataPoint.flags) ?? 0) & noRecordedValueFlag) return [];
+  if (kind === 'gauge') {
+    // The common case, without the collector the other kinds use.
+    const value = readNumberValue(dataPoint);
+    if (value instanceof FieldIssue) return value;
+    return [{ name, type: 'gauge', value, timestamp: times.timestamp, dimensions }];
+  }
+  const derived = new DerivedPoints(name, dimensions, times, tracker);
+  if (kind === 'sum') return convertSum(data, dataPoint, derived);
+  if (kind === 'summary') return convertSummary(dataPoint, derived);
+  return convertHistogram(kind, data, dataPoint, derived);
+}
+
+/** When a data point was read (epoch ms), and the start of the interval it covers (0 when it gives none). */
+interface PointTimes {
+  readonly timestamp: number;
+  readonly start: number;
+}
+
+function readTimes(dataPoint: Record<string, unknown>, window: TimeWindow): PointTimes | FieldIssue {
   const timeNanos = readUint64(dataPoint.timeUnixNano);
   if (timeNanos === undefined || timeNanos <= 0) {
     return new FieldIssue(
@@ -187,13 +216,18 @@ function convertDataPoint(
   const timeIssue = timeProblem(timestamp, window);
   if (timeIssue) return new FieldIssue('timeUnixNano', timeIssue);
   const startNanos = readUint64(dataPoint.startTimeUnixNano) ?? 0;
-  const start = startNanos > 0 ? Math.floor(startNanos / 1e6) : 0;
-  // The point's attributes are written over a copy of the resource's (the point's win).
+  return { timestamp, start: startNanos > 0 ? Math.floor(startNanos / 1e6) : 0 };
+}
+
+/** A data point's dimensions: its attributes written over a copy of the resource's (the point's win). */
+function pointDimensions(
+  dataPoint: Record<string, unknown>,
+  resourceDimensions: Dimensions,
+): Dimensions | FieldIssue {
   const merged: Record<string, string> = {};
   for (const key in resourceDimensions) merged[key] = resourceDimensions[key] as string;
-  const pointDimensions = readAttributes(dataPoint.attributes, false, merged);
-  if (!('dimensions' in pointDimensions)) return pointDimensions;
-  const dimensions: Dimensions = merged;
+  const read = readAttributes(dataPoint.attributes, false, merged);
+  if (read instanceof FieldIssue) return read;
   let dimensionCount = 0;
   for (const _ in merged) dimensionCount += 1;
   if (dimensionCount > ingestLimits.maxDimensions) {
@@ -202,104 +236,151 @@ function convertDataPoint(
       `resource and point attributes make more than ${ingestLimits.maxDimensions} dimensions`,
     );
   }
-  if ((readInteger(dataPoint.flags) ?? 0) & noRecordedValueFlag) return [];
-  if (kind === 'gauge') {
-    // The common case, without the closures the other kinds use.
-    const value = readNumberValue(dataPoint);
-    if (value instanceof FieldIssue) return value;
-    return [{ name, type: 'gauge', value, timestamp, dimensions }];
-  }
-  const out: MetricPoint[] = [];
-  const add = (suffix: string, type: MetricType, value: number | undefined) => {
+  return merged;
+}
+
+/** Collects the points one data point derives: `name` or `name.suffix`, at its time, with its dimensions. */
+class DerivedPoints {
+  readonly points: MetricPoint[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly dimensions: Dimensions,
+    private readonly times: PointTimes,
+    private readonly tracker: CumulativeTracker,
+  ) {}
+
+  /** Adds a point (the name alone without a suffix); a value that is missing or not finite adds none. */
+  add(suffix: string, type: MetricType, value: number | undefined): void {
     if (value === undefined || !Number.isFinite(value)) return;
-    out.push({ name: suffix ? `${name}.${suffix}` : name, type, value, timestamp, dimensions });
-  };
-  const cumulativeKey = (extra = '') => `${seriesKey(name, dimensions)}@${start}${extra}`;
-
-  if (kind === 'sum') {
-    const value = readNumberValue(dataPoint);
-    if (value instanceof FieldIssue) return value;
-    const monotonic = data.isMonotonic === true;
-    const aggregation = readTemporality(data.aggregationTemporality);
-    if (aggregation instanceof FieldIssue) return aggregation;
-    if (aggregation === temporality.delta) add('', 'counter', value);
-    else if (!monotonic) add('', 'gauge', value);
-    else {
-      const increase = increaseSince(tracker, cumulativeKey(), timestamp, start, [value]);
-      if (increase && increase.seconds > 0)
-        add('rate', 'gauge', (increase.values[0] ?? 0) / increase.seconds);
-    }
-    return out;
+    const { name, dimensions } = this;
+    this.points.push({
+      name: suffix ? `${name}.${suffix}` : name,
+      type,
+      value,
+      timestamp: this.times.timestamp,
+      dimensions,
+    });
   }
 
-  if (kind === 'summary') {
-    const count = readUint64(dataPoint.count);
-    const sum = readDouble(dataPoint.sum);
-    if (count === undefined)
-      return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
-    for (const [position, entry] of asList(dataPoint.quantileValues).entries()) {
-      const quantile = readDouble(asObject(entry)?.quantile);
-      const value = readDouble(asObject(entry)?.value);
-      if (
-        quantile === undefined ||
-        quantile < 0 ||
-        quantile > 1 ||
-        value === undefined ||
-        !Number.isFinite(value)
-      ) {
-        return new FieldIssue(
-          `quantileValues[${position}]`,
-          'must have a quantile between 0 and 1 and a finite value',
-        );
-      }
-      add(quantileSuffix(quantile), 'timer', value);
-    }
-    const increase = increaseSince(tracker, cumulativeKey(), timestamp, start, [count, sum ?? 0]);
-    if (increase) {
-      const [counted = 0, summed = 0] = increase.values;
-      if (increase.seconds > 0) add('rate', 'gauge', counted / increase.seconds);
-      if (counted > 0 && sum !== undefined) add('mean', 'timer', summed / counted);
-    }
-    return out;
+  /**
+   * How much cumulative values grew since the previous reading of the same series, start time and bucket
+   * `layout` (see {@link increaseSince}); the reading is remembered for the next one.
+   */
+  increase(values: number[], layout = ''): { values: number[]; seconds: number } | undefined {
+    const { timestamp, start } = this.times;
+    const key = `${seriesKey(this.name, this.dimensions)}@${start}${layout}`;
+    return increaseSince(this.tracker, key, timestamp, start, values);
   }
+}
 
+/**
+ * A sum: with delta temporality a counter (the increase in the interval); cumulative and monotonic, a rate per
+ * second since the previous reading; cumulative and not monotonic (an up-down counter), a gauge.
+ */
+function convertSum(
+  data: Record<string, unknown>,
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
+  const value = readNumberValue(dataPoint);
+  if (value instanceof FieldIssue) return value;
+  const monotonic = data.isMonotonic === true;
+  const aggregation = readTemporality(data.aggregationTemporality);
+  if (aggregation instanceof FieldIssue) return aggregation;
+  if (aggregation === temporality.delta) derived.add('', 'counter', value);
+  else if (!monotonic) derived.add('', 'gauge', value);
+  else {
+    const increase = derived.increase([value]);
+    if (increase && increase.seconds > 0)
+      derived.add('rate', 'gauge', (increase.values[0] ?? 0) / increase.seconds);
+  }
+  return derived.points;
+}
+
+/**
+ * A summary: its quantiles as they are (the client computed them), and, from the cumulative count and sum,
+ * the rate of observations and their mean since the previous reading. Every quantile is checked before the
+ * reading is remembered, so a refused point leaves the next one's increase as it was.
+ */
+function convertSummary(
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
+  const count = readUint64(dataPoint.count);
+  const sum = readDouble(dataPoint.sum);
+  if (count === undefined)
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+  for (const [position, entry] of asList(dataPoint.quantileValues).entries()) {
+    const quantile = readDouble(asObject(entry)?.quantile);
+    const value = readDouble(asObject(entry)?.value);
+    if (
+      quantile === undefined ||
+      quantile < 0 ||
+      quantile > 1 ||
+      value === undefined ||
+      !Number.isFinite(value)
+    ) {
+      return new FieldIssue(
+        `quantileValues[${position}]`,
+        'must have a quantile between 0 and 1 and a finite value',
+      );
+    }
+    derived.add(quantileSuffix(quantile), 'timer', value);
+  }
+  const increase = derived.increase([count, sum ?? 0]);
+  if (increase) {
+    const [counted = 0, summed = 0] = increase.values;
+    if (increase.seconds > 0) derived.add('rate', 'gauge', counted / increase.seconds);
+    if (counted > 0 && sum !== undefined) derived.add('mean', 'timer', summed / counted);
+  }
+  return derived.points;
+}
+
+/**
+ * A histogram (explicit or exponential buckets): with delta temporality its count, sum, mean, extremes and
+ * percentiles as sent; cumulative, the rate, mean and percentiles of what it observed since the previous
+ * reading (bucket by bucket, so the percentiles are those of the interval, not of all time).
+ */
+function convertHistogram(
+  kind: 'histogram' | 'exponentialHistogram',
+  data: Record<string, unknown>,
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
   const histogram =
     kind === 'histogram' ? readExplicitHistogram(dataPoint) : readExponentialHistogram(dataPoint);
   if (histogram instanceof FieldIssue) return histogram;
   const aggregation = readTemporality(data.aggregationTemporality);
   if (aggregation instanceof FieldIssue) return aggregation;
   if (aggregation === temporality.delta) {
-    add('count', 'counter', histogram.count);
-    add('sum', 'counter', histogram.sum);
+    derived.add('count', 'counter', histogram.count);
+    derived.add('sum', 'counter', histogram.sum);
     if (histogram.count > 0) {
-      if (histogram.sum !== undefined) add('mean', 'timer', histogram.sum / histogram.count);
-      add('min', 'timer', histogram.buckets.min);
-      add('max', 'timer', histogram.buckets.max);
-      addQuantiles(add, histogram.buckets);
+      if (histogram.sum !== undefined) derived.add('mean', 'timer', histogram.sum / histogram.count);
+      derived.add('min', 'timer', histogram.buckets.min);
+      derived.add('max', 'timer', histogram.buckets.max);
+      addQuantiles(derived, histogram.buckets);
     }
-    return out;
+    return derived.points;
   }
-  const increase = increaseSince(tracker, cumulativeKey(histogram.layout), timestamp, start, [
-    histogram.count,
-    histogram.sum ?? 0,
-    ...histogram.buckets.counts,
-  ]);
-  if (!increase) return out;
+  const increase = derived.increase(
+    [histogram.count, histogram.sum ?? 0, ...histogram.buckets.counts],
+    histogram.layout,
+  );
+  if (!increase) return derived.points;
   const [counted = 0, summed = 0, ...counts] = increase.values;
-  if (increase.seconds > 0) add('rate', 'gauge', counted / increase.seconds);
+  if (increase.seconds > 0) derived.add('rate', 'gauge', counted / increase.seconds);
   if (counted > 0) {
-    if (histogram.sum !== undefined) add('mean', 'timer', summed / counted);
-    addQuantiles(add, { ...histogram.buckets, counts });
+    if (histogram.sum !== undefined) derived.add('mean', 'timer', summed / counted);
+    addQuantiles(derived, { ...histogram.buckets, counts });
   }
-  return out;
+  return derived.points;
 }
 
-function addQuantiles(
-  add: (suffix: string, type: MetricType, value: number | undefined) => void,
-  buckets: BucketedHistogram,
-): void {
+function addQuantiles(derived: DerivedPoints, buckets: BucketedHistogram): void {
   for (const quantile of histogramQuantiles)
-    add(quantileSuffix(quantile), 'timer', quantileFromBuckets(buckets, quantile));
+    derived.add(quantileSuffix(quantile), 'timer', quantileFromBuckets(buckets, quantile));
 }
 
 /** `p50`, `p99_9`; `min` and `max` for the 0 and 1 quantiles. */
