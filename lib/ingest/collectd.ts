@@ -14,7 +14,7 @@ import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint } from '../metrics/point.ts';
 import { seriesKey } from '../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from './cumulative.ts';
-import { asObject, FieldIssue } from './json-reading.ts';
+import { asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
 
 export interface CollectdOptions {
@@ -27,14 +27,7 @@ const dataSourceTypes = new Set(['gauge', 'counter', 'derive', 'absolute']);
 
 /** Parses a write_http JSON body. Throws ValidationError when it is not a JSON array. O(values). */
 export function parseCollectdJson(body: string, window: TimeWindow, options: CollectdOptions): ParsedBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON array of collectd value lists' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON array of collectd value lists');
   if (!Array.isArray(document)) {
     throw new ValidationError('the body must be a JSON array of collectd value lists', [
       { field: 'body', message: `must be an array, got ${describeValue(document)}` },

@@ -1,6 +1,6 @@
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../metrics/point.ts';
-import { asObject, FieldIssue } from './json-reading.ts';
+import { asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { ingestLimits } from './limits.ts';
 import {
   dimensionProblem,
@@ -28,14 +28,7 @@ import {
  */
 export function parseNativeJson(body: string, window: TimeWindow | number): ParsedBatch {
   const times = typeof window === 'number' ? timeWindow(window) : window;
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON object like {"metrics":[...]}' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON object like {"metrics":[...]}');
   const items = Array.isArray(document) ? document : (document as { metrics?: unknown } | null)?.metrics;
   const bodyProblems = unknownBodyFields(document);
   if (!Array.isArray(items)) {

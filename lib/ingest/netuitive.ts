@@ -12,7 +12,7 @@
  */
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint, MetricType } from '../metrics/point.ts';
-import { asList, asObject, FieldIssue } from './json-reading.ts';
+import { asList, asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { ingestLimits } from './limits.ts';
 import {
   dimensionProblem,
@@ -42,14 +42,7 @@ const aggregates = [
 
 /** Parses a Netuitive element array. Throws ValidationError when it is not JSON or not an array. O(samples). */
 export function parseNetuitive(body: string, window: TimeWindow): ParsedBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON array of Netuitive elements' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON array of Netuitive elements');
   const elements = Array.isArray(document)
     ? document
     : document && typeof document === 'object'

@@ -17,7 +17,7 @@ import type { Dimensions, MetricPoint, MetricType } from '../../metrics/point.ts
 import { seriesKey } from '../../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from '../cumulative.ts';
 import { type BucketedHistogram, explicitFromExponential, quantileFromBuckets } from '../histogram.ts';
-import { asList, asObject, FieldIssue } from '../json-reading.ts';
+import { asList, asObject, FieldIssue, parseJsonBody } from '../json-reading.ts';
 import { ingestLimits } from '../limits.ts';
 import {
   dimensionProblem,
@@ -60,14 +60,7 @@ const maxRenderedAttributeDepth = 8;
 
 /** Parses an OTLP JSON body. Throws ValidationError when the body is not JSON or not a metrics request. */
 export function parseOtlpJson(body: string, window: TimeWindow, tracker?: CumulativeTracker): OtlpBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be an OTLP JSON ExportMetricsServiceRequest' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be an OTLP JSON ExportMetricsServiceRequest');
   return convertOtlp(document, window, tracker);
 }
 
