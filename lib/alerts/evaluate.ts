@@ -472,10 +472,28 @@ function openedAlert(
   reading: Reading,
   context: StepContext,
 ): Alert {
-  const { series, stepMs } = context;
-  const durationMs = reading.time + stepMs - startedAt;
+  const durationMs = reading.time + context.stepMs - startedAt;
+  return newAlert(rule, context.series, {
+    severity: severityOf(rule.severity, reading.peak, durationMs),
+    startedAt,
+    openedAt: reading.time,
+    peakDeviation: rule.kind === 'band' ? reading.peakDeviation : null,
+    measured: reading.measured,
+    threshold: rule.kind === 'threshold' ? rule.threshold : null,
+    reason: openReason(rule, reading.breach, durationMs),
+  });
+}
+
+/** A new open alert of a rule on a series; what depends on the rule's kind and the episode is given. */
+function newAlert(
+  rule: Rule,
+  series: SeriesIdentity,
+  opened: Pick<Alert, 'severity' | 'startedAt' | 'openedAt' | 'peakDeviation' | 'threshold' | 'reason'> & {
+    readonly measured: Measured;
+  },
+): Alert {
   return {
-    id: alertId(rule.id, series.id, startedAt),
+    id: alertId(rule.id, series.id, opened.startedAt),
     ruleId: rule.id,
     ruleName: rule.name,
     ruleKind: rule.kind,
@@ -483,14 +501,14 @@ function openedAlert(
     name: series.name,
     dimensions: series.dimensions,
     state: 'open',
-    severity: severityOf(rule.severity, reading.peak, durationMs),
-    startedAt,
-    openedAt: reading.time,
+    severity: opened.severity,
+    startedAt: opened.startedAt,
+    openedAt: opened.openedAt,
     resolvedAt: null,
-    peakDeviation: rule.kind === 'band' ? reading.peakDeviation : null,
-    ...reading.measured,
-    threshold: rule.kind === 'threshold' ? rule.threshold : null,
-    reason: openReason(rule, reading.breach, durationMs),
+    peakDeviation: opened.peakDeviation,
+    ...opened.measured,
+    threshold: opened.threshold,
+    reason: opened.reason,
     acknowledgedAt: null,
     acknowledgedBy: null,
     paged: null,
@@ -607,6 +625,10 @@ function thresholdBreach(rule: ThresholdRule, bucket: EvaluatedBucket): Breach |
   return beyond ? { side: rule.direction, deviation: null, change: 0, lower: null, upper: null } : undefined;
 }
 
+/**
+ * A no-data rule's monitor at `now`: an open alert follows the silence (resolves once data is back, grows,
+ * reminds); without one, an alert opens once the series has been silent for the rule's time.
+ */
 function stepSilence(
   rule: NoDataRule,
   state: RuleMonitor,
@@ -614,59 +636,59 @@ function stepSilence(
   now: number,
   changes: Changes,
 ): RuleMonitor {
+  if (state.open) return stepOpenSilence(rule, state, state.open, series.lastTimestamp, now, changes);
   const silentFor = now - series.lastTimestamp;
-  const measured = unmeasured;
-  if (state.open) {
-    const { alert } = state.open;
-    if (series.lastTimestamp > alert.startedAt) {
-      const resolvedAt = Math.max(series.lastTimestamp, alert.openedAt);
-      const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
-      changes.alert(resolved);
-      changes.transition(resolved, 'RESOLVED', resolvedAt, measured);
-      return idleMonitor;
-    }
-    let { lastReminderAt, reminders } = state.open;
-    const current = rescored(alert, severityOf(rule.severity, null, silentFor), 0, rule, changes);
-    if (escalates(alert, current)) {
-      // When the silence reached the critical duration (this run may come later), unless the rule's fixed
-      // severity was changed to critical.
-      const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
-      const at = Math.min(now, Math.max(alert.openedAt, critical));
-      const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
-      changes.transition(current, 'ESCALATED', at, measured, { reason });
-    }
-    if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
-      reminders += 1;
-      lastReminderAt = now;
-      changes.transition(current, 'REMINDER', now, measured, { reminder: reminders });
-    }
-    return { ...state, open: { alert: current, lastReminderAt, reminders } };
-  }
   if (silentFor < rule.afterMs) return state;
   const startedAt = series.lastTimestamp;
   const openedAt = startedAt + rule.afterMs;
-  const alert: Alert = {
-    id: alertId(rule.id, series.id, startedAt),
-    ruleId: rule.id,
-    ruleName: rule.name,
-    ruleKind: 'nodata',
-    seriesId: series.id,
-    name: series.name,
-    dimensions: series.dimensions,
-    state: 'open',
+  const alert = newAlert(rule, series, {
     severity: severityOf(rule.severity, null, silentFor),
     startedAt,
     openedAt,
-    resolvedAt: null,
     peakDeviation: null,
-    ...unmeasured,
+    measured: unmeasured,
     threshold: null,
     reason: `no data for ${describeDuration(rule.afterMs)}`,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    paged: null,
-  };
+  });
   changes.alert(alert);
-  changes.transition(alert, 'OPEN', openedAt, measured);
+  changes.transition(alert, 'OPEN', openedAt, unmeasured);
   return { ...idleMonitor, episodeStart: startedAt, open: { alert, lastReminderAt: openedAt, reminders: 0 } };
+}
+
+/**
+ * An open no-data alert at `now`: resolved when a point newer than its start came (as of that point), else
+ * rescored by how long the series has been silent (escalated once, when it grows critical) and reminded.
+ */
+function stepOpenSilence(
+  rule: NoDataRule,
+  state: RuleMonitor,
+  open: OpenAlertMemory,
+  lastTimestamp: number,
+  now: number,
+  changes: Changes,
+): RuleMonitor {
+  const { alert } = open;
+  if (lastTimestamp > alert.startedAt) {
+    const resolvedAt = Math.max(lastTimestamp, alert.openedAt);
+    const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
+    changes.alert(resolved);
+    changes.transition(resolved, 'RESOLVED', resolvedAt, unmeasured);
+    return idleMonitor;
+  }
+  let { lastReminderAt, reminders } = open;
+  const current = rescored(alert, severityOf(rule.severity, null, now - lastTimestamp), 0, rule, changes);
+  if (escalates(alert, current)) {
+    // When the silence reached the critical duration (this run may come later), unless the rule's fixed
+    // severity was changed to critical.
+    const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
+    const at = Math.min(now, Math.max(alert.openedAt, critical));
+    const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
+    changes.transition(current, 'ESCALATED', at, unmeasured, { reason });
+  }
+  if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
+    reminders += 1;
+    lastReminderAt = now;
+    changes.transition(current, 'REMINDER', now, unmeasured, { reminder: reminders });
+  }
+  return { ...state, open: { alert: current, lastReminderAt, reminders } };
 }
