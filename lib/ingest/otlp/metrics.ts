@@ -74,6 +74,31 @@ export function convertOtlp(
   window: TimeWindow,
   tracker: CumulativeTracker = processTracker,
 ): OtlpBatch {
+  const resourceMetrics = readResourceMetrics(document);
+  const batch = new BatchBuilder();
+  for (let r = 0; r < resourceMetrics.length; r++) {
+    const resource = asObject(resourceMetrics[r]);
+    const resourcePath = `resourceMetrics[${r}]`;
+    const source: MetricSource = {
+      resourcePath: `${resourcePath}.resource`,
+      resourceDimensions: readAttributes(asObject(resource?.resource)?.attributes, true),
+      window,
+      tracker,
+    };
+    const scopes = asList(resource?.scopeMetrics);
+    for (let s = 0; s < scopes.length; s++) {
+      const metrics = asList(asObject(scopes[s])?.metrics);
+      for (let m = 0; m < metrics.length; m++) {
+        const metricPath = `${resourcePath}.scopeMetrics[${s}].metrics[${m}]`;
+        convertMetric(asObject(metrics[m]) ?? {}, metricPath, source, batch);
+      }
+    }
+  }
+  return batch.result();
+}
+
+/** The request's `resourceMetrics`; throws ValidationError when the request is not one. */
+function readResourceMetrics(document: unknown): readonly unknown[] {
   const request = asObject(document);
   if (!request) {
     throw new ValidationError('the body must be an OTLP ExportMetricsServiceRequest object', [
@@ -86,75 +111,90 @@ export function convertOtlp(
       { field: 'resourceMetrics', message: `must be an array, got ${describeValue(resourceMetrics)}` },
     ]);
   }
-  const points: MetricPoint[] = [];
-  const pointItems: number[] = [];
-  const problems = new ProblemList();
-  let ordinal = 0;
-  let rejectedDataPoints = 0;
-  const reject = (path: string, issue: FieldIssue) => {
-    rejectedDataPoints += 1;
-    problems.add(ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
-  };
-  for (let r = 0; r < resourceMetrics.length; r++) {
-    const resource = asObject(resourceMetrics[r]);
-    const resourcePath = `resourceMetrics[${r}]`;
-    const resourceDimensions = readAttributes(asObject(resource?.resource)?.attributes, true);
-    const scopes = asList(resource?.scopeMetrics);
-    for (let s = 0; s < scopes.length; s++) {
-      const metrics = asList(asObject(scopes[s])?.metrics);
-      for (let m = 0; m < metrics.length; m++) {
-        const metric = asObject(metrics[m]) ?? {};
-        const metricPath = `${resourcePath}.scopeMetrics[${s}].metrics[${m}]`;
-        const kind = metricKinds.find((candidate) => metric[candidate] !== undefined);
-        const data = kind === undefined ? undefined : asObject(metric[kind]);
-        const dataPoints = asList(data?.dataPoints);
-        if (kind === undefined || data === undefined) {
-          if (metric.name !== undefined || Object.keys(metric).length > 0) {
-            problems.add(ordinal, metricPath, `must hold one of ${metricKinds.join(', ')}`);
-          }
-          continue;
-        }
-        const name = metric.name;
-        const nameIssue = nameProblem(name);
-        for (let d = 0; d < dataPoints.length; d++, ordinal++) {
-          const path = `${metricPath}.${kind}.dataPoints[${d}]`;
-          if (nameIssue) {
-            reject(metricPath, new FieldIssue('name', nameIssue));
-            continue;
-          }
-          if (resourceDimensions instanceof FieldIssue) {
-            reject(`${resourcePath}.resource`, resourceDimensions);
-            continue;
-          }
-          const derived = convertDataPoint(
-            kind,
-            data,
-            asObject(dataPoints[d]) ?? {},
-            name as string,
-            resourceDimensions.dimensions,
-            window,
-            tracker,
-          );
-          if (derived instanceof FieldIssue) reject(path, derived);
-          else {
-            for (const point of derived) {
-              points.push(point);
-              pointItems.push(ordinal);
-            }
-          }
-        }
-      }
+  return resourceMetrics;
+}
+
+/**
+ * A request's points and problems, gathered as its data points are converted in request order: each data point
+ * is numbered (`ordinal`), and its points and problems carry its number.
+ */
+class BatchBuilder {
+  private readonly points: MetricPoint[] = [];
+  private readonly pointItems: number[] = [];
+  readonly problems = new ProblemList();
+  /** The position of the data point being converted among the request's data points. */
+  ordinal = 0;
+  private rejectedDataPoints = 0;
+
+  /** Rejects the current data point: `path` says where it is, the issue's field where in it. */
+  reject(path: string, issue: FieldIssue): void {
+    this.rejectedDataPoints += 1;
+    this.problems.add(this.ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
+  }
+
+  /** Takes the points the current data point yielded. */
+  accept(points: readonly MetricPoint[]): void {
+    for (const point of points) {
+      this.points.push(point);
+      this.pointItems.push(this.ordinal);
     }
   }
-  return {
-    points,
-    problems: problems.listed,
-    problemCount: problems.count,
-    itemCount: ordinal,
-    pointItems,
-    dataPointCount: ordinal,
-    rejectedDataPoints,
-  };
+
+  result(): OtlpBatch {
+    const { points, problems, ordinal, pointItems, rejectedDataPoints } = this;
+    return {
+      points,
+      problems: problems.listed,
+      problemCount: problems.count,
+      itemCount: ordinal,
+      pointItems,
+      dataPointCount: ordinal,
+      rejectedDataPoints,
+    };
+  }
+}
+
+/** Where a metric comes from: its resource (path and dimensions, or what is wrong with them), and the reading. */
+interface MetricSource {
+  readonly resourcePath: string;
+  readonly resourceDimensions: { dimensions: Record<string, string> } | FieldIssue;
+  readonly window: TimeWindow;
+  readonly tracker: CumulativeTracker;
+}
+
+/**
+ * Converts one metric's data points. A metric that holds none of the known kinds is a problem (unless it is
+ * empty); a bad name or bad resource attributes reject each of its data points, so the counts stay per point.
+ */
+function convertMetric(
+  metric: Record<string, unknown>,
+  metricPath: string,
+  source: MetricSource,
+  batch: BatchBuilder,
+): void {
+  const kind = metricKinds.find((candidate) => metric[candidate] !== undefined);
+  const data = kind === undefined ? undefined : asObject(metric[kind]);
+  const dataPoints = asList(data?.dataPoints);
+  if (kind === undefined || data === undefined) {
+    if (metric.name !== undefined || Object.keys(metric).length > 0) {
+      batch.problems.add(batch.ordinal, metricPath, `must hold one of ${metricKinds.join(', ')}`);
+    }
+    return;
+  }
+  const name = metric.name;
+  const nameIssue = nameProblem(name);
+  const { resourceDimensions, window, tracker } = source;
+  for (let d = 0; d < dataPoints.length; d++, batch.ordinal++) {
+    if (nameIssue) batch.reject(metricPath, new FieldIssue('name', nameIssue));
+    else if (resourceDimensions instanceof FieldIssue) batch.reject(source.resourcePath, resourceDimensions);
+    else {
+      const dataPoint = asObject(dataPoints[d]) ?? {};
+      const dimensions = resourceDimensions.dimensions;
+      const derived = convertDataPoint(kind, data, dataPoint, name as string, dimensions, window, tracker);
+      if (derived instanceof FieldIssue) batch.reject(`${metricPath}.${kind}.dataPoints[${d}]`, derived);
+      else batch.accept(derived);
+    }
+  }
 }
 
 const metricKinds = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
