@@ -4,6 +4,7 @@
  */
 import type { Notification, SeriesMonitor } from './alerts/model.ts';
 import type { BandResult, EngineState, MetricKind } from './bands/engine.ts';
+import type { WideBucket } from './metrics/aggregate.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
 export interface Clock {
@@ -392,16 +393,8 @@ export interface ValueBucketQuery {
   readonly stepMs: number;
 }
 
-/** One step-wide bucket of series-step values. */
-export interface ValueBucket {
-  readonly start: number;
-  /** The mean of the series-step values in the bucket (the value itself at the series' step). */
-  readonly avg: number;
-  readonly min: number;
-  readonly max: number;
-  /** How many raw points the bucket holds. */
-  readonly count: number;
-}
+/** One step-wide bucket of series-step values: their mean, lowest and highest, and the raw points it holds. */
+export type ValueBucket = WideBucket;
 
 /** One step-wide bucket of stored bands: the envelope of the bands in it. */
 export interface BandBucket {

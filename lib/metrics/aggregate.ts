@@ -42,7 +42,7 @@ export function aggregate(
 /** A bucket of buckets: what a chart over a range longer than the series' step draws for each of its steps. */
 export interface WideBucket {
   readonly start: number;
-  /** The mean of the series-step values in the bucket. */
+  /** The mean of the series-step values in the bucket (the value itself at the series' step). */
   readonly avg: number;
   /** The lowest and highest series-step value. */
   readonly min: number;
