@@ -1,7 +1,7 @@
 /** What bench/bands.ts and the process it starts (bench/bands-run.ts) agree on. */
 import { seriesId } from '../lib/metrics/series.ts';
 
-export const minuteMs = 60_000;
+export { minuteMs } from '../lib/time.ts';
 /** The start of the benchmark's bucket (a Monday noon, UTC). */
 export const benchStart = Date.UTC(2026, 10, 2, 12, 0);
 /** Engines trained, each cloned to every 64th series: their states differ as real series' do. */

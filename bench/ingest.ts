@@ -31,6 +31,7 @@ import { decodeMetricsRequest } from '../lib/ingest/otlp/wire.ts';
 import { type ParsedBatch, timeWindow } from '../lib/ingest/validate.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
 import { startLocalServer } from '../lib/local/server.ts';
+import { minuteMs } from '../lib/time.ts';
 
 const pointsPerBatch = 5000;
 const seriesCount = 50;
@@ -408,10 +409,9 @@ async function benchBandJob(): Promise<void> {
     const nextMessage = <T>() =>
       new Promise<T>((resolve) => child.once('message', (message) => resolve(message as T)));
     const { url, key } = await nextMessage<{ url: string; key: string }>();
-    const minute = 60_000;
-    const lastMinute = Math.floor(Date.now() / minute) * minute;
+    const lastMinute = Math.floor(Date.now() / minuteMs) * minuteMs;
     const bodies = Array.from({ length: 10 }, (_, index) =>
-      liveBody(seriesCount, lastMinute - index * minute),
+      liveBody(seriesCount, lastMinute - index * minuteMs),
     );
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     for (const body of bodies) {

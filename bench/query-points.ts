@@ -15,10 +15,9 @@ import { aggregate } from '../lib/metrics/aggregate.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
 import type { StoredBand } from '../lib/ports.ts';
+import { dayMs, minuteMs } from '../lib/time.ts';
 import { launchChromium } from '../test/dashboard/browser.ts';
 
-const minute = 60_000;
-const day = 86_400_000;
 const repetitions = 15;
 
 const median = (values: number[]): number => {
@@ -49,14 +48,14 @@ async function queryBenchmark() {
     revokedAt: null,
   });
 
-  const end = Math.floor(Date.now() / minute) * minute;
-  const start = end - 30 * day;
+  const end = Math.floor(Date.now() / minuteMs) * minuteMs;
+  const start = end - 30 * dayMs;
   const identity = { name: 'bench.requests', type: 'gauge' as const, dimensions: { host: 'web-1' } };
   const id = seriesId(identity.name, identity.dimensions);
   const points: SeriesPoint[] = [];
   const bands: StoredBand[] = [];
-  for (let t = start; t < end; t += minute) {
-    const value = 100 + 50 * Math.sin((2 * Math.PI * (t % day)) / day) + ((t / minute) % 7);
+  for (let t = start; t < end; t += minuteMs) {
+    const value = 100 + 50 * Math.sin((2 * Math.PI * (t % dayMs)) / dayMs) + ((t / minuteMs) % 7);
     points.push({ ...identity, seriesId: id, timestamp: t, value });
     bands.push({
       timestamp: t,
@@ -69,10 +68,10 @@ async function queryBenchmark() {
     });
   }
   await server.store.writePoints(points);
-  await server.store.recordSeries([{ id, ...identity, minTimestamp: start, maxTimestamp: end - minute }]);
+  await server.store.recordSeries([{ id, ...identity, minTimestamp: start, maxTimestamp: end - minuteMs }]);
   await server.store.saveProgress(
     id,
-    { stepMs: minute, processedUntil: end, engineState: { engine: 'bench' }, anomalous: false },
+    { stepMs: minuteMs, processedUntil: end, engineState: { engine: 'bench' }, anomalous: false },
     1,
     true,
   );
@@ -86,7 +85,7 @@ async function queryBenchmark() {
       server.store.readBands(id, start, end),
     ]);
     const bandAt = new Map(stored.map((band) => [band.timestamp, band]));
-    const views = aggregate('gauge', raw, minute).map((bucket) => {
+    const views = aggregate('gauge', raw, minuteMs).map((bucket) => {
       const band = bandAt.get(bucket.start);
       return {
         timestamp: bucket.start,

@@ -3,7 +3,8 @@
  * them with SDKs or drivers; everything else sees these.
  */
 import type { Notification, SeriesMonitor } from './alerts/model.ts';
-import type { EngineState, MetricKind } from './bands/engine.ts';
+import type { BandResult, EngineState, MetricKind } from './bands/engine.ts';
+import type { WideBucket } from './metrics/aggregate.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
 export interface Clock {
@@ -261,16 +262,14 @@ export interface SeriesSummaryStore {
   saveSummaries(summaries: readonly SeriesSummary[]): Promise<void>;
 }
 
-/** The band engine's verdict on one bucket, as stored. */
-export interface StoredBand {
-  readonly timestamp: number;
-  readonly value: number;
-  readonly expected: number;
-  readonly lower: number;
-  readonly upper: number;
-  readonly score: number;
-  readonly anomaly: boolean;
-}
+/**
+ * The band engine's verdict on one bucket, as stored: the fields of the engine's result that every store keeps
+ * (why a bucket was news, and the engine's other remarks, are not kept).
+ */
+export type StoredBand = Pick<
+  BandResult,
+  'timestamp' | 'value' | 'expected' | 'lower' | 'upper' | 'score' | 'anomaly'
+>;
 
 export interface AnomalyRecord extends StoredBand {
   readonly seriesId: string;
@@ -394,16 +393,8 @@ export interface ValueBucketQuery {
   readonly stepMs: number;
 }
 
-/** One step-wide bucket of series-step values. */
-export interface ValueBucket {
-  readonly start: number;
-  /** The mean of the series-step values in the bucket (the value itself at the series' step). */
-  readonly avg: number;
-  readonly min: number;
-  readonly max: number;
-  /** How many raw points the bucket holds. */
-  readonly count: number;
-}
+/** One step-wide bucket of series-step values: their mean, lowest and highest, and the raw points it holds. */
+export type ValueBucket = WideBucket;
 
 /** One step-wide bucket of stored bands: the envelope of the bands in it. */
 export interface BandBucket {

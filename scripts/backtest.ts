@@ -19,7 +19,7 @@ import type { BandEngineFactory } from '../lib/bands/engine.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
 import { startLocalServer } from '../lib/local/server.ts';
 import type { MetricType } from '../lib/metrics/point.ts';
-import { weekMs } from '../lib/time.ts';
+import { minuteMs, weekMs } from '../lib/time.ts';
 import { readCorpus, UsageError } from './backtest-corpus.ts';
 
 const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -58,7 +58,7 @@ interface CorpusRun {
 /** Points per ingest request: a few thousand, well under the 5 MB body limit. */
 const pointsPerRequest = 5_000;
 /** The corpus ends at least this long before now, so the band job closes its last buckets at once. */
-const endMarginMs = 15 * 60_000;
+const endMarginMs = 15 * minuteMs;
 /** A band job run takes up to 50,000 buckets per series; a year of minutes is 11 runs. */
 const maxBandJobRuns = 100;
 const alertsPageSize = 1_000;

@@ -6,11 +6,10 @@
  * and the shop loses most of its traffic. In the last 40 minutes memory share climbs past its band (a leak
  * happening now), so the demo also has a series that is anomalous now.
  */
+import { dayMs, hourMs, minuteMs } from '../lib/time.ts';
 
-export const demoStepMs = 5 * 60_000;
+export const demoStepMs = 5 * minuteMs;
 export const demoDays = 28;
-const hourMs = 3_600_000;
-const dayMs = 24 * hourMs;
 
 export interface DemoMetric {
   readonly name: string;
@@ -43,9 +42,9 @@ export const demoSeries = {
 export function demoStory(end: number): DemoStory {
   const last = Math.floor(end / demoStepMs) * demoStepMs;
   const start = last - demoDays * dayMs;
-  const outageStart = Math.floor(last / dayMs) * dayMs - 2 * dayMs + 13 * hourMs + 20 * 60_000;
-  const outage = { start: outageStart, end: outageStart + 45 * 60_000 };
-  const leakStart = last - 40 * 60_000;
+  const outageStart = Math.floor(last / dayMs) * dayMs - 2 * dayMs + 13 * hourMs + 20 * minuteMs;
+  const outage = { start: outageStart, end: outageStart + 45 * minuteMs };
+  const leakStart = last - 40 * minuteMs;
   const noise = gaussian(seededRandom(20251125));
   const metrics: DemoMetric[] = [];
   let lastDeploy = start - 3 * dayMs;

@@ -2,10 +2,13 @@
  * What the soak's clients send: the series, their values (a pure function of the series and the time, so a
  * retry or a resent backfill sends exactly the same point), and the bad items mixed in.
  */
+import { minuteMs } from '../../lib/time.ts';
 import type { MetricType, SentPoint, SeriesIdentity } from './ledger.ts';
 
+/** The minute, for the soak's other files (lib/time.ts is the one place it is declared). */
+export { minuteMs };
+
 export const secondMs = 1_000;
-export const minuteMs = 60_000;
 export const tickMs = 10_000;
 
 /** A uniform number in [0, 1) that depends only on its parts (FNV-1a). */

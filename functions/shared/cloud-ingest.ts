@@ -6,6 +6,7 @@ import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
+import { dayMs } from '../../lib/time.ts';
 import type { IngestDependencies } from '../ingest.ts';
 import { dataStore } from './data-store.ts';
 import { keySecretArn, positiveNumberEnv, stateTable } from './environment.ts';
@@ -22,6 +23,6 @@ export function cloudIngestDependencies(): IngestDependencies {
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
     // The store's retention (Timestream's magnetic store, or DynamoDB's TTL): older points are refused.
-    maxPointAgeMs: maxPointAgeDays === undefined ? undefined : maxPointAgeDays * 86_400_000,
+    maxPointAgeMs: maxPointAgeDays === undefined ? undefined : maxPointAgeDays * dayMs,
   };
 }

@@ -12,7 +12,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { liveWindowMs } from '../jobs/live-window.ts';
-import { aggregate } from '../metrics/aggregate.ts';
+import { aggregate, widen } from '../metrics/aggregate.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
 import type {
   AnomalyQuery,
@@ -199,36 +199,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   /** DynamoDB cannot group: the points are read and grouped here (a month of 1-minute points is ~1 MB). */
   async readValueBuckets(query: ValueBucketQuery): Promise<ValueBucket[]> {
     const points = await this.readPoints(query.seriesId, query.from, query.to);
-    const grouped = new Map<
-      number,
-      { sum: number; values: number; min: number; max: number; count: number }
-    >();
-    for (const bucket of aggregate(query.type, points, query.seriesStepMs)) {
-      const start = bucket.start - (bucket.start % query.stepMs);
-      const group = grouped.get(start);
-      if (group) {
-        group.sum += bucket.value;
-        group.values += 1;
-        group.min = Math.min(group.min, bucket.value);
-        group.max = Math.max(group.max, bucket.value);
-        group.count += bucket.count;
-      } else {
-        grouped.set(start, {
-          sum: bucket.value,
-          values: 1,
-          min: bucket.value,
-          max: bucket.value,
-          count: bucket.count,
-        });
-      }
-    }
-    return [...grouped.entries()].map(([start, g]) => ({
-      start,
-      avg: g.sum / g.values,
-      min: g.min,
-      max: g.max,
-      count: g.count,
-    }));
+    return widen(aggregate(query.type, points, query.seriesStepMs), query.stepMs);
   }
 
   async readBandBuckets(seriesId: string, from: number, to: number, stepMs: number): Promise<BandBucket[]> {

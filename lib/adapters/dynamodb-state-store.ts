@@ -10,7 +10,6 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { EngineState } from '../bands/engine.ts';
 import { KeyDigester, type KeySecretSource } from '../keys.ts';
 import type { Dimensions, MetricType } from '../metrics/point.ts';
 import type {
@@ -31,6 +30,7 @@ import type {
   SeriesTouch,
 } from '../ports.ts';
 import { seriesMatcher } from '../query/series-filter.ts';
+import { storedProgress } from './series-progress.ts';
 
 export interface DynamoDbStateStoreOptions {
   readonly table: string;
@@ -208,7 +208,7 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
         for (const item of (page.Items ?? []) as SeriesItem[]) {
           pending.push({
             series: toSeriesInfo(item),
-            progress: toProgress(item),
+            progress: storedProgress({ ...item, anomalous: item.anomalous ?? false }),
             version: item.version,
             ...(item.pendingFrom !== undefined && { pendingFrom: item.pendingFrom }),
           });
@@ -580,16 +580,6 @@ function startKey(query: SeriesQuery): Record<string, unknown> | undefined | 'be
     catalogKey: key,
   };
 }
-
-const toProgress = (item: SeriesItem): SeriesProgress | undefined =>
-  item.stepMs === undefined || item.processedUntil === undefined || item.engineState === undefined
-    ? undefined
-    : {
-        stepMs: item.stepMs,
-        processedUntil: item.processedUntil,
-        engineState: JSON.parse(item.engineState) as EngineState,
-        anomalous: item.anomalous ?? false,
-      };
 
 const toKey = (item: KeyItem): ApiKeyRecord => ({
   hash: item.pk.slice(keyItemPrefix.length),

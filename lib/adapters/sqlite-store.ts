@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { EngineState } from '../bands/engine.ts';
 import { KeyDigester, type KeySecretSource, localKeySecret, minKeySecretBytes } from '../keys.ts';
 import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
 import { sortedDimensions } from '../metrics/series.ts';
@@ -34,6 +33,7 @@ import type {
   ValueBucketQuery,
 } from '../ports.ts';
 import { seriesMatcher } from '../query/series-filter.ts';
+import { storedProgress } from './series-progress.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS series (
@@ -309,7 +309,12 @@ export class SqliteStore implements MetricStore, SeriesStore, SeriesCatalog, Ban
       .all(now, limit);
     return rows.map((row) => ({
       series: toSeriesInfo(row),
-      progress: toProgress(row),
+      progress: storedProgress({
+        stepMs: row.step_ms,
+        processedUntil: row.processed_until,
+        engineState: row.engine_state,
+        anomalous: row.anomalous === 1,
+      }),
       version: row.version,
       ...(row.pending_from !== null && { pendingFrom: row.pending_from }),
     }));
@@ -570,16 +575,6 @@ function prefixEnd(prefix: string): string | undefined {
   const next = code + 1 >= 0xd800 && code + 1 <= 0xdfff ? 0xe000 : code + 1;
   return characters.join('') + String.fromCodePoint(next);
 }
-
-const toProgress = (row: SeriesRow): SeriesProgress | undefined =>
-  row.step_ms === null || row.processed_until === null || row.engine_state === null
-    ? undefined
-    : {
-        stepMs: row.step_ms,
-        processedUntil: row.processed_until,
-        engineState: JSON.parse(row.engine_state) as EngineState,
-        anomalous: row.anomalous === 1,
-      };
 
 const toBand = (row: BandRow): StoredBand => ({
   timestamp: row.ts,

@@ -14,6 +14,8 @@ import type {
   ValueBucketQuery,
 } from '../ports.ts';
 import { isAbortError, QueryTimeoutError } from '../query/errors.ts';
+import { dayMs, hourMs, minuteMs } from '../time.ts';
+import { checkedId, integer, numberAt, quotedTable, timeBetween } from './timestream-sql.ts';
 
 /** Timestream runs one Query call for at most 60 s; a call is abandoned there, whatever the caller allows. */
 export const timestreamQueryTimeoutMs = 60_000;
@@ -29,8 +31,6 @@ export interface TimestreamQueryOptions {
   /** The budget of one Query call (the first page or a NextToken follow-up). Default 60 s, Timestream's own. */
   readonly callTimeoutMs?: number;
 }
-
-const seriesIdPattern = /^[0-9a-f]{16}$/;
 
 /**
  * The query API's reads from Amazon Timestream for LiveAnalytics: downsampling with `bin()` in SQL (points
@@ -148,8 +148,10 @@ export class TimestreamQueryStore implements QueryStore {
   }
 
   private table(kind: 'points' | 'bands'): string {
-    const name = kind === 'points' ? this.options.pointsTable : this.options.bandsTable;
-    return `"${this.options.database}"."${name}"`;
+    return quotedTable(
+      this.options.database,
+      kind === 'points' ? this.options.pointsTable : this.options.bandsTable,
+    );
   }
 
   /**
@@ -190,27 +192,12 @@ export function interval(ms: number): string {
   const step = integer(ms);
   if (step <= 0) throw new Error(`not a step: ${ms}`);
   for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
+    ['d', dayMs],
+    ['h', hourMs],
+    ['m', minuteMs],
     ['s', 1_000],
   ] as const) {
     if (step % size === 0) return `${step / size}${unit}`;
   }
   return `${step}ms`;
 }
-
-const timeBetween = (from: number, to: number): string =>
-  `time >= from_milliseconds(${integer(from)}) AND time < from_milliseconds(${integer(to)})`;
-
-function checkedId(seriesId: string): string {
-  if (!seriesIdPattern.test(seriesId)) throw new Error(`not a series id: ${seriesId.slice(0, 40)}`);
-  return seriesId;
-}
-
-function integer(value: number): number {
-  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
-  return value;
-}
-
-const numberAt = (row: Row, column: number): number => Number(row.Data?.[column]?.ScalarValue);

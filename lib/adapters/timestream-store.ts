@@ -16,6 +16,7 @@ import type {
   TimedValue,
   WriteOptions,
 } from '../ports.ts';
+import { checkedId, integer, numberAt, quotedTable, timeBetween } from './timestream-sql.ts';
 
 /** Timestream's limit of records per WriteRecords call. */
 export const maxRecordsPerWrite = 100;
@@ -121,8 +122,7 @@ const bandsCommon = { MeasureName: 'band', MeasureValueType: 'MULTI' } as const;
  */
 export const recentPointsQuery = (table: string, from: number, to: number): string =>
   `SELECT series_id, to_milliseconds(time), measure_value::double FROM ${table} ` +
-  `WHERE measure_name = 'value' AND time >= from_milliseconds(${integer(from)}) ` +
-  `AND time < from_milliseconds(${integer(to)})`;
+  `WHERE measure_name = 'value' AND ${timeBetween(from, to)}`;
 
 /** One multi-measure record per band: dimension `series_id`; measure name, type and time unit are common. */
 export function bandRecords(bands: readonly SeriesBand[]): _Record[] {
@@ -195,7 +195,7 @@ export class TimestreamStore implements MetricStore, BandStore {
     const rows = await this.query(
       `SELECT to_milliseconds(time) AS t, measure_value::double AS v FROM ${this.table('points')} ` +
         `WHERE series_id = '${checkedId(seriesId)}' AND measure_name = 'value' ` +
-        `AND time >= from_milliseconds(${integer(from)}) AND time < from_milliseconds(${integer(to)}) ORDER BY time`,
+        `AND ${timeBetween(from, to)} ORDER BY time`,
     );
     return rows.map((row) => ({ timestamp: numberAt(row, 0), value: numberAt(row, 1) }));
   }
@@ -243,7 +243,7 @@ export class TimestreamStore implements MetricStore, BandStore {
     const rows = await this.query(
       `SELECT to_milliseconds(time), value, expected, lower, upper, score, anomaly FROM ${this.table('bands')} ` +
         `WHERE series_id = '${checkedId(seriesId)}' ` +
-        `AND time >= from_milliseconds(${integer(from)}) AND time < from_milliseconds(${integer(to)}) ORDER BY time`,
+        `AND ${timeBetween(from, to)} ORDER BY time`,
     );
     return rows.map(toBand);
   }
@@ -252,15 +252,17 @@ export class TimestreamStore implements MetricStore, BandStore {
     const rows = await this.query(
       `SELECT to_milliseconds(time), value, expected, lower, upper, score, anomaly, series_id ` +
         `FROM ${this.table('bands')} WHERE anomaly = true ` +
-        `AND time >= from_milliseconds(${integer(from)}) AND time < from_milliseconds(${integer(to)}) ` +
+        `AND ${timeBetween(from, to)} ` +
         `ORDER BY time DESC LIMIT ${integer(limit)}`,
     );
     return rows.map((row) => ({ ...toBand(row), seriesId: row.Data?.[7]?.ScalarValue ?? '' }));
   }
 
   private table(kind: 'points' | 'bands'): string {
-    const name = kind === 'points' ? this.options.pointsTable : this.options.bandsTable;
-    return `"${this.options.database}"."${name}"`;
+    return quotedTable(
+      this.options.database,
+      kind === 'points' ? this.options.pointsTable : this.options.bandsTable,
+    );
   }
 
   /** Every row of a query, following NextToken through every page (Timestream may return empty pages). */
@@ -401,8 +403,6 @@ export class TimestreamStore implements MetricStore, BandStore {
   }
 }
 
-const seriesIdPattern = /^[0-9a-f]{16}$/;
-
 /** A call that gives up after `ms`: the SDK call is aborted, and the wait ends even if the call ignores it. */
 async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
@@ -423,18 +423,6 @@ async function withTimeout<T>(ms: number, call: (signal: AbortSignal) => Promise
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function checkedId(seriesId: string): string {
-  if (!seriesIdPattern.test(seriesId)) throw new Error(`not a series id: ${seriesId.slice(0, 40)}`);
-  return seriesId;
-}
-
-function integer(value: number): number {
-  if (!Number.isSafeInteger(value)) throw new Error(`not an integer: ${value}`);
-  return value;
-}
-
-const numberAt = (row: Row, column: number): number => Number(row.Data?.[column]?.ScalarValue);
 
 const toBand = (row: Row): StoredBand => ({
   timestamp: numberAt(row, 0),

@@ -14,6 +14,7 @@ import type {
   EvaluationOutcome,
   NoDataRule,
   Notification,
+  OpenAlertMemory,
   Rule,
   RuleMonitor,
   SeriesMonitor,
@@ -269,6 +270,10 @@ interface StepContext {
   readonly changes: Changes;
 }
 
+/**
+ * One rule's monitor after one more bucket: with an alert open, the alert follows the bucket (resolves, grows,
+ * reminds); without, the bucket may build up to opening one. A band rule skips a bucket excluded from learning.
+ */
 function stepRule(
   rule: BandRule | ThresholdRule,
   state: RuleMonitor,
@@ -276,76 +281,144 @@ function stepRule(
   context: StepContext,
 ): RuleMonitor {
   if (rule.kind === 'band' && bucket.band === undefined) return state;
+  const reading = readBucket(rule, state, bucket, context.warm);
+  return state.open
+    ? stepOpenAlert(rule, state, state.open, reading, context)
+    : stepWithoutAlert(rule, state, bucket, reading, context);
+}
+
+/** What one bucket tells a rule, with the figures of the episode it belongs to updated. */
+interface Reading {
+  readonly time: number;
+  /** The bucket breaches the rule: it counts toward the debounce. */
+  readonly breach: Breach | undefined;
+  /** The bucket is out: it breaches, or an alert is open and the value is still outside the rule's band. */
+  readonly out: Breach | undefined;
+  readonly measured: Measured;
+  /** Whether each of the rule's last `debounce.outOf` buckets breached, this one last. */
+  readonly window: boolean[];
+  readonly peakDeviation: number;
+  readonly peakChange: number;
+  /** How far out the episode went at worst (null for threshold rules: they have no band). */
+  readonly peak: PeakDistance | null;
+}
+
+function readBucket(
+  rule: BandRule | ThresholdRule,
+  state: RuleMonitor,
+  bucket: EvaluatedBucket,
+  warm: boolean,
+): Reading {
   const departure = rule.kind === 'band' ? bandDeparture(rule, bucket) : undefined;
   const breach =
-    rule.kind === 'band' ? breachOf(rule, bucket, departure, context.warm) : thresholdBreach(rule, bucket);
+    rule.kind === 'band' ? breachOf(rule, bucket, departure, warm) : thresholdBreach(rule, bucket);
   // An open band alert stays open while the value is outside the rule's band, whatever the engine makes of each
   // such bucket (an engine may call only the first bucket of a departure news): it resolves once back inside.
   const out = breach ?? (state.open && departure?.outside ? departure : undefined);
-  const measured = measuredAt(bucket, out);
-  const window = [...state.window, breach !== undefined].slice(-rule.debounce.outOf);
   const peakDeviation = Math.max(state.peakDeviation, out?.deviation ?? 0);
   const peakChange = Math.max(state.peakChange, out?.change ?? 0);
-  const peak = rule.kind === 'band' ? { widths: peakDeviation, change: peakChange } : null;
-  const time = bucket.timestamp;
-  const { changes, stepMs } = context;
+  return {
+    time: bucket.timestamp,
+    breach,
+    out,
+    measured: measuredAt(bucket, out),
+    window: [...state.window, breach !== undefined].slice(-rule.debounce.outOf),
+    peakDeviation,
+    peakChange,
+    peak: rule.kind === 'band' ? { widths: peakDeviation, change: peakChange } : null,
+  };
+}
 
-  if (state.open) {
-    const { alert } = state.open;
-    const cleanBuckets = out ? 0 : state.cleanBuckets + 1;
-    const cleanSince = out ? null : (state.cleanSince ?? time);
-    if (cleanBuckets >= rule.recoveryBuckets && cleanSince !== null) {
-      const resolved: Alert = {
-        ...alert,
-        state: 'resolved',
-        resolvedAt: cleanSince,
-        peakDeviation: rule.kind === 'band' ? peakDeviation : null,
-        severity: severityOf(rule.severity, peak, cleanSince - alert.startedAt),
-      };
-      changes.alert(resolved);
-      changes.transition(resolved, 'RESOLVED', cleanSince, measured);
-      return idleMonitor;
-    }
-    let current = alert;
-    let { lastReminderAt, reminders } = state.open;
-    // Severity follows the departure: it rises only on buckets still out (those back inside are on their way
-    // to resolving, and would otherwise count the recovery window as time out).
-    if (out) {
-      const durationMs = time + stepMs - alert.startedAt;
-      current = rescored(alert, severityOf(rule.severity, peak, durationMs), peakDeviation, rule, changes);
-      if (escalates(alert, current)) {
-        const reason = escalatedReason(rule, out, peak, durationMs);
-        changes.transition(current, 'ESCALATED', time, measured, { reason });
-      }
-      // Remind only while still out.
-      const due = rule.reminderIntervalMs !== null && time - lastReminderAt >= rule.reminderIntervalMs;
-      if (due) {
-        reminders += 1;
-        lastReminderAt = time;
-        changes.transition(current, 'REMINDER', time, measured, { reminder: reminders });
-      }
-    }
-    return {
-      ...state,
-      window,
-      peakDeviation,
-      peakChange,
-      cleanBuckets,
-      cleanSince,
-      open: { alert: current, lastReminderAt, reminders },
+/**
+ * An open alert after one more bucket: resolved once `recoveryBuckets` buckets in a row were back (as of the
+ * first of them), else it follows the departure while the bucket is still out.
+ */
+function stepOpenAlert(
+  rule: BandRule | ThresholdRule,
+  state: RuleMonitor,
+  open: OpenAlertMemory,
+  reading: Reading,
+  context: StepContext,
+): RuleMonitor {
+  const { out, time, window, peakDeviation, peakChange } = reading;
+  const cleanBuckets = out ? 0 : state.cleanBuckets + 1;
+  const cleanSince = out ? null : (state.cleanSince ?? time);
+  if (cleanBuckets >= rule.recoveryBuckets && cleanSince !== null) {
+    const { alert } = open;
+    const resolved: Alert = {
+      ...alert,
+      state: 'resolved',
+      resolvedAt: cleanSince,
+      peakDeviation: rule.kind === 'band' ? peakDeviation : null,
+      severity: severityOf(rule.severity, reading.peak, cleanSince - alert.startedAt),
     };
+    context.changes.alert(resolved);
+    context.changes.transition(resolved, 'RESOLVED', cleanSince, reading.measured);
+    return idleMonitor;
   }
+  // Buckets back inside are on their way to resolving: they change nothing of the alert (and would otherwise
+  // count the recovery window as time out).
+  const followed = out ? followDeparture(rule, open, out, reading, context) : open;
+  return {
+    ...state,
+    window,
+    peakDeviation,
+    peakChange,
+    cleanBuckets,
+    cleanSince,
+    open: { alert: followed.alert, lastReminderAt: followed.lastReminderAt, reminders: followed.reminders },
+  };
+}
 
+/**
+ * An open alert on a bucket still out: its severity follows the departure (escalated once, when it grows
+ * critical), and it is reminded of every `reminderIntervalMs` while out.
+ */
+function followDeparture(
+  rule: BandRule | ThresholdRule,
+  open: OpenAlertMemory,
+  out: Breach,
+  reading: Reading,
+  context: StepContext,
+): OpenAlertMemory {
+  const { alert } = open;
+  const { time, measured, peak } = reading;
+  const { changes } = context;
+  const durationMs = time + context.stepMs - alert.startedAt;
+  const current = rescored(
+    alert,
+    severityOf(rule.severity, peak, durationMs),
+    reading.peakDeviation,
+    rule,
+    changes,
+  );
+  if (escalates(alert, current)) {
+    const reason = escalatedReason(rule, out, peak, durationMs);
+    changes.transition(current, 'ESCALATED', time, measured, { reason });
+  }
+  const due = rule.reminderIntervalMs !== null && time - open.lastReminderAt >= rule.reminderIntervalMs;
+  if (!due) return { ...open, alert: current };
+  const reminders = open.reminders + 1;
+  changes.transition(current, 'REMINDER', time, measured, { reminder: reminders });
+  return { alert: current, lastReminderAt: time, reminders };
+}
+
+/**
+ * A rule without an open alert after one more bucket: the episode builds while breaches pass the debounce (or
+ * one bucket is out enough to open at once), and the alert opens once the episode has lasted `minDurationMs`;
+ * a window without a breach forgets the episode.
+ */
+function stepWithoutAlert(
+  rule: BandRule | ThresholdRule,
+  state: RuleMonitor,
+  bucket: EvaluatedBucket,
+  reading: Reading,
+  context: StepContext,
+): RuleMonitor {
+  const { breach, time, window, peakDeviation, peakChange } = reading;
   const episodeStart = breach ? (state.episodeStart ?? time) : state.episodeStart;
-  // One bucket opens at once when it is `immediateDeviation` band half-widths out, or, at the default
-  // sensitivity, when the engine says it is extreme (past what the series shows once in years).
-  const strong =
-    breach !== undefined &&
-    rule.kind === 'band' &&
-    rule.immediateDeviation !== null &&
-    ((breach.deviation ?? 0) >= rule.immediateDeviation ||
-      (rule.sensitivity === defaultSensitivity && bucket.band?.extreme === true));
-  const debounced = strong || window.filter(Boolean).length >= rule.debounce.breaches;
+  const debounced =
+    opensAtOnce(rule, breach, bucket) || window.filter(Boolean).length >= rule.debounce.breaches;
   if (!debounced) {
     const quiet = !window.some(Boolean);
     return {
@@ -357,41 +430,88 @@ function stepRule(
     };
   }
   const pendingSince = state.pendingSince ?? time;
-  if (time + stepMs - pendingSince < rule.minDurationMs) {
+  if (time + context.stepMs - pendingSince < rule.minDurationMs) {
     return { ...idleMonitor, window, episodeStart, pendingSince, peakDeviation, peakChange };
   }
-  const startedAt = episodeStart ?? time;
-  const alert: Alert = {
-    id: alertId(rule.id, context.series.id, startedAt),
-    ruleId: rule.id,
-    ruleName: rule.name,
-    ruleKind: rule.kind,
-    seriesId: context.series.id,
-    name: context.series.name,
-    dimensions: context.series.dimensions,
-    state: 'open',
-    severity: severityOf(rule.severity, peak, time + stepMs - startedAt),
-    startedAt,
-    openedAt: time,
-    resolvedAt: null,
-    peakDeviation: rule.kind === 'band' ? peakDeviation : null,
-    ...measured,
-    threshold: rule.kind === 'threshold' ? rule.threshold : null,
-    reason: openReason(rule, breach, time + stepMs - startedAt),
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    paged: null,
-  };
-  changes.alert(alert);
-  changes.transition(alert, 'OPEN', time, measured);
+  const alert = openedAlert(rule, episodeStart ?? time, reading, context);
+  context.changes.alert(alert);
+  context.changes.transition(alert, 'OPEN', time, reading.measured);
   return {
     ...idleMonitor,
     window,
-    episodeStart: startedAt,
+    episodeStart: alert.startedAt,
     pendingSince,
     peakDeviation,
     peakChange,
     open: { alert, lastReminderAt: time, reminders: 0 },
+  };
+}
+
+/**
+ * Whether one bucket opens at once: when it is `immediateDeviation` band half-widths out, or, at the default
+ * sensitivity, when the engine says it is extreme (past what the series shows once in years).
+ */
+function opensAtOnce(
+  rule: BandRule | ThresholdRule,
+  breach: Breach | undefined,
+  bucket: EvaluatedBucket,
+): boolean {
+  return (
+    breach !== undefined &&
+    rule.kind === 'band' &&
+    rule.immediateDeviation !== null &&
+    ((breach.deviation ?? 0) >= rule.immediateDeviation ||
+      (rule.sensitivity === defaultSensitivity && bucket.band?.extreme === true))
+  );
+}
+
+/** The alert a rule opens at the reading's bucket, for the episode that started at `startedAt`. */
+function openedAlert(
+  rule: BandRule | ThresholdRule,
+  startedAt: number,
+  reading: Reading,
+  context: StepContext,
+): Alert {
+  const durationMs = reading.time + context.stepMs - startedAt;
+  return newAlert(rule, context.series, {
+    severity: severityOf(rule.severity, reading.peak, durationMs),
+    startedAt,
+    openedAt: reading.time,
+    peakDeviation: rule.kind === 'band' ? reading.peakDeviation : null,
+    measured: reading.measured,
+    threshold: rule.kind === 'threshold' ? rule.threshold : null,
+    reason: openReason(rule, reading.breach, durationMs),
+  });
+}
+
+/** A new open alert of a rule on a series; what depends on the rule's kind and the episode is given. */
+function newAlert(
+  rule: Rule,
+  series: SeriesIdentity,
+  opened: Pick<Alert, 'severity' | 'startedAt' | 'openedAt' | 'peakDeviation' | 'threshold' | 'reason'> & {
+    readonly measured: Measured;
+  },
+): Alert {
+  return {
+    id: alertId(rule.id, series.id, opened.startedAt),
+    ruleId: rule.id,
+    ruleName: rule.name,
+    ruleKind: rule.kind,
+    seriesId: series.id,
+    name: series.name,
+    dimensions: series.dimensions,
+    state: 'open',
+    severity: opened.severity,
+    startedAt: opened.startedAt,
+    openedAt: opened.openedAt,
+    resolvedAt: null,
+    peakDeviation: opened.peakDeviation,
+    ...opened.measured,
+    threshold: opened.threshold,
+    reason: opened.reason,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    paged: null,
   };
 }
 
@@ -505,6 +625,10 @@ function thresholdBreach(rule: ThresholdRule, bucket: EvaluatedBucket): Breach |
   return beyond ? { side: rule.direction, deviation: null, change: 0, lower: null, upper: null } : undefined;
 }
 
+/**
+ * A no-data rule's monitor at `now`: an open alert follows the silence (resolves once data is back, grows,
+ * reminds); without one, an alert opens once the series has been silent for the rule's time.
+ */
 function stepSilence(
   rule: NoDataRule,
   state: RuleMonitor,
@@ -512,59 +636,59 @@ function stepSilence(
   now: number,
   changes: Changes,
 ): RuleMonitor {
+  if (state.open) return stepOpenSilence(rule, state, state.open, series.lastTimestamp, now, changes);
   const silentFor = now - series.lastTimestamp;
-  const measured = unmeasured;
-  if (state.open) {
-    const { alert } = state.open;
-    if (series.lastTimestamp > alert.startedAt) {
-      const resolvedAt = Math.max(series.lastTimestamp, alert.openedAt);
-      const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
-      changes.alert(resolved);
-      changes.transition(resolved, 'RESOLVED', resolvedAt, measured);
-      return idleMonitor;
-    }
-    let { lastReminderAt, reminders } = state.open;
-    const current = rescored(alert, severityOf(rule.severity, null, silentFor), 0, rule, changes);
-    if (escalates(alert, current)) {
-      // When the silence reached the critical duration (this run may come later), unless the rule's fixed
-      // severity was changed to critical.
-      const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
-      const at = Math.min(now, Math.max(alert.openedAt, critical));
-      const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
-      changes.transition(current, 'ESCALATED', at, measured, { reason });
-    }
-    if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
-      reminders += 1;
-      lastReminderAt = now;
-      changes.transition(current, 'REMINDER', now, measured, { reminder: reminders });
-    }
-    return { ...state, open: { alert: current, lastReminderAt, reminders } };
-  }
   if (silentFor < rule.afterMs) return state;
   const startedAt = series.lastTimestamp;
   const openedAt = startedAt + rule.afterMs;
-  const alert: Alert = {
-    id: alertId(rule.id, series.id, startedAt),
-    ruleId: rule.id,
-    ruleName: rule.name,
-    ruleKind: 'nodata',
-    seriesId: series.id,
-    name: series.name,
-    dimensions: series.dimensions,
-    state: 'open',
+  const alert = newAlert(rule, series, {
     severity: severityOf(rule.severity, null, silentFor),
     startedAt,
     openedAt,
-    resolvedAt: null,
     peakDeviation: null,
-    ...unmeasured,
+    measured: unmeasured,
     threshold: null,
     reason: `no data for ${describeDuration(rule.afterMs)}`,
-    acknowledgedAt: null,
-    acknowledgedBy: null,
-    paged: null,
-  };
+  });
   changes.alert(alert);
-  changes.transition(alert, 'OPEN', openedAt, measured);
+  changes.transition(alert, 'OPEN', openedAt, unmeasured);
   return { ...idleMonitor, episodeStart: startedAt, open: { alert, lastReminderAt: openedAt, reminders: 0 } };
+}
+
+/**
+ * An open no-data alert at `now`: resolved when a point newer than its start came (as of that point), else
+ * rescored by how long the series has been silent (escalated once, when it grows critical) and reminded.
+ */
+function stepOpenSilence(
+  rule: NoDataRule,
+  state: RuleMonitor,
+  open: OpenAlertMemory,
+  lastTimestamp: number,
+  now: number,
+  changes: Changes,
+): RuleMonitor {
+  const { alert } = open;
+  if (lastTimestamp > alert.startedAt) {
+    const resolvedAt = Math.max(lastTimestamp, alert.openedAt);
+    const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
+    changes.alert(resolved);
+    changes.transition(resolved, 'RESOLVED', resolvedAt, unmeasured);
+    return idleMonitor;
+  }
+  let { lastReminderAt, reminders } = open;
+  const current = rescored(alert, severityOf(rule.severity, null, now - lastTimestamp), 0, rule, changes);
+  if (escalates(alert, current)) {
+    // When the silence reached the critical duration (this run may come later), unless the rule's fixed
+    // severity was changed to critical.
+    const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
+    const at = Math.min(now, Math.max(alert.openedAt, critical));
+    const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
+    changes.transition(current, 'ESCALATED', at, unmeasured, { reason });
+  }
+  if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
+    reminders += 1;
+    lastReminderAt = now;
+    changes.transition(current, 'REMINDER', now, unmeasured, { reminder: reminders });
+  }
+  return { ...state, open: { alert: current, lastReminderAt, reminders } };
 }

@@ -4,6 +4,7 @@
  * (what is notified, exactly once each). Plain JSON, so every store keeps them as they are.
  */
 import type { Dimensions } from '../metrics/point.ts';
+import { dayMs } from '../time.ts';
 
 export const severities = ['warning', 'critical'] as const;
 export type Severity = (typeof severities)[number];
@@ -128,7 +129,7 @@ export interface Exclusion {
 }
 
 /** How long a deleted exclusion is kept for the band job to learn its period again. */
-export const withdrawnExclusionKeptMs = 30 * 24 * 3_600_000;
+export const withdrawnExclusionKeptMs = 30 * dayMs;
 
 export const alertStates = ['open', 'resolved'] as const;
 export type AlertState = (typeof alertStates)[number];

@@ -6,7 +6,7 @@
  */
 import { describeValue, type Problem, ProblemList, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../ingest/validate.ts';
-import { dayMs } from '../time.ts';
+import { dayMs, minuteMs } from '../time.ts';
 import { decideDelivery } from './delivery.ts';
 import { type EvaluatedBucket, evaluateSeries, evaluateSilence, hasOpenAlert } from './evaluate.ts';
 import {
@@ -141,7 +141,7 @@ export function replayWindow(
     const days = Math.floor((replayLimits.maxBuckets * stepMs) / dayMs);
     refuse(
       'from',
-      `makes a range of ${buckets} buckets of this series' step (${stepMs / 60_000} min), more than ` +
+      `makes a range of ${buckets} buckets of this series' step (${stepMs / minuteMs} min), more than ` +
         `${replayLimits.maxBuckets}: ask for ${days} days or less`,
     );
   }

@@ -4,6 +4,8 @@
  * critical after opening is notified of its own (an ESCALATED transition, see evaluate.ts). These three
  * constants are the only place the thresholds live.
  */
+
+import { minuteMs } from '../time.ts';
 import type { Severity } from './model.ts';
 
 /** A band alert this many band half-widths out at its worst is critical. */
@@ -11,7 +13,7 @@ export const criticalDeviation = 3;
 /** So is one that, at its worst, was this far from the expected value relative to it (0.5: half again, or half gone). */
 export const criticalChange = 0.5;
 /** Any alert outside for this long is critical (measured from its first breaching bucket). */
-export const criticalDurationMs = 30 * 60_000;
+export const criticalDurationMs = 30 * minuteMs;
 
 /** How far a series went from what was expected, at its worst. */
 export interface PeakDistance {
@@ -57,8 +59,8 @@ export function criticalDistance(peak: PeakDistance | null): string | undefined 
 
 /** How long, for people: "45 s", "15 min", "2 h 5 min", "3 d 4 h". */
 export function describeDuration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (ms < 60_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  const minutes = Math.round(ms / minuteMs);
+  if (ms < minuteMs) return `${Math.max(0, Math.round(ms / 1000))} s`;
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;

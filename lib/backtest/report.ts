@@ -1,3 +1,4 @@
+import { hourMs, minuteMs } from '../time.ts';
 import { type Figures, type SeriesScore, summarize } from './score.ts';
 
 /**
@@ -107,8 +108,8 @@ export function table(headings: readonly string[], rows: readonly (readonly stri
 
 /** A step as people write it: 1m, 5m, 1h, 30s. */
 export function formatStep(stepMs: number): string {
-  if (stepMs % 3_600_000 === 0) return `${stepMs / 3_600_000}h`;
-  if (stepMs % 60_000 === 0) return `${stepMs / 60_000}m`;
+  if (stepMs % hourMs === 0) return `${stepMs / hourMs}h`;
+  if (stepMs % minuteMs === 0) return `${stepMs / minuteMs}m`;
   return `${stepMs / 1000}s`;
 }
 

@@ -14,6 +14,7 @@ import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint } from '../metrics/point.ts';
 import { seriesKey } from '../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from './cumulative.ts';
+import { asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
 
 export interface CollectdOptions {
@@ -26,14 +27,7 @@ const dataSourceTypes = new Set(['gauge', 'counter', 'derive', 'absolute']);
 
 /** Parses a write_http JSON body. Throws ValidationError when it is not a JSON array. O(values). */
 export function parseCollectdJson(body: string, window: TimeWindow, options: CollectdOptions): ParsedBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON array of collectd value lists' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON array of collectd value lists');
   if (!Array.isArray(document)) {
     throw new ValidationError('the body must be a JSON array of collectd value lists', [
       { field: 'body', message: `must be an array, got ${describeValue(document)}` },
@@ -45,7 +39,7 @@ export function parseCollectdJson(body: string, window: TimeWindow, options: Col
   const problems = new ProblemList();
   for (let index = 0; index < document.length; index++) {
     const derived = readValueList(document[index], window, options.storeRates, tracker);
-    if ('field' in derived) problems.add(index, derived.field, derived.message);
+    if (derived instanceof FieldIssue) problems.add(index, derived.field, derived.message);
     else {
       for (const point of derived.points) {
         points.push(point);
@@ -67,38 +61,36 @@ function readValueList(
   window: TimeWindow,
   storeRates: boolean,
   tracker: CumulativeTracker,
-): { points: MetricPoint[] } | { field: string; message: string } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { field: '', message: `each value list must be an object, got ${describeValue(raw)}` };
-  }
-  const list = raw as Record<string, unknown>;
+): { points: MetricPoint[] } | FieldIssue {
+  const list = asObject(raw);
+  if (!list) return new FieldIssue('', `each value list must be an object, got ${describeValue(raw)}`);
   const { values, dstypes, dsnames, time, interval, plugin, type } = list;
   if (!Array.isArray(values) || !Array.isArray(dstypes) || !Array.isArray(dsnames)) {
-    return { field: 'values', message: 'values, dstypes and dsnames must be arrays' };
+    return new FieldIssue('values', 'values, dstypes and dsnames must be arrays');
   }
   if (values.length !== dstypes.length || values.length !== dsnames.length) {
-    return { field: 'values', message: 'values, dstypes and dsnames must have the same length' };
+    return new FieldIssue('values', 'values, dstypes and dsnames must have the same length');
   }
   for (const [field, text] of [
     ['plugin', plugin],
     ['type', type],
   ] as const) {
     if (typeof text !== 'string' || text === '')
-      return { field, message: `must be a non-empty string, got ${describeValue(text)}` };
+      return new FieldIssue(field, `must be a non-empty string, got ${describeValue(text)}`);
   }
   if (typeof time !== 'number' || !Number.isFinite(time) || time <= 0) {
-    return { field: 'time', message: `must be epoch seconds, got ${describeValue(time)}` };
+    return new FieldIssue('time', `must be epoch seconds, got ${describeValue(time)}`);
   }
   const timestamp = Math.round(time * 1000);
   const timeIssue = timeProblem(timestamp, window);
-  if (timeIssue) return { field: 'time', message: timeIssue };
+  if (timeIssue) return new FieldIssue('time', timeIssue);
   const intervalSeconds = typeof interval === 'number' && interval > 0 ? interval : undefined;
   const dimensions: Record<string, string> = {};
   for (const key of ['host', 'plugin_instance', 'type_instance'] as const) {
     const value = list[key];
     if (value === undefined || value === '') continue;
     const problem = dimensionProblem(key, value);
-    if (problem) return { field: key, message: problem };
+    if (problem) return new FieldIssue(key, problem);
     dimensions[key] = value as string;
   }
   const base = type === plugin ? (plugin as string) : `${plugin as string}.${type as string}`;
@@ -108,20 +100,20 @@ function readValueList(
     const dsName = dsnames[source];
     const value: unknown = values[source];
     if (typeof dsType !== 'string' || !dataSourceTypes.has(dsType)) {
-      return {
-        field: `dstypes[${source}]`,
-        message: `must be gauge, counter, derive or absolute, got ${describeValue(dsType)}`,
-      };
+      return new FieldIssue(
+        `dstypes[${source}]`,
+        `must be gauge, counter, derive or absolute, got ${describeValue(dsType)}`,
+      );
     }
     if (typeof dsName !== 'string' || dsName === '')
-      return { field: `dsnames[${source}]`, message: 'must be a non-empty string' };
+      return new FieldIssue(`dsnames[${source}]`, 'must be a non-empty string');
     const name = dsName === 'value' ? base : `${base}.${dsName}`;
     const nameIssue = nameProblem(name);
-    if (nameIssue) return { field: 'plugin', message: `the metric name ${nameIssue}` };
+    if (nameIssue) return new FieldIssue('plugin', `the metric name ${nameIssue}`);
     // collectd writes a gauge's NaN as null: no measurement in this interval.
     if (value === null) continue;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      return { field: `values[${source}]`, message: `must be a finite number, got ${describeValue(value)}` };
+      return new FieldIssue(`values[${source}]`, `must be a finite number, got ${describeValue(value)}`);
     }
     const rate =
       storeRates || dsType === 'gauge'

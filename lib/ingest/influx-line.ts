@@ -10,6 +10,7 @@
  */
 import { ProblemList, ValidationError } from '../errors.ts';
 import type { Dimensions, MetricPoint } from '../metrics/point.ts';
+import { FieldIssue } from './json-reading.ts';
 import { ingestLimits } from './limits.ts';
 import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
 
@@ -84,11 +85,6 @@ export function parseLineProtocol(body: string, nanosPerTick: number, window: Ti
   return { points, problems: problems.listed, problemCount: problems.count, itemCount: lines, pointItems };
 }
 
-interface LineFailure {
-  readonly field: string;
-  readonly message: string;
-}
-
 function readLine(
   scanner: Scanner,
   nanosPerTick: number,
@@ -96,29 +92,28 @@ function readLine(
   points: MetricPoint[],
   lineNumber: number,
   problems: ProblemList,
-): LineFailure | undefined {
+): FieldIssue | undefined {
   const measurement = scanner.readName(false);
-  if (measurement === '')
-    return { field: 'measurement', message: 'a line must start with a measurement name' };
+  if (measurement === '') return new FieldIssue('measurement', 'a line must start with a measurement name');
   const dimensions: Record<string, string> = {};
   let tagCount = 0;
   while (scanner.peek() === Char.Comma) {
     scanner.advance();
     const key = scanner.readName(true);
     if (scanner.peek() !== Char.Equals)
-      return { field: `tags.${key.slice(0, 64)}`, message: 'a tag needs key=value' };
+      return new FieldIssue(`tags.${key.slice(0, 64)}`, 'a tag needs key=value');
     scanner.advance();
     const value = scanner.readName(true);
     tagCount += 1;
     if (tagCount > ingestLimits.maxDimensions) {
-      return { field: 'tags', message: `a line may carry at most ${ingestLimits.maxDimensions} tags` };
+      return new FieldIssue('tags', `a line may carry at most ${ingestLimits.maxDimensions} tags`);
     }
     const problem = dimensionProblem(key, value);
-    if (problem) return { field: `tags.${key.slice(0, 64)}`, message: problem };
+    if (problem) return new FieldIssue(`tags.${key.slice(0, 64)}`, problem);
     dimensions[key] = value;
   }
   if (scanner.peek() !== Char.Space)
-    return { field: 'fields', message: 'the tags must be followed by a space and fields' };
+    return new FieldIssue('fields', 'the tags must be followed by a space and fields');
   scanner.skipSpaces();
   const fields: { key: string; value: number }[] = [];
   const stringFields: string[] = [];
@@ -126,21 +121,21 @@ function readLine(
     if (fields.length + stringFields.length > 0) scanner.advance();
     const key = scanner.readName(true);
     if (key === '' || scanner.peek() !== Char.Equals)
-      return { field: 'fields', message: 'a field needs key=value' };
+      return new FieldIssue('fields', 'a field needs key=value');
     scanner.advance();
     if (scanner.peek() === Char.Quote) {
       if (!scanner.skipString())
-        return { field: `fields.${key.slice(0, 64)}`, message: 'a string field is not closed' };
+        return new FieldIssue(`fields.${key.slice(0, 64)}`, 'a string field is not closed');
       stringFields.push(key);
       continue;
     }
     const raw = scanner.readBare();
     const value = fieldValue(raw);
     if (value === undefined) {
-      return {
-        field: `fields.${key.slice(0, 64)}`,
-        message: `"${raw.slice(0, 40)}" is not a number, integer or boolean`,
-      };
+      return new FieldIssue(
+        `fields.${key.slice(0, 64)}`,
+        `"${raw.slice(0, 40)}" is not a number, integer or boolean`,
+      );
     }
     fields.push({ key, value });
   } while (scanner.peek() === Char.Comma);
@@ -150,20 +145,20 @@ function readLine(
     const raw = scanner.readBare();
     if (raw !== '') {
       if (!/^-?\d{1,19}$/.test(raw))
-        return { field: 'timestamp', message: `"${raw.slice(0, 40)}" is not an integer timestamp` };
+        return new FieldIssue('timestamp', `"${raw.slice(0, 40)}" is not an integer timestamp`);
       timestamp = Math.floor((Number(raw) * nanosPerTick) / 1e6);
       const timeIssue = timeProblem(timestamp, window);
-      if (timeIssue) return { field: 'timestamp', message: timeIssue };
+      if (timeIssue) return new FieldIssue('timestamp', timeIssue);
     }
   }
   scanner.skipSpaces();
-  if (!scanner.atLineEnd()) return { field: 'timestamp', message: 'unexpected text after the timestamp' };
+  if (!scanner.atLineEnd()) return new FieldIssue('timestamp', 'unexpected text after the timestamp');
   for (const { key, value } of fields) {
     const name = key === 'value' ? measurement : `${measurement}.${key}`;
     const problem = nameProblem(name);
-    if (problem) return { field: `fields.${key.slice(0, 64)}`, message: `the metric name ${problem}` };
+    if (problem) return new FieldIssue(`fields.${key.slice(0, 64)}`, `the metric name ${problem}`);
     if (!Number.isFinite(value))
-      return { field: `fields.${key.slice(0, 64)}`, message: 'must be a finite number' };
+      return new FieldIssue(`fields.${key.slice(0, 64)}`, 'must be a finite number');
     points.push({ name, type: 'gauge', value, timestamp, dimensions: dimensions as Dimensions });
   }
   for (const key of stringFields) {

@@ -1,5 +1,6 @@
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../metrics/point.ts';
+import { asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { ingestLimits } from './limits.ts';
 import {
   dimensionProblem,
@@ -27,14 +28,7 @@ import {
  */
 export function parseNativeJson(body: string, window: TimeWindow | number): ParsedBatch {
   const times = typeof window === 'number' ? timeWindow(window) : window;
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON object like {"metrics":[...]}' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON object like {"metrics":[...]}');
   const items = Array.isArray(document) ? document : (document as { metrics?: unknown } | null)?.metrics;
   const bodyProblems = unknownBodyFields(document);
   if (!Array.isArray(items)) {
@@ -52,12 +46,11 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
   // Only bulk items make a point's item differ from its position; the list is built once one appears.
   let pointItems: number[] | undefined;
   for (let index = 0; index < items.length; index++) {
-    const item: unknown = items[index];
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-      problems.add(index, '', `each metric must be an object, got ${describeValue(item)}`);
+    const fields = asObject(items[index]);
+    if (!fields) {
+      problems.add(index, '', `each metric must be an object, got ${describeValue(items[index])}`);
       continue;
     }
-    const fields = item as Record<string, unknown>;
     const unknown = unknownItemField(fields);
     if (unknown) {
       problems.add(index, unknown.field, unknown.message);
@@ -69,7 +62,7 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
       continue;
     }
     const result = readSingleItem(fields, times);
-    if (result instanceof Issue) {
+    if (result instanceof FieldIssue) {
       problems.add(index, result.field, result.message);
     } else {
       points.push(result);
@@ -82,22 +75,15 @@ export function parseNativeJson(body: string, window: TimeWindow | number): Pars
     : { points, ...reported, itemCount: items.length };
 }
 
-/** A problem with one item (a class, so that a client's dimensions can never pass for one). */
-class Issue {
-  constructor(
-    readonly field: string,
-    readonly message: string,
-  ) {}
-}
-
 /**
  * The body's fields other than `metrics`, each a problem: `{"metric": [...]}` is named as the typo it is.
  * An array body has none.
  */
 function unknownBodyFields(document: unknown): ProblemList {
   const problems = new ProblemList();
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) return problems;
-  for (const key in document) {
+  const body = asObject(document);
+  if (!body) return problems;
+  for (const key in body) {
     if (key !== 'metrics') problems.add(undefined, key, 'is not a field of the body: send {"metrics":[...]}');
   }
   return problems;
@@ -109,7 +95,7 @@ function unknownBodyFields(document: unknown): ProblemList {
  * problem per item (its count is the items left out); the message names the item's other unknown fields.
  * O(fields), a switch on the key.
  */
-function unknownItemField(item: Record<string, unknown>): Issue | undefined {
+function unknownItemField(item: Record<string, unknown>): FieldIssue | undefined {
   let first: string | undefined;
   const others: string[] = [];
   for (const key in item) {
@@ -129,25 +115,25 @@ function unknownItemField(item: Record<string, unknown>): Issue | undefined {
   if (first === undefined) return undefined;
   const alsoUnknown =
     others.length > 0 ? ` (nor ${others.length > 1 ? 'are' : 'is'} ${others.join(', ')})` : '';
-  return new Issue(
+  return new FieldIssue(
     first,
     `is not a field of a metric${alsoUnknown}: the fields are name, type, value, timestamp, dimensions, or points for the bulk form`,
   );
 }
 
-function readSingleItem(item: Record<string, unknown>, window: TimeWindow): MetricPoint | Issue {
+function readSingleItem(item: Record<string, unknown>, window: TimeWindow): MetricPoint | FieldIssue {
   const name = item.name;
   const type = item.type ?? 'gauge';
   const value = item.value;
   const seriesIssue = checkSeries(name, type);
   if (seriesIssue) return seriesIssue;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return new Issue('value', valueProblem(value) ?? 'must be a finite number');
+    return new FieldIssue('value', valueProblem(value) ?? 'must be a finite number');
   }
   const time = readTime(item.timestamp, window);
-  if (typeof time === 'string') return new Issue('timestamp', time);
+  if (typeof time === 'string') return new FieldIssue('timestamp', time);
   const dimensions = checkDimensions(item.dimensions);
-  if (dimensions instanceof Issue) return dimensions;
+  if (dimensions instanceof FieldIssue) return dimensions;
   return { name: name as string, type: type as MetricType, value, timestamp: time, dimensions };
 }
 
@@ -164,10 +150,10 @@ function readBulkItem(
     checkSeries(name, type) ??
     (item.value === undefined
       ? undefined
-      : {
-          field: 'value',
-          message: 'must not be given beside "points": a bulk item carries its values in "points"',
-        });
+      : new FieldIssue(
+          'value',
+          'must not be given beside "points": a bulk item carries its values in "points"',
+        ));
   if (issue) {
     problems.add(index, issue.field, issue.message);
     return;
@@ -181,7 +167,7 @@ function readBulkItem(
     return;
   }
   const dimensions = checkDimensions(item.dimensions);
-  if (dimensions instanceof Issue) {
+  if (dimensions instanceof FieldIssue) {
     problems.add(index, dimensions.field, dimensions.message);
     return;
   }
@@ -210,11 +196,11 @@ function readBulkItem(
   }
 }
 
-function checkSeries(name: unknown, type: unknown): Issue | undefined {
+function checkSeries(name: unknown, type: unknown): FieldIssue | undefined {
   const nameIssue = nameProblem(name);
-  if (nameIssue) return new Issue('name', nameIssue);
+  if (nameIssue) return new FieldIssue('name', nameIssue);
   if (type !== 'gauge' && type !== 'counter' && type !== 'timer') {
-    return new Issue('type', typeProblem(type) ?? 'is not a metric type');
+    return new FieldIssue('type', typeProblem(type) ?? 'is not a metric type');
   }
   return undefined;
 }
@@ -232,20 +218,20 @@ const noDimensions: Dimensions = Object.freeze({});
  * Checks a dimensions object and returns it as is: JSON.parse made it, so it is the request's own copy and
  * needs no copying (the hot path's main saving).
  */
-function checkDimensions(raw: unknown): Dimensions | Issue {
+function checkDimensions(raw: unknown): Dimensions | FieldIssue {
   if (raw === undefined || raw === null) return noDimensions;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return new Issue('dimensions', `must be an object of strings, got ${describeValue(raw)}`);
+    return new FieldIssue('dimensions', `must be an object of strings, got ${describeValue(raw)}`);
   }
   const dimensions = raw as Record<string, unknown>;
   let count = 0;
   for (const key in dimensions) {
     count += 1;
     if (count > ingestLimits.maxDimensions) {
-      return new Issue('dimensions', `must have at most ${ingestLimits.maxDimensions} entries`);
+      return new FieldIssue('dimensions', `must have at most ${ingestLimits.maxDimensions} entries`);
     }
     const problem = dimensionProblem(key, dimensions[key]);
-    if (problem) return new Issue(`dimensions.${key.slice(0, 64)}`, problem);
+    if (problem) return new FieldIssue(`dimensions.${key.slice(0, 64)}`, problem);
   }
   return dimensions as Dimensions;
 }

@@ -12,6 +12,7 @@
  */
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import type { MetricPoint, MetricType } from '../metrics/point.ts';
+import { asList, asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
 import { ingestLimits } from './limits.ts';
 import {
   dimensionProblem,
@@ -41,14 +42,7 @@ const aggregates = [
 
 /** Parses a Netuitive element array. Throws ValidationError when it is not JSON or not an array. O(samples). */
 export function parseNetuitive(body: string, window: TimeWindow): ParsedBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be a JSON array of Netuitive elements' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be a JSON array of Netuitive elements');
   const elements = Array.isArray(document)
     ? document
     : document && typeof document === 'object'
@@ -177,34 +171,27 @@ function addTags(
   raw: unknown,
   field: string,
   skip?: string,
-): { field: string; message: string } | undefined {
+): FieldIssue | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!Array.isArray(raw))
-    return { field, message: `must be an array of {name, value}, got ${describeValue(raw)}` };
+    return new FieldIssue(field, `must be an array of {name, value}, got ${describeValue(raw)}`);
   for (let position = 0; position < raw.length; position++) {
     const tag = asObject(raw[position]);
     const name = tag?.name;
     if (typeof name !== 'string')
-      return { field: `${field}[${position}].name`, message: `must be a string, got ${describeValue(name)}` };
+      return new FieldIssue(`${field}[${position}].name`, `must be a string, got ${describeValue(name)}`);
     if (name === skip) continue;
     const value =
       typeof tag?.value === 'number' || typeof tag?.value === 'boolean' ? String(tag.value) : tag?.value;
     const problem = dimensionProblem(name, value);
-    if (problem) return { field: `${field}[${position}].value`, message: `${name.slice(0, 64)}: ${problem}` };
+    if (problem) return new FieldIssue(`${field}[${position}].value`, `${name.slice(0, 64)}: ${problem}`);
     dimensions[name] = value as string;
     if (Object.keys(dimensions).length > ingestLimits.maxDimensions) {
-      return {
+      return new FieldIssue(
         field,
-        message: `element and metric tags make more than ${ingestLimits.maxDimensions} dimensions`,
-      };
+        `element and metric tags make more than ${ingestLimits.maxDimensions} dimensions`,
+      );
     }
   }
   return undefined;
 }
-
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-
-const asList = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);

@@ -6,6 +6,7 @@ import {
   type MetricType,
   metricTypes,
 } from '../metrics/point.ts';
+import { dayMs, minuteMs } from '../time.ts';
 import { ingestLimits } from './limits.ts';
 
 /** Points that passed validation and problems with those that did not. */
@@ -43,10 +44,10 @@ export const timeWindow = (now: number, maxAgeMs: number = ingestLimits.maxAgeMs
 /** Why a timestamp (epoch ms) falls outside the window, or undefined when it is inside. */
 export function timeProblem(timestamp: number, window: TimeWindow): string | undefined {
   if (timestamp > window.latest) {
-    return `is more than ${Math.round((window.latest - window.now) / 60_000)} minutes in the future (${isoOrNumber(timestamp)})`;
+    return `is more than ${Math.round((window.latest - window.now) / minuteMs)} minutes in the future (${isoOrNumber(timestamp)})`;
   }
   if (timestamp < window.earliest) {
-    const days = Math.round((window.now - window.earliest) / 86_400_000);
+    const days = Math.round((window.now - window.earliest) / dayMs);
     return `is older than the ${days} days the store keeps (${isoOrNumber(timestamp)})`;
   }
   return undefined;
@@ -128,7 +129,7 @@ export function readTimestamp(raw: unknown, now: number): number | string {
     return `must be epoch milliseconds or an ISO-8601 string, got ${describeValue(raw)}`;
   }
   if (timestamp > now + ingestLimits.maxFutureSkewMs) {
-    return `is more than ${ingestLimits.maxFutureSkewMs / 60_000} minutes in the future`;
+    return `is more than ${ingestLimits.maxFutureSkewMs / minuteMs} minutes in the future`;
   }
   return timestamp;
 }
@@ -193,32 +194,10 @@ export function readIsoDateTime(text: string): number | string {
   const date = new Date(0);
   date.setUTCFullYear(y, m - 1, d);
   date.setUTCHours(Number(hour), Number(minute), Number(second), Number(fraction.padEnd(3, '0').slice(0, 3)));
-  return date.getTime() - offsetMinutes * 60_000;
+  return date.getTime() - offsetMinutes * minuteMs;
 }
 
 const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-
-/** Reads a dimensions object: string keys to string values. Returns the dimensions or a problem. */
-export function readDimensions(
-  raw: unknown,
-): { dimensions: Dimensions } | { field: string; message: string } {
-  if (raw === undefined || raw === null) return { dimensions: {} };
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { field: 'dimensions', message: `must be an object of strings, got ${describeValue(raw)}` };
-  }
-  const dimensions: Record<string, string> = {};
-  let count = 0;
-  for (const [key, value] of Object.entries(raw)) {
-    count += 1;
-    if (count > ingestLimits.maxDimensions) {
-      return { field: 'dimensions', message: `must have at most ${ingestLimits.maxDimensions} entries` };
-    }
-    const problem = dimensionProblem(key, value);
-    if (problem) return { field: `dimensions.${key.slice(0, 64)}`, message: problem };
-    dimensions[key] = value as string;
-  }
-  return { dimensions };
-}
 
 /** A dimension's problem, or undefined when it is fine. */
 export function dimensionProblem(key: string, value: unknown): string | undefined {

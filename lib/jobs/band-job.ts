@@ -32,6 +32,7 @@ import type {
 } from '../ports.ts';
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
 import { alertViewUrl } from '../query/links.ts';
+import { dayMs, hourMs } from '../time.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
 import { liveWindowMs, readMarginMs } from './live-window.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
@@ -120,8 +121,8 @@ export interface QuarantinedSeries {
 }
 
 /** A series kept aside is tried again after this long, twice as long after each failure, up to a day. */
-const firstRetryMs = 3_600_000;
-const longestRetryMs = 86_400_000;
+const firstRetryMs = hourMs;
+const longestRetryMs = dayMs;
 
 type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
   Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number; discoveryMs: number };
@@ -131,11 +132,11 @@ const defaults: Limits = {
   maxSeriesPerRun: 1_000,
   maxBucketsPerSeries: 50_000,
   /** A series too sparse to show its step is given the default step after this long. */
-  stepDiscoveryMs: 3_600_000,
+  stepDiscoveryMs: hourMs,
   /** The bulk read reaches this much further back than the previous run (agents' flush delays). */
   discoveryMs: readMarginMs,
   dashboardUrl: 'http://127.0.0.1:8080',
-  pageWindowMs: 3_600_000,
+  pageWindowMs: hourMs,
   stateShards: defaultStateShards,
   minStepMs: defaultStepMs,
 };
@@ -234,12 +235,69 @@ export async function runBandJob(
   dependencies: BandJobDependencies,
   options: BandJobOptions = {},
 ): Promise<BandJobSummary> {
+  const context = await startRun(dependencies, options);
+  const { limits, now } = context;
+  const memory = memoryOf(dependencies.states);
+  context.readFrom = bulkReadFrom(context, memory);
+  const recent = await dependencies.metrics.readRecentPoints(
+    context.readFrom,
+    now + ingestLimits.maxFutureSkewMs,
+  );
+  memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
+  let recentPoints = 0;
+  for (const points of recent.values()) recentPoints += points.length;
+  const pending = await dependencies.series.pendingSeries(limits.maxSeriesPerRun, now);
+  const run = newRunReport();
+  await processShards(context, run, {
+    recent,
+    recentByShard: byShard(recent.keys(), (id) => id, limits.stateShards),
+    pendingByShard: byShard(pending, (entry) => entry.series.id, limits.stateShards),
+  });
+  run.shards.conflicts.sort();
+  run.shards.failed.sort((a, b) => a.shard.localeCompare(b.shard));
+  memory.oldestLiveProcessedUntil = run.oldestLive;
+  await saveSummariesOfCompleteRun(context, run);
+  // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
+  const delivery = await deliverTransitions(dependencies, {
+    mutes: context.config.mutes,
+    pageWindowMs: limits.pageWindowMs,
+  });
+  return summaryOfRun(run, delivery, { points: recentPoints, series: recent.size });
+}
+
+/** What a run reports. */
+function summaryOfRun(
+  run: RunReport,
+  delivery: DeliverySummary,
+  recent: { readonly points: number; readonly series: number },
+): BandJobSummary {
+  return {
+    seriesProcessed: run.totals.series,
+    bucketsProcessed: run.totals.buckets,
+    anomalies: run.totals.anomalies,
+    alertsOpened: run.totals.opened,
+    alertsResolved: run.totals.resolved,
+    notifications: delivery.sent,
+    delivery,
+    recentPoints: recent.points,
+    recentSeries: recent.series,
+    seriesReadAlone: run.readAlone,
+    seriesRelearned: run.totals.relearned,
+    seriesRewound: run.totals.rewound,
+    quarantined: run.quarantined,
+    seriesQuarantined: run.seriesQuarantined,
+    shards: run.shards,
+  };
+}
+
+/** A run's context: the options over the defaults, the run's time, and the alert configuration as of then. */
+async function startRun(dependencies: BandJobDependencies, options: BandJobOptions): Promise<RunContext> {
   const limits: Limits = { ...defaults, ...options };
   // Read before the configuration, so that every exclusion created up to `now` is in it (see needsRelearning).
   const now = dependencies.clock.now();
   const stored = await dependencies.alerts.loadConfig();
   const config: AlertConfig = { ...stored, rules: effectiveRules(stored.rules) };
-  const context: RunContext = {
+  return {
     dependencies,
     limits,
     config,
@@ -248,11 +306,17 @@ export async function runBandJob(
     readFrom: now,
     aloneBudget: limits.maxSeriesPerRun,
   };
-  const memory = memoryOf(dependencies.states);
+}
+
+/**
+ * Where the run's bulk read starts. The read covers every point that arrived since the previous run (with a
+ * margin for agents' delays) and the oldest unprocessed bucket of every live series; the whole live window in
+ * a cold container.
+ */
+function bulkReadFrom(context: RunContext, memory: Memory): number {
+  const { limits, now } = context;
   const liveFrom = now - liveWindowMs;
-  // The read covers every point that arrived since the previous run (with a margin for agents' delays) and
-  // the oldest unprocessed bucket of every live series; the whole live window in a cold container.
-  const readFrom = Math.max(
+  return Math.max(
     liveFrom,
     Math.min(
       (memory.lastReadAt ?? liveFrom) - limits.discoveryMs,
@@ -260,37 +324,62 @@ export async function runBandJob(
       memory.oldestLiveProcessedUntil ?? liveFrom,
     ),
   );
-  context.readFrom = readFrom;
-  const recent = await dependencies.metrics.readRecentPoints(readFrom, now + ingestLimits.maxFutureSkewMs);
-  memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
-  let recentPoints = 0;
-  const recentByShard = new Map<string, string[]>();
-  for (const [id, points] of recent) {
-    recentPoints += points.length;
-    const shard = shardOf(id, limits.stateShards);
-    const ids = recentByShard.get(shard);
-    if (ids) ids.push(id);
-    else recentByShard.set(shard, [id]);
-  }
-  const pendingByShard = new Map<string, PendingSeries[]>();
-  for (const entry of await dependencies.series.pendingSeries(limits.maxSeriesPerRun, now)) {
-    const shard = shardOf(entry.series.id, limits.stateShards);
-    pendingByShard.set(shard, [...(pendingByShard.get(shard) ?? []), entry]);
-  }
+}
 
-  const totals = noCounts();
-  const shards = {
-    loaded: 0,
-    saved: 0,
-    conflicts: [] as string[],
-    failed: [] as { shard: string; reason: string }[],
+/** Items by the state shard of the series each belongs to, in their order. */
+function byShard<T>(items: Iterable<T>, seriesIdOf: (item: T) => string, shards: number): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const item of items) {
+    const shard = shardOf(seriesIdOf(item), shards);
+    const list = grouped.get(shard);
+    if (list) list.push(item);
+    else grouped.set(shard, [item]);
+  }
+  return grouped;
+}
+
+/** What a run gathers of its shards, each once its save settled. */
+interface RunReport {
+  readonly totals: Counts;
+  readonly shards: {
+    loaded: number;
+    saved: number;
+    readonly conflicts: string[];
+    readonly failed: { shard: string; reason: string }[];
   };
-  const summaries: SeriesSummary[] = [];
-  const quarantined: QuarantinedSeries[] = [];
-  let seriesQuarantined = 0;
-  let oldestLive: number | undefined;
-  let readAlone = 0;
-  const saves: Promise<void>[] = [];
+  readonly summaries: SeriesSummary[];
+  readonly quarantined: QuarantinedSeries[];
+  seriesQuarantined: number;
+  /** The oldest unprocessed bucket of a live series, over the shards saved. */
+  oldestLive: number | undefined;
+  readAlone: number;
+}
+
+const newRunReport = (): RunReport => ({
+  totals: noCounts(),
+  shards: { loaded: 0, saved: 0, conflicts: [], failed: [] },
+  summaries: [],
+  quarantined: [],
+  seriesQuarantined: 0,
+  oldestLive: undefined,
+  readAlone: 0,
+});
+
+/** What the run read once for all its shards: the recent points, and the series of each shard to look at. */
+interface RunInput {
+  readonly recent: ReadonlyMap<string, readonly TimedValue[]>;
+  readonly recentByShard: ReadonlyMap<string, readonly string[]>;
+  readonly pendingByShard: ReadonlyMap<string, readonly PendingSeries[]>;
+}
+
+/**
+ * Every shard in turn, so that memory holds one shard's states at a time: its live series, the series read one
+ * by one, its silent series, then its save. The next shard downloads while one is processed, and a shard is
+ * saved while the next one is processed. A shard the store fails on is left as it was (the next run takes it
+ * again); the others go on.
+ */
+async function processShards(context: RunContext, run: RunReport, input: RunInput): Promise<void> {
+  const { dependencies, limits } = context;
   const names = shardNames(limits.stateShards);
   const load = (index: number) => {
     const loading = dependencies.states.loadShard(names[index] ?? '');
@@ -298,123 +387,117 @@ export async function runBandJob(
     loading.catch(() => undefined);
     return loading;
   };
+  const saves: Promise<void>[] = [];
   let next = load(0);
   for (const [index, name] of names.entries()) {
     const loading = next;
-    // The next shard downloads while this one is processed.
     if (index + 1 < names.length) next = load(index + 1);
-    // A shard the store fails on is left as it was (the next run takes it again); the others go on.
     try {
-      const loaded = await loading;
-      const snapshot = loaded === 'unchanged' ? undefined : loaded;
-      if (snapshot) shards.loaded += 1;
-      const work: ShardWork = {
-        name,
-        version: snapshot?.version,
-        states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
-        counts: noCounts(),
-        settle: new Map(),
-        defer: new Map(),
-        rewind: new Map(),
-        quarantined: [],
-        changed: false,
-      };
-      const candidates = await processLiveSeries(
-        context,
-        work,
-        recentByShard.get(name) ?? [],
-        recent,
-        pendingByShard.get(name) ?? [],
-      );
-      readAlone += await processSeriesAlone(context, work, pendingByShard.get(name) ?? [], candidates);
+      const work = shardWork(name, await loading, run);
+      const pending = input.pendingByShard.get(name) ?? [];
+      const ids = input.recentByShard.get(name) ?? [];
+      const candidates = await processLiveSeries(context, work, ids, input.recent, pending);
+      run.readAlone += await processSeriesAlone(context, work, pending, candidates);
       await checkSilentSeries(context, work);
-
-      // The shard is saved while the next one is processed (compression runs off the main thread); what the
-      // run reports of it waits for the save, and only the figures of the shard stay in memory meanwhile.
-      const shardSummaries = [...work.states.values()].map(summaryOf);
-      let shardOldest: number | undefined;
-      let shardQuarantined = 0;
-      for (const state of work.states.values()) {
-        if (state.fault) shardQuarantined += 1;
-        if (
-          state.processedUntil >= liveFrom &&
-          (shardOldest === undefined || state.processedUntil < shardOldest)
-        ) {
-          shardOldest = state.processedUntil;
-        }
-      }
-      const saving = work.changed
-        ? dependencies.states.saveShard(name, [...work.states.values()], work.version)
-        : Promise.resolve(undefined);
-      const { counts, settle, defer } = work;
-      saves.push(
-        saving
-          .then(async (version) => {
-            if (version === 'conflict') {
-              shards.conflicts.push(name);
-              return;
-            }
-            if (version !== undefined) shards.saved += 1;
-            for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
-            for (const [id, { version, until }] of defer) {
-              await dependencies.series.deferPending(id, version, until);
-            }
-            for (const key of Object.keys(totals) as (keyof Counts)[]) totals[key] += counts[key];
-            for (const summary of shardSummaries) summaries.push(summary);
-            for (const entry of work.quarantined) quarantined.push(entry);
-            seriesQuarantined += shardQuarantined;
-            if (shardOldest !== undefined && (oldestLive === undefined || shardOldest < oldestLive)) {
-              oldestLive = shardOldest;
-            }
-          })
-          .catch((error: unknown) => {
-            shards.failed.push({ shard: name, reason: messageOf(error) });
-          }),
-      );
+      saves.push(saveShard(context, work, run));
       if (saves.length >= maxSavesInFlight) await saves.shift();
     } catch (error) {
-      shards.failed.push({ shard: name, reason: messageOf(error) });
+      run.shards.failed.push({ shard: name, reason: messageOf(error) });
     }
   }
   await Promise.all(saves);
-  shards.conflicts.sort();
-  shards.failed.sort((a, b) => a.shard.localeCompare(b.shard));
-  memory.oldestLiveProcessedUntil = oldestLive;
-  // Another run saved some shard first, or a shard failed: the summaries saved now would lack that shard's
-  // changes (or series), so the last complete ones stay.
-  if (
-    shards.conflicts.length === 0 &&
-    shards.failed.length === 0 &&
-    (shards.saved > 0 || summaries.length > 0)
-  ) {
-    try {
-      await dependencies.states.saveSummaries(summaries);
-    } catch (error) {
-      shards.failed.push({ shard: 'summaries', reason: messageOf(error) });
+}
+
+/** A shard's pass, from what the store loaded (counted in the run's report when there was a shard). */
+function shardWork(
+  name: string,
+  loaded: Awaited<ReturnType<SeriesStateStore['loadShard']>>,
+  run: RunReport,
+): ShardWork {
+  const snapshot = loaded === 'unchanged' ? undefined : loaded;
+  if (snapshot) run.shards.loaded += 1;
+  return {
+    name,
+    version: snapshot?.version,
+    states: new Map((snapshot?.states ?? []).map((state) => [state.id, state])),
+    counts: noCounts(),
+    settle: new Map(),
+    defer: new Map(),
+    rewind: new Map(),
+    quarantined: [],
+    changed: false,
+  };
+}
+
+/**
+ * Saves a shard (compression runs off the main thread, while the next shard is processed). Once it is saved,
+ * its pending series are settled or put off and the run's report takes its figures; only those figures are
+ * taken from its states before the save, so that nothing else of them needs to wait. A shard another run saved
+ * first is only reported: this run gives way.
+ */
+function saveShard(context: RunContext, work: ShardWork, run: RunReport): Promise<void> {
+  const { dependencies, now } = context;
+  const figures = shardFigures(work, now - liveWindowMs);
+  const saving = work.changed
+    ? dependencies.states.saveShard(work.name, [...work.states.values()], work.version)
+    : Promise.resolve(undefined);
+  const { counts, settle, defer } = work;
+  return saving
+    .then(async (version) => {
+      if (version === 'conflict') {
+        run.shards.conflicts.push(work.name);
+        return;
+      }
+      if (version !== undefined) run.shards.saved += 1;
+      for (const [id, seen] of settle) await dependencies.series.settlePending(id, seen);
+      for (const [id, { version, until }] of defer)
+        await dependencies.series.deferPending(id, version, until);
+      for (const key of Object.keys(run.totals) as (keyof Counts)[]) run.totals[key] += counts[key];
+      for (const summary of figures.summaries) run.summaries.push(summary);
+      for (const entry of work.quarantined) run.quarantined.push(entry);
+      run.seriesQuarantined += figures.quarantined;
+      const { oldestLive } = figures;
+      if (oldestLive !== undefined && (run.oldestLive === undefined || oldestLive < run.oldestLive)) {
+        run.oldestLive = oldestLive;
+      }
+    })
+    .catch((error: unknown) => {
+      run.shards.failed.push({ shard: work.name, reason: messageOf(error) });
+    });
+}
+
+/**
+ * What the run reports of a shard's states: their summaries, how many are kept aside, and the oldest
+ * unprocessed bucket of its live series (where the next run's bulk read must start at the latest).
+ */
+function shardFigures(
+  work: ShardWork,
+  liveFrom: number,
+): { summaries: SeriesSummary[]; quarantined: number; oldestLive: number | undefined } {
+  let oldestLive: number | undefined;
+  let quarantined = 0;
+  for (const state of work.states.values()) {
+    if (state.fault) quarantined += 1;
+    if (state.processedUntil >= liveFrom && (oldestLive === undefined || state.processedUntil < oldestLive)) {
+      oldestLive = state.processedUntil;
     }
   }
-  // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
-  const delivery = await deliverTransitions(dependencies, {
-    mutes: config.mutes,
-    pageWindowMs: limits.pageWindowMs,
-  });
-  return {
-    seriesProcessed: totals.series,
-    bucketsProcessed: totals.buckets,
-    anomalies: totals.anomalies,
-    alertsOpened: totals.opened,
-    alertsResolved: totals.resolved,
-    notifications: delivery.sent,
-    delivery,
-    recentPoints,
-    recentSeries: recent.size,
-    seriesReadAlone: readAlone,
-    seriesRelearned: totals.relearned,
-    seriesRewound: totals.rewound,
-    quarantined,
-    seriesQuarantined,
-    shards,
-  };
+  return { summaries: [...work.states.values()].map(summaryOf), quarantined, oldestLive };
+}
+
+/**
+ * Saves the listing summaries, unless another run saved some shard first or a shard failed: the summaries
+ * saved now would lack that shard's changes (or series), so the last complete ones stay.
+ */
+async function saveSummariesOfCompleteRun(context: RunContext, run: RunReport): Promise<void> {
+  const { shards, summaries } = run;
+  if (shards.conflicts.length > 0 || shards.failed.length > 0) return;
+  if (shards.saved === 0 && summaries.length === 0) return;
+  try {
+    await context.dependencies.states.saveSummaries(summaries);
+  } catch (error) {
+    shards.failed.push({ shard: 'summaries', reason: messageOf(error) });
+  }
 }
 
 /**
@@ -603,7 +686,7 @@ async function processAlone(
 
   let stepMs = known?.stepMs;
   if (stepMs === undefined) {
-    const sample = await metrics.readPoints(identity.id, start, start + 200 * 3_600_000);
+    const sample = await metrics.readPoints(identity.id, start, start + 200 * hourMs);
     stepMs = inferStep(
       sample.slice(0, 60).map((point) => point.timestamp),
       limits.minStepMs,
@@ -677,73 +760,121 @@ function feed(
   end: number,
   points: readonly TimedValue[],
 ): Fed {
-  const { dependencies, limits, config, now, link } = context;
+  const { dependencies, config, now, link } = context;
   const { stepMs } = state;
   const engine = dependencies.engine.restore(state.engineState, settingsFor(context, identity));
   const excluded = exclusionTest(config.exclusions, identity, stepMs);
-  let anomalous = state.anomalous;
-  const bands: SeriesBand[] = [];
-  const evaluated: EvaluatedBucket[] = [];
-  let anomalies = 0;
-  for (const bucket of buckets) {
-    // An excluded bucket is not fed to the engine at all: it is neither learned nor judged against a band.
-    if (excluded(bucket.start)) {
-      evaluated.push({ timestamp: bucket.start, value: bucket.value, band: undefined });
-      continue;
-    }
-    const result = soundUpdate(engine, bucket);
-    bands.push({
-      seriesId: identity.id,
-      timestamp: bucket.start,
-      value: bucket.value,
-      expected: result.expected,
-      lower: result.lower,
-      upper: result.upper,
-      score: result.score,
-      anomaly: result.anomaly,
-    });
-    if (result.anomaly) anomalies += 1;
-    evaluated.push({ timestamp: bucket.start, value: bucket.value, band: result });
-    // Anomalous now: the engine's verdict, which is "outside the band" (after the engine's warm-up).
-    anomalous = result.anomaly;
-  }
+  const judged = judgeBuckets(engine, identity.id, buckets, excluded, state.anomalous);
   const outcome = evaluateSeries({
     series: identity,
     stepMs,
     monitor: state.monitor ?? emptyMonitor(identity.id),
     rules: config.rules,
-    buckets: evaluated,
+    buckets: judged.evaluated,
     now,
     link,
   });
   const transitions = transitionCounts(outcome.transitions);
   const { counts } = work;
   counts.series += 1;
-  counts.buckets += bands.length;
-  counts.anomalies += anomalies;
+  counts.buckets += judged.bands.length;
+  counts.anomalies += judged.anomalies;
   counts.opened += transitions.opened;
   counts.resolved += transitions.resolved;
+  const fed = { engine, anomalous: judged.anomalous, monitor: outcome.monitor, end, points };
   return {
-    state: {
-      // The identity's fields alone: `identity` may be a whole state, whose fault a pass that worked clears.
-      id: identity.id,
-      name: identity.name,
-      type: identity.type,
-      dimensions: identity.dimensions,
-      stepMs,
-      processedUntil: Math.max(end, state.processedUntil),
-      engineState: engine.toState(),
-      anomalous,
-      monitor: outcome.monitor,
-      lastTimestamp: state.lastTimestamp,
-      lastValue: state.lastValue,
-      ...learnedBy(engine, state),
-      exclusionsAsOf: now,
-      recentFed: recentlyFed(state, points, now - limits.discoveryMs, end),
-    },
-    bands,
+    state: stateAfterFeeding(context, identity, state, fed),
+    bands: judged.bands,
     outcome: outcome.transitions.length > 0 || outcome.alerts.length > 0 ? outcome : undefined,
   };
+}
+
+/**
+ * A series' state once `fed.engine` was fed up to `fed.end`: the identity's fields alone (`identity` may be a
+ * whole state, whose fault a pass that worked clears), what the engine and the rules now know, and the times
+ * of the points fed that the next bulk reads still cover.
+ */
+function stateAfterFeeding(
+  context: RunContext,
+  identity: Identity,
+  state: Omit<SeriesState, 'engineState'>,
+  fed: {
+    readonly engine: BandEngine;
+    readonly anomalous: boolean;
+    readonly monitor: SeriesState['monitor'];
+    readonly end: number;
+    readonly points: readonly TimedValue[];
+  },
+): SeriesState {
+  const { limits, now } = context;
+  const { engine, end, points } = fed;
+  return {
+    id: identity.id,
+    name: identity.name,
+    type: identity.type,
+    dimensions: identity.dimensions,
+    stepMs: state.stepMs,
+    processedUntil: Math.max(end, state.processedUntil),
+    engineState: engine.toState(),
+    anomalous: fed.anomalous,
+    monitor: fed.monitor,
+    lastTimestamp: state.lastTimestamp,
+    lastValue: state.lastValue,
+    ...learnedBy(engine, state),
+    exclusionsAsOf: now,
+    recentFed: recentlyFed(state, points, now - limits.discoveryMs, end),
+  };
+}
+
+/** The engine's verdicts on a series' buckets: bands to store, buckets for the alert rules. */
+interface Judged {
+  readonly bands: SeriesBand[];
+  readonly evaluated: EvaluatedBucket[];
+  /** How many buckets the engine called anomalous. */
+  readonly anomalies: number;
+  /** Whether the series is anomalous after the last bucket the engine judged. */
+  readonly anomalous: boolean;
+}
+
+/**
+ * Feeds buckets to a series' engine in time order. An excluded bucket is not fed to the engine at all: it is
+ * neither learned nor judged against a band (the alert rules still see its value). Throws when the engine
+ * draws a band a store cannot keep (see soundUpdate).
+ */
+function judgeBuckets(
+  engine: BandEngine,
+  seriesId: string,
+  buckets: readonly Bucket[],
+  excluded: (bucketStart: number) => boolean,
+  anomalousBefore: boolean,
+): Judged {
+  const bands: SeriesBand[] = [];
+  const evaluated: EvaluatedBucket[] = [];
+  let anomalies = 0;
+  let anomalous = anomalousBefore;
+  for (const bucket of buckets) {
+    if (excluded(bucket.start)) {
+      evaluated.push({ timestamp: bucket.start, value: bucket.value, band: undefined });
+      continue;
+    }
+    const result = soundUpdate(engine, bucket);
+    const { expected, lower, upper, score, anomaly } = result;
+    bands.push({
+      seriesId,
+      timestamp: bucket.start,
+      value: bucket.value,
+      expected,
+      lower,
+      upper,
+      score,
+      anomaly,
+    });
+    if (anomaly) anomalies += 1;
+    evaluated.push({ timestamp: bucket.start, value: bucket.value, band: result });
+    // Anomalous now: the engine's verdict, which is "outside the band" (after the engine's warm-up).
+    anomalous = anomaly;
+  }
+  return { bands, evaluated, anomalies, anomalous };
 }
 
 /**

@@ -25,19 +25,8 @@ export function aggregate(
   points: readonly { readonly timestamp: number; readonly value: number }[],
   stepMs: number,
 ): Bucket[] {
-  const byStart = new Map<number, { sum: number; count: number; min: number; max: number }>();
-  for (const point of points) {
-    const start = bucketStart(point.timestamp, stepMs);
-    const bucket = byStart.get(start);
-    if (bucket) {
-      bucket.sum += point.value;
-      bucket.count += 1;
-      bucket.min = Math.min(bucket.min, point.value);
-      bucket.max = Math.max(bucket.max, point.value);
-    } else {
-      byStart.set(start, { sum: point.value, count: 1, min: point.value, max: point.value });
-    }
-  }
+  const byStart = new Map<number, Tally>();
+  for (const point of points) tally(byStart, bucketStart(point.timestamp, stepMs), point.value, 1);
   const overflowedMeans = type === 'counter' ? undefined : meansOfOverflowedSums(points, stepMs, byStart);
   return [...byStart.entries()]
     .sort(([a], [b]) => a - b)
@@ -48,6 +37,58 @@ export function aggregate(
       min: b.min,
       max: b.max,
     }));
+}
+
+/** A bucket of buckets: what a chart over a range longer than the series' step draws for each of its steps. */
+export interface WideBucket {
+  readonly start: number;
+  /** The mean of the series-step values in the bucket (the value itself at the series' step). */
+  readonly avg: number;
+  /** The lowest and highest series-step value. */
+  readonly min: number;
+  readonly max: number;
+  /** How many raw points the bucket holds. */
+  readonly count: number;
+}
+
+/**
+ * Groups a series' buckets (from {@link aggregate}) into buckets of `stepMs`, a multiple of their step, in
+ * time order: the mean, lowest and highest of their values, and the points they hold. For stores that cannot
+ * group in their queries; the SQL stores compute the same in theirs. O(n log n).
+ *
+ * @example widen(aggregate('gauge', [{ timestamp: 0, value: 1 }, { timestamp: 60_000, value: 3 }], 60_000), 300_000)
+ * // [{ start: 0, avg: 2, min: 1, max: 3, count: 2 }]
+ */
+export function widen(buckets: readonly Bucket[], stepMs: number): WideBucket[] {
+  const byStart = new Map<number, Tally>();
+  for (const bucket of buckets) tally(byStart, bucketStart(bucket.start, stepMs), bucket.value, bucket.count);
+  return [...byStart.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([start, b]) => ({ start, avg: b.sum / b.values, min: b.min, max: b.max, count: b.count }));
+}
+
+/** The running figures of one bucket: the sum, number, lowest and highest of its values, and their weight. */
+interface Tally {
+  sum: number;
+  values: number;
+  /** The values' weights added up: points for raw points (one each), the points a bucket holds for buckets. */
+  count: number;
+  min: number;
+  max: number;
+}
+
+/** Adds a value of the given weight to the tally of the bucket at `start`. */
+function tally(byStart: Map<number, Tally>, start: number, value: number, weight: number): void {
+  const bucket = byStart.get(start);
+  if (bucket) {
+    bucket.sum += value;
+    bucket.values += 1;
+    bucket.count += weight;
+    bucket.min = Math.min(bucket.min, value);
+    bucket.max = Math.max(bucket.max, value);
+  } else {
+    byStart.set(start, { sum: value, values: 1, count: weight, min: value, max: value });
+  }
 }
 
 /**

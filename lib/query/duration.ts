@@ -1,7 +1,9 @@
+import { dayMs, hourMs, minuteMs } from '../time.ts';
+
 const units = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
+  ['d', dayMs],
+  ['h', hourMs],
+  ['m', minuteMs],
   ['s', 1_000],
 ] as const;
 

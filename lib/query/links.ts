@@ -10,6 +10,7 @@
  *   an alert's end is not known when it opens; the dashboard reads the alert, then shows the window around it
  *   (the first shape) with the alert marked.
  */
+import { hourMs } from '../time.ts';
 
 /** What a series view shows: a range and an instant to mark. */
 export interface SeriesViewWindow {
@@ -19,7 +20,7 @@ export interface SeriesViewWindow {
 }
 
 /** The context shown either side of an instant or an alert, at least. */
-export const defaultContextMs = 6 * 3_600_000;
+export const defaultContextMs = 6 * hourMs;
 
 /**
  * The window centred on `[start, end]`: the span with `contextMs`, or its own length if longer, either side,

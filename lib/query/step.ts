@@ -1,4 +1,5 @@
 import { niceStepsMs } from '../metrics/step.ts';
+import { dayMs } from '../time.ts';
 import { formatDuration } from './duration.ts';
 
 /** The most buckets one points response may hold; past it the request is refused with a 400. */
@@ -21,8 +22,7 @@ export function automaticStep(rangeMs: number, seriesStepMs: number, targetPoint
     (step) => step % seriesStepMs === 0,
   );
   for (const step of candidates) if (fits(step)) return step;
-  const day = 86_400_000;
-  const unit = seriesStepMs % day === 0 ? seriesStepMs : lcm(seriesStepMs, day);
+  const unit = seriesStepMs % dayMs === 0 ? seriesStepMs : lcm(seriesStepMs, dayMs);
   return unit * Math.max(1, Math.ceil(rangeMs / (Math.max(1, targetPoints - 1) * unit)));
 }
 

@@ -17,9 +17,8 @@ import { mutedUntil, windowEnd } from '../../lib/alerts/mutes.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import type { Notification } from '../../lib/ports.ts';
+import { hourMs, minuteMs } from '../../lib/time.ts';
 
-const minute = 60_000;
-const hour = 60 * minute;
 // Thursday 2025-11-27.
 const thursday = (hours: number, minutes = 0) => Date.UTC(2025, 10, 27, hours, minutes);
 
@@ -37,8 +36,8 @@ describe('Mute windows', () => {
     expect(windowEnd(deployWindow, thursday(3, 30))).toBe(thursday(5));
     expect(windowEnd(deployWindow, thursday(4, 59))).toBe(thursday(5));
     expect(windowEnd(deployWindow, thursday(5))).toBeUndefined();
-    expect(windowEnd(deployWindow, thursday(4) - 24 * hour)).toBeUndefined();
-    expect(windowEnd(deployWindow, thursday(4) + 7 * 24 * hour)).toBe(thursday(5) + 7 * 24 * hour);
+    expect(windowEnd(deployWindow, thursday(4) - 24 * hourMs)).toBeUndefined();
+    expect(windowEnd(deployWindow, thursday(4) + 7 * 24 * hourMs)).toBe(thursday(5) + 7 * 24 * hourMs);
   });
 
   it('reads times in the window time zone (Paris is UTC+1 in November)', () => {
@@ -55,7 +54,7 @@ describe('Mute windows', () => {
       end: '02:00',
       timeZone: 'UTC',
     };
-    expect(windowEnd(nightly, thursday(0) - hour)).toBe(thursday(2));
+    expect(windowEnd(nightly, thursday(0) - hourMs)).toBe(thursday(2));
     expect(windowEnd(nightly, thursday(1))).toBe(thursday(2));
     expect(windowEnd(nightly, thursday(2))).toBeUndefined();
     expect(windowEnd(nightly, thursday(23))).toBeUndefined();
@@ -128,7 +127,7 @@ describe('Delivery decisions', () => {
       openPaged,
       mutes,
       now,
-      pageWindowMs: hour,
+      pageWindowMs: hourMs,
     });
 
   it('publishes an OPEN outside any mute, and holds one inside a mute until the mute ends', () => {
@@ -181,9 +180,11 @@ describe('Delivery decisions', () => {
     expect(decide('ESCALATED', at, at, {}, true)).toEqual({ action: 'publish' });
     expect(decide('ESCALATED', at, at, {}, undefined)).toEqual({ action: 'publish' });
     // It says the problem got worse: news to whoever acknowledged it, and however late it goes.
-    expect(decide('ESCALATED', at, at, { acknowledgedAt: at - minute }, true)).toEqual({ action: 'publish' });
-    const resolvedSince = { state: 'resolved' as const, resolvedAt: at + 10 * minute };
-    expect(decide('ESCALATED', at, at + 6 * hour, resolvedSince, true, at + minute)).toEqual({
+    expect(decide('ESCALATED', at, at, { acknowledgedAt: at - minuteMs }, true)).toEqual({
+      action: 'publish',
+    });
+    const resolvedSince = { state: 'resolved' as const, resolvedAt: at + 10 * minuteMs };
+    expect(decide('ESCALATED', at, at + 6 * hourMs, resolvedSince, true, at + minuteMs)).toEqual({
       action: 'publish',
     });
     expect(decide('ESCALATED', at, at, {}, false)).toEqual({
@@ -191,7 +192,7 @@ describe('Delivery decisions', () => {
       reason: 'not paged when it opened',
     });
     // History recorded by a backfill is not paged.
-    expect(decide('ESCALATED', at, at + 6 * hour, resolvedSince)).toEqual({
+    expect(decide('ESCALATED', at, at + 6 * hourMs, resolvedSince)).toEqual({
       action: 'suppress',
       reason: 'history',
     });
@@ -227,7 +228,7 @@ describe('Delivery decisions', () => {
     const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
     try {
       const store = new SqliteAlertStore(sqlite.database);
-      const step = 5 * minute;
+      const step = 5 * minuteMs;
       // Out from 03:40: opens as a warning at 03:45, critical at 03:50 (60% above the expected value).
       const values = [100, 100, 125, 125, 160, 160];
       const buckets = values.map((value, index) => {
@@ -263,7 +264,7 @@ describe('Delivery decisions', () => {
       const deliver = () =>
         deliverTransitions(
           { alerts: store, notifier: { notify: async (n) => void sent.push(n) }, clock: { now: () => now } },
-          { mutes, pageWindowMs: hour },
+          { mutes, pageWindowMs: hourMs },
         );
       expect(await deliver()).toMatchObject({ sent: 0, held: 1, suppressed: 0 });
       now = thursday(5, 1);
@@ -281,7 +282,7 @@ describe('Delivery decisions', () => {
   it('drops reminders of acknowledged, resolved, unpaged or muted alerts', () => {
     const at = thursday(8);
     expect(decide('REMINDER', at, at, {}, true)).toEqual({ action: 'publish' });
-    expect(decide('REMINDER', at, at, { acknowledgedAt: at - minute }, true)).toMatchObject({
+    expect(decide('REMINDER', at, at, { acknowledgedAt: at - minuteMs }, true)).toMatchObject({
       action: 'suppress',
       reason: 'acknowledged',
     });

@@ -18,17 +18,17 @@ import {
 } from '../../lib/alerts/replay.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { ValidationError } from '../../lib/errors.ts';
+import { minuteMs } from '../../lib/time.ts';
 
-const minute = 60_000;
 const t0 = Date.UTC(2025, 10, 24, 0, 0);
 const series = { id: '0123456789abcdef', name: 'shop.requests', dimensions: { host: 'web-1' } };
 
 /** A bucket judged against a band of 100 ± 20, the engine flagging what is outside. */
 const judged = (index: number, value: number): EvaluatedBucket => ({
-  timestamp: t0 + index * minute,
+  timestamp: t0 + index * minuteMs,
   value,
   band: {
-    timestamp: t0 + index * minute,
+    timestamp: t0 + index * minuteMs,
     value,
     expected: 100,
     lower: 80,
@@ -55,13 +55,13 @@ const threshold: ThresholdRule = {
 
 const input = (values: readonly number[], overrides: Partial<ReplayInput> = {}): ReplayInput => ({
   series,
-  stepMs: minute,
+  stepMs: minuteMs,
   rule: builtInDefaultRule,
   buckets: values.map((value, index) => judged(index, value)),
   firstBucketAt: t0,
-  window: { from: t0, to: t0 + values.length * minute },
+  window: { from: t0, to: t0 + values.length * minuteMs },
   mutes: [],
-  now: t0 + values.length * minute,
+  now: t0 + values.length * minuteMs,
   ...overrides,
 });
 
@@ -73,18 +73,18 @@ describe('replayRule', () => {
     const result = replayRule(input(outage));
     const live = evaluateSeries({
       series,
-      stepMs: minute,
+      stepMs: minuteMs,
       monitor: { ...emptyMonitor(series.id), firstBucketAt: t0 },
       rules: [builtInDefaultRule],
       buckets: input(outage).buckets,
-      now: t0 + 50 * minute,
+      now: t0 + 50 * minuteMs,
       link: () => '',
     });
     expect(result.alertCount).toBe(1);
     expect(result.pagedCount).toBe(1);
     const [replayed] = result.alerts;
     expect(replayed?.alert).toEqual({ ...live.alerts.at(-1), paged: true });
-    expect(replayed?.alert).toMatchObject({ startedAt: t0 + 20 * minute, state: 'resolved' });
+    expect(replayed?.alert).toMatchObject({ startedAt: t0 + 20 * minuteMs, state: 'resolved' });
     const openedAt = replayed?.alert.openedAt;
     expect(replayed?.transitions).toEqual([
       {
@@ -106,7 +106,7 @@ describe('replayRule', () => {
     const elsewhere: Rule = { ...threshold, enabled: false, selector: { metric: 'other.*' } };
     const result = replayRule(input([100, 200, 100], { rule: elsewhere }));
     expect(result.alertCount).toBe(1);
-    expect(result.alerts[0]?.alert).toMatchObject({ ruleId: 'slo', startedAt: t0 + minute });
+    expect(result.alerts[0]?.alert).toMatchObject({ ruleId: 'slo', startedAt: t0 + minuteMs });
   });
 
   it('lists the newest alerts first, at most 100, and counts them all', () => {
@@ -116,12 +116,12 @@ describe('replayRule', () => {
     expect(result.alertCount).toBe(150);
     expect(result.pagedCount).toBe(150);
     expect(result.alerts).toHaveLength(replayLimits.maxAlerts);
-    expect(result.alerts[0]?.alert.startedAt).toBe(t0 + 447 * minute);
-    expect(result.alerts.at(-1)?.alert.startedAt).toBe(t0 + 150 * minute);
+    expect(result.alerts[0]?.alert.startedAt).toBe(t0 + 447 * minuteMs);
+    expect(result.alerts.at(-1)?.alert.startedAt).toBe(t0 + 150 * minuteMs);
   });
 
   it('keeps the first transitions of a long alert and its last, counting them all', () => {
-    const reminding: Rule = { ...threshold, reminderIntervalMs: minute };
+    const reminding: Rule = { ...threshold, reminderIntervalMs: minuteMs };
     const values = [...Array(30).fill(200), 100];
     const [replayed] = replayRule(input(values, { rule: reminding })).alerts;
     // OPEN at 0, a reminder each bucket from 1 to 29, ESCALATED once it has been out for 30 minutes (critical),
@@ -138,7 +138,7 @@ describe('replayRule', () => {
   it('answers in under 256 KB at its worst: the newest 100 alerts, each with its first transitions and its last', () => {
     // Ten breaching buckets in every twelve, a reminder each minute: 417 alerts of 12 transitions each.
     const values = Array.from({ length: 5_000 }, (_, index) => (index % 12 < 10 ? 200 : 100));
-    const result = replayRule(input(values, { rule: { ...threshold, reminderIntervalMs: minute } }));
+    const result = replayRule(input(values, { rule: { ...threshold, reminderIntervalMs: minuteMs } }));
     expect(result.alertCount).toBe(417);
     expect(result.alerts.every((entry) => entry.transitions.length === 8)).toBe(true);
     expect(result.alerts[1]?.transitionCount).toBe(11);
@@ -150,7 +150,7 @@ describe('replayRule', () => {
       id: 'quiet',
       ruleId: null,
       selector: null,
-      schedule: { kind: 'once', start: t0 + start * minute, end: t0 + end * minute },
+      schedule: { kind: 'once', start: t0 + start * minuteMs, end: t0 + end * minuteMs },
       reason: '',
       createdAt: t0,
     });
@@ -167,7 +167,7 @@ describe('replayRule', () => {
       kind: 'OPEN',
       at: outlasting.alerts[0]?.alert.openedAt,
       paged: true,
-      pagedAt: t0 + 25 * minute,
+      pagedAt: t0 + 25 * minuteMs,
     });
   });
 
@@ -188,7 +188,7 @@ describe('replayRule', () => {
       selector: {},
       severity: null,
       reminderIntervalMs: null,
-      afterMs: 10 * minute,
+      afterMs: 10 * minuteMs,
     };
     // Data at 0..4, nothing from 5 to 24, data at 25..29, then nothing until the window ends at 60.
     const buckets = [0, 1, 2, 3, 4, 25, 26, 27, 28, 29].map((index) => judged(index, 100));
@@ -196,14 +196,14 @@ describe('replayRule', () => {
       input([], {
         rule: silent,
         buckets,
-        window: { from: t0, to: t0 + 60 * minute },
-        now: t0 + 60 * minute,
+        window: { from: t0, to: t0 + 60 * minuteMs },
+        now: t0 + 60 * minuteMs,
       }),
     );
     expect(result.alertCount).toBe(2);
     expect(result.alerts.map(({ alert }) => [alert.startedAt, alert.openedAt, alert.resolvedAt])).toEqual([
-      [t0 + 29 * minute, t0 + 39 * minute, null],
-      [t0 + 4 * minute, t0 + 14 * minute, t0 + 25 * minute],
+      [t0 + 29 * minuteMs, t0 + 39 * minuteMs, null],
+      [t0 + 4 * minuteMs, t0 + 14 * minuteMs, t0 + 25 * minuteMs],
     ]);
     expect(result.alerts[1]?.alert.reason).toBe('no data for 10 min');
   });
@@ -291,23 +291,23 @@ describe('replayWindow', () => {
   const now = t0 + 30_000;
 
   it('defaults to the week before now, widened to whole steps', () => {
-    expect(replayWindow({ from: undefined, to: undefined }, 5 * minute, now)).toEqual({
+    expect(replayWindow({ from: undefined, to: undefined }, 5 * minuteMs, now)).toEqual({
       from: t0 - 7 * 86_400_000,
-      to: t0 + 5 * minute,
+      to: t0 + 5 * minuteMs,
     });
   });
 
   it('refuses a range backwards, longer than 400 days, or over 50,000 buckets, saying what would do', () => {
-    expect(() => replayWindow({ from: now, to: now - 1 }, minute, now)).toThrow(
+    expect(() => replayWindow({ from: now, to: now - 1 }, minuteMs, now)).toThrow(
       /"from" .*before|before "to"/,
     );
     expect(() => replayWindow({ from: now - 401 * 86_400_000, to: now }, 86_400_000, now)).toThrow(
       /400 days/,
     );
-    expect(() => replayWindow({ from: now - 40 * 86_400_000, to: now }, minute, now)).toThrow(
+    expect(() => replayWindow({ from: now - 40 * 86_400_000, to: now }, minuteMs, now)).toThrow(
       "invalid replay request: from makes a range of 57601 buckets of this series' step (1 min), more than 50000: ask for 34 days or less",
     );
-    expect(replayWindow({ from: now - 40 * 86_400_000, to: now }, 5 * minute, now).from).toBe(
+    expect(replayWindow({ from: now - 40 * 86_400_000, to: now }, 5 * minuteMs, now).from).toBe(
       t0 - 40 * 86_400_000,
     );
   });

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { legacyKeyDigest } from '../../lib/keys.ts';
+import { minuteMs } from '../../lib/time.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { documentedCalls } from './documented-calls.ts';
 import { OpenApiResponseValidator } from './openapi-validator.ts';
@@ -21,7 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const minute = 60_000;
 const nanos = (ms: number) => `${ms}000000`;
 
 describe('native JSON: POST /v1/metrics', () => {
@@ -42,7 +42,7 @@ describe('native JSON: POST /v1/metrics', () => {
             type: 'counter',
             dimensions: { host: 'web-1' },
             points: [
-              [now - 2 * minute, 12],
+              [now - 2 * minuteMs, 12],
               ['2025-11-25T11:59:00Z', 9],
               [now + 3_600_000, 4],
             ],
@@ -127,7 +127,7 @@ describe('OTLP/HTTP: POST /otlp/v1/metrics', () => {
           sum: {
             aggregationTemporality: 1,
             isMonotonic: true,
-            dataPoints: [{ startTimeUnixNano: nanos(now - minute), timeUnixNano: nanos(now), asDouble: 7 }],
+            dataPoints: [{ startTimeUnixNano: nanos(now - minuteMs), timeUnixNano: nanos(now), asDouble: 7 }],
           },
         },
         {
@@ -136,7 +136,7 @@ describe('OTLP/HTTP: POST /otlp/v1/metrics', () => {
             aggregationTemporality: 1,
             dataPoints: [
               {
-                startTimeUnixNano: nanos(now - minute),
+                startTimeUnixNano: nanos(now - minuteMs),
                 timeUnixNano: nanos(now),
                 count: '4',
                 sum: 900,
@@ -163,7 +163,7 @@ describe('OTLP/HTTP: POST /otlp/v1/metrics', () => {
           gauge: {
             dataPoints: [
               { timeUnixNano: nanos(now), asDouble: 3 },
-              { timeUnixNano: nanos(now - minute), asDouble: 'NaN' },
+              { timeUnixNano: nanos(now - minuteMs), asDouble: 'NaN' },
             ],
           },
         },

@@ -11,12 +11,12 @@ import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../lib/loca
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import type { KeyScope, StoredBand } from '../../lib/ports.ts';
+import { minuteMs } from '../../lib/time.ts';
 import { OpenApiResponseValidator } from './openapi-validator.ts';
 
 /** The instant the fixture's clock stands at, and the fixture's first minute (two hours earlier). */
 export const now = Date.UTC(2026, 10, 2);
 const start = now - 2 * 3_600_000;
-const minute = 60_000;
 
 /** The three series of the fixture. */
 export const fixtureSeries = {
@@ -52,7 +52,7 @@ async function seed({ metrics, series, bands }: QueryDependencies): Promise<void
   const points: SeriesPoint[] = [];
   const requestBands: StoredBand[] = [];
   for (let i = 0; i < 120; i++) {
-    const t = start + i * minute;
+    const t = start + i * minuteMs;
     for (const offset of [0, 30_000]) {
       points.push({
         ...fixtureSeries.requests,
@@ -73,7 +73,7 @@ async function seed({ metrics, series, bands }: QueryDependencies): Promise<void
   }
   const loginBands: StoredBand[] = [];
   for (let i = 0; i < 24; i++) {
-    const t = start + i * 5 * minute;
+    const t = start + i * 5 * minuteMs;
     points.push({ ...fixtureSeries.login, seriesId: ids.login, timestamp: t, value: 100 + i });
     loginBands.push({
       timestamp: t,
@@ -85,7 +85,12 @@ async function seed({ metrics, series, bands }: QueryDependencies): Promise<void
       anomaly: i === 6,
     });
   }
-  points.push({ ...fixtureSeries.queries, seriesId: ids.queries, timestamp: start + 10 * minute, value: 7 });
+  points.push({
+    ...fixtureSeries.queries,
+    seriesId: ids.queries,
+    timestamp: start + 10 * minuteMs,
+    value: 7,
+  });
   await metrics.writePoints(points);
   const touch = (key: keyof typeof ids) => {
     const own = points.filter((point) => point.seriesId === ids[key]).map((point) => point.timestamp);
@@ -100,14 +105,14 @@ async function seed({ metrics, series, bands }: QueryDependencies): Promise<void
   const engineState = { engine: 'contract' };
   await series.saveProgress(
     ids.requests,
-    { stepMs: minute, processedUntil: now, engineState, anomalous: true },
+    { stepMs: minuteMs, processedUntil: now, engineState, anomalous: true },
     1,
     true,
   );
   await series.saveProgress(
     ids.login,
     {
-      stepMs: 5 * minute,
+      stepMs: 5 * minuteMs,
       processedUntil: now,
       engineState,
       anomalous: false,
@@ -192,16 +197,16 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
           name: 'shop.requests',
           type: 'counter',
           dimensions: { host: 'web-1' },
-          lastTimestamp: start + 119 * minute + 30_000,
+          lastTimestamp: start + 119 * minuteMs + 30_000,
           lastValue: 9,
-          stepMs: minute,
+          stepMs: minuteMs,
           anomalous: true,
           kind: null,
           seasonality: null,
           fault: null,
         });
         expect(login).toMatchObject({
-          stepMs: 5 * minute,
+          stepMs: 5 * minuteMs,
           lastValue: 123,
           kind: 'latency',
           seasonality: 'daily',
@@ -283,14 +288,14 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         const response = await points(ids.requests, window);
         expect(response.status).toBe(200);
         expect(response.body).toMatchObject({
-          stepMs: minute,
+          stepMs: minuteMs,
           step: '1m',
           automaticStep: true,
-          seriesStepMs: minute,
+          seriesStepMs: minuteMs,
         });
         expect(response.body.points).toHaveLength(120);
         expect(response.body.points[5]).toEqual({
-          timestamp: start + 5 * minute,
+          timestamp: start + 5 * minuteMs,
           value: 10,
           min: 10,
           max: 10,
@@ -305,13 +310,13 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
           response.body.points
             .filter((p: { anomaly: boolean }) => p.anomaly)
             .map((p: { timestamp: number }) => p.timestamp),
-        ).toEqual([start + 30 * minute, start + 31 * minute, start + 90 * minute]);
+        ).toEqual([start + 30 * minuteMs, start + 31 * minuteMs, start + 90 * minuteMs]);
       });
 
       it('downsamples to a coarser step with the mean, min and max of the step values and the band envelope', async () => {
         const response = await points(ids.requests, `${window}&step=10m`);
         expect(response.status).toBe(200);
-        expect(response.body).toMatchObject({ stepMs: 10 * minute, step: '10m', automaticStep: false });
+        expect(response.body).toMatchObject({ stepMs: 10 * minuteMs, step: '10m', automaticStep: false });
         expect(response.body.points).toHaveLength(12);
         for (const point of response.body.points) {
           expect(point).toMatchObject({
@@ -376,7 +381,7 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         expect(response.status).toBe(200);
         expect(response.body.points).toEqual([
           {
-            timestamp: start + 10 * minute,
+            timestamp: start + 10 * minuteMs,
             value: 7,
             min: 7,
             max: 7,
@@ -430,21 +435,21 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
             a.timestamp,
           ]),
         ).toEqual([
-          [ids.requests, start + 90 * minute],
-          [ids.requests, start + 31 * minute],
-          [tie[0], start + 30 * minute],
-          [tie[1], start + 30 * minute],
+          [ids.requests, start + 90 * minuteMs],
+          [ids.requests, start + 31 * minuteMs],
+          [tie[0], start + 30 * minuteMs],
+          [tie[1], start + 30 * minuteMs],
         ]);
         const login = response.body.anomalies.find((a: { seriesId: string }) => a.seriesId === ids.login);
         expect(login).toMatchObject({
           name: 'shop.login.time',
           dimensions: { host: 'web-2' },
-          stepMs: 5 * minute,
+          stepMs: 5 * minuteMs,
           value: 106,
           expected: 110,
           lower: 90,
           upper: 130,
-          link: `/#/series/${ids.login}?from=${start + 30 * minute - 6 * 3_600_000}&to=${start + 30 * minute + 6 * 3_600_000}&at=${start + 30 * minute}`,
+          link: `/#/series/${ids.login}?from=${start + 30 * minuteMs - 6 * 3_600_000}&to=${start + 30 * minuteMs + 6 * 3_600_000}&at=${start + 30 * minuteMs}`,
         });
         expect(response.body.nextCursor).toBeNull();
       });
@@ -467,17 +472,17 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         } while (cursor && pages < 10);
         expect(pages).toBe(2);
         expect(seen).toEqual([
-          `${ids.requests}@${start + 90 * minute}`,
-          `${ids.requests}@${start + 31 * minute}`,
-          `${tie[0]}@${start + 30 * minute}`,
-          `${tie[1]}@${start + 30 * minute}`,
+          `${ids.requests}@${start + 90 * minuteMs}`,
+          `${ids.requests}@${start + 31 * minuteMs}`,
+          `${tie[0]}@${start + 30 * minuteMs}`,
+          `${tie[1]}@${start + 30 * minuteMs}`,
         ]);
       });
 
       it('filters by series', async () => {
         const response = await request(`/v1/anomalies?${window}&series=${ids.login}`);
         expect(response.body.anomalies.map((a: { timestamp: number }) => a.timestamp)).toEqual([
-          start + 30 * minute,
+          start + 30 * minuteMs,
         ]);
       });
 
@@ -520,7 +525,7 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         const { status, body } = await replay(ids.requests, { ruleId: 'default', ...window });
         expect(status).toBe(200);
         expect(body).toMatchObject({
-          series: { id: ids.requests, stepMs: minute },
+          series: { id: ids.requests, stepMs: minuteMs },
           from: start,
           to: now,
           buckets: 120,
@@ -531,8 +536,8 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         expect(body.alerts[0].alert).toMatchObject({
           ruleId: 'default',
           state: 'resolved',
-          startedAt: start + 30 * minute,
-          resolvedAt: start + 32 * minute,
+          startedAt: start + 30 * minuteMs,
+          resolvedAt: start + 32 * minuteMs,
           value: expect.any(Number),
           expected: 10,
         });
@@ -545,14 +550,14 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         });
         // 16 and 18 (the sums of minutes 8 and 9 of every ten) cross it: twelve episodes, the last still open.
         expect(body.alertCount).toBe(12);
-        expect(body.alerts[0].alert).toMatchObject({ startedAt: start + 118 * minute, state: 'open' });
+        expect(body.alerts[0].alert).toMatchObject({ startedAt: start + 118 * minuteMs, state: 'open' });
         expect(body.alerts.at(-1).alert).toMatchObject({
-          startedAt: start + 8 * minute,
-          resolvedAt: start + 10 * minute,
+          startedAt: start + 8 * minuteMs,
+          resolvedAt: start + 10 * minuteMs,
         });
         const unstepped = await replay(ids.queries, { ruleId: 'default', ...window });
         expect(unstepped.body).toMatchObject({
-          series: { stepMs: minute },
+          series: { stepMs: minuteMs },
           buckets: 1,
           bandedBuckets: 0,
           alertCount: 0,

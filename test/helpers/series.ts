@@ -1,3 +1,5 @@
+import { dayMs, hourMs, minuteMs, weekMs } from '../../lib/time.ts';
+
 /** A small seeded random generator (mulberry32), so synthetic series are the same on every run. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
@@ -15,10 +17,8 @@ export function gaussian(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-export const minuteMs = 60_000;
-export const hourMs = 60 * minuteMs;
-export const dayMs = 24 * hourMs;
-export const weekMs = 7 * dayMs;
+/** The lengths of time the tests use, from lib/time.ts (the one place they are declared). */
+export { dayMs, hourMs, minuteMs, weekMs };
 
 /** The three series types the band job tells apart (it passes the engine a kind for each, see `settingsFor`). */
 export type SeriesType = 'counter' | 'gauge' | 'timer';

@@ -3,9 +3,9 @@ import { acceptBatch, prepareBatch } from '../../lib/ingest/accept.ts';
 import { parseNativeJson } from '../../lib/ingest/native-json.ts';
 import { timeWindow } from '../../lib/ingest/validate.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
+import { dayMs } from '../../lib/time.ts';
 
 const now = Date.parse('2025-11-25T12:00:00Z');
-const dayMs = 86_400_000;
 const window = timeWindow(now, 30 * dayMs);
 const parse = (metrics: unknown) => parseNativeJson(JSON.stringify({ metrics }), window);
 

@@ -8,8 +8,8 @@ import { type BandJobDependencies, runBandJob } from '../../lib/jobs/band-job.ts
 import { liveWindowMs } from '../../lib/jobs/live-window.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
+import { minuteMs } from '../../lib/time.ts';
 
-const minute = 60_000;
 const start = Date.UTC(2026, 10, 2);
 
 /** Counts the calls made to each method of an object (the requests a cloud adapter would make). */
@@ -90,15 +90,15 @@ describe('the band job at scale', () => {
   it('reads live series in one bulk read and saves each shard once, however many series', async () => {
     const { ingest, job, metrics, series, states, reset } = setup(40);
     // An hour of history, backfilled: every series is new and read on its own once.
-    for (let t = start; t < start + 60 * minute; t += minute) await ingest(t, start);
-    const first = await job(start + 60 * minute + 20_000);
+    for (let t = start; t < start + 60 * minuteMs; t += minuteMs) await ingest(t, start);
+    const first = await job(start + 60 * minuteMs + 20_000);
     expect(first.seriesReadAlone).toBe(40);
     expect(first.bucketsProcessed).toBe(40 * 60);
 
-    for (let t = start + 60 * minute; t < start + 63 * minute; t += minute) {
+    for (let t = start + 60 * minuteMs; t < start + 63 * minuteMs; t += minuteMs) {
       reset();
       await ingest(t, t);
-      const run = await job(t + minute + 20_000);
+      const run = await job(t + minuteMs + 20_000);
       expect(run).toMatchObject({ seriesProcessed: 40, bucketsProcessed: 40, seriesReadAlone: 0 });
       expect(metrics.calls).toEqual({ readRecentPoints: 1, writeManyBands: 4 });
       expect(series.calls).toEqual({ pendingSeries: 1 });
@@ -110,12 +110,12 @@ describe('the band job at scale', () => {
 
   it('reads a series on its own again when a request backfills history older than the live window', async () => {
     const { ingest, job, series } = setup(3);
-    for (let t = start; t < start + 60 * minute; t += minute) await ingest(t, start);
-    await job(start + 60 * minute + 20_000);
-    const now = start + 61 * minute + 20_000;
-    await ingest(start + 60 * minute, now);
+    for (let t = start; t < start + 60 * minuteMs; t += minuteMs) await ingest(t, start);
+    await job(start + 60 * minuteMs + 20_000);
+    const now = start + 61 * minuteMs + 20_000;
+    await ingest(start + 60 * minuteMs, now);
     // History from before the series' first point arrives late: marked, read on its own, then settled.
-    await ingest(start - 30 * minute, now, () => 5);
+    await ingest(start - 30 * minuteMs, now, () => 5);
     expect((await series.proxy.pendingSeries(10, Number.MAX_SAFE_INTEGER)).length).toBe(3);
     const run = await job(now);
     expect(run.seriesReadAlone).toBe(3);
@@ -128,7 +128,7 @@ describe('the band job at scale', () => {
 
   it('lets two overlapping runs save each shard once: the later one gives way on it', async () => {
     const { store, ingest } = setup(10);
-    for (let t = start; t < start + 30 * minute; t += minute) await ingest(t, start);
+    for (let t = start; t < start + 30 * minuteMs; t += minuteMs) await ingest(t, start);
     const make = () => ({
       metrics: store,
       series: store,
@@ -137,7 +137,7 @@ describe('the band job at scale', () => {
       alerts: new SqliteAlertStore(store.database),
       notifier: new ConsoleNotifier(() => undefined),
       engine: defaultEngine,
-      clock: { now: () => start + 30 * minute + 20_000 },
+      clock: { now: () => start + 30 * minuteMs + 20_000 },
     });
     const [a, b] = await Promise.all([
       runBandJob(make(), { stateShards: 2 }),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { aggregate } from '../../lib/metrics/aggregate.ts';
+import { aggregate, widen } from '../../lib/metrics/aggregate.ts';
 import { seriesId, seriesKey } from '../../lib/metrics/series.ts';
 import { inferStep } from '../../lib/metrics/step.ts';
+import { minuteMs } from '../../lib/time.ts';
 
 describe('seriesKey and seriesId', () => {
   it('sorts dimensions so that their order does not change the identity', () => {
@@ -23,19 +24,18 @@ describe('seriesKey and seriesId', () => {
 });
 
 describe('inferStep', () => {
-  const minute = 60_000;
   it('keeps a 5-minute step for 5-minute data and rounds 10-second flushes up to a minute', () => {
-    expect(inferStep([0, 5, 10, 15, 20].map((m) => m * minute))).toBe(5 * minute);
-    expect(inferStep([0, 10_000, 20_000, 30_000])).toBe(minute);
+    expect(inferStep([0, 5, 10, 15, 20].map((m) => m * minuteMs))).toBe(5 * minuteMs);
+    expect(inferStep([0, 10_000, 20_000, 30_000])).toBe(minuteMs);
   });
 
   it('tolerates jitter and a gap: the median gap decides', () => {
-    expect(inferStep([0, 4.6, 10, 15.2, 20, 120].map((m) => m * minute))).toBe(5 * minute);
-    expect(inferStep([0, 60, 120, 180].map((m) => m * minute))).toBe(60 * minute);
+    expect(inferStep([0, 4.6, 10, 15.2, 20, 120].map((m) => m * minuteMs))).toBe(5 * minuteMs);
+    expect(inferStep([0, 60, 120, 180].map((m) => m * minuteMs))).toBe(60 * minuteMs);
   });
 
   it('needs three distinct timestamps', () => {
-    expect(inferStep([0, minute, minute])).toBeUndefined();
+    expect(inferStep([0, minuteMs, minuteMs])).toBeUndefined();
   });
 });
 
@@ -68,6 +68,34 @@ describe('aggregate', () => {
     expect(
       aggregate('timer', [...huge.slice(0, 2), { timestamp: 20_000, value: 0 }], 60_000)[0]?.value,
     ).toBeCloseTo((1e308 / 3) * 2, -300);
+  });
+});
+
+describe('widen', () => {
+  it('groups series-step buckets into wider ones: mean, lowest and highest value, and every point held', () => {
+    const minuteBuckets = aggregate(
+      'counter',
+      [
+        { timestamp: 0, value: 2 },
+        { timestamp: 30_000, value: 2 },
+        { timestamp: 60_000, value: 8 },
+        { timestamp: 300_000, value: 5 },
+      ],
+      60_000,
+    );
+    expect(widen(minuteBuckets, 300_000)).toEqual([
+      // The minute buckets 4 (two points) and 8: their mean, not the mean of the three points.
+      { start: 0, avg: 6, min: 4, max: 8, count: 3 },
+      { start: 300_000, avg: 5, min: 5, max: 5, count: 1 },
+    ]);
+  });
+
+  it('puts the wider buckets in time order, whatever order the buckets came in', () => {
+    const buckets = [
+      { start: 600_000, value: 1, count: 1, min: 1, max: 1 },
+      { start: 0, value: 2, count: 1, min: 2, max: 2 },
+    ];
+    expect(widen(buckets, 300_000).map((bucket) => bucket.start)).toEqual([0, 600_000]);
   });
 });
 

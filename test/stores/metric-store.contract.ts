@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import type { BandStore, MetricStore, StoredBand } from '../../lib/ports.ts';
+import { dayMs } from '../../lib/time.ts';
 
-const day = 86_400_000;
 const base = Date.parse('2026-03-01T00:00:00Z');
 const seriesA = 'aaaaaaaaaaaaaaaa';
 const seriesB = 'bbbbbbbbbbbbbbbb';
@@ -35,21 +35,21 @@ export function metricStoreContract(name: string, makeStore: () => Promise<Metri
     it('reads back the points of one series in [from, to), in time order, across days', async () => {
       const store = await makeStore();
       await store.writePoints([
-        point(seriesA, base + day + 60_000, 3),
+        point(seriesA, base + dayMs + 60_000, 3),
         point(seriesA, base, 1),
         point(seriesA, base + 60_000, 2),
         point(seriesB, base, 100),
-        point(seriesA, base + 2 * day, 4),
+        point(seriesA, base + 2 * dayMs, 4),
       ]);
-      expect(await store.readPoints(seriesA, base, base + 2 * day)).toEqual([
+      expect(await store.readPoints(seriesA, base, base + 2 * dayMs)).toEqual([
         { timestamp: base, value: 1 },
         { timestamp: base + 60_000, value: 2 },
-        { timestamp: base + day + 60_000, value: 3 },
+        { timestamp: base + dayMs + 60_000, value: 3 },
       ]);
       expect(await store.readPoints(seriesA, base + 60_000, base + 60_001)).toEqual([
         { timestamp: base + 60_000, value: 2 },
       ]);
-      expect(await store.readPoints(seriesB, base - day, base + day)).toEqual([
+      expect(await store.readPoints(seriesB, base - dayMs, base + dayMs)).toEqual([
         { timestamp: base, value: 100 },
       ]);
     });
@@ -65,17 +65,17 @@ export function metricStoreContract(name: string, makeStore: () => Promise<Metri
     it('knows the earliest timestamp of a series, even when older points arrive later', async () => {
       const store = await makeStore();
       expect(await store.earliestTimestamp(seriesA)).toBeUndefined();
-      await store.writePoints([point(seriesA, base + day, 1)]);
-      expect(await store.earliestTimestamp(seriesA)).toBe(base + day);
-      await store.writePoints([point(seriesA, base - 3 * day, 1), point(seriesA, base + 5 * day, 1)]);
-      expect(await store.earliestTimestamp(seriesA)).toBe(base - 3 * day);
+      await store.writePoints([point(seriesA, base + dayMs, 1)]);
+      expect(await store.earliestTimestamp(seriesA)).toBe(base + dayMs);
+      await store.writePoints([point(seriesA, base - 3 * dayMs, 1), point(seriesA, base + 5 * dayMs, 1)]);
+      expect(await store.earliestTimestamp(seriesA)).toBe(base - 3 * dayMs);
     });
 
     it('stores many points in one call (more than one batch of the underlying API)', async () => {
       const store = await makeStore();
       const many = Array.from({ length: 260 }, (_, i) => point(seriesA, base + i * 60_000, i));
       await store.writePoints(many);
-      const read = await store.readPoints(seriesA, base, base + day);
+      const read = await store.readPoints(seriesA, base, base + dayMs);
       expect(read).toHaveLength(260);
       expect(read.at(-1)).toEqual({ timestamp: base + 259 * 60_000, value: 259 });
     });
@@ -85,22 +85,22 @@ export function metricStoreContract(name: string, makeStore: () => Promise<Metri
       await store.writeBands(seriesA, [
         band(base, 10),
         band(base + 60_000, 50, true),
-        band(base + day, 60, true),
+        band(base + dayMs, 60, true),
       ]);
       await store.writeBands(seriesB, [band(base + 120_000, 70, true)]);
       expect(await store.readBands(seriesA, base, base + 120_000)).toEqual([
         band(base, 10),
         band(base + 60_000, 50, true),
       ]);
-      const anomalies = await store.listAnomalies(base, base + 2 * day, 10);
+      const anomalies = await store.listAnomalies(base, base + 2 * dayMs, 10);
       expect(anomalies.map((a) => [a.seriesId, a.timestamp])).toEqual([
-        [seriesA, base + day],
+        [seriesA, base + dayMs],
         [seriesB, base + 120_000],
         [seriesA, base + 60_000],
       ]);
-      expect(anomalies[0]).toEqual({ ...band(base + day, 60, true), seriesId: seriesA });
-      expect(await store.listAnomalies(base, base + 2 * day, 2)).toHaveLength(2);
-      expect(await store.listAnomalies(base + 2 * day, base + 3 * day, 10)).toEqual([]);
+      expect(anomalies[0]).toEqual({ ...band(base + dayMs, 60, true), seriesId: seriesA });
+      expect(await store.listAnomalies(base, base + 2 * dayMs, 2)).toHaveLength(2);
+      expect(await store.listAnomalies(base + 2 * dayMs, base + 3 * dayMs, 10)).toEqual([]);
     });
 
     it("reads every series' points of a recent time range at once, each series in time order", async () => {
@@ -132,12 +132,12 @@ export function metricStoreContract(name: string, makeStore: () => Promise<Metri
         { ...band(base, 20, true), seriesId: seriesB },
         { ...band(base + 60_000, 11), seriesId: seriesA },
       ]);
-      expect(await store.readBands(seriesA, base, base + day)).toEqual([
+      expect(await store.readBands(seriesA, base, base + dayMs)).toEqual([
         band(base, 10),
         band(base + 60_000, 11),
       ]);
-      expect(await store.readBands(seriesB, base, base + day)).toEqual([band(base, 20, true)]);
-      expect((await store.listAnomalies(base, base + day, 10)).map((a) => a.seriesId)).toEqual([seriesB]);
+      expect(await store.readBands(seriesB, base, base + dayMs)).toEqual([band(base, 20, true)]);
+      expect((await store.listAnomalies(base, base + dayMs, 10)).map((a) => a.seriesId)).toEqual([seriesB]);
     });
 
     it('overwrites a band when the band job reprocesses a bucket', async () => {

@@ -17,6 +17,7 @@ import type { Dimensions, MetricPoint, MetricType } from '../../metrics/point.ts
 import { seriesKey } from '../../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from '../cumulative.ts';
 import { type BucketedHistogram, explicitFromExponential, quantileFromBuckets } from '../histogram.ts';
+import { asList, asObject, FieldIssue, parseJsonBody } from '../json-reading.ts';
 import { ingestLimits } from '../limits.ts';
 import {
   dimensionProblem,
@@ -59,14 +60,7 @@ const maxRenderedAttributeDepth = 8;
 
 /** Parses an OTLP JSON body. Throws ValidationError when the body is not JSON or not a metrics request. */
 export function parseOtlpJson(body: string, window: TimeWindow, tracker?: CumulativeTracker): OtlpBatch {
-  let document: unknown;
-  try {
-    document = JSON.parse(body);
-  } catch (error) {
-    throw new ValidationError(`the body is not valid JSON: ${(error as Error).message}`, [
-      { field: 'body', message: 'must be an OTLP JSON ExportMetricsServiceRequest' },
-    ]);
-  }
+  const document = parseJsonBody(body, 'must be an OTLP JSON ExportMetricsServiceRequest');
   return convertOtlp(document, window, tracker);
 }
 
@@ -80,6 +74,31 @@ export function convertOtlp(
   window: TimeWindow,
   tracker: CumulativeTracker = processTracker,
 ): OtlpBatch {
+  const resourceMetrics = readResourceMetrics(document);
+  const batch = new BatchBuilder();
+  for (let r = 0; r < resourceMetrics.length; r++) {
+    const resource = asObject(resourceMetrics[r]);
+    const resourcePath = `resourceMetrics[${r}]`;
+    const source: MetricSource = {
+      resourcePath: `${resourcePath}.resource`,
+      resourceDimensions: readAttributes(asObject(resource?.resource)?.attributes, true),
+      window,
+      tracker,
+    };
+    const scopes = asList(resource?.scopeMetrics);
+    for (let s = 0; s < scopes.length; s++) {
+      const metrics = asList(asObject(scopes[s])?.metrics);
+      for (let m = 0; m < metrics.length; m++) {
+        const metricPath = `${resourcePath}.scopeMetrics[${s}].metrics[${m}]`;
+        convertMetric(asObject(metrics[m]) ?? {}, metricPath, source, batch);
+      }
+    }
+  }
+  return batch.result();
+}
+
+/** The request's `resourceMetrics`; throws ValidationError when the request is not one. */
+function readResourceMetrics(document: unknown): readonly unknown[] {
   const request = asObject(document);
   if (!request) {
     throw new ValidationError('the body must be an OTLP ExportMetricsServiceRequest object', [
@@ -92,88 +111,99 @@ export function convertOtlp(
       { field: 'resourceMetrics', message: `must be an array, got ${describeValue(resourceMetrics)}` },
     ]);
   }
-  const points: MetricPoint[] = [];
-  const pointItems: number[] = [];
-  const problems = new ProblemList();
-  let ordinal = 0;
-  let rejectedDataPoints = 0;
-  const reject = (path: string, issue: Issue) => {
-    rejectedDataPoints += 1;
-    problems.add(ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
-  };
-  for (let r = 0; r < resourceMetrics.length; r++) {
-    const resource = asObject(resourceMetrics[r]);
-    const resourcePath = `resourceMetrics[${r}]`;
-    const resourceDimensions = readAttributes(asObject(resource?.resource)?.attributes, true);
-    const scopes = asList(resource?.scopeMetrics);
-    for (let s = 0; s < scopes.length; s++) {
-      const metrics = asList(asObject(scopes[s])?.metrics);
-      for (let m = 0; m < metrics.length; m++) {
-        const metric = asObject(metrics[m]) ?? {};
-        const metricPath = `${resourcePath}.scopeMetrics[${s}].metrics[${m}]`;
-        const kind = metricKinds.find((candidate) => metric[candidate] !== undefined);
-        const data = kind === undefined ? undefined : asObject(metric[kind]);
-        const dataPoints = asList(data?.dataPoints);
-        if (kind === undefined || data === undefined) {
-          if (metric.name !== undefined || Object.keys(metric).length > 0) {
-            problems.add(ordinal, metricPath, `must hold one of ${metricKinds.join(', ')}`);
-          }
-          continue;
-        }
-        const name = metric.name;
-        const nameIssue = nameProblem(name);
-        for (let d = 0; d < dataPoints.length; d++, ordinal++) {
-          const path = `${metricPath}.${kind}.dataPoints[${d}]`;
-          if (nameIssue) {
-            reject(metricPath, { field: 'name', message: nameIssue });
-            continue;
-          }
-          if (!('dimensions' in resourceDimensions)) {
-            reject(`${resourcePath}.resource`, resourceDimensions);
-            continue;
-          }
-          const derived = convertDataPoint(
-            kind,
-            data,
-            asObject(dataPoints[d]) ?? {},
-            name as string,
-            resourceDimensions.dimensions,
-            window,
-            tracker,
-          );
-          if (derived instanceof Issue) reject(path, derived);
-          else {
-            for (const point of derived) {
-              points.push(point);
-              pointItems.push(ordinal);
-            }
-          }
-        }
-      }
+  return resourceMetrics;
+}
+
+/**
+ * A request's points and problems, gathered as its data points are converted in request order: each data point
+ * is numbered (`ordinal`), and its points and problems carry its number.
+ */
+class BatchBuilder {
+  private readonly points: MetricPoint[] = [];
+  private readonly pointItems: number[] = [];
+  readonly problems = new ProblemList();
+  /** The position of the data point being converted among the request's data points. */
+  ordinal = 0;
+  private rejectedDataPoints = 0;
+
+  /** Rejects the current data point: `path` says where it is, the issue's field where in it. */
+  reject(path: string, issue: FieldIssue): void {
+    this.rejectedDataPoints += 1;
+    this.problems.add(this.ordinal, issue.field ? `${path}.${issue.field}` : path, issue.message);
+  }
+
+  /** Takes the points the current data point yielded. */
+  accept(points: readonly MetricPoint[]): void {
+    for (const point of points) {
+      this.points.push(point);
+      this.pointItems.push(this.ordinal);
     }
   }
-  return {
-    points,
-    problems: problems.listed,
-    problemCount: problems.count,
-    itemCount: ordinal,
-    pointItems,
-    dataPointCount: ordinal,
-    rejectedDataPoints,
-  };
+
+  result(): OtlpBatch {
+    const { points, problems, ordinal, pointItems, rejectedDataPoints } = this;
+    return {
+      points,
+      problems: problems.listed,
+      problemCount: problems.count,
+      itemCount: ordinal,
+      pointItems,
+      dataPointCount: ordinal,
+      rejectedDataPoints,
+    };
+  }
+}
+
+/** Where a metric comes from: its resource (path and dimensions, or what is wrong with them), and the reading. */
+interface MetricSource {
+  readonly resourcePath: string;
+  readonly resourceDimensions: { dimensions: Record<string, string> } | FieldIssue;
+  readonly window: TimeWindow;
+  readonly tracker: CumulativeTracker;
+}
+
+/**
+ * Converts one metric's data points. A metric that holds none of the known kinds is a problem (unless it is
+ * empty); a bad name or bad resource attributes reject each of its data points, so the counts stay per point.
+ */
+function convertMetric(
+  metric: Record<string, unknown>,
+  metricPath: string,
+  source: MetricSource,
+  batch: BatchBuilder,
+): void {
+  const kind = metricKinds.find((candidate) => metric[candidate] !== undefined);
+  const data = kind === undefined ? undefined : asObject(metric[kind]);
+  const dataPoints = asList(data?.dataPoints);
+  if (kind === undefined || data === undefined) {
+    if (metric.name !== undefined || Object.keys(metric).length > 0) {
+      batch.problems.add(batch.ordinal, metricPath, `must hold one of ${metricKinds.join(', ')}`);
+    }
+    return;
+  }
+  const name = metric.name;
+  const nameIssue = nameProblem(name);
+  const { resourceDimensions, window, tracker } = source;
+  for (let d = 0; d < dataPoints.length; d++, batch.ordinal++) {
+    if (nameIssue) batch.reject(metricPath, new FieldIssue('name', nameIssue));
+    else if (resourceDimensions instanceof FieldIssue) batch.reject(source.resourcePath, resourceDimensions);
+    else {
+      const dataPoint = asObject(dataPoints[d]) ?? {};
+      const dimensions = resourceDimensions.dimensions;
+      const derived = convertDataPoint(kind, data, dataPoint, name as string, dimensions, window, tracker);
+      if (derived instanceof FieldIssue) batch.reject(`${metricPath}.${kind}.dataPoints[${d}]`, derived);
+      else batch.accept(derived);
+    }
+  }
 }
 
 const metricKinds = ['gauge', 'sum', 'histogram', 'exponentialHistogram', 'summary'] as const;
 type MetricKind = (typeof metricKinds)[number];
 
-/** A problem with one data point (a class, so nothing a client sends can pass for one). */
-class Issue {
-  constructor(
-    readonly field: string,
-    readonly message: string,
-  ) {}
-}
-
+/**
+ * The points one data point yields, or what is wrong with it. Its time and dimensions are read alike for
+ * every kind; then each kind reads what it carries and derives its points (see the file's head).
+ */
 function convertDataPoint(
   kind: MetricKind,
   data: Record<string, unknown>,
@@ -182,131 +212,208 @@ function convertDataPoint(
   resourceDimensions: Dimensions,
   window: TimeWindow,
   tracker: CumulativeTracker,
-): MetricPoint[] | Issue {
+): MetricPoint[] | FieldIssue {
+  const times = readTimes(dataPoint, window);
+  if (times instanceof FieldIssue) return times;
+  const dimensions = pointDimensions(dataPoint, resourceDimensions);
+  if (dimensions instanceof FieldIssue) return dimensions;
+  // The SDK marks a point that holds no value (a gap, say after a restart): nothing to store, nothing wrong.
+  if ((readInteger(dataPoint.flags) ?? 0) & noRecordedValueFlag) return [];
+  if (kind === 'gauge') {
+    // The common case, without the collector the other kinds use.
+    const value = readNumberValue(dataPoint);
+    if (value instanceof FieldIssue) return value;
+    return [{ name, type: 'gauge', value, timestamp: times.timestamp, dimensions }];
+  }
+  const derived = new DerivedPoints(name, dimensions, times, tracker);
+  if (kind === 'sum') return convertSum(data, dataPoint, derived);
+  if (kind === 'summary') return convertSummary(dataPoint, derived);
+  return convertHistogram(kind, data, dataPoint, derived);
+}
+
+/** When a data point was read (epoch ms), and the start of the interval it covers (0 when it gives none). */
+interface PointTimes {
+  readonly timestamp: number;
+  readonly start: number;
+}
+
+function readTimes(dataPoint: Record<string, unknown>, window: TimeWindow): PointTimes | FieldIssue {
   const timeNanos = readUint64(dataPoint.timeUnixNano);
   if (timeNanos === undefined || timeNanos <= 0) {
-    return new Issue(
+    return new FieldIssue(
       'timeUnixNano',
       `must be a positive 64-bit integer of nanoseconds, got ${describeValue(dataPoint.timeUnixNano)}`,
     );
   }
   const timestamp = Math.floor(timeNanos / 1e6);
   const timeIssue = timeProblem(timestamp, window);
-  if (timeIssue) return new Issue('timeUnixNano', timeIssue);
+  if (timeIssue) return new FieldIssue('timeUnixNano', timeIssue);
   const startNanos = readUint64(dataPoint.startTimeUnixNano) ?? 0;
-  const start = startNanos > 0 ? Math.floor(startNanos / 1e6) : 0;
-  // The point's attributes are written over a copy of the resource's (the point's win).
+  return { timestamp, start: startNanos > 0 ? Math.floor(startNanos / 1e6) : 0 };
+}
+
+/** A data point's dimensions: its attributes written over a copy of the resource's (the point's win). */
+function pointDimensions(
+  dataPoint: Record<string, unknown>,
+  resourceDimensions: Dimensions,
+): Dimensions | FieldIssue {
   const merged: Record<string, string> = {};
   for (const key in resourceDimensions) merged[key] = resourceDimensions[key] as string;
-  const pointDimensions = readAttributes(dataPoint.attributes, false, merged);
-  if (!('dimensions' in pointDimensions)) return pointDimensions;
-  const dimensions: Dimensions = merged;
+  const read = readAttributes(dataPoint.attributes, false, merged);
+  if (read instanceof FieldIssue) return read;
   let dimensionCount = 0;
   for (const _ in merged) dimensionCount += 1;
   if (dimensionCount > ingestLimits.maxDimensions) {
-    return new Issue(
+    return new FieldIssue(
       'attributes',
       `resource and point attributes make more than ${ingestLimits.maxDimensions} dimensions`,
     );
   }
-  if ((readInteger(dataPoint.flags) ?? 0) & noRecordedValueFlag) return [];
-  if (kind === 'gauge') {
-    // The common case, without the closures the other kinds use.
-    const value = readNumberValue(dataPoint);
-    if (value instanceof Issue) return value;
-    return [{ name, type: 'gauge', value, timestamp, dimensions }];
-  }
-  const out: MetricPoint[] = [];
-  const add = (suffix: string, type: MetricType, value: number | undefined) => {
-    if (value === undefined || !Number.isFinite(value)) return;
-    out.push({ name: suffix ? `${name}.${suffix}` : name, type, value, timestamp, dimensions });
-  };
-  const cumulativeKey = (extra = '') => `${seriesKey(name, dimensions)}@${start}${extra}`;
-
-  if (kind === 'sum') {
-    const value = readNumberValue(dataPoint);
-    if (value instanceof Issue) return value;
-    const monotonic = data.isMonotonic === true;
-    const aggregation = readTemporality(data.aggregationTemporality);
-    if (aggregation instanceof Issue) return aggregation;
-    if (aggregation === temporality.delta) add('', 'counter', value);
-    else if (!monotonic) add('', 'gauge', value);
-    else {
-      const increase = increaseSince(tracker, cumulativeKey(), timestamp, start, [value]);
-      if (increase && increase.seconds > 0)
-        add('rate', 'gauge', (increase.values[0] ?? 0) / increase.seconds);
-    }
-    return out;
-  }
-
-  if (kind === 'summary') {
-    const count = readUint64(dataPoint.count);
-    const sum = readDouble(dataPoint.sum);
-    if (count === undefined)
-      return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
-    for (const [position, entry] of asList(dataPoint.quantileValues).entries()) {
-      const quantile = readDouble(asObject(entry)?.quantile);
-      const value = readDouble(asObject(entry)?.value);
-      if (
-        quantile === undefined ||
-        quantile < 0 ||
-        quantile > 1 ||
-        value === undefined ||
-        !Number.isFinite(value)
-      ) {
-        return new Issue(
-          `quantileValues[${position}]`,
-          'must have a quantile between 0 and 1 and a finite value',
-        );
-      }
-      add(quantileSuffix(quantile), 'timer', value);
-    }
-    const increase = increaseSince(tracker, cumulativeKey(), timestamp, start, [count, sum ?? 0]);
-    if (increase) {
-      const [counted = 0, summed = 0] = increase.values;
-      if (increase.seconds > 0) add('rate', 'gauge', counted / increase.seconds);
-      if (counted > 0 && sum !== undefined) add('mean', 'timer', summed / counted);
-    }
-    return out;
-  }
-
-  const histogram =
-    kind === 'histogram' ? readExplicitHistogram(dataPoint) : readExponentialHistogram(dataPoint);
-  if (histogram instanceof Issue) return histogram;
-  const aggregation = readTemporality(data.aggregationTemporality);
-  if (aggregation instanceof Issue) return aggregation;
-  if (aggregation === temporality.delta) {
-    add('count', 'counter', histogram.count);
-    add('sum', 'counter', histogram.sum);
-    if (histogram.count > 0) {
-      if (histogram.sum !== undefined) add('mean', 'timer', histogram.sum / histogram.count);
-      add('min', 'timer', histogram.buckets.min);
-      add('max', 'timer', histogram.buckets.max);
-      addQuantiles(add, histogram.buckets);
-    }
-    return out;
-  }
-  const increase = increaseSince(tracker, cumulativeKey(histogram.layout), timestamp, start, [
-    histogram.count,
-    histogram.sum ?? 0,
-    ...histogram.buckets.counts,
-  ]);
-  if (!increase) return out;
-  const [counted = 0, summed = 0, ...counts] = increase.values;
-  if (increase.seconds > 0) add('rate', 'gauge', counted / increase.seconds);
-  if (counted > 0) {
-    if (histogram.sum !== undefined) add('mean', 'timer', summed / counted);
-    addQuantiles(add, { ...histogram.buckets, counts });
-  }
-  return out;
+  return merged;
 }
 
-function addQuantiles(
-  add: (suffix: string, type: MetricType, value: number | undefined) => void,
-  buckets: BucketedHistogram,
-): void {
+/** Collects the points one data point derives: `name` or `name.suffix`, at its time, with its dimensions. */
+class DerivedPoints {
+  readonly points: MetricPoint[] = [];
+
+  constructor(
+    private readonly name: string,
+    private readonly dimensions: Dimensions,
+    private readonly times: PointTimes,
+    private readonly tracker: CumulativeTracker,
+  ) {}
+
+  /** Adds a point (the name alone without a suffix); a value that is missing or not finite adds none. */
+  add(suffix: string, type: MetricType, value: number | undefined): void {
+    if (value === undefined || !Number.isFinite(value)) return;
+    const { name, dimensions } = this;
+    this.points.push({
+      name: suffix ? `${name}.${suffix}` : name,
+      type,
+      value,
+      timestamp: this.times.timestamp,
+      dimensions,
+    });
+  }
+
+  /**
+   * How much cumulative values grew since the previous reading of the same series, start time and bucket
+   * `layout` (see {@link increaseSince}); the reading is remembered for the next one.
+   */
+  increase(values: number[], layout = ''): { values: number[]; seconds: number } | undefined {
+    const { timestamp, start } = this.times;
+    const key = `${seriesKey(this.name, this.dimensions)}@${start}${layout}`;
+    return increaseSince(this.tracker, key, timestamp, start, values);
+  }
+}
+
+/**
+ * A sum: with delta temporality a counter (the increase in the interval); cumulative and monotonic, a rate per
+ * second since the previous reading; cumulative and not monotonic (an up-down counter), a gauge.
+ */
+function convertSum(
+  data: Record<string, unknown>,
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
+  const value = readNumberValue(dataPoint);
+  if (value instanceof FieldIssue) return value;
+  const monotonic = data.isMonotonic === true;
+  const aggregation = readTemporality(data.aggregationTemporality);
+  if (aggregation instanceof FieldIssue) return aggregation;
+  if (aggregation === temporality.delta) derived.add('', 'counter', value);
+  else if (!monotonic) derived.add('', 'gauge', value);
+  else {
+    const increase = derived.increase([value]);
+    if (increase && increase.seconds > 0)
+      derived.add('rate', 'gauge', (increase.values[0] ?? 0) / increase.seconds);
+  }
+  return derived.points;
+}
+
+/**
+ * A summary: its quantiles as they are (the client computed them), and, from the cumulative count and sum,
+ * the rate of observations and their mean since the previous reading. Every quantile is checked before the
+ * reading is remembered, so a refused point leaves the next one's increase as it was.
+ */
+function convertSummary(
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
+  const count = readUint64(dataPoint.count);
+  const sum = readDouble(dataPoint.sum);
+  if (count === undefined)
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+  for (const [position, entry] of asList(dataPoint.quantileValues).entries()) {
+    const quantile = readDouble(asObject(entry)?.quantile);
+    const value = readDouble(asObject(entry)?.value);
+    if (
+      quantile === undefined ||
+      quantile < 0 ||
+      quantile > 1 ||
+      value === undefined ||
+      !Number.isFinite(value)
+    ) {
+      return new FieldIssue(
+        `quantileValues[${position}]`,
+        'must have a quantile between 0 and 1 and a finite value',
+      );
+    }
+    derived.add(quantileSuffix(quantile), 'timer', value);
+  }
+  const increase = derived.increase([count, sum ?? 0]);
+  if (increase) {
+    const [counted = 0, summed = 0] = increase.values;
+    if (increase.seconds > 0) derived.add('rate', 'gauge', counted / increase.seconds);
+    if (counted > 0 && sum !== undefined) derived.add('mean', 'timer', summed / counted);
+  }
+  return derived.points;
+}
+
+/**
+ * A histogram (explicit or exponential buckets): with delta temporality its count, sum, mean, extremes and
+ * percentiles as sent; cumulative, the rate, mean and percentiles of what it observed since the previous
+ * reading (bucket by bucket, so the percentiles are those of the interval, not of all time).
+ */
+function convertHistogram(
+  kind: 'histogram' | 'exponentialHistogram',
+  data: Record<string, unknown>,
+  dataPoint: Record<string, unknown>,
+  derived: DerivedPoints,
+): MetricPoint[] | FieldIssue {
+  const histogram =
+    kind === 'histogram' ? readExplicitHistogram(dataPoint) : readExponentialHistogram(dataPoint);
+  if (histogram instanceof FieldIssue) return histogram;
+  const aggregation = readTemporality(data.aggregationTemporality);
+  if (aggregation instanceof FieldIssue) return aggregation;
+  if (aggregation === temporality.delta) {
+    derived.add('count', 'counter', histogram.count);
+    derived.add('sum', 'counter', histogram.sum);
+    if (histogram.count > 0) {
+      if (histogram.sum !== undefined) derived.add('mean', 'timer', histogram.sum / histogram.count);
+      derived.add('min', 'timer', histogram.buckets.min);
+      derived.add('max', 'timer', histogram.buckets.max);
+      addQuantiles(derived, histogram.buckets);
+    }
+    return derived.points;
+  }
+  const increase = derived.increase(
+    [histogram.count, histogram.sum ?? 0, ...histogram.buckets.counts],
+    histogram.layout,
+  );
+  if (!increase) return derived.points;
+  const [counted = 0, summed = 0, ...counts] = increase.values;
+  if (increase.seconds > 0) derived.add('rate', 'gauge', counted / increase.seconds);
+  if (counted > 0) {
+    if (histogram.sum !== undefined) derived.add('mean', 'timer', summed / counted);
+    addQuantiles(derived, { ...histogram.buckets, counts });
+  }
+  return derived.points;
+}
+
+function addQuantiles(derived: DerivedPoints, buckets: BucketedHistogram): void {
   for (const quantile of histogramQuantiles)
-    add(quantileSuffix(quantile), 'timer', quantileFromBuckets(buckets, quantile));
+    derived.add(quantileSuffix(quantile), 'timer', quantileFromBuckets(buckets, quantile));
 }
 
 /** `p50`, `p99_9`; `min` and `max` for the 0 and 1 quantiles. */
@@ -348,16 +455,16 @@ interface ReadHistogram {
   readonly layout: string;
 }
 
-function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogram | Issue {
+function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogram | FieldIssue {
   const count = readUint64(dataPoint.count);
   if (count === undefined)
-    return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
   const counts = readNumberList(dataPoint.bucketCounts, readUint64);
   const bounds = readNumberList(dataPoint.explicitBounds, readDouble);
-  if (counts === undefined) return new Issue('bucketCounts', 'must be an array of 64-bit integers');
-  if (bounds === undefined) return new Issue('explicitBounds', 'must be an array of numbers');
+  if (counts === undefined) return new FieldIssue('bucketCounts', 'must be an array of 64-bit integers');
+  if (bounds === undefined) return new FieldIssue('explicitBounds', 'must be an array of numbers');
   if (counts.length > 0 && counts.length !== bounds.length + 1) {
-    return new Issue(
+    return new FieldIssue(
       'bucketCounts',
       `must have one more entry than explicitBounds (${bounds.length + 1}), got ${counts.length}`,
     );
@@ -371,24 +478,24 @@ function readExplicitHistogram(dataPoint: Record<string, unknown>): ReadHistogra
   };
 }
 
-function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHistogram | Issue {
+function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHistogram | FieldIssue {
   const count = readUint64(dataPoint.count);
   if (count === undefined)
-    return new Issue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
+    return new FieldIssue('count', `must be a 64-bit integer, got ${describeValue(dataPoint.count)}`);
   const scale = readInteger(dataPoint.scale) ?? 0;
-  if (scale < -10 || scale > 20) return new Issue('scale', `must be between -10 and 20, got ${scale}`);
+  if (scale < -10 || scale > 20) return new FieldIssue('scale', `must be between -10 and 20, got ${scale}`);
   const side = (raw: unknown, field: string) => {
     const buckets = asObject(raw);
     const counts = readNumberList(buckets?.bucketCounts, readUint64);
     const offset = readInteger(buckets?.offset) ?? 0;
     return counts === undefined
-      ? new Issue(`${field}.bucketCounts`, 'must be an array of 64-bit integers')
+      ? new FieldIssue(`${field}.bucketCounts`, 'must be an array of 64-bit integers')
       : { offset, counts };
   };
   const positive = side(dataPoint.positive, 'positive');
   const negative = side(dataPoint.negative, 'negative');
-  if (positive instanceof Issue) return positive;
-  if (negative instanceof Issue) return negative;
+  if (positive instanceof FieldIssue) return positive;
+  if (negative instanceof FieldIssue) return negative;
   const buckets = explicitFromExponential({
     scale,
     zeroCount: readUint64(dataPoint.zeroCount) ?? 0,
@@ -397,7 +504,7 @@ function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHisto
     min: finiteOrUndefined(dataPoint.min),
     max: finiteOrUndefined(dataPoint.max),
   });
-  if (!buckets) return new Issue('scale', 'gives bucket bounds beyond the range of a double');
+  if (!buckets) return new FieldIssue('scale', 'gives bucket bounds beyond the range of a double');
   const sum = readDouble(dataPoint.sum);
   return {
     count,
@@ -407,27 +514,27 @@ function readExponentialHistogram(dataPoint: Record<string, unknown>): ReadHisto
   };
 }
 
-function readNumberValue(dataPoint: Record<string, unknown>): number | Issue {
+function readNumberValue(dataPoint: Record<string, unknown>): number | FieldIssue {
   if (dataPoint.asDouble !== undefined) {
     const value = readDouble(dataPoint.asDouble);
     if (value === undefined || !Number.isFinite(value)) {
-      return new Issue('asDouble', `must be a finite number, got ${describeValue(dataPoint.asDouble)}`);
+      return new FieldIssue('asDouble', `must be a finite number, got ${describeValue(dataPoint.asDouble)}`);
     }
     return value;
   }
   if (dataPoint.asInt !== undefined) {
     const value = readInt64(dataPoint.asInt);
     if (value === undefined)
-      return new Issue('asInt', `must be a 64-bit integer, got ${describeValue(dataPoint.asInt)}`);
+      return new FieldIssue('asInt', `must be a 64-bit integer, got ${describeValue(dataPoint.asInt)}`);
     return value;
   }
-  return new Issue('asDouble', 'a data point needs asDouble or asInt');
+  return new FieldIssue('asDouble', 'a data point needs asDouble or asInt');
 }
 
-function readTemporality(raw: unknown): number | Issue {
+function readTemporality(raw: unknown): number | FieldIssue {
   if (raw === 1 || raw === 'AGGREGATION_TEMPORALITY_DELTA') return temporality.delta;
   if (raw === 2 || raw === 'AGGREGATION_TEMPORALITY_CUMULATIVE') return temporality.cumulative;
-  return new Issue(
+  return new FieldIssue(
     'aggregationTemporality',
     `must be 1 (delta) or 2 (cumulative), got ${describeValue(raw)}`,
   );
@@ -438,27 +545,27 @@ function readAttributes(
   raw: unknown,
   resource: boolean,
   dimensions: Record<string, string> = {},
-): { dimensions: Record<string, string> } | Issue {
+): { dimensions: Record<string, string> } | FieldIssue {
   if (raw === undefined || raw === null) return { dimensions };
-  if (!Array.isArray(raw)) return new Issue('attributes', `must be an array, got ${describeValue(raw)}`);
+  if (!Array.isArray(raw)) return new FieldIssue('attributes', `must be an array, got ${describeValue(raw)}`);
   for (let index = 0; index < raw.length; index++) {
     const attribute = asObject(raw[index]);
     const key = attribute?.key;
     if (typeof key !== 'string')
-      return new Issue(`attributes[${index}].key`, `must be a string, got ${describeValue(key)}`);
+      return new FieldIssue(`attributes[${index}].key`, `must be a string, got ${describeValue(key)}`);
     if (resource && volatileResourceAttributes.has(key)) continue;
     const value = renderAnyValue(attribute?.value, 0);
-    if (value instanceof Issue) return new Issue(`attributes[${index}].value`, value.message);
+    if (value instanceof FieldIssue) return new FieldIssue(`attributes[${index}].value`, value.message);
     if (value === undefined || value === '') continue;
     const problem = dimensionProblem(key, value);
-    if (problem) return new Issue(`attributes[${index}]`, `${key.slice(0, 64)}: ${problem}`);
+    if (problem) return new FieldIssue(`attributes[${index}]`, `${key.slice(0, 64)}: ${problem}`);
     dimensions[key] = value;
   }
   return { dimensions };
 }
 
 /** An AnyValue as a dimension value: scalars as text, arrays and key-value lists as compact JSON. */
-function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue {
+function renderAnyValue(raw: unknown, depth: number): string | undefined | FieldIssue {
   const value = asObject(raw);
   if (!value) return undefined;
   if (typeof value.stringValue === 'string') return value.stringValue;
@@ -466,22 +573,22 @@ function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue
   if (value.intValue !== undefined) {
     const integer = readInt64(value.intValue);
     return integer === undefined
-      ? new Issue('', 'intValue must be a 64-bit integer')
+      ? new FieldIssue('', 'intValue must be a 64-bit integer')
       : String(value.intValue);
   }
   if (value.doubleValue !== undefined) {
     const double = readDouble(value.doubleValue);
-    return double === undefined ? new Issue('', 'doubleValue must be a number') : String(double);
+    return double === undefined ? new FieldIssue('', 'doubleValue must be a number') : String(double);
   }
   if (typeof value.bytesValue === 'string') return value.bytesValue;
   if (depth >= maxRenderedAttributeDepth)
-    return new Issue('', `must nest at most ${maxRenderedAttributeDepth} levels`);
+    return new FieldIssue('', `must nest at most ${maxRenderedAttributeDepth} levels`);
   const array = asObject(value.arrayValue);
   if (array) {
     const parts: string[] = [];
     for (const element of asList(array.values)) {
       const rendered = renderAnyValue(element, depth + 1);
-      if (rendered instanceof Issue) return rendered;
+      if (rendered instanceof FieldIssue) return rendered;
       parts.push(JSON.stringify(rendered ?? null));
     }
     return `[${parts.join(',')}]`;
@@ -492,20 +599,13 @@ function renderAnyValue(raw: unknown, depth: number): string | undefined | Issue
     for (const entry of asList(kvlist.values)) {
       const pair = asObject(entry);
       const rendered = renderAnyValue(pair?.value, depth + 1);
-      if (rendered instanceof Issue) return rendered;
+      if (rendered instanceof FieldIssue) return rendered;
       parts.push(`${JSON.stringify(String(pair?.key ?? ''))}:${JSON.stringify(rendered ?? null)}`);
     }
     return `{${parts.join(',')}}`;
   }
   return undefined;
 }
-
-const asObject = (value: unknown): Record<string, unknown> | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
-
-const asList = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
 
 /** A 64-bit unsigned integer sent as a number or a decimal string (the OTLP JSON encoding). */
 function readUint64(value: unknown): number | undefined {
