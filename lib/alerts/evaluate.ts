@@ -71,6 +71,8 @@ interface Breach {
   readonly change: number;
   readonly lower: number | null;
   readonly upper: number | null;
+  /** The engine found the value stuck (exactly repeated for longer than the series does by chance). */
+  readonly stuck?: boolean;
 }
 
 const idleMonitor: RuleMonitor = {
@@ -539,6 +541,7 @@ const escalates = (before: Alert, after: Alert): boolean =>
 function openReason(rule: BandRule | ThresholdRule, breach: Breach | undefined, durationMs: number): string {
   const side = breach?.side ?? rule.direction;
   const lasting = `for ${describeDuration(durationMs)}`;
+  if (breach?.stuck) return `stuck at one value ${lasting}`;
   return rule.kind === 'band' ? `${side} its band ${lasting}` : `${side} ${rule.threshold} ${lasting}`;
 }
 
@@ -585,8 +588,11 @@ function bandDeparture(rule: BandRule, bucket: EvaluatedBucket): BandDeparture |
   if (distance === 0) return undefined;
   const side = distance > 0 ? 'above' : 'below';
   if (rule.direction !== 'both' && rule.direction !== side) return undefined;
+  // A stuck value is no deviation: it is often near the expected value, and still an incident (an agent or a
+  // counter frozen), so the minimum deviation does not hide it.
+  const stuck = band.anomaly && band.reason === 'stuck';
   const minimum = Math.max(rule.minDeviation.absolute, rule.minDeviation.relative * Math.abs(band.expected));
-  if (Math.abs(distance) < minimum) return undefined;
+  if (Math.abs(distance) < minimum && !stuck) return undefined;
   const scale = bandScale(rule.sensitivity);
   const upper = band.expected + (band.upper - band.expected) * scale;
   const lower = band.expected - (band.expected - band.lower) * scale;
@@ -594,7 +600,8 @@ function bandDeparture(rule: BandRule, bucket: EvaluatedBucket): BandDeparture |
   const tiny = 1e-9 * Math.max(1, Math.abs(band.expected));
   const change = band.expected === 0 ? 0 : Math.abs(distance) / Math.abs(band.expected);
   const outside = side === 'above' ? bucket.value > upper : bucket.value < lower;
-  return { side, deviation: Math.abs(distance) / Math.max(halfWidth, tiny), change, lower, upper, outside };
+  const deviation = Math.abs(distance) / Math.max(halfWidth, tiny);
+  return { side, deviation, change, lower, upper, outside, ...(stuck && { stuck }) };
 }
 
 /**

@@ -112,6 +112,22 @@ describe('Band rules: the default rule', () => {
     ]);
   });
 
+  it('pages a value the engine finds stuck, however near the expected value (the minimum deviation does not hide it)', () => {
+    // A counter frozen at 101 for an hour against an expected 100: inside its band, 1% away, and stuck.
+    const buckets = Array.from({ length: 12 }, (_, index): EvaluatedBucket => {
+      const bucket = judged(index, 101);
+      return { ...bucket, band: bucket.band && { ...bucket.band, anomaly: index >= 2, reason: 'stuck' } };
+    });
+    const outcome = evaluate([], [builtInDefaultRule], { buckets });
+    // Opened after two buckets of it, and critical after 30 minutes, as any departure.
+    expect(timeline(outcome)).toEqual([
+      ['OPEN', 3],
+      ['ESCALATED', 7],
+    ]);
+    expect(outcome.transitions[0]?.notification).toMatchObject({ reason: 'stuck at one value for 10 min' });
+    expect(outcome.alerts[0]).toMatchObject({ startedAt: t0 + 2 * step, state: 'open' });
+  });
+
   it('one alert per flapping episode: the recovery window bridges the gaps', () => {
     const flapping = [100, 300, 100, 300, 100, 100, 300, 100, 300, 100, 100, 100, 100];
     expect(timeline(evaluate(flapping))).toEqual([
