@@ -141,31 +141,32 @@ export function encodeBandState({ s, a, episodes }: BandState): StoredBand {
   };
 }
 
-function bytesOf(text: unknown): Uint8Array | undefined {
-  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
-}
-
-function allFinite(values: Float32Array | Float64Array): boolean {
-  for (let index = 0; index < values.length; index++) if (!Number.isFinite(values[index])) return false;
-  return true;
+/**
+ * Decodes base64 straight into a new array's own buffer (one copy, not three: restoring is most of a band job
+ * run), or undefined when `text` is not a string or not a whole number of elements.
+ */
+function decoded<T extends Float32Array | Float64Array>(
+  text: unknown,
+  make: (length: number) => T,
+  bytesPer: number,
+): T | undefined {
+  if (typeof text !== 'string') return undefined;
+  const values = make(Math.floor((text.length * 3) / (4 * bytesPer)) + 1);
+  const written = Buffer.from(values.buffer).write(text, 'base64');
+  if (written % bytesPer !== 0) return undefined;
+  const whole = values.subarray(0, written / bytesPer) as T;
+  for (let index = 0; index < whole.length; index++) if (!Number.isFinite(whole[index])) return undefined;
+  return whole;
 }
 
 /** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
 export function decodeBandState(stored: StoredBand): BandState | undefined {
-  const scalarBytes = bytesOf(stored.scalars);
-  const arrayBytes = bytesOf(stored.arrays);
-  const episodeBytes = bytesOf(stored.episodes);
-  if (!scalarBytes || !arrayBytes || !episodeBytes) return undefined;
-  if (scalarBytes.byteLength !== scalarNames.length * 8 || arrayBytes.byteLength !== arraysLength * 4)
-    return undefined;
-  if (episodeBytes.byteLength % (8 * episodeFields) !== 0) return undefined;
-  const scalarValues = new Float64Array(scalarNames.length);
-  new Uint8Array(scalarValues.buffer).set(scalarBytes);
-  const arrayValues = new Float32Array(arraysLength);
-  new Uint8Array(arrayValues.buffer).set(arrayBytes);
-  const episodeValues = new Float64Array(episodeBytes.byteLength / 8);
-  new Uint8Array(episodeValues.buffer).set(episodeBytes);
-  if (!allFinite(scalarValues) || !allFinite(arrayValues)) return undefined;
+  const scalarValues = decoded(stored.scalars, (length) => new Float64Array(length), 8);
+  const arrayValues = decoded(stored.arrays, (length) => new Float32Array(length), 4);
+  const episodeValues = decoded(stored.episodes, (length) => new Float64Array(length), 8);
+  if (!scalarValues || !arrayValues || !episodeValues) return undefined;
+  if (scalarValues.length !== scalarNames.length || arrayValues.length !== arraysLength) return undefined;
+  if (episodeValues.length % episodeFields !== 0) return undefined;
   const scalars = freshScalars();
   for (let index = 0; index < scalarNames.length; index++) {
     scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
