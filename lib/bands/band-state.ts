@@ -3,6 +3,7 @@
  * episodes, each as base64. A stored band that is not a whole one of this layout reads as none: the band then
  * starts afresh (an engine whose layout changes takes a new name, and the band job learns it again).
  */
+import { allFinite, base64Length, decodeInto, scratchFloat64s } from './stored-bytes.ts';
 import { tailRungs } from './tails.ts';
 
 /** Daily profile slots (5 minutes each), and noise slots (an hour each). */
@@ -141,35 +142,21 @@ export function encodeBandState({ s, a, episodes }: BandState): StoredBand {
   };
 }
 
-/**
- * Decodes base64 straight into a new array's own buffer (one copy, not three: restoring is most of a band job
- * run), or undefined when `text` is not a string or not a whole number of elements.
- */
-function decoded<T extends Float32Array | Float64Array>(
-  text: unknown,
-  make: (length: number) => T,
-  bytesPer: number,
-): T | undefined {
-  if (typeof text !== 'string') return undefined;
-  const values = make(Math.floor((text.length * 3) / (4 * bytesPer)) + 1);
-  const written = Buffer.from(values.buffer).write(text, 'base64');
-  if (written % bytesPer !== 0) return undefined;
-  const whole = values.subarray(0, written / bytesPer) as T;
-  for (let index = 0; index < whole.length; index++) if (!Number.isFinite(whole[index])) return undefined;
-  return whole;
-}
-
 /** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
 export function decodeBandState(stored: StoredBand): BandState | undefined {
-  const scalarValues = decoded(stored.scalars, (length) => new Float64Array(length), 8);
-  const arrayValues = decoded(stored.arrays, (length) => new Float32Array(length), 4);
-  const episodeValues = decoded(stored.episodes, (length) => new Float64Array(length), 8);
-  if (!scalarValues || !arrayValues || !episodeValues) return undefined;
-  if (scalarValues.length !== scalarNames.length || arrayValues.length !== arraysLength) return undefined;
-  if (episodeValues.length % episodeFields !== 0) return undefined;
+  const arrays = new Float32Array(arraysLength);
+  const arrayText = stored.arrays;
+  if (base64Length(arrayText) !== arrays.byteLength) return undefined;
+  if (!decodeInto(arrayText, arrays.buffer, 0, arrays.byteLength) || !allFinite(arrays)) return undefined;
+  const episodeValues = scratchFloat64s(stored.episodes);
+  if (!episodeValues || episodeValues.length % episodeFields !== 0) return undefined;
+  const episodes = Array.from(episodeValues);
+  // Read last: the scratch it shares with the episodes is read into the scalars at once.
+  const scalarValues = scratchFloat64s(stored.scalars);
+  if (!scalarValues || scalarValues.length !== scalarNames.length) return undefined;
   const scalars = freshScalars();
   for (let index = 0; index < scalarNames.length; index++) {
     scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
   }
-  return { s: scalars, a: freshArrays(arrayValues), episodes: Array.from(episodeValues) };
+  return { s: scalars, a: freshArrays(arrays), episodes };
 }

@@ -12,6 +12,7 @@ import {
 import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
+import { allFinite, base64Length, decodeInto, scratchFloat64s } from './stored-bytes.ts';
 import {
   deviationAtProbability,
   type ExceedanceCounts,
@@ -1196,22 +1197,31 @@ function encodeFloats(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
 }
 
-/** The bytes of a base64 string (a copy of their own), or undefined when `text` is not a string. */
-function decodeBytes(text: unknown): Uint8Array | undefined {
-  return typeof text === 'string' ? new Uint8Array(Buffer.from(text, 'base64')) : undefined;
-}
-
-/** The Float32Array that {@link encodeFloats} wrote, or undefined when `text` is not one. */
-function decodeFloats(text: unknown): Float32Array | undefined {
-  if (typeof text !== 'string') return undefined;
-  // Decoded straight into the array's own buffer: one copy, not three (restoring is most of a band job run).
-  const values = new Float32Array(Math.floor((text.length * 3) / 16) + 1);
-  const bytes = new Uint8Array(values.buffer);
-  const written = Buffer.from(bytes.buffer).write(text, 'base64');
-  if (written % 4 !== 0) return undefined;
-  const decoded = values.subarray(0, written / 4);
-  for (let index = 0; index < decoded.length; index++) if (!Number.isFinite(decoded[index])) return undefined;
-  return decoded;
+/**
+ * The arrays of a stored state (daily, weekly, tails, recurrence), decoded into views of one new buffer (one
+ * allocation, not four), or undefined when any is not whole, finite base64 of its kind.
+ */
+function decodeArrays(
+  stored: EngineState,
+): { daily: Float32Array; weekly: Float32Array; tails: Float32Array; recurrence: Uint8Array } | undefined {
+  const texts = [stored.daily, stored.weekly, stored.tails, stored.recurrence];
+  const lengths = texts.map(base64Length);
+  const [daily = -1, weekly = -1, tails = -1, recurrence = -1] = lengths;
+  if (daily % 4 !== 0 || weekly % 4 !== 0 || tails % 4 !== 0 || recurrence < 0) return undefined;
+  const buffer = new ArrayBuffer(daily + weekly + tails + recurrence);
+  let offset = 0;
+  for (const [index, text] of texts.entries()) {
+    const length = lengths[index] ?? 0;
+    if (!decodeInto(text as string, buffer, offset, length)) return undefined;
+    offset += length;
+  }
+  const arrays = {
+    daily: new Float32Array(buffer, 0, daily / 4),
+    weekly: new Float32Array(buffer, daily, weekly / 4),
+    tails: new Float32Array(buffer, daily + weekly, tails / 4),
+    recurrence: new Uint8Array(buffer, daily + weekly + tails, recurrence),
+  };
+  return allFinite(arrays.daily) && allFinite(arrays.weekly) && allFinite(arrays.tails) ? arrays : undefined;
 }
 
 /**
@@ -1226,21 +1236,14 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   // Filled in place, not spread into a new object: a restored state then has the hidden class of a created one,
   // and update() stays optimised in a process that runs both (as the bands job does).
   const state = freshState(stored.settings as Partial<BandSettings> | undefined);
-  const daily = decodeFloats(stored.daily);
-  const weekly = decodeFloats(stored.weekly);
-  const tails = decodeFloats(stored.tails);
-  const recurrence = decodeBytes(stored.recurrence);
-  if (!daily || !weekly || !tails || tails.length !== state.tails.length) return undefined;
-  if (!recurrence || recurrence.length !== (upgraded ? 1 : 2) * recurrenceBytes) return undefined;
-  const packed = decodeBytes(stored.scalars);
-  if (!packed || packed.byteLength !== names.length * 8) return undefined;
-  const values = new Float64Array(names.length);
-  new Uint8Array(values.buffer).set(packed);
-  for (let index = 0; index < names.length; index++) {
-    const value = values[index] ?? 0;
-    if (!Number.isFinite(value)) return undefined;
-    state[names[index] as keyof NormalcyScalars] = value;
-  }
+  const arrays = decodeArrays(stored);
+  if (!arrays || arrays.tails.length !== state.tails.length) return undefined;
+  const { daily, weekly, tails, recurrence } = arrays;
+  if (recurrence.length !== (upgraded ? 1 : 2) * recurrenceBytes) return undefined;
+  const values = scratchFloat64s(stored.scalars);
+  if (!values || values.length !== names.length) return undefined;
+  for (let index = 0; index < names.length; index++)
+    state[names[index] as keyof NormalcyScalars] = values[index] ?? 0;
   if (upgraded) {
     // The band's season starts as the detector's, and its errors from the detector's (unclipped) ones.
     state.bandSeason = state.season;
