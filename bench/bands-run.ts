@@ -37,7 +37,7 @@ import { dynamoQueryReadUnits, dynamoWriteUnits, timestreamWriteUnits } from '..
 import { type BandJobSummary, runBandJob } from '../lib/jobs/band-job.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import type { BandStore, MetricStore, SeriesState, TimedValue } from '../lib/ports.ts';
-import { FakeS3 } from '../test/helpers/fake-s3.ts';
+import { FakeS3 } from '../scripts/dev/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
 
 const [directory = '', pointsStore = 'timestream', seriesArgument = '0', shardsArgument = '16'] =

@@ -15,7 +15,7 @@ import { aggregate } from '../lib/metrics/aggregate.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
 import type { StoredBand } from '../lib/ports.ts';
-import { launchChromium } from '../test/dashboard/browser.ts';
+import { launchChromium } from '../scripts/dev/chromium.ts';
 
 const minute = 60_000;
 const day = 86_400_000;

@@ -29,7 +29,7 @@ export interface MetricStore {
   /**
    * Writes points durably; resolves only once every point is stored (a retry of the same points is harmless).
    * Throws PointsRefusedError for points refused for good and WriteIncompleteError for points it could not
-   * confirm by the deadline (lib/ingest/write-errors.ts).
+   * confirm by the deadline (lib/store-errors.ts).
    */
   writePoints(points: readonly SeriesPoint[], options?: WriteOptions): Promise<void>;
   /** The points of one series with `from <= timestamp < to`, in time order. */
@@ -53,7 +53,7 @@ export interface SeriesTouch {
   readonly maxTimestamp: number;
   /**
    * The request holds points older than the band job's bulk read reaches (`isBackfill` in
-   * lib/jobs/live-window.ts): the job must look at the series' history from `minTimestamp` on, not only at its
+   * lib/metrics/live-window.ts): the job must look at the series' history from `minTimestamp` on, not only at its
    * recent points.
    */
   readonly backfill?: boolean;
@@ -199,7 +199,7 @@ export interface SeriesState {
   /**
    * The times (ascending) of the points fed to the engine from `from` on, those the job's next bulk reads still
    * cover: a point the next read finds before `processedUntil` that is not among them arrived late (see
-   * lib/jobs/live-window.ts). Absent in states saved before the job kept it.
+   * lib/metrics/live-window.ts). Absent in states saved before the job kept it.
    */
   readonly recentFed?: { readonly from: number; readonly times: readonly number[] };
   /**

@@ -10,8 +10,8 @@ import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
-import type { AlertsDependencies } from '../alerts.ts';
 import { dataStore, timestreamTables } from './data-store.ts';
+import type { AlertsDependencies } from './dependencies.ts';
 import { alertTable, keySecretArn, stateBucket, stateTable } from './environment.ts';
 
 export function cloudAlertsDependencies(): AlertsDependencies {

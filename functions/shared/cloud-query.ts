@@ -9,8 +9,8 @@ import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
 import { systemClock } from '../../lib/ports.ts';
-import type { QueryDependencies } from '../query.ts';
 import { dataStore, timestreamTables } from './data-store.ts';
+import type { QueryDependencies } from './dependencies.ts';
 import { bundledDocuments } from './documents.ts';
 import { keySecretArn, stateBucket, stateTable } from './environment.ts';
 

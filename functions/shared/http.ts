@@ -12,8 +12,8 @@ import {
   ValidationError,
 } from '../../lib/errors.ts';
 import { headTwins } from '../../lib/http/routes.ts';
-import { ingestLimits } from '../../lib/ingest/limits.ts';
 import { authorize, keyFromHeaders } from '../../lib/keys.ts';
+import { ingestLimits } from '../../lib/metrics/limits.ts';
 import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports.ts';
 import { logger } from './logger.ts';
 

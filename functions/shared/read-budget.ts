@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ReadOptions, SeriesCatalog, SeriesInfo, SeriesSummaryStore } from '../../lib/ports.ts';
-import { isAbortError, QueryTimeoutError } from '../../lib/query/errors.ts';
 import { type SummarizedCatalog, summarizedCatalog } from '../../lib/query/summaries.ts';
+import { isAbortError, QueryTimeoutError } from '../../lib/store-errors.ts';
 
 /** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */
 const answerMarginMs = 1_500;

@@ -11,8 +11,8 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { liveWindowMs } from '../jobs/live-window.ts';
 import { aggregate } from '../metrics/aggregate.ts';
+import { liveWindowMs } from '../metrics/live-window.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
 import type {
   AnomalyQuery,
@@ -28,13 +28,12 @@ import type {
   ValueBucketQuery,
 } from '../ports.ts';
 import { dayMs, minuteMs } from '../time.ts';
+import { anomalyIndex } from './schema.ts';
 
 /** DynamoDB's limit of items per BatchWriteItem call. */
 export const maxItemsPerBatchWrite = 25;
 /** DynamoDB's limit of keys per BatchGetItem call. */
 export const maxKeysPerBatchGet = 100;
-/** The sparse index listing anomalous buckets by day. */
-export const anomalyIndex = 'anomalies';
 
 const maxBatchAttempts = 8;
 /** Points per item of the recent-points log (about 40 bytes each: one item stays near 12 KB). */

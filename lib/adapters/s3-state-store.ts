@@ -12,6 +12,7 @@ import type {
   SeriesSummaryStore,
   StateShardSnapshot,
 } from '../ports.ts';
+import { shardKey, stateKeyPrefix, summariesKey } from './schema.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -29,13 +30,6 @@ export interface S3StateStoreOptions {
 }
 
 const defaultKeptBytes = 256 * 1024 * 1024;
-
-/** The default prefix of the store's objects (the stack grants access to exactly these keys). */
-export const stateKeyPrefix = 'state/';
-
-/** The key of a shard, and of the summaries document, under the store's prefix. */
-export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
-export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
 
 /** A summary as stored: a positional array (the document is read whole by every listing). */
 type StoredSummary = [

@@ -3,9 +3,10 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EngineState } from '../bands/engine.ts';
-import { KeyDigester, type KeySecretSource, localKeySecret, minKeySecretBytes } from '../keys.ts';
+import { KeyDigester, type KeySecretSource, minKeySecretBytes } from '../keys.ts';
 import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
 import { sortedDimensions } from '../metrics/series.ts';
+import { seriesMatcher } from '../metrics/series-filter.ts';
 import type {
   AnomalyQuery,
   AnomalyRecord,
@@ -33,7 +34,7 @@ import type {
   ValueBucket,
   ValueBucketQuery,
 } from '../ports.ts';
-import { seriesMatcher } from '../query/series-filter.ts';
+import { localKeySecret } from './local-key-files.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS series (

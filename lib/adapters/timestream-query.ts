@@ -13,7 +13,7 @@ import type {
   ValueBucket,
   ValueBucketQuery,
 } from '../ports.ts';
-import { isAbortError, QueryTimeoutError } from '../query/errors.ts';
+import { isAbortError, QueryTimeoutError } from '../store-errors.ts';
 
 /** Timestream runs one Query call for at most 60 s; a call is abandoned there, whatever the caller allows. */
 export const timestreamQueryTimeoutMs = 60_000;

@@ -5,7 +5,6 @@ import {
   TimestreamWriteClient,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
-import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ingest/write-errors.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
 import type {
   AnomalyRecord,
@@ -16,6 +15,7 @@ import type {
   TimedValue,
   WriteOptions,
 } from '../ports.ts';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../store-errors.ts';
 
 /** Timestream's limit of records per WriteRecords call. */
 export const maxRecordsPerWrite = 100;

@@ -1,11 +1,11 @@
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
+import { ingestLimits } from '../metrics/limits.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../metrics/point.ts';
-import { ingestLimits } from './limits.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
 import {
   dimensionProblem,
   nameProblem,
   type ParsedBatch,
-  readTimestamp,
   type TimeWindow,
   timeProblem,
   timeWindow,

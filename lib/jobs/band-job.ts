@@ -11,8 +11,10 @@ import { selects } from '../alerts/selector.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { isSoundResult } from '../bands/finite.ts';
-import { ingestLimits } from '../ingest/limits.ts';
+import { alertViewUrl } from '../dashboard-links.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
+import { ingestLimits } from '../metrics/limits.ts';
+import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
 import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
 import type {
   BandStore,
@@ -31,9 +33,7 @@ import type {
   TimedValue,
 } from '../ports.ts';
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
-import { alertViewUrl } from '../query/links.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
-import { liveWindowMs, readMarginMs } from './live-window.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {

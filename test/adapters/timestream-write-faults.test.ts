@@ -15,10 +15,10 @@ import { TimestreamStore, type TimestreamStoreOptions } from '../../lib/adapters
 import { acceptBatch } from '../../lib/ingest/accept.ts';
 import { parseNativeJson } from '../../lib/ingest/native-json.ts';
 import { timeWindow } from '../../lib/ingest/validate.ts';
-import { PointsRefusedError, WriteIncompleteError } from '../../lib/ingest/write-errors.ts';
 import { lambdaContext } from '../../lib/local/lambda-events.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import type { SeriesStore } from '../../lib/ports.ts';
+import { PointsRefusedError, WriteIncompleteError } from '../../lib/store-errors.ts';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const now = Date.now();

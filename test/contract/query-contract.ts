@@ -3,7 +3,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertsHandler } from '../../functions/alerts.ts';
-import { createQueryHandler, type QueryDependencies } from '../../functions/query.ts';
+import { createQueryHandler } from '../../functions/query.ts';
+import type { QueryDependencies } from '../../functions/shared/dependencies.ts';
 import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 import { generateKey, registerKey } from '../../lib/keys.ts';

@@ -6,7 +6,8 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 });
 
-import { createIngestHandler, type IngestDependencies } from '../../functions/ingest.ts';
+import { createIngestHandler } from '../../functions/ingest.ts';
+import type { IngestDependencies } from '../../functions/shared/dependencies.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import { lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';

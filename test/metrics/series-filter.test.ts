@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { seriesViewPath, seriesViewUrl } from '../../lib/dashboard-links.ts';
+import { globToRegExp, seriesMatcher } from '../../lib/metrics/series-filter.ts';
 import { learnedTraits, seriesKind } from '../../lib/query/learned-traits.ts';
-import { seriesViewPath, seriesViewUrl } from '../../lib/query/links.ts';
-import { globToRegExp, seriesMatcher } from '../../lib/query/series-filter.ts';
 
 describe('globToRegExp', () => {
   it.each([

@@ -1,7 +1,11 @@
 /**
+ * The errors in the stores' contracts (lib/ports.ts), beside the ports so that the adapters that throw them
+ * and the layers that catch them (ingest, the functions) import them from below.
+ *
  * What a MetricStore may throw from writePoints besides an outage: the two outcomes ingest must tell apart,
  * because one is the client's data (report it per item) and the other is the store (ask the client to retry).
  */
+import { HttpError } from './errors.ts';
 
 /** A point the store refused for good, by its position in the array given to writePoints. */
 export interface RefusedPoint {
@@ -31,3 +35,20 @@ export class WriteIncompleteError extends Error {
     super(`${unconfirmed} point(s) could not be confirmed as stored`, options);
   }
 }
+
+/** A read ran out of its time budget (the request's, or the store's own per-call limit). */
+export class QueryTimeoutError extends HttpError {
+  override readonly name = 'QueryTimeoutError';
+  constructor(budgetMs: number, options: { cause?: unknown } = {}) {
+    super(
+      504,
+      'query_timeout',
+      `the query did not finish within ${Math.round(budgetMs / 1000)} s: ask for a shorter time range or a larger step`,
+      options,
+    );
+  }
+}
+
+/** Whether an error is the abort of a read whose signal fired (fetch, the AWS SDK and Node all name it so). */
+export const isAbortError = (error: unknown): boolean =>
+  error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');

@@ -1,4 +1,4 @@
-import type { Dimensions } from '../metrics/point.ts';
+import type { Dimensions } from './point.ts';
 
 /** What the catalog filters on, beside the name prefix stores apply themselves. */
 export interface SeriesFilter {

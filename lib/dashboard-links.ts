@@ -1,6 +1,8 @@
 /**
  * Every link into the dashboard is built here: the query API's anomalies, the alerts' notifications and the
- * dashboard's own lists all use these builders, so the dashboard has one set of shapes to route.
+ * dashboard's own lists all use these builders, so the dashboard has one set of shapes to route. A leaf
+ * module (it imports nothing) at the top of lib/, so the query API, the band job and the dashboard each import
+ * it from below.
  *
  * The dashboard is served at `/` and addresses its views in the fragment:
  * - `#/series/<seriesId>?from=&to=&at=`: a series between `from` and `to` (epoch ms), marking the instant `at`

@@ -1,7 +1,8 @@
 /**
  * The band job's live window: every run reads the recent points of all series in one bulk read, from at most
  * this far back (in a container that ran before, from where its last read ended less {@link readMarginMs}).
- * Kept in its own file so the ingest bundle does not pull in the band job.
+ * Kept in its own file so the ingest bundle does not pull in the band job; in lib/metrics so that ingest, the
+ * band job and the stores import it from below.
  */
 export const liveWindowMs = 10 * 60_000;
 

@@ -2,6 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
+/**
+ * Headless Chromium for the dashboard tests and the query benchmark (both import it from here: bench/ does not
+ * import test/).
+ */
+
 /** Where screenshots go: git-ignored, kept by CI as test artifacts. */
 export const artifactsDir = join(import.meta.dirname, '..', '..', 'test-artifacts');
 

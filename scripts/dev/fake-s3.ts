@@ -10,6 +10,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
+/**
+ * An in-memory (or on-disk) S3 bucket behind aws-sdk-client-mock, for the state store tests and the band job
+ * benchmarks (both import it from here: bench/ does not import test/).
+ */
+
 /** An error as the SDK throws it for an HTTP status (the adapter reads `$metadata.httpStatusCode`). */
 const httpError = (name: string, status: number) =>
   Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });

@@ -1,4 +1,7 @@
-/** Limits every ingest format shares. */
+/**
+ * Limits every ingest format shares, which the query API (name lengths) and the band job (how far in the
+ * future a point may lie) apply too: part of the metric model, so each imports it from below.
+ */
 export const ingestLimits = {
   /** Largest request body accepted, after decompression (under Lambda's 6 MB synchronous payload). */
   maxBodyBytes: 5 * 1024 * 1024,
