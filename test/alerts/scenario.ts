@@ -1,5 +1,5 @@
+import type { LocalServerOptions } from '../../functions/local/server.ts';
 import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { LocalServerOptions } from '../../lib/local/server.ts';
 import type { Clock, Notification, Notifier } from '../../lib/ports.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { minuteMs } from '../helpers/series.ts';

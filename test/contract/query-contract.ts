@@ -3,12 +3,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlertsHandler } from '../../functions/alerts.ts';
+import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
 import { createQueryHandler } from '../../functions/query.ts';
 import type { QueryDependencies } from '../../functions/shared/dependencies.ts';
 import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 import { generateKey, registerKey } from '../../lib/keys.ts';
-import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import type { KeyScope, StoredBand } from '../../lib/ports.ts';

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localDocuments } from '../../functions/local/documents.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
 import { now, queryContract } from './query-contract.ts';
 
 queryContract('SQLite (local mode)', async () => {

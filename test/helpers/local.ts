@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../functions/local/server.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../lib/local/server.ts';
 import type { KeyScope, Notification, Notifier } from '../../lib/ports.ts';
 
 export interface TestServer extends LocalServer {

@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultEngine } from '../../lib/bands/index.ts';
-import { listDataFiles, readDataFile, readLabels } from '../../lib/nab/corpus.ts';
-import { runEngine, scoreAllProfiles } from '../../lib/nab/run.ts';
+import { listDataFiles, readDataFile, readLabels } from '../../../bench/nab/corpus.ts';
+import { runEngine, scoreAllProfiles } from '../../../bench/nab/run.ts';
+import { defaultEngine } from '../../../lib/bands/index.ts';
 import { nabDataDir, nabLabelsFile } from './fixtures.ts';
 
 /** Scores the default engine reached when these floors were set; a regression below them fails CI. */
@@ -32,7 +32,7 @@ describe('Harness: npm run nab', () => {
     const out = mkdtempSync(join(tmpdir(), 'nab-'));
     const stdout = execFileSync(
       'npx',
-      ['tsx', 'lib/nab/cli.ts', '--data', nabDataDir, '--labels', nabLabelsFile, '--out', out],
+      ['tsx', 'bench/nab/cli.ts', '--data', nabDataDir, '--labels', nabLabelsFile, '--out', out],
       { encoding: 'utf8' },
     );
     const lastLines = stdout.trim().split('\n').slice(-3);
@@ -68,7 +68,7 @@ describe('Harness: npm run nab', () => {
       'npx',
       [
         'tsx',
-        'lib/nab/cli.ts',
+        'bench/nab/cli.ts',
         '--score-only',
         join(nabDataDir, '..', 'reference'),
         '--detector',
@@ -87,7 +87,7 @@ describe('Harness: npm run nab', () => {
 
   it('fails clearly when the data folder does not exist', () => {
     expect(() =>
-      execFileSync('npx', ['tsx', 'lib/nab/cli.ts', '--data', '/nonexistent/nab/data'], {
+      execFileSync('npx', ['tsx', 'bench/nab/cli.ts', '--data', '/nonexistent/nab/data'], {
         encoding: 'utf8',
         stdio: 'pipe',
       }),

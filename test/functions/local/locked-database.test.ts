@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
-import { scheduleBandJob } from '../../lib/local/band-job-schedule.ts';
-import { startTestServer, type TestServer } from '../helpers/local.ts';
+import { scheduleBandJob } from '../../../functions/local/band-job-schedule.ts';
+import { SqliteStore } from '../../../lib/adapters/sqlite-store.ts';
+import type { BandJobSummary } from '../../../lib/jobs/band-job.ts';
+import { startTestServer, type TestServer } from '../../helpers/local.ts';
 
 /**
  * Another connection (a script, the sqlite3 shell, a backup) holds the database's write lock. The server

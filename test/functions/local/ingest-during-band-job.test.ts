@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { minuteMs } from '../helpers/series.ts';
+import { startTestServer, type TestServer } from '../../helpers/local.ts';
+import { minuteMs } from '../../helpers/series.ts';
 
 /**
  * Ingest is answered while the band job runs: the job works on a thread of its own, so a run over thousands of

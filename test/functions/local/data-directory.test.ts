@@ -3,20 +3,20 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { DataDirectoryInUseError } from '../../lib/local/data-directory.ts';
-import { startLocalServer } from '../../lib/local/server.ts';
-import { type RunningProcess, startProcess } from '../helpers/processes.ts';
+import { DataDirectoryInUseError } from '../../../functions/local/data-directory.ts';
+import { startLocalServer } from '../../../functions/local/server.ts';
+import { type RunningProcess, startProcess } from '../../helpers/processes.ts';
 
-const root = join(import.meta.dirname, '..', '..');
+const root = join(import.meta.dirname, '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 const scratch = mkdtempSync(join(tmpdir(), 'normalcy-data-dir-'));
 let counter = 0;
 /** A data directory that does not exist yet (the server makes it). */
 const freshDirectory = () => join(scratch, `data-${counter++}`);
 
-/** `npm start`'s command (tsx lib/local/main.ts) on a data directory, on a free port. */
+/** `npm start`'s command (tsx functions/local/main.ts) on a data directory, on a free port. */
 const startServerProcess = (dataDir: string): RunningProcess =>
-  startProcess(tsx, [join(root, 'lib', 'local', 'main.ts')], { PORT: '0', NORMALCY_DATA_DIR: dataDir }, root);
+  startProcess(tsx, [join(root, 'functions', 'local', 'main.ts')], { PORT: '0', NORMALCY_DATA_DIR: dataDir }, root);
 
 /** Runs a command to its end (ended after 20 s: a server that starts never ends): its exit code and output. */
 function runToEnd(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
@@ -55,7 +55,7 @@ describe('the data directory belongs to one server at a time', () => {
     running.push(first);
     await first.waitFor('Normalcy is running');
 
-    const second = await runToEnd([join('lib', 'local', 'main.ts')], {
+    const second = await runToEnd([join('functions', 'local', 'main.ts')], {
       PORT: '0',
       NORMALCY_DATA_DIR: dataDir,
     });
@@ -69,7 +69,7 @@ describe('the data directory belongs to one server at a time', () => {
       );
     expect(match?.[1]).toBe(dataDir);
     // The pid is the first server's process (the one running main.ts), alive.
-    expect(commandLineOf(Number(match?.[2]))).toContain(join('lib', 'local', 'main.ts'));
+    expect(commandLineOf(Number(match?.[2]))).toContain(join('functions', 'local', 'main.ts'));
     expect(first.child.exitCode).toBeNull();
   });
 
@@ -126,7 +126,7 @@ describe('the data directory belongs to one server at a time', () => {
     await restarted.waitFor('Normalcy is running');
     const pid = readFileSync(join(dataDir, 'normalcy.pid'), 'utf8').trim();
     expect(pid).not.toBe(killedPid);
-    expect(commandLineOf(Number(pid))).toContain(join('lib', 'local', 'main.ts'));
+    expect(commandLineOf(Number(pid))).toContain(join('functions', 'local', 'main.ts'));
   });
 
   it('keeps the directory to its owner (0700) and its files to their owner (0600)', async () => {

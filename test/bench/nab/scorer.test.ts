@@ -6,9 +6,9 @@ import {
   readLabels,
   readResultScores,
   resultPath,
-} from '../../lib/nab/corpus.ts';
-import { nabProfileNames, nabProfiles } from '../../lib/nab/profiles.ts';
-import { probationLength, scaledSigmoid, scoreCorpus, sweepFile } from '../../lib/nab/scorer.ts';
+} from '../../../bench/nab/corpus.ts';
+import { nabProfileNames, nabProfiles } from '../../../bench/nab/profiles.ts';
+import { probationLength, scaledSigmoid, scoreCorpus, sweepFile } from '../../../bench/nab/scorer.ts';
 import { nabDataDir, nabLabelsFile, nabReferenceDir } from './fixtures.ts';
 
 describe('Function: scaledSigmoid', () => {

@@ -1,4 +1,4 @@
-import type { BandJobSummary } from '../jobs/band-job.ts';
+import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
 import { DatabaseBusyError } from './band-job-thread.ts';
 
 /** Where the schedule reports each run. */

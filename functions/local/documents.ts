@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { buildDashboardHtml } from '../../dashboard/build.ts';
-import type { QueryDocuments } from '../query/documents.ts';
+import type { QueryDocuments } from '../../lib/query/documents.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 

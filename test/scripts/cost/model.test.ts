@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { cloudWatchPerSeriesMonth, type Deployment, estimate, type Measured } from '../../lib/cost/model.ts';
+import {
+  cloudWatchPerSeriesMonth,
+  type Deployment,
+  estimate,
+  type Measured,
+} from '../../../scripts/cost/model.ts';
 
 const deployment: Deployment = {
   series: 10_000,

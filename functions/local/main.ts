@@ -5,11 +5,11 @@
 import './quiet-logs.ts';
 import { chmodSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConsoleNotifier, FanOutNotifier } from '../adapters/console-notifier.ts';
-import { localApiKey } from '../adapters/local-key-files.ts';
-import { WebhookNotifier } from '../adapters/webhook-notifier.ts';
-import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../bands/settings-from-env.ts';
-import { checkChosenKey, registerKey } from '../keys.ts';
+import { ConsoleNotifier, FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
+import { localApiKey } from '../../lib/adapters/local-key-files.ts';
+import { WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
+import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
+import { checkChosenKey, registerKey } from '../../lib/keys.ts';
 import { scheduleBandJob } from './band-job-schedule.ts';
 import { DataDirectoryInUseError, dataFiles } from './data-directory.ts';
 import { type LocalServer, startLocalServer } from './server.ts';

@@ -1,4 +1,4 @@
-import type { BandEngineFactory, BandSettings } from '../bands/engine.ts';
+import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts';
 import { type NabProfileName, nabProfiles } from './profiles.ts';
 import { type CorpusScore, type NabWindow, scoreCorpusProfiles, windowRowRanges } from './scorer.ts';
 

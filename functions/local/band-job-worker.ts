@@ -4,13 +4,13 @@
  * It runs one job at a time when asked, and hands notifications to the server's notifier.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteAlertStore } from '../adapters/sqlite-alert-store.ts';
-import { SqliteStateStore } from '../adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../adapters/sqlite-store.ts';
-import { defaultEngine } from '../bands/index.ts';
-import { runBandJob } from '../jobs/band-job.ts';
-import type { Clock, Notification, Notifier } from '../ports.ts';
-import { systemClock } from '../ports.ts';
+import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { defaultEngine } from '../../lib/bands/index.ts';
+import { runBandJob } from '../../lib/jobs/band-job.ts';
+import type { Clock, Notification, Notifier } from '../../lib/ports.ts';
+import { systemClock } from '../../lib/ports.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,

@@ -3,8 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
-import type { BandEngineFactory } from '../bands/engine.ts';
-import { defaultEngine, detectorEngine, rollingZScoreEngine, seasonalMedianEngine } from '../bands/index.ts';
+import type { BandEngineFactory } from '../../lib/bands/engine.ts';
+import {
+  defaultEngine,
+  detectorEngine,
+  rollingZScoreEngine,
+  seasonalMedianEngine,
+} from '../../lib/bands/index.ts';
 import {
   listDataFiles,
   type NabDataFile,

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BandJobOptions, BandJobSummary } from '../jobs/band-job.ts';
-import type { Clock, Notifier } from '../ports.ts';
+import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
+import type { Clock, Notifier } from '../../lib/ports.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lockFileExclusively } from '../adapters/sqlite-lock.ts';
+import { lockFileExclusively } from '../../lib/adapters/sqlite-lock.ts';
 
 /** The files of a data directory that only its owner may read. */
 export const dataFiles = {

@@ -1,4 +1,4 @@
-import { isBusy } from '../adapters/sqlite-lock.ts';
+import { isBusy } from '../../lib/adapters/sqlite-lock.ts';
 
 /** How long one store call waits at most for another connection's write, and its longest pause between tries. */
 export interface LockWait {

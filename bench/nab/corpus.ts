@@ -4,7 +4,7 @@ import type { NabWindow } from './scorer.ts';
 
 /**
  * Reading a NAB-layout corpus from disk: data/<folder>/<file>.csv, a combined_windows.json label file and
- * results/<detector>/<folder>/<detector>_<file>.csv. The only file of lib/nab/ besides the CLI that does I/O.
+ * results/<detector>/<folder>/<detector>_<file>.csv. The only file of bench/nab/ besides the CLI that does I/O.
  */
 
 /** One data file: its path relative to the data folder (`folder/file.csv`, always with '/'), rows, windows. */
