@@ -3,7 +3,7 @@
  * them with SDKs or drivers; everything else sees these.
  */
 import type { Notification, SeriesMonitor } from './alerts/model.ts';
-import type { EngineState, MetricKind } from './bands/engine.ts';
+import type { EngineState, LearnedKind, LearnedTraits, Seasonality } from './bands/engine.ts';
 import type { Dimensions, MetricType, SeriesPoint } from './metrics/point.ts';
 
 export interface Clock {
@@ -94,21 +94,8 @@ export interface SeriesFault {
   readonly retryAt: number;
 }
 
-/** How a series repeats, as the band engine learned it. */
-export const seasonalities = ['none', 'daily', 'weekly', 'daily+weekly'] as const;
-export type Seasonality = (typeof seasonalities)[number];
-
-/** A kind the engine can learn ('auto' is a setting, never a learned kind). */
-export type LearnedKind = Exclude<MetricKind, 'auto'>;
-
-/**
- * What an engine learned about a series. The hook for engines: the band job passes it in
- * `SeriesProgress.learned` (see `learnedTraits()` in lib/query/learned-traits.ts) and the stores keep it.
- */
-export interface LearnedTraits {
-  readonly kind: LearnedKind | null;
-  readonly seasonality: Seasonality | null;
-}
+/** What an engine learns about a series: part of the engine's contract (lib/bands/engine.ts). */
+export { type LearnedKind, type LearnedTraits, type Seasonality, seasonalities } from './bands/engine.ts';
 
 /** Where the band job stopped for a series, and the engine's memory. */
 export interface SeriesProgress {

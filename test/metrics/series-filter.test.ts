@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LearnedTraits } from '../../lib/bands/engine.ts';
 import { seriesViewPath, seriesViewUrl } from '../../lib/dashboard-links.ts';
 import { globToRegExp, seriesMatcher } from '../../lib/metrics/series-filter.ts';
 import { learnedTraits, seriesKind } from '../../lib/query/learned-traits.ts';
@@ -38,11 +39,14 @@ describe('learnedTraits (the engine hook)', () => {
       kind: 'latency',
       seasonality: 'daily+weekly',
     });
-    expect(learnedTraits({ describe: () => ({ kind: 'auto', seasonality: 'hourly' }) })).toEqual({
+    // A report that breaks the contract at run time (a state restored from elsewhere, a plug-in's mistake).
+    const mistaken = { kind: 'auto', seasonality: 'hourly' } as unknown as LearnedTraits;
+    expect(learnedTraits({ describe: () => mistaken })).toEqual({
       kind: null,
       seasonality: null,
     });
-    expect(learnedTraits({ update: () => 0 })).toBeUndefined();
+    // An engine without describe() reports nothing.
+    expect(learnedTraits({})).toBeUndefined();
   });
 
   it('takes a counter as a count and a timer as a latency whatever their values; a gauge as its engine says', () => {
