@@ -4,7 +4,7 @@
  * why, and in the rule's `pathNot` here.
  *
  * The layers, from the bottom: lib/time.ts, lib/errors.ts, lib/metrics/ and lib/dashboard-links.ts (leaf
- * modules every layer may use) → lib/bands/ (the engine) → lib/ports.ts, lib/store-errors.ts, lib/keys.ts →
+ * modules every layer may use) → lib/bands/ (the engine) → lib/ports/ (one module per port, with the stores' errors), lib/keys.ts →
  * the domain (lib/ingest/, lib/alerts/, lib/query/, lib/backtest/) → lib/jobs/ → lib/adapters/ → the programs
  * that compose them (functions/, cdk/, scripts/, bench/, agent/, dashboard/) → test/.
  */
@@ -50,7 +50,7 @@ module.exports = {
       severity: 'error',
       comment:
         'The domain modules (ingest, alerts, query, backtest) do not import one another, nor the job, the ' +
-        'adapters or the HTTP routes: what two of them share moves down (lib/metrics, lib/store-errors.ts).',
+        'adapters or the HTTP routes: what two of them share moves down (lib/metrics, lib/ports).',
       from: { path: '^lib/(ingest|alerts|query|backtest)/' },
       to: { path: '^lib/(ingest|alerts|query|backtest|jobs|adapters|http)/', pathNot: '^lib/$1/' },
     },

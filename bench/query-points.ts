@@ -14,7 +14,7 @@ import { generateKey, hashKey } from '../lib/keys.ts';
 import { aggregate } from '../lib/metrics/aggregate.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
-import type { StoredBand } from '../lib/ports.ts';
+import type { StoredBand } from '../lib/ports/band-store.ts';
 import { launchChromium } from '../scripts/dev/chromium.ts';
 
 const minute = 60_000;

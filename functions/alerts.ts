@@ -4,7 +4,6 @@ import { alertStates, type Exclusion, type Mute, type Rule } from '../lib/alerts
 import { applicability, parseReplayRequest, replayRule, replayWindow } from '../lib/alerts/replay.ts';
 import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
 import { jsonObject, parseExclusion, parseMute, parseRule } from '../lib/alerts/schema.ts';
-import type { AlertPosition, AlertStore } from '../lib/alerts/store.ts';
 import {
   describeValue,
   HttpError,
@@ -14,6 +13,7 @@ import {
 } from '../lib/errors.ts';
 import { bucketStart, defaultStepMs } from '../lib/metrics/step.ts';
 import { readTimestamp } from '../lib/metrics/timestamp.ts';
+import type { AlertPosition, AlertStore } from '../lib/ports/alert-store.ts';
 import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';

@@ -11,7 +11,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { ForbiddenError, HttpError, UnauthorizedError } from './errors.ts';
-import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion } from './ports.ts';
+import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion } from './ports/key-store.ts';
 
 const keyPrefix = 'nrm_';
 

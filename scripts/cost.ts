@@ -29,7 +29,7 @@ import { DynamoDbMetricStore, maxItemsPerBatchWrite } from '../lib/adapters/dyna
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
-import type { SeriesBand } from '../lib/ports.ts';
+import type { SeriesBand } from '../lib/ports/band-store.ts';
 import { dynamoItemBytes, dynamoWriteUnits, timestreamWriteBytes } from './cost/metering.ts';
 import { type Deployment, estimate, type Measured, type PointsStore } from './cost/model.ts';
 import { hoursPerMonth, pricesAsOf } from './cost/prices.ts';

@@ -1,6 +1,6 @@
 /** What local mode's server and its band-job thread say to each other (band-job-thread.ts, band-job-worker.ts). */
 import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 
 export interface BandJobWorkerData {
   readonly databaseFile: string;

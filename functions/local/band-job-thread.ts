@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { Clock, Notifier } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import type { Notifier } from '../../lib/ports/notifier.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,

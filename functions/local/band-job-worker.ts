@@ -9,8 +9,9 @@ import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
-import type { Clock, Notification, Notifier } from '../../lib/ports.ts';
-import { systemClock } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
+import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,

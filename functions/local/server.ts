@@ -9,7 +9,8 @@ import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts'
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { type ApiFunction, apiRoutes } from '../../lib/http/routes.ts';
 import { type BandJobOptions, type BandJobSummary, runBandJob } from '../../lib/jobs/band-job.ts';
-import { type Clock, type Notifier, systemClock } from '../../lib/ports.ts';
+import { type Clock, systemClock } from '../../lib/ports/clock.ts';
+import type { Notifier } from '../../lib/ports/notifier.ts';
 import { createAlertsHandler } from '../alerts.ts';
 import { createIngestHandler } from '../ingest.ts';
 import { createQueryHandler } from '../query.ts';

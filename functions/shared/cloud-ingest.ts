@@ -5,7 +5,7 @@
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
-import { systemClock } from '../../lib/ports.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
 import type { IngestDependencies } from './dependencies.ts';
 import { keySecretArn, positiveNumberEnv, stateTable } from './environment.ts';

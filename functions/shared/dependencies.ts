@@ -3,17 +3,15 @@
  * build it (`cloud-<name>.ts` here, the local server) both import these from this file, so the dependency
  * points one way: function → composition → adapters, never back.
  */
-import type { AlertStore } from '../../lib/alerts/store.ts';
-import type {
-  BandStore,
-  Clock,
-  KeyStore,
-  MetricStore,
-  QueryStore,
-  SeriesCatalog,
-  SeriesStore,
-  SeriesSummaryStore,
-} from '../../lib/ports.ts';
+import type { AlertStore } from '../../lib/ports/alert-store.ts';
+import type { BandStore } from '../../lib/ports/band-store.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import type { KeyStore } from '../../lib/ports/key-store.ts';
+import type { MetricStore } from '../../lib/ports/metric-store.ts';
+import type { QueryStore } from '../../lib/ports/query-store.ts';
+import type { SeriesCatalog } from '../../lib/ports/series-catalog.ts';
+import type { SeriesStore } from '../../lib/ports/series-store.ts';
+import type { SeriesSummaryStore } from '../../lib/ports/series-summary-store.ts';
 import type { QueryDocuments } from '../../lib/query/documents.ts';
 
 export interface IngestDependencies {

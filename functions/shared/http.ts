@@ -14,7 +14,7 @@ import {
 import { headTwins } from '../../lib/http/routes.ts';
 import { authorize, keyFromHeaders } from '../../lib/keys.ts';
 import { ingestLimits } from '../../lib/metrics/limits.ts';
-import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports.ts';
+import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports/key-store.ts';
 import { logger } from './logger.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;

@@ -27,7 +27,7 @@ import {
   alertListingOrder,
   type CommitResult,
   type MonitorSnapshot,
-} from '../alerts/store.ts';
+} from '../ports/alert-store.ts';
 import { alertsByStateIndex, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbAlertStoreOptions {

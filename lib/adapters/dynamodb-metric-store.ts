@@ -14,19 +14,15 @@ import {
 import { aggregate } from '../metrics/aggregate.ts';
 import { liveWindowMs } from '../metrics/live-window.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
+import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
+import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 import type {
   AnomalyQuery,
-  AnomalyRecord,
   BandBucket,
-  BandStore,
-  MetricStore,
   QueryStore,
-  SeriesBand,
-  StoredBand,
-  TimedValue,
   ValueBucket,
   ValueBucketQuery,
-} from '../ports.ts';
+} from '../ports/query-store.ts';
 import { dayMs, minuteMs } from '../time.ts';
 import { anomalyIndex } from './schema.ts';
 

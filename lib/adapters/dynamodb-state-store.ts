@@ -10,27 +10,19 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { EngineState } from '../bands/engine.ts';
+import type { EngineState, LearnedKind, Seasonality } from '../bands/engine.ts';
 import { KeyDigester, type KeySecretSource } from '../keys.ts';
 import type { Dimensions, MetricType } from '../metrics/point.ts';
 import { seriesMatcher } from '../metrics/series-filter.ts';
+import type { ApiKeyRecord, KeyHashVersion, KeyScope, KeyStore } from '../ports/key-store.ts';
+import type { SeriesCatalog, SeriesPage, SeriesPosition, SeriesQuery } from '../ports/series-catalog.ts';
 import type {
-  ApiKeyRecord,
-  KeyHashVersion,
-  KeyScope,
-  KeyStore,
-  LearnedKind,
   PendingSeries,
-  Seasonality,
-  SeriesCatalog,
   SeriesInfo,
-  SeriesPage,
-  SeriesPosition,
   SeriesProgress,
-  SeriesQuery,
   SeriesStore,
   SeriesTouch,
-} from '../ports.ts';
+} from '../ports/series-store.ts';
 import { catalogIndex, keyItemPrefix, pendingIndex } from './schema.ts';
 
 export interface DynamoDbStateStoreOptions {

@@ -1,17 +1,14 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { LearnedKind, Seasonality } from '../bands/engine.ts';
+import type { SeriesState, SeriesStateStore, StateShardSnapshot } from '../ports/series-state-store.ts';
+import type { SeriesFault } from '../ports/series-store.ts';
 import type {
-  LearnedKind,
-  Seasonality,
-  SeriesFault,
-  SeriesState,
-  SeriesStateStore,
   SeriesSummariesSnapshot,
   SeriesSummary,
   SeriesSummaryStore,
-  StateShardSnapshot,
-} from '../ports.ts';
+} from '../ports/series-summary-store.ts';
 import { shardKey, stateKeyPrefix, summariesKey } from './schema.ts';
 
 const gzipAsync = promisify(gzip);

@@ -4,16 +4,16 @@ import {
   type Row,
   TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
+import type { AnomalyRecord } from '../ports/band-store.ts';
 import type {
   AnomalyQuery,
-  AnomalyRecord,
   BandBucket,
   QueryStore,
   ReadOptions,
   ValueBucket,
   ValueBucketQuery,
-} from '../ports.ts';
-import { isAbortError, QueryTimeoutError } from '../store-errors.ts';
+} from '../ports/query-store.ts';
+import { isAbortError, QueryTimeoutError } from '../ports/store-errors.ts';
 
 /** Timestream runs one Query call for at most 60 s; a call is abandoned there, whatever the caller allows. */
 export const timestreamQueryTimeoutMs = 60_000;

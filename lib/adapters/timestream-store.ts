@@ -6,16 +6,9 @@ import {
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
 import type { SeriesPoint } from '../metrics/point.ts';
-import type {
-  AnomalyRecord,
-  BandStore,
-  MetricStore,
-  SeriesBand,
-  StoredBand,
-  TimedValue,
-  WriteOptions,
-} from '../ports.ts';
-import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../store-errors.ts';
+import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
+import type { MetricStore, TimedValue, WriteOptions } from '../ports/metric-store.ts';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ports/store-errors.ts';
 
 /** Timestream's limit of records per WriteRecords call. */
 export const maxRecordsPerWrite = 100;

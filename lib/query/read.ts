@@ -2,14 +2,10 @@ import { seriesViewPath } from '../dashboard-links.ts';
 import { NotFoundError } from '../errors.ts';
 import { clampToFinite } from '../metrics/finite.ts';
 import { defaultStepMs } from '../metrics/step.ts';
-import type {
-  AnomalyRecord,
-  QueryStore,
-  ReadOptions,
-  SeriesInfo,
-  SeriesPosition,
-  SeriesStore,
-} from '../ports.ts';
+import type { AnomalyRecord } from '../ports/band-store.ts';
+import type { QueryStore, ReadOptions } from '../ports/query-store.ts';
+import type { SeriesPosition } from '../ports/series-catalog.ts';
+import type { SeriesInfo, SeriesStore } from '../ports/series-store.ts';
 import { encodeCursor } from './cursor.ts';
 import { formatDuration } from './duration.ts';
 import type { PointsWindow } from './parameters.ts';

@@ -16,7 +16,7 @@ import {
   keyedDigest,
   legacyKeyDigest,
 } from '../../lib/keys.ts';
-import { type ApiKeyRecord, type KeyStore, keyHashVersion } from '../../lib/ports.ts';
+import { type ApiKeyRecord, type KeyStore, keyHashVersion } from '../../lib/ports/key-store.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 
 const secret = Buffer.alloc(32, 7);

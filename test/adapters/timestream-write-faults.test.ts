@@ -17,8 +17,8 @@ import { acceptBatch } from '../../lib/ingest/accept.ts';
 import { parseNativeJson } from '../../lib/ingest/native-json.ts';
 import { timeWindow } from '../../lib/ingest/validate.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
-import type { SeriesStore } from '../../lib/ports.ts';
-import { PointsRefusedError, WriteIncompleteError } from '../../lib/store-errors.ts';
+import type { SeriesStore } from '../../lib/ports/series-store.ts';
+import { PointsRefusedError, WriteIncompleteError } from '../../lib/ports/store-errors.ts';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const now = Date.now();

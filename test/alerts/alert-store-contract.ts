@@ -12,8 +12,8 @@ import {
   withdrawnExclusionKeptMs,
 } from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
-import type { AlertStore } from '../../lib/alerts/store.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
+import type { AlertStore } from '../../lib/ports/alert-store.ts';
 
 const step = 300_000;
 const t0 = Date.UTC(2025, 10, 24, 14, 0);

@@ -16,7 +16,7 @@ import {
 import { mutedUntil, windowEnd } from '../../lib/alerts/mutes.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;

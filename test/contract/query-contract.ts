@@ -11,7 +11,8 @@ import { apiRoutes } from '../../lib/http/routes.ts';
 import { generateKey, registerKey } from '../../lib/keys.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
-import type { KeyScope, StoredBand } from '../../lib/ports.ts';
+import type { StoredBand } from '../../lib/ports/band-store.ts';
+import type { KeyScope } from '../../lib/ports/key-store.ts';
 import { OpenApiResponseValidator } from './openapi-validator.ts';
 
 /** The instant the fixture's clock stands at, and the fixture's first minute (two hours earlier). */

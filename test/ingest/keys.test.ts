@@ -15,7 +15,7 @@ import {
   legacyKeyDigest,
   registerKey,
 } from '../../lib/keys.ts';
-import type { KeyStore } from '../../lib/ports.ts';
+import type { KeyStore } from '../../lib/ports/key-store.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 describe('key scopes and the admin routes', () => {

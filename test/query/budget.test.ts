@@ -8,7 +8,7 @@ import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../function
 import { createQueryHandler } from '../../functions/query.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import type { QueryStore, ReadOptions } from '../../lib/ports.ts';
+import type { QueryStore, ReadOptions } from '../../lib/ports/query-store.ts';
 
 /** A store that answers only when its read is aborted: a query slower than any budget. */
 const neverAnswers = <T>(options?: ReadOptions) =>

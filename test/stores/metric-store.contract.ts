@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
-import type { BandStore, MetricStore, StoredBand } from '../../lib/ports.ts';
+import type { BandStore, StoredBand } from '../../lib/ports/band-store.ts';
+import type { MetricStore } from '../../lib/ports/metric-store.ts';
 
 const day = 86_400_000;
 const base = Date.parse('2026-03-01T00:00:00Z');

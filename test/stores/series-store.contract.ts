@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KeyStore, SeriesProgress, SeriesStore, SeriesTouch } from '../../lib/ports.ts';
+import type { KeyStore } from '../../lib/ports/key-store.ts';
+import type { SeriesProgress, SeriesStore, SeriesTouch } from '../../lib/ports/series-store.ts';
 
 const base = Date.parse('2026-03-01T00:00:00Z');
 const touch = (

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyMonitor } from '../../lib/alerts/model.ts';
-import type { SeriesState, SeriesStateStore, SeriesSummary, SeriesSummaryStore } from '../../lib/ports.ts';
+import type { SeriesState, SeriesStateStore } from '../../lib/ports/series-state-store.ts';
+import type { SeriesSummary, SeriesSummaryStore } from '../../lib/ports/series-summary-store.ts';
 
 const state = (id: string, processedUntil: number): SeriesState => ({
   id,

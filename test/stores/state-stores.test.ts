@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import type { SeriesState, StateShardSnapshot } from '../../lib/ports.ts';
+import type { SeriesState, StateShardSnapshot } from '../../lib/ports/series-state-store.ts';
 import { FakeS3 } from '../../scripts/dev/fake-s3.ts';
 import { stateStoreContract } from './state-store.contract.ts';
 

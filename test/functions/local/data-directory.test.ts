@@ -16,7 +16,12 @@ const freshDirectory = () => join(scratch, `data-${counter++}`);
 
 /** `npm start`'s command (tsx functions/local/main.ts) on a data directory, on a free port. */
 const startServerProcess = (dataDir: string): RunningProcess =>
-  startProcess(tsx, [join(root, 'functions', 'local', 'main.ts')], { PORT: '0', NORMALCY_DATA_DIR: dataDir }, root);
+  startProcess(
+    tsx,
+    [join(root, 'functions', 'local', 'main.ts')],
+    { PORT: '0', NORMALCY_DATA_DIR: dataDir },
+    root,
+  );
 
 /** Runs a command to its end (ended after 20 s: a server that starts never ends): its exit code and output. */
 function runToEnd(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {

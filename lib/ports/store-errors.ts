@@ -1,11 +1,11 @@
 /**
- * The errors in the stores' contracts (lib/ports.ts), beside the ports so that the adapters that throw them
+ * The errors in the stores' contracts (lib/ports/), beside the ports so that the adapters that throw them
  * and the layers that catch them (ingest, the functions) import them from below.
  *
  * What a MetricStore may throw from writePoints besides an outage: the two outcomes ingest must tell apart,
  * because one is the client's data (report it per item) and the other is the store (ask the client to retry).
  */
-import { HttpError } from './errors.ts';
+import { HttpError } from '../errors.ts';
 
 /** A point the store refused for good, by its position in the array given to writePoints. */
 export interface RefusedPoint {

@@ -12,8 +12,8 @@ import type {
   Mute,
   Rule,
   SeriesMonitor,
-} from './model.ts';
-import type { AlertConfig } from './rules.ts';
+} from '../alerts/model.ts';
+import type { AlertConfig } from '../alerts/rules.ts';
 
 export interface MonitorSnapshot {
   /** Undefined for a series never evaluated. */
