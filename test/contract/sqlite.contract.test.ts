@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localDocuments } from '../../functions/local/documents.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import { now, queryContract } from './query-contract.ts';
+import { now, queryContract } from './query-api.contract.ts';
 
 queryContract('SQLite (local mode)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));

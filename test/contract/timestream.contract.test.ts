@@ -8,7 +8,7 @@ import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { FakeTimestream } from './fake-timestream.ts';
-import { now, queryContract } from './query-contract.ts';
+import { now, queryContract } from './query-api.contract.ts';
 
 /**
  * The cloud's point and band stores (Timestream, behind aws-sdk-client-mock) with the catalog and keys in

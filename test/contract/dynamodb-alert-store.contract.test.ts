@@ -11,8 +11,8 @@ import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
-import { describeAlertStoreContract } from '../alerts/alert-store-contract.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
+import { describeAlertStoreContract } from './alert-store.contract.ts';
 
 /**
  * The AlertStore contract against a DynamoDB that evaluates the adapter's condition, update and key
