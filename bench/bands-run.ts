@@ -33,11 +33,13 @@ import { SqliteAlertStore } from '../lib/adapters/sqlite-alert-store.ts';
 import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../lib/bands/index.ts';
-import { dynamoQueryReadUnits, dynamoWriteUnits, timestreamWriteUnits } from '../lib/cost/metering.ts';
 import { type BandJobSummary, runBandJob } from '../lib/jobs/band-job.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
-import type { BandStore, MetricStore, SeriesState, TimedValue } from '../lib/ports.ts';
-import { FakeS3 } from '../test/helpers/fake-s3.ts';
+import type { BandStore } from '../lib/ports/band-store.ts';
+import type { MetricStore, TimedValue } from '../lib/ports/metric-store.ts';
+import type { SeriesState } from '../lib/ports/series-state-store.ts';
+import { dynamoQueryReadUnits, dynamoWriteUnits, timestreamWriteUnits } from '../scripts/cost/metering.ts';
+import { FakeS3 } from '../scripts/dev/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
 
 const [directory = '', pointsStore = 'timestream', seriesArgument = '0', shardsArgument = '16'] =

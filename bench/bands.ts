@@ -33,8 +33,8 @@ import { defaultEngine, type EngineState } from '../lib/bands/index.ts';
 import { alertLink } from '../lib/jobs/band-job.ts';
 import { shardOf } from '../lib/jobs/state-shards.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
-import type { SeriesState } from '../lib/ports.ts';
-import { FakeS3 } from '../test/helpers/fake-s3.ts';
+import type { SeriesState } from '../lib/ports/series-state-store.ts';
+import { FakeS3 } from '../scripts/dev/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
 import { repositoryRoot, resultsFile } from './results-file.ts';
 

@@ -11,8 +11,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { BandEngineFactory } from '../lib/bands/engine.ts';
 import * as sourceEngines from '../lib/bands/index.ts';
-import { listDataFiles, readDataFile, readLabels } from '../lib/nab/corpus.ts';
-import { runEngine, scoreAllProfiles } from '../lib/nab/run.ts';
+import { listDataFiles, readDataFile, readLabels } from './nab/corpus.ts';
+import { runEngine, scoreAllProfiles } from './nab/run.ts';
 
 const nabDir = process.env.NAB_DIR ?? fileURLToPath(new URL('../test/fixtures/nab', import.meta.url));
 const dataDir = `${nabDir}/data`;

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { buildSync } from 'esbuild';
 import protobuf from 'protobufjs/minimal.js';
+import { startLocalServer } from '../functions/local/server.ts';
 import { pointRecords } from '../lib/adapters/timestream-store.ts';
 import { prepareBatch } from '../lib/ingest/accept.ts';
 import { parseCollectdJson } from '../lib/ingest/collectd.ts';
@@ -30,7 +31,6 @@ import { convertOtlp, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest } from '../lib/ingest/otlp/wire.ts';
 import { type ParsedBatch, timeWindow } from '../lib/ingest/validate.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
-import { startLocalServer } from '../lib/local/server.ts';
 import { minuteMs } from '../lib/time.ts';
 
 const pointsPerBatch = 5000;

@@ -11,16 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DetectorTuning } from '../lib/bands/detector.ts';
 import { detectorEngineWith, detectorTuning } from '../lib/bands/detector.ts';
-import { listDataFiles, readDataFile, readLabels } from '../lib/nab/corpus.ts';
-import { type NabProfileName, nabProfileNames, nabProfiles } from '../lib/nab/profiles.ts';
-import { runEngine } from '../lib/nab/run.ts';
+import { listDataFiles, readDataFile, readLabels } from './nab/corpus.ts';
+import { type NabProfileName, nabProfileNames, nabProfiles } from './nab/profiles.ts';
+import { runEngine } from './nab/run.ts';
 import {
   nullAndPerfectScores,
   type ScoredFile,
   scoreCorpus,
   scoreCorpusAtThreshold,
   scoreCorpusProfiles,
-} from '../lib/nab/scorer.ts';
+} from './nab/scorer.ts';
 
 const { values: options } = parseArgs({
   options: { tuning: { type: 'string' }, files: { type: 'boolean' }, perturbed: { type: 'boolean' } },

@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { startLocalServer } from '../functions/local/server.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
-import { startLocalServer } from '../lib/local/server.ts';
 import { aggregate } from '../lib/metrics/aggregate.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
-import type { StoredBand } from '../lib/ports.ts';
+import type { StoredBand } from '../lib/ports/band-store.ts';
 import { dayMs, minuteMs } from '../lib/time.ts';
-import { launchChromium } from '../test/dashboard/browser.ts';
+import { launchChromium } from '../scripts/dev/chromium.ts';
 
 const repetitions = 15;
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:soak [-- --duration 300 --kill-every 20-60 --band-interval 3 --seed 1 --keep]`
  *
- * Kill -9 under mixed load. Starts the local server as a user does (`tsx lib/local/main.ts`, in a temporary
+ * Kill -9 under mixed load. Starts the local server as a user does (`tsx functions/local/main.ts`, in a temporary
  * data dir, a short band-job interval, a signed webhook to a receiver of the soak's own), makes a key per
  * client through `POST /v1/keys` and a threshold rule, then for `--duration` seconds (default 300, at most
  * 600) drives it from several clients at once (live native JSON with spikes and drops, bad items mixed in,

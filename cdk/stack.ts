@@ -26,15 +26,18 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-timestream';
 import type { Construct } from 'constructs';
-import { alertsByStateIndex, pendingTransitionsIndex } from '../lib/adapters/dynamodb-alert-store.ts';
-import { anomalyIndex } from '../lib/adapters/dynamodb-metric-store.ts';
 import {
+  alertsByStateIndex,
+  anomalyIndex,
   catalogIndex,
   catalogIndexAttributes,
   keyItemPrefix,
   pendingIndex,
-} from '../lib/adapters/dynamodb-state-store.ts';
-import { shardKey, stateKeyPrefix, summariesKey } from '../lib/adapters/s3-state-store.ts';
+  pendingTransitionsIndex,
+  shardKey,
+  stateKeyPrefix,
+  summariesKey,
+} from '../lib/adapters/schema.ts';
 import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
 import { shardNames } from '../lib/jobs/state-shards.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';

@@ -4,7 +4,6 @@ import { alertStates, type Exclusion, type Mute, type Rule } from '../lib/alerts
 import { applicability, parseReplayRequest, replayRule, replayWindow } from '../lib/alerts/replay.ts';
 import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
 import { jsonObject, parseExclusion, parseMute, parseRule } from '../lib/alerts/schema.ts';
-import type { AlertPosition, AlertStore } from '../lib/alerts/store.ts';
 import {
   describeValue,
   HttpError,
@@ -12,22 +11,15 @@ import {
   PayloadTooLargeError,
   ValidationError,
 } from '../lib/errors.ts';
-import { readTimestamp } from '../lib/ingest/validate.ts';
 import { bucketStart, defaultStepMs } from '../lib/metrics/step.ts';
-import type {
-  Clock,
-  KeyStore,
-  MetricStore,
-  QueryStore,
-  SeriesCatalog,
-  SeriesStore,
-  SeriesSummaryStore,
-} from '../lib/ports.ts';
+import { readTimestamp } from '../lib/metrics/timestamp.ts';
+import type { AlertPosition, AlertStore } from '../lib/ports/alert-store.ts';
 import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
+import type { AlertsDependencies } from './shared/dependencies.ts';
 import {
   bodyText,
   type HttpEvent,
@@ -37,20 +29,6 @@ import {
   type RouteDefinition,
 } from './shared/http.ts';
 import { catalogOf, withinBudget } from './shared/read-budget.ts';
-
-export interface AlertsDependencies {
-  readonly alerts: AlertStore;
-  readonly keys: KeyStore;
-  readonly clock: Clock;
-  /** The series catalog, for replays (the series' identity and step). */
-  readonly series: SeriesCatalog & Pick<SeriesStore, 'getSeries'>;
-  /** The band job's summaries (each series' step), laid over the catalog when given, as the query API does. */
-  readonly summaries?: SeriesSummaryStore;
-  /** The reads of `GET /v1/series/{id}/points`, for replays: buckets and their bands. */
-  readonly queries: QueryStore;
-  /** A series' first point, for replays (band rules at another sensitivity wait a day from it). */
-  readonly metrics: Pick<MetricStore, 'earliestTimestamp'>;
-}
 
 const maxAlerts = 1000;
 

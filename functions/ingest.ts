@@ -2,7 +2,6 @@ import { describeValue, HttpError, type Problem } from '../lib/errors.ts';
 import { acceptBatch, outcomeBody } from '../lib/ingest/accept.ts';
 import { parseCollectdJson } from '../lib/ingest/collectd.ts';
 import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
-import { ingestLimits } from '../lib/ingest/limits.ts';
 import { parseNativeJson } from '../lib/ingest/native-json.ts';
 import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
@@ -10,8 +9,9 @@ import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../li
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
 import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
 import { keyFromHeaders } from '../lib/keys.ts';
-import type { Clock, KeyStore, MetricStore, SeriesStore } from '../lib/ports.ts';
+import { ingestLimits } from '../lib/metrics/limits.ts';
 import { cloudIngestDependencies } from './shared/cloud-ingest.ts';
+import type { IngestDependencies } from './shared/dependencies.ts';
 import {
   bodyBytes,
   bodyText,
@@ -24,15 +24,6 @@ import {
   replyMessage,
 } from './shared/http.ts';
 import { logger } from './shared/logger.ts';
-
-export interface IngestDependencies {
-  readonly metrics: MetricStore;
-  readonly series: SeriesStore;
-  readonly keys: KeyStore;
-  readonly clock: Clock;
-  /** How old a point may be (ms); the store's retention. Default {@link ingestLimits.maxAgeMs}. */
-  readonly maxPointAgeMs?: number;
-}
 
 /** Time kept back from the function's budget to record series and answer after the points are written. */
 const answerMarginMs = 3_000;

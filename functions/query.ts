@@ -1,15 +1,4 @@
-import type {
-  BandStore,
-  Clock,
-  KeyStore,
-  MetricStore,
-  QueryStore,
-  SeriesCatalog,
-  SeriesStore,
-  SeriesSummaryStore,
-} from '../lib/ports.ts';
 import { encodeCursor } from '../lib/query/cursor.ts';
-import type { QueryDocuments } from '../lib/query/documents.ts';
 import { readAnomalyQuery, readPointsWindow, readSeriesQuery } from '../lib/query/parameters.ts';
 import {
   anomalyViews,
@@ -20,24 +9,9 @@ import {
 } from '../lib/query/read.ts';
 import { cloudQueryDependencies } from './shared/cloud-query.ts';
 import { gzipResponses } from './shared/compression.ts';
+import type { QueryDependencies } from './shared/dependencies.ts';
 import { type HttpResponse, httpHandler, json, type RouteDefinition } from './shared/http.ts';
 import { catalogOf, withinBudget } from './shared/read-budget.ts';
-
-export interface QueryDependencies {
-  readonly metrics: MetricStore;
-  readonly series: SeriesStore & SeriesCatalog;
-  readonly bands: BandStore;
-  /** The read side's downsampled queries (Timestream in the cloud, SQLite locally). */
-  readonly queries: QueryStore;
-  readonly keys: KeyStore;
-  readonly clock: Clock;
-  readonly documents: QueryDocuments;
-  /**
-   * The band job's per-series summaries (step, anomalous now, learned traits, newest value): laid over the
-   * catalog's entries when given. Without it the catalog's own figures are shown.
-   */
-  readonly summaries?: SeriesSummaryStore;
-}
 
 /**
  * The dashboard's Content-Security-Policy as a header: the one its meta tag carries (dashboard/build.ts hashes

@@ -5,7 +5,13 @@
  */
 import { describeValue, NotFoundError, ProblemList, ValidationError } from './errors.ts';
 import { generateKey } from './keys.ts';
-import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion, keyScopes } from './ports.ts';
+import {
+  type ApiKeyRecord,
+  type KeyScope,
+  type KeyStore,
+  keyHashVersion,
+  keyScopes,
+} from './ports/key-store.ts';
 
 /** A key as the admin routes show it: never the key itself. */
 export interface KeyView {

@@ -1,17 +1,17 @@
 /**
  * API keys: how they are made, filed, checked and cached.
  *
+ * No I/O here: local mode's key files are read and made by lib/adapters/local-key-files.ts.
+ *
  * Stores keep a key's HMAC-SHA256 under the deployment's key secret (a file in the local data dir, a Secrets
  * Manager secret in the cloud), never the key: a copy of the records without the secret cannot be used to
  * test guesses, even of a short key a person chose. Records made before keyed digests hold the key's plain
  * SHA-256; they keep working and are refiled under the keyed digest on the key's next successful use.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LRUCache } from '@aws-lambda-powertools/commons/utils/lru-cache';
 import { ForbiddenError, HttpError, UnauthorizedError } from './errors.ts';
-import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion } from './ports.ts';
+import { type ApiKeyRecord, type KeyScope, type KeyStore, keyHashVersion } from './ports/key-store.ts';
 
 const keyPrefix = 'nrm_';
 
@@ -59,27 +59,6 @@ export function checkChosenKey(key: string, variable = 'NORMALCY_API_KEY'): stri
   return key;
 }
 
-/** The file in the local data dir that holds local mode's own key, made on first start. */
-export const localKeyFileName = 'api-key';
-
-/**
- * Local mode's own key: `chosen` (NORMALCY_API_KEY, checked by {@link checkChosenKey}) when set, else the key
- * kept in `<dataDir>/api-key`, made on first start (mode 0600). Register it with {@link registerKey}.
- */
-export function localApiKey(dataDir: string, chosen: string | undefined): string {
-  if (chosen) return checkChosenKey(chosen);
-  const file = join(dataDir, localKeyFileName);
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const key = generateKey();
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
-
 /** Where a deployment's key secret comes from; read once by {@link KeyDigester}. */
 export type KeySecretSource = () => Uint8Array | Promise<Uint8Array>;
 
@@ -119,48 +98,12 @@ export class KeyDigester {
   }
 }
 
-function checkedSecret(secret: Uint8Array): Uint8Array {
+/** The secret, when it is long enough; else an error that says how long it is. */
+export function checkedSecret(secret: Uint8Array): Uint8Array {
   if (secret.length < minKeySecretBytes) {
     throw new Error(`the API key secret has ${secret.length} bytes; it needs at least ${minKeySecretBytes}`);
   }
   return secret;
-}
-
-/**
- * Local mode's key secret, kept in `<dataDir>/key-secret`: read when there, else made (32 random bytes,
- * mode 0600, never printed). With `mustExist` (the data dir has keys filed under a secret), a missing file is
- * an error that says to restore it rather than a new secret that would silently invalidate every key.
- */
-export function localKeySecret(dataDir: string, options: { mustExist?: boolean } = {}): Uint8Array {
-  const file = join(dataDir, keySecretFileName);
-  const existing = readSecretFile(file);
-  if (existing) return checkedSecret(existing);
-  if (options.mustExist) {
-    throw new Error(
-      `${file} is missing, but the API keys in ${dataDir} were filed under it: restore it from the same ` +
-        'backup as the database (or remove the keys and make new ones)',
-    );
-  }
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(minKeySecretBytes);
-  try {
-    writeFileSync(file, `${secret.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another process started on the same data dir made it first: use that one.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      return localKeySecret(dataDir, { mustExist: true });
-    throw error;
-  }
-  return secret;
-}
-
-function readSecretFile(file: string): Buffer | undefined {
-  try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
 }
 
 /** The key a request carries, from `Authorization: Bearer KEY` (or `Token KEY`) or `x-api-key: KEY`. */

@@ -5,10 +5,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listDataFiles, parseNabTimestamp, readDataFile } from '../bench/nab/corpus.ts';
 import type { LabelledSeries, Span } from '../lib/backtest/score.ts';
 import { type MetricType, metricTypes } from '../lib/metrics/point.ts';
 import { bucketStart, inferStep } from '../lib/metrics/step.ts';
-import { listDataFiles, parseNabTimestamp, readDataFile } from '../lib/nab/corpus.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';

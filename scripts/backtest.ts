@@ -5,19 +5,19 @@
  * type, the band job run with the shipped defaults until it has processed everything, and every alert read
  * back from `GET /v1/alerts`.
  */
-import '../lib/local/quiet-logs.ts';
+import '../functions/local/quiet-logs.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startLocalServer } from '../functions/local/server.ts';
 import { baselineEngines } from '../lib/backtest/baseline-engines.ts';
 import { corpusTable, familyTable, seriesTable } from '../lib/backtest/report.ts';
 import { byFamily, type CorpusScore, scenarioRules, scoreCorpus, summarize } from '../lib/backtest/score.ts';
 import type { BandEngineFactory } from '../lib/bands/engine.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
-import { startLocalServer } from '../lib/local/server.ts';
 import type { MetricType } from '../lib/metrics/point.ts';
 import { minuteMs, weekMs } from '../lib/time.ts';
 import { readCorpus, UsageError } from './backtest-corpus.ts';

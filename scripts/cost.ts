@@ -6,7 +6,7 @@
  * here against counting fakes at the AWS boundary (one ingest request, one run's bands), and the band job's
  * figures per run (queries, read units, CPU time per series, state size) come from `npm run bench:bands`
  * (bench/results/bands.json, written only by `npm run bench:bands -- --record`; `--bench FILE` reads another,
- * such as an unrecorded run's bench/out/bands.json). Prices: lib/cost/prices.ts. Assumed (no benchmark has a
+ * such as an unrecorded run's bench/out/bands.json). Prices: scripts/cost/prices.ts. Assumed (no benchmark has a
  * network): the latency of one AWS round trip and of one Timestream query; options below.
  */
 import { readFileSync } from 'node:fs';
@@ -27,12 +27,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { readSettings } from '../cdk/settings.ts';
 import { DynamoDbMetricStore, maxItemsPerBatchWrite } from '../lib/adapters/dynamodb-metric-store.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
-import { dynamoItemBytes, dynamoWriteUnits, timestreamWriteBytes } from '../lib/cost/metering.ts';
-import { type Deployment, estimate, type Measured, type PointsStore } from '../lib/cost/model.ts';
-import { hoursPerMonth, pricesAsOf } from '../lib/cost/prices.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
-import type { SeriesBand } from '../lib/ports.ts';
+import type { SeriesBand } from '../lib/ports/band-store.ts';
+import { dynamoItemBytes, dynamoWriteUnits, timestreamWriteBytes } from './cost/metering.ts';
+import { type Deployment, estimate, type Measured, type PointsStore } from './cost/model.ts';
+import { hoursPerMonth, pricesAsOf } from './cost/prices.ts';
 
 const argument = (name: string, fallback: string): string => {
   const index = process.argv.indexOf(`--${name}`);

@@ -6,10 +6,10 @@
  */
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { scheduleBandJob } from '../functions/local/band-job-schedule.ts';
+import { DataDirectoryInUseError } from '../functions/local/data-directory.ts';
+import { type LocalServer, startLocalServer } from '../functions/local/server.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
-import { scheduleBandJob } from '../lib/local/band-job-schedule.ts';
-import { DataDirectoryInUseError } from '../lib/local/data-directory.ts';
-import { type LocalServer, startLocalServer } from '../lib/local/server.ts';
 import { demoStory } from './demo-data.ts';
 
 const dataDir = resolve(process.env.NORMALCY_DEMO_DIR ?? '.normalcy-demo');

@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HttpError } from '../lib/errors.ts';
 import { createKey, minKeyIdPrefix, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
-import type { KeyStore } from '../lib/ports.ts';
+import type { KeyStore } from '../lib/ports/key-store.ts';
 
 const usage = `usage: npm run keys -- create --name NAME --scopes ingest,read,admin [--table T --secret ARN]
        npm run keys -- list [--table T]

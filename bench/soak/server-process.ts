@@ -21,7 +21,7 @@ export interface ServerLog {
 /**
  * Lines that mean something failed, with the name the summary gives them, in the server's own wording: a run
  * that threw, series the job keeps aside, state shards it could not save for another reason than a lock held
- * by the request side (which the schedule retries on the next tick, see lib/local/band-job-schedule.ts), a
+ * by the request side (which the schedule retries on the next tick, see functions/local/band-job-schedule.ts), a
  * request that failed with a 500, the functions' JSON error logs, anything uncaught.
  */
 const failurePatterns: readonly (readonly [string, RegExp])[] = [
@@ -49,7 +49,7 @@ const summaryPattern =
 const examplesKept = 5;
 
 export interface ServerProcessOptions {
-  /** The repository (where `lib/local/main.ts` is). */
+  /** The repository (where `functions/local/main.ts` is). */
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   /** The server's output goes here, appended across restarts. */
@@ -58,7 +58,7 @@ export interface ServerProcessOptions {
 }
 
 /**
- * The local server as a user runs it (`npm start` is `tsx lib/local/main.ts`), in its own process group: tsx
+ * The local server as a user runs it (`npm start` is `tsx functions/local/main.ts`), in its own process group: tsx
  * runs the server in a child process, so a kill must reach the whole group or the server would live on.
  */
 export class ServerProcess {
@@ -144,7 +144,7 @@ export class ServerProcess {
     this.starts += 1;
     this.note(`--- soak: start ${this.starts}`);
     const tsx = join(this.options.cwd, 'node_modules', '.bin', 'tsx');
-    const child = spawn(tsx, ['lib/local/main.ts'], {
+    const child = spawn(tsx, ['functions/local/main.ts'], {
       cwd: this.options.cwd,
       env: { ...this.options.env, ...environment },
       detached: true,

@@ -1,4 +1,4 @@
-import { type SeriesViewWindow, seriesViewFragment, windowAround } from '../../lib/query/links.ts';
+import { type SeriesViewWindow, seriesViewFragment, windowAround } from '../../lib/dashboard-links.ts';
 import type { Alert, AlertPageResponse, ApiClient } from './api.ts';
 import { endingByNow } from './route.ts';
 

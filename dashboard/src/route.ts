@@ -1,6 +1,6 @@
 /**
  * The dashboard's views, addressed in the URL fragment so that links (from alerts, notifications, anomalies)
- * open them. The links are built in `lib/query/links.ts`, for the API and the dashboard alike.
+ * open them. The links are built in `lib/dashboard-links.ts`, for the API and the dashboard alike.
  */
 export type Route =
   | { readonly view: 'list'; readonly pattern: string | undefined }

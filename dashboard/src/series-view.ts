@@ -1,5 +1,4 @@
-import type uPlot from 'uplot';
-import { seriesViewFragment } from '../../lib/query/links.ts';
+import { seriesViewFragment } from '../../lib/dashboard-links.ts';
 import { type AlertHistory, alertWindow, isMarkedAlert } from './alert-history.ts';
 import { alertItem } from './alert-item.ts';
 import type { PointsResponse, SeriesView } from './api.ts';

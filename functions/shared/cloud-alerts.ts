@@ -9,9 +9,9 @@ import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
-import { systemClock } from '../../lib/ports.ts';
-import type { AlertsDependencies } from '../alerts.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore, timestreamTables } from './data-store.ts';
+import type { AlertsDependencies } from './dependencies.ts';
 import { alertTable, keySecretArn, stateBucket, stateTable } from './environment.ts';
 
 export function cloudAlertsDependencies(): AlertsDependencies {

@@ -9,7 +9,7 @@ import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
-import { systemClock } from '../../lib/ports.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
 import { alertTable, positiveNumberEnv, requiredEnv, stateBucket, stateTable } from './environment.ts';
 

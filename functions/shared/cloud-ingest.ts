@@ -5,10 +5,10 @@
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
-import { systemClock } from '../../lib/ports.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
 import { dayMs } from '../../lib/time.ts';
-import type { IngestDependencies } from '../ingest.ts';
 import { dataStore } from './data-store.ts';
+import type { IngestDependencies } from './dependencies.ts';
 import { keySecretArn, positiveNumberEnv, stateTable } from './environment.ts';
 
 export function cloudIngestDependencies(): IngestDependencies {

@@ -8,9 +8,9 @@ import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { cachedKeyStore } from '../../lib/keys.ts';
-import { systemClock } from '../../lib/ports.ts';
-import type { QueryDependencies } from '../query.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore, timestreamTables } from './data-store.ts';
+import type { QueryDependencies } from './dependencies.ts';
 import { bundledDocuments } from './documents.ts';
 import { keySecretArn, stateBucket, stateTable } from './environment.ts';
 

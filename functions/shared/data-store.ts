@@ -4,7 +4,8 @@
  */
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
-import type { BandStore, MetricStore } from '../../lib/ports.ts';
+import type { BandStore } from '../../lib/ports/band-store.ts';
+import type { MetricStore } from '../../lib/ports/metric-store.ts';
 import { requiredEnv, requiredPositiveNumberEnv } from './environment.ts';
 
 export function dataStore(): (MetricStore & BandStore) | DynamoDbMetricStore {

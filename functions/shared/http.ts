@@ -12,9 +12,9 @@ import {
   ValidationError,
 } from '../../lib/errors.ts';
 import { headTwins } from '../../lib/http/routes.ts';
-import { ingestLimits } from '../../lib/ingest/limits.ts';
 import { authorize, keyFromHeaders } from '../../lib/keys.ts';
-import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports.ts';
+import { ingestLimits } from '../../lib/metrics/limits.ts';
+import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports/key-store.ts';
 import { logger } from './logger.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2;

@@ -1,6 +1,9 @@
 import type { Context } from 'aws-lambda';
-import type { ReadOptions, SeriesCatalog, SeriesInfo, SeriesSummaryStore } from '../../lib/ports.ts';
-import { isAbortError, QueryTimeoutError } from '../../lib/query/errors.ts';
+import type { ReadOptions } from '../../lib/ports/query-store.ts';
+import type { SeriesCatalog } from '../../lib/ports/series-catalog.ts';
+import type { SeriesInfo } from '../../lib/ports/series-store.ts';
+import type { SeriesSummaryStore } from '../../lib/ports/series-summary-store.ts';
+import { isAbortError, QueryTimeoutError } from '../../lib/ports/store-errors.ts';
 import { type SummarizedCatalog, summarizedCatalog } from '../../lib/query/summaries.ts';
 
 /** Time kept back from the Lambda's budget to answer with a clear 504 before API Gateway gives up. */

@@ -1,4 +1,4 @@
-import type { Notification, Notifier } from '../ports.ts';
+import type { Notification, Notifier } from '../ports/notifier.ts';
 import { notificationSubject, round } from './notification-text.ts';
 
 /** Local mode's notifier: one line per notification on the console. */

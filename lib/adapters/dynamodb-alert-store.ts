@@ -27,17 +27,13 @@ import {
   alertListingOrder,
   type CommitResult,
   type MonitorSnapshot,
-} from '../alerts/store.ts';
+} from '../ports/alert-store.ts';
+import { alertsByStateIndex, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbAlertStoreOptions {
   readonly table: string;
   readonly client?: DynamoDBClient;
 }
-
-/** The sparse index of transitions still to deliver (partition `pendingShard`, sort `deliverOrder`). */
-export const pendingTransitionsIndex = 'pendingTransitions';
-/** Alerts by state (partition `alertState`) and start (sort `startedAt`, a number). */
-export const alertsByStateIndex = 'alertsByState';
 
 const pendingMark = 'P';
 const configKey = 'CONFIG';

@@ -11,30 +11,25 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { liveWindowMs } from '../jobs/live-window.ts';
 import { aggregate, widen } from '../metrics/aggregate.ts';
+import { liveWindowMs } from '../metrics/live-window.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
+import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
+import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 import type {
   AnomalyQuery,
-  AnomalyRecord,
   BandBucket,
-  BandStore,
-  MetricStore,
   QueryStore,
-  SeriesBand,
-  StoredBand,
-  TimedValue,
   ValueBucket,
   ValueBucketQuery,
-} from '../ports.ts';
+} from '../ports/query-store.ts';
 import { dayMs, minuteMs } from '../time.ts';
+import { anomalyIndex } from './schema.ts';
 
 /** DynamoDB's limit of items per BatchWriteItem call. */
 export const maxItemsPerBatchWrite = 25;
 /** DynamoDB's limit of keys per BatchGetItem call. */
 export const maxKeysPerBatchGet = 100;
-/** The sparse index listing anomalous buckets by day. */
-export const anomalyIndex = 'anomalies';
 
 const maxBatchAttempts = 8;
 /** Points per item of the recent-points log (about 40 bytes each: one item stays near 12 KB). */

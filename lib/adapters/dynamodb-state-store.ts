@@ -10,26 +10,20 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { LearnedKind, Seasonality } from '../bands/engine.ts';
 import { KeyDigester, type KeySecretSource } from '../keys.ts';
 import type { Dimensions, MetricType } from '../metrics/point.ts';
+import { seriesMatcher } from '../metrics/series-filter.ts';
+import type { ApiKeyRecord, KeyHashVersion, KeyScope, KeyStore } from '../ports/key-store.ts';
+import type { SeriesCatalog, SeriesPage, SeriesPosition, SeriesQuery } from '../ports/series-catalog.ts';
 import type {
-  ApiKeyRecord,
-  KeyHashVersion,
-  KeyScope,
-  KeyStore,
-  LearnedKind,
   PendingSeries,
-  Seasonality,
-  SeriesCatalog,
   SeriesInfo,
-  SeriesPage,
-  SeriesPosition,
   SeriesProgress,
-  SeriesQuery,
   SeriesStore,
   SeriesTouch,
-} from '../ports.ts';
-import { seriesMatcher } from '../query/series-filter.ts';
+} from '../ports/series-store.ts';
+import { catalogIndex, keyItemPrefix, pendingIndex } from './schema.ts';
 import { storedProgress } from './series-progress.ts';
 
 export interface DynamoDbStateStoreOptions {
@@ -39,8 +33,6 @@ export interface DynamoDbStateStoreOptions {
   readonly keySecret?: KeySecretSource;
 }
 
-/** The sparse index that holds only series with unprocessed data. */
-export const pendingIndex = 'pending';
 const pendingMark = 'P';
 /** The index partition of pending series the band job put off (listed once their `pendingAfter` has come). */
 const deferredMark = 'D';
@@ -49,13 +41,6 @@ const touchConcurrency = 16;
 /** Series ids one container remembers as catalogued (about 100 bytes each). */
 const maxKnownSeries = 200_000;
 
-/**
- * The index of the series catalog in (name, id) order: one partition (`catalogShard`), sorted by
- * `catalogKey`. It projects only what listing filters on, so the band job's frequent progress writes do not
- * rewrite it.
- */
-export const catalogIndex = 'catalog';
-export const catalogIndexAttributes = ['name', 'type', 'dimensions', 'anomalous'] as const;
 const catalogMark = 'S';
 /** Items one listing request examines at most before it answers with a cursor (bounds its latency). */
 export const maxExaminedPerPage = 5_000;
@@ -541,8 +526,6 @@ export class DynamoDbStateStore implements SeriesStore, SeriesCatalog, KeyStore 
 }
 
 const seriesKey = (id: string) => `SERIES#${id}`;
-/** The partition key prefix of API key items (the stack grants key refiling on these items only). */
-export const keyItemPrefix = 'KEY#';
 const keyKey = (hash: string) => `${keyItemPrefix}${hash}`;
 
 const toSeriesInfo = (item: SeriesItem): SeriesInfo => ({

@@ -1,4 +1,4 @@
-import type { Notification } from '../ports.ts';
+import type { Notification } from '../ports/notifier.ts';
 
 const maxSubjectLength = 99;
 

@@ -1,17 +1,15 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { LearnedKind, Seasonality } from '../bands/engine.ts';
+import type { SeriesState, SeriesStateStore, StateShardSnapshot } from '../ports/series-state-store.ts';
+import type { SeriesFault } from '../ports/series-store.ts';
 import type {
-  LearnedKind,
-  Seasonality,
-  SeriesFault,
-  SeriesState,
-  SeriesStateStore,
   SeriesSummariesSnapshot,
   SeriesSummary,
   SeriesSummaryStore,
-  StateShardSnapshot,
-} from '../ports.ts';
+} from '../ports/series-summary-store.ts';
+import { shardKey, stateKeyPrefix, summariesKey } from './schema.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -29,13 +27,6 @@ export interface S3StateStoreOptions {
 }
 
 const defaultKeptBytes = 256 * 1024 * 1024;
-
-/** The default prefix of the store's objects (the stack grants access to exactly these keys). */
-export const stateKeyPrefix = 'state/';
-
-/** The key of a shard, and of the summaries document, under the store's prefix. */
-export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
-export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
 
 /** A summary as stored: a positional array (the document is read whole by every listing). */
 type StoredSummary = [

@@ -1,5 +1,5 @@
 import type { EngineState } from '../bands/engine.ts';
-import type { SeriesProgress } from '../ports.ts';
+import type { SeriesProgress } from '../ports/series-store.ts';
 
 /**
  * A series' progress from the fields a catalog keeps it in (the engine state as JSON text, as the band job

@@ -4,7 +4,7 @@ import {
   type PublishCommandInput,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import type { Notification, Notifier } from '../ports.ts';
+import type { Notification, Notifier } from '../ports/notifier.ts';
 import { notificationDocument, notificationSubject, notificationText } from './notification-text.ts';
 
 export interface SnsNotifierOptions {

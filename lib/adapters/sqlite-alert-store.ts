@@ -11,7 +11,7 @@ import {
   withdrawnExclusionKeptMs,
 } from '../alerts/model.ts';
 import { type AlertConfig, storedConfig } from '../alerts/rules.ts';
-import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../alerts/store.ts';
+import type { AlertQuery, AlertStore, CommitResult, MonitorSnapshot } from '../ports/alert-store.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS alert_config (

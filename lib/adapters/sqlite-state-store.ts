@@ -1,12 +1,10 @@
 import type Database from 'better-sqlite3';
+import type { SeriesState, SeriesStateStore, StateShardSnapshot } from '../ports/series-state-store.ts';
 import type {
-  SeriesState,
-  SeriesStateStore,
   SeriesSummariesSnapshot,
   SeriesSummary,
   SeriesSummaryStore,
-  StateShardSnapshot,
-} from '../ports.ts';
+} from '../ports/series-summary-store.ts';
 
 const schema = `
 CREATE TABLE IF NOT EXISTS state_shards (

@@ -2,37 +2,30 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { KeyDigester, type KeySecretSource, localKeySecret, minKeySecretBytes } from '../keys.ts';
+import type { LearnedKind, Seasonality } from '../bands/engine.ts';
+import { KeyDigester, type KeySecretSource, minKeySecretBytes } from '../keys.ts';
 import type { Dimensions, MetricType, SeriesPoint } from '../metrics/point.ts';
 import { sortedDimensions } from '../metrics/series.ts';
+import { seriesMatcher } from '../metrics/series-filter.ts';
+import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
+import type { ApiKeyRecord, KeyHashVersion, KeyScope, KeyStore } from '../ports/key-store.ts';
+import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 import type {
   AnomalyQuery,
-  AnomalyRecord,
-  ApiKeyRecord,
   BandBucket,
-  BandStore,
-  KeyHashVersion,
-  KeyScope,
-  KeyStore,
-  LearnedKind,
-  MetricStore,
-  PendingSeries,
   QueryStore,
-  Seasonality,
-  SeriesBand,
-  SeriesCatalog,
-  SeriesInfo,
-  SeriesPage,
-  SeriesProgress,
-  SeriesQuery,
-  SeriesStore,
-  SeriesTouch,
-  StoredBand,
-  TimedValue,
   ValueBucket,
   ValueBucketQuery,
-} from '../ports.ts';
-import { seriesMatcher } from '../query/series-filter.ts';
+} from '../ports/query-store.ts';
+import type { SeriesCatalog, SeriesPage, SeriesQuery } from '../ports/series-catalog.ts';
+import type {
+  PendingSeries,
+  SeriesInfo,
+  SeriesProgress,
+  SeriesStore,
+  SeriesTouch,
+} from '../ports/series-store.ts';
+import { localKeySecret } from './local-key-files.ts';
 import { storedProgress } from './series-progress.ts';
 
 const schema = `

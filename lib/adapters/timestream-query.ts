@@ -4,16 +4,16 @@ import {
   type Row,
   TimestreamQueryClient,
 } from '@aws-sdk/client-timestream-query';
+import type { AnomalyRecord } from '../ports/band-store.ts';
 import type {
   AnomalyQuery,
-  AnomalyRecord,
   BandBucket,
   QueryStore,
   ReadOptions,
   ValueBucket,
   ValueBucketQuery,
-} from '../ports.ts';
-import { isAbortError, QueryTimeoutError } from '../query/errors.ts';
+} from '../ports/query-store.ts';
+import { isAbortError, QueryTimeoutError } from '../ports/store-errors.ts';
 import { dayMs, hourMs, minuteMs } from '../time.ts';
 import { checkedId, integer, numberAt, quotedTable, timeBetween } from './timestream-sql.ts';
 

@@ -5,17 +5,10 @@ import {
   TimestreamWriteClient,
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
-import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ingest/write-errors.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
-import type {
-  AnomalyRecord,
-  BandStore,
-  MetricStore,
-  SeriesBand,
-  StoredBand,
-  TimedValue,
-  WriteOptions,
-} from '../ports.ts';
+import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
+import type { MetricStore, TimedValue, WriteOptions } from '../ports/metric-store.ts';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ports/store-errors.ts';
 import { checkedId, integer, numberAt, quotedTable, timeBetween } from './timestream-sql.ts';
 
 /** Timestream's limit of records per WriteRecords call. */

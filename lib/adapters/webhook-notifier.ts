@@ -4,8 +4,9 @@ import {
   signWebhook,
   timestampHeader,
 } from '../alerts/webhook-signature.ts';
-import type { Clock, Notification, Notifier } from '../ports.ts';
-import { systemClock } from '../ports.ts';
+import type { Clock } from '../ports/clock.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { Notification, Notifier } from '../ports/notifier.ts';
 import { notificationDocument } from './notification-text.ts';
 
 export interface WebhookNotifierOptions {

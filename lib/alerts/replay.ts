@@ -5,7 +5,7 @@
  * what lets a read key ask.
  */
 import { describeValue, type Problem, ProblemList, ValidationError } from '../errors.ts';
-import { readTimestamp } from '../ingest/validate.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
 import { dayMs, minuteMs } from '../time.ts';
 import { decideDelivery } from './delivery.ts';
 import { type EvaluatedBucket, evaluateSeries, evaluateSilence, hasOpenAlert } from './evaluate.ts';

@@ -10,7 +10,7 @@ import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import type { $ZodIssue } from 'zod/v4/core';
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
-import { readTimestamp } from '../ingest/validate.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
 import { dayMs, minuteMs } from '../time.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
 import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';

@@ -74,12 +74,33 @@ export interface BandResult {
   readonly news?: boolean;
 }
 
+/** How a series repeats, as the band engine learned it. */
+export const seasonalities = ['none', 'daily', 'weekly', 'daily+weekly'] as const;
+export type Seasonality = (typeof seasonalities)[number];
+
+/** A kind the engine can learn ('auto' is a setting, never a learned kind). */
+export type LearnedKind = Exclude<MetricKind, 'auto'>;
+
+/**
+ * What an engine learned about a series, null where it cannot tell (yet). The band job passes it in
+ * `SeriesProgress.learned` (see `learnedTraits()` in lib/query/learned-traits.ts) and the stores keep it.
+ */
+export interface LearnedTraits {
+  readonly kind: LearnedKind | null;
+  readonly seasonality: Seasonality | null;
+}
+
 /** A band engine for one series. */
 export interface BandEngine {
   /** Feeds one bucket (timestamps strictly increasing) and returns what the engine makes of it. */
   update(timestamp: number, value: number): BandResult;
   /** The engine's whole state as plain JSON; `restore` of it behaves exactly like this engine. */
   toState(): EngineState;
+  /**
+   * What the engine learned about its series, for listings (`GET /v1/series`). Optional: an engine that
+   * cannot tell leaves it out, and listings show null.
+   */
+  describe?(): LearnedTraits;
 }
 
 /** Serialised engine state. `engine` names the implementation and version that wrote it. */

@@ -1,4 +1,4 @@
-import type { KeyScope } from '../ports.ts';
+import type { KeyScope } from '../ports/key-store.ts';
 
 /** The Lambda functions behind the HTTP API. */
 export type ApiFunction = 'ingest' | 'query' | 'alerts';

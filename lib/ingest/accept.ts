@@ -1,11 +1,12 @@
 import { HttpError, type Problem, ProblemList, ValidationError } from '../errors.ts';
-import { isBackfill } from '../jobs/live-window.ts';
 import { clampToFinite } from '../metrics/finite.ts';
+import { isBackfill } from '../metrics/live-window.ts';
 import type { MetricPoint, SeriesPoint } from '../metrics/point.ts';
-import type { MetricStore, SeriesStore, SeriesTouch } from '../ports.ts';
+import type { MetricStore } from '../ports/metric-store.ts';
+import type { SeriesStore, SeriesTouch } from '../ports/series-store.ts';
+import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ports/store-errors.ts';
 import { SeriesIdCache } from './series-cache.ts';
 import type { ParsedBatch } from './validate.ts';
-import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from './write-errors.ts';
 
 /** What an ingest request achieved, as the client sees it. */
 export interface IngestOutcome {

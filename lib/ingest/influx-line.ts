@@ -9,9 +9,9 @@
  * `\"` and `\\` in string fields, which may span lines.
  */
 import { ProblemList, ValidationError } from '../errors.ts';
+import { ingestLimits } from '../metrics/limits.ts';
 import type { Dimensions, MetricPoint } from '../metrics/point.ts';
 import { FieldIssue } from './json-reading.ts';
-import { ingestLimits } from './limits.ts';
 import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
 
 /** Nanoseconds per unit of each `precision` the v1 and v2 write APIs accept. */

@@ -1,12 +1,12 @@
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
+import { ingestLimits } from '../metrics/limits.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../metrics/point.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
 import { asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
-import { ingestLimits } from './limits.ts';
 import {
   dimensionProblem,
   nameProblem,
   type ParsedBatch,
-  readTimestamp,
   type TimeWindow,
   timeProblem,
   timeWindow,

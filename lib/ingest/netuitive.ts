@@ -11,17 +11,11 @@
  * become the series `metricId.min`, `.max`, `.mean`, `.sum` and `.count` beside it.
  */
 import { describeValue, ProblemList, ValidationError } from '../errors.ts';
+import { ingestLimits } from '../metrics/limits.ts';
 import type { MetricPoint, MetricType } from '../metrics/point.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
 import { asList, asObject, FieldIssue, parseJsonBody } from './json-reading.ts';
-import { ingestLimits } from './limits.ts';
-import {
-  dimensionProblem,
-  nameProblem,
-  type ParsedBatch,
-  readTimestamp,
-  type TimeWindow,
-  timeProblem,
-} from './validate.ts';
+import { dimensionProblem, nameProblem, type ParsedBatch, type TimeWindow, timeProblem } from './validate.ts';
 
 const statsdTypes: Record<string, MetricType> = {
   c: 'counter',

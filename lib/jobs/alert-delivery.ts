@@ -1,7 +1,8 @@
 import { decideDelivery } from '../alerts/delivery.ts';
 import type { AlertTransition, Mute } from '../alerts/model.ts';
-import type { AlertStore } from '../alerts/store.ts';
-import type { Clock, Notifier } from '../ports.ts';
+import type { AlertStore } from '../ports/alert-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Notifier } from '../ports/notifier.ts';
 
 export interface DeliveryDependencies {
   readonly alerts: AlertStore;

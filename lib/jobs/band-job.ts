@@ -8,33 +8,24 @@ import {
 import { type EvaluationOutcome, type Exclusion, emptyMonitor } from '../alerts/model.ts';
 import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
-import type { AlertStore } from '../alerts/store.ts';
 import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { isSoundResult } from '../bands/finite.ts';
-import { ingestLimits } from '../ingest/limits.ts';
+import { alertViewUrl } from '../dashboard-links.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
+import { ingestLimits } from '../metrics/limits.ts';
+import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
 import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
-import type {
-  BandStore,
-  Clock,
-  MetricStore,
-  Notifier,
-  PendingSeries,
-  SeriesBand,
-  SeriesFault,
-  SeriesProgress,
-  SeriesState,
-  SeriesStateStore,
-  SeriesStore,
-  SeriesSummary,
-  SeriesSummaryStore,
-  TimedValue,
-} from '../ports.ts';
+import type { AlertStore } from '../ports/alert-store.ts';
+import type { BandStore, SeriesBand } from '../ports/band-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
+import type { Notifier } from '../ports/notifier.ts';
+import type { SeriesState, SeriesStateStore } from '../ports/series-state-store.ts';
+import type { PendingSeries, SeriesFault, SeriesProgress, SeriesStore } from '../ports/series-store.ts';
+import type { SeriesSummary, SeriesSummaryStore } from '../ports/series-summary-store.ts';
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
-import { alertViewUrl } from '../query/links.ts';
 import { dayMs, hourMs } from '../time.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
-import { liveWindowMs, readMarginMs } from './live-window.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {

@@ -1,4 +1,5 @@
-import type { SeriesState, SeriesSummary } from '../ports.ts';
+import type { SeriesState } from '../ports/series-state-store.ts';
+import type { SeriesSummary } from '../ports/series-summary-store.ts';
 
 /**
  * How the band job's state is split into shards: by a hash of the series id, so a series always lives in the

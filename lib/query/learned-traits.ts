@@ -1,22 +1,26 @@
+import {
+  type BandEngine,
+  type LearnedKind,
+  type LearnedTraits,
+  type Seasonality,
+  seasonalities,
+} from '../bands/engine.ts';
 import type { MetricType } from '../metrics/point.ts';
-import type { LearnedKind, LearnedTraits, Seasonality } from '../ports.ts';
-import { seasonalities } from '../ports.ts';
 
 const learnedKinds: readonly LearnedKind[] = ['gauge', 'count', 'ratio', 'percent', 'latency'];
 
 /**
- * The hook through which a band engine reports what it learned about a series. An engine that can tell
- * implements `describe(): { kind, seasonality }`; the band job passes `learnedTraits(engine)` as
- * `SeriesProgress.learned`, the stores keep it, and `GET /v1/series` shows it. Engines without `describe`
- * (the skeleton's) report nothing, and the API shows null. Invalid reports are dropped, not stored.
+ * What a band engine reports it learned about a series (`BandEngine.describe`); the band job passes
+ * `learnedTraits(engine)` as `SeriesProgress.learned`, the stores keep it, and `GET /v1/series` shows it.
+ * Engines without `describe` report nothing, and the API shows null. A report outside the known kinds and
+ * seasonalities (an engine's state restored from elsewhere, a plug-in's mistake) is dropped, not stored.
  */
-export function learnedTraits(engine: unknown): LearnedTraits | undefined {
-  const describe = (engine as { describe?: unknown } | null)?.describe;
-  if (typeof describe !== 'function') return undefined;
-  const report = describe.call(engine) as { kind?: unknown; seasonality?: unknown } | undefined;
-  const kind = learnedKinds.includes(report?.kind as LearnedKind) ? (report?.kind as LearnedKind) : null;
-  const seasonality = (seasonalities as readonly unknown[]).includes(report?.seasonality)
-    ? (report?.seasonality as Seasonality)
+export function learnedTraits(engine: Pick<BandEngine, 'describe'>): LearnedTraits | undefined {
+  const report = engine.describe?.();
+  if (report === undefined) return undefined;
+  const kind = learnedKinds.includes(report.kind as LearnedKind) ? report.kind : null;
+  const seasonality = (seasonalities as readonly unknown[]).includes(report.seasonality)
+    ? (report.seasonality as Seasonality)
     : null;
   return { kind, seasonality };
 }

@@ -1,10 +1,13 @@
 import { ValidationError } from '../errors.ts';
-import { ingestLimits } from '../ingest/limits.ts';
+import { ingestLimits } from '../metrics/limits.ts';
 import { bucketStart, defaultStepMs } from '../metrics/step.ts';
-import type { AnomalyPosition, AnomalyQuery, SeriesInfo, SeriesPosition, SeriesQuery } from '../ports.ts';
+import { readTimestamp } from '../metrics/timestamp.ts';
+import type { AnomalyPosition, AnomalyQuery } from '../ports/query-store.ts';
+import type { SeriesPosition, SeriesQuery } from '../ports/series-catalog.ts';
+import type { SeriesInfo } from '../ports/series-store.ts';
+import { dayMs } from '../time.ts';
 import { decodeCursor } from './cursor.ts';
 import { parseDuration } from './duration.ts';
-import { timeRange } from './read.ts';
 import { automaticStep, defaultTargetPoints, maxPointsPerResponse, stepProblem } from './step.ts';
 
 /** Query string parameters as the HTTP API event carries them. */
@@ -158,4 +161,37 @@ export function readAnomalyQuery(parameters: QueryParameters, now: number): Anom
     limit: integerParameter(parameters, 'limit', { ...anomalyPageLimits, min: 1 }),
     after: cursor ? decodeCursor(cursor, isAnomalyPosition) : undefined,
   };
+}
+
+export interface TimeRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+const maxRangeMs = 400 * dayMs;
+
+/**
+ * Reads `from` and `to` query parameters (epoch ms or ISO-8601). `to` defaults to now, `from` to a day
+ * before `to`. Throws ValidationError naming the parameter that is wrong.
+ */
+export function timeRange(parameters: Readonly<Record<string, string | undefined>>, now: number): TimeRange {
+  const read = (name: 'from' | 'to', fallback: number): number => {
+    const raw = parameters[name];
+    if (raw === undefined || raw === '') return fallback;
+    const parsed = readTimestamp(/^\d+$/.test(raw) ? Number(raw) : raw, Number.POSITIVE_INFINITY);
+    if (typeof parsed === 'string') {
+      throw new ValidationError(`query parameter "${name}" ${parsed}`, [{ field: name, message: parsed }]);
+    }
+    return parsed;
+  };
+  const to = read('to', now);
+  const from = read('from', to - dayMs);
+  if (from >= to)
+    throw new ValidationError('"from" must be before "to"', [{ field: 'from', message: 'after "to"' }]);
+  if (to - from > maxRangeMs) {
+    throw new ValidationError('the time range is longer than 400 days', [
+      { field: 'from', message: 'too early' },
+    ]);
+  }
+  return { from, to };
 }

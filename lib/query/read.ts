@@ -1,53 +1,14 @@
-import { NotFoundError, ValidationError } from '../errors.ts';
-import { readTimestamp } from '../ingest/validate.ts';
+import { seriesViewPath } from '../dashboard-links.ts';
+import { NotFoundError } from '../errors.ts';
 import { clampToFinite } from '../metrics/finite.ts';
 import { defaultStepMs } from '../metrics/step.ts';
-import type {
-  AnomalyRecord,
-  QueryStore,
-  ReadOptions,
-  SeriesInfo,
-  SeriesPosition,
-  SeriesStore,
-} from '../ports.ts';
-import { dayMs } from '../time.ts';
+import type { AnomalyRecord } from '../ports/band-store.ts';
+import type { QueryStore, ReadOptions } from '../ports/query-store.ts';
+import type { SeriesPosition } from '../ports/series-catalog.ts';
+import type { SeriesInfo, SeriesStore } from '../ports/series-store.ts';
 import { encodeCursor } from './cursor.ts';
 import { formatDuration } from './duration.ts';
-import { seriesViewPath } from './links.ts';
 import type { PointsWindow } from './parameters.ts';
-
-export interface TimeRange {
-  readonly from: number;
-  readonly to: number;
-}
-
-const maxRangeMs = 400 * dayMs;
-
-/**
- * Reads `from` and `to` query parameters (epoch ms or ISO-8601). `to` defaults to now, `from` to a day
- * before `to`. Throws ValidationError naming the parameter that is wrong.
- */
-export function timeRange(parameters: Readonly<Record<string, string | undefined>>, now: number): TimeRange {
-  const read = (name: 'from' | 'to', fallback: number): number => {
-    const raw = parameters[name];
-    if (raw === undefined || raw === '') return fallback;
-    const parsed = readTimestamp(/^\d+$/.test(raw) ? Number(raw) : raw, Number.POSITIVE_INFINITY);
-    if (typeof parsed === 'string') {
-      throw new ValidationError(`query parameter "${name}" ${parsed}`, [{ field: name, message: parsed }]);
-    }
-    return parsed;
-  };
-  const to = read('to', now);
-  const from = read('from', to - dayMs);
-  if (from >= to)
-    throw new ValidationError('"from" must be before "to"', [{ field: 'from', message: 'after "to"' }]);
-  if (to - from > maxRangeMs) {
-    throw new ValidationError('the time range is longer than 400 days', [
-      { field: 'from', message: 'too early' },
-    ]);
-  }
-  return { from, to };
-}
 
 /** Anything that finds a catalog entry by id (the catalog, or the catalog with summaries). */
 type SeriesLookup = Pick<SeriesStore, 'getSeries'>;

@@ -3,16 +3,13 @@
  * "anomalous now", learned traits, newest point and value), read from the summaries document the job saves
  * once per run, instead of per-series writes to the catalog.
  */
+import type { SeriesCatalog, SeriesPage, SeriesPosition, SeriesQuery } from '../ports/series-catalog.ts';
+import type { SeriesInfo } from '../ports/series-store.ts';
 import type {
-  SeriesCatalog,
-  SeriesInfo,
-  SeriesPage,
-  SeriesPosition,
-  SeriesQuery,
   SeriesSummariesSnapshot,
   SeriesSummary,
   SeriesSummaryStore,
-} from '../ports.ts';
+} from '../ports/series-summary-store.ts';
 
 /** A catalog entry with the newest value the band job saw (absent when the job has not seen the series). */
 export type SummarizedSeries = SeriesInfo & { readonly lastValue?: number | null };

@@ -9,11 +9,11 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  catalogIndex,
   catalogKey,
   DynamoDbStateStore,
   maxExaminedPerPage,
 } from '../../lib/adapters/dynamodb-state-store.ts';
+import { catalogIndex } from '../../lib/adapters/schema.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 
 const documentsMock = mockClient(DynamoDBDocumentClient);

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { type Scenario, type Source, startScenario } from '../alerts/scenario.ts';
 import { dayMs, hourMs, minuteMs } from '../helpers/series.ts';
 

@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 
 const snsMock = mockClient(SNSClient);
 const topicArn = 'arn:aws:sns:eu-west-1:123456789012:alerts';

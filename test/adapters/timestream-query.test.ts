@@ -2,7 +2,7 @@ import { QueryCommand, TimestreamQueryClient } from '@aws-sdk/client-timestream-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { interval, TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
-import { QueryTimeoutError } from '../../lib/query/errors.ts';
+import { QueryTimeoutError } from '../../lib/ports/store-errors.ts';
 
 const queryMock = mockClient(TimestreamQueryClient);
 const seriesId = '0123456789abcdef';

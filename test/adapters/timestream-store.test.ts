@@ -7,8 +7,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
-import { PointsRefusedError } from '../../lib/ingest/write-errors.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
+import { PointsRefusedError } from '../../lib/ports/store-errors.ts';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const queryMock = mockClient(TimestreamQueryClient);

@@ -11,14 +11,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest.ts';
+import { lambdaContext } from '../../functions/local/lambda-events.ts';
 import { TimestreamStore, type TimestreamStoreOptions } from '../../lib/adapters/timestream-store.ts';
 import { acceptBatch } from '../../lib/ingest/accept.ts';
 import { parseNativeJson } from '../../lib/ingest/native-json.ts';
 import { timeWindow } from '../../lib/ingest/validate.ts';
-import { PointsRefusedError, WriteIncompleteError } from '../../lib/ingest/write-errors.ts';
-import { lambdaContext } from '../../lib/local/lambda-events.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
-import type { SeriesStore } from '../../lib/ports.ts';
+import type { SeriesStore } from '../../lib/ports/series-store.ts';
+import { PointsRefusedError, WriteIncompleteError } from '../../lib/ports/store-errors.ts';
 
 const writeMock = mockClient(TimestreamWriteClient);
 const now = Date.now();

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notificationDocument } from '../../lib/adapters/notification-text.ts';
 import { signWebhook } from '../../lib/alerts/webhook-signature.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 /** docs/alerts.md, which the README's Alerts section links. */

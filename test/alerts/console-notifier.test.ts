@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConsoleNotifier, FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
-import type { Notification, Notifier } from '../../lib/ports.ts';
+import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
 
 const notification: Notification = {
   transitionId: 'al_00000000000000000001.open',

@@ -16,7 +16,7 @@ import {
 import { mutedUntil, windowEnd } from '../../lib/alerts/mutes.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { hourMs, minuteMs } from '../../lib/time.ts';
 
 // Thursday 2025-11-27.

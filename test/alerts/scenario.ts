@@ -1,6 +1,7 @@
+import type { LocalServerOptions } from '../../functions/local/server.ts';
 import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { LocalServerOptions } from '../../lib/local/server.ts';
-import type { Clock, Notification, Notifier } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { minuteMs } from '../helpers/series.ts';
 

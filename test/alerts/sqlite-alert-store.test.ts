@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import { describeAlertStoreContract } from './alert-store-contract.ts';
+import { describeAlertStoreContract } from '../contract/alert-store.contract.ts';
 
 describeAlertStoreContract('SQLite', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-alerts-'));

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { notificationDocument } from '../../lib/adapters/notification-text.ts';
 import { WebhookDeliveryError, WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
 import { verifyWebhook } from '../../lib/alerts/webhook-signature.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { freeTcpPort } from '../helpers/processes.ts';
 import { dayMs, hourMs, minuteMs } from '../helpers/series.ts';
 import { type Scenario, type Source, startScenario } from './scenario.ts';

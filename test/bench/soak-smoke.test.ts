@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runSoak } from '../../bench/soak/run.ts';
 
 /**
- * `npm run bench:soak` in small, so it does not rot: the real server (`tsx lib/local/main.ts`) under the
+ * `npm run bench:soak` in small, so it does not rot: the real server (`tsx functions/local/main.ts`) under the
  * soak's mixed load for 25 s, killed with SIGKILL once and started again on the same data; then every
  * acknowledged point read back through the API and every notified transition checked against the webhook.
  */

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { localDocuments } from '../../functions/local/documents.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
-import { now, queryContract } from './query-contract.ts';
+import { now, queryContract } from './query-api.contract.ts';
 
 /**
  * The query routes with points and bands in DynamoDB (the stack's store=dynamodb), on dynalite through the real

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localDocuments } from '../../functions/local/documents.ts';
+import { lambdaContext } from '../../functions/local/lambda-events.ts';
 import { createQueryHandler } from '../../functions/query.ts';
 import { apiRoutes, headTwins, servedRoutes } from '../../lib/http/routes.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
-import { lambdaContext } from '../../lib/local/lambda-events.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 const getRoutes = apiRoutes.filter((route) => route.method === 'GET');

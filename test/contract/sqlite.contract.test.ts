@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localDocuments } from '../../functions/local/documents.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
-import { now, queryContract } from './query-contract.ts';
+import { now, queryContract } from './query-api.contract.ts';
 
 queryContract('SQLite (local mode)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
+import { localDocuments } from '../../functions/local/documents.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
 import { FakeTimestream } from './fake-timestream.ts';
-import { now, queryContract } from './query-contract.ts';
+import { now, queryContract } from './query-api.contract.ts';
 
 /**
  * The cloud's point and band stores (Timestream, behind aws-sdk-client-mock) with the catalog and keys in

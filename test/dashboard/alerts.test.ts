@@ -1,12 +1,12 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../lib/alerts/model.ts';
+import { alertViewUrl } from '../../lib/dashboard-links.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
-import { alertViewUrl } from '../../lib/query/links.ts';
+import { launchChromium, screenshot } from '../../scripts/dev/chromium.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { outageStory } from '../helpers/outage.ts';
-import { launchChromium, screenshot } from './browser.ts';
 import { chartColours, readCanvas } from './canvas.ts';
 
 /**

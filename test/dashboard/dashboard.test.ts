@@ -5,8 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
+import { launchChromium, screenshot } from '../../scripts/dev/chromium.ts';
 import { freeTcpPort, type RunningProcess, startProcess } from '../helpers/processes.ts';
-import { launchChromium, screenshot } from './browser.ts';
 import { chartColours, readCanvas } from './canvas.ts';
 
 /**

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDashboardHtml, buildDashboardHtmlSync } from '../../dashboard/build.ts';
-import { createQueryHandler, type QueryDependencies } from '../../functions/query.ts';
+import { lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
+import { createQueryHandler } from '../../functions/query.ts';
+import type { QueryDependencies } from '../../functions/shared/dependencies.ts';
 import { bundledDocuments, documentFiles } from '../../functions/shared/documents.ts';
-import { lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
+import { launchChromium, screenshot } from '../../scripts/dev/chromium.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { launchChromium, screenshot } from './browser.ts';
 
 /**
  * The dashboard page as it is served: its Content-Security-Policy comes as a response header (a meta tag

@@ -10,7 +10,7 @@ import {
   seriesViewPath,
   seriesViewUrl,
   windowAround,
-} from '../../lib/query/links.ts';
+} from '../../lib/dashboard-links.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -40,7 +40,7 @@ const alert = (id: string, startedAt: number, resolvedAt: number | null): Alert 
   paged: true,
 });
 
-describe('dashboard links (lib/query/links.ts), as the dashboard routes them', () => {
+describe('dashboard links (lib/dashboard-links.ts), as the dashboard routes them', () => {
   it("opens an anomaly's link on the series around the bucket, marking it", () => {
     const at = 1_764_028_800_000;
     const path = seriesViewPath('0123456789abcdef', at);

@@ -1,11 +1,11 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../lib/alerts/model.ts';
+import { seriesViewFragment, windowAround } from '../../lib/dashboard-links.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
-import { seriesViewFragment, windowAround } from '../../lib/query/links.ts';
+import { launchChromium, screenshot } from '../../scripts/dev/chromium.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { outageStory, playOutage } from '../helpers/outage.ts';
-import { launchChromium, screenshot } from './browser.ts';
 import { chartColours, readCanvas } from './canvas.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { dayMs, hourMs, minuteMs, type SeriesType, syntheticSeries, weekMs } from '../helpers/series.ts';
 

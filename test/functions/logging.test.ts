@@ -6,10 +6,11 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'INFO';
 });
 
-import { createIngestHandler, type IngestDependencies } from '../../functions/ingest.ts';
+import { createIngestHandler } from '../../functions/ingest.ts';
+import { lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
+import type { IngestDependencies } from '../../functions/shared/dependencies.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import { lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
 
 /** What the functions write to their logs: structured JSON with the request id, and never a key. */
 describe('Function logs', () => {

@@ -6,9 +6,13 @@ import {
   type ScalarAttributeType,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { alertsByStateIndex, pendingTransitionsIndex } from '../../lib/adapters/dynamodb-alert-store.ts';
-import { anomalyIndex } from '../../lib/adapters/dynamodb-metric-store.ts';
-import { catalogIndex, pendingIndex } from '../../lib/adapters/dynamodb-state-store.ts';
+import {
+  alertsByStateIndex,
+  anomalyIndex,
+  catalogIndex,
+  pendingIndex,
+  pendingTransitionsIndex,
+} from '../../lib/adapters/schema.ts';
 
 /** A key of a table or index: attribute name and type. */
 type Key = readonly [name: string, type: ScalarAttributeType];

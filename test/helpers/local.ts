@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../functions/local/server.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../lib/local/server.ts';
-import type { KeyScope, Notification, Notifier } from '../../lib/ports.ts';
+import type { KeyScope } from '../../lib/ports/key-store.ts';
+import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
 
 export interface TestServer extends LocalServer {
   readonly key: string;

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { localApiKey, localKeySecret } from '../../lib/adapters/local-key-files.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { createKey, revokeKey } from '../../lib/key-admin.ts';
 import {
@@ -12,11 +13,9 @@ import {
   generateKey,
   keySecretFileName,
   legacyKeyDigest,
-  localApiKey,
-  localKeySecret,
   registerKey,
 } from '../../lib/keys.ts';
-import type { KeyStore } from '../../lib/ports.ts';
+import type { KeyStore } from '../../lib/ports/key-store.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 describe('key scopes and the admin routes', () => {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest.ts';
+import { lambdaContext } from '../../functions/local/lambda-events.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import { lambdaContext } from '../../lib/local/lambda-events.ts';
-import type { Clock, KeyScope } from '../../lib/ports.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import type { KeyScope } from '../../lib/ports/key-store.ts';
 
 /** The ingest Lambda handler, invoked in-process with API Gateway events, over a SQLite store in a temp dir. */
 export interface IngestLambda {

@@ -7,8 +7,8 @@ vi.hoisted(() => {
 });
 
 import { createIngestHandler } from '../../functions/ingest.ts';
+import { lambdaContext } from '../../functions/local/lambda-events.ts';
 import { legacyKeyDigest } from '../../lib/keys.ts';
-import { lambdaContext } from '../../lib/local/lambda-events.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 /** An element as netuitive-statsd sends it: every metric a GAUGE with its statsd type in a tag. */

@@ -1,6 +1,7 @@
 import { createGzip, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestLimits } from '../../lib/ingest/limits.ts';
+import { ingestLimits } from '../../lib/metrics/limits.ts';
+
 import { bodyOf, type IngestLambda, ingestLambda } from './lambda.ts';
 
 const metricsBody = (name: string) => JSON.stringify({ metrics: [{ name, value: 1 }] });

@@ -5,7 +5,7 @@ import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { type BandJobDependencies, runBandJob } from '../../lib/jobs/band-job.ts';
-import { liveWindowMs } from '../../lib/jobs/live-window.ts';
+import { liveWindowMs } from '../../lib/metrics/live-window.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import { minuteMs } from '../../lib/time.ts';

@@ -8,7 +8,7 @@ import { runBandJob } from '../../lib/jobs/band-job.ts';
 import { shardOf } from '../../lib/jobs/state-shards.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
-import type { Notification } from '../../lib/ports.ts';
+import type { Notification } from '../../lib/ports/notifier.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { hourMs, minuteMs } from '../helpers/series.ts';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { StoredBand } from '../../lib/ports.ts';
+import type { StoredBand } from '../../lib/ports/band-store.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { hourMs, minuteMs } from '../helpers/series.ts';
 

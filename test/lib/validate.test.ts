@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  dimensionProblem,
-  hiddenCharacterIn,
-  nameProblem,
-  readIsoDateTime,
-  readTimestamp,
-} from '../../lib/ingest/validate.ts';
+import { dimensionProblem, hiddenCharacterIn, nameProblem } from '../../lib/ingest/validate.ts';
+import { readIsoDateTime, readTimestamp } from '../../lib/metrics/timestamp.ts';
 
 describe('readIsoDateTime', () => {
   it('reads date-times in UTC and with an offset, with or without seconds and fractions', () => {

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
+import { localDocuments } from '../../functions/local/documents.ts';
+import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
 import { createQueryHandler } from '../../functions/query.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
-import { localDocuments } from '../../lib/local/documents.ts';
-import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../lib/local/lambda-events.ts';
-import type { QueryStore, ReadOptions } from '../../lib/ports.ts';
+import type { QueryStore, ReadOptions } from '../../lib/ports/query-store.ts';
 
 /** A store that answers only when its read is aborted: a query slower than any budget. */
 const neverAnswers = <T>(options?: ReadOptions) =>

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
-import type { SeriesState, StateShardSnapshot } from '../../lib/ports.ts';
-import { FakeS3 } from '../helpers/fake-s3.ts';
-import { stateStoreContract } from './state-store.contract.ts';
+import type { SeriesState, StateShardSnapshot } from '../../lib/ports/series-state-store.ts';
+import { FakeS3 } from '../../scripts/dev/fake-s3.ts';
+import { stateStoreContract } from '../contract/state-store.contract.ts';
 
 const opened: SqliteStore[] = [];
 const s3 = new FakeS3();

@@ -13,12 +13,12 @@
  *   that change at every process start (they would split a series at each restart).
  */
 import { describeValue, ProblemList, ValidationError } from '../../errors.ts';
+import { ingestLimits } from '../../metrics/limits.ts';
 import type { Dimensions, MetricPoint, MetricType } from '../../metrics/point.ts';
 import { seriesKey } from '../../metrics/series.ts';
 import { type CumulativeTracker, processTracker } from '../cumulative.ts';
 import { type BucketedHistogram, explicitFromExponential, quantileFromBuckets } from '../histogram.ts';
 import { asList, asObject, FieldIssue, parseJsonBody } from '../json-reading.ts';
-import { ingestLimits } from '../limits.ts';
 import {
   dimensionProblem,
   nameProblem,

@@ -1,0 +1,66 @@
+/**
+ * The band job's thread in local mode (started by band-job-thread.ts): its own SQLite connection on the same
+ * file, so that the job's reads, engine updates and shard (de)serialisation never hold the server's event loop.
+ * It runs one job at a time when asked, and hands notifications to the server's notifier.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
+import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
+import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { defaultEngine } from '../../lib/bands/index.ts';
+import { runBandJob } from '../../lib/jobs/band-job.ts';
+import type { Clock } from '../../lib/ports/clock.ts';
+import { systemClock } from '../../lib/ports/clock.ts';
+import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
+import {
+  type BandJobWorkerData,
+  type FromBandJobWorker,
+  revivedError,
+  serialisedError,
+  type ToBandJobWorker,
+} from './band-job-messages.ts';
+
+const port = parentPort;
+if (!port) throw new Error('band-job-worker.ts runs as a worker thread (see band-job-thread.ts)');
+/** What band-job-thread.ts hands the thread (beside its bootstrap's own entries). */
+const { data } = workerData as { data: BandJobWorkerData };
+const send = (message: FromBandJobWorker) => port.postMessage(message);
+
+// Waiting for a lock here holds no one's event loop: the job may wait longer than a request would.
+const store = new SqliteStore(data.databaseFile, { busyTimeoutMs: data.busyTimeoutMs });
+const states = new SqliteStateStore(store.database);
+const alerts = new SqliteAlertStore(store.database);
+
+/** The server's clock when it has its own (a test's): each run request carries its time, fixed for the run. */
+let runNow = 0;
+const clock: Clock = data.ownClock ? { now: () => runNow } : systemClock;
+
+/** Notifications go to the server's notifier, which answers when it delivered or failed. */
+let nextNotification = 0;
+const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+const notifier: Notifier = {
+  notify: (notification: Notification) =>
+    new Promise<void>((resolve, reject) => {
+      const id = nextNotification++;
+      waiting.set(id, { resolve, reject });
+      send({ type: 'notify', id, notification });
+    }),
+};
+
+port.on('message', (message: ToBandJobWorker) => {
+  if (message.type === 'notified') {
+    const pending = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (message.error === undefined) pending?.resolve();
+    else pending?.reject(revivedError(message.error));
+    return;
+  }
+  if (message.now !== undefined) runNow = message.now;
+  runBandJob(
+    { metrics: store, series: store, bands: store, states, alerts, notifier, engine: defaultEngine, clock },
+    data.options,
+  ).then(
+    (summary) => send({ type: 'done', id: message.id, summary }),
+    (error: unknown) => send({ type: 'failed', id: message.id, error: serialisedError(error) }),
+  );
+});
