@@ -21,7 +21,7 @@ import {
   type BandSettings,
   defaultBandSettings,
   type EngineState,
-  type MetricKind,
+  type LearnedTraits,
 } from './engine.ts';
 import { beyondEngineLimit, withinEngineLimit } from './finite.ts';
 import { clampToBounds, kindBounds } from './metric-kind.ts';
@@ -68,14 +68,8 @@ class NormalcyEngine implements BandEngine {
   }
 
   /** What was learned: the kind the detector tells from the values, the seasonality the band uses. */
-  describe(): {
-    kind: Exclude<MetricKind, 'auto'> | null;
-    seasonality: ReturnType<SeasonalBand['seasonality']>;
-  } {
-    const described = (
-      this.detector as BandEngine & { describe(): { kind: Exclude<MetricKind, 'auto'> | null } }
-    ).describe();
-    return { kind: described.kind, seasonality: this.band.seasonality() };
+  describe(): LearnedTraits {
+    return { kind: this.detector.describe?.().kind ?? null, seasonality: this.band.seasonality() };
   }
 
   toState(): StoredNormalcy {
