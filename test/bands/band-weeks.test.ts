@@ -1,48 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { BandResult } from '../../lib/bands/engine.ts';
 import { detectorEngine, normalcyEngine } from '../../lib/bands/index.ts';
-import {
-  dayMs,
-  hourMs,
-  jobSettings,
-  minuteMs,
-  type SyntheticSeries,
-  syntheticSeries,
-  weekMs,
-} from '../helpers/series.ts';
+import { dayMs, hourMs, jobSettings, minuteMs, syntheticSeries, weekMs } from '../helpers/series.ts';
+import { departing, iso, monday, runBand, within } from './band-results.ts';
 
 /**
  * The band's week: weekday levels learned from the first days on (each day measured against the other days seen),
  * and weekly events remembered from one week or two before. Each case is what a user saw page falsely in the
  * scenario generator's traffic series (`../shared/scenarios`, seeds 1-20) before normalcy/7.
  */
-
-/** 2025-11-03 00:00 UTC, a Monday. */
-const monday = Date.UTC(2025, 10, 3);
-const iso = (timestamp: number) => new Date(timestamp).toISOString().slice(0, 16);
-
-function runBand(spec: SyntheticSeries): BandResult[] {
-  const engine = normalcyEngine.create(jobSettings[spec.type]);
-  return syntheticSeries(spec).map(([timestamp, value]) => engine.update(timestamp, value));
-}
-
-/** Buckets outside the band with another of the two before outside on the same side: what the rule pages on. */
-const departing = (results: readonly BandResult[]) =>
-  results
-    .filter((result, index) => {
-      if (!result.anomaly) return false;
-      const side = Math.sign(result.value - result.expected);
-      return [results[index - 1], results[index - 2]].some(
-        (before) => before?.anomaly && Math.sign(before.value - before.expected) === side,
-      );
-    })
-    .map(
-      (result) =>
-        `${iso(result.timestamp)} ${result.value.toFixed(0)} [${result.lower.toFixed(0)}, ${result.upper.toFixed(0)}]`,
-    );
-
-const within = (results: readonly BandResult[], from: number, to: number) =>
-  results.filter((result) => result.timestamp >= from && result.timestamp < to);
 
 describe('Band: weekdays learned from the first week', () => {
   it.each([1, 2, 3])('weekends at 75 % all day: the third week is not paged (seed %i)', (seed) => {

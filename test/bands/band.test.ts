@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BandResult } from '../../lib/bands/engine.ts';
-import { normalcyEngine } from '../../lib/bands/index.ts';
-import {
-  dayMs,
-  hourMs,
-  jobSettings,
-  minuteMs,
-  type SeriesType,
-  type SyntheticSeries,
-  syntheticSeries,
-  weekMs,
-} from '../helpers/series.ts';
+import { dayMs, hourMs, minuteMs, type SeriesType, weekMs } from '../helpers/series.ts';
+import { departing, inside, iso, monday, outside, runBand, shown, within } from './band-results.ts';
 
 /**
  * Issue 12, item 2: "A band that is the series' normal, not its recent past". Each test runs normalcy/7 over
@@ -18,43 +9,8 @@ import {
  * a user would see on the chart: which buckets are outside the band, and where the band is.
  */
 
-/** 2025-11-03 00:00 UTC, a Monday. */
-const monday = Date.UTC(2025, 10, 3);
 const types: readonly SeriesType[] = ['counter', 'gauge', 'timer'];
-const iso = (timestamp: number) => new Date(timestamp).toISOString().slice(0, 16);
 const stepName = (stepMs: number) => (stepMs === hourMs ? '1 h' : `${stepMs / minuteMs} min`);
-
-/** Runs the default engine over a synthetic series, with the job's settings for its type. */
-function runBand(spec: SyntheticSeries): BandResult[] {
-  const engine = normalcyEngine.create(jobSettings[spec.type]);
-  return syntheticSeries(spec).map(([timestamp, value]) => engine.update(timestamp, value));
-}
-
-const within = (results: readonly BandResult[], from: number, to: number) =>
-  results.filter((result) => result.timestamp >= from && result.timestamp < to);
-
-/** A bucket as a failure message shows it: time, value, expected and the band. */
-const shown = (result: BandResult) =>
-  `${iso(result.timestamp)} value ${result.value.toFixed(1)} expected ${result.expected.toFixed(1)} ` +
-  `band [${result.lower.toFixed(1)}, ${result.upper.toFixed(1)}]${result.relearned ? ' relearned' : ''}`;
-const inside = (results: readonly BandResult[]) => results.filter((result) => !result.anomaly).map(shown);
-const outside = (results: readonly BandResult[]) => results.filter((result) => result.anomaly).map(shown);
-
-/**
- * The buckets that make a departure: outside the band with another of the two before outside on the same
- * side (what the default rule pages on). The band is drawn so that a normal series does that once in decades;
- * a lone bucket outside it (a few a week at one-minute steps) is noise, not the event.
- */
-const departing = (results: readonly BandResult[]) =>
-  results
-    .filter((result, index) => {
-      if (!result.anomaly) return false;
-      const side = Math.sign(result.value - result.expected);
-      return [results[index - 1], results[index - 2]].some(
-        (before) => before?.anomaly && Math.sign(before.value - before.expected) === side,
-      );
-    })
-    .map(shown);
 
 /** Each day's departures (what the default rule pages on), for the days that are not `except`. */
 function departuresPerDay(
