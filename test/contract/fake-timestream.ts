@@ -262,7 +262,11 @@ export class FakeTimestream {
     return [...records.values()].filter(condition);
   }
 
-  /** Timestream derives a table's columns from what was written: naming any other column is an error. */
+  /**
+   * Timestream derives a table's columns from what was written: naming any other column is an error. On a
+   * table with no record yet the fake accepts any column (and finds no rows), so a fresh store can be asked
+   * for its earliest point; the service itself may refuse a column it has not yet seen.
+   */
   private checkColumn(table: string, name: string): void {
     if (name === 'time' || name === 'measure_name') return;
     const records = this.tables.get(table);
