@@ -7,6 +7,7 @@
  * happening now), so the demo also has a series that is anomalous now.
  */
 import { dayMs, hourMs, minuteMs } from '../lib/time.ts';
+import { gaussian, seededRandom } from './dev/random.ts';
 
 export const demoStepMs = 5 * minuteMs;
 export const demoDays = 28;
@@ -82,21 +83,4 @@ export function demoStory(end: number): DemoStory {
 function diurnal(hour: number): number {
   const daylight = hour >= 6 && hour <= 22 ? Math.sin((Math.PI * (hour - 6)) / 16) : 0;
   return 0.22 + 0.78 * daylight ** 1.3;
-}
-
-/** mulberry32: a small seeded generator, so the demo is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal noise (Box-Muller). */
-function gaussian(random: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }

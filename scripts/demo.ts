@@ -9,11 +9,18 @@ import { resolve } from 'node:path';
 import { scheduleBandJob } from '../functions/local/band-job-schedule.ts';
 import { DataDirectoryInUseError } from '../functions/local/data-directory.ts';
 import { type LocalServer, startLocalServer } from '../functions/local/server.ts';
+import { portEnv } from '../functions/shared/environment.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
 import { demoStory } from './demo-data.ts';
 
 const dataDir = resolve(process.env.NORMALCY_DEMO_DIR ?? '.normalcy-demo');
-const requestedPort = Number(process.env.PORT ?? 8080);
+let requestedPort: number;
+try {
+  requestedPort = portEnv('PORT') ?? 8080;
+} catch (error) {
+  console.error(`The demo cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
 const exitAfterSeeding = process.argv.includes('--exit');
 const batchSize = 5_000;
 

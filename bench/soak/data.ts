@@ -22,18 +22,6 @@ export function hashUnit(...parts: readonly (string | number)[]): number {
   return (hash >>> 0) / 2 ** 32;
 }
 
-/** A seeded generator for the soak's choices (which bad items, when to kill). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 const types: readonly MetricType[] = ['gauge', 'counter', 'timer'];
 
 /** The plain live series of one live client: a few hundred between the clients, of every type. */

@@ -10,13 +10,21 @@ import { localApiKey } from '../../lib/adapters/local-key-files.ts';
 import { WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import { checkChosenKey, registerKey } from '../../lib/keys.ts';
+import { portEnv, positiveNumberEnv } from '../shared/environment.ts';
 import { scheduleBandJob } from './band-job-schedule.ts';
 import { DataDirectoryInUseError, dataFiles } from './data-directory.ts';
 import { type LocalServer, startLocalServer } from './server.ts';
 
 const dataDir = resolve(process.env.NORMALCY_DATA_DIR ?? '.normalcy');
-const port = Number(process.env.PORT ?? 8080);
-const bandIntervalMs = Number(process.env.NORMALCY_BAND_INTERVAL_MS ?? 60_000);
+let port: number;
+let bandIntervalMs: number;
+try {
+  port = portEnv('PORT') ?? 8080;
+  bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
+} catch (error) {
+  console.error(`Normalcy cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
 
 if (process.env.NORMALCY_API_KEY) {
   try {

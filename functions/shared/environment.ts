@@ -31,6 +31,24 @@ export function requiredPositiveNumberEnv(name: string, options: { integer?: boo
   return value;
 }
 
+/**
+ * Reads an optional TCP port from the environment: undefined when unset or empty, a whole number from 0 (any
+ * free port) to 65535 otherwise, and an error naming the variable for anything else.
+ *
+ * @example portEnv('PORT') ?? 8080
+ */
+export function portEnv(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) {
+    throw new Error(
+      `environment variable ${name} must be a port number (0 to 65535), not ${JSON.stringify(text)}`,
+    );
+  }
+  return value;
+}
+
 /** The DynamoDB table of the series catalog, key hashes and pending marks. */
 export const stateTable = (): string => requiredEnv('STATE_TABLE');
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { dayMs, gaussian, hourMs, minuteMs, seededRandom, weekMs } from '../helpers/series.ts';
+import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
+import { dayMs, hourMs, minuteMs, weekMs } from '../helpers/series.ts';
 import { type Scenario, type Source, startScenario } from './scenario.ts';
 
 /**

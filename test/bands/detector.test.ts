@@ -10,7 +10,7 @@ import {
   surpriseThreshold,
 } from '../../lib/bands/index.ts';
 import { learnedTraits } from '../../lib/query/learned-traits.ts';
-import { gaussian, seededRandom } from '../helpers/series.ts';
+import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
 
 const minute = 60_000;
 const hour = 60 * minute;

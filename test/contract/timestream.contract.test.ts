@@ -1,14 +1,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
-import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { localDocuments } from '../../functions/local/documents.ts';
 import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { FakeTimestream } from './fake-timestream.ts';
+import { metricStoreContract } from './metric-store.contract.ts';
 import { now, queryContract } from './query-api.contract.ts';
+
+const tables = { database: 'normalcy', pointsTable: 'points', bandsTable: 'bands' };
+
+/** The points and bands store the cloud uses by default, on the fake Timestream (behind aws-sdk-client-mock). */
+metricStoreContract('Timestream (cloud)', async () => {
+  const fake = new FakeTimestream(tables);
+  return new TimestreamStore({ ...tables, writeClient: fake.writeClient, queryClient: fake.queryClient });
+});
 
 /**
  * The cloud's point and band stores (Timestream, behind aws-sdk-client-mock) with the catalog and keys in
@@ -17,19 +24,17 @@ import { now, queryContract } from './query-api.contract.ts';
 queryContract('Timestream (cloud)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));
   const catalog = new SqliteStore(join(directory, 'normalcy.db'));
-  const fake = new FakeTimestream({ points: 'points', bands: 'bands' });
-  const tables = { database: 'normalcy', pointsTable: 'points', bandsTable: 'bands' };
-  const queryClient = new TimestreamQueryClient({ region: 'eu-west-1' });
+  const fake = new FakeTimestream(tables);
   const store = new TimestreamStore({
     ...tables,
-    writeClient: new TimestreamWriteClient({ region: 'eu-west-1' }),
-    queryClient,
+    writeClient: fake.writeClient,
+    queryClient: fake.queryClient,
   });
   return {
     dependencies: {
       metrics: store,
       bands: store,
-      queries: new TimestreamQueryStore({ ...tables, client: queryClient }),
+      queries: new TimestreamQueryStore({ ...tables, client: fake.queryClient }),
       series: catalog,
       keys: catalog,
       clock: { now: () => now },

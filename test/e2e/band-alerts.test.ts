@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
-import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from '../helpers/series.ts';
+import { dayMs, hourMs, minuteMs } from '../helpers/series.ts';
 
 /**
  * End to end through the real HTTP API, SQLite store and band job: two weeks of a 5-minute series with a

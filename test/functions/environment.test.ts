@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cloudBandOptions } from '../../functions/shared/cloud-bands.ts';
 import { cloudIngestDependencies } from '../../functions/shared/cloud-ingest.ts';
 import { dataStore } from '../../functions/shared/data-store.ts';
-import { positiveNumberEnv } from '../../functions/shared/environment.ts';
+import { portEnv, positiveNumberEnv } from '../../functions/shared/environment.ts';
 
 /** The functions' numeric settings: a malformed one fails at start, naming the variable (Number() took NaN). */
 describe('numbers from the environment', () => {
@@ -40,6 +40,21 @@ describe('numbers from the environment', () => {
     expect(() => dataStore()).toThrow('environment variable DATA_RETENTION_DAYS must be a positive number');
     vi.stubEnv('DATA_RETENTION_DAYS', '');
     expect(() => dataStore()).toThrow('environment variable DATA_RETENTION_DAYS is not set');
+  });
+
+  it('reads a port from 0 to 65535, nothing when unset, and names a variable that holds anything else', () => {
+    vi.stubEnv('NORMALCY_TEST_PORT', '0');
+    expect(portEnv('NORMALCY_TEST_PORT')).toBe(0);
+    vi.stubEnv('NORMALCY_TEST_PORT', '65535');
+    expect(portEnv('NORMALCY_TEST_PORT')).toBe(65_535);
+    vi.stubEnv('NORMALCY_TEST_PORT', ' ');
+    expect(portEnv('NORMALCY_TEST_PORT')).toBeUndefined();
+    for (const bad of ['http', '80.5', '-1', '65536']) {
+      vi.stubEnv('NORMALCY_TEST_PORT', bad);
+      expect(() => portEnv('NORMALCY_TEST_PORT')).toThrow(
+        `environment variable NORMALCY_TEST_PORT must be a port number (0 to 65535), not ${JSON.stringify(bad)}`,
+      );
+    }
   });
 
   it('takes the band job its shard count', () => {

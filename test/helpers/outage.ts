@@ -1,5 +1,6 @@
+import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
 import type { TestServer } from './local.ts';
-import { dayMs, gaussian, hourMs, minuteMs, seededRandom } from './series.ts';
+import { dayMs, hourMs, minuteMs } from './series.ts';
 
 /**
  * A series no band engine can mistake: three days of a steady value around 100 (Gaussian noise, standard

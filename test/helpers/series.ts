@@ -1,21 +1,5 @@
 import { dayMs, hourMs, minuteMs, weekMs } from '../../lib/time.ts';
-
-/** A small seeded random generator (mulberry32), so synthetic series are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Normally distributed noise from a uniform generator (Box-Muller). */
-export function gaussian(random: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
+import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
 
 /** The lengths of time the tests use, from lib/time.ts (the one place they are declared). */
 export { dayMs, hourMs, minuteMs, weekMs };
