@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TimestreamQueryClient } from '@aws-sdk/client-timestream-query';
 import { TimestreamWriteClient } from '@aws-sdk/client-timestream-write';
 import { localDocuments } from '../../functions/local/documents.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { FakeTimestream } from './fake-timestream.ts';
@@ -16,7 +16,7 @@ import { now, queryContract } from './query-api.contract.ts';
  */
 queryContract('Timestream (cloud)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));
-  const catalog = new SqliteStore(join(directory, 'normalcy.db'));
+  const catalog = openSqliteStores(join(directory, 'normalcy.db'));
   const fake = new FakeTimestream({ points: 'points', bands: 'bands' });
   const tables = { database: 'normalcy', pointsTable: 'points', bandsTable: 'bands' };
   const queryClient = new TimestreamQueryClient({ region: 'eu-west-1' });
@@ -30,8 +30,8 @@ queryContract('Timestream (cloud)', async () => {
       metrics: store,
       bands: store,
       queries: new TimestreamQueryStore({ ...tables, client: queryClient }),
-      series: catalog,
-      keys: catalog,
+      series: catalog.series,
+      keys: catalog.keys,
       clock: { now: () => now },
       documents: localDocuments(),
     },
