@@ -29,8 +29,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ConsoleNotifier } from '../lib/adapters/console-notifier.ts';
 import { DynamoDbMetricStore } from '../lib/adapters/dynamodb-metric-store.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
-import { SqliteAlertStore } from '../lib/adapters/sqlite-alert-store.ts';
-import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../lib/adapters/sqlite-stores.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../lib/bands/index.ts';
 import { type BandJobSummary, runBandJob } from '../lib/jobs/band-job.ts';
@@ -57,7 +56,7 @@ for (const object of JSON.parse(readFileSync(join(directory, 's3.json'), 'utf8')
 }[]) {
   s3.objects.set(object.key, { file: object.file, etag: object.etag });
 }
-const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+const sqlite = openSqliteStores(join(directory, 'normalcy.db'));
 const series = Array.from({ length: seriesCount }, (_, index) => benchSeries(index));
 
 /** Requests made to the AWS services by one run, and what they are metered as. */
@@ -125,7 +124,7 @@ function pointsAdapter(): MetricStore & BandStore {
         const [from = 0, to = 0] = [...(input.QueryString ?? '').matchAll(/from_milliseconds\((\d+)\)/g)].map(
           (match) => Number(match[1]),
         );
-        const rest = rowPages(await sqlite.readRecentPoints(from, to));
+        const rest = rowPages(await sqlite.metrics.readRecentPoints(from, to));
         answer = { rest, page: rest.next() };
       }
       const page = answer.page.done ? [] : answer.page.value;
@@ -186,14 +185,14 @@ function pointsAdapter(): MetricStore & BandStore {
 const adapter = pointsAdapter();
 /** Points through the cloud store's own write path (DynamoDB keeps its recent-points log from it). */
 const metrics: MetricStore & BandStore = {
-  writePoints: (points) => sqlite.writePoints(points),
-  readPoints: (id, from, to) => sqlite.readPoints(id, from, to),
-  earliestTimestamp: (id) => sqlite.earliestTimestamp(id),
+  writePoints: (points) => sqlite.metrics.writePoints(points),
+  readPoints: (id, from, to) => sqlite.metrics.readPoints(id, from, to),
+  earliestTimestamp: (id) => sqlite.metrics.earliestTimestamp(id),
   readRecentPoints: (from, to) => adapter.readRecentPoints(from, to),
   writeBands: (id, bands) => adapter.writeBands(id, bands),
   writeManyBands: (bands) => adapter.writeManyBands(bands),
-  readBands: (id, from, to) => sqlite.readBands(id, from, to),
-  listAnomalies: (from, to, limit) => sqlite.listAnomalies(from, to, limit),
+  readBands: (id, from, to) => sqlite.bands.readBands(id, from, to),
+  listAnomalies: (from, to, limit) => sqlite.bands.listAnomalies(from, to, limit),
 };
 
 /** Calls per method of a port (each one request to DynamoDB in the cloud, for the catalog and alerts). */
@@ -228,7 +227,7 @@ async function ingestBucket(
   let ingestRequests = 0;
   for (let offset = 0; offset < points.length; offset += 500) {
     const batch = points.slice(offset, offset + 500);
-    if (start > benchStart) await sqlite.writePoints(batch);
+    if (start > benchStart) await sqlite.metrics.writePoints(batch);
     if (pointsStore === 'dynamodb') await adapter.writePoints(batch);
     ingestRequests += 1;
   }
@@ -269,10 +268,10 @@ async function measuredRun(): Promise<{ ms: number; summary: BandJobSummary; pea
   const summary = await runBandJob(
     {
       metrics,
-      series: counting(sqlite, catalogCalls),
+      series: counting(sqlite.series, catalogCalls),
       bands: metrics,
       states,
-      alerts: counting(new SqliteAlertStore(sqlite.database), alertCalls),
+      alerts: counting(sqlite.alerts, alertCalls),
       notifier: new ConsoleNotifier(() => undefined),
       engine: defaultEngine,
       clock: { now: () => now },

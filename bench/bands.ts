@@ -25,7 +25,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
 import { bandJobHeapFlags } from '../cdk/band-job-node-options.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
-import { SqliteStore } from '../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../lib/adapters/sqlite-stores.ts';
 import { evaluateSeries } from '../lib/alerts/evaluate.ts';
 import { emptyMonitor, type SeriesMonitor } from '../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../lib/alerts/rules.ts';
@@ -81,10 +81,10 @@ log(
 );
 
 started = performance.now();
-const store = new SqliteStore(join(directory, 'normalcy.db'));
+const stores = openSqliteStores(join(directory, 'normalcy.db'));
 const series = Array.from({ length: seriesCount }, (_, index) => benchSeries(index));
 for (let offset = 0; offset < seriesCount; offset += 10_000) {
-  await store.recordSeries(
+  await stores.series.recordSeries(
     series.slice(offset, offset + 10_000).map((entry) => ({
       ...entry,
       type: 'gauge' as const,
@@ -95,7 +95,7 @@ for (let offset = 0; offset < seriesCount; offset += 10_000) {
   );
 }
 // Steady state: the band job has set every series up already (none pending).
-store.database.exec('UPDATE series SET handled_version = version');
+stores.database.exec('UPDATE series SET handled_version = version');
 
 const s3Directory = join(directory, 's3');
 mkdirSync(s3Directory);
@@ -147,8 +147,8 @@ const points: SeriesPoint[] = series.map((entry, index) => ({
 started = performance.now();
 for (let offset = 0; offset < seriesCount; offset += 5_000) {
   const batch = points.slice(offset, offset + 5_000);
-  await store.writePoints(batch);
-  await store.recordSeries(
+  await stores.metrics.writePoints(batch);
+  await stores.series.recordSeries(
     batch.map((point) => ({
       id: point.seriesId,
       name: point.name,
@@ -161,7 +161,7 @@ for (let offset = 0; offset < seriesCount; offset += 5_000) {
   );
 }
 const ingestMs = performance.now() - started;
-store.close();
+stores.close();
 log(`one bucket for every series written to SQLite in ${Math.round(ingestMs)} ms`);
 
 // The job runs bundled, in a process of its own, so its peak memory is the job's. The bundle goes under the

@@ -238,7 +238,7 @@ async function serve(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-bench-'));
   const server = await startLocalServer({ dataDir, port: 0 });
   const key = generateKey();
-  await server.store.putKey({
+  await server.stores.keys.putKey({
     hash: hashKey(key),
     name: 'bench',
     scopes: ['ingest'],
@@ -252,7 +252,7 @@ async function serve(): Promise<void> {
   }, 50);
   process.on('message', async () => {
     clearInterval(sampler);
-    const { n } = server.store.database.prepare('SELECT count(*) AS n FROM points').get() as { n: number };
+    const { n } = server.stores.database.prepare('SELECT count(*) AS n FROM points').get() as { n: number };
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.send?.({ rssBefore, rssPeak, stored: n } satisfies ServerReport, () => process.exit(0));
@@ -320,7 +320,7 @@ async function serveLive(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-bench-'));
   const server = await startLocalServer({ dataDir, port: 0, notifier: { notify: async () => {} } });
   const key = generateKey();
-  await server.store.putKey({
+  await server.stores.keys.putKey({
     hash: hashKey(key),
     name: 'bench',
     scopes: ['ingest'],

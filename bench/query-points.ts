@@ -40,7 +40,7 @@ async function queryBenchmark() {
   const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-bench-'));
   const server = await startLocalServer({ dataDir, port: 0, notifier: { notify: async () => {} } });
   const key = generateKey();
-  await server.store.putKey({
+  await server.stores.keys.putKey({
     hash: hashKey(key),
     name: 'bench',
     scopes: ['read'],
@@ -67,22 +67,24 @@ async function queryBenchmark() {
       anomaly: false,
     });
   }
-  await server.store.writePoints(points);
-  await server.store.recordSeries([{ id, ...identity, minTimestamp: start, maxTimestamp: end - minuteMs }]);
-  await server.store.saveProgress(
+  await server.stores.metrics.writePoints(points);
+  await server.stores.series.recordSeries([
+    { id, ...identity, minTimestamp: start, maxTimestamp: end - minuteMs },
+  ]);
+  await server.stores.series.saveProgress(
     id,
     { stepMs: minuteMs, processedUntil: end, engineState: { engine: 'bench' }, anomalous: false },
     1,
     true,
   );
-  await server.store.writeBands(id, bands);
+  await server.stores.bands.writeBands(id, bands);
 
   // Baseline: the first version's read, every point of the month at its own step, joined in TypeScript.
   let baselineBytes = 0;
   const baselineMs = await time(async () => {
     const [raw, stored] = await Promise.all([
-      server.store.readPoints(id, start, end),
-      server.store.readBands(id, start, end),
+      server.stores.metrics.readPoints(id, start, end),
+      server.stores.bands.readBands(id, start, end),
     ]);
     const bandAt = new Map(stored.map((band) => [band.timestamp, band]));
     const views = aggregate('gauge', raw, minuteMs).map((bucket) => {

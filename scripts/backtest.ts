@@ -218,7 +218,7 @@ async function backtestCorpus(
   });
   try {
     const key = generateKey();
-    await server.store.putKey({
+    await server.stores.keys.putKey({
       hash: hashKey(key),
       name: 'backtest',
       scopes: ['ingest', 'read'],

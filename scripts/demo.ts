@@ -118,7 +118,7 @@ if (exitAfterSeeding) {
 
 async function addKey(target: LocalServer, name: string, scope: 'ingest' | 'read'): Promise<string> {
   const key = generateKey();
-  await target.store.putKey({
+  await target.stores.keys.putKey({
     hash: hashKey(key),
     name,
     scopes: [scope],

@@ -43,11 +43,11 @@ async function openStore(): Promise<{ store: KeyStore; close: () => void }> {
         };
     return { store: new DynamoDbStateStore({ table: values.table, keySecret }), close: () => undefined };
   }
-  const { SqliteStore } = await import('../lib/adapters/sqlite-store.ts');
+  const { openSqliteStores } = await import('../lib/adapters/sqlite-stores.ts');
   const dataDir = resolve(process.env.NORMALCY_DATA_DIR ?? '.normalcy');
   mkdirSync(dataDir, { recursive: true });
-  const store = new SqliteStore(join(dataDir, 'normalcy.db'));
-  return { store, close: () => store.close() };
+  const stores = openSqliteStores(join(dataDir, 'normalcy.db'));
+  return { store: stores.keys, close: () => stores.close() };
 }
 
 async function run(store: KeyStore, command: string | undefined, argument: string | undefined) {

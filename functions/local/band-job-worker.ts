@@ -4,9 +4,7 @@
  * It runs one job at a time when asked, and hands notifications to the server's notifier.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
@@ -27,9 +25,9 @@ const { data } = workerData as { data: BandJobWorkerData };
 const send = (message: FromBandJobWorker) => port.postMessage(message);
 
 // Waiting for a lock here holds no one's event loop: the job may wait longer than a request would.
-const store = new SqliteStore(data.databaseFile, { busyTimeoutMs: data.busyTimeoutMs });
-const states = new SqliteStateStore(store.database);
-const alerts = new SqliteAlertStore(store.database);
+const { metrics, series, bands, states, alerts } = openSqliteStores(data.databaseFile, {
+  busyTimeoutMs: data.busyTimeoutMs,
+});
 
 /** The server's clock when it has its own (a test's): each run request carries its time, fixed for the run. */
 let runNow = 0;
@@ -57,7 +55,7 @@ port.on('message', (message: ToBandJobWorker) => {
   }
   if (message.now !== undefined) runNow = message.now;
   runBandJob(
-    { metrics: store, series: store, bands: store, states, alerts, notifier, engine: defaultEngine, clock },
+    { metrics, series, bands, states, alerts, notifier, engine: defaultEngine, clock },
     data.options,
   ).then(
     (summary) => send({ type: 'done', id: message.id, summary }),

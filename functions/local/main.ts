@@ -72,7 +72,7 @@ const keyFromEnvironment = Boolean(process.env.NORMALCY_API_KEY);
 // Made on first start, readable by its owner only (a key file of an older version is narrowed).
 const apiKey = localApiKey(dataDir, process.env.NORMALCY_API_KEY);
 if (existsSync(keyFile)) chmodSync(keyFile, 0o600);
-await registerKey(server.store, apiKey, {
+await registerKey(server.stores.keys, apiKey, {
   name: 'local',
   scopes: ['ingest', 'read', 'admin'],
   createdAt: Date.now(),

@@ -2,9 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ConsoleNotifier } from '../../lib/adapters/console-notifier.ts';
-import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { type ApiFunction, apiRoutes } from '../../lib/http/routes.ts';
@@ -53,13 +51,11 @@ export interface LocalServerOptions {
 export interface LocalServer {
   readonly url: string;
   /**
-   * The server's own connection (for scripts and tests). A write through it while another connection writes
-   * (a band job running) fails at once with SQLITE_BUSY rather than wait: the API's calls wait, on timers.
+   * The adapters on the server's own connection (for scripts and tests). A write through them while another
+   * connection writes (a band job running) fails at once with SQLITE_BUSY rather than wait: the API's calls
+   * wait, on timers.
    */
-  readonly store: SqliteStore;
-  readonly alerts: SqliteAlertStore;
-  /** The band job's state shards and the listing summaries. */
-  readonly states: SqliteStateStore;
+  readonly stores: SqliteStores;
   /**
    * Runs the band job once (what the schedule does in the cloud), on a thread of its own so that requests are
    * answered meanwhile; a second call waits for the first run. Rejects with DatabaseBusyError when another
@@ -95,19 +91,17 @@ async function serve(
   releaseDataDirectory: () => void,
 ): Promise<LocalServer> {
   // No busy timeout: SQLite would wait for a lock synchronously, holding the event loop.
-  const store = new SqliteStore(databaseFile, { busyTimeoutMs: 0 });
+  const sqlite = openSqliteStores(databaseFile, { busyTimeoutMs: 0 });
   const clock = options.clock ?? systemClock;
-  const alerts = new SqliteAlertStore(store.database);
-  const states = new SqliteStateStore(store.database);
-  const waiting = retryWhileLocked(store, requestLockWait);
+  const waiting = <T extends object>(store: T) => retryWhileLocked(store, requestLockWait);
   const stores = {
-    metrics: waiting,
-    series: waiting,
-    bands: waiting,
-    queries: waiting,
-    keys: waiting,
-    alerts: retryWhileLocked(alerts, requestLockWait),
-    summaries: retryWhileLocked(states, requestLockWait),
+    metrics: waiting(sqlite.metrics),
+    series: waiting(sqlite.series),
+    bands: waiting(sqlite.bands),
+    queries: waiting(sqlite.queries),
+    keys: waiting(sqlite.keys),
+    alerts: waiting(sqlite.alerts),
+    summaries: waiting(sqlite.states),
     clock,
     documents: localDocuments(options.dataDir),
   };
@@ -129,7 +123,7 @@ async function serve(
   try {
     await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1');
   } catch (error) {
-    store.close();
+    sqlite.close();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -146,9 +140,9 @@ async function serve(
         run: () =>
           runBandJob(
             {
-              metrics: waiting,
-              series: waiting,
-              bands: waiting,
+              metrics: stores.metrics,
+              series: stores.series,
+              bands: stores.bands,
               states: stores.summaries,
               alerts: stores.alerts,
               notifier,
@@ -169,14 +163,12 @@ async function serve(
 
   return {
     url,
-    store,
-    alerts,
-    states,
+    stores: sqlite,
     runBandJob: () => bandJob.run(),
     async close() {
       await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), bandJob.close()]);
       server.closeAllConnections();
-      store.close();
+      sqlite.close();
       releaseDataDirectory();
     },
   };

@@ -16,8 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
 import { emptyMonitor } from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
@@ -511,7 +510,7 @@ describe('DynamoDbAlertStore: reading and configuration', () => {
 describe('The band job over DynamoDbAlertStore', () => {
   it('reads a monitor kept before state shards once, then keeps it in its state: no monitor is written', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'normalcy-ddb-'));
-    const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+    const sqlite = openSqliteStores(join(directory, 'normalcy.db'));
     try {
       const points = Array.from({ length: 12 }, (_, index) => ({
         seriesId: series.id,
@@ -521,8 +520,8 @@ describe('The band job over DynamoDbAlertStore', () => {
         timestamp: t0 + index * step,
         dimensions: series.dimensions,
       }));
-      await sqlite.writePoints(points);
-      await sqlite.recordSeries([
+      await sqlite.metrics.writePoints(points);
+      await sqlite.series.recordSeries([
         { ...series, type: 'gauge', minTimestamp: t0, maxTimestamp: t0 + 11 * step },
       ]);
       const firstBucketAt = t0 - 86_400_000;
@@ -537,13 +536,12 @@ describe('The band job over DynamoDbAlertStore', () => {
       });
       ddbMock.on(PutCommand).resolves({});
       ddbMock.on(UpdateCommand).resolves({});
-      const states = new SqliteStateStore(sqlite.database);
       const run = (now: number) =>
         runBandJob({
-          metrics: sqlite,
-          series: sqlite,
-          bands: sqlite,
-          states,
+          metrics: sqlite.metrics,
+          series: sqlite.series,
+          bands: sqlite.bands,
+          states: sqlite.states,
           alerts: store(),
           notifier: new SnsNotifier({
             topicArn: 'arn:aws:sns:eu-west-1:1:alerts',
@@ -561,11 +559,11 @@ describe('The band job over DynamoDbAlertStore', () => {
         .commandCalls(PutCommand)
         .filter((call) => String(call.args[0].input.Item?.pk).startsWith('MONITOR#'));
       expect(monitorWrites).toEqual([]);
-      const shard = await states.loadShard(shardOf(series.id, defaultStateShards));
+      const shard = await sqlite.states.loadShard(shardOf(series.id, defaultStateShards));
       const kept = shard === 'unchanged' ? undefined : shard?.states.find((state) => state.id === series.id);
       expect(kept?.monitor?.firstBucketAt).toBe(firstBucketAt);
       expect(kept?.processedUntil).toBe(t0 + 12 * step);
-      expect(await sqlite.pendingSeries(10, Date.now())).toEqual([]);
+      expect(await sqlite.series.pendingSeries(10, Date.now())).toEqual([]);
     } finally {
       sqlite.close();
       rmSync(directory, { recursive: true, force: true });

@@ -193,7 +193,7 @@ describe('SNS delivery under faults', () => {
     const notifier = new SnsNotifier({ topicArn, client: new SNSClient({ region: 'eu-west-1' }) });
     const deliver = () =>
       deliverTransitions(
-        { alerts: s.server.alerts, notifier, clock: s.clock },
+        { alerts: s.server.stores.alerts, notifier, clock: s.clock },
         { mutes: [], pageWindowMs: hourMs },
       );
     const [first, second] = await Promise.all([deliver(), deliver()]);

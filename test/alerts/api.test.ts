@@ -331,7 +331,7 @@ describe('Alerts API: more alerts than one page holds', () => {
       const id = index.toString(16).padStart(16, '0');
       // Spikes in five buckets: alerts start at five instants, many at each (ties across page edges).
       const values = [100, 100, ...Array.from({ length: index % 5 }, () => 100), 400];
-      await server.alerts.recordEvaluation(
+      await server.stores.alerts.recordEvaluation(
         evaluateSeries({
           series: { id, name: 'shop.requests', dimensions: {} },
           stepMs: step,

@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { decideDelivery } from '../../lib/alerts/delivery.ts';
 import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
 import {
@@ -225,9 +224,9 @@ describe('Delivery decisions', () => {
 
   it('an alert that opens and turns critical inside a mute is paged after it, OPEN then ESCALATED', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'normalcy-mutes-'));
-    const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+    const sqlite = openSqliteStores(join(directory, 'normalcy.db'));
     try {
-      const store = new SqliteAlertStore(sqlite.database);
+      const store = sqlite.alerts;
       const step = 5 * minuteMs;
       // Out from 03:40: opens as a warning at 03:45, critical at 03:50 (60% above the expected value).
       const values = [100, 100, 125, 125, 160, 160];

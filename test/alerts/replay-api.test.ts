@@ -25,7 +25,7 @@ const replay = (body: unknown, key?: string | null) =>
 
 /** Every row of every table of the server's SQLite database: what the stores hold, all of it. */
 const everythingStored = () => {
-  const database = server.store.database;
+  const database = server.stores.database;
   const tables = database
     .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     .all();

@@ -6,8 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
@@ -39,7 +38,7 @@ describeAlertStoreContract('DynamoDB (dynalite)', async () => ({
 describe('Two band jobs overlapping on DynamoDB', () => {
   it('record one alert and publish each of its transitions once', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'normalcy-overlap-'));
-    const sqlite = new SqliteStore(join(directory, 'normalcy.db'));
+    const sqlite = openSqliteStores(join(directory, 'normalcy.db'));
     const sns = mockClient(SNSClient);
     try {
       const step = 300_000;
@@ -58,8 +57,8 @@ describe('Two band jobs overlapping on DynamoDB', () => {
           value: t === spikeAt ? 500 : 100 + ((t / step) % 5),
         });
       }
-      await sqlite.writePoints(points);
-      await sqlite.recordSeries([
+      await sqlite.metrics.writePoints(points);
+      await sqlite.series.recordSeries([
         {
           id,
           name: 'shop.requests',
@@ -70,7 +69,6 @@ describe('Two band jobs overlapping on DynamoDB', () => {
         },
       ]);
       const alerts = await tableStore();
-      const states = new SqliteStateStore(sqlite.database);
       const published: string[] = [];
       sns.on(PublishCommand).callsFake(async (input: PublishCommandInput) => {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -79,10 +77,10 @@ describe('Two band jobs overlapping on DynamoDB', () => {
       });
       const run = () =>
         runBandJob({
-          metrics: sqlite,
-          series: sqlite,
-          bands: sqlite,
-          states,
+          metrics: sqlite.metrics,
+          series: sqlite.series,
+          bands: sqlite.bands,
+          states: sqlite.states,
           alerts,
           notifier: new SnsNotifier({
             topicArn: 'arn:aws:sns:eu-west-1:1:alerts',

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { localDocuments } from '../../functions/local/documents.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 import { now, queryContract } from './query-api.contract.ts';
 
@@ -20,7 +20,7 @@ afterAll(() => dynamo.close());
 
 queryContract('DynamoDB (cloud, store=dynamodb)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));
-  const catalog = new SqliteStore(join(directory, 'normalcy.db'));
+  const catalog = openSqliteStores(join(directory, 'normalcy.db'));
   const store = new DynamoDbMetricStore({
     table: await dynamo.createDataTable(),
     retentionDays: 400,
@@ -31,8 +31,8 @@ queryContract('DynamoDB (cloud, store=dynamodb)', async () => {
       metrics: store,
       bands: store,
       queries: store,
-      series: catalog,
-      keys: catalog,
+      series: catalog.series,
+      keys: catalog.keys,
       clock: { now: () => now },
       documents: localDocuments(),
     },

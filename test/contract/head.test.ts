@@ -51,11 +51,11 @@ describe('HEAD on every GET route', () => {
 
   it('answers HEAD in the Lambda handler itself, as API Gateway invokes it', async () => {
     const handler = createQueryHandler(() => ({
-      metrics: server.store,
-      series: server.store,
-      bands: server.store,
-      queries: server.store,
-      keys: server.store,
+      metrics: server.stores.metrics,
+      series: server.stores.series,
+      bands: server.stores.bands,
+      queries: server.stores.queries,
+      keys: server.stores.keys,
       clock: { now: () => Date.now() },
       documents: localDocuments(),
     }));

@@ -349,7 +349,7 @@ describe('keys: /v1/keys', () => {
       revokedAt: null,
     });
     // The id is the key's HMAC under the data dir's secret, not its plain SHA-256.
-    expect(created.body.id).toBe(await server.store.digestKey(created.body.key));
+    expect(created.body.id).toBe(await server.stores.keys.digestKey(created.body.key));
     expect(created.body.id).not.toBe(legacyKeyDigest(created.body.key));
     const listed = await call('GET', '/v1/keys');
     expect(listed.body.keys).toContainEqual({ ...created.body, key: undefined });

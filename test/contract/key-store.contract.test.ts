@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { secretsManagerKeySecret } from '../../lib/adapters/secrets-manager-key-secret.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import {
   authorize,
   cachedKeyStore,
@@ -126,7 +126,7 @@ afterAll(async () => {
 keyStoreContract('SQLite', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-keys-'));
   directories.push(directory);
-  return new SqliteStore(join(directory, 'normalcy.db'), { keySecret: () => secret });
+  return openSqliteStores(join(directory, 'normalcy.db'), { keySecret: () => secret }).keys;
 });
 
 keyStoreContract('DynamoDB (dynalite)', async () => {

@@ -26,19 +26,22 @@ const progress = (processedUntil: number, anomalous = false): SeriesProgress => 
 const seriesA = 'aaaaaaaaaaaaaaaa';
 const seriesB = 'bbbbbbbbbbbbbbbb';
 
-/** What every series catalog and key store promises. */
-export function seriesStoreContract(name: string, makeStore: () => Promise<SeriesStore & KeyStore>): void {
+/** What every series catalog and key store promises (one adapter may serve both ports, as DynamoDB's does). */
+export function seriesStoreContract(
+  name: string,
+  makeStores: () => Promise<{ readonly series: SeriesStore; readonly keys: KeyStore }>,
+): void {
   describe(`SeriesStore and KeyStore contract: ${name}`, () => {
     it('records new series once and lists them by name', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesB, base, base + 60_000), touch(seriesA, base)]);
-      await store.recordSeries([touch(seriesB, base - 60_000)]);
-      const list = await store.listSeries();
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesB, base, base + 60_000), touch(seriesA, base)]);
+      await series.recordSeries([touch(seriesB, base - 60_000)]);
+      const list = await series.listSeries();
       expect(list.map((s) => [s.id, s.lastTimestamp])).toEqual([
         [seriesA, base],
         [seriesB, base + 60_000],
       ]);
-      expect(await store.getSeries(seriesA)).toEqual({
+      expect(await series.getSeries(seriesA)).toEqual({
         id: seriesA,
         name: 'metric.aaaa',
         type: 'gauge',
@@ -49,112 +52,112 @@ export function seriesStoreContract(name: string, makeStore: () => Promise<Serie
         kind: null,
         seasonality: null,
       });
-      expect(await store.getSeries('cccccccccccccccc')).toBeUndefined();
+      expect(await series.getSeries('cccccccccccccccc')).toBeUndefined();
     });
 
     it('lists series with new data as pending until the band job has caught up with them', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base), touch(seriesB, base)]);
-      const pending = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base), touch(seriesB, base)]);
+      const pending = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(pending.map((p) => p.series.id).sort()).toEqual([seriesA, seriesB]);
       const a = pending.find((p) => p.series.id === seriesA);
       expect(a?.progress).toBeUndefined();
-      await store.saveProgress(seriesA, progress(base + 60_000, true), a?.version ?? 0, true);
-      const after = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.saveProgress(seriesA, progress(base + 60_000, true), a?.version ?? 0, true);
+      const after = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(after.map((p) => p.series.id)).toEqual([seriesB]);
-      expect(await store.getSeries(seriesA)).toMatchObject({ stepMs: 60_000, anomalous: true });
+      expect(await series.getSeries(seriesA)).toMatchObject({ stepMs: 60_000, anomalous: true });
     });
 
     it('keeps a series pending when a backfill arrived while the job ran, with the saved progress', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base)]);
-      const [seen] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
-      await store.recordSeries([touch(seriesA, base + 60_000, base + 60_000, true)]);
-      await store.saveProgress(seriesA, progress(base + 60_000), seen?.version ?? 0, true);
-      const [again] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base)]);
+      const [seen] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.recordSeries([touch(seriesA, base + 60_000, base + 60_000, true)]);
+      await series.saveProgress(seriesA, progress(base + 60_000), seen?.version ?? 0, true);
+      const [again] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(again?.series.id).toBe(seriesA);
       expect(again?.progress).toEqual(progress(base + 60_000));
       expect(again?.version).toBeGreaterThan(seen?.version ?? 0);
     });
 
     it('marks a known series pending again only for a backfill, and settles it at the version seen', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base)]);
-      const [seen] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
-      await store.settlePending(seriesA, seen?.version ?? 0);
-      await store.recordSeries([touch(seriesA, base + 60_000)]);
-      expect(await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).toEqual([]);
-      await store.recordSeries([touch(seriesA, base - 86_400_000, base - 86_400_000, true)]);
-      const [marked] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base)]);
+      const [seen] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.settlePending(seriesA, seen?.version ?? 0);
+      await series.recordSeries([touch(seriesA, base + 60_000)]);
+      expect(await series.pendingSeries(10, Number.MAX_SAFE_INTEGER)).toEqual([]);
+      await series.recordSeries([touch(seriesA, base - 86_400_000, base - 86_400_000, true)]);
+      const [marked] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(marked?.series.id).toBe(seriesA);
-      await store.recordSeries([touch(seriesA, base - 2 * 86_400_000, base - 86_400_000, true)]);
-      await store.settlePending(seriesA, marked?.version ?? 0);
-      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
+      await series.recordSeries([touch(seriesA, base - 2 * 86_400_000, base - 86_400_000, true)]);
+      await series.settlePending(seriesA, marked?.version ?? 0);
+      expect((await series.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
         seriesA,
       ]);
     });
 
     it('keeps a series pending when the job saved progress without catching up', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base)]);
-      const [seen] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
-      await store.saveProgress(seriesA, progress(base), seen?.version ?? 0, false);
-      expect((await store.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base)]);
+      const [seen] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.saveProgress(seriesA, progress(base), seen?.version ?? 0, false);
+      expect((await series.pendingSeries(10, Number.MAX_SAFE_INTEGER)).map((p) => p.series.id)).toEqual([
         seriesA,
       ]);
     });
 
     it('says from which point a backfill marked a series, the oldest of them, until it is settled', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base)]);
-      const [created] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
-      await store.settlePending(seriesA, created?.version ?? 0);
-      await store.recordSeries([touch(seriesA, base - 60_000, base, true)]);
-      await store.recordSeries([touch(seriesA, base - 180_000, base, true)]);
-      await store.recordSeries([touch(seriesA, base - 120_000, base, true)]);
-      const [marked] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base)]);
+      const [created] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.settlePending(seriesA, created?.version ?? 0);
+      await series.recordSeries([touch(seriesA, base - 60_000, base, true)]);
+      await series.recordSeries([touch(seriesA, base - 180_000, base, true)]);
+      await series.recordSeries([touch(seriesA, base - 120_000, base, true)]);
+      const [marked] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(marked?.pendingFrom).toBe(base - 180_000);
-      await store.settlePending(seriesA, marked?.version ?? 0);
-      await store.recordSeries([touch(seriesA, base - 30_000, base, true)]);
-      const [again] = await store.pendingSeries(10, Number.MAX_SAFE_INTEGER);
+      await series.settlePending(seriesA, marked?.version ?? 0);
+      await series.recordSeries([touch(seriesA, base - 30_000, base, true)]);
+      const [again] = await series.pendingSeries(10, Number.MAX_SAFE_INTEGER);
       expect(again?.pendingFrom).toBe(base - 30_000);
     });
 
     it('lists a series put off only once its time has come, or at once when a backfill marks it again', async () => {
-      const store = await makeStore();
-      await store.recordSeries([touch(seriesA, base), touch(seriesB, base)]);
-      const pending = await store.pendingSeries(10, base);
+      const { series } = await makeStores();
+      await series.recordSeries([touch(seriesA, base), touch(seriesB, base)]);
+      const pending = await series.pendingSeries(10, base);
       const a = pending.find((entry) => entry.series.id === seriesA);
-      await store.deferPending(seriesA, a?.version ?? 0, base + 3_600_000);
-      expect((await store.pendingSeries(10, base + 60_000)).map((p) => p.series.id)).toEqual([seriesB]);
-      expect((await store.pendingSeries(10, base + 3_600_000)).map((p) => p.series.id).sort()).toEqual([
+      await series.deferPending(seriesA, a?.version ?? 0, base + 3_600_000);
+      expect((await series.pendingSeries(10, base + 60_000)).map((p) => p.series.id)).toEqual([seriesB]);
+      expect((await series.pendingSeries(10, base + 3_600_000)).map((p) => p.series.id).sort()).toEqual([
         seriesA,
         seriesB,
       ]);
-      await store.recordSeries([touch(seriesA, base - 60_000, base, true)]);
-      expect((await store.pendingSeries(10, base + 60_000)).map((p) => p.series.id).sort()).toEqual([
+      await series.recordSeries([touch(seriesA, base - 60_000, base, true)]);
+      expect((await series.pendingSeries(10, base + 60_000)).map((p) => p.series.id).sort()).toEqual([
         seriesA,
         seriesB,
       ]);
     });
 
     it('returns at most the limit of pending series', async () => {
-      const store = await makeStore();
+      const { series } = await makeStores();
       const ids = Array.from({ length: 5 }, (_, i) => `${i}`.repeat(16));
-      await store.recordSeries(ids.map((id) => touch(id, base)));
-      expect(await store.pendingSeries(3, Number.MAX_SAFE_INTEGER)).toHaveLength(3);
+      await series.recordSeries(ids.map((id) => touch(id, base)));
+      expect(await series.pendingSeries(3, Number.MAX_SAFE_INTEGER)).toHaveLength(3);
     });
 
     it('stores key hashes, finds them, lists them and revokes them once', async () => {
-      const store = await makeStore();
+      const { keys } = await makeStores();
       const record = { hash: 'f'.repeat(64), name: 'agents', scopes: ['ingest'] as const, createdAt: base };
-      await store.putKey({ ...record, scopes: [...record.scopes], revokedAt: null });
-      expect(await store.findKey(record.hash)).toEqual({ ...record, scopes: ['ingest'], revokedAt: null });
-      expect(await store.findKey('e'.repeat(64))).toBeUndefined();
-      expect((await store.listKeys()).map((k) => k.name)).toEqual(['agents']);
-      expect(await store.revokeKey(record.hash, base + 1)).toBe(true);
-      expect(await store.revokeKey(record.hash, base + 2)).toBe(false);
-      expect((await store.findKey(record.hash))?.revokedAt).toBe(base + 1);
+      await keys.putKey({ ...record, scopes: [...record.scopes], revokedAt: null });
+      expect(await keys.findKey(record.hash)).toEqual({ ...record, scopes: ['ingest'], revokedAt: null });
+      expect(await keys.findKey('e'.repeat(64))).toBeUndefined();
+      expect((await keys.listKeys()).map((k) => k.name)).toEqual(['agents']);
+      expect(await keys.revokeKey(record.hash, base + 1)).toBe(true);
+      expect(await keys.revokeKey(record.hash, base + 2)).toBe(false);
+      expect((await keys.findKey(record.hash))?.revokedAt).toBe(base + 1);
     });
   });
 }

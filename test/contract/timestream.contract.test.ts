@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localDocuments } from '../../functions/local/documents.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { TimestreamQueryStore } from '../../lib/adapters/timestream-query.ts';
 import { TimestreamStore } from '../../lib/adapters/timestream-store.ts';
 import { FakeTimestream } from './fake-timestream.ts';
@@ -14,7 +14,12 @@ const tables = { database: 'normalcy', pointsTable: 'points', bandsTable: 'bands
 /** The points and bands store the cloud uses by default, on the fake Timestream (behind aws-sdk-client-mock). */
 metricStoreContract('Timestream (cloud)', async () => {
   const fake = new FakeTimestream(tables);
-  return new TimestreamStore({ ...tables, writeClient: fake.writeClient, queryClient: fake.queryClient });
+  const store = new TimestreamStore({
+    ...tables,
+    writeClient: fake.writeClient,
+    queryClient: fake.queryClient,
+  });
+  return { metrics: store, bands: store };
 });
 
 /**
@@ -23,7 +28,7 @@ metricStoreContract('Timestream (cloud)', async () => {
  */
 queryContract('Timestream (cloud)', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-contract-'));
-  const catalog = new SqliteStore(join(directory, 'normalcy.db'));
+  const catalog = openSqliteStores(join(directory, 'normalcy.db'));
   const fake = new FakeTimestream(tables);
   const store = new TimestreamStore({
     ...tables,
@@ -35,8 +40,8 @@ queryContract('Timestream (cloud)', async () => {
       metrics: store,
       bands: store,
       queries: new TimestreamQueryStore({ ...tables, client: fake.queryClient }),
-      series: catalog,
-      keys: catalog,
+      series: catalog.series,
+      keys: catalog.keys,
       clock: { now: () => now },
       documents: localDocuments(),
     },

@@ -39,7 +39,7 @@ describe('alerts in the dashboard', () => {
   beforeAll(async () => {
     server = await startTestServer({ clock: { now: () => now } });
     readKey = generateKey();
-    await server.store.putKey({
+    await server.stores.keys.putKey({
       hash: hashKey(readKey),
       name: 'on-call',
       scopes: ['read'],

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import { launchChromium, screenshot } from '../../scripts/dev/chromium.ts';
 import { freeTcpPort, type RunningProcess, startProcess } from '../helpers/processes.ts';
@@ -274,16 +274,16 @@ describe('the dashboard on the demo data', () => {
 
   /** A key without the read scope, added to the demo's database (SQLite in WAL mode takes a second writer). */
   async function ingestOnlyKey(): Promise<string> {
-    const store = new SqliteStore(join(dataDir, 'normalcy.db'));
+    const stores = openSqliteStores(join(dataDir, 'normalcy.db'));
     const key = generateKey();
-    await store.putKey({
+    await stores.keys.putKey({
       hash: hashKey(key),
       name: 'agents',
       scopes: ['ingest'],
       createdAt: 0,
       revokedAt: null,
     });
-    store.close();
+    stores.close();
     return key;
   }
 });

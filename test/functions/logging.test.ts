@@ -9,7 +9,7 @@ vi.hoisted(() => {
 import { createIngestHandler } from '../../functions/ingest.ts';
 import { lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
 import type { IngestDependencies } from '../../functions/shared/dependencies.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 
 /** What the functions write to their logs: structured JSON with the request id, and never a key. */
@@ -17,16 +17,22 @@ describe('Function logs', () => {
   afterEach(() => vi.restoreAllMocks());
 
   async function failingIngest() {
-    const store = new SqliteStore(':memory:');
+    const stores = openSqliteStores(':memory:');
     const key = generateKey();
-    await store.putKey({ hash: hashKey(key), name: 't', scopes: ['ingest'], createdAt: 0, revokedAt: null });
+    await stores.keys.putKey({
+      hash: hashKey(key),
+      name: 't',
+      scopes: ['ingest'],
+      createdAt: 0,
+      revokedAt: null,
+    });
     const broken = async () => {
       throw new Error('disk on fire');
     };
     const dependencies: IngestDependencies = {
-      metrics: { ...store, writePoints: broken, readPoints: broken, earliestTimestamp: broken },
-      series: store,
-      keys: store,
+      metrics: { ...stores.metrics, writePoints: broken, readPoints: broken, earliestTimestamp: broken },
+      series: stores.series,
+      keys: stores.keys,
       clock: { now: () => Date.now() },
     } as unknown as IngestDependencies;
     return { handler: createIngestHandler(() => dependencies), key };

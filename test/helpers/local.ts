@@ -31,7 +31,7 @@ export async function startTestServer(options: Partial<LocalServerOptions> = {})
   const server = await startLocalServer({ dataDir, port: 0, notifier, ...options });
   const addKey = async (scopes: KeyScope[]) => {
     const key = generateKey();
-    await server.store.putKey({
+    await server.stores.keys.putKey({
       hash: hashKey(key),
       name: 'test',
       scopes,

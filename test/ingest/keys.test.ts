@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { localApiKey, localKeySecret } from '../../lib/adapters/local-key-files.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { createKey, revokeKey } from '../../lib/key-admin.ts';
 import {
   authorize,
@@ -124,16 +124,16 @@ function countingStore(store: KeyStore): KeyStore & { readonly lookups: () => nu
 }
 
 describe('Function: cachedKeyStore, one per function container', () => {
-  let shared: SqliteStore;
+  let shared: SqliteStores;
   beforeEach(() => {
-    shared = new SqliteStore(':memory:');
+    shared = openSqliteStores(':memory:');
   });
   afterEach(() => shared.close());
 
   it('refuses a key revoked in another container within 5 s, and at once in the container that revoked it', async () => {
     let now = 0;
-    const revoking = cachedKeyStore(shared, { now: () => now });
-    const other = cachedKeyStore(shared, { now: () => now });
+    const revoking = cachedKeyStore(shared.keys, { now: () => now });
+    const other = cachedKeyStore(shared.keys, { now: () => now });
     const created = await createKey(revoking, { name: 'agents', scopes: ['ingest'] }, now);
     await authorize(revoking, created.key, 'ingest');
     await authorize(other, created.key, 'ingest');
@@ -149,7 +149,7 @@ describe('Function: cachedKeyStore, one per function container', () => {
   });
 
   it('keeps a key in use cached through 5,000 random keys (unknown keys have their own bounded LRU)', async () => {
-    const store = countingStore(shared);
+    const store = countingStore(shared.keys);
     const container = cachedKeyStore(store, { now: () => 0 });
     const created = await createKey(store, { name: 'agents', scopes: ['ingest'] }, 0);
     await authorize(container, created.key, 'ingest');
@@ -166,19 +166,19 @@ describe('Function: cachedKeyStore, one per function container', () => {
 
   it('remembers an unknown key for 5 s only, so a key filed meanwhile works then', async () => {
     let now = 0;
-    const store = countingStore(shared);
+    const store = countingStore(shared.keys);
     const container = cachedKeyStore(store, { now: () => now });
     const key = generateKey();
     await expect(authorize(container, key, 'read')).rejects.toMatchObject({ statusCode: 401 });
     await expect(authorize(container, key, 'read')).rejects.toMatchObject({ statusCode: 401 });
     expect(store.lookups()).toBe(2);
-    await registerKey(shared, key, { name: 'late', scopes: ['read'], createdAt: 0 });
+    await registerKey(shared.keys, key, { name: 'late', scopes: ['read'], createdAt: 0 });
     now = 5_000;
     await expect(authorize(container, key, 'read')).resolves.toMatchObject({ name: 'late' });
   });
 
   it('bounds the unknown keys it remembers: the oldest are forgotten first', async () => {
-    const store = countingStore(shared);
+    const store = countingStore(shared.keys);
     const container = cachedKeyStore(store, { now: () => 0, maxUnknownKeys: 4 });
     const first = generateKey();
     await expect(authorize(container, first, 'read')).rejects.toThrow();
@@ -196,27 +196,27 @@ describe('Function: cachedKeyStore, one per function container', () => {
 
 describe('Keys of the old kind (plain SHA-256), from before keyed digests', () => {
   it('keep working, are refiled under the keyed digest on first use, and cost one lookup after', async () => {
-    const store = new SqliteStore(':memory:');
+    const stores = openSqliteStores(':memory:');
     try {
       const key = generateKey();
-      await store.putKey({
+      await stores.keys.putKey({
         hash: legacyKeyDigest(key),
         name: 'before',
         scopes: ['ingest'],
         createdAt: 1,
         revokedAt: null,
       });
-      const counted = countingStore(store);
+      const counted = countingStore(stores.keys);
       expect(await authorize(counted, key, 'ingest')).toMatchObject({
-        hash: await store.digestKey(key),
+        hash: await stores.keys.digestKey(key),
         hashVersion: 'hmac-sha256',
       });
-      expect(await store.findKey(legacyKeyDigest(key))).toBeUndefined();
+      expect(await stores.keys.findKey(legacyKeyDigest(key))).toBeUndefined();
       const lookups = counted.lookups();
       await authorize(counted, key, 'ingest');
       expect(counted.lookups()).toBe(lookups + 1);
     } finally {
-      store.close();
+      stores.close();
     }
   });
 });
@@ -235,25 +235,25 @@ describe('The local key secret (<data dir>/key-secret)', () => {
   it('is made on first open, readable by its owner only, and the same on the next open', async () => {
     const directory = dataDir();
     const key = generateKey();
-    const first = new SqliteStore(join(directory, 'normalcy.db'));
-    const digest = await first.digestKey(key);
+    const first = openSqliteStores(join(directory, 'normalcy.db'));
+    const digest = await first.keys.digestKey(key);
     first.close();
     const file = join(directory, keySecretFileName);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url')).toHaveLength(32);
-    const again = new SqliteStore(join(directory, 'normalcy.db'));
-    expect(await again.digestKey(key)).toBe(digest);
+    const again = openSqliteStores(join(directory, 'normalcy.db'));
+    expect(await again.keys.digestKey(key)).toBe(digest);
     again.close();
     expect(localKeySecret(directory)).toEqual(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url'));
   });
 
   it('refuses to open a data dir whose keys were filed under a secret that is now missing', async () => {
     const directory = dataDir();
-    const store = new SqliteStore(join(directory, 'normalcy.db'));
-    await registerKey(store, generateKey(), { name: 'local', scopes: ['admin'], createdAt: 0 });
-    store.close();
+    const stores = openSqliteStores(join(directory, 'normalcy.db'));
+    await registerKey(stores.keys, generateKey(), { name: 'local', scopes: ['admin'], createdAt: 0 });
+    stores.close();
     rmSync(join(directory, keySecretFileName));
-    expect(() => new SqliteStore(join(directory, 'normalcy.db'))).toThrow(
+    expect(() => openSqliteStores(join(directory, 'normalcy.db'))).toThrow(
       /key-secret is missing, but the API keys in .* were filed under it: restore it/,
     );
     expect(existsSync(join(directory, keySecretFileName))).toBe(false);
@@ -282,14 +282,14 @@ describe('A key a person chooses (NORMALCY_API_KEY)', () => {
       expect(statSync(join(directory, 'api-key')).mode & 0o777).toBe(0o600);
       expect(localApiKey(directory, '')).toBe(made);
       expect(localApiKey(directory, 'c'.repeat(40))).toBe('c'.repeat(40));
-      const store = new SqliteStore(join(directory, 'normalcy.db'));
+      const stores = openSqliteStores(join(directory, 'normalcy.db'));
       try {
         const details = { name: 'local', scopes: ['admin'] as const, createdAt: 1 };
-        const first = await registerKey(store, made, { ...details, scopes: [...details.scopes] });
-        await registerKey(store, made, { ...details, scopes: [...details.scopes] });
-        expect(await store.listKeys()).toEqual([first]);
+        const first = await registerKey(stores.keys, made, { ...details, scopes: [...details.scopes] });
+        await registerKey(stores.keys, made, { ...details, scopes: [...details.scopes] });
+        expect(await stores.keys.listKeys()).toEqual([first]);
       } finally {
-        store.close();
+        stores.close();
       }
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -316,12 +316,12 @@ describe('npm run keys', () => {
     expect(made.code).toBe(0);
     const key = /^(nrm_\S+)$/m.exec(made.output)?.[1] ?? '';
     const id = /^id: ([0-9a-f]{64})$/m.exec(made.output)?.[1] ?? '';
-    const store = new SqliteStore(join(directory, 'normalcy.db'));
+    const stores = openSqliteStores(join(directory, 'normalcy.db'));
     try {
-      expect(id).toBe(await store.digestKey(key));
+      expect(id).toBe(await stores.keys.digestKey(key));
       expect(id).not.toBe(legacyKeyDigest(key));
     } finally {
-      store.close();
+      stores.close();
     }
     expect(made.output).not.toMatch(/secret/i);
 
@@ -338,10 +338,10 @@ describe('npm run keys', () => {
   }, 60_000);
 
   it('refuses a prefix that matches several keys', async () => {
-    const store = new SqliteStore(join(directory, 'normalcy.db'));
+    const stores = openSqliteStores(join(directory, 'normalcy.db'));
     try {
       for (const suffix of ['1', '2']) {
-        await store.putKey({
+        await stores.keys.putKey({
           hash: `abcdef01${suffix.repeat(56)}`,
           hashVersion: 'hmac-sha256',
           name: `twin-${suffix}`,
@@ -351,7 +351,7 @@ describe('npm run keys', () => {
         });
       }
     } finally {
-      store.close();
+      stores.close();
     }
     const ambiguous = await keys('revoke', 'abcdef01');
     expect(ambiguous).toMatchObject({ code: 2 });

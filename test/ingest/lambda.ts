@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest.ts';
 import { lambdaContext } from '../../functions/local/lambda-events.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { KeyScope } from '../../lib/ports/key-store.ts';
 
 /** The ingest Lambda handler, invoked in-process with API Gateway events, over a SQLite store in a temp dir. */
 export interface IngestLambda {
-  readonly store: SqliteStore;
+  readonly stores: SqliteStores;
   readonly key: string;
   invoke(event: Partial<APIGatewayProxyEventV2>): Promise<APIGatewayProxyStructuredResultV2>;
   addKey(scopes: KeyScope[]): Promise<string>;
@@ -20,21 +20,21 @@ export interface IngestLambda {
 
 export async function ingestLambda(clock?: Clock): Promise<IngestLambda> {
   const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-lambda-'));
-  const store = new SqliteStore(join(dataDir, 'normalcy.db'));
+  const stores = openSqliteStores(join(dataDir, 'normalcy.db'));
   const handler = createIngestHandler(() => ({
-    metrics: store,
-    series: store,
-    keys: store,
+    metrics: stores.metrics,
+    series: stores.series,
+    keys: stores.keys,
     clock: clock ?? { now: () => Date.now() },
   }));
   const addKey = async (scopes: KeyScope[]) => {
     const key = generateKey();
-    await store.putKey({ hash: hashKey(key), name: 'test', scopes, createdAt: 0, revokedAt: null });
+    await stores.keys.putKey({ hash: hashKey(key), name: 'test', scopes, createdAt: 0, revokedAt: null });
     return key;
   };
   const key = await addKey(['ingest']);
   return {
-    store,
+    stores,
     key,
     addKey,
     invoke: async (partial) => {
@@ -57,7 +57,7 @@ export async function ingestLambda(clock?: Clock): Promise<IngestLambda> {
       return (await handler(event, lambdaContext('normalcy-ingest'))) as APIGatewayProxyStructuredResultV2;
     },
     close() {
-      store.close();
+      stores.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -50,7 +50,7 @@ describe('Function: ingest, OTLP/HTTP protocol', () => {
     expect(result.statusCode).toBe(200);
     expect(result.headers?.['content-type']).toContain('application/json');
     expect(bodyOf(result)).toEqual({});
-    const series = await lambda.store.listSeries();
+    const series = await lambda.stores.series.listSeries();
     expect(series.find((entry) => entry.name === 'a')?.dimensions).toEqual({ 'host.name': 'web-1' });
   });
 
@@ -177,7 +177,7 @@ describe('Function: ingest, OTLP/HTTP protocol', () => {
       ]),
     );
     expect(result.statusCode).toBe(200);
-    const names = (await lambda.store.listSeries()).map((entry) => entry.name);
+    const names = (await lambda.stores.series.listSeries()).map((entry) => entry.name);
     expect(names).toEqual(
       expect.arrayContaining([
         'rpc.min',

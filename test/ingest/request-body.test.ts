@@ -42,7 +42,7 @@ describe('Function: ingest, request bodies', () => {
     expect((await post(gzipped, { 'content-encoding': 'gzip' }, true)).statusCode).toBe(200);
     const deflated = deflateSync(metricsBody('deflated')).toString('base64');
     expect((await post(deflated, { 'Content-Encoding': 'deflate' }, true)).statusCode).toBe(200);
-    const names = (await lambda.store.listSeries()).map((series) => series.name);
+    const names = (await lambda.stores.series.listSeries()).map((series) => series.name);
     expect(names).toEqual(expect.arrayContaining(['gz', 'deflated', 'b64']));
   });
 

@@ -1,7 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import type { BandEngine, BandEngineFactory } from '../../lib/bands/engine.ts';
 import { defaultEngine, normalcyEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
@@ -150,9 +148,8 @@ describe('Band job: one bad series never silences the others', () => {
 
 describe('Band job: a shard the store fails on', () => {
   it('is left for the next run while every other shard is processed and its alerts delivered', async () => {
-    const store = new SqliteStore(':memory:');
-    const states = new SqliteStateStore(store.database);
-    const alerts = new SqliteAlertStore(store.database);
+    const stores = openSqliteStores(':memory:');
+    const { states, alerts } = stores;
     const notifications: Notification[] = [];
     const start = Date.UTC(2026, 2, 10);
     // Series in two different shards (of four).
@@ -180,8 +177,8 @@ describe('Band job: a shard the store fails on', () => {
           value,
         });
       }
-      await store.writePoints(points);
-      await store.recordSeries([
+      await stores.metrics.writePoints(points);
+      await stores.series.recordSeries([
         {
           id: seriesId(name, {}),
           name,
@@ -210,9 +207,9 @@ describe('Band job: a shard the store fails on', () => {
     const job = () =>
       runBandJob(
         {
-          metrics: store,
-          series: store,
-          bands: store,
+          metrics: stores.metrics,
+          series: stores.series,
+          bands: stores.bands,
           states: flakyStates,
           alerts,
           notifier: { notify: async (notification) => void notifications.push(notification) },
@@ -235,6 +232,6 @@ describe('Band job: a shard the store fails on', () => {
       ['OPEN', healthyName],
       ['OPEN', brokenName],
     ]);
-    store.close();
+    stores.close();
   });
 });

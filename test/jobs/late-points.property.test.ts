@@ -34,8 +34,8 @@ describe('Band job: points banded whatever the timing of their arrival', () => {
 
   async function bandsOf(server: TestServer): Promise<Record<string, StoredBand[]>> {
     const result: Record<string, StoredBand[]> = {};
-    for (const series of await server.store.listSeries()) {
-      result[series.name] = await server.store.readBands(series.id, 0, end + hourMs);
+    for (const series of await server.stores.series.listSeries()) {
+      result[series.name] = await server.stores.bands.readBands(series.id, 0, end + hourMs);
     }
     return result;
   }

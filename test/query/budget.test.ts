@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { localDocuments } from '../../functions/local/documents.ts';
 import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../functions/local/lambda-events.ts';
 import { createQueryHandler } from '../../functions/query.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { generateKey, hashKey } from '../../lib/keys.ts';
 import type { QueryStore, ReadOptions } from '../../lib/ports/query-store.ts';
 
@@ -24,20 +24,26 @@ const slowStore: QueryStore = {
 
 describe('the request time budget', () => {
   const directory = mkdtempSync(join(tmpdir(), 'normalcy-budget-'));
-  const store = new SqliteStore(join(directory, 'normalcy.db'));
+  const stores = openSqliteStores(join(directory, 'normalcy.db'));
   afterAll(() => {
-    store.close();
+    stores.close();
     rmSync(directory, { recursive: true, force: true });
   });
 
   it('answers 504 with advice before the Lambda runs out, when the store is too slow', async () => {
     const key = generateKey();
-    await store.putKey({ hash: hashKey(key), name: 'k', scopes: ['read'], createdAt: 0, revokedAt: null });
+    await stores.keys.putKey({
+      hash: hashKey(key),
+      name: 'k',
+      scopes: ['read'],
+      createdAt: 0,
+      revokedAt: null,
+    });
     const handler = createQueryHandler(() => ({
-      metrics: store,
-      series: store,
-      bands: store,
-      keys: store,
+      metrics: stores.metrics,
+      series: stores.series,
+      bands: stores.bands,
+      keys: stores.keys,
       queries: slowStore,
       clock: { now: () => Date.now() },
       documents: localDocuments(),

@@ -14,10 +14,12 @@ afterAll(() => dynamo.close());
 
 metricStoreContract('DynamoDB (dynalite)', async () => {
   const table = await dynamo.createDataTable();
-  return new DynamoDbMetricStore({ table, retentionDays: 30, client: dynamo.client });
+  const store = new DynamoDbMetricStore({ table, retentionDays: 30, client: dynamo.client });
+  return { metrics: store, bands: store };
 });
 
 seriesStoreContract('DynamoDB (dynalite)', async () => {
   const table = await dynamo.createStateTable();
-  return new DynamoDbStateStore({ table, client: dynamo.client });
+  const store = new DynamoDbStateStore({ table, client: dynamo.client });
+  return { series: store, keys: store };
 });

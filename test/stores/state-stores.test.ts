@@ -2,13 +2,12 @@ import { gunzipSync } from 'node:zlib';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
-import { SqliteStateStore } from '../../lib/adapters/sqlite-state-store.ts';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import type { SeriesState, StateShardSnapshot } from '../../lib/ports/series-state-store.ts';
 import { FakeS3 } from '../../scripts/dev/fake-s3.ts';
 import { stateStoreContract } from '../contract/state-store.contract.ts';
 
-const opened: SqliteStore[] = [];
+const opened: SqliteStores[] = [];
 const s3 = new FakeS3();
 afterAll(() => {
   for (const store of opened) store.close();
@@ -16,9 +15,9 @@ afterAll(() => {
 });
 
 stateStoreContract('SQLite', async () => {
-  const store = new SqliteStore(':memory:');
-  opened.push(store);
-  return new SqliteStateStore(store.database);
+  const stores = openSqliteStores(':memory:');
+  opened.push(stores);
+  return stores.states;
 });
 
 let buckets = 0;

@@ -82,7 +82,7 @@ describe('the data directory belongs to one server at a time', () => {
     const dataDir = freshDirectory();
     const server = await startLocalServer({ dataDir, port: 0, notifier: { notify: async () => {} } });
     try {
-      await server.store.recordSeries([
+      await server.stores.series.recordSeries([
         { id: 'kept', name: 'kept', type: 'gauge', dimensions: {}, minTimestamp: 1, maxTimestamp: 1 },
       ]);
 
@@ -96,7 +96,7 @@ describe('the data directory belongs to one server at a time', () => {
         `The demo cannot start: the data directory ${dataDir} is in use by another Normalcy server ` +
           `(pid ${process.pid}); stop it, or set NORMALCY_DEMO_DIR to another directory`,
       );
-      expect(await server.store.getSeries('kept')).toMatchObject({ id: 'kept' });
+      expect(await server.stores.series.getSeries('kept')).toMatchObject({ id: 'kept' });
     } finally {
       await server.close();
     }

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleBandJob } from '../../../functions/local/band-job-schedule.ts';
-import { SqliteStore } from '../../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../../lib/adapters/sqlite-stores.ts';
 import type { BandJobSummary } from '../../../lib/jobs/band-job.ts';
 import { startTestServer, type TestServer } from '../../helpers/local.ts';
 
@@ -12,13 +12,13 @@ import { startTestServer, type TestServer } from '../../helpers/local.ts';
  */
 describe('a write lock held by another connection', () => {
   let server: TestServer;
-  let other: SqliteStore;
+  let other: SqliteStores;
 
   beforeAll(async () => {
     server = await startTestServer();
     const response = await server.postMetrics([{ name: 'shop.requests', type: 'gauge', value: 1 }]);
     expect(response.status).toBe(200);
-    other = new SqliteStore(join(server.dataDir, 'normalcy.db'));
+    other = openSqliteStores(join(server.dataDir, 'normalcy.db'));
   });
 
   afterAll(async () => {

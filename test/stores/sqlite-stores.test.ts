@@ -1,16 +1,16 @@
 import { afterAll } from 'vitest';
-import { SqliteStore } from '../../lib/adapters/sqlite-store.ts';
+import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { metricStoreContract } from '../contract/metric-store.contract.ts';
 import { seriesStoreContract } from '../contract/series-store.contract.ts';
 
-const opened: SqliteStore[] = [];
+const opened: SqliteStores[] = [];
 const fresh = async () => {
-  const store = new SqliteStore(':memory:');
-  opened.push(store);
-  return store;
+  const stores = openSqliteStores(':memory:');
+  opened.push(stores);
+  return stores;
 };
 afterAll(() => {
-  for (const store of opened) store.close();
+  for (const stores of opened) stores.close();
 });
 
 metricStoreContract('SQLite', fresh);
