@@ -1,8 +1,8 @@
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
-import { metricStoreContract } from '../contract/metric-store.contract.ts';
-import { seriesStoreContract } from '../contract/series-store.contract.ts';
+import { metricStoreContract } from './metric-store.contract.ts';
+import { seriesStoreContract } from './series-store.contract.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 
 /** The DynamoDB adapters against dynalite, a DynamoDB-compatible engine, through the real SDK client. */

@@ -5,7 +5,7 @@ import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import type { SeriesState, StateShardSnapshot } from '../../lib/ports/series-state-store.ts';
 import { FakeS3 } from '../../scripts/dev/fake-s3.ts';
-import { stateStoreContract } from '../contract/state-store.contract.ts';
+import { stateStoreContract } from './state-store.contract.ts';
 
 const opened: SqliteStores[] = [];
 const s3 = new FakeS3();

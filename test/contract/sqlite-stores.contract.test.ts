@@ -1,7 +1,7 @@
 import { afterAll } from 'vitest';
 import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
-import { metricStoreContract } from '../contract/metric-store.contract.ts';
-import { seriesStoreContract } from '../contract/series-store.contract.ts';
+import { metricStoreContract } from './metric-store.contract.ts';
+import { seriesStoreContract } from './series-store.contract.ts';
 
 const opened: SqliteStores[] = [];
 const fresh = async () => {
