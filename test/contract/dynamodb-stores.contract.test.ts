@@ -1,9 +1,9 @@
 import { afterAll, beforeAll } from 'vitest';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 import { metricStoreContract } from './metric-store.contract.ts';
 import { seriesStoreContract } from './series-store.contract.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 
 /** The DynamoDB adapters against dynalite, a DynamoDB-compatible engine, through the real SDK client. */
 let dynamo: LocalDynamoDb;
