@@ -24,6 +24,7 @@ import { defaultEngine } from '../../lib/bands/index.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import { defaultStateShards, shardOf } from '../../lib/jobs/state-shards.ts';
+import { judgedBucket } from '../helpers/judged-bucket.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const snsMock = mockClient(SNSClient);
@@ -43,19 +44,7 @@ const spikeOutcome = () =>
     stepMs: step,
     monitor: emptyMonitor(series.id),
     rules: [builtInDefaultRule],
-    buckets: [100, 400, 100, 100, 100].map((value, index) => ({
-      timestamp: t0 + index * step,
-      value,
-      band: {
-        timestamp: t0 + index * step,
-        value,
-        expected: 100,
-        lower: 80,
-        upper: 120,
-        score: 0.5,
-        anomaly: value > 120,
-      },
-    })),
+    buckets: [100, 400, 100, 100, 100].map((value, index) => judgedBucket(t0 + index * step, value)),
     now: t0 + 5 * step,
     link: (seriesId, id) => `https://dash/#/series/${seriesId}?alert=${id}`,
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateSeries } from '../../lib/alerts/evaluate.ts';
 import { emptyMonitor } from '../../lib/alerts/model.ts';
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
+import { judgedBucket } from '../helpers/judged-bucket.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
 
 /** The alerting API over the real local server: what it accepts, what it refuses and how it says so. */
@@ -337,19 +338,7 @@ describe('Alerts API: more alerts than one page holds', () => {
           stepMs: step,
           monitor: emptyMonitor(id),
           rules: [builtInDefaultRule],
-          buckets: values.map((value, bucket) => ({
-            timestamp: t0 + bucket * step,
-            value,
-            band: {
-              timestamp: t0 + bucket * step,
-              value,
-              expected: 100,
-              lower: 80,
-              upper: 120,
-              score: 0.5,
-              anomaly: value > 120,
-            },
-          })),
+          buckets: values.map((value, bucket) => judgedBucket(t0 + bucket * step, value)),
           now: t0 + values.length * step,
           link: () => 'http://dash/',
         }),

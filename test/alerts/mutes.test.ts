@@ -17,6 +17,7 @@ import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import type { Notification } from '../../lib/ports/notifier.ts';
 import { hourMs, minuteMs } from '../../lib/time.ts';
+import { judgedBucket } from '../helpers/judged-bucket.ts';
 
 // Thursday 2025-11-27.
 const thursday = (hours: number, minutes = 0) => Date.UTC(2025, 10, 27, hours, minutes);
@@ -230,19 +231,7 @@ describe('Delivery decisions', () => {
       const step = 5 * minuteMs;
       // Out from 03:40: opens as a warning at 03:45, critical at 03:50 (60% above the expected value).
       const values = [100, 100, 125, 125, 160, 160];
-      const buckets = values.map((value, index) => {
-        const timestamp = thursday(3, 30) + index * step;
-        const band = {
-          timestamp,
-          value,
-          expected: 100,
-          lower: 80,
-          upper: 120,
-          score: 0,
-          anomaly: value > 120,
-        };
-        return { timestamp, value, band };
-      });
+      const buckets = values.map((value, index) => judgedBucket(thursday(3, 30) + index * step, value, 0));
       const outcome = evaluateSeries({
         series: { id: 'abc', name: 'shop.requests', dimensions: {} },
         stepMs: step,

@@ -19,24 +19,14 @@ import {
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { ValidationError } from '../../lib/errors.ts';
 import { minuteMs } from '../../lib/time.ts';
+import { judgedBucket } from '../helpers/judged-bucket.ts';
 
 const t0 = Date.UTC(2025, 10, 24, 0, 0);
 const series = { id: '0123456789abcdef', name: 'shop.requests', dimensions: { host: 'web-1' } };
 
 /** A bucket judged against a band of 100 ± 20, the engine flagging what is outside. */
-const judged = (index: number, value: number): EvaluatedBucket => ({
-  timestamp: t0 + index * minuteMs,
-  value,
-  band: {
-    timestamp: t0 + index * minuteMs,
-    value,
-    expected: 100,
-    lower: 80,
-    upper: 120,
-    score: value > 120 || value < 80 ? 0.9 : 0.1,
-    anomaly: value > 120 || value < 80,
-  },
-});
+const judged = (index: number, value: number): EvaluatedBucket =>
+  judgedBucket(t0 + index * minuteMs, value, value > 120 || value < 80 ? 0.9 : 0.1);
 
 const threshold: ThresholdRule = {
   id: 'slo',

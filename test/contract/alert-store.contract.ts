@@ -14,23 +14,12 @@ import {
 import { builtInDefaultRule } from '../../lib/alerts/rules.ts';
 import { deliverTransitions } from '../../lib/jobs/alert-delivery.ts';
 import type { AlertStore } from '../../lib/ports/alert-store.ts';
+import { judgedBucket } from '../helpers/judged-bucket.ts';
 
 const step = 300_000;
 const t0 = Date.UTC(2025, 10, 24, 14, 0);
 
-const bucket = (index: number, value: number): EvaluatedBucket => ({
-  timestamp: t0 + index * step,
-  value,
-  band: {
-    timestamp: t0 + index * step,
-    value,
-    expected: 100,
-    lower: 80,
-    upper: 120,
-    score: 0.5,
-    anomaly: value > 120,
-  },
-});
+const bucket = (index: number, value: number): EvaluatedBucket => judgedBucket(t0 + index * step, value);
 
 /** An evaluation of `values` (from bucket `from`) for a series, continuing `previous`. */
 function evaluation(
