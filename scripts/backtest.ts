@@ -29,12 +29,14 @@ const defaultGenerator = resolve(repositoryRoot, '../shared/scenarios/generate.m
 const usage = `Backtests the alerts Normalcy opens on labelled corpora, through the real local server.
 
   npm run backtest -- --data DIR [--json FILE]
-  npm run backtest -- --seeds 21-40 [--weeks 6] [--generator FILE] [--json FILE]
+  npm run backtest -- --seeds 21-40 [--weeks 6] [--copies 3] [--generator FILE] [--json FILE]
 
   --data       a corpus: DIR/data/<folder>/<file>.csv (timestamp,value), DIR/labels/events.json,
                DIR/labels/series.json (type and stepSeconds per series), DIR/labels/normal-events.json (optional)
   --seeds      seeds to generate with the scenario generator, each into a temporary folder: 7, 1-20, 1,3,5-9
   --weeks      weeks per generated corpus (default 6, the generator's)
+  --copies     draws of each family per generated corpus (default 1); with more than one, each draw is posted
+               with the dimension host=host-<n> (its file's number), so that ten series share a host
   --generator  the scenario generator (default $${generatorVariable}, else ../shared/scenarios/generate.mjs
                beside the repository)
   --engine     normalcy (default: the product's) or a baseline for calibration: ${Object.keys(baselineEngines).join(', ')}
@@ -42,7 +44,8 @@ const usage = `Backtests the alerts Normalcy opens on labelled corpora, through 
 
 Prints, per series, per family and in total: incidents caught, false alerts per series-week after the 14-day
 warm-up, median latency (minutes and buckets of the series' step), normal weekly events paged after their
-2nd occurrence; with several corpora, the totals over all of them.`;
+2nd occurrence; and the pages a person would have had after the warm-up (every notification but RESOLVED,
+as if the corpus were live); with several corpora, the totals over all of them.`;
 
 /** What one corpus gave. */
 interface CorpusRun {
@@ -53,7 +56,15 @@ interface CorpusRun {
   readonly points: number;
   readonly bandJobRuns: number;
   readonly seconds: number;
+  readonly pages: PageCount;
 }
+
+/** Notifications after the warm-up, by kind (alert transitions, or incident ones when alerts are grouped). */
+type PageCount = Record<string, number>;
+
+/** Everything but RESOLVED wakes someone: OPEN, ESCALATED, REMINDER, an incident's UPDATE. */
+const pagesIn = (count: PageCount): number =>
+  Object.entries(count).reduce((sum, [kind, n]) => (kind === 'RESOLVED' ? sum : sum + n), 0);
 
 /** Points per ingest request: a few thousand, well under the 5 MB body limit. */
 const pointsPerRequest = 5_000;
@@ -62,6 +73,8 @@ const endMarginMs = 15 * minuteMs;
 /** A band job run takes up to 50,000 buckets per series; a year of minutes is 11 runs. */
 const maxBandJobRuns = 100;
 const alertsPageSize = 1_000;
+/** Counts every page as if the corpus were live: no alert is old enough to be history. */
+const pageEverythingMs = 100 * 365 * 24 * 60 * minuteMs;
 
 async function main(): Promise<void> {
   const { values: options } = parseArgs({
@@ -69,6 +82,7 @@ async function main(): Promise<void> {
       data: { type: 'string' },
       seeds: { type: 'string' },
       weeks: { type: 'string' },
+      copies: { type: 'string' },
       generator: { type: 'string' },
       engine: { type: 'string', default: 'normalcy' },
       json: { type: 'string' },
@@ -85,6 +99,9 @@ async function main(): Promise<void> {
   if (options.weeks !== undefined && options.seeds === undefined) {
     throw new UsageError('--weeks goes with --seeds (a --data corpus has its own length)');
   }
+  if (options.copies !== undefined && options.seeds === undefined) {
+    throw new UsageError('--copies goes with --seeds (a --data corpus has its own series)');
+  }
   const engineName = options.engine;
   const engine =
     engineName === 'normalcy' ? undefined : baselineEngines[engineName as keyof typeof baselineEngines];
@@ -98,11 +115,12 @@ async function main(): Promise<void> {
   const runs: CorpusRun[] = [];
   if (options.data !== undefined) {
     const dataDir = resolve(options.data);
-    runs.push(await backtestCorpus(dataDir, dataDir, engine));
+    runs.push(await backtestCorpus(dataDir, dataDir, engine, false));
     printCorpus(runs[0]);
   } else {
     const seeds = parseSeeds(options.seeds ?? '');
     const weeks = options.weeks === undefined ? undefined : parseWeeks(options.weeks);
+    const copies = options.copies === undefined ? 1 : parseCopies(options.copies);
     const generator = resolve(options.generator ?? (process.env[generatorVariable] || defaultGenerator));
     if (!existsSync(generator) || !statSync(generator).isFile()) {
       throw new UsageError(
@@ -115,10 +133,17 @@ async function main(): Promise<void> {
         const startedAt = Date.now();
         execFileSync(
           process.execPath,
-          [generator, corpusDir, '--seed', String(seed), ...(weeks ? ['--weeks', String(weeks)] : [])],
+          [
+            generator,
+            corpusDir,
+            '--seed',
+            String(seed),
+            ...(weeks ? ['--weeks', String(weeks)] : []),
+            ...(copies > 1 ? ['--copies', String(copies)] : []),
+          ],
           { stdio: ['ignore', 'ignore', 'inherit'] },
         );
-        const run = await backtestCorpus(corpusDir, `seed ${seed}`, engine);
+        const run = await backtestCorpus(corpusDir, `seed ${seed}`, engine, copies > 1);
         // The seed's wall time includes generating it.
         runs.push({ ...run, seconds: (Date.now() - startedAt) / 1000 });
         printCorpus(runs[runs.length - 1]);
@@ -143,6 +168,7 @@ async function main(): Promise<void> {
       ),
     );
   }
+  if (runs.length > 1) console.log(`\n${pagesLine(runs)}`);
   console.log(`\nwall time ${seconds.toFixed(1)} s`);
   if (options.json !== undefined) {
     const file = resolve(options.json);
@@ -160,6 +186,7 @@ async function main(): Promise<void> {
             points: run.points,
             bandJobRuns: run.bandJobRuns,
             seconds: run.seconds,
+            pages: run.pages,
             total: run.score.total,
             families: run.score.families,
             series: run.score.series.map((score) => ({ ...score, figures: summarize([score]) })),
@@ -185,6 +212,23 @@ function printCorpus(run: CorpusRun | undefined): void {
   console.log(seriesTable(run.score.series));
   console.log('');
   console.log(familyTable(run.score.families, total));
+  console.log(`\n${pagesLine([run])}`);
+}
+
+/** "pages: 41 (0.23 per series-week, 1.4 per incident caught; OPEN 38, ESCALATED 3)". */
+function pagesLine(runs: readonly CorpusRun[]): string {
+  const count: PageCount = {};
+  for (const run of runs) {
+    for (const [kind, n] of Object.entries(run.pages)) count[kind] = (count[kind] ?? 0) + n;
+  }
+  const pages = pagesIn(count);
+  const total = summarize(runs.flatMap((run) => run.score.series));
+  const perWeek = total.seriesWeeks > 0 ? (pages / total.seriesWeeks).toFixed(3) : '-';
+  const perIncident = total.caught > 0 ? (pages / total.caught).toFixed(2) : '-';
+  const kinds = Object.entries(count)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
+  return `pages after the warm-up: ${pages} (${perWeek} per series-week, ${perIncident} per incident caught; ${kinds || 'none'})`;
 }
 
 /**
@@ -197,6 +241,7 @@ async function backtestCorpus(
   corpusDir: string,
   label: string,
   engine: BandEngineFactory | undefined,
+  hostPerCopy: boolean,
 ): Promise<CorpusRun> {
   const startedAt = Date.now();
   const series = readCorpus(corpusDir);
@@ -204,6 +249,8 @@ async function backtestCorpus(
   const shiftWeeks = Math.floor((Date.now() - endMarginMs - lastEnd) / weekMs);
   const shiftMs = shiftWeeks * weekMs;
 
+  const warmUpEnd = Math.min(...series.map((entry) => entry.start)) + scenarioRules.warmUpMs + shiftMs;
+  const pages: PageCount = {};
   const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-backtest-store-'));
   const server = await startLocalServer({
     dataDir,
@@ -211,9 +258,14 @@ async function backtestCorpus(
     // History is judged as it would have been live without any band job option: buckets and alerts carry the
     // data's own times (an alert starts at its first breaching bucket), and every bucket is closed at once
     // (the corpus ends at least endMarginMs before now, the job waits latenessMs = 15 s). The clock decides
-    // only paging: an alert that had ended over pageWindowMs before the run is recorded and not paged. The
-    // score reads the recorded alerts, so the pages go nowhere.
-    notifier: { notify: async () => {} },
+    // only paging, which is counted as if the corpus were live: nothing is history.
+    notifier: {
+      notify: async (notification) => {
+        const { state, at } = notification as { state: string; at: number };
+        if (at >= warmUpEnd) pages[state] = (pages[state] ?? 0) + 1;
+      },
+    },
+    pageWindowMs: pageEverythingMs,
     ...(engine && { engine }),
   });
   try {
@@ -234,7 +286,7 @@ async function backtestCorpus(
         for (let i = offset; i < end; i++) {
           pairs.push([(entry.timestamps[i] ?? 0) + shiftMs, entry.values[i] ?? 0]);
         }
-        await api.postPoints(entry.metric, entry.type, pairs);
+        await api.postPoints(entry.metric, entry.type, pairs, hostPerCopy ? hostOf(entry.metric) : undefined);
         points += pairs.length;
       }
     }
@@ -259,7 +311,9 @@ async function backtestCorpus(
     const byMetric = new Map(series.map((entry) => [entry.metric, entry.name]));
     const alerts = (await api.allAlerts()).map((alert) => {
       const name = byMetric.get(alert.name);
-      if (name === undefined || Object.keys(alert.dimensions ?? {}).length > 0) {
+      const dimensions = alert.dimensions ?? {};
+      const expected = name !== undefined && hostPerCopy ? hostOf(alert.name) : undefined;
+      if (name === undefined || JSON.stringify(dimensions) !== JSON.stringify(expected ?? {})) {
         throw new Error(`${label}: GET /v1/alerts has an alert of ${alert.name}, which was not posted`);
       }
       return { series: name, startedAt: alert.startedAt - shiftMs };
@@ -271,6 +325,7 @@ async function backtestCorpus(
       points,
       bandJobRuns,
       seconds: (Date.now() - startedAt) / 1000,
+      pages,
     };
   } finally {
     await server.close();
@@ -289,11 +344,16 @@ interface ListedAlert {
 function apiClient(url: string, key: string) {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   return {
-    async postPoints(name: string, type: MetricType, points: readonly [number, number][]): Promise<void> {
+    async postPoints(
+      name: string,
+      type: MetricType,
+      points: readonly [number, number][],
+      dimensions: Readonly<Record<string, string>> | undefined,
+    ): Promise<void> {
       const response = await fetch(`${url}/v1/metrics`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ metrics: [{ name, type, points }] }),
+        body: JSON.stringify({ metrics: [{ name, type, points, ...(dimensions && { dimensions }) }] }),
       });
       const text = await response.text();
       const outcome = response.ok ? (JSON.parse(text) as { accepted: number; rejected: number }) : undefined;
@@ -369,6 +429,18 @@ function parseSeeds(text: string): number[] {
     for (let seed = from; seed <= to; seed++) seeds.push(seed);
   }
   return seeds;
+}
+
+function parseCopies(text: string): number {
+  const copies = Number(text);
+  if (!Number.isInteger(copies) || copies < 1 || copies > 20)
+    throw new UsageError(`--copies must be a whole number from 1 to 20, got "${text}"`);
+  return copies;
+}
+
+/** The generator numbers each family's draws: `ops.traffic-2` is the second draw, on host-2. */
+function hostOf(metric: string): Readonly<Record<string, string>> {
+  return { host: `host-${/-(\d+)$/.exec(metric)?.[1] ?? '1'}` };
 }
 
 function parseWeeks(text: string): number {

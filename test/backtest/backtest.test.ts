@@ -146,6 +146,36 @@ describe('Harness: npm run backtest', () => {
     expect(fromSeeds.total).toEqual(fromData.total);
   });
 
+  it('posts each copy of a family on its own host and counts the pages', () => {
+    const jsonFile = join(scratch, 'copies.json');
+    const run = backtest(
+      '--seeds',
+      seed,
+      '--weeks',
+      weeks,
+      '--copies',
+      '2',
+      '--generator',
+      generator,
+      '--json',
+      jsonFile,
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`== seed ${seed}: 20 series`);
+    expect(run.stdout).toMatch(/pages after the warm-up: \d+ \([\d.]+ per series-week/);
+    const corpus = (JSON.parse(readFileSync(jsonFile, 'utf8')) as BacktestJson).corpora[0];
+    expect(corpus?.series.map((series) => series.name)).toContain('ops/traffic-2.csv');
+    // Every alert after the warm-up opened after it too, so it paged: the corpus is scored as if live.
+    const pages = (corpus as unknown as { pages: Record<string, number> }).pages;
+    expect(pages.OPEN ?? 0).toBeGreaterThanOrEqual(corpus?.total.alerts ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('refuses --copies without --seeds', () => {
+    const run = backtest('--data', scratch, '--copies', '3');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--copies goes with --seeds');
+  });
+
   it('fails with a clear message when the generator is absent', () => {
     const run = backtest('--seeds', '1-2', '--generator', join(scratch, 'missing', 'generate.mjs'));
     expect(run.status).toBe(2);
