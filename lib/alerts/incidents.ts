@@ -36,6 +36,11 @@ export interface IncidentMember {
   /** The alert's first breaching bucket: the member that started first is the incident's likely origin. */
   readonly startedAt: number;
   readonly openedAt: number;
+  /**
+   * How far out of its band the bucket that opened the alert was, in band half-widths (null for threshold
+   * and no-data rules): among members that started in the same bucket, the one furthest out is the origin.
+   */
+  readonly deviation: number | null;
   readonly resolvedAt: number | null;
   readonly joinedAt: number;
   /** When the band job run that opened the alert recorded its OPEN: alerts of one run share it. */
@@ -83,7 +88,10 @@ export interface Incident {
   readonly startedAt: number;
   /** When its last member resolved; null while one is open. */
   readonly resolvedAt: number | null;
-  /** The member that left its band first: earliest start, then earliest opening, then earliest join. */
+  /**
+   * The member that left its band first: earliest start; among those that started in the same bucket, the
+   * furthest out of its band when it opened; then earliest opening, then earliest join.
+   */
   readonly originAlertId: string;
   /** What tied its members together, strongest first as they joined (`service=idp`, `shop.*`...). */
   readonly tiedBy: readonly string[];
@@ -185,12 +193,21 @@ export function memberOf(
     severity: alert.severity,
     startedAt: alert.startedAt,
     openedAt: alert.openedAt,
+    deviation: openingDeviation(alert),
     resolvedAt: alert.resolvedAt,
     joinedAt: context.joinedAt,
     runAt: context.runAt,
     reason: alert.reason,
     link: context.link,
   };
+}
+
+/** The opening bucket's distance from the expected value in band half-widths; null without a band. */
+function openingDeviation(alert: Alert): number | null {
+  const { value, expected, lower, upper } = alert;
+  if (value === null || expected === null || lower === null || upper === null) return null;
+  const halfWidth = (upper - lower) / 2;
+  return halfWidth > 0 ? Math.abs(value - expected) / halfWidth : null;
 }
 
 /** How two alerts are tied: 0 a dimension value, 1 a name prefix, 2 the same run (lower is stronger). */
@@ -359,7 +376,11 @@ function noteEscalation(before: Incident, after: Incident, now: number): Inciden
 /** Members set anew, with what follows from them: worst severity, start and origin. */
 function withMembers(incident: Incident, members: readonly IncidentMember[]): Incident {
   const origin = [...members].sort(
-    (a, b) => a.startedAt - b.startedAt || a.openedAt - b.openedAt || a.joinedAt - b.joinedAt,
+    (a, b) =>
+      a.startedAt - b.startedAt ||
+      (b.deviation ?? -1) - (a.deviation ?? -1) ||
+      a.openedAt - b.openedAt ||
+      a.joinedAt - b.joinedAt,
   )[0];
   if (!origin) throw new Error(`incident ${incident.id} has no member`);
   const severity = members.some((member) => member.severity === 'critical') ? 'critical' : 'warning';

@@ -24,6 +24,7 @@ function member(alertId: string, overrides: Partial<IncidentMember> = {}): Incid
     severity: 'critical',
     startedAt: t0,
     openedAt: t0 + 5 * minute,
+    deviation: 3,
     resolvedAt: null,
     joinedAt: t0 + 6 * minute,
     runAt: t0 + 6 * minute,
@@ -129,6 +130,18 @@ describe('Function: dueTransitions', () => {
     expect(due.transitions.map((t) => [t.kind, t.notification.escalated, t.notification.severity])).toEqual([
       ['UPDATE', true, 'critical'],
     ]);
+  });
+
+  it('names as origin the member that started first, and among equal starts the one furthest out', () => {
+    const tie = { strength: 1, label: 'shop.*' } as const;
+    let incident = startIncident(member('al_1', { deviation: 2 }), t0);
+    incident = joinIncident(incident, member('al_2', { deviation: 9 }), tie, t0 + minute);
+    expect(incident.originAlertId).toBe('al_2');
+    incident = joinIncident(incident, member('al_3', { deviation: 1, startedAt: t0 - 5 * minute }), tie, t0);
+    expect(incident.originAlertId).toBe('al_3');
+    expect(dueTransitions(incident, { now: t0, link }).transitions[0]?.notification.origin.alertId).toBe(
+      'al_3',
+    );
   });
 
   it('makes the same ids from the same data (two runs agree)', () => {

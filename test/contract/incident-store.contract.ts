@@ -23,6 +23,7 @@ function member(alertId: string, startedAt: number): IncidentMember {
     severity: 'critical',
     startedAt,
     openedAt: startedAt + 5 * minute,
+    deviation: 3,
     resolvedAt: null,
     joinedAt: startedAt + 6 * minute,
     runAt: startedAt + 6 * minute,
