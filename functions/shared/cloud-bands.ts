@@ -12,7 +12,14 @@ import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/b
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
-import { alertTable, positiveNumberEnv, requiredEnv, stateBucket, stateTable } from './environment.ts';
+import {
+  alertTable,
+  incidentSettingsEnv,
+  positiveNumberEnv,
+  requiredEnv,
+  stateBucket,
+  stateTable,
+} from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
   const store = dataStore();
@@ -39,5 +46,6 @@ export function cloudBandOptions(): BandJobOptions {
     ...(stateShards !== undefined && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
     ...(minStepMs !== undefined && { minStepMs }),
+    incidents: incidentSettingsEnv(),
   };
 }

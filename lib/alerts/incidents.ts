@@ -317,7 +317,8 @@ export function joinIncident(incident: Incident, member: IncidentMember, tie: Ti
 
 /**
  * The incident after one of its members changed: it escalated (`severity`) or resolved (`resolvedAt`).
- * Severity, end and state follow; unchanged when the alert is not a member or nothing it says is new.
+ * Severity follows; unchanged when the alert is not a member or nothing it says is new. The incident itself
+ * resolves in {@link dueTransitions}, once no other alert may still join it.
  */
 export function updateMember(
   incident: Incident,
@@ -343,24 +344,11 @@ export function updateMember(
       detail: `${memberLabel(member)} back to normal`,
     });
   }
-  let updated = withMembers(
+  const updated = withMembers(
     { ...incident, timeline: [...incident.timeline, ...events] },
     incident.members.map((known) => (known.alertId === alertId ? changed : known)),
   );
-  updated = noteEscalation(incident, updated, now);
-  if (updated.state === 'open' && updated.members.every((known) => known.resolvedAt !== null)) {
-    const end = Math.max(...updated.members.map((known) => known.resolvedAt ?? 0));
-    updated = {
-      ...updated,
-      state: 'resolved',
-      resolvedAt: end,
-      timeline: [
-        ...updated.timeline,
-        { at: now, kind: 'resolved', alertId: null, detail: 'every member is back to normal' },
-      ],
-    };
-  }
-  return updated;
+  return noteEscalation(incident, updated, now);
 }
 
 /** Notes a rise to critical in the timeline, and for the next UPDATE once the OPEN went out. */
@@ -390,6 +378,8 @@ function withMembers(incident: Incident, members: readonly IncidentMember[]): In
 export interface DueOptions {
   readonly now: number;
   readonly updateIntervalMs?: number;
+  /** The grouping window (see {@link incidentFor}). */
+  readonly windowMs?: number;
   /** The dashboard view of the incident. */
   readonly link: string;
 }
@@ -397,16 +387,24 @@ export interface DueOptions {
 /**
  * The transitions an incident is due now, and the incident with them noted: its OPEN (with every member so
  * far) if not recorded yet; an UPDATE when members joined or it turned critical since, once
- * `updateIntervalMs` passed since the last one; its RESOLVED once every member resolved (pending changes are
- * then told by the RESOLVED, which names every member).
+ * `updateIntervalMs` passed since the last one; its RESOLVED once every member resolved and the grouping
+ * window after its latest member's opening has passed (until then a related alert may still join it: an
+ * incident whose alerts come and go within minutes is one incident, not several). Pending changes are then
+ * told by the RESOLVED, which names every member.
  */
 export function dueTransitions(
-  incident: Incident,
+  current: Incident,
   options: DueOptions,
 ): { readonly incident: Incident; readonly transitions: readonly IncidentTransition[] } {
   const { now } = options;
   const interval = options.updateIntervalMs ?? defaultUpdateIntervalMs;
   const transitions: IncidentTransition[] = [];
+  let incident = current;
+  const over =
+    incident.state === 'open' &&
+    incident.members.every((member) => member.resolvedAt !== null) &&
+    now >= latestOpening(incident) + (options.windowMs ?? defaultIncidentWindowMs);
+  if (over) incident = resolvedIncident(incident, now);
   let notice = incident.notice;
   if (!notice.opened) {
     transitions.push(
@@ -441,6 +439,19 @@ export function dueTransitions(
     notice = { ...notice, updates, lastAt: now, joined: [], critical: false };
   }
   return { incident: transitions.length === 0 ? incident : { ...incident, notice }, transitions };
+}
+
+/** The incident resolved: it ended when its last member did. */
+function resolvedIncident(incident: Incident, now: number): Incident {
+  return {
+    ...incident,
+    state: 'resolved',
+    resolvedAt: Math.max(...incident.members.map((member) => member.resolvedAt ?? 0)),
+    timeline: [
+      ...incident.timeline,
+      { at: now, kind: 'resolved', alertId: null, detail: 'every member is back to normal' },
+    ],
+  };
 }
 
 function transitionOf(

@@ -157,6 +157,7 @@ export async function recordDueIncidentTransitions(
       const due = dueTransitions(incident, {
         now: options.now,
         updateIntervalMs: options.updateIntervalMs ?? defaultUpdateIntervalMs,
+        windowMs: options.windowMs ?? defaultIncidentWindowMs,
         link: options.link(incident.id),
       });
       if (due.transitions.length === 0) continue;

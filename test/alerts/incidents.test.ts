@@ -111,14 +111,30 @@ describe('Function: dueTransitions', () => {
     ]);
     incident = update.incident;
 
-    for (const id of ['al_1', 'al_2', 'al_3'])
+    for (const id of ['al_1', 'al_2', 'al_3']) {
       incident = updateMember(incident, id, { resolvedAt: t0 + 50 * minute }, t0 + 51 * minute);
-    expect(incident.state).toBe('open');
+    }
+    expect(dueTransitions(incident, { now: t0 + 52 * minute, link }).transitions).toEqual([]);
     incident = updateMember(incident, 'al_4', { resolvedAt: t0 + 55 * minute }, t0 + 56 * minute);
-    expect(incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 55 * minute });
     const resolved = dueTransitions(incident, { now: t0 + 56 * minute, link });
+    expect(resolved.incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 55 * minute });
     expect(resolved.transitions.map((t) => t.id)).toEqual(['in_1.resolved']);
     expect(dueTransitions(resolved.incident, { now: t0 + 60 * minute, link }).transitions).toEqual([]);
+  });
+
+  it('resolves only once the window after its latest opening passed: a member may still join until then', () => {
+    // A blip: opened at t0 + 5 min, back at t0 + 10 min, in one band job run.
+    let incident = startIncident(member('al_1', { resolvedAt: null }), t0 + 6 * minute);
+    incident = updateMember(incident, 'al_1', { resolvedAt: t0 + 10 * minute }, t0 + 11 * minute);
+    const early = dueTransitions(incident, { now: t0 + 11 * minute, link });
+    expect(early.transitions.map((t) => t.kind)).toEqual(['OPEN']);
+    expect(early.incident.state).toBe('open');
+    const late = member('al_2', { openedAt: t0 + 12 * minute });
+    expect(incidentFor([early.incident], late)?.incident.id).toBe('in_1');
+    const over = dueTransitions(early.incident, { now: t0 + 15 * minute, link });
+    expect(over.transitions.map((t) => t.kind)).toEqual(['RESOLVED']);
+    expect(over.incident).toMatchObject({ state: 'resolved', resolvedAt: t0 + 10 * minute });
+    expect(incidentFor([over.incident], late)).toBeUndefined();
   });
 
   it('sends an UPDATE when the worst severity rises to critical', () => {
