@@ -42,6 +42,9 @@ export interface StackSettings {
    * deployment: a new count starts the job's state afresh (series re-learn from their history).
    */
   readonly stateShards: number;
+  /** Minutes within which related alerts join one incident, and the shortest time between its UPDATEs. */
+  readonly incidentWindowMinutes: number;
+  readonly incidentUpdateMinutes: number;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -89,6 +92,8 @@ export function readSettings(node: Node): StackSettings {
     sensitivity: number('sensitivity', 0.5, 0, 1),
     minStepSeconds: minStepSeconds(number('minStepSeconds', 60, 60, 86_400)),
     stateShards: number('stateShards', defaultStateShards, 1, 256),
+    incidentWindowMinutes: number('incidentWindowMinutes', 10, 1, 1440),
+    incidentUpdateMinutes: number('incidentUpdateMinutes', 5, 1, 1440),
   };
 }
 

@@ -239,6 +239,8 @@ export class NormalcyStack extends Stack {
         NORMALCY_MIN_STEP_SECONDS: String(settings.minStepSeconds),
         STATE_BUCKET: stateBucket.bucketName,
         NORMALCY_STATE_SHARDS: String(settings.stateShards),
+        NORMALCY_INCIDENT_WINDOW_MINUTES: String(settings.incidentWindowMinutes),
+        NORMALCY_INCIDENT_UPDATE_MINUTES: String(settings.incidentUpdateMinutes),
       },
       extra: {
         retryAttempts: 2,

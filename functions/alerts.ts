@@ -17,6 +17,7 @@ import type { AlertPosition, AlertStore } from '../lib/ports/alert-store.ts';
 import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';
+import { incidentRoutes } from './incident-routes.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
 import type { AlertsDependencies } from './shared/dependencies.ts';
@@ -178,6 +179,8 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
       return json(200, { alert });
     },
   },
+  // Incidents: functions/incident-routes.ts.
+  ...incidentRoutes,
 ];
 
 /** A replay's body is a rule and a range: anything near this size is a mistake, and the answer repeats the rule. */

@@ -91,3 +91,10 @@ export const seriesViewUrl = (baseUrl: string, seriesId: string, at: number): st
  */
 export const alertViewUrl = (baseUrl: string, seriesId: string, alertId: string): string =>
   dashboardLink(baseUrl, alertViewFragment(seriesId, alertId));
+
+/**
+ * The absolute link of an incident's view, as incident notifications carry it:
+ * `<dashboardUrl>/#/incidents/<incidentId>` (the view draws its members on one time axis).
+ */
+export const incidentViewUrl = (baseUrl: string, incidentId: string): string =>
+  dashboardLink(baseUrl, `#/incidents/${encodeURIComponent(incidentId)}`);

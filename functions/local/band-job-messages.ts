@@ -1,6 +1,6 @@
 /** What local mode's server and its band-job thread say to each other (band-job-thread.ts, band-job-worker.ts). */
 import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { Notification } from '../../lib/ports/notifier.ts';
+import type { IncidentNotification, Notification } from '../../lib/ports/notifier.ts';
 
 export interface BandJobWorkerData {
   readonly databaseFile: string;
@@ -9,6 +9,8 @@ export interface BandJobWorkerData {
   readonly options: BandJobOptions;
   /** The server runs on a clock of its own (a test's): each run takes its time from the run request. */
   readonly ownClock: boolean;
+  /** The server's notifier pages incidents (then the job groups alerts into incidents). */
+  readonly incidentNotifications: boolean;
 }
 
 export type ToBandJobWorker =
@@ -18,7 +20,8 @@ export type ToBandJobWorker =
 export type FromBandJobWorker =
   | { readonly type: 'done'; readonly id: number; readonly summary: BandJobSummary }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerialisedError }
-  | { readonly type: 'notify'; readonly id: number; readonly notification: Notification };
+  | { readonly type: 'notify'; readonly id: number; readonly notification: Notification }
+  | { readonly type: 'notify-incident'; readonly id: number; readonly notification: IncidentNotification };
 
 /**
  * An error as it crosses threads: what the server needs to tell a locked database from a failure, and what

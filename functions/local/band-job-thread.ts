@@ -74,6 +74,7 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
       busyTimeoutMs: config.busyTimeoutMs,
       options: config.options,
       ownClock: config.clock !== undefined,
+      incidentNotifications: config.notifier.notifyIncident !== undefined,
     };
     const thread = new Worker(bootstrap, {
       eval: true,
@@ -85,8 +86,13 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
     thread.unref();
     const post = (message: ToBandJobWorker) => thread.postMessage(message);
     thread.on('message', (message: FromBandJobWorker) => {
-      if (message.type === 'notify') {
-        config.notifier.notify(message.notification).then(
+      if (message.type === 'notify' || message.type === 'notify-incident') {
+        const delivered =
+          message.type === 'notify'
+            ? config.notifier.notify(message.notification)
+            : (config.notifier.notifyIncident?.(message.notification) ??
+              Promise.reject(new Error('the notifier cannot page incidents')));
+        delivered.then(
           () => post({ type: 'notified', id: message.id, error: undefined }),
           (error: unknown) => post({ type: 'notified', id: message.id, error: serialisedError(error) }),
         );

@@ -9,7 +9,7 @@ import { defaultEngine } from '../../lib/bands/index.ts';
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import { systemClock } from '../../lib/ports/clock.ts';
-import type { Notification, Notifier } from '../../lib/ports/notifier.ts';
+import type { Notifier } from '../../lib/ports/notifier.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,
@@ -25,7 +25,7 @@ const { data } = workerData as { data: BandJobWorkerData };
 const send = (message: FromBandJobWorker) => port.postMessage(message);
 
 // Waiting for a lock here holds no one's event loop: the job may wait longer than a request would.
-const { metrics, series, bands, states, alerts } = openSqliteStores(data.databaseFile, {
+const { metrics, series, bands, states, alerts, incidents } = openSqliteStores(data.databaseFile, {
   busyTimeoutMs: data.busyTimeoutMs,
 });
 
@@ -36,13 +36,18 @@ const clock: Clock = data.ownClock ? { now: () => runNow } : systemClock;
 /** Notifications go to the server's notifier, which answers when it delivered or failed. */
 let nextNotification = 0;
 const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+const delivered = (message: Omit<Extract<FromBandJobWorker, { id: number; notification: unknown }>, 'id'>) =>
+  new Promise<void>((resolve, reject) => {
+    const id = nextNotification++;
+    waiting.set(id, { resolve, reject });
+    send({ ...message, id } as FromBandJobWorker);
+  });
 const notifier: Notifier = {
-  notify: (notification: Notification) =>
-    new Promise<void>((resolve, reject) => {
-      const id = nextNotification++;
-      waiting.set(id, { resolve, reject });
-      send({ type: 'notify', id, notification });
-    }),
+  notify: (notification) => delivered({ type: 'notify', notification }),
+  // Only when the server's notifier can page incidents: without it, the job pages each alert on its own.
+  ...(data.incidentNotifications && {
+    notifyIncident: (notification) => delivered({ type: 'notify-incident', notification }),
+  }),
 };
 
 port.on('message', (message: ToBandJobWorker) => {
@@ -55,7 +60,7 @@ port.on('message', (message: ToBandJobWorker) => {
   }
   if (message.now !== undefined) runNow = message.now;
   runBandJob(
-    { metrics, series, bands, states, alerts, notifier, engine: defaultEngine, clock },
+    { metrics, series, bands, states, alerts, incidents, notifier, engine: defaultEngine, clock },
     data.options,
   ).then(
     (summary) => send({ type: 'done', id: message.id, summary }),

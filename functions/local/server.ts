@@ -7,6 +7,7 @@ import type { BandEngineFactory, BandSettings } from '../../lib/bands/engine.ts'
 import { defaultEngine } from '../../lib/bands/index.ts';
 import { type ApiFunction, apiRoutes } from '../../lib/http/routes.ts';
 import { type BandJobOptions, type BandJobSummary, runBandJob } from '../../lib/jobs/band-job.ts';
+import type { IncidentSettings } from '../../lib/jobs/incident-delivery.ts';
 import { type Clock, systemClock } from '../../lib/ports/clock.ts';
 import type { Notifier } from '../../lib/ports/notifier.ts';
 import { createAlertsHandler } from '../alerts.ts';
@@ -44,6 +45,8 @@ export interface LocalServerOptions {
   readonly pageWindowMs?: number;
   /** The smallest step a series is aggregated to (see BandJobOptions.minStepMs). */
   readonly minStepMs?: number;
+  /** How alerts are grouped into incidents (see IncidentSettings). */
+  readonly incidents?: IncidentSettings;
   /** Delete the data directory's database before starting (the demo's fresh start). */
   readonly discardData?: boolean;
 }
@@ -101,6 +104,7 @@ async function serve(
     queries: waiting(sqlite.queries),
     keys: waiting(sqlite.keys),
     alerts: waiting(sqlite.alerts),
+    incidents: waiting(sqlite.incidents),
     summaries: waiting(sqlite.states),
     clock,
     documents: localDocuments(options.dataDir),
@@ -133,6 +137,7 @@ async function serve(
     dashboardUrl: options.dashboardUrl ?? url,
     ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
     ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
+    ...(options.incidents !== undefined && { incidents: options.incidents }),
   };
   // An engine of the caller's own cannot cross to a thread: the job then runs on this one.
   const bandJob: BandJobRunner = options.engine
@@ -145,6 +150,7 @@ async function serve(
               bands: stores.bands,
               states: stores.summaries,
               alerts: stores.alerts,
+              incidents: stores.incidents,
               notifier,
               engine,
               clock,

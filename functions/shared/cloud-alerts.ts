@@ -3,6 +3,7 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
@@ -23,6 +24,7 @@ export function cloudAlertsDependencies(): AlertsDependencies {
   const store = dataStore();
   return {
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
+    incidents: new DynamoDbIncidentStore({ table: alertTable() }),
     keys: cachedKeyStore(stateStore),
     clock: systemClock,
     series: stateStore,

@@ -3,6 +3,7 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
@@ -11,7 +12,14 @@ import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/b
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
-import { alertTable, positiveNumberEnv, requiredEnv, stateBucket, stateTable } from './environment.ts';
+import {
+  alertTable,
+  incidentSettingsEnv,
+  positiveNumberEnv,
+  requiredEnv,
+  stateBucket,
+  stateTable,
+} from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
   const store = dataStore();
@@ -21,6 +29,7 @@ export function cloudBandDependencies(): BandJobDependencies {
     series: new DynamoDbStateStore({ table: stateTable() }),
     states: new S3StateStore({ bucket: stateBucket() }),
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
+    incidents: new DynamoDbIncidentStore({ table: alertTable() }),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
     clock: systemClock,
@@ -37,5 +46,6 @@ export function cloudBandOptions(): BandJobOptions {
     ...(stateShards !== undefined && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
     ...(minStepMs !== undefined && { minStepMs }),
+    incidents: incidentSettingsEnv(),
   };
 }

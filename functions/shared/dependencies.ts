@@ -6,6 +6,7 @@
 import type { AlertStore } from '../../lib/ports/alert-store.ts';
 import type { BandStore } from '../../lib/ports/band-store.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
+import type { IncidentStore } from '../../lib/ports/incident-store.ts';
 import type { KeyStore } from '../../lib/ports/key-store.ts';
 import type { MetricStore } from '../../lib/ports/metric-store.ts';
 import type { QueryStore } from '../../lib/ports/query-store.ts';
@@ -41,6 +42,8 @@ export interface QueryDependencies {
 
 export interface AlertsDependencies {
   readonly alerts: AlertStore;
+  /** Incidents (`/v1/incidents`); the incident routes answer 404 without it. */
+  readonly incidents?: IncidentStore;
   readonly keys: KeyStore;
   readonly clock: Clock;
   /** The series catalog, for replays (the series' identity and step). */

@@ -24,6 +24,20 @@ export function positiveNumberEnv(name: string, options: { integer?: boolean } =
   return value;
 }
 
+/**
+ * The incident settings of the band job from the environment: `NORMALCY_INCIDENT_WINDOW_MINUTES` (how close
+ * an alert must open to an incident's latest member to join it, default 10) and
+ * `NORMALCY_INCIDENT_UPDATE_MINUTES` (the shortest time between two UPDATEs of an incident, default 5).
+ */
+export function incidentSettingsEnv(): { windowMs?: number; updateIntervalMs?: number } {
+  const window = positiveNumberEnv('NORMALCY_INCIDENT_WINDOW_MINUTES');
+  const update = positiveNumberEnv('NORMALCY_INCIDENT_UPDATE_MINUTES');
+  return {
+    ...(window !== undefined && { windowMs: window * 60_000 }),
+    ...(update !== undefined && { updateIntervalMs: update * 60_000 }),
+  };
+}
+
 /** A required positive number from the environment: a missing or malformed one is reported by name. */
 export function requiredPositiveNumberEnv(name: string, options: { integer?: boolean } = {}): number {
   const value = positiveNumberEnv(name, options);

@@ -1,4 +1,5 @@
-import type { Notification, Notifier } from '../ports/notifier.ts';
+import type { IncidentNotification, Notification, Notifier } from '../ports/notifier.ts';
+import { incidentSubject } from './incident-text.ts';
 import { notificationSubject, round } from './notification-text.ts';
 
 /** Local mode's notifier: one line per notification on the console. */
@@ -13,6 +14,14 @@ export class ConsoleNotifier implements Notifier {
         `${notification.reason}, rule ${notification.rule.id} -> ${notification.link}`,
     );
   }
+
+  async notifyIncident(notification: IncidentNotification): Promise<void> {
+    const members = notification.members.map((member) => member.name).join(', ');
+    this.write(
+      `${incidentSubject(notification)} at ${new Date(notification.at).toISOString()}, ` +
+        `members ${members} -> ${notification.link}`,
+    );
+  }
 }
 
 /** Delivers to several notifiers in order; the first failure stops it (the transition is retried whole). */
@@ -21,5 +30,10 @@ export class FanOutNotifier implements Notifier {
 
   async notify(notification: Notification): Promise<void> {
     for (const notifier of this.notifiers) await notifier.notify(notification);
+  }
+
+  /** Every notifier that pages incidents gets it (one that cannot is left out: it gets the alerts). */
+  async notifyIncident(notification: IncidentNotification): Promise<void> {
+    for (const notifier of this.notifiers) await notifier.notifyIncident?.(notification);
   }
 }

@@ -8,6 +8,11 @@
 export const pendingTransitionsIndex = 'pendingTransitions';
 /** Alerts by state (partition `alertState`) and start (sort `startedAt`, a number). */
 export const alertsByStateIndex = 'alertsByState';
+/**
+ * The key prefix of incidents in the alert table (their board, each incident and its transitions); listed
+ * through the alerts-by-state index under the partitions `INCIDENT#open` and `INCIDENT#resolved`.
+ */
+export const incidentItemPrefix = 'INCIDENT#';
 
 /** The sparse index listing anomalous buckets by day. */
 export const anomalyIndex = 'anomalies';

@@ -4,7 +4,8 @@ import {
   type PublishCommandInput,
   SNSClient,
 } from '@aws-sdk/client-sns';
-import type { Notification, Notifier } from '../ports/notifier.ts';
+import type { IncidentNotification, Notification, Notifier } from '../ports/notifier.ts';
+import { incidentDocument, incidentSubject, incidentText } from './incident-text.ts';
 import { notificationDocument, notificationSubject, notificationText } from './notification-text.ts';
 
 export interface SnsNotifierOptions {
@@ -46,6 +47,43 @@ export function publishInput(topicArn: string, notification: Notification): Publ
   return input;
 }
 
+/**
+ * The Publish request for an incident notification, shaped as {@link publishInput}: the subject names the
+ * origin and how many other members; the attributes are those of its origin (so filter policies on metric,
+ * rule or series keep working) with `state` OPEN, UPDATE or RESOLVED, plus `incidentId`. On a FIFO topic the
+ * incident is the message group.
+ */
+export function publishIncidentInput(
+  topicArn: string,
+  notification: IncidentNotification,
+): PublishCommandInput {
+  const attribute = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+  const { origin } = notification;
+  const input: PublishCommandInput = {
+    TopicArn: topicArn,
+    Subject: incidentSubject(notification),
+    MessageStructure: 'json',
+    Message: JSON.stringify({
+      default: JSON.stringify(incidentDocument(notification)),
+      email: incidentText(notification),
+    }),
+    MessageAttributes: {
+      severity: attribute(notification.severity),
+      state: attribute(notification.state),
+      metric: attribute(origin.name),
+      seriesId: attribute(origin.seriesId),
+      alertId: attribute(origin.alertId),
+      incidentId: attribute(notification.incidentId),
+      transitionId: attribute(notification.transitionId),
+    },
+  };
+  if (topicArn.endsWith('.fifo')) {
+    input.MessageGroupId = notification.incidentId;
+    input.MessageDeduplicationId = notification.transitionId;
+  }
+  return input;
+}
+
 /** Publishes each notification to an SNS topic (see {@link publishInput}); a failed publish throws. */
 export class SnsNotifier implements Notifier {
   private readonly client: SNSClient;
@@ -56,5 +94,9 @@ export class SnsNotifier implements Notifier {
 
   async notify(notification: Notification): Promise<void> {
     await this.client.send(new PublishCommand(publishInput(this.options.topicArn, notification)));
+  }
+
+  async notifyIncident(notification: IncidentNotification): Promise<void> {
+    await this.client.send(new PublishCommand(publishIncidentInput(this.options.topicArn, notification)));
   }
 }

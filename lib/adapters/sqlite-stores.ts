@@ -3,6 +3,7 @@ import type { KeySecretSource } from '../keys.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteBandStore } from './sqlite-band-store.ts';
 import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteIncidentStore } from './sqlite-incident-store.ts';
 import { SqliteKeyStore, sqliteKeySecret } from './sqlite-key-store.ts';
 import { SqliteMetricStore } from './sqlite-metric-store.ts';
 import { SqliteQueryStore } from './sqlite-query-store.ts';
@@ -29,6 +30,7 @@ export interface SqliteStoresOptions extends SqliteDatabaseOptions {
  * | SeriesStore and SeriesCatalog        | SqliteSeriesStore | DynamoDbStateStore                           |
  * | KeyStore                             | SqliteKeyStore    | DynamoDbStateStore                           |
  * | AlertStore                           | SqliteAlertStore  | DynamoDbAlertStore                           |
+ * | IncidentStore                        | SqliteIncidentStore | DynamoDbIncidentStore                      |
  * | SeriesStateStore, SeriesSummaryStore | SqliteStateStore  | S3StateStore                                 |
  */
 export interface SqliteStores {
@@ -40,6 +42,7 @@ export interface SqliteStores {
   readonly queries: SqliteQueryStore;
   readonly keys: SqliteKeyStore;
   readonly alerts: SqliteAlertStore;
+  readonly incidents: SqliteIncidentStore;
   /** The band job's state shards and the listing summaries. */
   readonly states: SqliteStateStore;
   close(): void;
@@ -60,6 +63,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
       queries: new SqliteQueryStore(database),
       keys: new SqliteKeyStore(database, options.keySecret ?? sqliteKeySecret(database, file)),
       alerts: new SqliteAlertStore(database),
+      incidents: new SqliteIncidentStore(database),
       states: new SqliteStateStore(database),
       close: () => database.close(),
     };

@@ -6,7 +6,8 @@ import {
 } from '../alerts/webhook-signature.ts';
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
-import type { Notification, Notifier } from '../ports/notifier.ts';
+import type { IncidentNotification, Notification, Notifier } from '../ports/notifier.ts';
+import { incidentDocument } from './incident-text.ts';
 import { notificationDocument } from './notification-text.ts';
 
 export interface WebhookNotifierOptions {
@@ -56,7 +57,15 @@ export class WebhookNotifier implements Notifier {
   }
 
   async notify(notification: Notification): Promise<void> {
-    const body = JSON.stringify(notificationDocument(notification));
+    await this.post(JSON.stringify(notificationDocument(notification)), notification.transitionId);
+  }
+
+  /** POSTs an incident's document (`"kind": "incident"`, with its `incidentId`), signed the same way. */
+  async notifyIncident(notification: IncidentNotification): Promise<void> {
+    await this.post(JSON.stringify(incidentDocument(notification)), notification.transitionId);
+  }
+
+  private async post(body: string, transitionId: string): Promise<void> {
     const attempts = Math.max(1, this.options.attempts ?? 4);
     const baseDelayMs = this.options.baseDelayMs ?? 500;
     const maxDelayMs = this.options.maxDelayMs ?? 10_000;
@@ -72,7 +81,7 @@ export class WebhookNotifier implements Notifier {
             'user-agent': 'normalcy-webhook/1',
             [timestampHeader]: String(timestamp),
             [signatureHeader]: signWebhook(this.options.secret, timestamp, body),
-            [deliveryHeader]: notification.transitionId,
+            [deliveryHeader]: transitionId,
           },
           body,
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),

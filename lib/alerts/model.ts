@@ -16,6 +16,14 @@ export type BandDirection = (typeof bandDirections)[number];
 export const ruleKinds = ['band', 'threshold', 'nodata'] as const;
 export type RuleKind = (typeof ruleKinds)[number];
 
+/**
+ * How a rule's alerts are paged: folded into incidents with related alerts (one page per problem, see
+ * lib/alerts/incidents.ts), or each alert on its own. A stored rule without the setting reads as "incident".
+ */
+export const notifyModes = ['incident', 'alert'] as const;
+export type NotifyMode = (typeof notifyModes)[number];
+export const defaultNotifyMode: NotifyMode = 'incident';
+
 /** Which series a rule, mute or exclusion is about. Every field given must match; an empty selector matches all. */
 export interface SeriesSelector {
   /** One series, by id. */
@@ -41,6 +49,8 @@ interface RuleBase {
   readonly severity: Severity | null;
   /** While an alert stays open and unacknowledged, remind this often (ms); null sends no reminders. */
   readonly reminderIntervalMs: number | null;
+  /** How its alerts are paged (see {@link notifyModes}); absent means {@link defaultNotifyMode}. */
+  readonly notify?: NotifyMode;
 }
 
 /** Alerts when a series leaves the band the engine learned for it. */

@@ -13,7 +13,7 @@ import { describeValue, ProblemList, ValidationError } from '../errors.ts';
 import { readTimestamp } from '../metrics/timestamp.ts';
 import { dayMs, minuteMs } from '../time.ts';
 import type { Exclusion, Mute, Rule, SeriesSelector } from './model.ts';
-import { bandDirections, ruleKinds, severities, weekdays } from './model.ts';
+import { bandDirections, notifyModes, ruleKinds, severities, weekdays } from './model.ts';
 import { isTimeZone, minuteOfDay } from './mutes.ts';
 import { builtInDefaultRule, defaultRuleId } from './rules.ts';
 
@@ -56,6 +56,8 @@ const common = {
   selector: z._default(selectorSchema, {}),
   severity: z._default(z.nullable(z.enum(severities)), null),
   reminderIntervalMs: z._default(z.nullable(duration(minuteMs, 7 * dayMs)), null),
+  // Optional, not defaulted: a rule saved without it reads as "incident" (lib/alerts/model.ts), as old ones do.
+  notify: z.optional(z.enum(notifyModes)),
 };
 
 const bandRuleSchema = z.strictObject({

@@ -52,6 +52,10 @@ export const apiRoutes = [
   { method: 'GET', path: '/v1/alerts', function: 'alerts', scope: 'read' },
   { method: 'GET', path: '/v1/alerts/{id}', function: 'alerts', scope: 'read' },
   { method: 'POST', path: '/v1/alerts/{id}/acknowledge', function: 'alerts', scope: 'read' },
+  // Incidents (functions/incident-routes.ts): acknowledging one acknowledges its members, like an alert.
+  { method: 'GET', path: '/v1/incidents', function: 'alerts', scope: 'read' },
+  { method: 'GET', path: '/v1/incidents/{id}', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/incidents/{id}/acknowledge', function: 'alerts', scope: 'read' },
 ] as const satisfies readonly ApiRoute[];
 
 /**

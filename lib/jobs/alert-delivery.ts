@@ -1,5 +1,5 @@
 import { decideDelivery } from '../alerts/delivery.ts';
-import type { AlertTransition, Mute } from '../alerts/model.ts';
+import type { Alert, AlertTransition, Mute } from '../alerts/model.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Notifier } from '../ports/notifier.ts';
@@ -19,6 +19,18 @@ export interface DeliveryOptions {
   readonly leaseMs?: number;
   /** The pass stops after this many failed publishes in a row (the notifier is down: try next run). */
   readonly maxConsecutiveFailures?: number;
+  /**
+   * Where a transition due to be published goes instead of the notifier (its incident: see
+   * lib/jobs/incident-delivery.ts). Called once the transition is claimed; undefined publishes it on its own.
+   */
+  readonly route?: (transition: AlertTransition, alert: Alert) => Promise<RoutedTransition | undefined>;
+}
+
+/** How a routed transition is marked: sent (its incident pages for it) or suppressed, and why. */
+export interface RoutedTransition {
+  readonly status: 'sent' | 'suppressed';
+  /** Names where it went (`incident in_...`). */
+  readonly reason: string;
 }
 
 export interface DeliverySummary {
@@ -78,8 +90,10 @@ export async function deliverTransitions(
         continue;
       }
       if (!(await alerts.claimTransition(transition.id, now + leaseMs, now))) break;
+      let routed: RoutedTransition | undefined;
       try {
-        await notifier.notify(transition.notification);
+        routed = await options.route?.(transition, alert);
+        if (!routed) await notifier.notify(transition.notification);
       } catch (error) {
         const attempts = transition.attempts + 1;
         await alerts.deferTransition(transition.id, now + retryDelayMs(attempts), describeError(error));
@@ -88,6 +102,12 @@ export async function deliverTransitions(
         break;
       }
       failuresInRow = 0;
+      if (routed) {
+        // Not counted here: the incident's own notifications are (see IncidentDeliverySummary).
+        await alerts.finishTransition(transition, { ...routed, at: clock.now() });
+        if (transition.kind === 'OPEN') openPaged = routed.status === 'sent';
+        continue;
+      }
       await alerts.finishTransition(transition, { status: 'sent', at: clock.now(), reason: null });
       if (transition.kind === 'OPEN') openPaged = true;
       summary.sent += 1;

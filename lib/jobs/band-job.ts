@@ -5,12 +5,19 @@ import {
   evaluateSilence,
   hasOpenAlert,
 } from '../alerts/evaluate.ts';
-import { type EvaluationOutcome, type Exclusion, emptyMonitor } from '../alerts/model.ts';
+import {
+  defaultNotifyMode,
+  type EvaluationOutcome,
+  type Exclusion,
+  emptyMonitor,
+  type NotifyMode,
+  type Rule,
+} from '../alerts/model.ts';
 import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
 import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { isSoundResult } from '../bands/finite.ts';
-import { alertViewUrl } from '../dashboard-links.ts';
+import { alertViewUrl, incidentViewUrl } from '../dashboard-links.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
 import { ingestLimits } from '../metrics/limits.ts';
 import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
@@ -18,6 +25,7 @@ import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { BandStore, SeriesBand } from '../ports/band-store.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { IncidentStore } from '../ports/incident-store.ts';
 import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { SeriesState, SeriesStateStore } from '../ports/series-state-store.ts';
@@ -26,6 +34,14 @@ import type { SeriesSummary, SeriesSummaryStore } from '../ports/series-summary-
 import { learnedTraits, seriesKind } from '../query/learned-traits.ts';
 import { dayMs, hourMs } from '../time.ts';
 import { type DeliverySummary, deliverTransitions } from './alert-delivery.ts';
+import {
+  deliverIncidentTransitions,
+  type IncidentDeliverySummary,
+  type IncidentSettings,
+  incidentRouter,
+  noIncidentDelivery,
+  recordDueIncidentTransitions,
+} from './incident-delivery.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {
@@ -36,6 +52,12 @@ export interface BandJobDependencies {
   readonly states: SeriesStateStore & SeriesSummaryStore;
   readonly alerts: AlertStore;
   readonly notifier: Notifier;
+  /**
+   * Incidents: with it (and a notifier that can page incidents), alerts of rules with `notify: "incident"`
+   * (the default) are paged through their incidents (lib/jobs/incident-delivery.ts); without it, each alert
+   * is paged on its own.
+   */
+  readonly incidents?: IncidentStore;
   readonly engine: BandEngineFactory;
   readonly clock: Clock;
 }
@@ -64,6 +86,8 @@ export interface BandJobOptions {
    * (one of the nice steps in lib/metrics/step.ts). Default one minute.
    */
   readonly minStepMs?: number;
+  /** How alerts are grouped into incidents and how often an incident is updated (see IncidentSettings). */
+  readonly incidents?: IncidentSettings;
 }
 
 export interface BandJobSummary {
@@ -75,6 +99,8 @@ export interface BandJobSummary {
   /** Notifications published this run. */
   readonly notifications: number;
   readonly delivery: DeliverySummary;
+  /** Alert transitions paged through incidents, and the incidents' own notifications. */
+  readonly incidents: IncidentDeliverySummary;
   /** Points the run's bulk read returned, and the series they belong to. */
   readonly recentPoints: number;
   readonly recentSeries: number;
@@ -115,8 +141,11 @@ export interface QuarantinedSeries {
 const firstRetryMs = hourMs;
 const longestRetryMs = dayMs;
 
-type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline'>> &
-  Pick<BandJobOptions, 'settings' | 'deadline'> & { stepDiscoveryMs: number; discoveryMs: number };
+type Limits = Required<Omit<BandJobOptions, 'settings' | 'deadline' | 'incidents'>> &
+  Pick<BandJobOptions, 'settings' | 'deadline' | 'incidents'> & {
+    stepDiscoveryMs: number;
+    discoveryMs: number;
+  };
 
 const defaults: Limits = {
   latenessMs: 15_000,
@@ -249,17 +278,45 @@ export async function runBandJob(
   memory.oldestLiveProcessedUntil = run.oldestLive;
   await saveSummariesOfCompleteRun(context, run);
   // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
+  const incidents = noIncidentDelivery();
+  const { notifier, clock } = dependencies;
+  const incidentStore = notifier.notifyIncident ? dependencies.incidents : undefined;
+  const settings = limits.incidents ?? {};
   const delivery = await deliverTransitions(dependencies, {
     mutes: context.config.mutes,
     pageWindowMs: limits.pageWindowMs,
+    ...(incidentStore && {
+      route: incidentRouter(incidentStore, {
+        clock,
+        settings,
+        notifyMode: notifyModes(context.config.rules),
+        summary: incidents,
+      }),
+    }),
   });
-  return summaryOfRun(run, delivery, { points: recentPoints, series: recent.size });
+  if (incidentStore && notifier.notifyIncident) {
+    const notify = notifier.notifyIncident.bind(notifier);
+    incidents.recorded = await recordDueIncidentTransitions(incidentStore, {
+      ...settings,
+      now: clock.now(),
+      link: (id) => incidentViewUrl(limits.dashboardUrl, id),
+    });
+    await deliverIncidentTransitions({ incidents: incidentStore, notify, clock }, incidents);
+  }
+  return summaryOfRun(run, delivery, incidents, { points: recentPoints, series: recent.size });
 }
+
+/** How each rule's alerts are paged; a rule not found (deleted since) pages as the default says. */
+const notifyModes =
+  (rules: readonly Rule[]) =>
+  (ruleId: string): NotifyMode =>
+    rules.find((rule) => rule.id === ruleId)?.notify ?? defaultNotifyMode;
 
 /** What a run reports. */
 function summaryOfRun(
   run: RunReport,
   delivery: DeliverySummary,
+  incidents: IncidentDeliverySummary,
   recent: { readonly points: number; readonly series: number },
 ): BandJobSummary {
   return {
@@ -268,8 +325,9 @@ function summaryOfRun(
     anomalies: run.totals.anomalies,
     alertsOpened: run.totals.opened,
     alertsResolved: run.totals.resolved,
-    notifications: delivery.sent,
+    notifications: delivery.sent + incidents.sent,
     delivery,
+    incidents,
     recentPoints: recent.points,
     recentSeries: recent.series,
     seriesReadAlone: run.readAlone,

@@ -9,7 +9,9 @@ import { dayMs, hourMs, minuteMs } from '../helpers/series.ts';
 
 /**
  * Delivery through SNS when SNS misbehaves: the real band job and SQLite store, SNS mocked at the SDK
- * boundary. Every transition must reach SNS exactly once and in order, whatever fails in between.
+ * boundary. Every transition must reach SNS exactly once and in order, whatever fails in between. The rule
+ * pages each alert on its own (`notify: "alert"`); incidents under the same faults are tested in
+ * test/jobs/incident-delivery.test.ts.
  */
 
 const snsMock = mockClient(SNSClient);
@@ -46,6 +48,12 @@ beforeEach(async () => {
   scenario = await startScenario(monday, {
     notifier: new SnsNotifier({ topicArn, client: new SNSClient({ region: 'eu-west-1' }) }),
   });
+  const perAlert = await scenario.server.request('/v1/rules/default', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'band', notify: 'alert' }),
+  });
+  if (perAlert.status !== 200) throw new Error(`the rule was refused: ${await perAlert.text()}`);
   await scenario.backfill([outage], monday, down - hourMs);
 });
 

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentDocument } from '../../lib/adapters/incident-text.ts';
 import { notificationDocument } from '../../lib/adapters/notification-text.ts';
+import type { IncidentNotification, IncidentNotificationMember } from '../../lib/alerts/incidents.ts';
 import { signWebhook } from '../../lib/alerts/webhook-signature.ts';
 import type { Notification } from '../../lib/ports/notifier.ts';
 import { startTestServer, type TestServer } from '../helpers/local.ts';
@@ -71,6 +73,34 @@ describe('docs/alerts.md', () => {
     };
     expect(notificationDocument(notification)).toEqual(shown);
     expect(Object.keys(notificationDocument(notification))).toEqual(Object.keys(shown));
+  });
+
+  it("shows an incident's JSON document, exactly as Normalcy writes it", () => {
+    const shown = JSON.parse(blocks('json')[1] ?? '{}');
+    const instant = (text: string | null) => (text === null ? null : Date.parse(text));
+    const member = (view: Record<string, unknown>): IncidentNotificationMember =>
+      ({
+        ...view,
+        startedAt: instant(view.startedAt as string),
+        resolvedAt: instant(view.resolvedAt as string | null),
+      }) as IncidentNotificationMember;
+    const notification: IncidentNotification = {
+      transitionId: shown.transitionId,
+      incidentId: shown.incidentId,
+      state: shown.state,
+      severity: shown.severity,
+      startedAt: Date.parse(shown.startedAt),
+      resolvedAt: instant(shown.resolvedAt),
+      at: Date.parse(shown.time),
+      origin: member(shown.origin),
+      members: shown.members.map(member),
+      joined: shown.joined,
+      escalated: shown.escalated,
+      tiedBy: shown.tiedBy,
+      link: shown.link,
+    };
+    expect(incidentDocument(notification)).toEqual(shown);
+    expect(JSON.stringify(incidentDocument(notification))).toBe(JSON.stringify(shown));
   });
 
   it('the signature check accepts what the webhook sends, and nothing else', async () => {

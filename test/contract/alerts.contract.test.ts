@@ -247,9 +247,9 @@ describe('exclusions', () => {
   });
 });
 
-describe('alerts raised by the band job', () => {
-  const series = seriesId(outageStory.name, outageStory.dimensions);
+const series = seriesId(outageStory.name, outageStory.dimensions);
 
+describe('alerts raised by the band job', () => {
   it('lists the outage as one resolved critical alert, and applies the filters it repeats', async () => {
     const { status, body } = await call('GET', '/v1/alerts');
     expect(status).toBe(200);
@@ -338,12 +338,12 @@ describe('alerts raised by the band job', () => {
     expect((await call('GET', '/v1/alerts', { key: null })).status).toBe(401);
   });
 
-  it('delivered OPEN and RESOLVED to the webhook as the document describes them, signed', async () => {
+  it('delivered the incident OPEN and RESOLVED to the webhook as the document describes them, signed', async () => {
     expect(deliveries).toHaveLength(2);
     const hook = validator.document as unknown as {
       webhooks: Record<string, { post: { parameters: { name: string; schema: { pattern?: string } }[] } }>;
     };
-    const headers = hook.webhooks.alertNotification?.post.parameters ?? [];
+    const headers = hook.webhooks.incidentNotification?.post.parameters ?? [];
     expect(headers.map((header) => header.name)).toEqual([
       'x-normalcy-timestamp',
       'x-normalcy-signature',
@@ -351,7 +351,9 @@ describe('alerts raised by the band job', () => {
     ]);
     for (const delivery of deliveries) {
       const message = JSON.parse(delivery.body);
-      validator.assertSchema('#/components/schemas/AlertMessage', message);
+      // The default rule pages through incidents: one incident of one member here.
+      validator.assertSchema('#/components/schemas/IncidentMessage', message);
+      expect(message.members.map((member: { seriesId: string }) => member.seriesId)).toEqual([series]);
       for (const header of headers) {
         const value = String(delivery.headers[header.name]);
         if (header.schema.pattern) expect(value).toMatch(new RegExp(header.schema.pattern));
@@ -371,8 +373,87 @@ describe('alerts raised by the band job', () => {
   });
 });
 
+describe('incidents the band job grouped the alerts into', () => {
+  it('lists the outage as one resolved incident, its alert the origin, and applies the filters it repeats', async () => {
+    const { status, body } = await call('GET', '/v1/incidents');
+    expect(status).toBe(200);
+    expect(body.incidents).toHaveLength(1);
+    const [alert] = (await call('GET', '/v1/alerts')).body.alerts;
+    expect(body.incidents[0]).toMatchObject({
+      state: 'resolved',
+      severity: 'critical',
+      startedAt: outageStory.outageStart,
+      originAlertId: alert.id,
+      memberCount: 1,
+      members: [{ alertId: alert.id, seriesId: series, state: 'resolved' }],
+    });
+    const filtered = await call('GET', `/v1/incidents?state=resolved&from=2025-11-25T00:00:00Z&limit=5`);
+    expect(filtered.body).toMatchObject({ state: 'resolved', from: Date.UTC(2025, 10, 25), limit: 5 });
+    expect(filtered.body.incidents).toHaveLength(1);
+    expect((await call('GET', '/v1/incidents?state=open')).body.incidents).toEqual([]);
+    const first = await call('GET', '/v1/incidents?limit=1');
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const rest = await call('GET', `/v1/incidents?limit=1&cursor=${first.body.nextCursor}`);
+    expect(rest.body).toMatchObject({ incidents: [], nextCursor: null });
+  });
+
+  it.each([
+    ['state=closed', 'state'],
+    ['limit=0', 'limit'],
+    [`from=${outageStory.recoveredAt}&to=${outageStory.outageStart}`, 'from'],
+    ['to=yesterday', 'to'],
+    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
+  ])('refuses ?%s naming %s', async (query, field) => {
+    const { status, body } = await call('GET', `/v1/incidents?${query}`);
+    expect(status).toBe(400);
+    expect(body.error.problems[0].field).toBe(field);
+  });
+
+  it('gives an incident with its timeline and its OPEN and RESOLVED, sent; 404 for an unknown one', async () => {
+    const [incident] = (await call('GET', '/v1/incidents')).body.incidents;
+    const route = '/v1/incidents/{id}';
+    const { status, body } = await call('GET', `/v1/incidents/${incident.id}`, { route });
+    expect(status).toBe(200);
+    expect(body.transitions.map((t: { kind: string; status: string }) => [t.kind, t.status])).toEqual([
+      ['OPEN', 'sent'],
+      ['RESOLVED', 'sent'],
+    ]);
+    expect(body.incident.timeline.map((event: { kind: string }) => event.kind)).toEqual([
+      'opened',
+      'member-resolved',
+      'resolved',
+    ]);
+    expect((await call('GET', '/v1/incidents/in_00000000000000000000', { route })).status).toBe(404);
+  });
+
+  it('acknowledges an incident and its members with a read key; 404 for an unknown one, 403 without read', async () => {
+    const [incident] = (await call('GET', '/v1/incidents')).body.incidents;
+    const route = '/v1/incidents/{id}/acknowledge';
+    const readOnly = await server.addKey(['read']);
+    const acknowledged = await call('POST', `/v1/incidents/${incident.id}/acknowledge`, {
+      route,
+      key: readOnly,
+    });
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body.incident).toMatchObject({ acknowledgedBy: 'test', acknowledgedAt: now });
+    expect(acknowledged.body.incident.timeline.at(-1)).toMatchObject({
+      kind: 'acknowledged',
+      detail: 'by test',
+    });
+    const member = incident.members[0].alertId;
+    const { body } = await call('GET', `/v1/alerts/${member}`, { route: '/v1/alerts/{id}' });
+    expect(body.alert.acknowledgedBy).toBe('test');
+    expect((await call('POST', '/v1/incidents/in_00000000000000000000/acknowledge', { route })).status).toBe(
+      404,
+    );
+    const ingestOnly = await server.addKey(['ingest']);
+    expect(
+      (await call('POST', `/v1/incidents/${incident.id}/acknowledge`, { route, key: ingestOnly })).status,
+    ).toBe(403);
+  });
+});
+
 describe('replaying a rule over a series', () => {
-  const series = seriesId(outageStory.name, outageStory.dimensions);
   const route = '/v1/series/{id}/replay';
   const path = `/v1/series/${series}/replay`;
   const range = { from: outageStory.start, to: outageStory.recoveredAt };
