@@ -3,6 +3,7 @@ import type { KeySecretSource } from '../keys.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteBandStore } from './sqlite-band-store.ts';
 import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteFeedbackStore } from './sqlite-feedback-store.ts';
 import { SqliteKeyStore, sqliteKeySecret } from './sqlite-key-store.ts';
 import { SqliteMetricStore } from './sqlite-metric-store.ts';
 import { SqliteQueryStore } from './sqlite-query-store.ts';
@@ -30,6 +31,8 @@ export interface SqliteStoresOptions extends SqliteDatabaseOptions {
  * | KeyStore                             | SqliteKeyStore    | DynamoDbStateStore                           |
  * | AlertStore                           | SqliteAlertStore  | DynamoDbAlertStore                           |
  * | SeriesStateStore, SeriesSummaryStore | SqliteStateStore  | S3StateStore                                 |
+ *
+ * FeedbackStore: SqliteFeedbackStore here, DynamoDbFeedbackStore (in the alert table) in the cloud.
  */
 export interface SqliteStores {
   /** The connection they share (for scripts and tests that hold a lock or read a table directly). */
@@ -40,6 +43,8 @@ export interface SqliteStores {
   readonly queries: SqliteQueryStore;
   readonly keys: SqliteKeyStore;
   readonly alerts: SqliteAlertStore;
+  /** "This was normal" and "this was an incident" (lib/feedback/model.ts). */
+  readonly feedback: SqliteFeedbackStore;
   /** The band job's state shards and the listing summaries. */
   readonly states: SqliteStateStore;
   close(): void;
@@ -60,6 +65,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
       queries: new SqliteQueryStore(database),
       keys: new SqliteKeyStore(database, options.keySecret ?? sqliteKeySecret(database, file)),
       alerts: new SqliteAlertStore(database),
+      feedback: new SqliteFeedbackStore(database),
       states: new SqliteStateStore(database),
       close: () => database.close(),
     };
