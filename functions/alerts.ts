@@ -20,6 +20,7 @@ import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/re
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
 import type { AlertsDependencies } from './shared/dependencies.ts';
+import { feedbackRoutes, withFeedback } from './shared/feedback-routes.ts';
 import {
   bodyText,
   type HttpEvent,
@@ -143,7 +144,10 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     scope: 'read',
     async handle(event, { dependencies }) {
       const { after, ...query } = alertQuery(event.queryStringParameters ?? {});
-      const alerts = await dependencies.alerts.listAlerts({ ...query, after });
+      const alerts = await withFeedback(
+        dependencies,
+        await dependencies.alerts.listAlerts({ ...query, after }),
+      );
       const last = alerts.at(-1);
       const nextCursor =
         alerts.length === query.limit && last
@@ -160,7 +164,8 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
       const id = pathId(event);
       const alert = await dependencies.alerts.getAlert(id);
       if (!alert) throw new NotFoundError(`no alert with id "${id}"`);
-      return json(200, { alert, transitions: await dependencies.alerts.transitionsOf(id) });
+      const [marked] = await withFeedback(dependencies, [alert]);
+      return json(200, { alert: marked, transitions: await dependencies.alerts.transitionsOf(id) });
     },
   },
   {
@@ -175,9 +180,11 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
         dependencies.clock.now(),
       );
       if (!alert) throw new NotFoundError(`no alert with id "${id}"`);
-      return json(200, { alert });
+      const [marked] = await withFeedback(dependencies, [alert]);
+      return json(200, { alert: marked });
     },
   },
+  ...feedbackRoutes,
 ];
 
 /** A replay's body is a rule and a range: anything near this size is a mistake, and the answer repeats the rule. */
@@ -229,7 +236,8 @@ async function replay(event: HttpEvent, context: RouteContext<AlertsDependencies
     bandedBuckets: buckets.filter((bucket) => bucket.band !== undefined).length,
     alertCount: result.alertCount,
     pagedCount: result.pagedCount,
-    alerts: result.alerts,
+    // A replayed alert is what would have been: nobody has said anything of it (`feedback`, as on real alerts).
+    alerts: result.alerts.map((replayed) => ({ ...replayed, alert: { ...replayed.alert, feedback: null } })),
   });
 }
 

@@ -3,6 +3,7 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbFeedbackStore } from '../../lib/adapters/dynamodb-feedback-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
@@ -21,6 +22,7 @@ export function cloudBandDependencies(): BandJobDependencies {
     series: new DynamoDbStateStore({ table: stateTable() }),
     states: new S3StateStore({ bucket: stateBucket() }),
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
+    feedback: new DynamoDbFeedbackStore({ table: alertTable() }),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
     clock: systemClock,

@@ -46,10 +46,21 @@ export function noteRun(
   } else {
     closeRun(state, timing.relearnAfterMs);
     s.eventSide = side;
-    s.eventStart = timestamp;
+    s.eventStart = bucket === 'taught' ? taughtRunStart(state, timestamp, side) : timestamp;
     s.eventEnd = timestamp;
     s.eventMax = size;
   }
+}
+
+/**
+ * Where a run a person taught normal starts: where the departure it is part of started (an alert opens a few
+ * buckets into one), less the running mean's reach (a shift only the running mean saw had begun that much
+ * before it was seen). Starting early costs little: the band is wider on one side a little sooner next week.
+ */
+function taughtRunStart(state: BandState, timestamp: number, side: number): number {
+  const s = state.s;
+  const departureStart = s.side === side && s.since > 0 ? Math.min(s.since, timestamp) : timestamp;
+  return departureStart - bandTuning.sustainMs;
 }
 
 /** Ends the run followed, remembering it if it was short: a departure that lasts is the level's business. */
