@@ -21,6 +21,7 @@ import { incidentRoutes } from './incident-routes.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
 import type { AlertsDependencies } from './shared/dependencies.ts';
+import { feedbackRoutes, withFeedback } from './shared/feedback-routes.ts';
 import {
   bodyText,
   type HttpEvent,
@@ -144,7 +145,10 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
     scope: 'read',
     async handle(event, { dependencies }) {
       const { after, ...query } = alertQuery(event.queryStringParameters ?? {});
-      const alerts = await dependencies.alerts.listAlerts({ ...query, after });
+      const alerts = await withFeedback(
+        dependencies,
+        await dependencies.alerts.listAlerts({ ...query, after }),
+      );
       const last = alerts.at(-1);
       const nextCursor =
         alerts.length === query.limit && last
@@ -161,7 +165,8 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
       const id = pathId(event);
       const alert = await dependencies.alerts.getAlert(id);
       if (!alert) throw new NotFoundError(`no alert with id "${id}"`);
-      return json(200, { alert, transitions: await dependencies.alerts.transitionsOf(id) });
+      const [marked] = await withFeedback(dependencies, [alert]);
+      return json(200, { alert: marked, transitions: await dependencies.alerts.transitionsOf(id) });
     },
   },
   {
@@ -176,11 +181,13 @@ export const alertsRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
         dependencies.clock.now(),
       );
       if (!alert) throw new NotFoundError(`no alert with id "${id}"`);
-      return json(200, { alert });
+      const [marked] = await withFeedback(dependencies, [alert]);
+      return json(200, { alert: marked });
     },
   },
   // Incidents: functions/incident-routes.ts.
   ...incidentRoutes,
+  ...feedbackRoutes,
 ];
 
 /** A replay's body is a rule and a range: anything near this size is a mistake, and the answer repeats the rule. */
@@ -232,7 +239,8 @@ async function replay(event: HttpEvent, context: RouteContext<AlertsDependencies
     bandedBuckets: buckets.filter((bucket) => bucket.band !== undefined).length,
     alertCount: result.alertCount,
     pagedCount: result.pagedCount,
-    alerts: result.alerts,
+    // A replayed alert is what would have been: nobody has said anything of it (`feedback`, as on real alerts).
+    alerts: result.alerts.map((replayed) => ({ ...replayed, alert: { ...replayed.alert, feedback: null } })),
   });
 }
 

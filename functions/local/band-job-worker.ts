@@ -25,7 +25,7 @@ const { data } = workerData as { data: BandJobWorkerData };
 const send = (message: FromBandJobWorker) => port.postMessage(message);
 
 // Waiting for a lock here holds no one's event loop: the job may wait longer than a request would.
-const { metrics, series, bands, states, alerts, incidents } = openSqliteStores(data.databaseFile, {
+const { metrics, series, bands, states, alerts, incidents, feedback } = openSqliteStores(data.databaseFile, {
   busyTimeoutMs: data.busyTimeoutMs,
 });
 
@@ -60,7 +60,7 @@ port.on('message', (message: ToBandJobWorker) => {
   }
   if (message.now !== undefined) runNow = message.now;
   runBandJob(
-    { metrics, series, bands, states, alerts, incidents, notifier, engine: defaultEngine, clock },
+    { metrics, series, bands, states, alerts, incidents, feedback, notifier, engine: defaultEngine, clock },
     data.options,
   ).then(
     (summary) => send({ type: 'done', id: message.id, summary }),

@@ -3,6 +3,7 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbFeedbackStore } from '../../lib/adapters/dynamodb-feedback-store.ts';
 import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
@@ -31,5 +32,6 @@ export function cloudAlertsDependencies(): AlertsDependencies {
     summaries: new S3StateStore({ bucket: stateBucket() }),
     queries: store instanceof DynamoDbMetricStore ? store : new TimestreamQueryStore(timestreamTables()),
     metrics: store,
+    feedback: new DynamoDbFeedbackStore({ table: alertTable() }),
   };
 }

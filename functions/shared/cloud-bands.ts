@@ -3,6 +3,7 @@
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
+import { DynamoDbFeedbackStore } from '../../lib/adapters/dynamodb-feedback-store.ts';
 import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
 import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
 import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
@@ -30,6 +31,7 @@ export function cloudBandDependencies(): BandJobDependencies {
     states: new S3StateStore({ bucket: stateBucket() }),
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
     incidents: new DynamoDbIncidentStore({ table: alertTable() }),
+    feedback: new DynamoDbFeedbackStore({ table: alertTable() }),
     notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
     engine: defaultEngine,
     clock: systemClock,

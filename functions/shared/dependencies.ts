@@ -6,6 +6,7 @@
 import type { AlertStore } from '../../lib/ports/alert-store.ts';
 import type { BandStore } from '../../lib/ports/band-store.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
+import type { FeedbackStore } from '../../lib/ports/feedback-store.ts';
 import type { IncidentStore } from '../../lib/ports/incident-store.ts';
 import type { KeyStore } from '../../lib/ports/key-store.ts';
 import type { MetricStore } from '../../lib/ports/metric-store.ts';
@@ -54,4 +55,6 @@ export interface AlertsDependencies {
   readonly queries: QueryStore;
   /** A series' first point, for replays (band rules at another sensitivity wait a day from it). */
   readonly metrics: Pick<MetricStore, 'earliestTimestamp'>;
+  /** "This was normal" and "this was an incident" (functions/shared/feedback-routes.ts). */
+  readonly feedback: FeedbackStore;
 }

@@ -3,6 +3,7 @@ import type { KeySecretSource } from '../keys.ts';
 import { SqliteAlertStore } from './sqlite-alert-store.ts';
 import { SqliteBandStore } from './sqlite-band-store.ts';
 import { openSqliteDatabase, type SqliteDatabaseOptions } from './sqlite-database.ts';
+import { SqliteFeedbackStore } from './sqlite-feedback-store.ts';
 import { SqliteIncidentStore } from './sqlite-incident-store.ts';
 import { SqliteKeyStore, sqliteKeySecret } from './sqlite-key-store.ts';
 import { SqliteMetricStore } from './sqlite-metric-store.ts';
@@ -32,6 +33,8 @@ export interface SqliteStoresOptions extends SqliteDatabaseOptions {
  * | AlertStore                           | SqliteAlertStore  | DynamoDbAlertStore                           |
  * | IncidentStore                        | SqliteIncidentStore | DynamoDbIncidentStore                      |
  * | SeriesStateStore, SeriesSummaryStore | SqliteStateStore  | S3StateStore                                 |
+ *
+ * FeedbackStore: SqliteFeedbackStore here, DynamoDbFeedbackStore (in the alert table) in the cloud.
  */
 export interface SqliteStores {
   /** The connection they share (for scripts and tests that hold a lock or read a table directly). */
@@ -43,6 +46,8 @@ export interface SqliteStores {
   readonly keys: SqliteKeyStore;
   readonly alerts: SqliteAlertStore;
   readonly incidents: SqliteIncidentStore;
+  /** "This was normal" and "this was an incident" (lib/feedback/model.ts). */
+  readonly feedback: SqliteFeedbackStore;
   /** The band job's state shards and the listing summaries. */
   readonly states: SqliteStateStore;
   close(): void;
@@ -64,6 +69,7 @@ export function openSqliteStores(file: string, options: SqliteStoresOptions = {}
       keys: new SqliteKeyStore(database, options.keySecret ?? sqliteKeySecret(database, file)),
       alerts: new SqliteAlertStore(database),
       incidents: new SqliteIncidentStore(database),
+      feedback: new SqliteFeedbackStore(database),
       states: new SqliteStateStore(database),
       close: () => database.close(),
     };

@@ -101,7 +101,7 @@ const noDataRuleSchema = z.strictObject({
 });
 
 /** An instant as epoch milliseconds or an ISO-8601 string, read as the ingest API reads timestamps. */
-const instant = z.pipe(
+export const instant = z.pipe(
   z.union([z.number(), z.string()]),
   z.transform((raw: number | string, context) => {
     const parsed = readTimestamp(raw, Number.POSITIVE_INFINITY);
@@ -210,7 +210,7 @@ const unknownFieldMessage = 'is not a known field';
 /** A problem's field: the path into the body (`debounce.breaches`), or `(body)` for the body itself. */
 const fieldPath = (path: readonly PropertyKey[]): string => path.map(String).join('.') || '(body)';
 
-function parseWith<T>(schema: z.ZodMiniType<T>, what: string, body: unknown): T {
+export function parseWith<T>(schema: z.ZodMiniType<T>, what: string, body: unknown): T {
   // A missing field reads better as "is required" than as zod's "expected number, received undefined".
   const result = schema.safeParse(body, {
     error: (issue) => (issue.input === undefined && issue.code !== 'custom' ? 'is required' : undefined),

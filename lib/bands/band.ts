@@ -135,8 +135,12 @@ export class SeasonalBand {
     return this.s.smallest;
   }
 
-  /** Reads and learns one bucket. The reading returned is written over by the next update. */
-  update(timestamp: number, value: number): Readonly<BandReading> {
+  /**
+   * Reads and learns one bucket. The reading returned is written over by the next update. A bucket
+   * `taughtNormal` (a person said its departure was normal) is part of a notable run whatever its size, on the
+   * run's side: the departure is remembered whole, as a weekly event next week.
+   */
+  update(timestamp: number, value: number, taughtNormal = false): Readonly<BandReading> {
     const b = this.bucket;
     this.observe(b, timestamp, value);
     this.expect(b);
@@ -164,7 +168,17 @@ export class SeasonalBand {
     // What may be a weekly event is remembered whether or not the band (wide while young) calls it a departure:
     // a bucket past a normal noise's once-in-a-decade (4.5 of them) is notable.
     const notable = Math.abs(b.z) > Math.min(4.5, side > 0 ? s.edgeUp : s.edgeDown);
-    noteRun(this.state, timestamp, b.residual, notable, side, b.interval, this.relearnAfterMs);
+    noteRun(
+      this.state,
+      timestamp,
+      b.residual,
+      notable ? 'notable' : taughtNormal ? 'taught' : 'plain',
+      side,
+      {
+        interval: b.interval,
+        relearnAfterMs: this.relearnAfterMs,
+      },
+    );
     this.learn(b);
     s.points += 1;
     return this.read(b, anomaly, extreme, relearned, stuck);

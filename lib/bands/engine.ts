@@ -92,8 +92,13 @@ export interface LearnedTraits {
 
 /** A band engine for one series. */
 export interface BandEngine {
-  /** Feeds one bucket (timestamps strictly increasing) and returns what the engine makes of it. */
-  update(timestamp: number, value: number): BandResult;
+  /**
+   * Feeds one bucket (timestamps strictly increasing) and returns what the engine makes of it. `taughtNormal`
+   * says a person judged the bucket normal ("this was normal" on an alert): an engine that can learn from it
+   * takes the bucket's departure as one the series makes (the band remembers it as a weekly event); others
+   * ignore it.
+   */
+  update(timestamp: number, value: number, taughtNormal?: boolean): BandResult;
   /** The engine's whole state as plain JSON; `restore` of it behaves exactly like this engine. */
   toState(): EngineState;
   /**

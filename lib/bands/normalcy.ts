@@ -42,10 +42,14 @@ class NormalcyEngine implements BandEngine {
     private readonly band: SeasonalBand,
   ) {}
 
-  update(timestamp: number, value: number): BandResult {
+  update(timestamp: number, value: number, taughtNormal = false): BandResult {
     const verdict = this.detector.update(timestamp, value);
     if (!Number.isFinite(value) || !Number.isFinite(timestamp)) return verdict;
-    const reading = this.band.update(timestamp, beyondEngineLimit(value) ? withinEngineLimit(value) : value);
+    const reading = this.band.update(
+      timestamp,
+      beyondEngineLimit(value) ? withinEngineLimit(value) : value,
+      taughtNormal,
+    );
     const bounds = kindBounds(this.settings.kind, this.band.smallestSeen());
     const expected = clampToBounds(reading.expected, bounds);
     const result: { -readonly [K in keyof BandResult]: BandResult[K] } = {

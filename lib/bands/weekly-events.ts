@@ -8,32 +8,59 @@ import { type BandState, episodeFields } from './band-state.ts';
 import { bandTuning } from './band-tuning.ts';
 
 /**
+ * How a bucket counts for runs: past the notable edge on its own, taught normal by a person ("this was
+ * normal" on an alert: part of a departure whatever its size), or neither.
+ */
+export type RunBucket = 'notable' | 'taught' | 'plain';
+
+/**
  * Follows runs of notable buckets on one side (a gap of up to three buckets inside does not end one) and
  * remembers the short ones (under `relearnAfterMs`): what a weekly event is recognised from a week and two
- * weeks later.
+ * weeks later. A taught bucket goes on with the run it is part of on either side (noise inside a departure,
+ * or a shift only the running mean saw), and the run keeps the side of its largest deviation: the departure a
+ * person called normal is remembered whole.
  */
 export function noteRun(
   state: BandState,
   timestamp: number,
   residual: number,
-  notable: boolean,
+  bucket: RunBucket,
   side: number,
-  interval: number,
-  relearnAfterMs: number,
+  timing: { readonly interval: number; readonly relearnAfterMs: number },
 ): void {
   const s = state.s;
-  if (notable && s.eventSide === side) {
+  const size = Math.abs(residual);
+  if (bucket === 'plain') {
+    if (s.eventSide !== 0 && timestamp - s.eventEnd > bandTuning.departureEndBuckets * timing.interval) {
+      closeRun(state, timing.relearnAfterMs);
+    }
+  } else if (s.eventSide === side) {
     s.eventEnd = timestamp;
-    s.eventMax = Math.max(s.eventMax, Math.abs(residual));
-  } else if (notable) {
-    closeRun(state, relearnAfterMs);
+    s.eventMax = Math.max(s.eventMax, size);
+  } else if (bucket === 'taught' && s.eventSide !== 0) {
+    s.eventEnd = timestamp;
+    if (size > s.eventMax) {
+      s.eventSide = side;
+      s.eventMax = size;
+    }
+  } else {
+    closeRun(state, timing.relearnAfterMs);
     s.eventSide = side;
-    s.eventStart = timestamp;
+    s.eventStart = bucket === 'taught' ? taughtRunStart(state, timestamp, side) : timestamp;
     s.eventEnd = timestamp;
-    s.eventMax = Math.abs(residual);
-  } else if (s.eventSide !== 0 && timestamp - s.eventEnd > bandTuning.departureEndBuckets * interval) {
-    closeRun(state, relearnAfterMs);
+    s.eventMax = size;
   }
+}
+
+/**
+ * Where a run a person taught normal starts: where the departure it is part of started (an alert opens a few
+ * buckets into one), less the running mean's reach (a shift only the running mean saw had begun that much
+ * before it was seen). Starting early costs little: the band is wider on one side a little sooner next week.
+ */
+function taughtRunStart(state: BandState, timestamp: number, side: number): number {
+  const s = state.s;
+  const departureStart = s.side === side && s.since > 0 ? Math.min(s.since, timestamp) : timestamp;
+  return departureStart - bandTuning.sustainMs;
 }
 
 /** Ends the run followed, remembering it if it was short: a departure that lasts is the level's business. */

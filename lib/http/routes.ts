@@ -56,6 +56,11 @@ export const apiRoutes = [
   { method: 'GET', path: '/v1/incidents', function: 'alerts', scope: 'read' },
   { method: 'GET', path: '/v1/incidents/{id}', function: 'alerts', scope: 'read' },
   { method: 'POST', path: '/v1/incidents/{id}/acknowledge', function: 'alerts', scope: 'read' },
+  // Feedback ("this was normal", "this was an incident"): a read key may give it, as it may acknowledge.
+  { method: 'POST', path: '/v1/alerts/{id}/feedback', function: 'alerts', scope: 'read' },
+  { method: 'POST', path: '/v1/series/{id}/feedback', function: 'alerts', scope: 'read' },
+  { method: 'GET', path: '/v1/series/{id}/feedback', function: 'alerts', scope: 'read' },
+  { method: 'DELETE', path: '/v1/feedback/{id}', function: 'alerts', scope: 'read' },
 ] as const satisfies readonly ApiRoute[];
 
 /**

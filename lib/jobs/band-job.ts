@@ -18,6 +18,7 @@ import { selects } from '../alerts/selector.ts';
 import type { BandEngine, BandEngineFactory, BandSettings } from '../bands/engine.ts';
 import { isSoundResult } from '../bands/finite.ts';
 import { alertViewUrl, incidentViewUrl } from '../dashboard-links.ts';
+import { type FeedbackPeriods, feedbackPeriods, noFeedbackPeriods } from '../feedback/model.ts';
 import { aggregate, type Bucket } from '../metrics/aggregate.ts';
 import { ingestLimits } from '../metrics/limits.ts';
 import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
@@ -25,6 +26,7 @@ import { bucketStart, defaultStepMs, inferStep } from '../metrics/step.ts';
 import type { AlertStore } from '../ports/alert-store.ts';
 import type { BandStore, SeriesBand } from '../ports/band-store.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { FeedbackStore } from '../ports/feedback-store.ts';
 import type { IncidentStore } from '../ports/incident-store.ts';
 import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 import type { Notifier } from '../ports/notifier.ts';
@@ -60,6 +62,11 @@ export interface BandJobDependencies {
   readonly incidents?: IncidentStore;
   readonly engine: BandEngineFactory;
   readonly clock: Clock;
+  /**
+   * What people said of stretches of series ("this was normal", "this was an incident"): learned as normal, or
+   * kept out of learning. Without it the job hears no feedback.
+   */
+  readonly feedback?: FeedbackStore;
 }
 
 export interface BandJobOptions {
@@ -194,7 +201,10 @@ const noCounts = (): Counts => ({
 interface RunContext {
   readonly dependencies: BandJobDependencies;
   readonly limits: Limits;
+  /** The exclusions in it include the stretches people said were incidents (see lib/feedback/model.ts). */
   readonly config: AlertConfig;
+  /** The stretches people said were normal, taught to the engine as such, and those withdrawn. */
+  readonly taught: Pick<FeedbackPeriods, 'taught' | 'withdrawnTaught'>;
   readonly link: AlertLink;
   readonly now: number;
   /** Where the run's bulk read starts. */
@@ -345,11 +355,21 @@ async function startRun(dependencies: BandJobDependencies, options: BandJobOptio
   // Read before the configuration, so that every exclusion created up to `now` is in it (see needsRelearning).
   const now = dependencies.clock.now();
   const stored = await dependencies.alerts.loadConfig();
-  const config: AlertConfig = { ...stored, rules: effectiveRules(stored.rules) };
+  const feedback = dependencies.feedback
+    ? feedbackPeriods(await dependencies.feedback.listFeedback())
+    : noFeedbackPeriods;
+  // "This was an incident" is an exclusion of its series' stretch: learned around, and learned again when withdrawn.
+  const config: AlertConfig = {
+    ...stored,
+    rules: effectiveRules(stored.rules),
+    exclusions: [...stored.exclusions, ...feedback.excluded],
+    withdrawnExclusions: [...(stored.withdrawnExclusions ?? []), ...feedback.withdrawnExcluded],
+  };
   return {
     dependencies,
     limits,
     config,
+    taught: { taught: feedback.taught, withdrawnTaught: feedback.withdrawnTaught },
     link: alertLink(limits.dashboardUrl),
     now,
     readFrom: now,
@@ -813,7 +833,8 @@ function feed(
   const { stepMs } = state;
   const engine = dependencies.engine.restore(state.engineState, settingsFor(context, identity));
   const excluded = exclusionTest(config.exclusions, identity, stepMs);
-  const judged = judgeBuckets(engine, identity.id, buckets, excluded, state.anomalous);
+  const taught = exclusionTest(context.taught.taught, identity, stepMs);
+  const judged = judgeBuckets(engine, identity.id, buckets, { excluded, taught }, state.anomalous);
   const outcome = evaluateSeries({
     series: identity,
     stepMs,
@@ -885,16 +906,22 @@ interface Judged {
   readonly anomalous: boolean;
 }
 
+/** Which buckets of a series are excluded from learning, and which a person taught normal. */
+interface Teaching {
+  readonly excluded: (bucketStart: number) => boolean;
+  readonly taught: (bucketStart: number) => boolean;
+}
+
 /**
  * Feeds buckets to a series' engine in time order. An excluded bucket is not fed to the engine at all: it is
- * neither learned nor judged against a band (the alert rules still see its value). Throws when the engine
- * draws a band a store cannot keep (see soundUpdate).
+ * neither learned nor judged against a band (the alert rules still see its value). A taught one is fed as
+ * taught normal. Throws when the engine draws a band a store cannot keep (see soundUpdate).
  */
 function judgeBuckets(
   engine: BandEngine,
   seriesId: string,
   buckets: readonly Bucket[],
-  excluded: (bucketStart: number) => boolean,
+  { excluded, taught }: Teaching,
   anomalousBefore: boolean,
 ): Judged {
   const bands: SeriesBand[] = [];
@@ -906,7 +933,7 @@ function judgeBuckets(
       evaluated.push({ timestamp: bucket.start, value: bucket.value, band: undefined });
       continue;
     }
-    const result = soundUpdate(engine, bucket);
+    const result = soundUpdate(engine, bucket, taught(bucket.start));
     const { expected, lower, upper, score, anomaly } = result;
     bands.push({
       seriesId,
@@ -974,14 +1001,18 @@ function needsRelearning(context: RunContext, state: SeriesState): boolean {
   const { exclusionsAsOf } = state;
   if (exclusionsAsOf === undefined) return false;
   const { exclusions, withdrawnExclusions = [] } = context.config;
+  const { taught, withdrawnTaught } = context.taught;
   // At the same instant as the run (a clock's resolution): whether the run saw the change is unknown.
   const since = (exclusion: Exclusion, changedAt: number) =>
     changedAt >= exclusionsAsOf &&
     exclusion.start < state.processedUntil &&
     selects(exclusion.selector, state);
+  // Stretches taught normal ("this was normal") are learned again exactly as exclusions are.
   return (
-    exclusions.some((exclusion) => since(exclusion, exclusion.createdAt)) ||
-    withdrawnExclusions.some((exclusion) => since(exclusion, exclusion.deletedAt ?? 0))
+    [...exclusions, ...taught].some((exclusion) => since(exclusion, exclusion.createdAt)) ||
+    [...withdrawnExclusions, ...withdrawnTaught].some((exclusion) =>
+      since(exclusion, exclusion.deletedAt ?? 0),
+    )
   );
 }
 
@@ -1008,8 +1039,11 @@ function relearn(context: RunContext, state: SeriesState, points: readonly Timed
   const { stepMs, processedUntil } = state;
   const engine = dependencies.engine.create(settingsFor(context, state));
   const excluded = exclusionTest(config.exclusions, state, stepMs);
+  const taught = exclusionTest(context.taught.taught, state, stepMs);
   for (const bucket of aggregate(state.type, points, stepMs)) {
-    if (bucket.start < processedUntil && !excluded(bucket.start)) soundUpdate(engine, bucket);
+    if (bucket.start < processedUntil && !excluded(bucket.start)) {
+      soundUpdate(engine, bucket, taught(bucket.start));
+    }
   }
   return { ...state, engineState: engine.toState(), ...learnedBy(engine, state), exclusionsAsOf: now };
 }
@@ -1023,7 +1057,7 @@ function learnedBy(engine: BandEngine, series: Pick<SeriesState, 'type' | 'seaso
   return { kind: seriesKind(series.type, learned), seasonality: learned?.seasonality ?? series.seasonality };
 }
 
-/** Whether a bucket of a series overlaps a period excluded from learning. */
+/** Whether a bucket of a series overlaps one of some periods (excluded from learning, or taught normal). */
 function exclusionTest(
   exclusions: readonly Exclusion[],
   series: Identity,
@@ -1035,8 +1069,8 @@ function exclusionTest(
 }
 
 /** An engine's verdict on a bucket; throws when it is not one a store can keep (a fault of this series). */
-function soundUpdate(engine: BandEngine, bucket: Bucket) {
-  const result = engine.update(bucket.start, bucket.value);
+function soundUpdate(engine: BandEngine, bucket: Bucket, taughtNormal = false) {
+  const result = engine.update(bucket.start, bucket.value, taughtNormal);
   if (!isSoundResult(result)) {
     throw new Error(
       `the engine's band for the bucket at ${new Date(bucket.start).toISOString()} (value ${bucket.value}) ` +

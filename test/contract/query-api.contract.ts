@@ -7,6 +7,7 @@ import { fromHttpApiResult, lambdaContext, toHttpApiEvent } from '../../function
 import { createQueryHandler } from '../../functions/query.ts';
 import type { QueryDependencies } from '../../functions/shared/dependencies.ts';
 import { SqliteAlertStore } from '../../lib/adapters/sqlite-alert-store.ts';
+import { SqliteFeedbackStore } from '../../lib/adapters/sqlite-feedback-store.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 import { generateKey, registerKey } from '../../lib/keys.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
@@ -505,7 +506,16 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
       beforeAll(() => {
         alerts = new SqliteAlertStore(new Database(':memory:'));
         const { series, queries, metrics, keys, clock } = harness.dependencies;
-        replayHandler = createAlertsHandler(() => ({ alerts, series, queries, metrics, keys, clock }));
+        const feedback = new SqliteFeedbackStore(new Database(':memory:'));
+        replayHandler = createAlertsHandler(() => ({
+          alerts,
+          series,
+          queries,
+          metrics,
+          keys,
+          clock,
+          feedback,
+        }));
       });
       const replay = async (id: string, body: unknown, key: 'read' | 'ingest' = 'read') => {
         const event = toHttpApiEvent({
