@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { isTimeZone } from '../lib/alerts/mutes.ts';
 import { defaultStateShards } from '../lib/jobs/state-shards.ts';
 import { niceStepsMs } from '../lib/metrics/step.ts';
 
@@ -42,6 +43,8 @@ export interface StackSettings {
    * deployment: a new count starts the job's state afresh (series re-learn from their history).
    */
   readonly stateShards: number;
+  /** The IANA time zone alerts are explained in (the season a band judged by, the times). */
+  readonly timeZone: string;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -74,6 +77,12 @@ export function readSettings(node: Node): StackSettings {
   if (dashboardUrl !== '' && !/^https?:\/\/\S+$/.test(dashboardUrl)) {
     throw new Error(`context normalcy:dashboardUrl must be an http(s) URL, got ${dashboardUrl}`);
   }
+  const timeZone = String(context('timeZone') ?? 'UTC').trim() || 'UTC';
+  if (!isTimeZone(timeZone)) {
+    throw new Error(
+      `context normalcy:timeZone must be an IANA time zone such as Europe/Paris, got ${timeZone}`,
+    );
+  }
   return {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
@@ -89,6 +98,7 @@ export function readSettings(node: Node): StackSettings {
     sensitivity: number('sensitivity', 0.5, 0, 1),
     minStepSeconds: minStepSeconds(number('minStepSeconds', 60, 60, 86_400)),
     stateShards: number('stateShards', defaultStateShards, 1, 256),
+    timeZone,
   };
 }
 

@@ -239,6 +239,7 @@ export class NormalcyStack extends Stack {
         NORMALCY_MIN_STEP_SECONDS: String(settings.minStepSeconds),
         STATE_BUCKET: stateBucket.bucketName,
         NORMALCY_STATE_SHARDS: String(settings.stateShards),
+        NORMALCY_TIME_ZONE: settings.timeZone,
       },
       extra: {
         retryAttempts: 2,

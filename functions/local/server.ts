@@ -44,6 +44,8 @@ export interface LocalServerOptions {
   readonly pageWindowMs?: number;
   /** The smallest step a series is aggregated to (see BandJobOptions.minStepMs). */
   readonly minStepMs?: number;
+  /** The IANA time zone alerts are explained in (see BandJobOptions.timeZone); default UTC. */
+  readonly timeZone?: string;
   /** Delete the data directory's database before starting (the demo's fresh start). */
   readonly discardData?: boolean;
 }
@@ -133,6 +135,7 @@ async function serve(
     dashboardUrl: options.dashboardUrl ?? url,
     ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
     ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
+    ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
   };
   // An engine of the caller's own cannot cross to a thread: the job then runs on this one.
   const bandJob: BandJobRunner = options.engine

@@ -11,7 +11,14 @@ import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/b
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
 import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
-import { alertTable, positiveNumberEnv, requiredEnv, stateBucket, stateTable } from './environment.ts';
+import {
+  alertTable,
+  positiveNumberEnv,
+  requiredEnv,
+  stateBucket,
+  stateTable,
+  timeZoneEnv,
+} from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
   const store = dataStore();
@@ -32,10 +39,12 @@ export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
   const stateShards = positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true });
   const minStepMs = minStepFromEnvironment(process.env);
+  const timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
   return {
     ...(dashboardUrl && { dashboardUrl }),
     ...(stateShards !== undefined && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
     ...(minStepMs !== undefined && { minStepMs }),
+    ...(timeZone !== undefined && { timeZone }),
   };
 }

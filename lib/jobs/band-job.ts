@@ -5,6 +5,7 @@ import {
   evaluateSilence,
   hasOpenAlert,
 } from '../alerts/evaluate.ts';
+import { unitOf } from '../alerts/explain.ts';
 import { type EvaluationOutcome, type Exclusion, emptyMonitor } from '../alerts/model.ts';
 import { type AlertConfig, effectiveRules } from '../alerts/rules.ts';
 import { selects } from '../alerts/selector.ts';
@@ -64,6 +65,8 @@ export interface BandJobOptions {
    * (one of the nice steps in lib/metrics/step.ts). Default one minute.
    */
   readonly minStepMs?: number;
+  /** The IANA time zone alerts are explained in (the season a band judged by, the times). Default UTC. */
+  readonly timeZone?: string;
 }
 
 export interface BandJobSummary {
@@ -130,6 +133,7 @@ const defaults: Limits = {
   pageWindowMs: hourMs,
   stateShards: defaultStateShards,
   minStepMs: defaultStepMs,
+  timeZone: 'UTC',
 };
 
 /** The dashboard link of a series at an alert (the shape the dashboard routes). */
@@ -764,6 +768,7 @@ function feed(
     buckets: judged.evaluated,
     now,
     link,
+    explain: { timeZone: context.limits.timeZone, unit: unitOf(identity.type, stepMs) },
   });
   const transitions = transitionCounts(outcome.transitions);
   const { counts } = work;
@@ -885,7 +890,14 @@ async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<
         now - state.lastTimestamp >= rule.afterMs,
     );
     if (!silent && !hasOpenAlert(monitor)) continue;
-    const result = evaluateSilence({ series: state, monitor, rules: config.rules, now, link });
+    const result = evaluateSilence({
+      series: state,
+      monitor,
+      rules: config.rules,
+      now,
+      link,
+      explain: { timeZone: context.limits.timeZone, unit: unitOf(state.type, state.stepMs) },
+    });
     if (result.transitions.length === 0) continue;
     await dependencies.alerts.recordEvaluation(result);
     work.states.set(state.id, { ...state, monitor: result.monitor });
