@@ -411,7 +411,7 @@ function followDeparture(
   const { changes } = context;
   const durationMs = time + context.stepMs - alert.startedAt;
   const explanation = changes.explain(readingFacts(rule, alert.startedAt, reading, context.stepMs));
-  const current = rescored(
+  const current = followed(
     alert,
     severityOf(rule.severity, peak, durationMs),
     { peakDeviation: reading.peakDeviation, explanation },
@@ -601,17 +601,17 @@ function newAlert(
 }
 
 /**
- * The alert with a new severity (and, for a band rule, the peak deviation it follows from, and its
- * explanation as of now), if it changed.
+ * An open alert as of the latest bucket still out (or the latest check of a silence): its severity, for a
+ * band rule the peak deviation, and its explanation as of now. Recorded each time, so that what people read
+ * of an open alert ("now 360, for 35 min") is as fresh as the last run.
  */
-function rescored(
+function followed(
   alert: Alert,
   severity: Alert['severity'],
   now: { readonly peakDeviation: number; readonly explanation: string },
   rule: Rule,
   changes: Changes,
 ): Alert {
-  if (severity === alert.severity) return alert;
   const current: Alert = {
     ...alert,
     severity,
@@ -777,7 +777,7 @@ function stepOpenSilence(
   let { lastReminderAt, reminders } = open;
   const explanation = changes.explain(silenceFacts(alert.startedAt, now));
   const severity = severityOf(rule.severity, null, now - lastTimestamp);
-  const current = rescored(alert, severity, { peakDeviation: 0, explanation }, rule, changes);
+  const current = followed(alert, severity, { peakDeviation: 0, explanation }, rule, changes);
   if (escalates(alert, current)) {
     // When the silence reached the critical duration (this run may come later), unless the rule's fixed
     // severity was changed to critical.

@@ -898,7 +898,8 @@ async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<
       link,
       explain: { timeZone: context.limits.timeZone, unit: unitOf(state.type, state.stepMs) },
     });
-    if (result.transitions.length === 0) continue;
+    // An open alert changes at each check (its explanation says how long the silence has lasted).
+    if (result.transitions.length === 0 && result.alerts.length === 0) continue;
     await dependencies.alerts.recordEvaluation(result);
     work.states.set(state.id, { ...state, monitor: result.monitor });
     work.changed = true;

@@ -525,21 +525,24 @@ describe('Explanations: one line per alert and notification', () => {
     );
   });
 
-  it('updates an open alert’s line when its severity changes', () => {
+  it('keeps an open alert’s line as fresh as its latest bucket out, and its peak', () => {
     const outcome = evaluate(departure.slice(0, 8), [builtInDefaultRule], { monitor: warm });
-    expect(outcome.alerts.map((alert) => [alert.severity, alert.explanation])).toEqual([
+    expect(outcome.alerts.map((alert) => [alert.severity, alert.peakDeviation, alert.explanation])).toEqual([
       [
         'critical',
-        'Monday 00:30 usually 100, now 176, 76% above, for 20 min (3.8 band half-widths out; band 80 to 120)',
+        10,
+        'Monday 00:35 usually 100, now 300, 200% above, for 25 min (10 band half-widths out; band 80 to 120)',
       ],
     ]);
     const later = evaluate(departure, [builtInDefaultRule], {
       monitor: outcome.monitor,
-      buckets: departure.map((value, index) => judged(index, value)).slice(8, 9),
-      now: t0 + 9 * step,
+      buckets: departure.map((value, index) => judged(index, value)).slice(8, 10),
+      now: t0 + 10 * step,
     });
-    // A bucket further out changes nothing stored until the severity changes or the alert resolves.
-    expect(later.alerts).toEqual([]);
+    expect(later.transitions).toEqual([]);
+    expect(later.alerts.map((alert) => alert.explanation)).toEqual([
+      'Monday 00:45 usually 100, now 300, 200% above, for 35 min (10 band half-widths out; band 80 to 120)',
+    ]);
   });
 
   it('explains a threshold alert', () => {
