@@ -114,9 +114,9 @@ function explainBand(facts: AlertFacts, timeZone: string): string {
     `${now} ${quantity(value, facts.unit)}`,
     facts.stuck ? 'stuck at one value' : difference(value, expected, facts.unit),
   ].filter((part) => part !== '');
-  const details = [distanceDetail(facts, value, expected, resolved), bandRange(facts)].filter(
-    (part) => part !== '',
-  );
+  // A stuck value is no distance: it is often right at the expected value.
+  const distance = facts.stuck ? '' : distanceDetail(facts, value, expected, resolved);
+  const details = [distance, bandRange(facts)].filter((part) => part !== '');
   const headline = `${parts.join(', ')},${durationPart(facts, timeZone)}`;
   return details.length > 0 ? `${headline} (${details.join('; ')})` : headline;
 }

@@ -116,7 +116,7 @@ describe('Function: explainAlert', () => {
     [
       'a stuck value',
       band({ value: 1250, stuck: true }),
-      'Thursday 04:00 usually 1,250, now 1,250, stuck at one value, for 35 min (0 band half-widths out; band 1,100 to 1,400)',
+      'Thursday 04:00 usually 1,250, now 1,250, stuck at one value, for 35 min (band 1,100 to 1,400)',
     ],
     [
       'resolved: past tense, until when, the worst of the episode',
