@@ -165,8 +165,8 @@ export interface Alert {
   readonly reason: string;
   /**
    * One line that explains the alert (lib/alerts/explain.ts): "Thursday 04:00 usually 1,250, now 360, 71% below,
-   * for 35 min (...)". Written when the alert opens, changes severity and resolves; absent on alerts recorded
-   * before it existed.
+   * for 35 min (...)". Written when the alert opens, at each bucket still out while it is open, and when it
+   * resolves; absent on alerts recorded before it existed.
    */
   readonly explanation?: string;
   readonly acknowledgedAt: number | null;
