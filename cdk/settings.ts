@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { isTimeZone } from '../lib/alerts/mutes.ts';
 import { defaultStateShards } from '../lib/jobs/state-shards.ts';
 import { niceStepsMs } from '../lib/metrics/step.ts';
 
@@ -45,6 +46,8 @@ export interface StackSettings {
   /** Minutes within which related alerts join one incident, and the shortest time between its UPDATEs. */
   readonly incidentWindowMinutes: number;
   readonly incidentUpdateMinutes: number;
+  /** The IANA time zone alerts are explained in (the season a band judged by, the times). */
+  readonly timeZone: string;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -77,6 +80,12 @@ export function readSettings(node: Node): StackSettings {
   if (dashboardUrl !== '' && !/^https?:\/\/\S+$/.test(dashboardUrl)) {
     throw new Error(`context normalcy:dashboardUrl must be an http(s) URL, got ${dashboardUrl}`);
   }
+  const timeZone = String(context('timeZone') ?? 'UTC').trim() || 'UTC';
+  if (!isTimeZone(timeZone)) {
+    throw new Error(
+      `context normalcy:timeZone must be an IANA time zone such as Europe/Paris, got ${timeZone}`,
+    );
+  }
   return {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
@@ -94,6 +103,7 @@ export function readSettings(node: Node): StackSettings {
     stateShards: number('stateShards', defaultStateShards, 1, 256),
     incidentWindowMinutes: number('incidentWindowMinutes', 10, 1, 1440),
     incidentUpdateMinutes: number('incidentUpdateMinutes', 5, 1, 1440),
+    timeZone,
   };
 }
 

@@ -207,11 +207,16 @@ export class NormalcyStack extends Stack {
       environment: { ...environment, STATE_BUCKET: stateBucket.bucketName },
     });
 
-    // Replays (POST /v1/series/{id}/replay) read a series' step from the band job's summaries.
+    // Replays (POST /v1/series/{id}/replay) read a series' step from the band job's summaries, and explain
+    // the alerts they find in the time zone the band job does.
     const alerts = new NormalcyFunction(this, 'Alerts', {
       ...common,
       entry: 'alerts',
-      environment: { ...environment, STATE_BUCKET: stateBucket.bucketName },
+      environment: {
+        ...environment,
+        STATE_BUCKET: stateBucket.bucketName,
+        NORMALCY_TIME_ZONE: settings.timeZone,
+      },
     });
 
     // The band job: one run at a time (reserved concurrency 1); a run that fails twice lands in a dead-letter
@@ -241,6 +246,7 @@ export class NormalcyStack extends Stack {
         NORMALCY_STATE_SHARDS: String(settings.stateShards),
         NORMALCY_INCIDENT_WINDOW_MINUTES: String(settings.incidentWindowMinutes),
         NORMALCY_INCIDENT_UPDATE_MINUTES: String(settings.incidentUpdateMinutes),
+        NORMALCY_TIME_ZONE: settings.timeZone,
       },
       extra: {
         retryAttempts: 2,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EvaluatedBucket } from '../lib/alerts/evaluate.ts';
+import { unitOf } from '../lib/alerts/explain.ts';
 import { alertStates, type Exclusion, type Mute, type Rule } from '../lib/alerts/model.ts';
 import { applicability, parseReplayRequest, replayRule, replayWindow } from '../lib/alerts/replay.ts';
 import { type AlertConfig, builtInDefaultRule, defaultRuleId, effectiveRules } from '../lib/alerts/rules.ts';
@@ -21,6 +22,7 @@ import { incidentRoutes } from './incident-routes.ts';
 import { cloudAlertsDependencies } from './shared/cloud-alerts.ts';
 import { gzipResponses } from './shared/compression.ts';
 import type { AlertsDependencies } from './shared/dependencies.ts';
+import { timeZoneEnv } from './shared/environment.ts';
 import { feedbackRoutes, withFeedback } from './shared/feedback-routes.ts';
 import {
   bodyText,
@@ -227,6 +229,7 @@ async function replay(event: HttpEvent, context: RouteContext<AlertsDependencies
     window,
     mutes: config.mutes,
     now,
+    explain: { timeZone: timeZoneEnv('NORMALCY_TIME_ZONE') ?? 'UTC', unit: unitOf(series.type, stepMs) },
   });
   return json(200, {
     series: { id: series.id, name: series.name, type: series.type, dimensions: series.dimensions, stepMs },

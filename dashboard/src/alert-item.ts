@@ -39,8 +39,10 @@ function timing(alert: Alert, now: number): string {
 }
 
 /**
- * One alert as the lists show it: severity, state, the series (a link to its view around the alert), the rule
- * and why, when, how far, and who acknowledged it, or a button to acknowledge it while it is open.
+ * One alert as the lists show it: severity, state, the series (a link to its view around the alert), who
+ * acknowledged it (or a button to acknowledge it while it is open), the alert explained in one line (usual
+ * value, value, how far, since when), the rule and why, and when. An alert recorded before explanations
+ * existed shows what it measured when it opened instead.
  */
 export function alertItem(alert: Alert, options: AlertItemOptions): HTMLLIElement {
   const acknowledgement =
@@ -70,9 +72,10 @@ export function alertItem(alert: Alert, options: AlertItemOptions): HTMLLIElemen
       seriesLabel(alert.name, alert.dimensions),
     ),
     acknowledgement,
+    alert.explanation ? h('div', { class: 'alert-explanation' }, alert.explanation) : null,
     h('div', { class: 'alert-detail muted small' }, `${alert.ruleName}: ${alert.reason}`),
     h('div', { class: 'alert-detail muted small' }, timing(alert, options.now)),
-    h('div', { class: 'alert-detail muted small' }, measurement(alert)),
+    alert.explanation ? null : h('div', { class: 'alert-detail muted small' }, measurement(alert)),
   );
 }
 

@@ -158,7 +158,7 @@ function showAnswer(summary: HTMLElement, list: HTMLElement, answer: ReplayRespo
   );
 }
 
-/** A would-be alert: severity, whether it would have paged, when, why and how far. */
+/** A would-be alert: severity, whether it would have paged, the alert explained in one line, why and when. */
 function replayedItem({ alert, transitions, transitionCount }: ReplayedAlert): HTMLLIElement {
   const open = transitions.find((transition) => transition.kind === 'OPEN');
   const paging =
@@ -181,6 +181,7 @@ function replayedItem({ alert, transitions, transitionCount }: ReplayedAlert): H
     h('span', { class: `severity ${alert.severity}` }, alert.severity),
     h('span', { class: 'state would' }, 'would open'),
     h('span', { class: 'paging small' }, paging),
+    alert.explanation ? h('div', { class: 'alert-explanation' }, alert.explanation) : null,
     h('div', { class: 'alert-detail muted small' }, alert.reason),
     h('div', { class: 'alert-detail muted small' }, `started ${formatTime(alert.startedAt)}, ${ended}`),
     h(

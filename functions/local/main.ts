@@ -10,7 +10,7 @@ import { localApiKey } from '../../lib/adapters/local-key-files.ts';
 import { WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import { checkChosenKey, registerKey } from '../../lib/keys.ts';
-import { incidentSettingsEnv, portEnv, positiveNumberEnv } from '../shared/environment.ts';
+import { incidentSettingsEnv, portEnv, positiveNumberEnv, timeZoneEnv } from '../shared/environment.ts';
 import { scheduleBandJob } from './band-job-schedule.ts';
 import { DataDirectoryInUseError, dataFiles } from './data-directory.ts';
 import { type LocalServer, startLocalServer } from './server.ts';
@@ -19,10 +19,12 @@ const dataDir = resolve(process.env.NORMALCY_DATA_DIR ?? '.normalcy');
 let port: number;
 let bandIntervalMs: number;
 let incidents: ReturnType<typeof incidentSettingsEnv>;
+let timeZone: string | undefined;
 try {
   port = portEnv('PORT') ?? 8080;
   bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
   incidents = incidentSettingsEnv();
+  timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
 } catch (error) {
   console.error(`Normalcy cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -61,6 +63,7 @@ try {
     bandSettings: bandSettingsFromEnvironment(process.env),
     minStepMs: minStepFromEnvironment(process.env),
     incidents,
+    ...(timeZone !== undefined && { timeZone }),
     ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
   });
 } catch (error) {

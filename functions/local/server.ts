@@ -47,6 +47,8 @@ export interface LocalServerOptions {
   readonly minStepMs?: number;
   /** How alerts are grouped into incidents (see IncidentSettings). */
   readonly incidents?: IncidentSettings;
+  /** The IANA time zone alerts are explained in (see BandJobOptions.timeZone); default UTC. */
+  readonly timeZone?: string;
   /** Delete the data directory's database before starting (the demo's fresh start). */
   readonly discardData?: boolean;
 }
@@ -139,6 +141,7 @@ async function serve(
     ...(options.pageWindowMs !== undefined && { pageWindowMs: options.pageWindowMs }),
     ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
     ...(options.incidents !== undefined && { incidents: options.incidents }),
+    ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
   };
   // An engine of the caller's own cannot cross to a thread: the job then runs on this one.
   const bandJob: BandJobRunner = options.engine

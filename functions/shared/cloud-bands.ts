@@ -20,6 +20,7 @@ import {
   requiredEnv,
   stateBucket,
   stateTable,
+  timeZoneEnv,
 } from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
@@ -43,11 +44,13 @@ export function cloudBandOptions(): BandJobOptions {
   const dashboardUrl = process.env.NORMALCY_DASHBOARD_URL;
   const stateShards = positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true });
   const minStepMs = minStepFromEnvironment(process.env);
+  const timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
   return {
     ...(dashboardUrl && { dashboardUrl }),
     ...(stateShards !== undefined && { stateShards }),
     settings: bandSettingsFromEnvironment(process.env),
     ...(minStepMs !== undefined && { minStepMs }),
     incidents: incidentSettingsEnv(),
+    ...(timeZone !== undefined && { timeZone }),
   };
 }

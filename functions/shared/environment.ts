@@ -1,4 +1,6 @@
 /** The settings the stack passes to the functions in their environment. */
+import { isTimeZone } from '../../lib/alerts/mutes.ts';
+
 /** Reads a required environment variable; a missing one is a deployment error, reported by name. */
 export function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -61,6 +63,23 @@ export function portEnv(name: string): number | undefined {
     );
   }
   return value;
+}
+
+/**
+ * Reads an optional IANA time zone from the environment (`Europe/Paris`): undefined when unset or empty, and
+ * an error naming the variable for a zone this runtime does not know.
+ *
+ * @example timeZoneEnv('NORMALCY_TIME_ZONE') ?? 'UTC'
+ */
+export function timeZoneEnv(name: string): string | undefined {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  if (!isTimeZone(text)) {
+    throw new Error(
+      `environment variable ${name} must be an IANA time zone such as Europe/Paris or UTC, not ${JSON.stringify(text)}`,
+    );
+  }
+  return text;
 }
 
 /** The DynamoDB table of the series catalog, key hashes and pending marks. */

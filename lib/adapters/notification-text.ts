@@ -1,3 +1,4 @@
+import { explanationHeadline } from '../alerts/explain.ts';
 import type { Notification } from '../ports/notifier.ts';
 
 const maxSubjectLength = 99;
@@ -35,14 +36,21 @@ function heading(notification: Notification): { readonly subject: string; readon
 /**
  * A one-line subject such as `[Normalcy] OPEN critical shop.login.time{host=web-1}: 950 (expected 70)`, or
  * `[Normalcy] CRITICAL ...` for an alert that escalated: printable ASCII only and at most 99 characters, as
- * SNS and mail clients require.
+ * SNS and mail clients require. After the series comes the alert's explanation when it fits, else its
+ * headline (`... usually 1,250, now 360, 71% below, for 35 min`) when that fits, else the value measured.
  */
 export function notificationSubject(notification: Notification): string {
-  const head = heading(notification).subject;
-  const subject = `[Normalcy] ${head} ${seriesLabel(notification)}: ${measurement(notification)}`;
-  const ascii = subject.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length > maxSubjectLength ? `${ascii.slice(0, maxSubjectLength - 1)}~` : ascii;
+  const start = `[Normalcy] ${heading(notification).subject} ${seriesLabel(notification)}: `;
+  const { explanation } = notification;
+  const endings = explanation ? [explanation, explanationHeadline(explanation)] : [];
+  const ending =
+    endings.find((candidate) => ascii(start + candidate).length <= maxSubjectLength) ??
+    measurement(notification);
+  const subject = ascii(start + ending);
+  return subject.length > maxSubjectLength ? `${subject.slice(0, maxSubjectLength - 1)}~` : subject;
 }
+
+const ascii = (text: string): string => text.replace(/[^\x20-\x7e]/g, '?');
 
 /** The JSON document subscribers receive (SQS, Lambda, HTTPS, email-json, the webhook). Version 1. */
 export function notificationDocument(notification: Notification) {
@@ -65,14 +73,16 @@ export function notificationDocument(notification: Notification) {
     score: notification.score,
     threshold: notification.threshold,
     reason: notification.reason,
+    explanation: notification.explanation ?? null,
     link: notification.link,
   };
 }
 
-/** The plain-text form for email subscribers. */
+/** The plain-text form for email subscribers: the alert's explanation first, when it has one. */
 export function notificationText(notification: Notification): string {
   const { value, expected, lower, upper, score, threshold } = notification;
   const lines = [
+    ...(notification.explanation ? [notification.explanation] : []),
     `${heading(notification).text}: ${seriesLabel(notification)} ${notification.reason}.`,
     '',
     `Severity:  ${notification.severity}`,

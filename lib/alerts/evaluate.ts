@@ -6,6 +6,7 @@
  */
 import type { BandResult } from '../bands/engine.ts';
 import { dayMs } from '../time.ts';
+import { type AlertFacts, explainAlert } from './explain.ts';
 import { alertId, transitionId } from './ids.ts';
 import type {
   Alert,
@@ -50,6 +51,14 @@ export interface EvaluatedBucket {
 /** Where alert links point: the dashboard view of a series at an alert. */
 export type AlertLink = (seriesId: string, alertId: string) => string;
 
+/** How alerts of a series are explained to people (see explain.ts). */
+export interface ExplainSettings {
+  /** The IANA time zone seasons and times are told in; default UTC. */
+  readonly timeZone?: string;
+  /** The unit of the series' values (`ms`, `/min`; see `unitOf`). */
+  readonly unit?: string;
+}
+
 export interface SeriesEvaluation {
   readonly series: SeriesIdentity;
   readonly stepMs: number;
@@ -60,6 +69,7 @@ export interface SeriesEvaluation {
   readonly buckets: readonly EvaluatedBucket[];
   readonly now: number;
   readonly link: AlertLink;
+  readonly explain?: ExplainSettings;
 }
 
 /** A bucket out on the side a rule watches: how far, and against which band. */
@@ -94,7 +104,14 @@ class Changes {
   constructor(
     private readonly now: number,
     private readonly link: AlertLink,
+    private readonly explaining: ExplainSettings = {},
   ) {}
+
+  /** The one-line explanation of an alert's facts, in the series' unit and the time zone set. */
+  explain(facts: AlertFacts): string {
+    const { unit, timeZone } = this.explaining;
+    return explainAlert(unit === undefined ? facts : { ...facts, unit }, { timeZone: timeZone ?? 'UTC' });
+  }
 
   alert(alert: Alert): void {
     this.alerts.set(alert.id, alert);
@@ -105,7 +122,7 @@ class Changes {
     kind: TransitionKind,
     at: number,
     measured: Measured,
-    extra: { readonly reminder?: number; readonly reason?: string } = {},
+    extra: { readonly reminder?: number; readonly reason?: string; readonly explanation?: string } = {},
   ): void {
     const id = transitionId(alert.id, kind, extra.reminder);
     this.transitions.push({
@@ -123,6 +140,7 @@ class Changes {
       notification: {
         ...notificationOf(alert, id, kind, at, measured, this.link(alert.seriesId, alert.id)),
         ...(extra.reason !== undefined && { reason: extra.reason }),
+        ...(extra.explanation !== undefined && { explanation: extra.explanation }),
       },
     });
   }
@@ -161,6 +179,7 @@ function notificationOf(
     ...measured,
     threshold: alert.threshold,
     reason: kind === 'RESOLVED' ? resolvedReason(alert, at) : alert.reason,
+    ...(alert.explanation !== undefined && { explanation: alert.explanation }),
     link,
   };
 }
@@ -178,7 +197,7 @@ function resolvedReason(alert: Alert, at: number): string {
  */
 export function evaluateSeries(input: SeriesEvaluation): EvaluationOutcome {
   const { series, stepMs, monitor, now } = input;
-  const changes = new Changes(now, input.link);
+  const changes = new Changes(now, input.link, input.explain);
   const applicable = applicableRules(input.rules, series);
   const fresh = input.buckets.filter(
     (bucket) => monitor.evaluatedUntil === null || bucket.timestamp >= monitor.evaluatedUntil,
@@ -218,6 +237,7 @@ export interface SilenceEvaluation {
   readonly rules: readonly Rule[];
   readonly now: number;
   readonly link: AlertLink;
+  readonly explain?: ExplainSettings;
 }
 
 /**
@@ -226,7 +246,7 @@ export interface SilenceEvaluation {
  */
 export function evaluateSilence(input: SilenceEvaluation): EvaluationOutcome {
   const { series, monitor, now } = input;
-  const changes = new Changes(now, input.link);
+  const changes = new Changes(now, input.link, input.explain);
   const applicable = applicableRules(input.rules, series);
   const monitors: Record<string, RuleMonitor> = { ...monitor.rules };
   for (const rule of applicable) {
@@ -257,7 +277,7 @@ function resolveOrphans(
     if (rule && (!state.open || state.open.alert.ruleKind === rule.kind)) continue;
     if (state.open) {
       const resolvedAt = Math.max(at, state.open.alert.openedAt);
-      const alert: Alert = { ...state.open.alert, state: 'resolved', resolvedAt };
+      const alert = explainedResolution({ ...state.open.alert, state: 'resolved', resolvedAt }, changes);
       changes.alert(alert);
       changes.transition(alert, 'RESOLVED', resolvedAt, unmeasured);
     }
@@ -347,13 +367,16 @@ function stepOpenAlert(
   const cleanSince = out ? null : (state.cleanSince ?? time);
   if (cleanBuckets >= rule.recoveryBuckets && cleanSince !== null) {
     const { alert } = open;
-    const resolved: Alert = {
-      ...alert,
-      state: 'resolved',
-      resolvedAt: cleanSince,
-      peakDeviation: rule.kind === 'band' ? peakDeviation : null,
-      severity: severityOf(rule.severity, reading.peak, cleanSince - alert.startedAt),
-    };
+    const resolved = explainedResolution(
+      {
+        ...alert,
+        state: 'resolved',
+        resolvedAt: cleanSince,
+        peakDeviation: rule.kind === 'band' ? peakDeviation : null,
+        severity: severityOf(rule.severity, reading.peak, cleanSince - alert.startedAt),
+      },
+      context.changes,
+    );
     context.changes.alert(resolved);
     context.changes.transition(resolved, 'RESOLVED', cleanSince, reading.measured);
     return idleMonitor;
@@ -387,21 +410,22 @@ function followDeparture(
   const { time, measured, peak } = reading;
   const { changes } = context;
   const durationMs = time + context.stepMs - alert.startedAt;
-  const current = rescored(
+  const explanation = changes.explain(readingFacts(rule, alert.startedAt, reading, context.stepMs));
+  const current = followed(
     alert,
     severityOf(rule.severity, peak, durationMs),
-    reading.peakDeviation,
+    { peakDeviation: reading.peakDeviation, explanation },
     rule,
     changes,
   );
   if (escalates(alert, current)) {
     const reason = escalatedReason(rule, out, peak, durationMs);
-    changes.transition(current, 'ESCALATED', time, measured, { reason });
+    changes.transition(current, 'ESCALATED', time, measured, { reason, explanation });
   }
   const due = rule.reminderIntervalMs !== null && time - open.lastReminderAt >= rule.reminderIntervalMs;
   if (!due) return { ...open, alert: current };
   const reminders = open.reminders + 1;
-  changes.transition(current, 'REMINDER', time, measured, { reminder: reminders });
+  changes.transition(current, 'REMINDER', time, measured, { reminder: reminders, explanation });
   return { alert: current, lastReminderAt: time, reminders };
 }
 
@@ -483,14 +507,72 @@ function openedAlert(
     measured: reading.measured,
     threshold: rule.kind === 'threshold' ? rule.threshold : null,
     reason: openReason(rule, reading.breach, durationMs),
+    explanation: context.changes.explain(readingFacts(rule, startedAt, reading, context.stepMs)),
   });
 }
+
+/** The facts of a bucket an alert is out at (or opens at), for its explanation. */
+function readingFacts(
+  rule: BandRule | ThresholdRule,
+  startedAt: number,
+  reading: Reading,
+  stepMs: number,
+): AlertFacts {
+  return {
+    ruleKind: rule.kind,
+    ...reading.measured,
+    threshold: rule.kind === 'threshold' ? rule.threshold : null,
+    ...(rule.kind === 'threshold' && { direction: rule.direction }),
+    judgedAt: reading.time,
+    startedAt,
+    until: reading.time + stepMs,
+    peakDeviation: rule.kind === 'band' ? reading.peakDeviation : null,
+    ...(reading.out?.stuck && { stuck: true }),
+  };
+}
+
+/**
+ * A resolved alert with its explanation told in the past: the bucket it opened at (its `value`, `expected`
+ * and band), how long it lasted and how far it went at worst.
+ */
+function explainedResolution(alert: Alert, changes: Changes): Alert {
+  const explanation = changes.explain({
+    ruleKind: alert.ruleKind,
+    value: alert.value,
+    expected: alert.expected,
+    lower: alert.lower,
+    upper: alert.upper,
+    threshold: alert.threshold,
+    judgedAt: alert.openedAt,
+    startedAt: alert.startedAt,
+    until: alert.resolvedAt ?? alert.openedAt,
+    resolvedAt: alert.resolvedAt,
+    peakDeviation: alert.peakDeviation,
+  });
+  return { ...alert, explanation };
+}
+
+/** The facts of a silence as of an instant, for a no-data alert's explanation. */
+const silenceFacts = (startedAt: number, at: number): AlertFacts => ({
+  ruleKind: 'nodata',
+  value: null,
+  expected: null,
+  lower: null,
+  upper: null,
+  threshold: null,
+  judgedAt: at,
+  startedAt,
+  until: at,
+});
 
 /** A new open alert of a rule on a series; what depends on the rule's kind and the episode is given. */
 function newAlert(
   rule: Rule,
   series: SeriesIdentity,
-  opened: Pick<Alert, 'severity' | 'startedAt' | 'openedAt' | 'peakDeviation' | 'threshold' | 'reason'> & {
+  opened: Pick<
+    Alert,
+    'severity' | 'startedAt' | 'openedAt' | 'peakDeviation' | 'threshold' | 'reason' | 'explanation'
+  > & {
     readonly measured: Measured;
   },
 ): Alert {
@@ -511,22 +593,31 @@ function newAlert(
     ...opened.measured,
     threshold: opened.threshold,
     reason: opened.reason,
+    ...(opened.explanation !== undefined && { explanation: opened.explanation }),
     acknowledgedAt: null,
     acknowledgedBy: null,
     paged: null,
   };
 }
 
-/** The alert with a new severity (and, for a band rule, the peak deviation it follows from), if it changed. */
-function rescored(
+/**
+ * An open alert as of the latest bucket still out (or the latest check of a silence): its severity, for a
+ * band rule the peak deviation, and its explanation as of now. Recorded each time, so that what people read
+ * of an open alert ("now 360, for 35 min") is as fresh as the last run.
+ */
+function followed(
   alert: Alert,
   severity: Alert['severity'],
-  peakDeviation: number,
+  now: { readonly peakDeviation: number; readonly explanation: string },
   rule: Rule,
   changes: Changes,
 ): Alert {
-  if (severity === alert.severity) return alert;
-  const current: Alert = { ...alert, severity, peakDeviation: rule.kind === 'band' ? peakDeviation : null };
+  const current: Alert = {
+    ...alert,
+    severity,
+    peakDeviation: rule.kind === 'band' ? now.peakDeviation : null,
+    explanation: now.explanation,
+  };
   changes.alert(current);
   return current;
 }
@@ -656,6 +747,7 @@ function stepSilence(
     measured: unmeasured,
     threshold: null,
     reason: `no data for ${describeDuration(rule.afterMs)}`,
+    explanation: changes.explain(silenceFacts(startedAt, openedAt)),
   });
   changes.alert(alert);
   changes.transition(alert, 'OPEN', openedAt, unmeasured);
@@ -677,25 +769,28 @@ function stepOpenSilence(
   const { alert } = open;
   if (lastTimestamp > alert.startedAt) {
     const resolvedAt = Math.max(lastTimestamp, alert.openedAt);
-    const resolved: Alert = { ...alert, state: 'resolved', resolvedAt };
+    const resolved = explainedResolution({ ...alert, state: 'resolved', resolvedAt }, changes);
     changes.alert(resolved);
     changes.transition(resolved, 'RESOLVED', resolvedAt, unmeasured);
     return idleMonitor;
   }
   let { lastReminderAt, reminders } = open;
-  const current = rescored(alert, severityOf(rule.severity, null, now - lastTimestamp), 0, rule, changes);
+  const explanation = changes.explain(silenceFacts(alert.startedAt, now));
+  const severity = severityOf(rule.severity, null, now - lastTimestamp);
+  const current = followed(alert, severity, { peakDeviation: 0, explanation }, rule, changes);
   if (escalates(alert, current)) {
     // When the silence reached the critical duration (this run may come later), unless the rule's fixed
     // severity was changed to critical.
     const critical = rule.severity === null ? alert.startedAt + criticalDurationMs : now;
     const at = Math.min(now, Math.max(alert.openedAt, critical));
     const reason = `no data for ${describeDuration(at - alert.startedAt)}`;
-    changes.transition(current, 'ESCALATED', at, unmeasured, { reason });
+    const escalation = changes.explain(silenceFacts(alert.startedAt, at));
+    changes.transition(current, 'ESCALATED', at, unmeasured, { reason, explanation: escalation });
   }
   if (rule.reminderIntervalMs !== null && now - lastReminderAt >= rule.reminderIntervalMs) {
     reminders += 1;
     lastReminderAt = now;
-    changes.transition(current, 'REMINDER', now, unmeasured, { reminder: reminders });
+    changes.transition(current, 'REMINDER', now, unmeasured, { reminder: reminders, explanation });
   }
   return { ...state, open: { alert: current, lastReminderAt, reminders } };
 }

@@ -173,6 +173,12 @@ export interface Alert {
   readonly threshold: number | null;
   /** A sentence for people: "above its band for 15 min", "no data for 10 min". */
   readonly reason: string;
+  /**
+   * One line that explains the alert (lib/alerts/explain.ts): "Thursday 04:00 usually 1,250, now 360, 71% below,
+   * for 35 min (...)". Written when the alert opens, at each bucket still out while it is open, and when it
+   * resolves; absent on alerts recorded before it existed.
+   */
+  readonly explanation?: string;
   readonly acknowledgedAt: number | null;
   readonly acknowledgedBy: string | null;
   /** Whether the OPEN notification was sent (true) or deliberately not (false); null until decided. */
@@ -246,6 +252,8 @@ export interface Notification {
   readonly score: number | null;
   readonly threshold: number | null;
   readonly reason: string;
+  /** The alert explained in one line as of this transition (see Alert); absent on notifications recorded before. */
+  readonly explanation?: string;
   /** The dashboard view of the series at the alert. */
   readonly link: string;
 }

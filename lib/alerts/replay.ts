@@ -8,7 +8,13 @@ import { describeValue, type Problem, ProblemList, ValidationError } from '../er
 import { readTimestamp } from '../metrics/timestamp.ts';
 import { dayMs, minuteMs } from '../time.ts';
 import { decideDelivery } from './delivery.ts';
-import { type EvaluatedBucket, evaluateSeries, evaluateSilence, hasOpenAlert } from './evaluate.ts';
+import {
+  type EvaluatedBucket,
+  type ExplainSettings,
+  evaluateSeries,
+  evaluateSilence,
+  hasOpenAlert,
+} from './evaluate.ts';
 import {
   type Alert,
   type AlertTransition,
@@ -215,6 +221,8 @@ export interface ReplayInput {
   readonly window: ReplayWindow;
   readonly mutes: readonly Mute[];
   readonly now: number;
+  /** How the alerts found are explained (the band job's time zone and the series' unit); default UTC. */
+  readonly explain?: ExplainSettings;
 }
 
 export interface ReplayResult {
@@ -250,6 +258,7 @@ export function replayRule(input: ReplayInput): ReplayResult {
           buckets: input.buckets,
           now: input.now,
           link: noLink,
+          ...(input.explain && { explain: input.explain }),
         });
   const byAlert = new Map<string, AlertTransition[]>();
   for (const transition of transitions) {
@@ -293,6 +302,7 @@ function replaySilence(
       rules: [rule],
       now: at,
       link: noLink,
+      ...(input.explain && { explain: input.explain }),
     });
     monitor = outcome.monitor;
     alerts.push(...outcome.alerts);

@@ -5,6 +5,7 @@ import {
   evaluateSilence,
   hasOpenAlert,
 } from '../alerts/evaluate.ts';
+import { unitOf } from '../alerts/explain.ts';
 import {
   defaultNotifyMode,
   type EvaluationOutcome,
@@ -95,6 +96,8 @@ export interface BandJobOptions {
   readonly minStepMs?: number;
   /** How alerts are grouped into incidents and how often an incident is updated (see IncidentSettings). */
   readonly incidents?: IncidentSettings;
+  /** The IANA time zone alerts are explained in (the season a band judged by, the times). Default UTC. */
+  readonly timeZone?: string;
 }
 
 export interface BandJobSummary {
@@ -166,6 +169,7 @@ const defaults: Limits = {
   pageWindowMs: hourMs,
   stateShards: defaultStateShards,
   minStepMs: defaultStepMs,
+  timeZone: 'UTC',
 };
 
 /** The dashboard link of a series at an alert (the shape the dashboard routes). */
@@ -843,6 +847,7 @@ function feed(
     buckets: judged.evaluated,
     now,
     link,
+    explain: { timeZone: context.limits.timeZone, unit: unitOf(identity.type, stepMs) },
   });
   const transitions = transitionCounts(outcome.transitions);
   const { counts } = work;
@@ -970,8 +975,16 @@ async function checkSilentSeries(context: RunContext, work: ShardWork): Promise<
         now - state.lastTimestamp >= rule.afterMs,
     );
     if (!silent && !hasOpenAlert(monitor)) continue;
-    const result = evaluateSilence({ series: state, monitor, rules: config.rules, now, link });
-    if (result.transitions.length === 0) continue;
+    const result = evaluateSilence({
+      series: state,
+      monitor,
+      rules: config.rules,
+      now,
+      link,
+      explain: { timeZone: context.limits.timeZone, unit: unitOf(state.type, state.stepMs) },
+    });
+    // An open alert changes at each check (its explanation says how long the silence has lasted).
+    if (result.transitions.length === 0 && result.alerts.length === 0) continue;
     await dependencies.alerts.recordEvaluation(result);
     work.states.set(state.id, { ...state, monitor: result.monitor });
     work.changed = true;

@@ -74,6 +74,7 @@ describe('SnsNotifier', () => {
       score: 0.97,
       threshold: null,
       reason: 'above its band for 10 min',
+      explanation: null,
       link: 'https://dash.example.com/#/series/0123456789abcdef?alert=al_0123456789abcdef0123',
     });
     expect(structure.email).toBe(
@@ -168,6 +169,39 @@ describe('SnsNotifier', () => {
       expect(subject).toMatch(/^[\x20-\x7e]+$/);
     }
     expect(subjects[1]).toBe('[Normalcy] OPEN critical temps.?t?{city=Z?rich?newline}: 950 (expected 70.04)');
+  });
+
+  it('leads with the alert explained in one line: the email, the document, and the subject as far as it fits', async () => {
+    snsMock.on(PublishCommand).resolves({});
+    const notifier = new SnsNotifier({ topicArn, client: client() });
+    const explanation =
+      'Tuesday 00:00 usually 70, now 950, 13.6 times the usual, for 10 min (29 band half-widths out; band 40 to 100)';
+    await notifier.notify(notification({ name: 'login', dimensions: {}, explanation }));
+    await notifier.notify(notification({ explanation }));
+    await notifier.notify(notification({ name: `latency.${'x'.repeat(60)}`, explanation }));
+    const inputs = snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => input.Subject)).toEqual([
+      // The whole line does not fit beside the series; its headline does, then only the value.
+      '[Normalcy] OPEN critical login: Tuesday 00:00 usually 70, now 950, 13.6 times the usual, for 10 min',
+      '[Normalcy] OPEN critical shop.login.time{host=web-1}: 950 (expected 70.04)',
+      `[Normalcy] OPEN critical latency.${'x'.repeat(60)}{host~`,
+    ]);
+    const short = notification({
+      name: 'login',
+      dimensions: {},
+      explanation: 'no data since 13:20 (45 min)',
+    });
+    await notifier.notify(short);
+    expect(snsMock.commandCalls(PublishCommand)[3]?.args[0].input.Subject).toBe(
+      '[Normalcy] OPEN critical login: no data since 13:20 (45 min)',
+    );
+    for (const input of inputs) expect(input.Subject?.length).toBeLessThan(100);
+    const structure = JSON.parse(inputs[1]?.Message ?? '') as Record<string, string>;
+    expect(JSON.parse(structure.default ?? '')).toMatchObject({ explanation });
+    expect(structure.email?.split('\n').slice(0, 2)).toEqual([
+      explanation,
+      'Alert: shop.login.time{host=web-1} above its band for 10 min.',
+    ]);
   });
 
   it('on a FIFO topic deduplicates by transition and orders by alert', async () => {

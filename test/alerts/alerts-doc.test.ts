@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentDocument } from '../../lib/adapters/incident-text.ts';
 import { notificationDocument } from '../../lib/adapters/notification-text.ts';
+import { explainAlert } from '../../lib/alerts/explain.ts';
 import type { IncidentNotification, IncidentNotificationMember } from '../../lib/alerts/incidents.ts';
 import { signWebhook } from '../../lib/alerts/webhook-signature.ts';
 import type { Notification } from '../../lib/ports/notifier.ts';
@@ -69,9 +70,23 @@ describe('docs/alerts.md', () => {
       score: shown.score,
       threshold: shown.threshold,
       reason: shown.reason,
+      explanation: shown.explanation,
       link: shown.link,
     };
     expect(notificationDocument(notification)).toEqual(shown);
+    // The explanation shown is the one the evaluator writes for that bucket (five-minute buckets, UTC).
+    const explained = explainAlert({
+      ruleKind: shown.rule.kind,
+      value: shown.value,
+      expected: shown.expected,
+      lower: shown.band.lower,
+      upper: shown.band.upper,
+      threshold: shown.threshold,
+      judgedAt: Date.parse(shown.time),
+      startedAt: Date.parse(shown.startedAt),
+      until: Date.parse(shown.time) + 5 * 60_000,
+    });
+    expect(shown.explanation).toBe(explained);
     expect(Object.keys(notificationDocument(notification))).toEqual(Object.keys(shown));
   });
 

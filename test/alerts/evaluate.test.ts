@@ -473,3 +473,140 @@ describe('No-data rules', () => {
     expect(back.alerts[0]).toMatchObject({ state: 'resolved', startedAt: t0 });
   });
 });
+
+describe('Explanations: one line per alert and notification', () => {
+  const warm: SeriesMonitor = { ...emptyMonitor(series.id), firstBucketAt: t0 - 86_400_000 };
+  /** Out from bucket 3 (00:15 UTC on Monday), critical at bucket 6, back inside from bucket 27. */
+  const departure = [
+    100,
+    100,
+    100,
+    130,
+    135,
+    140,
+    176,
+    ...Array.from({ length: 20 }, () => 300),
+    100,
+    100,
+    100,
+  ];
+  const run = (explain?: SeriesEvaluation['explain']) =>
+    evaluate(departure, [builtInDefaultRule], {
+      monitor: warm,
+      ...(explain && { explain }),
+    });
+
+  it('tells each transition its bucket: season in the time zone set, usual, now, how far, since when', () => {
+    const outcome = run({ timeZone: 'Europe/Paris', unit: 'ms' });
+    expect(
+      outcome.transitions.map((transition) => [transition.kind, transition.notification.explanation]),
+    ).toEqual([
+      [
+        'OPEN',
+        'Monday 01:20 usually 100 ms, now 135 ms, 35% above, for 10 min (1.8 band half-widths out; band 80 to 120 ms)',
+      ],
+      [
+        'ESCALATED',
+        'Monday 01:30 usually 100 ms, now 176 ms, 76% above, for 20 min (3.8 band half-widths out; band 80 to 120 ms)',
+      ],
+      [
+        'RESOLVED',
+        'Monday 01:20 usually 100 ms, was 135 ms, 35% above, for 2 h until 03:15 (10 band half-widths out at worst; band 80 to 120 ms)',
+      ],
+    ]);
+    // The alert keeps the latest line: told in the past once it resolved.
+    expect(outcome.alerts[0]?.explanation).toBe(outcome.transitions[2]?.notification.explanation);
+  });
+
+  it('tells seasons and times in UTC unless a time zone is set', () => {
+    const opened = run().transitions[0]?.notification.explanation;
+    expect(opened).toBe(
+      'Monday 00:20 usually 100, now 135, 35% above, for 10 min (1.8 band half-widths out; band 80 to 120)',
+    );
+  });
+
+  it('keeps an open alert’s line as fresh as its latest bucket out, and its peak', () => {
+    const outcome = evaluate(departure.slice(0, 8), [builtInDefaultRule], { monitor: warm });
+    expect(outcome.alerts.map((alert) => [alert.severity, alert.peakDeviation, alert.explanation])).toEqual([
+      [
+        'critical',
+        10,
+        'Monday 00:35 usually 100, now 300, 200% above, for 25 min (10 band half-widths out; band 80 to 120)',
+      ],
+    ]);
+    const later = evaluate(departure, [builtInDefaultRule], {
+      monitor: outcome.monitor,
+      buckets: departure.map((value, index) => judged(index, value)).slice(8, 10),
+      now: t0 + 10 * step,
+    });
+    expect(later.transitions).toEqual([]);
+    expect(later.alerts.map((alert) => alert.explanation)).toEqual([
+      'Monday 00:45 usually 100, now 300, 200% above, for 35 min (10 band half-widths out; band 80 to 120)',
+    ]);
+  });
+
+  it('explains a threshold alert', () => {
+    const slow: ThresholdRule = {
+      id: 'slow',
+      name: 'Slow',
+      kind: 'threshold',
+      enabled: true,
+      selector: {},
+      severity: 'warning',
+      reminderIntervalMs: null,
+      direction: 'above',
+      threshold: 500,
+      debounce: { breaches: 1, outOf: 1 },
+      minDurationMs: 0,
+      recoveryBuckets: 1,
+    };
+    const outcome = evaluate([100, 730, 800, 100], [slow]);
+    expect(outcome.transitions.map((transition) => transition.notification.explanation)).toEqual([
+      'above 500 since 00:05, now 730 (46% over, for 5 min)',
+      'above 500 from 00:05 to 00:15 (10 min; 730 when it opened)',
+    ]);
+  });
+
+  it('explains a no-data alert as the silence grows', () => {
+    const silence: NoDataRule = {
+      id: 'silence',
+      name: 'Quiet',
+      kind: 'nodata',
+      enabled: true,
+      selector: {},
+      severity: null,
+      reminderIntervalMs: null,
+      afterMs: 10 * 60_000,
+    };
+    const silent = (lastTimestamp: number, now: number, monitor = emptyMonitor(series.id)) =>
+      evaluateSilence({ series: { ...series, lastTimestamp }, monitor, rules: [silence], now, link });
+    const opened = silent(t0, t0 + 12 * 60_000);
+    expect(opened.alerts[0]?.explanation).toBe('no data since 00:00 (10 min)');
+    const escalated = silent(t0, t0 + 60 * 60_000, opened.monitor);
+    expect(escalated.transitions[0]?.notification.explanation).toBe('no data since 00:00 (30 min)');
+    expect(escalated.alerts[0]?.explanation).toBe('no data since 00:00 (1 h)');
+    const back = silent(t0 + 61 * 60_000, t0 + 62 * 60_000, escalated.monitor);
+    expect(back.alerts[0]?.explanation).toBe('no data from 00:00 to 01:01 (1 h 1 min)');
+  });
+
+  it('an alert opened before explanations existed still resolves, and gets its line then', () => {
+    const opened = evaluate(departure.slice(0, 8), [builtInDefaultRule], { monitor: warm });
+    const rule = opened.monitor.rules.default;
+    const alert = rule?.open?.alert;
+    if (!rule?.open || !alert) throw new Error('the departure should have opened an alert');
+    const { explanation: _, ...older } = alert;
+    const monitor: SeriesMonitor = {
+      ...opened.monitor,
+      rules: { default: { ...rule, open: { ...rule.open, alert: older } } },
+    };
+    const resolved = evaluate(departure, [builtInDefaultRule], {
+      monitor,
+      buckets: departure.map((value, index) => judged(index, value)).slice(8),
+    });
+    expect(resolved.alerts[0]).toMatchObject({
+      state: 'resolved',
+      explanation:
+        'Monday 00:20 usually 100, was 135, 35% above, for 2 h until 02:15 (10 band half-widths out at worst; band 80 to 120)',
+    });
+  });
+});

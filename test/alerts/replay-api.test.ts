@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Alert } from '../../lib/alerts/model.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
 import { documentedCalls } from '../contract/documented-calls.ts';
@@ -70,6 +70,20 @@ describe('POST /v1/series/{id}/replay', () => {
       'OPEN',
       'RESOLVED',
     ]);
+  });
+
+  it('explains the alerts it finds in the time zone set, as the band job does (NORMALCY_TIME_ZONE)', async () => {
+    try {
+      vi.stubEnv('NORMALCY_TIME_ZONE', 'Asia/Tokyo');
+      const { status, body } = await replay({ ruleId: 'default', from: outageStory.start, to: now });
+      expect(status).toBe(200);
+      // Tuesday 12:00 UTC is 21:00 in Tokyo.
+      expect(body.alerts[0].alert.explanation).toMatch(
+        /^Tuesday 21:00 usually 10\d, was 0, 100% below, for 30 min until 21:30 \(/,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('replays the last 7 days by default', async () => {

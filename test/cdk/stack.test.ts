@@ -540,16 +540,29 @@ describe('Band settings from the environment', () => {
     expect(() => bandSettingsFromEnvironment({ NORMALCY_SENSITIVITY: '7' })).toThrow(/from 0 to 1/);
   });
 
-  it('passes normalcy:sensitivity and normalcy:minStepSeconds to the band function', () => {
+  it('passes normalcy:sensitivity, normalcy:minStepSeconds and normalcy:timeZone to the band function', () => {
     const app = new App({
-      context: { ...templateOnly, 'normalcy:sensitivity': 0.8, 'normalcy:minStepSeconds': 300 },
+      context: {
+        ...templateOnly,
+        'normalcy:sensitivity': 0.8,
+        'normalcy:minStepSeconds': 300,
+        'normalcy:timeZone': 'Europe/Paris',
+      },
     });
     const sensitive = Template.fromStack(new NormalcyStack(app, 'Sensitive'));
     sensitive.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ NORMALCY_SENSITIVITY: '0.8', NORMALCY_MIN_STEP_SECONDS: '300' }),
+        Variables: Match.objectLike({
+          NORMALCY_SENSITIVITY: '0.8',
+          NORMALCY_MIN_STEP_SECONDS: '300',
+          NORMALCY_TIME_ZONE: 'Europe/Paris',
+        }),
       },
     });
+    expect(readSettings(new App().node).timeZone).toBe('UTC');
+    expect(() => readSettings(new App({ context: { 'normalcy:timeZone': 'Paris' } }).node)).toThrow(
+      'context normalcy:timeZone must be an IANA time zone such as Europe/Paris, got Paris',
+    );
     expect(() => readSettings(new App({ context: { 'normalcy:minStepSeconds': 45 } }).node)).toThrow(
       /must be a number from 60/,
     );

@@ -266,8 +266,9 @@ export function describeAlertStoreContract(
             `${alertId}.resolved`,
           ]);
           expect(published.map((input) => input.Subject)).toEqual([
-            '[Normalcy] OPEN warning shop.requests: 125 (expected 100)',
-            '[Normalcy] CRITICAL shop.requests: 125 (expected 100)',
+            // The explanation's headline where it fits beside the series, else the value.
+            '[Normalcy] OPEN warning shop.requests: Monday 14:10 usually 100, now 125, 25% above, for 10 min',
+            '[Normalcy] CRITICAL shop.requests: Monday 14:30 usually 100, now 125, 25% above, for 30 min',
             '[Normalcy] RESOLVED shop.requests: 100 (expected 100)',
           ]);
           expect(published[1]?.MessageAttributes).toMatchObject({

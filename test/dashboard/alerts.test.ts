@@ -14,7 +14,8 @@ import { chartColours, readCanvas } from './canvas.ts';
  * series goes to 0 for 30 minutes. While it is down, the band job opens a critical alert, which the list
  * shows and someone acknowledges from the page; once it is back, the alert shows resolved, and both its
  * link in the list and the notification's link open the series view around it, the alert marked.
- * The browser's clock stands where the server's does. Screenshots land in test-artifacts/.
+ * The browser's clock stands where the server's does, and alerts are explained in Paris time (the outage
+ * starts on Tuesday at 12:00 UTC, 13:00 there). Screenshots land in test-artifacts/.
  */
 describe('alerts in the dashboard', () => {
   const series = seriesId(outageStory.name, outageStory.dimensions);
@@ -37,7 +38,7 @@ describe('alerts in the dashboard', () => {
   const alertsNow = async () => (await server.getJson<{ alerts: Alert[] }>('/v1/alerts')).alerts;
 
   beforeAll(async () => {
-    server = await startTestServer({ clock: { now: () => now } });
+    server = await startTestServer({ clock: { now: () => now }, timeZone: 'Europe/Paris' });
     readKey = generateKey();
     await server.stores.keys.putKey({
       hash: hashKey(readKey),
@@ -82,10 +83,15 @@ describe('alerts in the dashboard', () => {
     expect(await item.locator('.severity').textContent()).toBe('critical');
     expect(await item.locator('.state').textContent()).toBe('open');
     expect(await item.locator('.alert-link').textContent()).toBe(label);
+    // The latest bucket out (12:25 UTC) against what the band expects then, in one line.
+    expect(await item.locator('.alert-explanation').textContent()).toMatch(
+      /^Tuesday 13:25 usually 10\d, now 0, 100% below, for 30 min \([\d.]+ band half-widths out; band [\d.]+ to 1\d\d\)$/,
+    );
+    expect(alert?.explanation).toBe(await item.locator('.alert-explanation').textContent());
     const details = await item.locator('.alert-detail').allTextContents();
+    expect(details).toHaveLength(2);
     expect(details[0]).toBe('Default band rule: below its band for 5 min');
     expect(details[1]).toMatch(/^started .+, open for 31 min$/);
-    expect(details[2]).toMatch(/^value 0, expected 10\d \(band .+\); peak [\d.]+× the band's half-width$/);
     await screenshot(page, 'alerts-open');
 
     await item.getByRole('button', { name: 'Acknowledge' }).click();
@@ -116,6 +122,9 @@ describe('alerts in the dashboard', () => {
     expect(await item.locator('.state').textContent()).toBe('resolved');
     expect(await item.locator('.acknowledged').count()).toBe(1);
     expect(await item.locator('.alert-detail').nth(1).textContent()).toMatch(/, resolved .+ after 30 min$/);
+    expect(await item.locator('.alert-explanation').textContent()).toMatch(
+      /^Tuesday 13:00 usually 10\d, was 0, 100% below, for 30 min until 13:30 \([\d.]+ band half-widths out at worst; band [\d.]+ to 1\d\d\)$/,
+    );
 
     await item.locator('.alert-link').click();
     await drawn(page);

@@ -76,6 +76,11 @@ describe('replaying a rule in the series view', () => {
     expect(await item.locator('.severity').textContent()).toBe('critical');
     expect(await item.locator('.paging').textContent()).toMatch(/^paged /);
     expect(await item.locator('.alert-detail').nth(1).textContent()).toMatch(/resolved .+ after 30 min$/);
+    // Explained as the band job explained the real one: the same evaluator over the same buckets.
+    expect(real?.explanation).toMatch(
+      /^Tuesday 12:00 usually 10\d, was 0, 100% below, for 30 min until 12:30 /,
+    );
+    expect(await item.locator('.alert-explanation').textContent()).toBe(real?.explanation);
     expect(await page.getByTestId('replay-summary').textContent()).toMatch(
       /^ Default band rule: 1 alert would have opened, 1 paged, over 90 buckets\.$/,
     );

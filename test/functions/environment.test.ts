@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cloudBandOptions } from '../../functions/shared/cloud-bands.ts';
 import { cloudIngestDependencies } from '../../functions/shared/cloud-ingest.ts';
 import { dataStore } from '../../functions/shared/data-store.ts';
-import { portEnv, positiveNumberEnv } from '../../functions/shared/environment.ts';
+import { portEnv, positiveNumberEnv, timeZoneEnv } from '../../functions/shared/environment.ts';
 
 /** The functions' numeric settings: a malformed one fails at start, naming the variable (Number() took NaN). */
 describe('numbers from the environment', () => {
@@ -60,5 +60,17 @@ describe('numbers from the environment', () => {
   it('takes the band job its shard count', () => {
     vi.stubEnv('NORMALCY_STATE_SHARDS', '16');
     expect(cloudBandOptions().stateShards).toBe(16);
+  });
+
+  it('takes the band job the time zone alerts are explained in, and names a zone it does not know', () => {
+    vi.stubEnv('NORMALCY_TIME_ZONE', 'Europe/Paris');
+    expect(cloudBandOptions().timeZone).toBe('Europe/Paris');
+    vi.stubEnv('NORMALCY_TIME_ZONE', '');
+    expect(cloudBandOptions().timeZone).toBeUndefined();
+    vi.stubEnv('NORMALCY_TIME_ZONE', 'CEST+2');
+    expect(() => timeZoneEnv('NORMALCY_TIME_ZONE')).toThrow(
+      'environment variable NORMALCY_TIME_ZONE must be an IANA time zone such as Europe/Paris or UTC, not "CEST+2"',
+    );
+    expect(() => cloudBandOptions()).toThrow(/NORMALCY_TIME_ZONE/);
   });
 });
