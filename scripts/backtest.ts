@@ -59,12 +59,12 @@ interface CorpusRun {
   readonly pages: PageCount;
 }
 
-/** Notifications after the warm-up, by kind (alert transitions, or incident ones when alerts are grouped). */
+/** Notifications after the warm-up, by kind: an alert's (OPEN...), or an incident's ("incident OPEN"...). */
 type PageCount = Record<string, number>;
 
-/** Everything but RESOLVED wakes someone: OPEN, ESCALATED, REMINDER, an incident's UPDATE. */
+/** Everything but RESOLVED wakes someone: OPEN, ESCALATED, REMINDER, an incident's OPEN and UPDATE. */
 const pagesIn = (count: PageCount): number =>
-  Object.entries(count).reduce((sum, [kind, n]) => (kind === 'RESOLVED' ? sum : sum + n), 0);
+  Object.entries(count).reduce((sum, [kind, n]) => (kind.endsWith('RESOLVED') ? sum : sum + n), 0);
 
 /** Points per ingest request: a few thousand, well under the 5 MB body limit. */
 const pointsPerRequest = 5_000;
@@ -260,9 +260,13 @@ async function backtestCorpus(
     // (the corpus ends at least endMarginMs before now, the job waits latenessMs = 15 s). The clock decides
     // only paging, which is counted as if the corpus were live: nothing is history.
     notifier: {
-      notify: async (notification) => {
-        const { state, at } = notification as { state: string; at: number };
+      notify: async ({ state, at }) => {
         if (at >= warmUpEnd) pages[state] = (pages[state] ?? 0) + 1;
+      },
+      // An incident's transitions happen when they are recorded (the run's clock): judged by its start.
+      notifyIncident: async ({ state, startedAt }) => {
+        const kind = `incident ${state}`;
+        if (startedAt >= warmUpEnd) pages[kind] = (pages[kind] ?? 0) + 1;
       },
     },
     pageWindowMs: pageEverythingMs,
