@@ -26,14 +26,18 @@ export class ConsoleNotifier implements Notifier {
 
 /** Delivers to several notifiers in order; the first failure stops it (the transition is retried whole). */
 export class FanOutNotifier implements Notifier {
-  constructor(private readonly notifiers: readonly Notifier[]) {}
+  /** Only when every one of its notifiers pages incidents (else the band job pages each alert on its own). */
+  readonly notifyIncident?: (notification: IncidentNotification) => Promise<void>;
+
+  constructor(private readonly notifiers: readonly Notifier[]) {
+    if (notifiers.every((notifier) => notifier.notifyIncident)) {
+      this.notifyIncident = async (notification) => {
+        for (const notifier of notifiers) await notifier.notifyIncident?.(notification);
+      };
+    }
+  }
 
   async notify(notification: Notification): Promise<void> {
     for (const notifier of this.notifiers) await notifier.notify(notification);
-  }
-
-  /** Every notifier that pages incidents gets it (one that cannot is left out: it gets the alerts). */
-  async notifyIncident(notification: IncidentNotification): Promise<void> {
-    for (const notifier of this.notifiers) await notifier.notifyIncident?.(notification);
   }
 }

@@ -78,6 +78,10 @@ const isConditionFailure = (error: unknown): boolean => error instanceof Conditi
  * that stops half-way leaves it in the board, and the next load or commit writes it out again (every write is
  * idempotent). Incidents are listed through the alerts-by-state index (partition `INCIDENT#open` or
  * `INCIDENT#resolved`); their pending transitions are the partition `I` of the pending-transitions index.
+ * No new table or index, and no transaction (so no permission beyond the alert table's item actions).
+ *
+ * The board holds only open incidents (a resolved one leaves it once its RESOLVED is recorded): an incident
+ * of a few members is 1 to 3 KB, so some hundred open at once fit the 400 KB item limit with room to spare.
  */
 export class DynamoDbIncidentStore implements IncidentStore {
   private readonly documents: DynamoDBDocumentClient;

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ConsoleNotifier } from '../../lib/adapters/console-notifier.ts';
+import { ConsoleNotifier, FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
 import { incidentDocument, incidentSubject, incidentText } from '../../lib/adapters/incident-text.ts';
 import { publishIncidentInput } from '../../lib/adapters/sns-notifier.ts';
 import { WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
@@ -176,5 +176,17 @@ describe('Incident notifications', () => {
       `[Normalcy] INCIDENT critical shop.idp.time{provider=identity} + 2 more at ${new Date(t0 + 6 * minute).toISOString()}, ` +
         `members shop.idp.time, shop.idp.calls, shop.login.time -> http://dash/#/incidents/${outage.incidentId}`,
     ]);
+  });
+
+  it('a fan-out pages incidents only when each of its notifiers can (else the band job pages alerts)', async () => {
+    const lines: string[] = [];
+    const both = new FanOutNotifier([
+      new ConsoleNotifier((line) => lines.push(line)),
+      new ConsoleNotifier((line) => lines.push(line)),
+    ]);
+    await both.notifyIncident?.(outage);
+    expect(lines).toHaveLength(2);
+    const plain = { notify: async () => {} };
+    expect(new FanOutNotifier([new ConsoleNotifier(() => {}), plain]).notifyIncident).toBeUndefined();
   });
 });

@@ -86,10 +86,19 @@ describe('rules', () => {
       request: 'valid',
     });
     expect(noData.status).toBe(201);
+    const perAlert = await call('POST', '/v1/rules', {
+      body: { id: 'per-alert', kind: 'threshold', direction: 'below', threshold: 1, notify: 'alert' },
+      request: 'valid',
+    });
+    expect(perAlert.status).toBe(201);
+    expect(perAlert.body.rule.notify).toBe('alert');
+    // A rule saved without the setting reads as the default ("incident"): it is not written into it.
+    expect(noData.body.rule).not.toHaveProperty('notify');
     const { body } = await call('GET', '/v1/rules/silent', { route: '/v1/rules/{id}' });
     expect(body.rule).toEqual(noData.body.rule);
     const listed = await call('GET', '/v1/rules');
-    expect(listed.body.rules).toHaveLength(4);
+    expect(listed.body.rules).toHaveLength(5);
+    expect((await call('DELETE', '/v1/rules/per-alert', { route: '/v1/rules/{id}' })).status).toBe(204);
   });
 
   it.each([
@@ -99,6 +108,7 @@ describe('rules', () => {
     ['a no-data rule checking too often', { kind: 'nodata', afterMs: 1_000 }],
     ['an unknown kind', { kind: 'sometimes' }],
     ['a bad id', { kind: 'band', id: '-nope' }],
+    ['an unknown way of paging', { kind: 'band', notify: 'pager' }],
   ])('refuses %s, as the document does', async (_what, rule) => {
     const { status, body } = await call('POST', '/v1/rules', { body: rule, request: 'invalid' });
     expect(status).toBe(400);

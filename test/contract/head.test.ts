@@ -22,7 +22,8 @@ describe('HEAD on every GET route', () => {
       paths[route.path] = route.path
         .replace('/v1/series/{id}', `/v1/series/${seriesId}`)
         .replace('/v1/rules/{id}', '/v1/rules/default')
-        .replace('/v1/alerts/{id}', '/v1/alerts/al_00000000000000000000');
+        .replace('/v1/alerts/{id}', '/v1/alerts/al_00000000000000000000')
+        .replace('/v1/incidents/{id}', '/v1/incidents/in_00000000000000000000');
     }
   });
   afterAll(() => server.close());
@@ -41,7 +42,7 @@ describe('HEAD on every GET route', () => {
     expect(head.status, url).toBe(get.status);
     expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
     expect(await head.text()).toBe('');
-    if (!['/v1/alerts/{id}'].includes(path)) expect(get.status, url).toBe(200);
+    if (!['/v1/alerts/{id}', '/v1/incidents/{id}'].includes(path)) expect(get.status, url).toBe(200);
   });
 
   it('keeps the key check: HEAD of a route that needs a key is a 401 without one', async () => {
