@@ -94,7 +94,7 @@ function summary(report: SoakReport): string {
         .join(', ')}`,
     );
     lines.push(
-      `notifications: ${deliveries.deliveries} received for ${deliveries.sent} sent transitions; duplicates: ` +
+      `notifications: ${deliveries.deliveries} received for ${deliveries.sent} sent transitions and ${deliveries.routed} paged through incidents; duplicates: ` +
         `${deliveries.duplicatesAfterKill} after a kill (documented), ${deliveries.duplicatesUnexplained} unexplained; ` +
         `missing ${deliveries.missing}; pending under a killed run's lease ${deliveries.heldByLease}; ` +
         `webhook answered 503 on purpose ${report.webhook.failedOnPurpose} times`,

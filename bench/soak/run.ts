@@ -167,7 +167,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       drained,
       findings,
     );
-    if (deliveries.sent === 0) {
+    if (deliveries.sent + deliveries.routed === 0) {
       findings.breach(
         'no alert was notified (the threshold rule should have fired)',
         `${deliveries.alerts} alerts`,

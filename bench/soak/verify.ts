@@ -273,12 +273,16 @@ export interface DeliveryCheck {
   readonly missing: number;
   /** Transitions still pending under the lease of a run killed while delivering them, or waiting behind one. */
   readonly heldByLease: number;
+  /** Alert transitions paged through their incidents (not sent on their own). */
+  readonly routed: number;
 }
 
 /**
  * Each transition marked sent was received once; none suppressed (history, muted) was received; nothing was
  * received that the API does not know; a transition received twice is a duplicate, explained only when a kill
  * fell between the two deliveries (docs/alerts.md's at-least-once window: a run died between the send and the mark).
+ * An alert transition paged through its incident (marked sent, reason `incident <id>`) needs that incident to
+ * have been paged, and each of the incident's own notifications is held to the same once-only rule.
  */
 export function checkDeliveries(
   alerts: readonly { alert: AlertView; transitions: Transition[] }[],
@@ -293,9 +297,11 @@ export function checkDeliveries(
     received.set(delivery.transitionId, [...(received.get(delivery.transitionId) ?? []), delivery]);
   }
   const known = new Set<string>();
+  const routed = new Set<string>();
   const byKind: Record<string, number> = {};
   const byRuleKind: Record<string, number> = {};
   let sent = 0;
+  let routedCount = 0;
   let suppressed = 0;
   let pending = 0;
   let duplicatesAfterKill = 0;
@@ -312,7 +318,16 @@ export function checkDeliveries(
       byKind[status] = (byKind[status] ?? 0) + 1;
       const got = received.get(transition.id) ?? [];
       const label = `${transition.id} (${alert.name}, rule ${alert.ruleId})`;
-      if (transition.status === 'sent') {
+      const incidentId = routedTo(transition);
+      if (incidentId !== undefined) {
+        // Paged through its incident (docs/alerts.md, Incidents): that incident's notifications are checked below.
+        routed.add(incidentId);
+        routedCount += 1;
+        if (![...received.keys()].some((id) => id.startsWith(`${incidentId}.`))) {
+          missing += 1;
+          findings.breach('alert routed to an incident that was never paged', `${label} → ${incidentId}`);
+        }
+      } else if (transition.status === 'sent') {
         sent += 1;
         if (got.length === 0) {
           missing += 1;
@@ -348,39 +363,29 @@ export function checkDeliveries(
         }
       }
       if (got.length > 1) {
-        const times = got.map((delivery) => delivery.receivedAt).sort((a, b) => a - b);
-        const explained = times.slice(1).every((time, index) => {
-          const before = times[index] ?? 0;
-          return kills.some((kill) => kill >= before && kill <= time);
-        });
-        if (explained) {
-          duplicatesAfterKill += got.length - 1;
-          const apart = times
-            .slice(1)
-            .map((time, index) => `${Math.round((time - (times[index] ?? 0)) / 1000)} s`);
-          findings.note(
-            'delivered again after a kill (the documented at-least-once window)',
-            `${label}: again ${apart.join(', ')} after`,
-          );
-        } else {
-          duplicatesUnexplained += got.length - 1;
-          findings.breach(
-            'transition delivered more than once without a kill between',
-            `${label}: ${got.length} times`,
-          );
-        }
+        const counted = countRepeats(got, kills, label, findings);
+        duplicatesAfterKill += counted.afterKill;
+        duplicatesUnexplained += counted.unexplained;
       }
     }
   }
   for (const [id, got] of received) {
-    if (!known.has(id))
+    const incidentId = id.split('.', 1)[0] ?? id;
+    if (!known.has(id) && routed.has(incidentId)) {
+      // An incident's own notification (OPEN, UPDATE, RESOLVED): each received once, as an alert's.
+      const counted = countRepeats(got, kills, id, findings);
+      duplicatesAfterKill += counted.afterKill;
+      duplicatesUnexplained += counted.unexplained;
+    } else if (!known.has(id)) {
       findings.breach('delivery of a transition the API does not know', `${id}: ${got.length} times`);
+    }
   }
   return {
     alerts: alerts.length,
     alertsByRuleKind: byRuleKind,
     transitions: byKind,
     sent,
+    routed: routedCount,
     suppressed,
     pending,
     deliveries: deliveries.length,
@@ -389,6 +394,42 @@ export function checkDeliveries(
     missing,
     heldByLease,
   };
+}
+
+/** The incident an alert transition was paged through (marked with the reason `incident <id>`), if any. */
+function routedTo(transition: Transition): string | undefined {
+  if (transition.status !== 'sent' || transition.reason === null) return undefined;
+  return /^incident (\S+)$/.exec(transition.reason)?.[1];
+}
+
+/**
+ * Repeats of one notification: explained when a kill fell between each two deliveries (the documented
+ * at-least-once window), a broken promise otherwise.
+ */
+function countRepeats(
+  got: readonly Delivery[],
+  kills: readonly number[],
+  label: string,
+  findings: Findings,
+): { afterKill: number; unexplained: number } {
+  const times = got.map((delivery) => delivery.receivedAt).sort((a, b) => a - b);
+  const explained = times.slice(1).every((time, index) => {
+    const before = times[index] ?? 0;
+    return kills.some((kill) => kill >= before && kill <= time);
+  });
+  if (explained) {
+    const apart = times.slice(1).map((time, index) => `${Math.round((time - (times[index] ?? 0)) / 1000)} s`);
+    findings.note(
+      'delivered again after a kill (the documented at-least-once window)',
+      `${label}: again ${apart.join(', ')} after`,
+    );
+    return { afterKill: got.length - 1, unexplained: 0 };
+  }
+  findings.breach(
+    'transition delivered more than once without a kill between',
+    `${label}: ${got.length} times`,
+  );
+  return { afterKill: 0, unexplained: got.length - 1 };
 }
 
 /** Runs `work` over `items`, `concurrency` at a time, keeping their order. */

@@ -203,7 +203,10 @@ describe('"This was an incident" on a stretch', () => {
       withdrawnAt: null,
     });
     const listed = await call('GET', path, { route });
-    expect(listed.body.feedback.at(-1)).toEqual(given.body.feedback);
+    // Records given at the same instant are in id order: find this one by its id.
+    expect(
+      listed.body.feedback.find((record: { id: string }) => record.id === given.body.feedback.id),
+    ).toEqual(given.body.feedback);
     expect(listed.body.feedback.map((record: { at: number }) => record.at)).toEqual(
       [...listed.body.feedback.map((record: { at: number }) => record.at)].sort((a, b) => a - b),
     );
