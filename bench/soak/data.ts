@@ -54,7 +54,12 @@ export const thresholdRule = {
   debounce: { breaches: 1, outOf: 1 },
   recoveryBuckets: 1,
   severity: 'critical',
+  // Paged alert by alert: the soak checks that each alert transition marked sent reached the webhook once.
+  notify: 'alert',
 } as const;
+
+/** The default rule as built in, paged alert by alert too (see {@link thresholdRule}). */
+export const defaultRulePerAlert = { kind: 'band', notify: 'alert' } as const;
 
 /** Values at the edge of what a double holds, one series per type and sign. */
 const extremeValues: Readonly<Record<string, readonly number[]>> = {

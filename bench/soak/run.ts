@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seededRandom } from '../../scripts/dev/random.ts';
 import { Findings, type KindStats, SoakClient } from './client.ts';
-import { minuteMs, thresholdRule } from './data.ts';
+import { defaultRulePerAlert, minuteMs, thresholdRule } from './data.ts';
 import { Ledger } from './ledger.ts';
 import { type ClientKeys, defaultShape, Load, type LoadShape } from './load.ts';
 import type { Judge } from './requests.ts';
@@ -102,6 +102,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`soak: server up at ${server.url} (data in ${dataDir}), load for ${options.durationMs / 1000} s`);
     const keys = await makeKeys(client, adminKey);
     await admin(client, adminKey, 'PUT', '/v1/rules/soak-threshold', JSON.stringify(thresholdRule));
+    await admin(client, adminKey, 'PUT', '/v1/rules/default', JSON.stringify(defaultRulePerAlert));
 
     const loadStartedAt = Date.now();
     load = new Load(judge, keys, options.shape ?? defaultShape, loadStartedAt, random);
