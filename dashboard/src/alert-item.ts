@@ -4,6 +4,9 @@ import type { Alert } from './api.ts';
 import { h } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, formatValue, seriesLabel } from './format.ts';
 
+/** Dispatched on the document when an alert item's feedback was given or withdrawn. */
+export const feedbackChanged = 'normalcy-feedback-changed';
+
 export interface AlertItemOptions {
   readonly now: number;
   /** Where acknowledging goes; without it the item has no button. */
@@ -134,6 +137,8 @@ function actionButton(
     act()
       .then((alert) => {
         item?.replaceWith(alertItem(alert, options));
+        // The series view's feedback list reads it again.
+        document.dispatchEvent(new CustomEvent(feedbackChanged));
       })
       .catch((error: unknown) => {
         button.disabled = false;
