@@ -1,4 +1,5 @@
-import { alertViewFragment } from '../../lib/dashboard-links.ts';
+import { alertViewFragment, windowAround } from '../../lib/dashboard-links.ts';
+import { hourMs } from '../../lib/time.ts';
 import type { AlertHistorySource } from './alert-history.ts';
 import { alertItem } from './alert-item.ts';
 import type {
@@ -7,10 +8,12 @@ import type {
   IncidentDetail,
   IncidentMemberView,
   IncidentPageResponse,
+  IncidentTimelineEvent,
   IncidentView,
 } from './api.ts';
 import { h } from './dom.ts';
 import { formatAgo, formatDuration, formatTime, seriesLabel } from './format.ts';
+import { endingByNow } from './route.ts';
 
 /** The dashboard's view of an incident: its members on one time axis (`#/incidents/<id>`). */
 export const incidentFragment = (incidentId: string): string =>
@@ -42,6 +45,45 @@ export function incidentsApi(api: ApiClient): IncidentSource {
       return answer.incident;
     },
   };
+}
+
+/** The hours shown either side of an incident, at least (its own length when longer). */
+const incidentContextMs = 2 * hourMs;
+
+/**
+ * The range an incident's view shows: the incident with two hours (or its own length) either side, ending at
+ * now at the latest; or the range zoomed to.
+ *
+ * @example incidentRange({ startedAt: 10 * hour, resolvedAt: 11 * hour }, {}, 20 * hour) // { from: 8h, to: 13h }
+ */
+export function incidentRange(
+  incident: { readonly startedAt: number; readonly resolvedAt: number | null },
+  zoom: { readonly from?: number; readonly to?: number },
+  now: number,
+): { from: number; to: number } {
+  if (zoom.from !== undefined && zoom.to !== undefined)
+    return endingByNow({ from: zoom.from, to: zoom.to }, now);
+  const end = incident.resolvedAt ?? Math.max(now, incident.startedAt);
+  const { from, to } = windowAround(incident.startedAt, end, incidentContextMs);
+  return endingByNow({ from, to }, now);
+}
+
+/**
+ * What a timeline event adds to its member's name: the API's detail names the member too (`opened by
+ * shop.requests{service=web}`, `shop.login.time{service=web} (service=web)`), said once here.
+ *
+ * @example eventDetail({ alertId: 'a', detail: 'x{k=v} (k=v)', ... }, new Map([['a', 'x{k=v}']])) // '(k=v)'
+ */
+export function eventDetail(
+  event: Pick<IncidentTimelineEvent, 'alertId' | 'detail'>,
+  labelOf: ReadonlyMap<string, string>,
+): string {
+  const label = event.alertId === null ? undefined : labelOf.get(event.alertId);
+  if (!label) return event.detail;
+  return event.detail
+    .replace(label, '')
+    .replace(/^opened by\s*$/, '')
+    .trim();
 }
 
 /** Open incidents first (the ones to act on), then the newest. */

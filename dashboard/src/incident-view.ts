@@ -1,5 +1,4 @@
-import { alertViewFragment, windowAround } from '../../lib/dashboard-links.ts';
-import { hourMs } from '../../lib/time.ts';
+import { alertViewFragment } from '../../lib/dashboard-links.ts';
 import { alertItem } from './alert-item.ts';
 import type {
   Alert,
@@ -13,35 +12,22 @@ import { bandChart, fitToWidth } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatDuration, formatTime, seriesLabel } from './format.ts';
-import { incidentFragment, incidentsApi, incidentTiming, originOf, tiedByText } from './incident-list.ts';
-import { endingByNow, type Route } from './route.ts';
+import {
+  eventDetail,
+  incidentFragment,
+  incidentRange,
+  incidentsApi,
+  incidentTiming,
+  originOf,
+  tiedByText,
+} from './incident-list.ts';
+import type { Route } from './route.ts';
 
 type IncidentRoute = Extract<Route, { view: 'incident' }>;
-
-/** The hours shown either side of an incident, at least (its own length when longer). */
-const incidentContextMs = 2 * hourMs;
 
 /** Stacked charts: each shorter than a series view's, so several fit on a screen. */
 const chartHeight = (width: number): number => (width < 600 ? 150 : 180);
 const chartWidth = (box: HTMLElement): number => Math.max(200, Math.floor(box.clientWidth));
-
-/**
- * The range an incident's view shows: the incident with two hours (or its own length) either side, ending at
- * now at the latest; or the range zoomed to.
- *
- * @example incidentRange({ startedAt: 10 * hour, resolvedAt: 11 * hour }, {}, 20 * hour) // { from: 8h, to: 13h }
- */
-export function incidentRange(
-  incident: { readonly startedAt: number; readonly resolvedAt: number | null },
-  zoom: { readonly from?: number; readonly to?: number },
-  now: number,
-): { from: number; to: number } {
-  if (zoom.from !== undefined && zoom.to !== undefined)
-    return endingByNow({ from: zoom.from, to: zoom.to }, now);
-  const end = incident.resolvedAt ?? Math.max(now, incident.startedAt);
-  const { from, to } = windowAround(incident.startedAt, end, incidentContextMs);
-  return endingByNow({ from, to }, now);
-}
 
 /** The fragment of an incident's view zoomed to a range. */
 const zoomedFragment = (incidentId: string, from: number, to: number): string =>
@@ -66,24 +52,6 @@ const eventLabels: Readonly<Record<IncidentTimelineEvent['kind'], string>> = {
   resolved: 'resolved',
   acknowledged: 'acknowledged',
 };
-
-/**
- * What a timeline event adds to its member's name: the API's detail names the member too (`opened by
- * shop.requests{service=web}`, `shop.login.time{service=web} (service=web)`), said once here.
- *
- * @example eventDetail({ alertId: 'a', detail: 'x{k=v} (k=v)', ... }, new Map([['a', 'x{k=v}']])) // '(k=v)'
- */
-export function eventDetail(
-  event: Pick<IncidentTimelineEvent, 'alertId' | 'detail'>,
-  labelOf: ReadonlyMap<string, string>,
-): string {
-  const label = event.alertId === null ? undefined : labelOf.get(event.alertId);
-  if (!label) return event.detail;
-  return event.detail
-    .replace(label, '')
-    .replace(/^opened by\s*$/, '')
-    .trim();
-}
 
 /**
  * One incident (`#/incidents/<id>`, where its notifications link): what it is (worst severity, where it
@@ -201,7 +169,9 @@ export async function incidentDetailView(context: ViewContext, route: IncidentRo
             event.alertId
               ? h('span', { class: 'event-series' }, labelOf.get(event.alertId) ?? event.alertId)
               : null,
-            event.detail ? h('span', { class: 'muted small event-detail' }, event.detail) : null,
+            eventDetail(event, labelOf) === ''
+              ? null
+              : h('span', { class: 'muted small event-detail' }, eventDetail(event, labelOf)),
           ),
         ),
       ),
