@@ -19,7 +19,6 @@ import {
   incidentsApi,
   incidentTiming,
   originOf,
-  tiedByText,
 } from './incident-list.ts';
 import type { Route } from './route.ts';
 
@@ -113,7 +112,7 @@ export async function incidentDetailView(context: ViewContext, route: IncidentRo
         ...[
           ['when', incidentTiming(incident, now)],
           ['alerts', String(incident.memberCount)],
-          ['tied', tiedByText(incident)],
+          ['tied by', incident.tiedBy.length === 0 ? 'one alert' : incident.tiedBy.join(', ')],
           [
             'acknowledged',
             incident.acknowledgedAt === null
