@@ -1,5 +1,5 @@
 import { type SeriesViewWindow, seriesViewFragment, windowAround } from '../../lib/dashboard-links.ts';
-import type { Alert, AlertPageResponse, ApiClient } from './api.ts';
+import type { Alert, AlertPageResponse, ApiClient, Feedback } from './api.ts';
 import { endingByNow } from './route.ts';
 
 /** The most alerts one request of `GET /v1/alerts` returns. */
@@ -20,6 +20,10 @@ export interface AlertHistorySource {
   alert(id: string): Promise<Alert>;
   /** Acknowledges an alert; returns it as it is now. */
   acknowledge(id: string): Promise<Alert>;
+  /** Says an alert was normal (`POST /v1/alerts/{id}/feedback`); returns it as it is now, marked. */
+  sayNormal(id: string): Promise<Alert>;
+  /** Withdraws feedback (`DELETE /v1/feedback/{id}`); returns it, withdrawn. */
+  withdrawFeedback(feedbackId: string): Promise<Feedback>;
 }
 
 /** The alerts API as the dashboard's alert source: a series' alerts are asked for by its id. */
@@ -41,6 +45,18 @@ export function alertsApi(api: ApiClient): AlertHistorySource {
     async acknowledge(id) {
       const answer = await api.post<{ alert: Alert }>(`/v1/alerts/${encodeURIComponent(id)}/acknowledge`);
       return answer.alert;
+    },
+    async sayNormal(id) {
+      const answer = await api.post<{ alert: Alert }>(`/v1/alerts/${encodeURIComponent(id)}/feedback`, {
+        verdict: 'normal',
+      });
+      return answer.alert;
+    },
+    async withdrawFeedback(feedbackId) {
+      const answer = await api.delete<{ feedback: Feedback }>(
+        `/v1/feedback/${encodeURIComponent(feedbackId)}`,
+      );
+      return answer.feedback;
     },
   };
 }

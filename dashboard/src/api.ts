@@ -1,8 +1,64 @@
-import type { Alert, Rule } from '../../lib/alerts/model.ts';
+import type { IncidentEventKind, IncidentState } from '../../lib/alerts/incidents.ts';
+import type { Rule, Severity, Alert as StoredAlert } from '../../lib/alerts/model.ts';
 import type { ReplayedAlert, ReplayedTransition } from '../../lib/alerts/replay.ts';
+import type { AlertFeedbackMark, Feedback } from '../../lib/feedback/model.ts';
 import type { AnomalyView, PointsResponse, SeriesView } from '../../lib/query/read.ts';
 
-export type { Alert, AnomalyView, PointsResponse, ReplayedAlert, ReplayedTransition, Rule, SeriesView };
+export type { AnomalyView, Feedback, PointsResponse, ReplayedAlert, ReplayedTransition, Rule, SeriesView };
+
+/** An alert as the API shows it: with the "this was normal" that holds on it (`feedback`), or null. */
+export type Alert = StoredAlert & { readonly feedback?: AlertFeedbackMark | null };
+
+/** One alert of an incident, as `GET /v1/incidents` shows it (docs/openapi.yaml, IncidentMember). */
+export interface IncidentMemberView {
+  readonly alertId: string;
+  readonly ruleId: string;
+  readonly seriesId: string;
+  readonly name: string;
+  readonly dimensions: Readonly<Record<string, string>>;
+  readonly severity: Severity;
+  readonly state: 'open' | 'resolved';
+  readonly startedAt: number;
+  readonly openedAt: number;
+  readonly resolvedAt: number | null;
+  readonly joinedAt: number;
+  readonly reason: string;
+  readonly link: string;
+}
+
+/** An incident as `GET /v1/incidents` lists it: its members, the origin first. */
+export interface IncidentView {
+  readonly id: string;
+  readonly state: IncidentState;
+  readonly severity: Severity;
+  readonly startedAt: number;
+  readonly resolvedAt: number | null;
+  readonly originAlertId: string;
+  readonly tiedBy: readonly string[];
+  readonly memberCount: number;
+  readonly members: readonly IncidentMemberView[];
+  readonly acknowledgedAt: number | null;
+  readonly acknowledgedBy: string | null;
+}
+
+/** One line of an incident's timeline. */
+export interface IncidentTimelineEvent {
+  readonly at: number;
+  readonly kind: IncidentEventKind | 'acknowledged';
+  readonly alertId: string | null;
+  readonly detail: string;
+}
+
+/** An incident with its timeline, as `GET /v1/incidents/{id}` and its acknowledgement give it. */
+export interface IncidentDetail extends IncidentView {
+  readonly timeline: readonly IncidentTimelineEvent[];
+}
+
+/** `GET /v1/incidents`. */
+export interface IncidentPageResponse {
+  readonly incidents: IncidentView[];
+  readonly nextCursor: string | null;
+}
 
 /** `POST /v1/series/{id}/replay`: what a rule would have paged on a series. */
 export interface ReplayResponse {
@@ -74,8 +130,13 @@ export class ApiClient {
     return this.send<T>('POST', path, {}, body);
   }
 
+  /** DELETEs a resource (withdrawing feedback). */
+  delete<T>(path: string): Promise<T> {
+    return this.send<T>('DELETE', path, {});
+  }
+
   private async send<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     query: Record<string, QueryValue>,
     body?: unknown,

@@ -60,6 +60,8 @@ export interface BandChartOptions {
   readonly replayed?: () => readonly ReplayedSpan[];
   /** Called with the range (epoch ms) the user dragged across. */
   readonly onZoom: (from: number, to: number) => void;
+  /** Charts given the same key move their cursors together (an incident's members, stacked on one axis). */
+  readonly syncKey?: string;
 }
 
 /**
@@ -71,7 +73,10 @@ export function bandChart(target: HTMLElement, columns: ChartColumns, options: B
   const chartOptions: uPlot.Options = {
     width: options.width,
     height: options.height,
-    cursor: { drag: { x: true, y: false, setScale: false } },
+    cursor: {
+      drag: { x: true, y: false, setScale: false },
+      ...(options.syncKey !== undefined && { sync: { key: options.syncKey } }),
+    },
     select: { show: true, left: 0, top: 0, width: 0, height: 0 },
     scales: {
       x: { time: true, range: () => [options.range.from / 1000, options.range.to / 1000] },

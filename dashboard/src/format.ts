@@ -48,3 +48,25 @@ export function seriesLabel(
   const pairs = Object.entries(dimensions ?? {}).map(([key, value]) => `${key}=${value}`);
   return `${name ?? '(deleted series)'}${pairs.length > 0 ? `{${pairs.join(',')}}` : ''}`;
 }
+
+const twoDigits = (value: number): string => String(value).padStart(2, '0');
+
+/**
+ * An instant as a `datetime-local` input shows it: the browser's zone, to the minute (seconds dropped).
+ *
+ * @example localInputValue(Date.UTC(2025, 10, 25, 12, 0, 30)) // '2025-11-25T12:00' in UTC
+ */
+export function localInputValue(timestamp: number): string {
+  const date = new Date(timestamp);
+  return (
+    `${date.getFullYear()}-${twoDigits(date.getMonth() + 1)}-${twoDigits(date.getDate())}` +
+    `T${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}`
+  );
+}
+
+/** What a `datetime-local` input says, as epoch ms in the browser's zone; undefined when empty or not a date. */
+export function readLocalInput(value: string): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) return undefined;
+  const timestamp = new Date(value).getTime();
+  return Number.isFinite(timestamp) ? timestamp : undefined;
+}

@@ -3,6 +3,7 @@ import { alertsApi } from './alert-history.ts';
 import { ApiClient, ApiError, forgetKey, savedKey, saveKey } from './api.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
+import { incidentDetailView } from './incident-view.ts';
 import { keyProblemMessage, showKeyForm } from './key-form.ts';
 import { parseRoute } from './route.ts';
 import { seriesListView } from './series-list.ts';
@@ -47,6 +48,7 @@ async function render(): Promise<void> {
   document.body.dataset.view = route.view;
   try {
     if (route.view === 'series') await seriesDetailView(context, route);
+    else if (route.view === 'incident') await incidentDetailView(context, route);
     else await seriesListView(context, route.pattern);
     if (context.isCurrent()) document.body.dataset.ready = String(current);
   } catch (error) {

@@ -5,6 +5,13 @@
 export type Route =
   | { readonly view: 'list'; readonly pattern: string | undefined }
   | {
+      readonly view: 'incident';
+      readonly id: string;
+      /** A range zoomed to (epoch ms); undefined: the incident with hours either side. */
+      readonly from: number | undefined;
+      readonly to: number | undefined;
+    }
+  | {
       readonly view: 'series';
       readonly id: string;
       /** A preset relative to now (`7d`), or undefined when `from`/`to` are given. */
@@ -30,12 +37,25 @@ const number = (text: string | null): number | undefined =>
   text !== null && /^\d+$/.test(text) ? Number(text) : undefined;
 
 /**
- * Reads a fragment such as `#/series/0123456789abcdef?from=1&to=2&at=1` or `#/series/0123456789abcdef?alert=al_1`.
+ * Reads a fragment such as `#/series/0123456789abcdef?from=1&to=2&at=1`, `#/series/0123456789abcdef?alert=al_1`
+ * or `#/incidents/in_0123…?from=1&to=2`.
  * Anything unknown is the list.
  */
 export function parseRoute(hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?', 2);
   const query = new URLSearchParams(search);
+  const incident = /^\/incidents\/([^/]+)$/.exec(path);
+  if (incident?.[1]) {
+    const from = number(query.get('from'));
+    const to = number(query.get('to'));
+    const absolute = from !== undefined && to !== undefined && from < to;
+    return {
+      view: 'incident',
+      id: decodeURIComponent(incident[1]),
+      from: absolute ? from : undefined,
+      to: absolute ? to : undefined,
+    };
+  }
   const series = /^\/series\/([^/]+)$/.exec(path);
   if (series?.[1]) {
     const from = number(query.get('from'));

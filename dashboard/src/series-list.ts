@@ -1,16 +1,18 @@
 import { type AlertHistory, byUrgency } from './alert-history.ts';
 import { alertItem } from './alert-item.ts';
-import type { PointsResponse, SeriesPageResponse, SeriesView } from './api.ts';
+import type { Alert, IncidentView, PointsResponse, SeriesPageResponse, SeriesView } from './api.ts';
 import { chartColumns } from './chart-data.ts';
 import { fitToWidth, sparkline } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
 import { formatAgo, formatDuration, formatValue } from './format.ts';
+import { incidentItem, incidentsApi, incidentsByUrgency } from './incident-list.ts';
 
 const sparklineRangeMs = 7 * 86_400_000;
 const sparklineHeight = 36;
 const alertRangeMs = 7 * 86_400_000;
 const alertsShown = 12;
+const incidentsShown = 12;
 const pageSize = 100;
 
 /** A filter as typed: a glob when it has `*` or `?`, otherwise a part of the name. */
@@ -21,7 +23,7 @@ const toPattern = (text: string): string | undefined => {
 };
 
 /**
- * The first view: recent alerts, then every series with a sparkline of its last week and its band, the
+ * The first view: recent incidents (their alerts folded under them) and the alerts of none, then every series with a sparkline of its last week and its band, the
  * anomalous ones first.
  */
 export async function seriesListView(context: ViewContext, filter: string | undefined): Promise<void> {
@@ -50,7 +52,7 @@ export async function seriesListView(context: ViewContext, filter: string | unde
     h(
       'section',
       { class: 'card' },
-      h('h2', {}, 'Recent alerts ', h('span', { class: 'muted' }, '(last 7 days)')),
+      h('h2', {}, 'Recent incidents and alerts ', h('span', { class: 'muted' }, '(last 7 days)')),
       alertList,
     ),
     h(
@@ -91,9 +93,15 @@ export async function seriesListView(context: ViewContext, filter: string | unde
     count.textContent = `${shown.length} shown, ${shown.filter((s) => s.anomalous).length} anomalous now`;
   };
 
-  const loadAlerts = context.alerts
-    .history({ from: now - alertRangeMs, to: now + 60_000 })
-    .then((history) => context.isCurrent() && replace(alertList, ...recentAlertItems(context, history)))
+  const recentRange = { from: now - alertRangeMs, to: now + 60_000 };
+  const loadAlerts = Promise.all([
+    context.alerts.history(recentRange),
+    incidentsApi(api).list(recentRange, incidentsShown * 4),
+  ])
+    .then(
+      ([history, incidents]) =>
+        context.isCurrent() && replace(alertList, ...recentItems(context, history, incidents)),
+    )
     .catch((error: unknown) => {
       if (context.isCurrent()) {
         replace(alertList, h('li', { class: 'error', role: 'alert' }, `Alerts: ${(error as Error).message}`));
@@ -191,26 +199,53 @@ function seriesRow(series: SeriesView, now: number): HTMLTableRowElement {
   );
 }
 
-/** The open alerts first, then the newest, with a note when there are more than shown. */
-function recentAlertItems(context: ViewContext, history: AlertHistory): HTMLElement[] {
-  if (history.alerts.length === 0) {
+/**
+ * The incidents (open first, then the newest), each with its alerts folded under it, then the alerts that
+ * belong to no incident (open first, then the newest), with a note when there are more than shown.
+ */
+function recentItems(
+  context: ViewContext,
+  history: AlertHistory,
+  incidents: readonly IncidentView[],
+): HTMLElement[] {
+  if (history.alerts.length === 0 && incidents.length === 0) {
     return [h('li', { class: 'muted' }, 'No alerts in the last 7 days.')];
   }
-  const items = byUrgency(history.alerts)
-    .slice(0, alertsShown)
-    .map((alert) => alertItem(alert, { now: context.now, source: context.alerts }));
-  const hidden = history.alerts.length - items.length;
-  if (hidden > 0 || history.truncated) {
+  const alertsById = new Map<string, Alert>(history.alerts.map((alert) => [alert.id, alert]));
+  const members = new Set(incidents.flatMap((incident) => incident.members.map((member) => member.alertId)));
+  const shownIncidents = incidentsByUrgency(incidents).slice(0, incidentsShown);
+  const items: HTMLElement[] = shownIncidents.map((incident) =>
+    incidentItem(incident, {
+      now: context.now,
+      incidents: incidentsApi(context.api),
+      alerts: context.alerts,
+      alertsById,
+    }),
+  );
+  const loose = history.alerts.filter((alert) => !members.has(alert.id));
+  const shownAlerts = byUrgency(loose).slice(0, alertsShown);
+  items.push(...shownAlerts.map((alert) => alertItem(alert, { now: context.now, source: context.alerts })));
+  const hiddenIncidents = incidents.length - shownIncidents.length;
+  const hidden = loose.length - shownAlerts.length;
+  if (hidden > 0 || history.truncated || hiddenIncidents > 0) {
+    const parts = [
+      hiddenIncidents > 0 ? `${hiddenIncidents} more incidents` : null,
+      hidden > 0 || history.truncated
+        ? `${history.truncated ? 'more than ' : ''}${hidden} more alerts`
+        : null,
+    ].filter(Boolean);
     items.push(
       h(
         'li',
         { class: 'muted small' },
-        `${history.truncated ? 'More than ' : ''}${hidden} more in the last 7 days: open a series to see its alerts.`,
+        `${capitalised(parts.join(' and '))} in the last 7 days: open a series to see its alerts.`,
       ),
     );
   }
   return items;
 }
+
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Draws sparklines as their rows scroll into view, a few requests at a time. */
 function lazySparklines(context: ViewContext) {

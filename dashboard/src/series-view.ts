@@ -6,6 +6,7 @@ import { chartColumns, hasNonPositive, linearBelow } from './chart-data.ts';
 import { bandChart, fitToWidth, type ReplayedSpan } from './charts.ts';
 import type { ViewContext } from './context.ts';
 import { h, replace } from './dom.ts';
+import { feedbackPanel } from './feedback-panel.ts';
 import { formatAgo, formatDuration, formatTime, formatValue } from './format.ts';
 import { replayPanel } from './replay-panel.ts';
 import { type Route, rangePresets, seriesViewRange } from './route.ts';
@@ -39,8 +40,9 @@ async function resolveAlertLink(context: ViewContext, route: SeriesRoute): Promi
  * One series: its line, the band of normalcy shaded around it, anomalies marked, the alert the view was
  * opened for marked (a line at its start, its span shaded, highlighted in the list); range presets, drag to
  * zoom, "what would a rule page?" (a replay of a saved or draft rule over the range, its would-be alerts
- * listed and marked on the chart in violet), and the series' alerts in the range, open ones with a button to
- * acknowledge them.
+ * listed and marked on the chart in violet), the series' alerts in the range, open ones with a button to
+ * acknowledge them, each with "This was normal", and what people said of the series ("Mark as incident" on the
+ * range shown, the feedback listed with buttons to withdraw it).
  */
 export async function seriesDetailView(context: ViewContext, opened: SeriesRoute): Promise<void> {
   const { app, api, now } = context;
@@ -167,6 +169,7 @@ export async function seriesDetailView(context: ViewContext, opened: SeriesRoute
       h('h2', {}, 'Alert history ', h('span', { class: 'muted' }, '(this range)')),
       alertList,
     ),
+    feedbackPanel({ api, seriesId: series.id, range: { from, to }, now, isCurrent: context.isCurrent }),
   );
 
   if (points.points.length === 0) {

@@ -98,7 +98,7 @@ describe('alerts in the dashboard', () => {
     const acknowledged = page.locator(`[data-alert-id="${alert?.id}"] .acknowledged`);
     await acknowledged.waitFor();
     expect(await acknowledged.textContent()).toMatch(/^acknowledged by on-call, /);
-    expect(await page.getByRole('button', { name: 'Acknowledge' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Acknowledge', exact: true }).count()).toBe(0);
     const [stored] = await alertsNow();
     expect(stored).toMatchObject({ acknowledgedBy: 'on-call', acknowledgedAt: now });
     await screenshot(page, 'alerts-acknowledged');

@@ -53,6 +53,10 @@ describe('the dashboard on the demo data', () => {
   };
 
   const ready = (page: Page) => page.waitForSelector('body[data-ready]', { timeout: 20_000 });
+  /** Opens every incident of the front page, so that its alerts (folded under it) can be clicked. */
+  const unfoldIncidents = async (page: Page) => {
+    for (const summary of await page.locator('li.incident summary').all()) await summary.click();
+  };
 
   /** The share of the chart's pixels painted in the band's green. */
   const bandShare = async (page: Page) => {
@@ -118,6 +122,7 @@ describe('the dashboard on the demo data', () => {
     const { page, errors } = await openPage();
     await page.goto(`${base}/#key=${readKey}`);
     await ready(page);
+    await unfoldIncidents(page);
     const alert = page.locator('[data-testid=alerts] .alert', { hasText: 'shop.login.time' }).first();
     await alert.locator('a').click();
     await page.waitForSelector('[data-testid=band-chart][data-state=drawn]');
@@ -136,6 +141,7 @@ describe('the dashboard on the demo data', () => {
   const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
   /** Opens the view of the login time's alert (the identity provider's outage) from the list, as an on-call would. */
   const openOutageAlert = async (page: Page) => {
+    await unfoldIncidents(page);
     const alert = page.locator('[data-testid=alerts] .alert', { hasText: 'shop.login.time' }).first();
     await alert.locator('a').click();
     await page.waitForSelector('[data-testid=band-chart][data-state=drawn]');

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { alertHref, alertWindow, byUrgency, isMarkedAlert } from '../../dashboard/src/alert-history.ts';
+import type { IncidentView } from '../../dashboard/src/api.ts';
 import { chartColumns, hasNonPositive, linearBelow } from '../../dashboard/src/chart-data.ts';
-import { formatDuration, formatValue, seriesLabel } from '../../dashboard/src/format.ts';
+import {
+  formatDuration,
+  formatValue,
+  localInputValue,
+  readLocalInput,
+  seriesLabel,
+} from '../../dashboard/src/format.ts';
+import { eventDetail, incidentRange, incidentsByUrgency } from '../../dashboard/src/incident-list.ts';
 import { endingByNow, parseRoute, seriesViewRange } from '../../dashboard/src/route.ts';
 import type { Alert } from '../../lib/alerts/model.ts';
 import {
@@ -231,5 +239,75 @@ describe('format', () => {
     expect(formatDuration(3 * 3_600_000)).toBe('3 h');
     expect(seriesLabel('shop.requests', { service: 'web' })).toBe('shop.requests{service=web}');
     expect(seriesLabel(null, null)).toBe('(deleted series)');
+  });
+});
+
+describe('incidents', () => {
+  const incident = (id: string, state: 'open' | 'resolved', startedAt: number) =>
+    ({ id, state, startedAt, resolvedAt: state === 'open' ? null : startedAt + hour }) as IncidentView;
+
+  it('lists open incidents first, then the newest', () => {
+    const listed = incidentsByUrgency([
+      incident('in_old', 'resolved', 1 * hour),
+      incident('in_open', 'open', 2 * hour),
+      incident('in_new', 'resolved', 5 * hour),
+    ]);
+    expect(listed.map((entry) => entry.id)).toEqual(['in_open', 'in_new', 'in_old']);
+  });
+
+  it('shows an incident with two hours (or its length) either side, up to now, or the range zoomed to', () => {
+    expect(incidentRange({ startedAt: 10 * hour, resolvedAt: 11 * hour }, {}, 20 * hour)).toEqual({
+      from: 8 * hour,
+      to: 13 * hour,
+    });
+    // Open: up to now, not two hours of future.
+    expect(incidentRange({ startedAt: 10 * hour, resolvedAt: null }, {}, 10 * hour + 46 * minute)).toEqual({
+      from: 8 * hour,
+      to: 10 * hour + 46 * minute,
+    });
+    expect(incidentRange({ startedAt: 10 * hour, resolvedAt: 15 * hour }, {}, 30 * hour)).toEqual({
+      from: 5 * hour,
+      to: 20 * hour,
+    });
+    expect(
+      incidentRange(
+        { startedAt: 10 * hour, resolvedAt: 11 * hour },
+        { from: 9 * hour, to: 12 * hour },
+        20 * hour,
+      ),
+    ).toEqual({
+      from: 9 * hour,
+      to: 12 * hour,
+    });
+  });
+
+  it('says what a timeline event adds to the name of its member, once', () => {
+    const labels = new Map([['al_1', 'shop.login.time{service=web}']]);
+    expect(eventDetail({ alertId: 'al_1', detail: 'opened by shop.login.time{service=web}' }, labels)).toBe(
+      '',
+    );
+    expect(
+      eventDetail({ alertId: 'al_1', detail: 'shop.login.time{service=web} (service=web)' }, labels),
+    ).toBe('(service=web)');
+    expect(eventDetail({ alertId: null, detail: 'by on-call' }, labels)).toBe('by on-call');
+  });
+
+  it('reads #/incidents/<id>, zoomed or not', () => {
+    expect(parseRoute('#/incidents/in_0123456789abcdef0123')).toEqual({
+      view: 'incident',
+      id: 'in_0123456789abcdef0123',
+      from: undefined,
+      to: undefined,
+    });
+    expect(parseRoute('#/incidents/in_1?from=5&to=9')).toMatchObject({ view: 'incident', from: 5, to: 9 });
+    expect(parseRoute('#/incidents/in_1?from=9&to=5')).toMatchObject({ from: undefined, to: undefined });
+  });
+
+  it("writes and reads a datetime-local input's value, to the minute, in the zone it runs in", () => {
+    const at = new Date(2025, 10, 24, 9, 5, 42).getTime();
+    expect(localInputValue(at)).toBe('2025-11-24T09:05');
+    expect(readLocalInput('2025-11-24T09:05')).toBe(new Date(2025, 10, 24, 9, 5).getTime());
+    expect(readLocalInput('')).toBeUndefined();
+    expect(readLocalInput('24/11/2025 09:05')).toBeUndefined();
   });
 });
