@@ -25,8 +25,11 @@ const exitAfterSeeding = process.argv.includes('--exit');
 const batchSize = 5_000;
 
 const began = Date.now();
-// The demo's notifications are counted, not printed: a few weeks of history would scroll past the URL.
+// The demo's notifications are counted, not printed: a few weeks of history would scroll past the URL. Its
+// history is paged as if it were live (so related alerts are grouped into incidents, as they would have been).
 const notified = { OPEN: 0, ESCALATED: 0, REMINDER: 0, RESOLVED: 0 };
+const incidentPages = { OPEN: 0, UPDATE: 0, RESOLVED: 0 };
+const demoHistoryMs = 60 * 24 * 3_600_000;
 let server: LocalServer;
 try {
   server = await startLocalServer({
@@ -38,7 +41,11 @@ try {
       notify: async (notification) => {
         notified[notification.state] += 1;
       },
+      notifyIncident: async (notification) => {
+        incidentPages[notification.state] += 1;
+      },
     },
+    pageWindowMs: demoHistoryMs,
   });
 } catch (error) {
   if (!(error instanceof DataDirectoryInUseError)) throw error;
@@ -83,18 +90,34 @@ for (let round = 0; round < 10; round++) {
 const alertsResponse = await fetch(`${server.url}/v1/alerts?from=${story.start}&limit=1000`, {
   headers: { authorization: `Bearer ${readKey}` },
 });
-const { alerts } = (await alertsResponse.json()) as { alerts: { startedAt: number; paged: boolean }[] };
+const { alerts } = (await alertsResponse.json()) as {
+  alerts: { id: string; startedAt: number; paged: boolean }[];
+};
 const inOutage = alerts.filter(
   (alert) => alert.startedAt >= story.outage.start && alert.startedAt < story.outage.end,
+);
+const incidentsResponse = await fetch(
+  `${server.url}/v1/incidents?from=${story.outage.start}&to=${story.outage.end}`,
+  { headers: { authorization: `Bearer ${readKey}` } },
+);
+const { incidents } = (await incidentsResponse.json()) as {
+  incidents: { members: { alertId: string; name: string }[]; originAlertId: string }[];
+};
+const outageIds = new Set(inOutage.map((alert) => alert.id));
+const outageIncidents = incidents.filter((incident) =>
+  incident.members.some((member) => outageIds.has(member.alertId)),
+);
+const origins = outageIncidents.map(
+  (incident) => incident.members.find((member) => member.alertId === incident.originAlertId)?.name ?? '?',
 );
 const outageSummary =
   inOutage.length === 0
     ? 'none of them'
-    : `${inOutage.length} of them, ${inOutage.filter((alert) => alert.paged).length} paged`;
+    : `${inOutage.length} of them, paged as ${outageIncidents.length} incident${outageIncidents.length === 1 ? '' : 's'} (first to move: ${origins.join(', ')})`;
 
 const seconds = ((Date.now() - began) / 1000).toFixed(1);
 console.log(`Learned bands over ${buckets} buckets: ${anomalies} outside their band, ${recorded} alerts recorded and
-${notified.OPEN} paged (older ones are recorded, not paged). The identity provider's outage on
+${incidentPages.OPEN} incidents paged (as if live: ${incidentPages.OPEN + incidentPages.UPDATE + notified.OPEN + notified.ESCALATED} pages). The identity provider's outage on
 ${new Date(story.outage.start).toUTCString()}: ${outageSummary}. Ready in ${seconds} s.
 
 Open the dashboard (the link hands it a read-only key):
