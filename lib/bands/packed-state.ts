@@ -16,6 +16,8 @@
  * O(values) each way, no allocation but the output.
  */
 
+import { base64Length, decodeInto } from './stored-bytes.ts';
+
 /** Milliseconds of an int32 offset: ±24.8 days. */
 const int32Max = 2 ** 31 - 1;
 const float32 = new Float32Array(1);
@@ -35,18 +37,32 @@ export function toFloat32(value: number): number {
   return Number.isFinite(rounded) ? rounded : value;
 }
 
-/** Writes values into one growing buffer; `toBase64()` at the end. */
+/**
+ * The bytes every writer writes into and every reader reads from: a state is written (or read) whole before
+ * the next one is (each `toState` and `restore` is synchronous), so one buffer serves them all, and a band job
+ * allocates none per series.
+ */
+let scratch = new Uint8Array(8192);
+let scratchView = new DataView(scratch.buffer);
+
+function growScratch(length: number, keep: number): void {
+  const grown = new Uint8Array(Math.max(2 * scratch.length, length));
+  grown.set(scratch.subarray(0, keep));
+  scratch = grown;
+  scratchView = new DataView(grown.buffer);
+}
+
+/** Writes values into the shared buffer; `toBase64()` at the end (before any other state is written). */
 export class StateWriter {
-  private bytes = new Uint8Array(2048);
-  private view = new DataView(this.bytes.buffer);
+  private bytes = scratch;
+  private view = scratchView;
   private at = 0;
 
   private room(length: number): void {
     if (this.at + length <= this.bytes.length) return;
-    const grown = new Uint8Array(Math.max(2 * this.bytes.length, this.at + length));
-    grown.set(this.bytes);
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
+    growScratch(this.at + length, this.at);
+    this.bytes = scratch;
+    this.view = scratchView;
   }
 
   byte(value: number): void {
@@ -131,11 +147,16 @@ export class StateWriter {
     const exponent = profileExponent(values);
     this.bytes[this.at++] = exponent + 128;
     const perUnit = exponent === noScale ? 0 : 2 ** (15 - exponent);
+    const bytes = this.bytes;
+    let at = this.at;
     for (let index = 0; index < count; index++) {
-      const level = Math.round((values[index] ?? 0) * perUnit);
-      this.view.setInt16(this.at, Math.max(-32767, Math.min(32767, level)), true);
-      this.at += 2;
+      const level = Math.max(-32767, Math.min(32767, Math.round((values[index] ?? 0) * perUnit)));
+      // Little-endian two's complement, byte by byte (faster than a DataView call per slot).
+      bytes[at] = level & 255;
+      bytes[at + 1] = (level >> 8) & 255;
+      at += 2;
     }
+    this.at = at;
   }
 
   /** What was written, as base64. */
@@ -166,20 +187,26 @@ export class StateReader {
   private readonly view: DataView;
   private at = 0;
 
-  private constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  private constructor(
+    private readonly bytes: Uint8Array,
+    private readonly length: number,
+  ) {
+    this.view = scratchView;
   }
 
   /**
-   * Runs `read` over the bytes of `text`; undefined when `text` is not base64, when it ends before `read` is
-   * done or has bytes left after it, or when `read` returns undefined.
+   * Runs `read` over the bytes of `text` (in the shared buffer); undefined when `text` is not base64, when it
+   * ends before `read` is done or has bytes left after it, or when `read` returns undefined.
    */
   static read<T>(text: unknown, read: (reader: StateReader) => T | undefined): T | undefined {
-    if (typeof text !== 'string') return undefined;
-    const reader = new StateReader(Buffer.from(text, 'base64'));
+    const length = base64Length(text);
+    if (length === undefined) return undefined;
+    if (length > scratch.length) growScratch(length, 0);
+    if (!decodeInto(text as string, scratch.buffer, 0, length)) return undefined;
+    const reader = new StateReader(scratch, length);
     try {
       const value = read(reader);
-      return reader.at === reader.bytes.length ? value : undefined;
+      return reader.at === length ? value : undefined;
     } catch (error) {
       if (error instanceof TruncatedStateError || error instanceof RangeError) return undefined;
       throw error;
@@ -187,7 +214,7 @@ export class StateReader {
   }
 
   private need(length: number): void {
-    if (this.at + length > this.bytes.length) throw new TruncatedStateError('the state ends early');
+    if (this.at + length > this.length) throw new TruncatedStateError('the state ends early');
   }
 
   byte(): number {
@@ -265,9 +292,13 @@ export class StateReader {
     const count = into.length;
     this.need(2 * count);
     const unit = exponent === noScale ? 0 : 2 ** (exponent - 15);
+    const bytes = this.bytes;
+    let at = this.at;
     for (let index = 0; index < count; index++) {
-      into[index] = this.view.getInt16(this.at, true) * unit;
-      this.at += 2;
+      // Two bytes, little-endian, sign-extended from 16 bits.
+      into[index] = ((((bytes[at] ?? 0) | ((bytes[at + 1] ?? 0) << 8)) << 16) >> 16) * unit;
+      at += 2;
     }
+    this.at = at;
   }
 }
