@@ -194,13 +194,21 @@ for (const points of ['timestream', 'dynamodb'] as const) {
 }
 if (!process.env.BENCH_KEEP) rmSync(directory, { recursive: true, force: true });
 
+// The engine's state as the stores keep it (JSON), per series: the templates' mean, as every series is one.
+const engineStateBytes = templates.map(({ engineState }) => JSON.stringify(engineState).length);
 const report = {
   measuredAt: new Date().toISOString(),
   node: process.version,
   cpus: (await import('node:os')).cpus().length,
   seriesCount,
   shards,
+  engine: defaultEngine.name,
+  engineStateBytesPerSeries: Math.round(
+    engineStateBytes.reduce((sum, bytes) => sum + bytes, 0) / templateCount,
+  ),
+  engineStateBytesLargest: Math.max(...engineStateBytes),
   stateBytesGzip: stateBytes,
+  stateBytesGzipPerSeries: Math.round(stateBytes / seriesCount),
   sqliteIngestMsForOneBucket: Math.round(ingestMs),
   stores: results,
 };

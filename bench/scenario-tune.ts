@@ -6,7 +6,10 @@
  * seed, for trying engines on many seeds. The figures to report come from `npm run backtest` (the real thing).
  *
  *   npx tsx bench/scenario-tune.ts --seeds 1-20 [--weeks 6] [--rule '{"debounce":{"breaches":2,"outOf":3}}']
- *     [--family latency] [--series] [--json FILE]
+ *     [--family latency] [--series] [--json FILE] [--round-trip N]
+ *
+ * `--round-trip N` stores and restores the engine (toState, JSON, restore) after every N buckets, as the band
+ * job does between its runs (N = 1: a run a bucket): what the stored state keeps, and what it rounds, shows.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +40,7 @@ const { values: options } = parseArgs({
     engine: { type: 'string', default: 'normalcy' },
     'show-false': { type: 'boolean', default: false },
     'show-missed': { type: 'boolean', default: false },
+    'round-trip': { type: 'string', default: '0' },
   },
 });
 const engines: Record<string, BandEngineFactory> = { normalcy: defaultEngine, detector: detectorEngine };
@@ -46,6 +50,7 @@ const seeds = options.seeds.split(',').flatMap((part) => {
   const [from, to = from] = part.split('-').map(Number);
   return Array.from({ length: (to ?? 0) - (from ?? 0) + 1 }, (_, index) => (from ?? 0) + index);
 });
+const roundTripEvery = Number(options['round-trip']);
 const rule: BandRule = { ...builtInDefaultRule, ...(options.rule ? JSON.parse(options.rule) : {}) };
 
 function corpusOf(seed: number): string {
@@ -74,15 +79,25 @@ for (const seed of seeds) {
     }));
     const stepMs = inferStep(series.timestamps.slice(0, 60)) ?? 60_000;
     const buckets = aggregate(series.type, points, stepMs);
-    const engine = factory.create({
-      kind: series.type === 'counter' ? 'count' : series.type === 'timer' ? 'latency' : 'auto',
-    });
+    const settings = {
+      kind:
+        series.type === 'counter'
+          ? ('count' as const)
+          : series.type === 'timer'
+            ? ('latency' as const)
+            : ('auto' as const),
+    };
+    let engine = factory.create(settings);
     const before = performance.now();
-    const evaluated: EvaluatedBucket[] = buckets.map((bucket) => ({
-      timestamp: bucket.start,
-      value: bucket.value,
-      band: engine.update(bucket.start, bucket.value),
-    }));
+    const evaluated: EvaluatedBucket[] = buckets.map((bucket, index) => {
+      if (roundTripEvery > 0 && index > 0 && index % roundTripEvery === 0)
+        engine = factory.restore(JSON.parse(JSON.stringify(engine.toState())), settings);
+      return {
+        timestamp: bucket.start,
+        value: bucket.value,
+        band: engine.update(bucket.start, bucket.value),
+      };
+    });
     engineMs += performance.now() - before;
     updates += buckets.length;
     const identity = { id: series.metric, name: series.metric, dimensions: {} };

@@ -1,8 +1,13 @@
 /**
- * The band's state and how it is stored: float64 scalars, float32 arrays (views of one buffer) and float64
- * episodes, each as base64. A stored band that is not a whole one of this layout reads as none: the band then
- * starts afresh (an engine whose layout changes takes a new name, and the band job learns it again).
+ * The band's state and how it is stored. Since normalcy/8, in the compact form of packed-state.ts (written into
+ * the engine's one string): the scalars and episodes as numbers (noise units and edges as float32), the daily
+ * profile in 16-bit fixed point, the other arrays (noise by hour, weekdays, tails) as the float32s they are,
+ * zeros left out. normalcy/7 stored
+ * float64 scalars, float32 arrays and float64 episodes, each as base64 ({@link decodeBandState} still reads it:
+ * the same numbers, so an upgraded band goes on exactly where it was). A stored band that is not a whole one
+ * reads as none: the band then starts afresh.
  */
+import { type StateReader, type StateWriter, toFloat32 } from './packed-state.ts';
 import { allFinite, base64Length, decodeInto, scratchFloat64s } from './stored-bytes.ts';
 import { tailRungs } from './tails.ts';
 
@@ -112,7 +117,7 @@ export interface BandState {
   readonly episodes: number[];
 }
 
-/** The band's state as stored: base64 of its float64 scalars, float32 arrays and float64 episodes. */
+/** A normalcy/7 band as stored: base64 of its float64 scalars, float32 arrays and float64 episodes. */
 export interface StoredBand {
   readonly scalars: string;
   readonly arrays: string;
@@ -128,21 +133,78 @@ export function resetBandState(state: BandState): void {
   state.episodes.length = 0;
 }
 
-const base64 = (values: Float64Array | Float32Array): string =>
-  Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+/** Timestamps are written as offsets from the band's last one (see packed-state.ts). */
+const anchorOf = (s: Scalars): number => s.last;
 
-export function encodeBandState({ s, a, episodes }: BandState): StoredBand {
-  const scalars = new Float64Array(scalarNames.length);
-  for (let index = 0; index < scalarNames.length; index++) scalars[index] = s[scalarNames[index] ?? 'points'];
-  return {
-    scalars: base64(scalars),
-    // Every array is a view of one buffer, stored as it is.
-    arrays: base64(a.all),
-    episodes: base64(new Float64Array(episodes)),
-  };
+/**
+ * Scalars stored as float32: noise units, edges and running means of residuals, whose last digits are far
+ * below anything the band measures (levels, sums, timestamps and the values compared for equality keep all of
+ * theirs).
+ */
+const float32Scalars: ReadonlySet<keyof Scalars> = new Set([
+  'interval',
+  'scale',
+  'errorNone',
+  'errorDaily',
+  'counted',
+  'unit',
+  'previousZ',
+  'earlierZ',
+  'departureMax',
+  'edgeUp',
+  'edgeDown',
+  'extremeUp',
+  'extremeDown',
+  'repeatFrequency',
+  'eventMax',
+  'meanZ',
+  'sustainUp',
+  'sustainDown',
+] as const);
+const storedAsFloat32 = scalarNames.map((name) => float32Scalars.has(name));
+
+/** The band into `writer`, in the order {@link readBandState} reads it. O(state). */
+export function writeBandState({ s, a, episodes }: BandState, writer: StateWriter): void {
+  const scalars = scratchScalars;
+  for (let index = 0; index < scalarNames.length; index++) {
+    const value = s[scalarNames[index] ?? 'points'];
+    scalars[index] = storedAsFloat32[index] ? toFloat32(value) : value;
+  }
+  writer.float64(anchorOf(s));
+  writer.numbers(scalars, anchorOf(s));
+  writer.profile(a.daily);
+  // The rest of the arrays follow the daily profile in their one buffer.
+  writer.counts(a.all.subarray(dailySlots));
+  writer.byte(episodes.length / episodeFields);
+  // An episode's size (its third field) widens the band by 110 % of it: float32 is plenty.
+  for (let index = 0; index < episodes.length; index++)
+    scratchEpisodes[index] =
+      index % episodeFields === 2 ? toFloat32(episodes[index] ?? 0) : (episodes[index] ?? 0);
+  writer.numbers(scratchEpisodes.subarray(0, episodes.length), anchorOf(s));
 }
 
-/** A stored band read back; undefined when it is not a whole one (the band then starts afresh). */
+const scratchEpisodes = new Float64Array(64 * episodeFields);
+
+const scratchScalars = new Float64Array(scalarNames.length);
+
+/** A band written by {@link writeBandState}; undefined when it is not a whole one. O(state). */
+export function readBandState(reader: StateReader): BandState | undefined {
+  const anchor = reader.float64();
+  const scalarValues = scratchScalars;
+  if (!reader.numbers(scalarValues, anchor)) return undefined;
+  const all = new Float32Array(arraysLength);
+  reader.profile(all.subarray(0, dailySlots));
+  if (!reader.counts(all.subarray(dailySlots))) return undefined;
+  const episodes: number[] = new Array(reader.byte() * episodeFields).fill(0);
+  if (!reader.numbers(episodes, anchor)) return undefined;
+  const scalars = freshScalars();
+  for (let index = 0; index < scalarNames.length; index++) {
+    scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
+  }
+  return { s: scalars, a: freshArrays(all), episodes };
+}
+
+/** A normalcy/7 band read back; undefined when it is not a whole one (the band then starts afresh). */
 export function decodeBandState(stored: StoredBand): BandState | undefined {
   const arrays = new Float32Array(arraysLength);
   const arrayText = stored.arrays;

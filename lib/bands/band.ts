@@ -19,15 +19,14 @@ import { dayMs, minuteMs, weekMs } from '../time.ts';
 import {
   type Arrays,
   type BandState,
-  decodeBandState,
-  encodeBandState,
   freshBandState,
   resetBandState,
   type Scalars,
-  type StoredBand,
+  writeBandState,
 } from './band-state.ts';
 import { bandTuning, defaultRelearnAfterMs, pagesPerYear } from './band-tuning.ts';
 import type { BandSettings } from './engine.ts';
+import type { StateWriter } from './packed-state.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import { countDeviation, deviationAt, independence, pairDeviationAt, tailShape } from './tails.ts';
 import { closeDay, weekdayOf } from './weekdays.ts';
@@ -108,9 +107,9 @@ export class SeasonalBand {
 
   constructor(
     private readonly settings: BandSettings,
-    stored?: StoredBand,
+    restored?: BandState,
   ) {
-    this.state = (stored && decodeBandState(stored)) ?? freshBandState();
+    this.state = restored ?? freshBandState();
     this.s = this.state.s;
     this.a = this.state.a;
     this.target = pagesPerYear(settings.sensitivity);
@@ -126,8 +125,9 @@ export class SeasonalBand {
     return weekly ? 'weekly' : 'none';
   }
 
-  toState(): StoredBand {
-    return encodeBandState(this.state);
+  /** The band's state into `writer` (see band-state.ts). */
+  write(writer: StateWriter): void {
+    writeBandState(this.state, writer);
   }
 
   /** The smallest value the series has shown (for the bounds of its kind). */

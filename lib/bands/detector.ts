@@ -6,11 +6,14 @@ import {
   type BandResult,
   type BandSettings,
   defaultBandSettings,
+  directions,
   type EngineState,
   type MetricKind,
+  metricKinds,
 } from './engine.ts';
 import { beyondEngineLimit, withinEngineLimit, withRealValue } from './finite.ts';
 import { clampToBounds, type KindBounds, kindBounds } from './metric-kind.ts';
+import { type StateReader, type StateWriter, toFloat32 } from './packed-state.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
 import { allFinite, base64Length, decodeInto, scratchFloat64s } from './stored-bytes.ts';
 import {
@@ -707,6 +710,38 @@ class NormalcyEngine implements BandEngine {
     return { kind: ratio ? 'ratio' : null, seasonality };
   }
 
+  /**
+   * The state into `writer`, in normalcy/8's compact form (see packed-state.ts): the settings and the scalars
+   * as numbers (scales and noise as float32), the profiles in 16-bit fixed point, the tails as their float32s
+   * (zeros left out), the recurrence bits. O(state).
+   */
+  write(writer: StateWriter): void {
+    const state = this.state;
+    const { settings } = state;
+    settingsNumbers[0] = settings.sensitivity;
+    settingsNumbers[1] = settings.minHistoryMs;
+    settingsNumbers[2] = settings.relearnAfterMs ?? -1;
+    writer.numbers(settingsNumbers, 0);
+    // The two choices in one byte (an unknown one as 255: the default).
+    const direction = directions.indexOf(settings.direction);
+    const kind = metricKinds.indexOf(settings.kind);
+    writer.byte(direction < 0 || kind < 0 ? 255 : direction * metricKinds.length + kind);
+    const scalars = scratchScalars;
+    for (let index = 0; index < scalarNames.length; index++) {
+      const value = state[scalarNames[index] as keyof NormalcyScalars];
+      scalars[index] = storedAsFloat32[index] ? toFloat32(value) : value;
+    }
+    writer.float64(state.lastTimestamp);
+    writer.numbers(scalars, state.lastTimestamp);
+    // Their lengths in a byte each: the daily profile's (at most maxDailySlots), the weekly's in eighths.
+    writer.byte(state.daily.length);
+    writer.profile(state.daily);
+    writer.byte(state.weekly.length / 8);
+    writer.profile(state.weekly);
+    writer.counts(state.tails);
+    writer.sparseBytes(state.recurrence);
+  }
+
   toState(): EngineState {
     const { settings, daily, weekly, tails, recurrence, ...scalars } = this.state;
     const packed = new Float64Array(scalarNames.length);
@@ -1262,6 +1297,89 @@ function restoredState(stored: EngineState): NormalcyState | undefined {
   if (upgraded) state.recurrence.set(recurrence);
   else state.recurrence = recurrence;
   return state;
+}
+
+const scratchScalars = new Float64Array(scalarNames.length);
+/**
+ * Scalars normalcy/8 stores as float32: scales, noise, errors, widths and precedents, whose last digits are far
+ * below anything the detector measures (levels, timestamps and the values compared for equality keep theirs).
+ */
+const float32Scalars: ReadonlySet<keyof NormalcyScalars> = new Set([
+  'scale',
+  'longScale',
+  'longDeviation',
+  'shortDeviation',
+  'noise',
+  'noiseMean',
+  'noiseSpread',
+  'counted',
+  'countUnit',
+  'upperWidth',
+  'lowerWidth',
+  'errorNone',
+  'errorDaily',
+  'errorWeekly',
+  'bandErrorNone',
+  'bandErrorDaily',
+  'bandErrorWeekly',
+  'incident',
+  'incidentDeparture',
+  'repeatFrequency',
+  'baseScale',
+  'bandUpperWidth',
+  'bandLowerWidth',
+  'precedentUp',
+  'precedentDown',
+  'levelPrecedentUp',
+  'levelPrecedentDown',
+  'largestDepartureUp',
+  'largestDepartureDown',
+  'drift0',
+  'drift1',
+  'drift2',
+  'drift3',
+] as const);
+const storedAsFloat32 = scalarNames.map((name) => float32Scalars.has(name));
+/** The settings a detector keeps, as numbers (an unknown one reads back as the default). */
+const settingsNumbers = new Float64Array(3);
+
+/**
+ * A detector written by its `write` (normalcy/8's compact form), or undefined when it is not a whole one.
+ * O(state).
+ */
+export function readDetector(reader: StateReader): BandEngine | undefined {
+  if (!reader.numbers(settingsNumbers, 0)) return undefined;
+  const [sensitivity = 0.5, minHistoryMs = 0, relearnAfterMs = -1] = settingsNumbers;
+  const choices = reader.byte();
+  const known = choices < directions.length * metricKinds.length;
+  const state = freshState({
+    sensitivity,
+    direction:
+      (known && directions[Math.floor(choices / metricKinds.length)]) || defaultBandSettings.direction,
+    minHistoryMs,
+    kind: (known && metricKinds[choices % metricKinds.length]) || defaultBandSettings.kind,
+    ...(relearnAfterMs >= 0 ? { relearnAfterMs } : {}),
+  });
+  const anchor = reader.float64();
+  const values = scratchScalars;
+  if (!reader.numbers(values, anchor)) return undefined;
+  for (let index = 0; index < scalarNames.length; index++)
+    state[scalarNames[index] as keyof NormalcyScalars] = values[index] ?? 0;
+  const daily = new Float32Array(reader.byte());
+  reader.profile(daily);
+  const weekly = new Float32Array(8 * reader.byte());
+  reader.profile(weekly);
+  if (!reader.counts(state.tails)) return undefined;
+  reader.sparseBytes(state.recurrence);
+  state.daily = daily;
+  state.weekly = weekly;
+  return new NormalcyEngine(state, detectorTuning);
+}
+
+/** Writes a detector of {@link detectorEngine} in normalcy/8's form. */
+export function writeDetector(detector: BandEngine, writer: StateWriter): void {
+  if (!(detector instanceof NormalcyEngine)) throw new TypeError('not a detector of detectorEngine');
+  detector.write(writer);
 }
 
 /**

@@ -72,27 +72,28 @@ describe('Engine: a normalcy/6 state is upgraded', () => {
       seed: 4,
     });
     const engine = normalcyEngine.create(jobSettings.counter);
-    for (const [timestamp, value] of series) engine.update(timestamp, value);
-    const current = engine.toState() as { engine: string; detector: { engine: string } };
-    expect(current.engine).toBe('normalcy/7');
+    const detector = detectorEngine.create(jobSettings.counter);
+    for (const [timestamp, value] of series) {
+      engine.update(timestamp, value);
+      detector.update(timestamp, value);
+    }
+    // normalcy/6 stored the detector's state (normalcy/5's) beside a band of another layout.
     const previous = {
-      ...current,
       engine: 'normalcy/6',
+      detector: detector.toState(),
       band: { scalars: 'AAAA', arrays: 'AAAA', episodes: '' },
     };
 
     const upgraded = normalcyEngine.restore(JSON.parse(JSON.stringify(previous)), jobSettings.counter);
-    const state = upgraded.toState() as typeof current;
-    expect(state.engine).toBe('normalcy/7');
-    expect(state.detector).toEqual(current.detector);
-    expect(detectorEngine.restore(state.detector, jobSettings.counter).toState()).toEqual(current.detector);
-    // The band starts afresh: a fresh engine's band after the same next bucket.
+    expect(upgraded.toState().engine).toBe('normalcy/8');
+    // The detector goes on where it was, the band as a fresh engine's.
     const next: [number, number] = [monday + weekMs, 800];
-    const fresh = normalcyEngine.create(jobSettings.counter);
-    fresh.update(...next);
-    upgraded.update(...next);
-    expect((upgraded.toState() as unknown as { band: unknown }).band).toEqual(
-      (fresh.toState() as unknown as { band: unknown }).band,
-    );
+    const fresh = normalcyEngine.create(jobSettings.counter).update(...next);
+    const trained = engine.update(...next);
+    const result = upgraded.update(...next);
+    expect(result.score).toBe(trained.score);
+    expect(result.news).toBe(trained.news);
+    expect([result.expected, result.lower, result.upper]).toEqual([fresh.expected, fresh.lower, fresh.upper]);
+    expect(trained.expected).not.toBe(fresh.expected);
   });
 });
