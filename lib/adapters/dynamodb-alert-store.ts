@@ -1,10 +1,10 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -28,6 +28,7 @@ import {
   type CommitResult,
   type MonitorSnapshot,
 } from '../ports/alert-store.ts';
+import { isConditionFailure, queryAll } from './dynamodb-documents.ts';
 import { alertsByStateIndex, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbAlertStoreOptions {
@@ -80,8 +81,6 @@ const monitorKey = (seriesId: string) => ({ pk: `MONITOR#${seriesId}`, sk: 'MONI
 /** Sorts by time, then OPEN, ESCALATED, REMINDER, RESOLVED (times are padded so text order is time order). */
 const deliverOrder = (transition: AlertTransition): string =>
   `${String(transition.at).padStart(16, '0')}#${transitionRank[transition.kind]}#${transition.id}`;
-
-const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 /**
  * The alert store in one DynamoDB table (`pk`, `sk`) of its own: rules, mutes and exclusions in partition
@@ -425,25 +424,8 @@ export class DynamoDbAlertStore implements AlertStore {
     }
   }
 
-  private async queryAll<T>(
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
-    limit = Number.POSITIVE_INFINITY,
-  ): Promise<T[]> {
-    const items: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.options.table,
-          ...(Number.isFinite(limit) && { Limit: Math.min(limit - items.length, 1000) }),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as T[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items;
+  private queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<T[]> {
+    return queryAll<T>(this.documents, this.options.table, input, limit);
   }
 }
 

@@ -1,13 +1,8 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Feedback } from '../feedback/model.ts';
 import { type FeedbackStore, feedbackOrder } from '../ports/feedback-store.ts';
+import { isConditionFailure, queryAll } from './dynamodb-documents.ts';
 
 export interface DynamoDbFeedbackStoreOptions {
   /** The alert store's table: feedback lives in a partition of its own there. */
@@ -54,21 +49,12 @@ export class DynamoDbFeedbackStore implements FeedbackStore {
   }
 
   async listFeedback(query: { readonly seriesId?: string } = {}): Promise<Feedback[]> {
-    const records: Feedback[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.options.table,
-          KeyConditionExpression: 'pk = :feedback',
-          ExpressionAttributeValues: { ':feedback': feedbackPartition },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of (page.Items ?? []) as FeedbackItem[]) records.push(item.record);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await queryAll<FeedbackItem>(this.documents, this.options.table, {
+      KeyConditionExpression: 'pk = :feedback',
+      ExpressionAttributeValues: { ':feedback': feedbackPartition },
+      ConsistentRead: true,
+    });
+    const records = items.map((item) => item.record);
     const selected =
       query.seriesId === undefined ? records : records.filter((record) => record.seriesId === query.seriesId);
     return selected.sort(feedbackOrder);
@@ -91,7 +77,7 @@ export class DynamoDbFeedbackStore implements FeedbackStore {
       return (Attributes as FeedbackItem | undefined)?.record;
     } catch (error) {
       // Unknown, or withdrawn already: the record as it is (or undefined) says which.
-      if (error instanceof ConditionalCheckFailedException) return this.getFeedback(id);
+      if (isConditionFailure(error)) return this.getFeedback(id);
       throw error;
     }
   }

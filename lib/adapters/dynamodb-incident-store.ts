@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
@@ -21,6 +21,7 @@ import type {
   IncidentQuery,
   IncidentStore,
 } from '../ports/incident-store.ts';
+import { isConditionFailure, queryAll } from './dynamodb-documents.ts';
 import { alertsByStateIndex, incidentItemPrefix, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbIncidentStoreOptions {
@@ -67,8 +68,6 @@ interface TransitionItem {
   deliverAfter: number;
   decidedAt?: number | null;
 }
-
-const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 /**
  * Incidents in the alert table, under the prefix `INCIDENT#`, without transactions (one conditional write is
@@ -347,25 +346,8 @@ export class DynamoDbIncidentStore implements IncidentStore {
     }
   }
 
-  private async queryAll<T>(
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>,
-    limit = Number.POSITIVE_INFINITY,
-  ): Promise<T[]> {
-    const items: T[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          ...input,
-          TableName: this.options.table,
-          ...(Number.isFinite(limit) && { Limit: Math.min(limit - items.length, 1000) }),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as T[]));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && items.length < limit);
-    return items;
+  private queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>, limit?: number): Promise<T[]> {
+    return queryAll<T>(this.documents, this.options.table, input, limit);
   }
 }
 
