@@ -13,9 +13,8 @@ import {
   ValidationError,
 } from '../lib/errors.ts';
 import { bucketStart, defaultStepMs } from '../lib/metrics/step.ts';
-import { readTimestamp } from '../lib/metrics/timestamp.ts';
 import type { AlertPosition, AlertStore } from '../lib/ports/alert-store.ts';
-import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
+import { encodeCursor } from '../lib/query/cursor.ts';
 import { seriesParameter } from '../lib/query/parameters.ts';
 import { type PointView, readSeriesPoints, requireSeries } from '../lib/query/read.ts';
 import { incidentRoutes } from './incident-routes.ts';
@@ -32,6 +31,7 @@ import {
   type RouteContext,
   type RouteDefinition,
 } from './shared/http.ts';
+import { listingQuery } from './shared/listing-query.ts';
 import { catalogOf, withinBudget } from './shared/read-budget.ts';
 
 const maxAlerts = 1000;
@@ -322,42 +322,13 @@ function configRoutes<Item extends { readonly id: string }>(
   ];
 }
 
-const isAlertPosition = (value: unknown): value is AlertPosition =>
-  typeof value === 'object' &&
-  value !== null &&
-  Number.isSafeInteger((value as AlertPosition).startedAt) &&
-  typeof (value as AlertPosition).id === 'string' &&
-  (value as AlertPosition).id.length > 0;
-
 /**
  * `state`, `from`, `to` (epoch ms or ISO-8601), `series` (a series id), `limit` and `cursor` (the `nextCursor`
  * of the previous page) of `GET /v1/alerts`, each checked by name.
  */
 function alertQuery(parameters: Readonly<Record<string, string | undefined>>) {
-  const problem = (field: string, message: string): never => {
-    throw new ValidationError(`query parameter "${field}" ${message}`, [{ field, message }]);
-  };
-  const time = (field: 'from' | 'to'): number | undefined => {
-    const raw = parameters[field];
-    if (raw === undefined || raw === '') return undefined;
-    const parsed = readTimestamp(/^\d+$/.test(raw) ? Number(raw) : raw, Number.POSITIVE_INFINITY);
-    return typeof parsed === 'string' ? problem(field, parsed) : parsed;
-  };
-  const state = parameters.state || undefined;
-  if (state !== undefined && !(alertStates as readonly string[]).includes(state)) {
-    problem('state', `must be one of ${alertStates.join(', ')}, got ${describeValue(state)}`);
-  }
-  const from = time('from');
-  const to = time('to');
-  if (from !== undefined && to !== undefined && from >= to) problem('from', 'must be before "to"');
-  const rawLimit = parameters.limit;
-  const limit = rawLimit === undefined || rawLimit === '' ? 100 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxAlerts) {
-    problem('limit', `must be a whole number from 1 to ${maxAlerts}`);
-  }
   const seriesId = seriesParameter(parameters);
-  const after = parameters.cursor ? decodeCursor(parameters.cursor, isAlertPosition) : undefined;
-  return { state: state as (typeof alertStates)[number] | undefined, from, to, seriesId, limit, after };
+  return { ...listingQuery(parameters, alertStates, maxAlerts), seriesId };
 }
 
 export const createAlertsHandler = (dependencies: () => AlertsDependencies) =>

@@ -11,12 +11,12 @@ import {
   incidentStates,
   orderedMembers,
 } from '../lib/alerts/incidents.ts';
-import { describeValue, NotFoundError, ValidationError } from '../lib/errors.ts';
-import { readTimestamp } from '../lib/metrics/timestamp.ts';
+import { NotFoundError } from '../lib/errors.ts';
 import type { IncidentPosition, IncidentStore } from '../lib/ports/incident-store.ts';
-import { decodeCursor, encodeCursor } from '../lib/query/cursor.ts';
+import { encodeCursor } from '../lib/query/cursor.ts';
 import type { AlertsDependencies } from './shared/dependencies.ts';
 import { type HttpEvent, json, type RouteDefinition } from './shared/http.ts';
+import { listingQuery } from './shared/listing-query.ts';
 
 const maxIncidents = 1000;
 
@@ -97,39 +97,9 @@ const transitionView = (transition: IncidentTransition) => ({
   joined: transition.notification.joined,
 });
 
-const isIncidentPosition = (value: unknown): value is IncidentPosition =>
-  typeof value === 'object' &&
-  value !== null &&
-  Number.isSafeInteger((value as IncidentPosition).startedAt) &&
-  typeof (value as IncidentPosition).id === 'string' &&
-  (value as IncidentPosition).id.length > 0;
-
 /** `state`, `from`, `to`, `limit` and `cursor` of `GET /v1/incidents`, each checked by name. */
-function incidentQuery(parameters: Readonly<Record<string, string | undefined>>) {
-  const problem = (field: string, message: string): never => {
-    throw new ValidationError(`query parameter "${field}" ${message}`, [{ field, message }]);
-  };
-  const time = (field: 'from' | 'to'): number | undefined => {
-    const raw = parameters[field];
-    if (raw === undefined || raw === '') return undefined;
-    const parsed = readTimestamp(/^\d+$/.test(raw) ? Number(raw) : raw, Number.POSITIVE_INFINITY);
-    return typeof parsed === 'string' ? problem(field, parsed) : parsed;
-  };
-  const state = parameters.state || undefined;
-  if (state !== undefined && !(incidentStates as readonly string[]).includes(state)) {
-    problem('state', `must be one of ${incidentStates.join(', ')}, got ${describeValue(state)}`);
-  }
-  const from = time('from');
-  const to = time('to');
-  if (from !== undefined && to !== undefined && from >= to) problem('from', 'must be before "to"');
-  const rawLimit = parameters.limit;
-  const limit = rawLimit === undefined || rawLimit === '' ? 100 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxIncidents) {
-    problem('limit', `must be a whole number from 1 to ${maxIncidents}`);
-  }
-  const after = parameters.cursor ? decodeCursor(parameters.cursor, isIncidentPosition) : undefined;
-  return { state: state as (typeof incidentStates)[number] | undefined, from, to, limit, after };
-}
+const incidentQuery = (parameters: Readonly<Record<string, string | undefined>>) =>
+  listingQuery(parameters, incidentStates, maxIncidents);
 
 export const incidentRoutes: readonly RouteDefinition<AlertsDependencies>[] = [
   {
