@@ -117,6 +117,11 @@ export interface EngineState {
 /** Creates fresh engines and restores saved ones. */
 export interface BandEngineFactory {
   readonly name: string;
+  /**
+   * Earlier versions whose states `restore` reads as they are, going on exactly where they were: a series
+   * they wrote needs no relearning after an upgrade. Any other engine's state is relearned from history.
+   */
+  readonly restoresAsIs?: readonly string[];
   create(settings?: Partial<BandSettings>): BandEngine;
   /** Restores an engine from `toState()`; a state of another engine (or version) starts a fresh one. */
   restore(state: EngineState | undefined, settings?: Partial<BandSettings>): BandEngine;

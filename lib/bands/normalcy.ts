@@ -106,6 +106,7 @@ const settingsOf = (settings?: Partial<BandSettings>): BandSettings => ({
 /** The Normalcy engine: the product's default. */
 export const normalcyEngine: BandEngineFactory = {
   name: engineName,
+  restoresAsIs: [previousEngineName],
   create: (settings) =>
     new NormalcyEngine(
       settingsOf(settings),

@@ -1010,7 +1010,9 @@ function transitionCounts(transitions: readonly { kind: string }[]): { opened: n
  */
 function needsRelearning(context: RunContext, state: SeriesState): boolean {
   // A state of another engine (an upgrade): the new engine learns the series' history rather than start blank.
-  if (state.engineState.engine !== context.dependencies.engine.name) return true;
+  const { engine } = context.dependencies;
+  const writer = state.engineState.engine;
+  if (writer !== engine.name && !engine.restoresAsIs?.includes(writer)) return true;
   const { exclusionsAsOf } = state;
   if (exclusionsAsOf === undefined) return false;
   const { exclusions, withdrawnExclusions = [] } = context.config;
