@@ -28,7 +28,7 @@ import {
   type CommitResult,
   type MonitorSnapshot,
 } from '../ports/alert-store.ts';
-import { isConditionFailure, queryAll } from './dynamodb-documents.ts';
+import { isConditionFailure, outbox, queryAll } from './dynamodb-documents.ts';
 import { alertsByStateIndex, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbAlertStoreOptions {
@@ -178,11 +178,7 @@ export class DynamoDbAlertStore implements AlertStore {
 
   async pendingTransitions(limit: number): Promise<AlertTransition[]> {
     const items = await this.queryAll<TransitionItem>(
-      {
-        IndexName: pendingTransitionsIndex,
-        KeyConditionExpression: 'pendingShard = :pending',
-        ExpressionAttributeValues: { ':pending': pendingMark },
-      },
+      outbox.pending(pendingTransitionsIndex, pendingMark),
       limit,
     );
     return items.map(toTransition);
@@ -190,17 +186,7 @@ export class DynamoDbAlertStore implements AlertStore {
 
   async claimTransition(id: string, leaseUntil: number, now: number): Promise<boolean> {
     try {
-      await this.documents.send(
-        new UpdateCommand({
-          TableName: this.options.table,
-          Key: transitionKey(id),
-          UpdateExpression: 'SET claimedUntil = :until ADD attempts :one',
-          ConditionExpression:
-            '#status = :pending AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':until': leaseUntil, ':one': 1, ':pending': 'pending', ':now': now },
-        }),
-      );
+      await this.documents.send(outbox.claim(this.options.table, transitionKey(id), leaseUntil, now));
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -212,22 +198,7 @@ export class DynamoDbAlertStore implements AlertStore {
     transition: AlertTransition,
     outcome: { status: 'sent' | 'suppressed'; at: number; reason: string | null },
   ): Promise<void> {
-    await this.ifPending(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: transitionKey(transition.id),
-        UpdateExpression:
-          'SET #status = :status, reason = :reason, decidedAt = :at REMOVE pendingShard, claimedUntil',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': outcome.status,
-          ':reason': outcome.reason,
-          ':at': outcome.at,
-          ':pending': 'pending',
-        },
-      }),
-    );
+    await this.ifPending(outbox.finish(this.options.table, transitionKey(transition.id), outcome));
     if (transition.kind === 'OPEN') {
       await this.documents.send(
         new UpdateCommand({
@@ -241,20 +212,7 @@ export class DynamoDbAlertStore implements AlertStore {
   }
 
   async deferTransition(id: string, deliverAfter: number, error: string | null): Promise<void> {
-    await this.ifPending(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: transitionKey(id),
-        UpdateExpression: `SET deliverAfter = :after${error === null ? '' : ', lastError = :error'} REMOVE claimedUntil`,
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':after': deliverAfter,
-          ':pending': 'pending',
-          ...(error !== null && { ':error': error }),
-        },
-      }),
-    );
+    await this.ifPending(outbox.defer(this.options.table, transitionKey(id), deliverAfter, error));
   }
 
   async getAlert(id: string): Promise<Alert | undefined> {

@@ -21,7 +21,7 @@ import type {
   IncidentQuery,
   IncidentStore,
 } from '../ports/incident-store.ts';
-import { isConditionFailure, queryAll } from './dynamodb-documents.ts';
+import { isConditionFailure, outbox, queryAll } from './dynamodb-documents.ts';
 import { alertsByStateIndex, incidentItemPrefix, pendingTransitionsIndex } from './schema.ts';
 
 export interface DynamoDbIncidentStoreOptions {
@@ -124,67 +124,25 @@ export class DynamoDbIncidentStore implements IncidentStore {
 
   async pendingIncidentTransitions(limit: number): Promise<IncidentTransition[]> {
     const items = await this.queryAll<TransitionItem>(
-      {
-        IndexName: pendingTransitionsIndex,
-        KeyConditionExpression: 'pendingShard = :pending',
-        ExpressionAttributeValues: { ':pending': pendingMark },
-      },
+      outbox.pending(pendingTransitionsIndex, pendingMark),
       limit,
     );
     return items.map(toTransition);
   }
 
   async claimIncidentTransition(id: string, leaseUntil: number, now: number): Promise<boolean> {
-    return this.ifCondition(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: transitionKey(id),
-        UpdateExpression: 'SET claimedUntil = :until ADD attempts :one',
-        ConditionExpression:
-          '#status = :pending AND (attribute_not_exists(claimedUntil) OR claimedUntil <= :now)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':until': leaseUntil, ':one': 1, ':pending': 'pending', ':now': now },
-      }),
-    );
+    return this.ifCondition(outbox.claim(this.options.table, transitionKey(id), leaseUntil, now));
   }
 
   async finishIncidentTransition(
     id: string,
     outcome: { status: 'sent' | 'suppressed'; at: number; reason: string | null },
   ): Promise<void> {
-    await this.ifCondition(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: transitionKey(id),
-        UpdateExpression:
-          'SET #status = :status, reason = :reason, decidedAt = :at REMOVE pendingShard, claimedUntil',
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':status': outcome.status,
-          ':reason': outcome.reason,
-          ':at': outcome.at,
-          ':pending': 'pending',
-        },
-      }),
-    );
+    await this.ifCondition(outbox.finish(this.options.table, transitionKey(id), outcome));
   }
 
   async deferIncidentTransition(id: string, deliverAfter: number, error: string | null): Promise<void> {
-    await this.ifCondition(
-      new UpdateCommand({
-        TableName: this.options.table,
-        Key: transitionKey(id),
-        UpdateExpression: `SET deliverAfter = :after${error === null ? '' : ', lastError = :error'} REMOVE claimedUntil`,
-        ConditionExpression: '#status = :pending',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':after': deliverAfter,
-          ':pending': 'pending',
-          ...(error !== null && { ':error': error }),
-        },
-      }),
-    );
+    await this.ifCondition(outbox.defer(this.options.table, transitionKey(id), deliverAfter, error));
   }
 
   async getIncident(id: string): Promise<Incident | undefined> {
