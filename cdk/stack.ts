@@ -1,6 +1,14 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import { type CfnStage, HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import {
@@ -57,6 +65,12 @@ export const metricsNamespace = 'Normalcy';
  * on an EventBridge schedule, an SNS topic for alerts, and alarms on the stack's own health to an operations
  * topic (each topic encrypted with a customer-managed KMS key of its own).
  */
+/** The synth's warning when points and bands go to Timestream (the default). */
+export const timestreamClosedWarning =
+  'Points and bands go to Timestream for LiveAnalytics (normalcy:store=timestream, the default), which is ' +
+  'closed to new AWS customers since 2025-06-20: this deploy fails in an account that has not used ' +
+  'Timestream before. Deploy with -c normalcy:store=dynamodb instead (README, "Deploy to AWS").';
+
 export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -460,6 +474,9 @@ export class NormalcyStack extends Stack {
   }
   /** Points and bands in Timestream for LiveAnalytics (the default). */
   private timestreamStorage(settings: StackSettings): Storage {
+    // Said at every synth and deploy: the default store cannot be created in most accounts made today. It stays
+    // the default so that a deployment made with it is not switched to an empty DynamoDB store by an upgrade.
+    Annotations.of(this).addWarningV2('normalcy:timestream-closed', timestreamClosedWarning);
     const database = new CfnDatabase(this, 'Database', {});
     database.applyRemovalPolicy(RemovalPolicy.RETAIN);
     Validations.of(database).acknowledge({

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bandJobHeapFlags } from '../../cdk/band-job-node-options.ts';
 import { readSettings } from '../../cdk/settings.ts';
-import { NormalcyStack } from '../../cdk/stack.ts';
+import { NormalcyStack, timestreamClosedWarning } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 
 interface PolicyStatementJson {
@@ -470,6 +470,24 @@ describe.each(['timestream', 'dynamodb'])('NormalcyStack with store=%s', (store)
     const nag = report.pluginReports.find((plugin) => plugin.pluginName === 'AwsSolutions');
     expect(nag?.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
     expect(failure).toBeUndefined();
+  });
+});
+
+describe('the store choice at synth', () => {
+  const warnings = (context: Record<string, unknown>) =>
+    Annotations.fromStack(new NormalcyStack(new App({ context: { ...templateOnly, ...context } }), 'Choice'))
+      .findWarning('*', Match.anyValue())
+      .map((warning) => String(warning.entry.data));
+
+  it('warns that Timestream is closed to new customers when it is chosen or left as the default', () => {
+    const closed = expect.stringContaining('closed to new AWS customers since 2025-06-20');
+    expect(warnings({})).toEqual([expect.stringContaining(timestreamClosedWarning)]);
+    expect(warnings({ 'normalcy:store': 'timestream' })).toEqual([closed]);
+    expect(warnings({ 'normalcy:store': 'timestream' })[0]).toContain('-c normalcy:store=dynamodb');
+  });
+
+  it('says nothing of Timestream when DynamoDB is chosen', () => {
+    expect(warnings({ 'normalcy:store': 'dynamodb' }).filter((text) => /Timestream/.test(text))).toEqual([]);
   });
 });
 
