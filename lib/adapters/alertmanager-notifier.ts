@@ -79,12 +79,13 @@ const validLabelName = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function dimensionLabels(dimensions: Dimensions): Record<string, string> {
   const labels: Record<string, string> = {};
+  const reserved = new Set<string>(normalcyLabels);
   const taken = new Set<string>(normalcyLabels);
   for (const key of Object.keys(dimensions).sort()) {
     const value = dimensions[key];
     if (value === undefined || value === '') continue;
     let name = key.replace(/[^A-Za-z0-9_]/g, '_');
-    if (!validLabelName.test(name) || name.startsWith('__') || taken.has(name)) name = `dimension_${name}`;
+    if (!validLabelName.test(name) || name.startsWith('__') || reserved.has(name)) name = `dimension_${name}`;
     let unique = name;
     for (let n = 2; taken.has(unique); n++) unique = `${name}_${n}`;
     taken.add(unique);

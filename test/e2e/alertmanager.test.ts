@@ -18,6 +18,7 @@ interface AmtoolAlert {
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
   readonly startsAt: string;
+  readonly endsAt: string;
   readonly generatorURL: string;
   readonly status: { readonly state: string };
 }
@@ -196,9 +197,15 @@ receivers:
   });
 
   it('keeps them firing when the band job re-sends them, without paging again', async () => {
+    // Five minutes on, no new data: the run only re-sends, which pushes each alert's end five minutes on.
+    clockNow += 5 * minuteMs;
     const summary = await server.runBandJob();
     expect(summary.stillOpen).toEqual({ alerts: 2, failed: null });
-    expect(await amtool()).toHaveLength(2);
+    const active = await amtool();
+    expect(active.map((alert) => alert.endsAt)).toEqual([
+      new Date(clockNow + 2 * 60 * minuteMs).toISOString(),
+      new Date(clockNow + 2 * 60 * minuteMs).toISOString(),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     expect(pages.filter((page) => page.status === 'firing')).toHaveLength(1);
   });
