@@ -31,8 +31,8 @@ interface WebhookMessage {
 
 /**
  * Debian's Alertmanager receiving Normalcy's alerts through the real local server and band job: two series of
- * one service drop to 0 for 30 minutes (one incident, two member alerts), then recover. Alertmanager groups by
- * `normalcy_incident_id` (the route docs/alerts.md gives) and pages a webhook. Times are real (Alertmanager
+ * one service drop to 0 for 30 minutes (one incident, two member alerts), then recover. Alertmanager routes them with the
+ * route docs/alerts.md gives (grouped by `normalcy_incident_id`) to a webhook. Times are real (Alertmanager
  * judges `endsAt` on its own clock): the outage ended half an hour ago; the band job's clock is set to just
  * after it for the first run, then to now.
  */
@@ -94,12 +94,17 @@ describe('alerts to Alertmanager', () => {
     const webhookPort = (webhook.address() as AddressInfo).port;
     writeFileSync(
       join(dataDir, 'alertmanager.yml'),
+      // The route docs/alerts.md gives, waiting a second rather than Alertmanager's default 30 s.
       `route:
   receiver: pager
-  group_by: [normalcy_incident_id]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
+  routes:
+    - matchers: ['alertname="NormalcyAlert"', 'normalcy_incident_id!=""']
+      group_by: [normalcy_incident_id]
+    - matchers: ['alertname="NormalcyAlert"']
+      group_by: [normalcy_alert_id]
 receivers:
   - name: pager
     webhook_configs:
