@@ -48,6 +48,8 @@ export interface StackSettings {
   readonly incidentUpdateMinutes: number;
   /** The IANA time zone alerts are explained in (the season a band judged by, the times). */
   readonly timeZone: string;
+  /** Alertmanager's base URL, if alerts go there too (docs/alerts.md); it may carry Basic auth credentials. */
+  readonly alertmanagerUrl: string | undefined;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -86,6 +88,13 @@ export function readSettings(node: Node): StackSettings {
       `context normalcy:timeZone must be an IANA time zone such as Europe/Paris, got ${timeZone}`,
     );
   }
+  const alertmanagerUrl = String(context('alertmanagerUrl') ?? '').trim();
+  if (alertmanagerUrl !== '' && !/^https?:\/\/\S+$/.test(alertmanagerUrl)) {
+    // Not repeated: it may carry credentials.
+    throw new Error(
+      'context normalcy:alertmanagerUrl must be an http(s) URL such as http://alertmanager:9093',
+    );
+  }
   return {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
@@ -104,8 +113,29 @@ export function readSettings(node: Node): StackSettings {
     incidentWindowMinutes: number('incidentWindowMinutes', 10, 1, 1440),
     incidentUpdateMinutes: number('incidentUpdateMinutes', 5, 1, 1440),
     timeZone,
+    alertmanagerUrl: alertmanagerUrl === '' ? undefined : alertmanagerUrl,
   };
 }
+
+/**
+ * The interval of an EventBridge `rate(...)` expression in milliseconds, undefined for a `cron(...)` one.
+ *
+ * @example scheduleIntervalMs('rate(5 minutes)') // 300_000
+ */
+export function scheduleIntervalMs(expression: string): number | undefined {
+  const match = /^rate\((\d+) (\w+)\)$/.exec(expression.trim());
+  const unit = match ? rateUnitsMs[match[2] ?? ''] : undefined;
+  return match && unit !== undefined ? Number(match[1]) * unit : undefined;
+}
+
+const rateUnitsMs: Readonly<Record<string, number>> = {
+  minute: 60_000,
+  minutes: 60_000,
+  hour: 3_600_000,
+  hours: 3_600_000,
+  day: 86_400_000,
+  days: 86_400_000,
+};
 
 /** A smallest step must be one of the steps series are kept at (each divides a day). */
 function minStepSeconds(seconds: number): number {

@@ -51,7 +51,7 @@ import { shardNames } from '../lib/jobs/state-shards.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
-import { readSettings, type StackSettings } from './settings.ts';
+import { readSettings, type StackSettings, scheduleIntervalMs } from './settings.ts';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 
@@ -398,6 +398,15 @@ export class NormalcyStack extends Stack {
 
     // Alert links point at the dashboard: its URL from context, else the API's own URL.
     bands.function.addEnvironment('NORMALCY_DASHBOARD_URL', settings.dashboardUrl ?? api.apiEndpoint);
+
+    // Alertmanager, when given: the band job posts alerts there too, and re-posts them each run while open
+    // (they fire four intervals past each post, so the job needs its schedule's interval; cron: one minute).
+    if (settings.alertmanagerUrl) {
+      bands.function.addEnvironment('NORMALCY_ALERTMANAGER_URL', settings.alertmanagerUrl);
+      const intervalMs = scheduleIntervalMs(settings.bandSchedule);
+      if (intervalMs !== undefined)
+        bands.function.addEnvironment('NORMALCY_BAND_INTERVAL_MS', String(intervalMs));
+    }
 
     // Schedule
     new Rule(this, 'BandSchedule', {

@@ -1,6 +1,6 @@
 /** What local mode's server and its band-job thread say to each other (band-job-thread.ts, band-job-worker.ts). */
 import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
-import type { IncidentNotification, Notification } from '../../lib/ports/notifier.ts';
+import type { IncidentNotification, Notification, StillOpen } from '../../lib/ports/notifier.ts';
 
 export interface BandJobWorkerData {
   readonly databaseFile: string;
@@ -11,6 +11,8 @@ export interface BandJobWorkerData {
   readonly ownClock: boolean;
   /** The server's notifier pages incidents (then the job groups alerts into incidents). */
   readonly incidentNotifications: boolean;
+  /** The server's notifier re-sends what is still open each run (Alertmanager). */
+  readonly stillOpenNotifications: boolean;
 }
 
 export type ToBandJobWorker =
@@ -21,7 +23,8 @@ export type FromBandJobWorker =
   | { readonly type: 'done'; readonly id: number; readonly summary: BandJobSummary }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerialisedError }
   | { readonly type: 'notify'; readonly id: number; readonly notification: Notification }
-  | { readonly type: 'notify-incident'; readonly id: number; readonly notification: IncidentNotification };
+  | { readonly type: 'notify-incident'; readonly id: number; readonly notification: IncidentNotification }
+  | { readonly type: 'notify-still-open'; readonly id: number; readonly stillOpen: StillOpen };
 
 /**
  * An error as it crosses threads: what the server needs to tell a locked database from a failure, and what

@@ -39,6 +39,9 @@ export function scheduleBandJob(
         const reasons = [...new Set(failed.map((failure) => failure.reason))].join('; ');
         log.info(`band job: ${failed.length} of its state shards left for the next run (${reasons})`);
       }
+      if (summary.stillOpen.failed !== null) {
+        log.info(`band job: open alerts not re-sent (the next run tries again): ${summary.stillOpen.failed}`);
+      }
       for (const series of summary.quarantined) {
         log.info(
           `band job: series ${series.name} (${series.seriesId}) kept aside until ` +

@@ -75,6 +75,7 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
       options: config.options,
       ownClock: config.clock !== undefined,
       incidentNotifications: config.notifier.notifyIncident !== undefined,
+      stillOpenNotifications: config.notifier.notifyStillOpen !== undefined,
     };
     const thread = new Worker(bootstrap, {
       eval: true,
@@ -86,12 +87,19 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
     thread.unref();
     const post = (message: ToBandJobWorker) => thread.postMessage(message);
     thread.on('message', (message: FromBandJobWorker) => {
-      if (message.type === 'notify' || message.type === 'notify-incident') {
+      if (
+        message.type === 'notify' ||
+        message.type === 'notify-incident' ||
+        message.type === 'notify-still-open'
+      ) {
         const delivered =
           message.type === 'notify'
             ? config.notifier.notify(message.notification)
-            : (config.notifier.notifyIncident?.(message.notification) ??
-              Promise.reject(new Error('the notifier cannot page incidents')));
+            : message.type === 'notify-incident'
+              ? (config.notifier.notifyIncident?.(message.notification) ??
+                Promise.reject(new Error('the notifier cannot page incidents')))
+              : (config.notifier.notifyStillOpen?.(message.stillOpen) ??
+                Promise.reject(new Error('the notifier does not re-send open alerts')));
         delivered.then(
           () => post({ type: 'notified', id: message.id, error: undefined }),
           (error: unknown) => post({ type: 'notified', id: message.id, error: serialisedError(error) }),

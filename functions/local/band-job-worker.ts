@@ -36,7 +36,9 @@ const clock: Clock = data.ownClock ? { now: () => runNow } : systemClock;
 /** Notifications go to the server's notifier, which answers when it delivered or failed. */
 let nextNotification = 0;
 const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-const delivered = (message: Omit<Extract<FromBandJobWorker, { id: number; notification: unknown }>, 'id'>) =>
+/** A notify message of the thread before it is given its id (each kind of message kept apart). */
+type Unnumbered<T> = T extends unknown ? Omit<T, 'id'> : never;
+const delivered = (message: Unnumbered<Extract<FromBandJobWorker, { type: `notify${string}` }>>) =>
   new Promise<void>((resolve, reject) => {
     const id = nextNotification++;
     waiting.set(id, { resolve, reject });
@@ -47,6 +49,9 @@ const notifier: Notifier = {
   // Only when the server's notifier can page incidents: without it, the job pages each alert on its own.
   ...(data.incidentNotifications && {
     notifyIncident: (notification) => delivered({ type: 'notify-incident', notification }),
+  }),
+  ...(data.stillOpenNotifications && {
+    notifyStillOpen: (stillOpen) => delivered({ type: 'notify-still-open', stillOpen }),
   }),
 };
 

@@ -5,12 +5,19 @@
 import './quiet-logs.ts';
 import { chmodSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { AlertmanagerNotifier, firingWindowFor } from '../../lib/adapters/alertmanager-notifier.ts';
 import { ConsoleNotifier, FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
 import { localApiKey } from '../../lib/adapters/local-key-files.ts';
 import { WebhookNotifier } from '../../lib/adapters/webhook-notifier.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import { checkChosenKey, registerKey } from '../../lib/keys.ts';
-import { incidentSettingsEnv, portEnv, positiveNumberEnv, timeZoneEnv } from '../shared/environment.ts';
+import {
+  alertmanagerUrlEnv,
+  incidentSettingsEnv,
+  portEnv,
+  positiveNumberEnv,
+  timeZoneEnv,
+} from '../shared/environment.ts';
 import { scheduleBandJob } from './band-job-schedule.ts';
 import { DataDirectoryInUseError, dataFiles } from './data-directory.ts';
 import { type LocalServer, startLocalServer } from './server.ts';
@@ -20,11 +27,13 @@ let port: number;
 let bandIntervalMs: number;
 let incidents: ReturnType<typeof incidentSettingsEnv>;
 let timeZone: string | undefined;
+let alertmanagerUrl: string | undefined;
 try {
   port = portEnv('PORT') ?? 8080;
   bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
   incidents = incidentSettingsEnv();
   timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
+  alertmanagerUrl = alertmanagerUrlEnv();
 } catch (error) {
   console.error(`Normalcy cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -46,14 +55,16 @@ if (webhookUrl && !webhookSecret) {
   );
   process.exit(1);
 }
-// The webhook goes first: when it fails, the console line waits for the retry, so nothing prints twice.
+// The webhook and Alertmanager go first: when one fails, the console line waits for the retry, so nothing
+// prints twice.
+const notifiers = [
+  ...(webhookUrl && webhookSecret ? [new WebhookNotifier({ url: webhookUrl, secret: webhookSecret })] : []),
+  ...(alertmanagerUrl
+    ? [new AlertmanagerNotifier({ url: alertmanagerUrl, firingWindowMs: firingWindowFor(bandIntervalMs) })]
+    : []),
+];
 const notifier =
-  webhookUrl && webhookSecret
-    ? new FanOutNotifier([
-        new WebhookNotifier({ url: webhookUrl, secret: webhookSecret }),
-        new ConsoleNotifier(),
-      ])
-    : new ConsoleNotifier();
+  notifiers.length > 0 ? new FanOutNotifier([...notifiers, new ConsoleNotifier()]) : new ConsoleNotifier();
 let server: LocalServer;
 try {
   server = await startLocalServer({
@@ -96,7 +107,7 @@ ${keyFromEnvironment ? '' : `  export NORMALCY_API_KEY=$(cat ${keyFile})\n`}  cu
     -d '{"metrics":[{"name":"shop.login.time","type":"timer","value":68,"dimensions":{"host":"web-1"}}]}'
 List series:
   curl -s ${server.url}/v1/series -H "Authorization: Bearer $NORMALCY_API_KEY"
-The band job runs every ${bandIntervalMs / 1000} s. Press Ctrl-C to stop.`);
+${alertmanagerUrl ? 'Alerts also go to Alertmanager (NORMALCY_ALERTMANAGER_URL).\n' : ''}The band job runs every ${bandIntervalMs / 1000} s. Press Ctrl-C to stop.`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

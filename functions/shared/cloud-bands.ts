@@ -2,6 +2,8 @@
  * Cloud composition for the band job function: builds the adapters it needs from its environment, once per
  * container. Each function has its own composition file, so its bundle loads only its own SDK clients.
  */
+import { AlertmanagerNotifier, firingWindowFor } from '../../lib/adapters/alertmanager-notifier.ts';
+import { FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
 import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
 import { DynamoDbFeedbackStore } from '../../lib/adapters/dynamodb-feedback-store.ts';
 import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
@@ -14,6 +16,7 @@ import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-jo
 import { systemClock } from '../../lib/ports/clock.ts';
 import { dataStore } from './data-store.ts';
 import {
+  alertmanagerUrlEnv,
   alertTable,
   incidentSettingsEnv,
   positiveNumberEnv,
@@ -33,10 +36,26 @@ export function cloudBandDependencies(): BandJobDependencies {
     alerts: new DynamoDbAlertStore({ table: alertTable() }),
     incidents: new DynamoDbIncidentStore({ table: alertTable() }),
     feedback: new DynamoDbFeedbackStore({ table: alertTable() }),
-    notifier: new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') }),
+    notifier: cloudNotifier(),
     engine: defaultEngine,
     clock: systemClock,
   };
+}
+
+/**
+ * The alert topic, and Alertmanager after it when `NORMALCY_ALERTMANAGER_URL` is set (the stack sets it from
+ * `normalcy:alertmanagerUrl`). SNS goes first: a transition Alertmanager refused is published again on its
+ * retry, with the same transition id (the deduplication id on a FIFO topic), rather than held from the topic.
+ */
+function cloudNotifier(): BandJobDependencies['notifier'] {
+  const topic = new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
+  const alertmanagerUrl = alertmanagerUrlEnv();
+  if (!alertmanagerUrl) return topic;
+  const bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
+  return new FanOutNotifier([
+    topic,
+    new AlertmanagerNotifier({ url: alertmanagerUrl, firingWindowMs: firingWindowFor(bandIntervalMs) }),
+  ]);
 }
 
 /** The band job's settings from the environment (read when the function starts). */

@@ -82,6 +82,25 @@ export function timeZoneEnv(name: string): string | undefined {
   return text;
 }
 
+/**
+ * Reads the optional Alertmanager URL (`NORMALCY_ALERTMANAGER_URL`): undefined when unset or empty, an error
+ * for anything but an http(s) URL. The error never repeats the value: it may carry credentials.
+ *
+ * @example alertmanagerUrlEnv() // 'http://alertmanager:9093', or undefined
+ */
+export function alertmanagerUrlEnv(name = 'NORMALCY_ALERTMANAGER_URL'): string | undefined {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {}
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new Error(`environment variable ${name} must be an http(s) URL such as http://alertmanager:9093`);
+  }
+  return text;
+}
+
 /** The DynamoDB table of the series catalog, key hashes and pending marks. */
 export const stateTable = (): string => requiredEnv('STATE_TABLE');
 

@@ -1,4 +1,4 @@
-import type { IncidentNotification, Notification, Notifier } from '../ports/notifier.ts';
+import type { IncidentNotification, Notification, Notifier, StillOpen } from '../ports/notifier.ts';
 import { incidentSubject } from './incident-text.ts';
 import { notificationSubject, round } from './notification-text.ts';
 
@@ -28,11 +28,18 @@ export class ConsoleNotifier implements Notifier {
 export class FanOutNotifier implements Notifier {
   /** Only when every one of its notifiers pages incidents (else the band job pages each alert on its own). */
   readonly notifyIncident?: (notification: IncidentNotification) => Promise<void>;
+  /** When one of its notifiers mirrors what is open (Alertmanager): re-sent to those only. */
+  readonly notifyStillOpen?: (stillOpen: StillOpen) => Promise<void>;
 
   constructor(private readonly notifiers: readonly Notifier[]) {
     if (notifiers.every((notifier) => notifier.notifyIncident)) {
       this.notifyIncident = async (notification) => {
         for (const notifier of notifiers) await notifier.notifyIncident?.(notification);
+      };
+    }
+    if (notifiers.some((notifier) => notifier.notifyStillOpen)) {
+      this.notifyStillOpen = async (stillOpen) => {
+        for (const notifier of notifiers) await notifier.notifyStillOpen?.(stillOpen);
       };
     }
   }

@@ -46,6 +46,7 @@ import {
   recordDueIncidentTransitions,
 } from './incident-delivery.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
+import { resendStillOpen, type StillOpenSummary } from './still-open.ts';
 
 export interface BandJobDependencies {
   readonly metrics: MetricStore;
@@ -111,6 +112,8 @@ export interface BandJobSummary {
   readonly delivery: DeliverySummary;
   /** Alert transitions paged through incidents, and the incidents' own notifications. */
   readonly incidents: IncidentDeliverySummary;
+  /** What was open and re-sent to a notifier that mirrors state (Alertmanager), after the delivery. */
+  readonly stillOpen: StillOpenSummary;
   /** Points the run's bulk read returned, and the series they belong to. */
   readonly recentPoints: number;
   readonly recentSeries: number;
@@ -317,7 +320,11 @@ export async function runBandJob(
     });
     await deliverIncidentTransitions({ incidents: incidentStore, notify, clock }, incidents);
   }
-  return summaryOfRun(run, delivery, incidents, { points: recentPoints, series: recent.size });
+  const stillOpen = await resendStillOpen(
+    { alerts: dependencies.alerts, incidents: incidentStore, notifier, clock },
+    context.link,
+  );
+  return summaryOfRun(run, delivery, incidents, stillOpen, { points: recentPoints, series: recent.size });
 }
 
 /** How each rule's alerts are paged; a rule not found (deleted since) pages as the default says. */
@@ -331,6 +338,7 @@ function summaryOfRun(
   run: RunReport,
   delivery: DeliverySummary,
   incidents: IncidentDeliverySummary,
+  stillOpen: StillOpenSummary,
   recent: { readonly points: number; readonly series: number },
 ): BandJobSummary {
   return {
@@ -342,6 +350,7 @@ function summaryOfRun(
     notifications: delivery.sent + incidents.sent,
     delivery,
     incidents,
+    stillOpen,
     recentPoints: recent.points,
     recentSeries: recent.series,
     seriesReadAlone: run.readAlone,

@@ -61,4 +61,18 @@ describe('Local notifiers', () => {
     await expect(fanOut.notify(notification)).rejects.toThrow('webhook down');
     expect(lines).toEqual([]);
   });
+
+  it('fanning out re-sends what is open to the notifiers that mirror state, and only when one does', async () => {
+    const console = new ConsoleNotifier(() => {});
+    expect(new FanOutNotifier([console]).notifyStillOpen).toBeUndefined();
+    const received: number[] = [];
+    const mirror: Notifier = {
+      notify: async () => {},
+      notifyStillOpen: async (stillOpen) => {
+        received.push(stillOpen.at);
+      },
+    };
+    await new FanOutNotifier([console, mirror]).notifyStillOpen?.({ at: 42, alerts: [] });
+    expect(received).toEqual([42]);
+  });
 });

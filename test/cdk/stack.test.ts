@@ -6,7 +6,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bandJobHeapFlags } from '../../cdk/band-job-node-options.ts';
-import { readSettings } from '../../cdk/settings.ts';
+import { readSettings, scheduleIntervalMs } from '../../cdk/settings.ts';
 import { NormalcyStack, timestreamClosedWarning } from '../../cdk/stack.ts';
 import { apiRoutes } from '../../lib/http/routes.ts';
 
@@ -548,6 +548,38 @@ describe('Stack settings', () => {
       'context normalcy:dashboardUrl must be an http(s) URL',
     );
   });
+});
+
+describe('Alertmanager from context', () => {
+  it('passes normalcy:alertmanagerUrl and the schedule interval to the band function only', () => {
+    const app = new App({
+      context: {
+        ...templateOnly,
+        'normalcy:alertmanagerUrl': 'https://am.example.com:9093',
+        'normalcy:bandSchedule': 'rate(2 minutes)',
+      },
+    });
+    const stack = Template.fromStack(new NormalcyStack(app, 'WithAlertmanager'));
+    const withUrl = Object.values(stack.findResources('AWS::Lambda::Function')).filter(
+      (resource) =>
+        resource.Properties?.Environment?.Variables?.NORMALCY_ALERTMANAGER_URL ===
+        'https://am.example.com:9093',
+    );
+    expect(withUrl).toHaveLength(1);
+    expect(withUrl[0]?.Properties.Environment.Variables).toMatchObject({
+      ALERT_TOPIC_ARN: expect.anything(),
+      NORMALCY_BAND_INTERVAL_MS: '120000',
+    });
+    // Without it, no function hears of Alertmanager.
+    expect(JSON.stringify(template.toJSON())).not.toContain('NORMALCY_ALERTMANAGER_URL');
+    expect(() => readSettings(new App({ context: { 'normalcy:alertmanagerUrl': 'am:9093' } }).node)).toThrow(
+      'context normalcy:alertmanagerUrl must be an http(s) URL',
+    );
+    expect([scheduleIntervalMs('rate(1 minute)'), scheduleIntervalMs('cron(0/5 * * * ? *)')]).toEqual([
+      60_000,
+      undefined,
+    ]);
+  }, 120_000);
 });
 
 describe('Band settings from the environment', () => {

@@ -29,7 +29,8 @@ const anchorsOf = (file: string): Set<string> =>
 describe('The README and docs a newcomer reads', () => {
   it('is under 200 lines: the route tables, alert rules and settings are in docs/', () => {
     const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
-    expect(lines.length).toBeLessThan(200);
+    // 200 until issue 15 added a short section for each of Prometheus, Grafana and Alertmanager.
+    expect(lines.length).toBeLessThan(240);
   });
 
   it.each(documents)('%s links only to files and headings that exist', (file) => {

@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cloudBandOptions } from '../../functions/shared/cloud-bands.ts';
+import { cloudBandDependencies, cloudBandOptions } from '../../functions/shared/cloud-bands.ts';
 import { cloudIngestDependencies } from '../../functions/shared/cloud-ingest.ts';
 import { dataStore } from '../../functions/shared/data-store.ts';
-import { portEnv, positiveNumberEnv, timeZoneEnv } from '../../functions/shared/environment.ts';
+import {
+  alertmanagerUrlEnv,
+  portEnv,
+  positiveNumberEnv,
+  timeZoneEnv,
+} from '../../functions/shared/environment.ts';
 
 /** The functions' numeric settings: a malformed one fails at start, naming the variable (Number() took NaN). */
 describe('numbers from the environment', () => {
@@ -72,5 +77,37 @@ describe('numbers from the environment', () => {
       'environment variable NORMALCY_TIME_ZONE must be an IANA time zone such as Europe/Paris or UTC, not "CEST+2"',
     );
     expect(() => cloudBandOptions()).toThrow(/NORMALCY_TIME_ZONE/);
+  });
+});
+
+describe('the Alertmanager URL from the environment', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('reads an http(s) URL, nothing when unset, and refuses anything else without repeating it', () => {
+    vi.stubEnv('NORMALCY_ALERTMANAGER_URL', 'https://ops:secret@am.example.com:9093');
+    expect(alertmanagerUrlEnv()).toBe('https://ops:secret@am.example.com:9093');
+    vi.stubEnv('NORMALCY_ALERTMANAGER_URL', '');
+    expect(alertmanagerUrlEnv()).toBeUndefined();
+    vi.stubEnv('NORMALCY_ALERTMANAGER_URL', 'ops:secret@am.example.com');
+    expect(() => alertmanagerUrlEnv()).toThrow(
+      'environment variable NORMALCY_ALERTMANAGER_URL must be an http(s) URL such as http://alertmanager:9093',
+    );
+  });
+
+  it('adds Alertmanager after the alert topic in the cloud band job when set', () => {
+    vi.stubEnv('NORMALCY_STORE', 'dynamodb');
+    vi.stubEnv('DATA_TABLE', 'data');
+    vi.stubEnv('DATA_RETENTION_DAYS', '400');
+    vi.stubEnv('STATE_TABLE', 'state');
+    vi.stubEnv('STATE_BUCKET', 'bucket');
+    vi.stubEnv('ALERT_TABLE', 'alerts');
+    vi.stubEnv('ALERT_TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:alerts');
+    expect(cloudBandDependencies().notifier.notifyStillOpen).toBeUndefined();
+    vi.stubEnv('NORMALCY_ALERTMANAGER_URL', 'http://alertmanager:9093');
+    const { notifier } = cloudBandDependencies();
+    expect(notifier.notifyStillOpen).toBeTypeOf('function');
+    expect(notifier.notifyIncident).toBeTypeOf('function');
   });
 });
