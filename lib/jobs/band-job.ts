@@ -317,6 +317,7 @@ export async function runBandJob(
     });
     await deliverIncidentTransitions({ incidents: incidentStore, notify, clock }, incidents);
   }
+  await dependencies.metrics.compact?.();
   return summaryOfRun(run, delivery, incidents, { points: recentPoints, series: recent.size });
 }
 
