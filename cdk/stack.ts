@@ -577,13 +577,32 @@ export class NormalcyStack extends Stack {
         DATA_TABLE: dataTable.tableName,
         DATA_RETENTION_DAYS: String(settings.dynamoRetentionDays),
       },
+      // Points go to a log (BatchWriteItem); older points are merged into their series-hour item (Query,
+      // conditional PutItem, DeleteItem of a part an hour no longer needs); UpdateItem: the earliest marker.
       grantWritePoints: (fn) =>
-        allow(fn, ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem'], [dataTable.tableArn]),
+        allow(
+          fn,
+          [
+            'dynamodb:BatchWriteItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:Query',
+            'dynamodb:PutItem',
+            'dynamodb:DeleteItem',
+          ],
+          [dataTable.tableArn],
+        ),
       grantRead: (fn) => {
         allow(fn, ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem'], [dataTable.tableArn]);
         allow(fn, ['dynamodb:Query'], [index]);
       },
-      grantWriteBands: (fn) => allow(fn, ['dynamodb:BatchWriteItem'], [dataTable.tableArn]),
+      // Bands as points; the band job also compacts the logs (PutItem, DeleteItem of withdrawn anomalies,
+      // UpdateItem of the compaction watermark).
+      grantWriteBands: (fn) =>
+        allow(
+          fn,
+          ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+          [dataTable.tableArn],
+        ),
     };
   }
 }

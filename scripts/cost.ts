@@ -26,6 +26,7 @@ import { App } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readSettings } from '../cdk/settings.ts';
 import { DynamoDbMetricStore, maxItemsPerBatchWrite } from '../lib/adapters/dynamodb-metric-store.ts';
+import { packBands, packPoints } from '../lib/adapters/dynamodb-packing.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
@@ -182,30 +183,24 @@ async function measureDynamo(): Promise<Measured> {
   await store.writePoints(requestPoints(now));
   const updates = mock.commandCalls(UpdateItemCommand).length - updatesBefore;
   const items = writes.splice(0).flatMap((input) => input.RequestItems?.data ?? []);
-  const pointItems = items
-    .map((request) => request.PutRequest?.Item ?? {})
-    .filter((item) => item.pk?.S?.startsWith('P#'));
   const ingestUnits = items.reduce(
     (sum, request) => sum + dynamoWriteUnits(request.PutRequest?.Item ?? {}),
     0,
   );
   const ingestCalls = Math.ceil(items.length / maxItemsPerBatchWrite) + updates;
-  await store.writeManyBands(bandsOf(bandsPerShard));
+  // Band-job runs write bands at the minute just closed: within the live window, so to the log.
+  await store.writeManyBands(bandsOf(bandsPerShard).map((band) => ({ ...band, timestamp: now - 60_000 })));
   const bandItems = writes.splice(0).flatMap((input) => input.RequestItems?.data ?? []);
   mock.restore();
   const warm = bench.stores.dynamodb.warm;
-  // DynamoDB bills 100 bytes of overhead per stored item.
-  const averageBytes = (list: typeof items) =>
-    list.reduce((sum, request) => sum + dynamoItemBytes(request.PutRequest?.Item ?? {}) + 100, 0) /
-    list.length;
+  const hour = seriesHour();
   return {
     ingest: {
       requests: ingestCalls,
       writeUnits: ingestUnits,
       // DynamoDbMetricStore sends its BatchWriteItem calls one after the other.
       roundTrips: ingestCalls,
-      storedBytesPerPoint:
-        pointItems.reduce((sum, item) => sum + dynamoItemBytes(item) + 100, 0) / pointItems.length,
+      storedBytesPerPoint: hour.pointBytes / 60,
       cpuMs: (deployment.seriesPerRequest / ingestPointsPerSecond) * 1000,
     },
     bands: {
@@ -213,8 +208,9 @@ async function measureDynamo(): Promise<Measured> {
       unitsPerBand:
         bandItems.reduce((sum, request) => sum + dynamoWriteUnits(request.PutRequest?.Item ?? {}), 0) /
         bandsPerShard,
-      storedBytes: averageBytes(bandItems),
+      storedBytes: hour.bandBytes / 60,
     },
+    compaction: { unitsPerPoint: hour.units / 60 },
     read: {
       queriesPerRun: warm.cloudRequests.dynamoQueries ?? 0,
       readUnitsPerSeries: (warm.cloudRequests.dynamoReadUnits ?? 0) / bench.seriesCount,
@@ -222,6 +218,42 @@ async function measureDynamo(): Promise<Measured> {
     },
     cpuSecondsPerSeries: warm.seconds / bench.seriesCount,
     stateBytesPerSeries: bench.stateBytesGzip / bench.seriesCount,
+  };
+}
+
+/**
+ * One series-hour of one-minute points and bands as the DynamoDB store's compaction writes them (a daily
+ * cycle with noise, so compression is not flattered): stored bytes of each item (plus DynamoDB's 100 bytes of
+ * overhead per item) and the write units of writing both once.
+ */
+function seriesHour() {
+  const hourStart = Date.UTC(2026, 10, 2, 10);
+  const noise = (i: number) => (Math.sin(i * 12.9898) * 43_758.5453) % 1;
+  const points = Array.from({ length: 60 }, (_, i) => ({
+    timestamp: hourStart + i * 60_000,
+    value: Math.round((100 + 20 * Math.sin(i / 60) + 5 * noise(i)) * 1000) / 1000,
+  }));
+  const bands = points.map((point, i) => ({
+    ...point,
+    expected: 100 + 20 * Math.sin(i / 60) + noise(i + 1000),
+    lower: 88 + 20 * Math.sin(i / 60) + noise(i + 2000),
+    upper: 112 + 20 * Math.sin(i / 60) + noise(i + 3000),
+    score: Math.abs(noise(i + 4000)),
+    anomaly: false,
+  }));
+  const item = (bytes: Buffer) => ({
+    pk: { S: `PH#${'0'.repeat(16)}` },
+    sk: { N: String(hourStart) },
+    d: { B: bytes },
+    ver: { N: '1' },
+    expiresAt: { N: '1800000000' },
+  });
+  const pointItem = item(packPoints(points)[0] ?? Buffer.alloc(0));
+  const bandItem = item(packBands(bands)[0] ?? Buffer.alloc(0));
+  return {
+    pointBytes: dynamoItemBytes(pointItem) + 100,
+    bandBytes: dynamoItemBytes(bandItem) + 100,
+    units: dynamoWriteUnits(pointItem) + dynamoWriteUnits(bandItem),
   };
 }
 

@@ -1,18 +1,20 @@
 import { randomInt } from 'node:crypto';
 import {
   type AttributeValue,
-  BatchGetItemCommand,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { aggregate, widen } from '../metrics/aggregate.ts';
-import { liveWindowMs } from '../metrics/live-window.ts';
+import { ingestLimits } from '../metrics/limits.ts';
+import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
 import type { SeriesPoint } from '../metrics/point.ts';
 import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
 import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
@@ -23,7 +25,24 @@ import type {
   ValueBucket,
   ValueBucketQuery,
 } from '../ports/query-store.ts';
-import { dayMs, minuteMs } from '../time.ts';
+import { dayMs, hourMs, minuteMs } from '../time.ts';
+import { isConditionFailure } from './dynamodb-documents.ts';
+import {
+  bandEntry,
+  hourStartOf,
+  logBucket,
+  logBucketRange,
+  logBuckets,
+  logSortKey,
+  mergeByTimestamp,
+  packBands,
+  packPoints,
+  parseBandEntry,
+  parsePointEntry,
+  pointEntry,
+  unpackBands,
+  unpackPoints,
+} from './dynamodb-packing.ts';
 import { anomalyIndex } from './schema.ts';
 
 /** DynamoDB's limit of items per BatchWriteItem call. */
@@ -32,10 +51,19 @@ export const maxItemsPerBatchWrite = 25;
 export const maxKeysPerBatchGet = 100;
 
 const maxBatchAttempts = 8;
-/** Points per item of the recent-points log (about 40 bytes each: one item stays near 12 KB). */
+/** Entries per item of the points and bands logs (a band entry is about 90 bytes: an item stays under 30 KB). */
 export const recentPointsPerItem = 300;
-/** How long log items live (TTL): the band job reads only the last minutes. */
-const recentLogSeconds = 86_400;
+/**
+ * How long log items live (TTL): until compaction has folded them into series-hour items, which it does
+ * about an hour after their hour; a week leaves room for a band job that was stopped for days.
+ */
+const logSeconds = 7 * 86_400;
+/** How many (hour, bucket) pairs of the log one compaction call folds at most (24 an hour keep up). */
+export const compactionsPerCall = 4;
+/** Parallel requests of one read or compaction. */
+const concurrency = 16;
+/** The item holding, per log bucket, the time before which the log is folded into series-hour items. */
+const watermarkKey = { pk: { S: 'W#compacted' }, sk: { N: '0' } };
 
 export interface DynamoDbMetricStoreOptions {
   readonly table: string;
@@ -57,38 +85,65 @@ export class UnprocessedItemsError extends Error {
 }
 
 /**
- * Points and bands in one DynamoDB table, for accounts that cannot create Timestream tables. Keys: partition
- * `pk` = kind, series id and UTC day (`P#<series>#<day>` for points, `B#<series>#<day>` for bands), sort `sk` =
- * the timestamp in ms, so a day of one series is one Query and a rewrite of a point is an idempotent overwrite.
- * `F#<series>` holds the series' earliest timestamp. Anomalous bands also carry `anomalyDay`, the partition of the
- * sparse `anomalies` index. Every item has `expiresAt` (epoch seconds) for TTL.
+ * Points and bands in one DynamoDB table, for accounts that cannot create Timestream tables, packed so that a
+ * write unit carries many points (docs/cost.md has the arithmetic). Items, by partition key `pk`:
  *
- * Recent points are also written to a log the band job reads in bulk: partition `R#<minute>` (the points'
- * minute), one item per request and minute holding up to {@link recentPointsPerItem} points as text
- * (`id,timestamp,value;...`), kept a day. It costs about one write unit per 25 points, against one per point
- * for the points themselves, and lets a run read every series' new points with a Query per minute.
+ * - `R#<minute>` and `L#<minute>`: the write-ahead logs of recent points and bands (timestamps within the
+ *   live window of the writer's clock), one item per request, minute and log bucket (series ids hashed into
+ *   {@link logBuckets}), entries as text; sort key: bucket, write time, random digits (lib/adapters/dynamodb-packing.ts).
+ *   The band job reads the points log a minute at a time; one series' recent data is one bucket of a minute.
+ * - `PH#<series>` and `BH#<series>`: a series-hour of points or bands in one binary attribute `d`, sort key
+ *   the hour's start (plus the part number when an hour outgrows one item), version `ver` for conditional
+ *   rewrites. Written by compaction (the log's hour, about an hour later: {@link compact}) and directly by
+ *   writes of older data (backfill), which read, merge and rewrite the hour.
+ * - `W#compacted`: per log bucket, the time before which the log is folded into series-hour items.
+ * - `B#<series>#<day>` (sort key the timestamp): one item per anomalous band, with `anomalyDay`, the partition
+ *   of the sparse `anomalies` index that lists anomalies across series.
+ * - `F#<series>`: the series' earliest timestamp.
+ *
+ * Items of the first layout (one per point `P#<series>#<day>`, one per band `B#...`) are still read, beneath
+ * the packed ones: deployments keep their history without a migration, and it expires by its TTL.
+ *
+ * A timestamp written twice keeps its last value: within a log the later entry wins (sort key order), and a
+ * series-hour item wins over the log because data reaches an hour item directly only once it is older than
+ * the live window, after any log entry of the same timestamp.
  */
 export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   private readonly client: DynamoDBClient;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
   /** Earliest timestamp known to be recorded per series, so a batch updates the marker only when it is earlier. */
   private readonly knownEarliest = new Map<string, number>();
 
   constructor(private readonly options: DynamoDbMetricStoreOptions) {
     this.client = options.client ?? new DynamoDBClient({});
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.now = options.now ?? Date.now;
   }
 
   async writePoints(points: readonly SeriesPoint[]): Promise<void> {
-    await this.batchPut([
-      ...points.map((point) => ({
-        pk: { S: `P#${point.seriesId}#${day(point.timestamp)}` },
-        sk: { N: String(point.timestamp) },
-        v: { N: String(point.value) },
-        expiresAt: { N: String(this.expiry(point.timestamp)) },
-      })),
-      ...this.recentLogItems(points),
-    ]);
+    const liveFrom = this.now() - liveWindowMs;
+    const recent = points.filter((point) => point.timestamp >= liveFrom);
+    await this.batchPut(
+      this.logItems(
+        'R',
+        recent.map((point) => ({
+          seriesId: point.seriesId,
+          timestamp: point.timestamp,
+          entry: pointEntry(point.seriesId, point),
+        })),
+      ),
+    );
+    const older = groupByHour(points.filter((point) => point.timestamp < liveFrom));
+    await inParallel([...older.values()], ({ seriesId, hourStart, rows }) =>
+      this.mergeHour(
+        'P',
+        seriesId,
+        hourStart,
+        rows.map(({ timestamp, value }) => ({ timestamp, value })),
+        false,
+      ),
+    );
     const earliest = new Map<string, number>();
     for (const point of points) {
       earliest.set(
@@ -104,32 +159,39 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   }
 
   async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
-    const bySeries = new Map<string, TimedValue[]>();
+    const bySeries = new Map<string, Map<number, TimedValue>>();
     for (let minute = Math.floor(from / minuteMs); minute <= Math.floor((to - 1) / minuteMs); minute++) {
       const items = await this.queryAll({
         TableName: this.options.table,
         KeyConditionExpression: 'pk = :pk',
         ExpressionAttributeValues: { ':pk': { S: `R#${minute}` } },
       });
-      for (const item of items) {
+      for (const item of sortByKey(items)) {
         for (const entry of (item.d?.S ?? '').split(';')) {
-          const [id, time, value] = entry.split(',');
-          const timestamp = Number(time);
-          if (!id || !(timestamp >= from && timestamp < to)) continue;
-          const point = { timestamp, value: Number(value) };
-          const series = bySeries.get(id);
-          if (series) series.push(point);
-          else bySeries.set(id, [point]);
+          const parsed = parsePointEntry(entry);
+          if (!parsed || !(parsed.point.timestamp >= from && parsed.point.timestamp < to)) continue;
+          const series = bySeries.get(parsed.seriesId);
+          if (series) series.set(parsed.point.timestamp, parsed.point);
+          else bySeries.set(parsed.seriesId, new Map([[parsed.point.timestamp, parsed.point]]));
         }
       }
     }
-    for (const series of bySeries.values()) series.sort((a, b) => a.timestamp - b.timestamp);
-    return bySeries;
+    return new Map(
+      [...bySeries].map(([id, series]) => [
+        id,
+        [...series.values()].sort((a, b) => a.timestamp - b.timestamp),
+      ]),
+    );
   }
 
   async readPoints(seriesId: string, from: number, to: number): Promise<TimedValue[]> {
-    const items = await this.queryDays('P', seriesId, from, to);
-    return items.map((item) => ({ timestamp: Number(item.sk?.N), value: Number(item.v?.N) }));
+    const [legacy, logged, packed] = await Promise.all([
+      this.queryDays('P', seriesId, from, to),
+      this.readLog('R', seriesId, from, to, parsePointEntry, (parsed) => parsed.point),
+      this.readHours('P', seriesId, from, to),
+    ]);
+    const old = legacy.map((item) => ({ timestamp: Number(item.sk?.N), value: Number(item.v?.N) }));
+    return inRange(mergeByTimestamp(mergeByTimestamp(old, logged), packed), from, to);
   }
 
   async earliestTimestamp(seriesId: string): Promise<number | undefined> {
@@ -148,28 +210,71 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
   }
 
   async writeManyBands(bands: readonly SeriesBand[]): Promise<void> {
-    await this.batchPut(
-      bands.map((band) => {
-        const item: Record<string, AttributeValue> = {
-          pk: { S: `B#${band.seriesId}#${day(band.timestamp)}` },
-          sk: { N: String(band.timestamp) },
-          series: { S: band.seriesId },
-          v: { N: String(band.value) },
-          e: { N: String(band.expected) },
-          lo: { N: String(band.lower) },
-          hi: { N: String(band.upper) },
-          s: { N: String(band.score) },
-          a: { N: band.anomaly ? '1' : '0' },
-          expiresAt: { N: String(this.expiry(band.timestamp)) },
-        };
-        if (band.anomaly) item.anomalyDay = { S: `A#${day(band.timestamp)}` };
-        return item;
-      }),
-    );
+    const liveFrom = this.now() - liveWindowMs;
+    const recent = bands.filter((band) => band.timestamp >= liveFrom);
+    await this.batchPut([
+      ...this.logItems(
+        'L',
+        recent.map((band) => ({
+          seriesId: band.seriesId,
+          timestamp: band.timestamp,
+          entry: bandEntry(band.seriesId, band),
+        })),
+      ),
+      ...bands.filter((band) => band.anomaly).map((band) => this.anomalyItem(band)),
+    ]);
+    const older = groupByHour(bands.filter((band) => band.timestamp < liveFrom));
+    await inParallel([...older.values()], async ({ seriesId, hourStart, rows }) => {
+      const { before, after } = await this.mergeHour(
+        'B',
+        seriesId,
+        hourStart,
+        rows.map(withoutSeries),
+        false,
+      );
+      await this.deleteWithdrawnAnomalies(seriesId, before, after);
+    });
   }
 
   async readBands(seriesId: string, from: number, to: number): Promise<StoredBand[]> {
-    return (await this.queryDays('B', seriesId, from, to)).map(toBand);
+    const [legacy, logged, packed] = await Promise.all([
+      this.queryDays('B', seriesId, from, to),
+      this.readLog('L', seriesId, from, to, parseBandEntry, (parsed) => parsed.band),
+      this.readHours('B', seriesId, from, to),
+    ]);
+    return inRange(mergeByTimestamp(mergeByTimestamp(legacy.map(toBand), logged), packed), from, to);
+  }
+
+  /**
+   * Folds closed hours of the logs into series-hour items, at most {@link compactionsPerCall} (hour, bucket)
+   * pairs a call, oldest first; an hour closes once later entries can no longer reach it (the live window and
+   * the band job's read margin after its end). Idempotent: a pair folded twice gives the same items. The band
+   * job calls it once a run. Returns the pairs folded.
+   */
+  async compact(): Promise<number> {
+    const now = this.now();
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.options.table, Key: watermarkKey, ConsistentRead: true }),
+    );
+    const marks = watermarks(Item, now);
+    let folded = 0;
+    while (folded < compactionsPerCall) {
+      const [bucket, hourStart] = [...marks].reduce((a, b) => (b[1] < a[1] ? b : a));
+      if (hourStart + hourMs + liveWindowMs + readMarginMs > now) break;
+      await this.foldHour(bucket, hourStart);
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: watermarkKey,
+          UpdateExpression: 'SET #mark = :mark',
+          ExpressionAttributeNames: { '#mark': `c${bucket}` },
+          ExpressionAttributeValues: { ':mark': { N: String(hourStart + hourMs) } },
+        }),
+      );
+      marks.set(bucket, hourStart + hourMs);
+      folded++;
+    }
+    return folded;
   }
 
   async listAnomalies(from: number, to: number, limit: number): Promise<AnomalyRecord[]> {
@@ -230,31 +335,10 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     entries: readonly { readonly seriesId: string; readonly timestamp: number }[],
   ): Promise<Map<string, number>> {
     const values = new Map<string, number>();
-    const keyOf = (seriesId: string, timestamp: number) => `P#${seriesId}#${day(timestamp)}@${timestamp}`;
-    const wanted = new Map(entries.map((entry) => [keyOf(entry.seriesId, entry.timestamp), entry.seriesId]));
-    let keys = entries.map((entry) => ({
-      pk: { S: `P#${entry.seriesId}#${day(entry.timestamp)}` },
-      sk: { N: String(entry.timestamp) },
-    }));
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt >= maxBatchAttempts) throw new UnprocessedItemsError(keys.length);
-      if (attempt > 0) await this.sleep(Math.random() * Math.min(5000, 50 * 2 ** attempt));
-      const unprocessed: typeof keys = [];
-      for (let offset = 0; offset < keys.length; offset += maxKeysPerBatchGet) {
-        const { Responses, UnprocessedKeys } = await this.client.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.options.table]: { Keys: keys.slice(offset, offset + maxKeysPerBatchGet) } },
-          }),
-        );
-        for (const item of Responses?.[this.options.table] ?? []) {
-          const pk = item.pk?.S ?? '';
-          const series = wanted.get(`${pk}@${item.sk?.N}`);
-          if (series !== undefined) values.set(series, Number(item.v?.N));
-        }
-        unprocessed.push(...((UnprocessedKeys?.[this.options.table]?.Keys ?? []) as typeof keys));
-      }
-      keys = unprocessed;
-    }
+    await inParallel(entries, async ({ seriesId, timestamp }) => {
+      const [point] = await this.readPoints(seriesId, timestamp, timestamp + 1);
+      if (point) values.set(seriesId, point.value);
+    });
     return values;
   }
 
@@ -270,15 +354,10 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
       if (query.seriesId !== undefined) {
         const seriesId = query.seriesId;
         records = (
-          await this.queryDays(
-            'B',
-            seriesId,
-            Math.max(query.from, d * dayMs),
-            Math.min(query.to, (d + 1) * dayMs),
-          )
+          await this.readBands(seriesId, Math.max(query.from, d * dayMs), Math.min(query.to, (d + 1) * dayMs))
         )
-          .filter((item) => item.a?.N === '1')
-          .map((item) => ({ ...toBand(item), seriesId }));
+          .filter((band) => band.anomaly)
+          .map((band) => ({ ...band, seriesId }));
       } else {
         records = (
           await this.queryAll({
@@ -299,32 +378,243 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     return found;
   }
 
-  /** The recent-points log items of a write: points inside the live window, by minute, in chunks. */
-  private recentLogItems(points: readonly SeriesPoint[]): Record<string, AttributeValue>[] {
-    const now = this.options.now?.() ?? Date.now();
-    const byMinute = new Map<number, string[]>();
-    for (const point of points) {
-      if (point.timestamp < now - liveWindowMs) continue;
-      const minute = Math.floor(point.timestamp / minuteMs);
-      const entries = byMinute.get(minute);
-      const entry = `${point.seriesId},${point.timestamp},${point.value}`;
-      if (entries) entries.push(entry);
-      else byMinute.set(minute, [entry]);
+  /** Log items of a write: entries by minute and bucket, in chunks of {@link recentPointsPerItem}. */
+  private logItems(
+    kind: 'R' | 'L',
+    entries: readonly { readonly seriesId: string; readonly timestamp: number; readonly entry: string }[],
+  ): Record<string, AttributeValue>[] {
+    const now = this.now();
+    const groups = new Map<string, { minute: number; bucket: number; entries: string[] }>();
+    for (const { seriesId, timestamp, entry } of entries) {
+      const minute = Math.floor(timestamp / minuteMs);
+      const bucket = logBucket(seriesId);
+      const key = `${minute}/${bucket}`;
+      const group = groups.get(key);
+      if (group) group.entries.push(entry);
+      else groups.set(key, { minute, bucket, entries: [entry] });
     }
     const items: Record<string, AttributeValue>[] = [];
-    const expiresAt = { N: String(Math.floor(now / 1000) + recentLogSeconds) };
-    for (const [minute, entries] of byMinute) {
-      for (let offset = 0; offset < entries.length; offset += recentPointsPerItem) {
+    const expiresAt = { N: String(Math.floor(now / 1000) + logSeconds) };
+    for (const { minute, bucket, entries: list } of groups.values()) {
+      for (let offset = 0; offset < list.length; offset += recentPointsPerItem) {
         items.push({
-          pk: { S: `R#${minute}` },
-          // A random sort key: requests never overwrite each other's items (2^48 values).
-          sk: { N: String(randomInt(2 ** 48 - 1)) },
-          d: { S: entries.slice(offset, offset + recentPointsPerItem).join(';') },
+          pk: { S: `${kind}#${minute}` },
+          // Random digits: requests never overwrite each other's items.
+          sk: { N: logSortKey(bucket, now, randomInt(1_000_000)) },
+          d: { S: list.slice(offset, offset + recentPointsPerItem).join(';') },
           expiresAt,
         });
       }
     }
     return items;
+  }
+
+  /**
+   * One series' entries of a log in [from, to) not yet folded into series-hour items: its bucket of each
+   * minute from the bucket's watermark, in write order (the last entry of a timestamp wins).
+   */
+  private async readLog<Parsed extends { seriesId: string }, Row extends { timestamp: number }>(
+    kind: 'R' | 'L',
+    seriesId: string,
+    from: number,
+    to: number,
+    parse: (entry: string) => Parsed | undefined,
+    row: (parsed: Parsed) => Row,
+  ): Promise<Row[]> {
+    const now = this.now();
+    const bucket = logBucket(seriesId);
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.options.table, Key: watermarkKey }),
+    );
+    const folded = watermarks(Item, now).get(bucket) ?? initialWatermark(now);
+    const start = Math.max(from, folded);
+    const end = Math.min(to, now + ingestLimits.maxFutureSkewMs + minuteMs);
+    if (start >= end) return [];
+    const [low, high] = logBucketRange(bucket);
+    const minutes: number[] = [];
+    for (let m = Math.floor(start / minuteMs); m <= Math.floor((end - 1) / minuteMs); m++) minutes.push(m);
+    const pages = await inParallel(minutes, (minute) =>
+      this.queryAll({
+        TableName: this.options.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
+        ExpressionAttributeValues: {
+          ':pk': { S: `${kind}#${minute}` },
+          ':low': { N: low },
+          ':high': { N: high },
+        },
+      }),
+    );
+    const byTime = new Map<number, Row>();
+    for (const items of pages) {
+      for (const item of sortByKey(items)) {
+        for (const entry of (item.d?.S ?? '').split(';')) {
+          const parsed = parse(entry);
+          if (parsed?.seriesId === seriesId) {
+            const value = row(parsed);
+            byTime.set(value.timestamp, value);
+          }
+        }
+      }
+    }
+    return [...byTime.values()];
+  }
+
+  /** One series' series-hour items overlapping [from, to), unpacked (every row of each hour). */
+  private async readHours(kind: 'P', seriesId: string, from: number, to: number): Promise<TimedValue[]>;
+  private async readHours(kind: 'B', seriesId: string, from: number, to: number): Promise<StoredBand[]>;
+  private async readHours(kind: 'P' | 'B', seriesId: string, from: number, to: number) {
+    const items = await this.queryAll({
+      TableName: this.options.table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
+      ExpressionAttributeValues: {
+        ':pk': { S: `${kind}H#${seriesId}` },
+        ':from': { N: String(hourStartOf(from)) },
+        ':last': { N: String(to - 1) },
+      },
+    });
+    return items.flatMap((item) => unpackItem(kind, item));
+  }
+
+  /**
+   * Merges rows into one series-hour (read, merge, conditional rewrite; again on a concurrent change). With
+   * `existingWins`, rows already in the hour keep their values (compaction: the hour's rows are newer than
+   * the log's). Returns the hour's rows before and after.
+   */
+  private async mergeHour<Row extends TimedValue | StoredBand>(
+    kind: 'P' | 'B',
+    seriesId: string,
+    hourStart: number,
+    rows: readonly Row[],
+    existingWins: boolean,
+  ): Promise<{ before: Row[]; after: Row[] }> {
+    const pk = `${kind}H#${seriesId}`;
+    for (let attempt = 0; ; attempt++) {
+      const parts = await this.queryAll({
+        TableName: this.options.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
+        ExpressionAttributeValues: {
+          ':pk': { S: pk },
+          ':from': { N: String(hourStart) },
+          ':last': { N: String(hourStart + hourMs - 1) },
+        },
+        ConsistentRead: true,
+      });
+      const before = parts.flatMap((item) => unpackItem(kind, item)) as Row[];
+      const after = existingWins ? mergeByTimestamp(rows, before) : mergeByTimestamp(before, rows);
+      const packed = kind === 'P' ? packPoints(after as TimedValue[]) : packBands(after as StoredBand[]);
+      const versions = new Map(parts.map((item) => [Number(item.sk?.N) - hourStart, item.ver?.N]));
+      try {
+        for (const [part, bytes] of packed.entries()) {
+          const version = versions.get(part);
+          await this.client.send(
+            new PutItemCommand({
+              TableName: this.options.table,
+              Item: {
+                pk: { S: pk },
+                sk: { N: String(hourStart + part) },
+                d: { B: bytes },
+                ver: { N: String(Number(version ?? 0) + 1) },
+                expiresAt: { N: String(this.expiry(hourStart + hourMs)) },
+              },
+              ConditionExpression: version === undefined ? 'attribute_not_exists(pk)' : 'ver = :ver',
+              ...(version !== undefined && { ExpressionAttributeValues: { ':ver': { N: version } } }),
+            }),
+          );
+        }
+        for (const part of versions.keys()) {
+          if (part < packed.length) continue;
+          await this.client.send(
+            new DeleteItemCommand({
+              TableName: this.options.table,
+              Key: { pk: { S: pk }, sk: { N: String(hourStart + part) } },
+            }),
+          );
+        }
+        return { before, after };
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= maxBatchAttempts) throw error;
+        await this.sleep(Math.random() * Math.min(1000, 20 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** Folds one bucket's hour of both logs into its series' hour items. */
+  private async foldHour(bucket: number, hourStart: number): Promise<void> {
+    const [low, high] = logBucketRange(bucket);
+    const read = async (kind: 'R' | 'L') => {
+      const minutes = Array.from({ length: 60 }, (_, i) => hourStart / minuteMs + i);
+      const pages = await inParallel(minutes, (minute) =>
+        this.queryAll({
+          TableName: this.options.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
+          ExpressionAttributeValues: {
+            ':pk': { S: `${kind}#${minute}` },
+            ':low': { N: low },
+            ':high': { N: high },
+          },
+        }),
+      );
+      return pages.flatMap((items) => sortByKey(items).flatMap((item) => (item.d?.S ?? '').split(';')));
+    };
+    const points = new Map<string, Map<number, TimedValue>>();
+    for (const entry of await read('R')) {
+      const parsed = parsePointEntry(entry);
+      if (parsed) mapOf(points, parsed.seriesId).set(parsed.point.timestamp, parsed.point);
+    }
+    const bands = new Map<string, Map<number, StoredBand>>();
+    const everAnomalous = new Map<string, Set<number>>();
+    for (const entry of await read('L')) {
+      const parsed = parseBandEntry(entry);
+      if (!parsed) continue;
+      mapOf(bands, parsed.seriesId).set(parsed.band.timestamp, parsed.band);
+      if (parsed.band.anomaly) setOf(everAnomalous, parsed.seriesId).add(parsed.band.timestamp);
+    }
+    await inParallel([...points], ([seriesId, rows]) =>
+      this.mergeHour('P', seriesId, hourStart, [...rows.values()], true),
+    );
+    await inParallel([...bands], async ([seriesId, rows]) => {
+      const { after } = await this.mergeHour('B', seriesId, hourStart, [...rows.values()], true);
+      const logged = [...(everAnomalous.get(seriesId) ?? [])].map((timestamp) => ({
+        timestamp,
+        anomaly: true,
+      }));
+      await this.deleteWithdrawnAnomalies(seriesId, logged, after);
+    });
+  }
+
+  /** Deletes the anomaly items of timestamps that were anomalous before and are not after. */
+  private async deleteWithdrawnAnomalies(
+    seriesId: string,
+    before: readonly { timestamp: number; anomaly: boolean }[],
+    after: readonly StoredBand[],
+  ): Promise<void> {
+    const normal = new Set(after.filter((band) => !band.anomaly).map((band) => band.timestamp));
+    const withdrawn = before.filter((band) => band.anomaly && normal.has(band.timestamp));
+    await inParallel(withdrawn, ({ timestamp }) =>
+      this.client.send(
+        new DeleteItemCommand({
+          TableName: this.options.table,
+          Key: { pk: { S: `B#${seriesId}#${day(timestamp)}` }, sk: { N: String(timestamp) } },
+        }),
+      ),
+    );
+  }
+
+  /** The item of an anomalous band in the `anomalies` index (the first layout's band item, which reads too). */
+  private anomalyItem(band: SeriesBand): Record<string, AttributeValue> {
+    return {
+      pk: { S: `B#${band.seriesId}#${day(band.timestamp)}` },
+      sk: { N: String(band.timestamp) },
+      series: { S: band.seriesId },
+      v: { N: String(band.value) },
+      e: { N: String(band.expected) },
+      lo: { N: String(band.lower) },
+      hi: { N: String(band.upper) },
+      s: { N: String(band.score) },
+      a: { N: '1' },
+      anomalyDay: { S: `A#${day(band.timestamp)}` },
+      expiresAt: { N: String(this.expiry(band.timestamp)) },
+    };
   }
 
   private expiry(timestamp: number): number {
@@ -348,23 +638,22 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     }
   }
 
-  /** Every item of one series' kind of partition, day by day over [from, to), in time order. */
+  /** Every item of the first layout of one series' kind of partition, day by day over [from, to), in parallel. */
   private async queryDays(kind: 'P' | 'B', seriesId: string, from: number, to: number) {
-    const items = [];
-    for (let d = day(from); d <= day(to - 1); d++) {
-      items.push(
-        ...(await this.queryAll({
-          TableName: this.options.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
-          ExpressionAttributeValues: {
-            ':pk': { S: `${kind}#${seriesId}#${d}` },
-            ':from': { N: String(from) },
-            ':last': { N: String(to - 1) },
-          },
-        })),
-      );
-    }
-    return items;
+    const days: number[] = [];
+    for (let d = day(from); d <= day(to - 1); d++) days.push(d);
+    const pages = await inParallel(days, (d) =>
+      this.queryAll({
+        TableName: this.options.table,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
+        ExpressionAttributeValues: {
+          ':pk': { S: `${kind}#${seriesId}#${d}` },
+          ':from': { N: String(from) },
+          ':last': { N: String(to - 1) },
+        },
+      }),
+    );
+    return pages.flat();
   }
 
   private async queryAll(input: QueryCommandInput) {
@@ -397,6 +686,86 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
 }
 
 const day = (timestamp: number): number => Math.floor(timestamp / dayMs);
+
+/** Where the log is folded up to when no compaction has run: the previous hour (see {@link DynamoDbMetricStore.compact}). */
+const initialWatermark = (now: number): number => hourStartOf(now) - hourMs;
+
+/** Each log bucket's watermark, from the watermark item (a bucket it lacks starts at the initial one). */
+function watermarks(item: Record<string, AttributeValue> | undefined, now: number): Map<number, number> {
+  const marks = new Map<number, number>();
+  for (let bucket = 1; bucket <= logBuckets; bucket++) {
+    const mark = item?.[`c${bucket}`]?.N;
+    marks.set(bucket, mark === undefined ? initialWatermark(now) : Number(mark));
+  }
+  return marks;
+}
+
+function unpackItem(kind: 'P' | 'B', item: Record<string, AttributeValue>): (TimedValue | StoredBand)[] {
+  const bytes = item.d?.B;
+  if (!bytes) return [];
+  const hourStart = hourStartOf(Number(item.sk?.N));
+  return kind === 'P' ? unpackPoints(bytes, hourStart) : unpackBands(bytes, hourStart);
+}
+
+/** Log items in sort-key order (bucket, then write time), compared exactly (the keys pass 2^53). */
+const sortByKey = (items: Record<string, AttributeValue>[]) =>
+  [...items].sort((a, b) => {
+    const left = BigInt(a.sk?.N ?? '0');
+    const right = BigInt(b.sk?.N ?? '0');
+    return left < right ? -1 : left > right ? 1 : 0;
+  });
+
+/** Rows of many series grouped by series-hour. */
+function groupByHour<Row extends { readonly seriesId: string; readonly timestamp: number }>(
+  rows: readonly Row[],
+) {
+  const groups = new Map<string, { seriesId: string; hourStart: number; rows: Row[] }>();
+  for (const row of rows) {
+    const hourStart = hourStartOf(row.timestamp);
+    const key = `${row.seriesId}@${hourStart}`;
+    const group = groups.get(key);
+    if (group) group.rows.push(row);
+    else groups.set(key, { seriesId: row.seriesId, hourStart, rows: [row] });
+  }
+  return groups;
+}
+
+const withoutSeries = ({ seriesId: _, ...band }: SeriesBand): StoredBand => band;
+
+const inRange = <Row extends { timestamp: number }>(rows: Row[], from: number, to: number) =>
+  rows.filter((row) => row.timestamp >= from && row.timestamp < to);
+
+function mapOf<K, V>(maps: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let map = maps.get(key);
+  if (!map) {
+    map = new Map();
+    maps.set(key, map);
+  }
+  return map;
+}
+
+function setOf<V>(sets: Map<string, Set<V>>, key: string): Set<V> {
+  let set = sets.get(key);
+  if (!set) {
+    set = new Set();
+    sets.set(key, set);
+  }
+  return set;
+}
+
+/** Runs `work` on every item, at most {@link concurrency} at a time; results in the items' order. */
+async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return results;
+}
 
 const toBand = (item: Record<string, { N?: string; S?: string }>): StoredBand => ({
   timestamp: Number(item.sk?.N),

@@ -324,6 +324,7 @@ export async function runBandJob(
     { alerts: dependencies.alerts, incidents: incidentStore, notifier, clock },
     context.link,
   );
+  await dependencies.metrics.compact?.();
   return summaryOfRun(run, delivery, incidents, stillOpen, { points: recentPoints, series: recent.size });
 }
 

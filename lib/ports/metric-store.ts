@@ -33,4 +33,9 @@ export interface MetricStore {
    * band job's one bulk read per run. Stores scan the time range (a few requests), never series one by one.
    */
   readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>>;
+  /**
+   * Stores that first log recent writes (DynamoDB) fold closed stretches of the log into their lasting layout;
+   * the band job calls it once a run. Returns how many stretches it folded.
+   */
+  compact?(): Promise<number>;
 }

@@ -53,6 +53,8 @@ export interface Measured {
     readonly readUnitsPerSeries: number;
     readonly scannedBytesPerSeries: number;
   };
+  /** DynamoDB only: the band job's folding of the logs into series-hour items, write units per point. */
+  readonly compaction?: { readonly unitsPerPoint: number };
   /** Band-job CPU seconds per series and run (bench:bands, warm run), gzip'd state bytes per series. */
   readonly cpuSecondsPerSeries: number;
   readonly stateBytesPerSeries: number;
@@ -173,18 +175,25 @@ export function estimate(store: PointsStore, deployment: Deployment, measured: M
     storageAtFullRetention = monthGb * (d.retentionDays / 30.4) * prices.timestreamMagneticGbMonth;
   } else {
     add(
-      'DynamoDB writes (points and recent-points log)',
+      'DynamoDB writes (points log)',
       requestsPerMonth * measured.ingest.writeUnits,
       'write units',
       prices.dynamoWriteUnit,
-      `${measured.ingest.writeUnits} units in ${measured.ingest.requests} BatchWriteItem per ingest request (measured)`,
+      `${measured.ingest.writeUnits} units in ${measured.ingest.requests} request(s) per ingest request (measured)`,
     );
     add(
-      'DynamoDB writes (bands)',
+      'DynamoDB writes (bands log)',
       bandsPerMonth * measured.bands.unitsPerBand,
       'write units',
       prices.dynamoWriteUnit,
-      `${measured.bands.unitsPerBand} unit per band, 25 items per BatchWriteItem (measured)`,
+      `${measured.bands.unitsPerBand.toFixed(3)} units per band: log items of a bucket of series each (measured)`,
+    );
+    add(
+      'DynamoDB writes (compaction into series-hour items)',
+      pointsPerMonth * (measured.compaction?.unitsPerPoint ?? 0),
+      'write units',
+      prices.dynamoWriteUnit,
+      `${((measured.compaction?.unitsPerPoint ?? 0) * 60).toFixed(0)} units per series-hour: its points and its bands, once (measured)`,
     );
     add(
       'DynamoDB reads (band job bulk read)',

@@ -2,6 +2,7 @@ import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
+  PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -28,13 +29,25 @@ const points = (count: number): SeriesPoint[] =>
     dimensions: {},
   }));
 
-const metricStore = () =>
+const metricStore = (now: number) =>
   new DynamoDbMetricStore({
     table: 'data',
     retentionDays: 30,
     client: new DynamoDBClient({ region: 'eu-west-1' }),
     sleep: noWait,
+    now: () => now,
   });
+
+/** One point of each of `count` series at `timestamp`. */
+const recentPoints = (count: number, timestamp: number): SeriesPoint[] =>
+  Array.from({ length: count }, (_, i) => ({
+    seriesId: i.toString(16).padStart(16, '0'),
+    name: 'm',
+    type: 'gauge',
+    value: i,
+    timestamp,
+    dimensions: {},
+  }));
 
 beforeEach(() => {
   dynamoMock.reset();
@@ -42,52 +55,54 @@ beforeEach(() => {
 });
 
 describe('DynamoDbMetricStore requests', () => {
-  it('writes 60 points as BatchWriteItem calls of 25, 25 and 10 items with a TTL, then lowers the earliest marker once', async () => {
+  it('writes recent points of 60 series as log items (a bucket of series each) with a TTL, then lowers each earliest marker once', async () => {
     dynamoMock.on(BatchWriteItemCommand).resolves({});
     dynamoMock.on(UpdateItemCommand).resolves({});
-    await metricStore().writePoints(points(60));
+    const now = base + 5 * 60_000;
+    await metricStore(now).writePoints(recentPoints(60, base + 4 * 60_000));
     const batches = dynamoMock
       .commandCalls(BatchWriteItemCommand)
-      .map((call) => call.args[0].input.RequestItems?.data);
-    expect(batches.map((batch) => batch?.length)).toEqual([25, 25, 10]);
-    expect(batches[0]?.[0]).toEqual({
-      PutRequest: {
-        Item: {
-          pk: { S: `P#${seriesId}#${base / 86_400_000}` },
-          sk: { N: String(base) },
-          v: { N: '0' },
-          expiresAt: { N: String(base / 1000 + 30 * 86_400) },
-        },
-      },
+      .map((call) => call.args[0].input.RequestItems?.data ?? []);
+    const items = batches.flat().map((request) => request.PutRequest?.Item ?? {});
+    expect(batches.length).toBeLessThanOrEqual(1);
+    expect(items.length).toBeLessThanOrEqual(24);
+    expect(items.flatMap((item) => item.d?.S?.split(';') ?? [])).toHaveLength(60);
+    expect(items[0]).toEqual({
+      pk: { S: `R#${(base + 4 * 60_000) / 60_000}` },
+      sk: { N: expect.stringMatching(new RegExp(`^\\d{1,2}${now}\\d{6}$`)) },
+      d: { S: expect.stringMatching(/^[0-9a-f]{16},\d+,\d+/) },
+      expiresAt: { N: String(now / 1000 + 7 * 86_400) },
     });
-    const updates = dynamoMock.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
-    expect(updates).toEqual([
-      {
-        TableName: 'data',
-        Key: { pk: { S: `F#${seriesId}` }, sk: { N: '0' } },
-        UpdateExpression: 'SET #first = :first',
-        ConditionExpression: 'attribute_not_exists(#first) OR #first > :first',
-        ExpressionAttributeNames: { '#first': 'first' },
-        ExpressionAttributeValues: { ':first': { N: String(base) } },
-      },
-    ]);
+    expect(dynamoMock.commandCalls(UpdateItemCommand)).toHaveLength(60);
+    expect(dynamoMock.commandCalls(UpdateItemCommand)[0]?.args[0].input).toEqual({
+      TableName: 'data',
+      Key: { pk: { S: `F#${'0'.repeat(16)}` }, sk: { N: '0' } },
+      UpdateExpression: 'SET #first = :first',
+      ConditionExpression: 'attribute_not_exists(#first) OR #first > :first',
+      ExpressionAttributeNames: { '#first': 'first' },
+      ExpressionAttributeValues: { ':first': { N: String(base + 4 * 60_000) } },
+    });
   });
 
   it('retries unprocessed (throttled) items until DynamoDB takes them', async () => {
     dynamoMock.on(UpdateItemCommand).resolves({});
-    const store = metricStore();
+    const store = metricStore(base + 60_000);
     dynamoMock
       .on(BatchWriteItemCommand)
-      .callsFakeOnce((input) => ({ UnprocessedItems: { data: input.RequestItems.data.slice(20) } }))
+      .callsFakeOnce((input) => ({ UnprocessedItems: { data: input.RequestItems.data.slice(3) } }))
       .resolves({});
-    await store.writePoints(points(25));
+    await store.writePoints(recentPoints(25, base));
     const calls = dynamoMock.commandCalls(BatchWriteItemCommand);
-    expect(calls.map((call) => call.args[0].input.RequestItems?.data?.length)).toEqual([25, 5]);
+    const sizes = calls.map((call) => call.args[0].input.RequestItems?.data?.length ?? 0);
+    expect(sizes).toHaveLength(2);
+    expect(sizes[1]).toBe((sizes[0] ?? 0) - 3);
   });
 
   it('fails loudly, never silently, when items stay unprocessed', async () => {
     dynamoMock.on(BatchWriteItemCommand).callsFake((input) => ({ UnprocessedItems: input.RequestItems }));
-    await expect(metricStore().writePoints(points(3))).rejects.toBeInstanceOf(UnprocessedItemsError);
+    await expect(metricStore(base).writePoints(recentPoints(3, base))).rejects.toBeInstanceOf(
+      UnprocessedItemsError,
+    );
   });
 });
 
@@ -120,6 +135,8 @@ describe('DynamoDbStateStore.saveProgress', () => {
 describe('DynamoDbMetricStore recent-points log', () => {
   it('logs recent points by minute in a few items, and reads a range back with one Query per minute', async () => {
     dynamoMock.on(BatchWriteItemCommand).resolves({});
+    dynamoMock.on(QueryCommand).resolves({ Items: [] });
+    dynamoMock.on(PutItemCommand).resolves({});
     const now = base + 3 * 60_000;
     const store = new DynamoDbMetricStore({
       table: 'data',
@@ -140,17 +157,19 @@ describe('DynamoDbMetricStore recent-points log', () => {
       .flatMap((call) => call.args[0].input.RequestItems?.data ?? [])
       .map((request) => request.PutRequest?.Item ?? {});
     const log = written.filter((item) => item.pk?.S?.startsWith('R#'));
-    expect(log.map((item) => [item.pk?.S, item.d?.S?.split(';').length])).toEqual([
-      [`R#${(base + 60_000) / 60_000}`, 300],
-      [`R#${(base + 60_000) / 60_000}`, 300],
-      [`R#${(base + 60_000) / 60_000}`, 100],
-    ]);
-    expect(log[0]?.d?.S?.split(';')[0]).toBe(`0000000000000000,${base + 60_000},0`);
-    expect(log[0]?.expiresAt).toEqual({ N: String(now / 1000 + 86_400) });
+    expect(new Set(log.map((item) => item.pk?.S))).toEqual(new Set([`R#${(base + 60_000) / 60_000}`]));
+    expect(log).toHaveLength(24);
+    expect(log.flatMap((item) => item.d?.S?.split(';') ?? [])).toHaveLength(700);
+    expect(log[0]?.expiresAt).toEqual({ N: String(now / 1000 + 7 * 86_400) });
 
+    // The older point went to its series-hour item (read, then written), not to the log.
+    expect(dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input.Item?.pk).toEqual({
+      S: `PH#${seriesId}`,
+    });
+    dynamoMock.resetHistory();
     dynamoMock.on(QueryCommand).resolves({ Items: [log[2] ?? {}] });
     const recent = await store.readRecentPoints(base, base + 120_000);
-    expect(recent.size).toBe(100);
+    expect(recent.size).toBe(log[2]?.d?.S?.split(';').length);
     expect(dynamoMock.commandCalls(QueryCommand).map((call) => call.args[0].input)).toEqual([
       {
         TableName: 'data',
