@@ -26,7 +26,7 @@ import { App } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { readSettings } from '../cdk/settings.ts';
 import { DynamoDbMetricStore, maxItemsPerBatchWrite } from '../lib/adapters/dynamodb-metric-store.ts';
-import { packBands, packPoints } from '../lib/adapters/dynamodb-packing.ts';
+import { packBands, packPoints, roundBand } from '../lib/adapters/dynamodb-packing.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
@@ -244,12 +244,15 @@ function seriesHour() {
   const item = (bytes: Buffer) => ({
     pk: { S: `PH#${'0'.repeat(16)}` },
     sk: { N: String(hourStart) },
-    d: { B: bytes },
+    c: { B: bytes },
     ver: { N: '1' },
     expiresAt: { N: '1800000000' },
   });
   const pointItem = item(packPoints(points)[0] ?? Buffer.alloc(0));
-  const bandItem = item(packBands(bands)[0] ?? Buffer.alloc(0));
+  const bandItem = item(
+    packBands(bands.map(roundBand), new Map(points.map((point) => [point.timestamp, point.value])))[0] ??
+      Buffer.alloc(0),
+  );
   return {
     pointBytes: dynamoItemBytes(pointItem) + 100,
     bandBytes: dynamoItemBytes(bandItem) + 100,

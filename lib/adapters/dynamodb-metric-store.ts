@@ -40,8 +40,11 @@ import {
   parseBandEntry,
   parsePointEntry,
   pointEntry,
+  roundBand,
   unpackBands,
+  unpackBandsFormat1,
   unpackPoints,
+  unpackPointsFormat1,
 } from './dynamodb-packing.ts';
 import { anomalyIndex } from './schema.ts';
 
@@ -188,7 +191,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     const [legacy, logged, packed] = await Promise.all([
       this.queryDays('P', seriesId, from, to),
       this.readLog('R', seriesId, from, to, parsePointEntry, (parsed) => parsed.point),
-      this.readHours('P', seriesId, from, to),
+      this.readHours(seriesId, from, to),
     ]);
     const old = legacy.map((item) => ({ timestamp: Number(item.sk?.N), value: Number(item.v?.N) }));
     return inRange(mergeByTimestamp(mergeByTimestamp(old, logged), packed), from, to);
@@ -209,7 +212,9 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     await this.writeManyBands(bands.map((band) => ({ ...band, seriesId })));
   }
 
-  async writeManyBands(bands: readonly SeriesBand[]): Promise<void> {
+  async writeManyBands(given: readonly SeriesBand[]): Promise<void> {
+    // Rounded here, once, so the log, the hour items and the anomaly listings all read the same numbers.
+    const bands = given.map(roundBand);
     const liveFrom = this.now() - liveWindowMs;
     const recent = bands.filter((band) => band.timestamp >= liveFrom);
     await this.batchPut([
@@ -240,7 +245,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     const [legacy, logged, packed] = await Promise.all([
       this.queryDays('B', seriesId, from, to),
       this.readLog('L', seriesId, from, to, parseBandEntry, (parsed) => parsed.band),
-      this.readHours('B', seriesId, from, to),
+      this.readBandHours(seriesId, from, to),
     ]);
     return inRange(mergeByTimestamp(mergeByTimestamp(legacy.map(toBand), logged), packed), from, to);
   }
@@ -459,11 +464,25 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     return [...byTime.values()];
   }
 
-  /** One series' series-hour items overlapping [from, to), unpacked (every row of each hour). */
-  private async readHours(kind: 'P', seriesId: string, from: number, to: number): Promise<TimedValue[]>;
-  private async readHours(kind: 'B', seriesId: string, from: number, to: number): Promise<StoredBand[]>;
-  private async readHours(kind: 'P' | 'B', seriesId: string, from: number, to: number) {
-    const items = await this.queryAll({
+  /** One series' series-hour items of points overlapping [from, to), unpacked (every row of each hour). */
+  private async readHours(seriesId: string, from: number, to: number): Promise<TimedValue[]> {
+    const items = await this.hourItems('P', seriesId, from, to, false);
+    return items.flatMap((item) => unpackPointItem(item));
+  }
+
+  /** The same for bands, whose values are read from the points' hour items of the same hours. */
+  private async readBandHours(seriesId: string, from: number, to: number): Promise<StoredBand[]> {
+    const [items, points] = await Promise.all([
+      this.hourItems('B', seriesId, from, to, false),
+      this.readHours(seriesId, from, to),
+    ]);
+    const values = valuesByTime(points);
+    return items.flatMap((item) => unpackBandItem(item, values));
+  }
+
+  /** One series' series-hour items of a kind overlapping [from, to). */
+  private hourItems(kind: 'P' | 'B', seriesId: string, from: number, to: number, consistent: boolean) {
+    return this.queryAll({
       TableName: this.options.table,
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
       ExpressionAttributeValues: {
@@ -471,14 +490,15 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
         ':from': { N: String(hourStartOf(from)) },
         ':last': { N: String(to - 1) },
       },
+      ...(consistent && { ConsistentRead: true }),
     });
-    return items.flatMap((item) => unpackItem(kind, item));
   }
 
   /**
    * Merges rows into one series-hour (read, merge, conditional rewrite; again on a concurrent change). With
    * `existingWins`, rows already in the hour keep their values (compaction: the hour's rows are newer than
-   * the log's). Returns the hour's rows before and after.
+   * the log's). Bands are packed against the hour's points (`points`, read here when not given): a band
+   * stores its value only where the point's differs. Returns the hour's rows before and after.
    */
   private async mergeHour<Row extends TimedValue | StoredBand>(
     kind: 'P' | 'B',
@@ -486,22 +506,21 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     hourStart: number,
     rows: readonly Row[],
     existingWins: boolean,
+    points?: readonly TimedValue[],
   ): Promise<{ before: Row[]; after: Row[] }> {
     const pk = `${kind}H#${seriesId}`;
     for (let attempt = 0; ; attempt++) {
-      const parts = await this.queryAll({
-        TableName: this.options.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :last',
-        ExpressionAttributeValues: {
-          ':pk': { S: pk },
-          ':from': { N: String(hourStart) },
-          ':last': { N: String(hourStart + hourMs - 1) },
-        },
-        ConsistentRead: true,
-      });
-      const before = parts.flatMap((item) => unpackItem(kind, item)) as Row[];
+      const [parts, pointItems] = await Promise.all([
+        this.hourItems(kind, seriesId, hourStart, hourStart + hourMs, true),
+        kind === 'B' && !points ? this.hourItems('P', seriesId, hourStart, hourStart + hourMs, true) : [],
+      ]);
+      const values = valuesByTime(points ?? pointItems.flatMap((item) => unpackPointItem(item)));
+      const before = parts.flatMap((item) =>
+        kind === 'P' ? unpackPointItem(item) : unpackBandItem(item, values),
+      ) as Row[];
       const after = existingWins ? mergeByTimestamp(rows, before) : mergeByTimestamp(before, rows);
-      const packed = kind === 'P' ? packPoints(after as TimedValue[]) : packBands(after as StoredBand[]);
+      const packed =
+        kind === 'P' ? packPoints(after as TimedValue[]) : packBands(after as StoredBand[], values);
       const versions = new Map(parts.map((item) => [Number(item.sk?.N) - hourStart, item.ver?.N]));
       try {
         for (const [part, bytes] of packed.entries()) {
@@ -512,7 +531,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
               Item: {
                 pk: { S: pk },
                 sk: { N: String(hourStart + part) },
-                d: { B: bytes },
+                c: { B: bytes },
                 ver: { N: String(Number(version ?? 0) + 1) },
                 expiresAt: { N: String(this.expiry(hourStart + hourMs)) },
               },
@@ -569,11 +588,20 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
       mapOf(bands, parsed.seriesId).set(parsed.band.timestamp, parsed.band);
       if (parsed.band.anomaly) setOf(everAnomalous, parsed.seriesId).add(parsed.band.timestamp);
     }
-    await inParallel([...points], ([seriesId, rows]) =>
-      this.mergeHour('P', seriesId, hourStart, [...rows.values()], true),
-    );
+    const hourPoints = new Map<string, TimedValue[]>();
+    await inParallel([...points], async ([seriesId, rows]) => {
+      const { after } = await this.mergeHour('P', seriesId, hourStart, [...rows.values()], true);
+      hourPoints.set(seriesId, after);
+    });
     await inParallel([...bands], async ([seriesId, rows]) => {
-      const { after } = await this.mergeHour('B', seriesId, hourStart, [...rows.values()], true);
+      const { after } = await this.mergeHour(
+        'B',
+        seriesId,
+        hourStart,
+        [...rows.values()],
+        true,
+        hourPoints.get(seriesId),
+      );
       const logged = [...(everAnomalous.get(seriesId) ?? [])].map((timestamp) => ({
         timestamp,
         anomaly: true,
@@ -700,12 +728,25 @@ function watermarks(item: Record<string, AttributeValue> | undefined, now: numbe
   return marks;
 }
 
-function unpackItem(kind: 'P' | 'B', item: Record<string, AttributeValue>): (TimedValue | StoredBand)[] {
-  const bytes = item.d?.B;
-  if (!bytes) return [];
+/** A series-hour item's points: attribute `c` (a format byte first), or `d` of format 1. */
+function unpackPointItem(item: Record<string, AttributeValue>): TimedValue[] {
   const hourStart = hourStartOf(Number(item.sk?.N));
-  return kind === 'P' ? unpackPoints(bytes, hourStart) : unpackBands(bytes, hourStart);
+  if (item.c?.B) return unpackPoints(item.c.B, hourStart);
+  return item.d?.B ? unpackPointsFormat1(item.d.B, hourStart) : [];
 }
+
+/** A series-hour item's bands; `values` the hour's points, for bands stored without their value. */
+function unpackBandItem(
+  item: Record<string, AttributeValue>,
+  values: ReadonlyMap<number, number>,
+): StoredBand[] {
+  const hourStart = hourStartOf(Number(item.sk?.N));
+  if (item.c?.B) return unpackBands(item.c.B, hourStart, (timestamp) => values.get(timestamp));
+  return item.d?.B ? unpackBandsFormat1(item.d.B, hourStart) : [];
+}
+
+const valuesByTime = (points: readonly TimedValue[]): Map<number, number> =>
+  new Map(points.map((point) => [point.timestamp, point.value]));
 
 /** Log items in sort-key order (bucket, then write time), compared exactly (the keys pass 2^53). */
 const sortByKey = (items: Record<string, AttributeValue>[]) =>

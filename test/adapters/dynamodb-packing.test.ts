@@ -1,6 +1,14 @@
+import { deflateRawSync } from 'node:zlib';
 import { type AttributeValue, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
+import {
+  packBands,
+  packPoints,
+  toSinglePrecision,
+  unpackBands,
+  unpackPoints,
+} from '../../lib/adapters/dynamodb-packing.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import type { StoredBand } from '../../lib/ports/band-store.ts';
 import { dayMs, hourMs, minuteMs } from '../../lib/time.ts';
@@ -153,7 +161,7 @@ describe('DynamoDbMetricStore packed layout', () => {
     await store.writePoints(many);
     const parts = await partitions(`PH#${id}`);
     expect(parts).toHaveLength(2);
-    for (const part of parts) expect(part.d?.B?.length ?? 0).toBeLessThan(400_000);
+    for (const part of parts) expect(part.c?.B?.length ?? 0).toBeLessThan(400_000);
     const read = await store.readPoints(id, hour, hour + hourMs);
     expect(read).toHaveLength(30_000);
     expect(read[29_999]).toEqual({ timestamp: hour + 29_999 * 120, value: Math.sin(29_999) * 1e6 });
@@ -203,5 +211,131 @@ describe('DynamoDbMetricStore packed layout', () => {
       { timestamp: hour + minuteMs, value: 20 },
     ]);
     expect(await store.readBands(id, hour, hour + hourMs)).toEqual([band(hour, 1)]);
+  });
+});
+
+/** A series-hour of one-minute points of a timer with 3 decimals, as agents send them (seeded noise). */
+const timerHour = Array.from({ length: 60 }, (_, i) => ({
+  timestamp: hour + i * minuteMs,
+  value:
+    Math.round((100 + 20 * Math.sin(i / 60) + 5 * ((Math.sin(i * 12.9898) * 43_758.5453) % 1)) * 1000) / 1000,
+}));
+
+describe('series-hour packing (format 2)', () => {
+  it('keeps every double exactly, the edge ones too, with timestamps off the common step', () => {
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      0.1 + 0.2,
+      1 / 3,
+      -123.456,
+      1e308,
+      -1.7976931348623157e308,
+      5e-324,
+      2.2250738585072014e-308,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 53 + 2,
+      -(2 ** 60),
+      1e-300,
+      123_456_789.123,
+      42.000000001,
+      1e21,
+      7,
+    ];
+    const points = values.map((value, i) => ({
+      // A common step of a minute, with a late point, a skipped minute and a point a millisecond apart.
+      timestamp:
+        hour + i * minuteMs + (i === 5 ? 1_234 : 0) + (i > 9 ? minuteMs : 0) + (i === 18 ? -59_999 : 0),
+      value,
+    }));
+    const [packed] = packPoints(points);
+    const read = unpackPoints(packed ?? Buffer.alloc(0), hour);
+    expect(read.map((p) => p.timestamp)).toEqual(points.map((p) => p.timestamp));
+    for (const [i, p] of read.entries()) expect(Object.is(p.value, values[i])).toBe(true);
+  });
+
+  it('packs an hour of one-minute 3-decimal values in at most 4 bytes a point (format 1: about 8)', () => {
+    const [packed] = packPoints(timerHour);
+    expect((packed ?? Buffer.alloc(0)).length / 60).toBeLessThanOrEqual(4);
+    expect(unpackPoints(packed ?? Buffer.alloc(0), hour)).toEqual(timerHour);
+  });
+
+  it("stores a band's value only where it differs from its point's, and fills it back exactly", () => {
+    const values = new Map(timerHour.map((p) => [p.timestamp, p.value]));
+    const bands = timerHour.map((p, i) => ({
+      ...band(p.timestamp, i === 7 ? 99.5 : p.value, i === 7),
+      expected: 100.25 + i,
+    }));
+    bands.push(band(hour + 59 * minuteMs + 30_000, 3)); // a band without a point
+    const [withPoints] = packBands(bands, values);
+    const [alone] = packBands(bands, new Map());
+    expect((withPoints ?? Buffer.alloc(0)).length).toBeLessThan((alone ?? Buffer.alloc(0)).length - 100);
+    expect(unpackBands(withPoints ?? Buffer.alloc(0), hour, (t) => values.get(t))).toEqual(bands);
+  });
+
+  it("rounds a band's expected value, edges and score to float32 as their shortest decimal, and no further", () => {
+    expect(toSinglePrecision(0.12)).toBe(0.12);
+    expect(toSinglePrecision(10.25)).toBe(10.25);
+    expect(toSinglePrecision(1 / 3)).toBe(0.33333334);
+    expect(toSinglePrecision(101.23456789)).toBe(101.234566);
+    expect(Math.abs(toSinglePrecision(-98_765.4321) - -98_765.4321)).toBeLessThan(0.005);
+    // Outside float32's normal range a number stays exact.
+    for (const x of [1e300, -1e-300, 0, Number.POSITIVE_INFINITY]) expect(toSinglePrecision(x)).toBe(x);
+  });
+
+  it('reads series-hour items of format 1 (attribute d), and rewrites them in format 2 on a merge', async () => {
+    const { store, table, partitions } = await storeAt(hour + 2 * dayMs);
+    const id = idOf(8);
+    const gaps = Buffer.alloc(4 + 2 * 12);
+    gaps.writeUInt32LE(2, 0);
+    gaps.writeUInt32LE(0, 4);
+    gaps.writeUInt32LE(minuteMs, 8);
+    gaps.writeDoubleLE(1.5, 12);
+    gaps.writeDoubleLE(-2.25, 20);
+    const bands = Buffer.alloc(4 + 4 + 5 * 8 + 1);
+    bands.writeUInt32LE(1, 0);
+    bands.writeUInt32LE(0, 4);
+    [1.5, 10.25, 5.5, 15.75, 0.12].forEach((x, c) => {
+      bands.writeDoubleLE(x, 8 + c * 8);
+    });
+    bands.writeUInt8(0, 48);
+    for (const [pk, bytes] of [
+      [`PH#${id}`, gaps],
+      [`BH#${id}`, bands],
+    ] as const) {
+      await dynamo.client.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: { pk: { S: pk }, sk: { N: String(hour) }, d: { B: deflateRawSync(bytes) }, ver: { N: '1' } },
+        }),
+      );
+    }
+    expect(await store.readPoints(id, hour, hour + hourMs)).toEqual([
+      { timestamp: hour, value: 1.5 },
+      { timestamp: hour + minuteMs, value: -2.25 },
+    ]);
+    expect(await store.readBands(id, hour, hour + hourMs)).toEqual([band(hour, 1.5)]);
+    await store.writePoints([point(id, hour + 2 * minuteMs, 3)]);
+    const [item] = await partitions(`PH#${id}`);
+    expect([item?.d, item?.c?.B?.[0]]).toEqual([undefined, 2]);
+    expect((await store.readPoints(id, hour, hour + hourMs)).map((p) => p.value)).toEqual([1.5, -2.25, 3]);
+  });
+
+  it("reads a folded band's value from its point, and the same rounded numbers before and after folding", async () => {
+    const { clock, store, partitions } = await storeAt(hour + 5 * minuteMs);
+    const id = idOf(9);
+    const at = hour + 3 * minuteMs;
+    await store.writePoints([point(id, at, 1 / 7)]);
+    const written = { ...band(at, 1 / 7, true), expected: 1 / 3, upper: 2 / 3 };
+    await store.writeBands(id, [written]);
+    const rounded = { ...written, expected: 0.33333334, upper: 0.6666667 };
+    expect(await store.readBands(id, hour, hour + hourMs)).toEqual([rounded]);
+    expect(await store.listAnomalies(hour, hour + hourMs, 10)).toEqual([{ ...rounded, seriesId: id }]);
+    clock.now = hour + hourMs + 13 * minuteMs;
+    for (let run = 0; run < 7; run++) await store.compact();
+    expect((await partitions(`BH#${id}`)).length).toBe(1);
+    expect(await store.readBands(id, hour, hour + hourMs)).toEqual([rounded]);
   });
 });
