@@ -171,7 +171,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
       });
       for (const item of sortByKey(items)) {
         for (const entry of (item.d?.S ?? '').split(';')) {
-          const parsed = parsePointEntry(entry);
+          const parsed = parsePointEntry(entry, minute * minuteMs);
           if (!parsed || !(parsed.point.timestamp >= from && parsed.point.timestamp < to)) continue;
           const series = bySeries.get(parsed.seriesId);
           if (series) series.set(parsed.point.timestamp, parsed.point);
@@ -423,7 +423,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     seriesId: string,
     from: number,
     to: number,
-    parse: (entry: string) => Parsed | undefined,
+    parse: (entry: string, minuteStart: number) => Parsed | undefined,
     row: (parsed: Parsed) => Row,
   ): Promise<Row[]> {
     const now = this.now();
@@ -453,7 +453,7 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     for (const items of pages) {
       for (const item of sortByKey(items)) {
         for (const entry of (item.d?.S ?? '').split(';')) {
-          const parsed = parse(entry);
+          const parsed = parse(entry, logMinuteStart(item));
           if (parsed?.seriesId === seriesId) {
             const value = row(parsed);
             byTime.set(value.timestamp, value);
@@ -573,17 +573,21 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
           },
         }),
       );
-      return pages.flatMap((items) => sortByKey(items).flatMap((item) => (item.d?.S ?? '').split(';')));
+      return pages.flatMap((items) =>
+        sortByKey(items).flatMap((item) =>
+          (item.d?.S ?? '').split(';').map((entry) => ({ entry, minuteStart: logMinuteStart(item) })),
+        ),
+      );
     };
     const points = new Map<string, Map<number, TimedValue>>();
-    for (const entry of await read('R')) {
-      const parsed = parsePointEntry(entry);
+    for (const { entry, minuteStart } of await read('R')) {
+      const parsed = parsePointEntry(entry, minuteStart);
       if (parsed) mapOf(points, parsed.seriesId).set(parsed.point.timestamp, parsed.point);
     }
     const bands = new Map<string, Map<number, StoredBand>>();
     const everAnomalous = new Map<string, Set<number>>();
-    for (const entry of await read('L')) {
-      const parsed = parseBandEntry(entry);
+    for (const { entry, minuteStart } of await read('L')) {
+      const parsed = parseBandEntry(entry, minuteStart);
       if (!parsed) continue;
       mapOf(bands, parsed.seriesId).set(parsed.band.timestamp, parsed.band);
       if (parsed.band.anomaly) setOf(everAnomalous, parsed.seriesId).add(parsed.band.timestamp);
@@ -747,6 +751,10 @@ function unpackBandItem(
 
 const valuesByTime = (points: readonly TimedValue[]): Map<number, number> =>
   new Map(points.map((point) => [point.timestamp, point.value]));
+
+/** The start of a log item's minute, from its key (`R#<minute>` or `L#<minute>`). */
+const logMinuteStart = (item: Record<string, AttributeValue>): number =>
+  Number(item.pk?.S?.slice(2)) * minuteMs;
 
 /** Log items in sort-key order (bucket, then write time), compared exactly (the keys pass 2^53). */
 const sortByKey = (items: Record<string, AttributeValue>[]) =>

@@ -3,6 +3,7 @@ import { type AttributeValue, PutItemCommand, QueryCommand } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts';
 import {
+  logBucket as logBucketOf,
   packBands,
   packPoints,
   toSinglePrecision,
@@ -91,7 +92,8 @@ describe('DynamoDbMetricStore packed layout', () => {
     );
     const units = items.reduce((sum, item) => sum + dynamoWriteUnits(item), 0);
     expect(items.length).toBeLessThanOrEqual(30);
-    expect(units).toBeLessThanOrEqual(40);
+    // Entries carry their time within the log item's minute: 28 units (35 with whole timestamps).
+    expect(units).toBeLessThanOrEqual(30);
   });
 
   it("writes a run's bands of 600 series as log items, not an item per band", async () => {
@@ -337,5 +339,34 @@ describe('series-hour packing (format 2)', () => {
     for (let run = 0; run < 7; run++) await store.compact();
     expect((await partitions(`BH#${id}`)).length).toBe(1);
     expect(await store.readBands(id, hour, hour + hourMs)).toEqual([rounded]);
+  });
+
+  it('reads log entries of before, which carry whole timestamps, beside the shorter ones', async () => {
+    const { clock, store, table } = await storeAt(hour + 5 * minuteMs);
+    const id = idOf(10);
+    const at = hour + 3 * minuteMs;
+    await store.writePoints([point(id, at + 500, 2)]);
+    await store.writeBands(id, [band(at + 500, 2)]);
+    const minute = at / minuteMs;
+    const sk = (n: number) => `${logBucketOf(id)}${String(hour).padStart(13, '0')}00000${n}`;
+    for (const [pk, entry] of [
+      [`R#${minute}`, `${id},${at},1.5`],
+      [`L#${minute}`, `${id},${at},1.5,10.25,5.5,15.75,0.12,0`],
+    ] as const) {
+      await dynamo.client.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { N: sk(1) }, d: { S: entry } } }),
+      );
+    }
+    const expected = [
+      { timestamp: at, value: 1.5 },
+      { timestamp: at + 500, value: 2 },
+    ];
+    expect(await store.readPoints(id, hour, hour + hourMs)).toEqual(expected);
+    expect((await store.readRecentPoints(at, at + minuteMs)).get(id)).toEqual(expected);
+    expect(await store.readBands(id, hour, hour + hourMs)).toEqual([band(at, 1.5), band(at + 500, 2)]);
+    clock.now = hour + hourMs + 13 * minuteMs;
+    for (let run = 0; run < 7; run++) await store.compact();
+    expect(await store.readPoints(id, hour, hour + hourMs)).toEqual(expected);
+    expect(await store.readBands(id, hour, hour + hourMs)).toEqual([band(at, 1.5), band(at + 500, 2)]);
   });
 });
