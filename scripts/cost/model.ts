@@ -208,7 +208,7 @@ export function estimate(store: PointsStore, deployment: Deployment, measured: M
       monthGb / 2,
       'GB-months',
       prices.dynamoGbMonth,
-      'half a month of data on average; grows each month until TTL',
+      `${measured.ingest.storedBytesPerPoint.toFixed(1)} bytes a point and ${measured.bands.storedBytes.toFixed(1)} a band (series-hour items, measured); half a month on average, grows until TTL`,
     );
     storageAtFullRetention = monthGb * (d.retentionDays / 30.4) * prices.dynamoGbMonth;
   }
