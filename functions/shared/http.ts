@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../../lib/errors.ts';
 import { headTwins } from '../../lib/http/routes.ts';
+import { decompressSnappy, SnappyError } from '../../lib/ingest/snappy.ts';
 import { authorize, keyFromHeaders } from '../../lib/keys.ts';
 import { ingestLimits } from '../../lib/metrics/limits.ts';
 import type { ApiKeyRecord, KeyScope, KeyStore } from '../../lib/ports/key-store.ts';
@@ -132,7 +133,7 @@ function withoutBody<Dependencies>(route: RouteDefinition<Dependencies>): RouteD
 const isHead = (event: HttpEvent): boolean => event.requestContext?.http?.method === 'HEAD';
 
 /**
- * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate), enforcing the size limit on
+ * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate, snappy), enforcing the size limit on
  * the decompressed bytes as they are produced, so a gzip bomb stops at the limit instead of filling memory.
  */
 export function requestBody(
@@ -148,17 +149,24 @@ export function requestBody(
       event.rawText = event.body;
       return;
     }
-    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    let bytes: Buffer = event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64')
+      : Buffer.from(event.body, 'utf8');
     try {
       if (encoding === 'gzip' || encoding === 'x-gzip')
         bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
       else if (encoding === 'deflate') bytes = inflateSync(bytes, { maxOutputLength: maxBytes });
+      // Prometheus remote write: the length is checked from the block's header before anything is allocated.
+      else if (encoding === 'snappy') bytes = decompressSnappy(bytes, maxBytes);
       else if (encoding !== 'identity' && encoding !== '') {
         throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported`);
       }
     } catch (error) {
       if (error instanceof HttpError) throw error;
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      if (
+        (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ||
+        (error instanceof SnappyError && error.tooLarge)
+      )
         throw new PayloadTooLargeError(maxBytes);
       throw new ValidationError(
         `the body could not be decompressed as ${encoding}: ${(error as Error).message}`,

@@ -1,0 +1,59 @@
+/**
+ * Snappy's block format (not the framed one), as Prometheus remote write compresses its bodies
+ * (`Content-Encoding: snappy`). Decompression is snappyjs's (pure JavaScript, so the Lambda bundle carries it);
+ * this module adds the checks a server needs: the length the header announces is read and held to the limit
+ * before any memory is taken, so a small body cannot claim gigabytes (a "snappy bomb").
+ */
+import snappy from 'snappyjs';
+
+/** Why a snappy body was refused: too large once decompressed, or not a snappy block. */
+export class SnappyError extends Error {
+  override readonly name = 'SnappyError';
+  constructor(
+    message: string,
+    readonly tooLarge: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The length a snappy block announces in its header (a little-endian base-128 varint of at most 32 bits),
+ * or undefined when the header is missing or malformed. O(1): at most 5 bytes are read.
+ */
+export function snappyUncompressedLength(block: Uint8Array): number | undefined {
+  let length = 0;
+  for (let index = 0; index < 5 && index < block.length; index++) {
+    const byte = block[index] as number;
+    length += (byte & 0x7f) * 2 ** (7 * index);
+    if (byte < 0x80) return length <= 0xffffffff ? length : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Decompresses a snappy block of at most `maxBytes` once decompressed. Throws SnappyError (`tooLarge` when the
+ * header announces more than `maxBytes`, before anything is allocated). O(output).
+ *
+ * @example decompressSnappy(Uint8Array.of(2, 4, 104, 105), 10) // the bytes of "hi"
+ */
+export function decompressSnappy(block: Uint8Array, maxBytes: number): Buffer {
+  const length = snappyUncompressedLength(block);
+  if (length === undefined) {
+    throw new SnappyError('the body is not a snappy block: its length header is missing or malformed', false);
+  }
+  if (length > maxBytes) {
+    throw new SnappyError(
+      `the body would decompress to ${length} bytes, more than the ${maxBytes} accepted`,
+      true,
+    );
+  }
+  try {
+    return snappy.uncompress(Buffer.from(block.buffer, block.byteOffset, block.byteLength), maxBytes);
+  } catch (error) {
+    throw new SnappyError(`the body is not a valid snappy block: ${(error as Error).message}`, false, {
+      cause: error,
+    });
+  }
+}
