@@ -7,6 +7,7 @@ import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
 import { convertWriteRequest, decodeWriteRequest } from '../lib/ingest/remote-write.ts';
+import { decompressSnappy } from '../lib/ingest/snappy.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
 import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
 import { keyFromBasicAuth, keyFromHeaders } from '../lib/keys.ts';
@@ -350,6 +351,7 @@ function summarize(problems: readonly Problem[], total: number): string {
 }
 
 export const createIngestHandler = (dependencies: () => IngestDependencies) =>
-  httpHandler(ingestRoutes, dependencies);
+  // Prometheus remote write compresses with snappy; only this function takes it (the others stay smaller).
+  httpHandler(ingestRoutes, dependencies, { bodyDecoders: { snappy: decompressSnappy } });
 
 export const handler = createIngestHandler(cloudIngestDependencies);

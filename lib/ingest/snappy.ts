@@ -5,17 +5,11 @@
  * before any memory is taken, so a small body cannot claim gigabytes (a "snappy bomb").
  */
 import snappy from 'snappyjs';
+import { PayloadTooLargeError } from '../errors.ts';
 
-/** Why a snappy body was refused: too large once decompressed, or not a snappy block. */
+/** Why a body is not a snappy block. */
 export class SnappyError extends Error {
   override readonly name = 'SnappyError';
-  constructor(
-    message: string,
-    readonly tooLarge: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /**
@@ -33,26 +27,22 @@ export function snappyUncompressedLength(block: Uint8Array): number | undefined 
 }
 
 /**
- * Decompresses a snappy block of at most `maxBytes` once decompressed. Throws SnappyError (`tooLarge` when the
- * header announces more than `maxBytes`, before anything is allocated). O(output).
+ * Decompresses a snappy block of at most `maxBytes` once decompressed. Throws PayloadTooLargeError (413) when its
+ * header announces more than `maxBytes`, before anything is allocated, and SnappyError when it is not a snappy
+ * block. O(output).
  *
  * @example decompressSnappy(Uint8Array.of(2, 4, 104, 105), 10) // the bytes of "hi"
  */
 export function decompressSnappy(block: Uint8Array, maxBytes: number): Buffer {
   const length = snappyUncompressedLength(block);
   if (length === undefined) {
-    throw new SnappyError('the body is not a snappy block: its length header is missing or malformed', false);
+    throw new SnappyError('the body is not a snappy block: its length header is missing or malformed');
   }
-  if (length > maxBytes) {
-    throw new SnappyError(
-      `the body would decompress to ${length} bytes, more than the ${maxBytes} accepted`,
-      true,
-    );
-  }
+  if (length > maxBytes) throw new PayloadTooLargeError(maxBytes);
   try {
     return snappy.uncompress(Buffer.from(block.buffer, block.byteOffset, block.byteLength), maxBytes);
   } catch (error) {
-    throw new SnappyError(`the body is not a valid snappy block: ${(error as Error).message}`, false, {
+    throw new SnappyError(`the body is not a valid snappy block: ${(error as Error).message}`, {
       cause: error,
     });
   }

