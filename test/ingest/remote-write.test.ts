@@ -1,13 +1,22 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '../../functions/ingest.ts';
+import { lambdaContext } from '../../functions/local/lambda-events.ts';
+import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { PayloadTooLargeError, ValidationError } from '../../lib/errors.ts';
 import { CumulativeTracker } from '../../lib/ingest/cumulative.ts';
 import { convertWriteRequest, decodeWriteRequest } from '../../lib/ingest/remote-write.ts';
 import { decompressSnappy, SnappyError } from '../../lib/ingest/snappy.ts';
 import { timeWindow } from '../../lib/ingest/validate.ts';
+import { generateKey, hashKey } from '../../lib/keys.ts';
 import { ingestLimits } from '../../lib/metrics/limits.ts';
+import type { MetricStore } from '../../lib/ports/metric-store.ts';
+import { WriteIncompleteError } from '../../lib/ports/store-errors.ts';
 import {
   encodeWriteRequest,
   remoteWriteBody,
@@ -344,6 +353,80 @@ describe('Function: ingest, POST /api/v1/write', () => {
     expect(bodyOf<{ error: { message: string } }>(result).error.message).toContain(
       'no metric in the request was valid',
     );
+  });
+});
+
+describe('Function: ingest, POST /api/v1/write when the store cannot confirm a write', () => {
+  it('answers 503 with Retry-After, and the resent request stores the same rates', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'normalcy-rw-'));
+    const stores = openSqliteStores(join(dataDir, 'normalcy.db'));
+    let failNext = false;
+    // The SQLite store, whose next write cannot be confirmed (as Timestream's throttling can leave one).
+    const metrics: MetricStore = Object.assign(Object.create(stores.metrics) as MetricStore, {
+      writePoints: async (points: Parameters<MetricStore['writePoints']>[0]) => {
+        if (failNext) {
+          failNext = false;
+          throw new WriteIncompleteError(points.length, []);
+        }
+        return stores.metrics.writePoints(points);
+      },
+    });
+    const key = generateKey();
+    await stores.keys.putKey({
+      hash: hashKey(key),
+      name: 't',
+      scopes: ['ingest'],
+      createdAt: 0,
+      revokedAt: null,
+    });
+    const handler = createIngestHandler(() => ({
+      metrics,
+      series: stores.series,
+      keys: stores.keys,
+      clock: { now: () => Date.now() },
+    }));
+    const write = async (series: SeriesToWrite[]) =>
+      (await handler(
+        {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: '/api/v1/write',
+          rawQueryString: '',
+          headers: { ...remoteWriteHeaders, authorization: `Bearer ${key}` },
+          requestContext: {
+            http: {
+              method: 'POST',
+              path: '/api/v1/write',
+              protocol: 'HTTP/1.1',
+              sourceIp: '127.0.0.1',
+              userAgent: 't',
+            },
+            requestId: 't',
+          },
+          body: remoteWriteBody(series).toString('base64'),
+          isBase64Encoded: true,
+        } as never,
+        lambdaContext('normalcy-ingest'),
+      )) as { statusCode: number; headers: Record<string, string> };
+    try {
+      const at = Date.now() - 60_000;
+      const labels = { __name__: 'retried_total', host: 'a' };
+      expect((await write([{ labels, samples: [{ value: 100, timestamp: at }] }])).statusCode).toBe(204);
+      const next = [{ labels, samples: [{ value: 160, timestamp: at + 30_000 }] }];
+      failNext = true;
+      const refused = await write(next);
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect((await write(next)).statusCode).toBe(204);
+      const [series] = (await stores.series.listSeries()).filter(
+        (entry) => entry.name === 'retried_total.rate',
+      );
+      const points = await stores.metrics.readPoints(series?.id ?? '', at, at + 60_000);
+      expect(points.map((point) => point.value)).toEqual([2]);
+    } finally {
+      stores.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
