@@ -5,7 +5,7 @@
  * are metadata, exemplars and native histograms (they carry no sample Normalcy stores).
  *
  * - Each time series is one item: `__name__` is the metric name, every other label a dimension (a label with
- *   an empty value is no label, as in Prometheus).
+ *   an empty value is no label, as in Prometheus; other `__` names are Prometheus's own and refused).
  * - Cumulative series, named as Prometheus names counters and the parts of histograms and summaries (`_total`,
  *   `_count`, `_sum`, `_bucket`, `le` kept as a dimension), are stored as gauge `name.rate`: the increase per
  *   second since the previous sample of the series (the first sample a process sees only sets the baseline).
@@ -279,6 +279,11 @@ function readIdentity(
       continue;
     }
     if (value === '') continue;
+    // Prometheus reserves `__` names for itself and drops them before storing or sending; `__proto__` could
+    // not be a dimension anyway.
+    if (label.startsWith('__')) {
+      return `${JSON.stringify(label.slice(0, 64))}: label names starting with "__" are reserved`;
+    }
     const problem = dimensionProblem(label, value);
     if (problem) return `${JSON.stringify(label.slice(0, 64))}: ${problem}`;
     if (Object.hasOwn(dimensions, label))

@@ -168,6 +168,7 @@ describe('decodeWriteRequest and convertWriteRequest', () => {
       { labels: { __name__: 'wide', ...tooMany }, samples: sample },
       { labels: { __name__: 'kept' }, samples: sample },
       { labels: { __name__: `${'x'.repeat(ingestLimits.maxNameLength - 8)}_total` }, samples: sample },
+      { labels: { __name__: 'reserved', ['__proto__']: 'x' }, samples: sample },
     ]);
     expect(batch.points.map((point) => point.name)).toEqual(['kept']);
     expect(batch.problems.map((problem) => [problem.index, problem.field])).toEqual([
@@ -175,10 +176,12 @@ describe('decodeWriteRequest and convertWriteRequest', () => {
       [1, 'labels'],
       [2, 'labels'],
       [4, 'labels.__name__'],
+      [5, 'labels'],
     ]);
     expect(batch.problems[0]?.message).toContain('__name__ (the metric name) is required');
     expect(batch.problems[1]?.message).toContain('"host"');
     expect(batch.problems[2]?.message).toContain(`more than ${ingestLimits.maxDimensions} labels`);
+    expect(batch.problems[4]?.message).toBe('"__proto__": label names starting with "__" are reserved');
   });
 
   it('refuses a series that gives a label twice', () => {
