@@ -143,7 +143,7 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
       batch.commit();
       if (outcome.rejected === 0) return { statusCode: 204, headers: {}, body: '' };
       throw new ValidationError(
-        `partial write: ${outcome.accepted} sample(s) stored, ${outcome.rejected} problem(s) (item = timeseries index): ${summarize(outcome.problems, outcome.rejected)}`,
+        `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s) (index: the series in the request): ${summarize(outcome.problems, outcome.rejected)}`,
         problemListOf(outcome.problems, outcome.rejected),
       );
     },

@@ -339,7 +339,7 @@ describe('Function: ingest, POST /api/v1/write', () => {
     );
     expect(result.statusCode).toBe(400);
     const body = bodyOf<{ error: { message: string; problems: unknown[]; problemCount: number } }>(result);
-    expect(body.error.message).toMatch(/^partial write: 1 sample\(s\) stored, 1 problem\(s\)/);
+    expect(body.error.message).toMatch(/^partial write: 1 point\(s\) stored, 1 problem\(s\)/);
     expect(body.error.message).toContain('__name__ (the metric name) is required');
     expect(body.error.problems).toEqual([
       { index: 1, field: 'labels', message: expect.stringContaining('__name__') },
