@@ -29,9 +29,13 @@ import { parseNativeJson } from '../lib/ingest/native-json.ts';
 import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest } from '../lib/ingest/otlp/wire.ts';
+import { convertWriteRequest, decodeWriteRequest } from '../lib/ingest/remote-write.ts';
+import { decompressSnappy } from '../lib/ingest/snappy.ts';
 import { type ParsedBatch, timeWindow } from '../lib/ingest/validate.ts';
 import { generateKey, hashKey } from '../lib/keys.ts';
+import { ingestLimits } from '../lib/metrics/limits.ts';
 import { minuteMs } from '../lib/time.ts';
+import { remoteWriteBody } from '../scripts/dev/remote-write.ts';
 
 const pointsPerBatch = 5000;
 const seriesCount = 50;
@@ -176,6 +180,18 @@ const netuitiveBody = JSON.stringify([
   },
 ]);
 
+// The same series as Prometheus remote-writes them: gauges (no counter, whose first samples only set a
+// baseline), `__name__` and two labels, 100 samples each, in a snappy block.
+const remoteWriteSnappy = remoteWriteBody(
+  Array.from({ length: seriesCount }, (_, series) => ({
+    labels: { __name__: nameOf(series).replaceAll('.', '_'), host: hostOf(series), region: 'eu-west-1' },
+    samples: Array.from({ length: pointsPerBatch / seriesCount }, (_, k) => ({
+      value: k * 1.5,
+      timestamp: at(k * seriesCount),
+    })),
+  })),
+);
+
 /** Parse + validate + prepare (series ids, merging) + encode to Timestream records. */
 const toRecords = (batch: ParsedBatch) => pointRecords(prepareBatch(batch).points);
 
@@ -188,6 +204,16 @@ const cases: [string, () => unknown][] = [
   ['Influx line protocol', () => toRecords(parseLineProtocol(influxBody, 1, window))],
   ['collectd JSON', () => toRecords(parseCollectdJson(collectdBody, window, { storeRates: true }))],
   ['Netuitive', () => toRecords(parseNetuitive(netuitiveBody, window))],
+  [
+    'Prometheus remote write (snappy + protobuf)',
+    () =>
+      toRecords(
+        convertWriteRequest(
+          decodeWriteRequest(decompressSnappy(remoteWriteSnappy, ingestLimits.maxBodyBytes)),
+          window,
+        ),
+      ),
+  ],
 ];
 const nativeBodyFixed = nativeBody();
 // The baseline parses the same text as the native case (a fresh string each time would add its building).
@@ -221,6 +247,12 @@ function benchParsers(): void {
     const rate = pointsPerBatch / median(samples.get(name) ?? []);
     console.log(`| ${name} | ${Math.round(rate).toLocaleString('en')} | ${(rate / baseline).toFixed(2)} |`);
   }
+  const native = median(samples.get('native JSON') ?? []);
+  const remoteWrite = median(samples.get('Prometheus remote write (snappy + protobuf)') ?? []);
+  console.log(
+    `\nPrometheus remote write: ${(native / remoteWrite).toFixed(2)} × the native JSON path's points/s ` +
+      `(body ${remoteWriteSnappy.length.toLocaleString('en')} bytes snappy vs ${nativeBodyFixed.length.toLocaleString('en')} bytes JSON)`,
+  );
 }
 
 /** What the server process reports when the load is over. */
@@ -485,6 +517,10 @@ if (process.argv[2] === 'serve') {
   await serve();
 } else if (process.argv[2] === 'serve-live') {
   await serveLive();
+} else if (process.argv[2] === 'parsers') {
+  // The parsers alone (`npm run bench:ingest -- parsers`).
+  console.log(`Node ${process.version}, ${process.arch}`);
+  benchParsers();
 } else if (process.argv[2] === 'band-job') {
   // The band-job part alone (`npm run bench:ingest -- band-job`).
   console.log(`Node ${process.version}, ${process.arch}`);

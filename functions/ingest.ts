@@ -1,4 +1,4 @@
-import { describeValue, HttpError, type Problem } from '../lib/errors.ts';
+import { describeValue, HttpError, type Problem, ProblemList, ValidationError } from '../lib/errors.ts';
 import { acceptBatch, outcomeBody } from '../lib/ingest/accept.ts';
 import { parseCollectdJson } from '../lib/ingest/collectd.ts';
 import { parseLineProtocol, precisionOf } from '../lib/ingest/influx-line.ts';
@@ -6,9 +6,11 @@ import { parseNativeJson } from '../lib/ingest/native-json.ts';
 import { parseNetuitive } from '../lib/ingest/netuitive.ts';
 import { convertOtlp, type OtlpBatch, parseOtlpJson } from '../lib/ingest/otlp/metrics.ts';
 import { decodeMetricsRequest, encodeMetricsResponse, encodeStatus } from '../lib/ingest/otlp/wire.ts';
+import { convertWriteRequest, decodeWriteRequest } from '../lib/ingest/remote-write.ts';
+import { decompressSnappy } from '../lib/ingest/snappy.ts';
 import { type TimeWindow, timeWindow } from '../lib/ingest/validate.ts';
 import { createKey, listKeyViews, readKeyRequest, revokeKey } from '../lib/key-admin.ts';
-import { keyFromHeaders } from '../lib/keys.ts';
+import { keyFromBasicAuth, keyFromHeaders } from '../lib/keys.ts';
 import { ingestLimits } from '../lib/metrics/limits.ts';
 import { cloudIngestDependencies } from './shared/cloud-ingest.ts';
 import type { IngestDependencies } from './shared/dependencies.ts';
@@ -118,6 +120,33 @@ export const ingestRoutes: readonly RouteDefinition<IngestDependencies>[] = [
     scope: 'ingest',
     keyFrom: (event) => event.pathParameters?.apiKey,
     handle: async () => json(202, { accepted: 0, message: 'events are not stored by Normalcy; metrics are' }),
+  },
+  {
+    // Prometheus remote write 1.0 (`remote_write:`): Prometheus resends on 5xx and (when told to) 429, and drops
+    // a batch on any other 4xx after logging the body; so valid series are stored and refused ones named in a
+    // 400, and 503 only when the store could not confirm the write (resending is safe).
+    method: 'POST',
+    path: '/api/v1/write',
+    scope: 'ingest',
+    keyFrom: headerOrBasicKey,
+    async handle(event, context) {
+      requireRemoteWrite(event);
+      const batch = convertWriteRequest(decodeWriteRequest(bodyBytes(event)), windowOf(context));
+      let outcome: Awaited<ReturnType<typeof accept>>;
+      try {
+        outcome = await accept(batch, context);
+      } catch (error) {
+        // A batch refused for good is not resent: its counters' readings are the baseline of the next one.
+        if (error instanceof HttpError && error.statusCode < 500) batch.commit();
+        throw error;
+      }
+      batch.commit();
+      if (outcome.rejected === 0) return { statusCode: 204, headers: {}, body: '' };
+      throw new ValidationError(
+        `partial write: ${outcome.accepted} point(s) stored, ${outcome.rejected} problem(s) (index: the series in the request): ${summarize(outcome.problems, outcome.rejected)}`,
+        problemListOf(outcome.problems, outcome.rejected),
+      );
+    },
   },
   {
     method: 'GET',
@@ -236,15 +265,12 @@ function influxWrite(path: string): RouteDefinition<IngestDependencies> {
  * the password of Basic auth or the `p` parameter (v1's username/password).
  */
 function influxKey(event: HttpEvent): string | undefined {
-  const fromHeaders = keyFromHeaders(event.headers);
-  if (fromHeaders) return fromHeaders;
-  const basic = /^Basic\s+(\S+)$/i.exec(event.headers.authorization?.trim() ?? '');
-  if (basic?.[1]) {
-    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
-  }
-  return event.queryStringParameters?.p || undefined;
+  return headerOrBasicKey(event) ?? (event.queryStringParameters?.p || undefined);
+}
+
+/** The key from `Authorization: Bearer|Token KEY`, `x-api-key`, or the password of Basic auth. */
+function headerOrBasicKey(event: HttpEvent): string | undefined {
+  return keyFromHeaders(event.headers) ?? keyFromBasicAuth(event.headers);
 }
 
 /** gRPC status codes for the HTTP statuses ingest answers (google.rpc.Code). */
@@ -277,6 +303,39 @@ function requireJson(event: HttpEvent): void {
   );
 }
 
+/**
+ * Refuses what is not a remote write 1.0 body (415): the spec requires `Content-Type: application/x-protobuf`
+ * and `Content-Encoding: snappy` (the body was decompressed by requestBody); a 2.0 sender
+ * (`proto=io.prometheus.write.v2.Request`, version 2.x) is told to send 1.0.
+ */
+function requireRemoteWrite(event: HttpEvent): void {
+  const type = mediaType(event);
+  const encoding = (event.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const proto = /;\s*proto\s*=\s*"?([^;"\s]+)/i.exec(event.headers['content-type'] ?? '')?.[1];
+  const version = event.headers['x-prometheus-remote-write-version']?.trim() ?? '';
+  if (type !== 'application/x-protobuf' || encoding !== 'snappy') {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `remote write bodies must be snappy-compressed protobuf: send "Content-Type: application/x-protobuf" and "Content-Encoding: snappy" (got ${describeValue(type)} and ${describeValue(encoding)})`,
+    );
+  }
+  if ((proto !== undefined && proto !== 'prometheus.WriteRequest') || /^[2-9]/.test(version)) {
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `Normalcy takes remote write 1.0 (prometheus.WriteRequest), not ${describeValue(proto ?? `version ${version}`)}: set protobuf_message: prometheus.WriteRequest in remote_write`,
+    );
+  }
+}
+
+/** The listed problems and their total count, as a ValidationError carries them. */
+function problemListOf(problems: readonly Problem[], total: number): ProblemList {
+  const list = new ProblemList(problems);
+  if (total > problems.length) list.addUnlisted(total - problems.length);
+  return list;
+}
+
 const protobufResponse = (statusCode: number, body: Uint8Array, headers: Record<string, string> = {}) => ({
   statusCode,
   headers: { 'content-type': 'application/x-protobuf', ...headers },
@@ -292,6 +351,7 @@ function summarize(problems: readonly Problem[], total: number): string {
 }
 
 export const createIngestHandler = (dependencies: () => IngestDependencies) =>
-  httpHandler(ingestRoutes, dependencies);
+  // Prometheus remote write compresses with snappy; only this function takes it (the others stay smaller).
+  httpHandler(ingestRoutes, dependencies, { bodyDecoders: { snappy: decompressSnappy } });
 
 export const handler = createIngestHandler(cloudIngestDependencies);

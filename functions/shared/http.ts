@@ -75,6 +75,15 @@ export const bodyBytes = (event: HttpEvent): Buffer =>
   event.rawBody ?? Buffer.from(event.rawText ?? '', 'utf8');
 
 /**
+ * Undoes one Content-Encoding, giving at most `maxBytes` (a PayloadTooLargeError, 413, beyond); any other error
+ * is the client's (400).
+ */
+export type BodyDecoder = (bytes: Buffer, maxBytes: number) => Buffer;
+
+/** Content-Encodings a function takes besides gzip and deflate, by their lower-case name. */
+export type BodyDecoders = Readonly<Record<string, BodyDecoder>>;
+
+/**
  * Builds an HTTP Lambda handler: header normalisation, body decoding with a size limit, key checks per route,
  * routing, and one place where errors become responses. `dependencies` is called once, on the first request,
  * so that a missing setting fails loudly there and module import stays cheap.
@@ -82,6 +91,7 @@ export const bodyBytes = (event: HttpEvent): Buffer =>
 export function httpHandler<Dependencies extends { keys: KeyStore }>(
   routes: readonly RouteDefinition<Dependencies>[],
   dependencies: () => Dependencies,
+  options: { bodyDecoders?: BodyDecoders } = {},
 ) {
   let built: Dependencies | undefined;
   const resolve = () => {
@@ -113,7 +123,7 @@ export function httpHandler<Dependencies extends { keys: KeyStore }>(
   return middy<HttpEvent, HttpResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
-    .use(requestBody())
+    .use(requestBody({ decoders: options.bodyDecoders }))
     .use(errorResponses())
     .handler(router as unknown as (event: HttpEvent, context: Context) => Promise<HttpResponse>);
 }
@@ -132,13 +142,15 @@ function withoutBody<Dependencies>(route: RouteDefinition<Dependencies>): RouteD
 const isHead = (event: HttpEvent): boolean => event.requestContext?.http?.method === 'HEAD';
 
 /**
- * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate), enforcing the size limit on
- * the decompressed bytes as they are produced, so a gzip bomb stops at the limit instead of filling memory.
+ * Undoes API Gateway's base64 and the client's Content-Encoding (gzip, deflate, and those of `decoders`),
+ * enforcing the size limit on the decompressed bytes as they are produced, so a gzip bomb stops at the limit
+ * instead of filling memory.
  */
 export function requestBody(
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; decoders?: BodyDecoders } = {},
 ): middy.MiddlewareObj<HttpEvent, HttpResponse> {
   const maxBytes = options.maxBytes ?? ingestLimits.maxBodyBytes;
+  const decoders = options.decoders ?? {};
   const before: middy.MiddlewareFn<HttpEvent, HttpResponse> = (request) => {
     const { event } = request;
     if (event.body === undefined || event.body === null) return;
@@ -148,11 +160,15 @@ export function requestBody(
       event.rawText = event.body;
       return;
     }
-    let bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    let bytes: Buffer = event.isBase64Encoded
+      ? Buffer.from(event.body, 'base64')
+      : Buffer.from(event.body, 'utf8');
     try {
       if (encoding === 'gzip' || encoding === 'x-gzip')
         bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
       else if (encoding === 'deflate') bytes = inflateSync(bytes, { maxOutputLength: maxBytes });
+      else if (Object.hasOwn(decoders, encoding))
+        bytes = (decoders[encoding] as BodyDecoder)(bytes, maxBytes);
       else if (encoding !== 'identity' && encoding !== '') {
         throw new HttpError(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not supported`);
       }

@@ -29,6 +29,8 @@ export const apiRoutes = [
   { method: 'DELETE', path: '/v1/keys/{id}', function: 'ingest', scope: 'admin' },
   { method: 'HEAD', path: '/time', function: 'ingest', scope: undefined },
   { method: 'GET', path: '/time', function: 'ingest', scope: undefined },
+  // Prometheus remote write 1.0 (snappy protobuf WriteRequest; functions/ingest.ts, lib/ingest/remote-write.ts).
+  { method: 'POST', path: '/api/v1/write', function: 'ingest', scope: 'ingest' },
   { method: 'GET', path: '/health', function: 'query', scope: undefined },
   { method: 'GET', path: '/v1/series', function: 'query', scope: 'read' },
   { method: 'GET', path: '/v1/series/{id}', function: 'query', scope: 'read' },

@@ -17,6 +17,11 @@ export class CumulativeTracker {
 
   constructor(readonly capacity = 100_000) {}
 
+  /** The last reading remembered for `key`, without recording anything (remote write records once stored). */
+  latest(key: string): Reading | undefined {
+    return this.readings.get(key);
+  }
+
   /**
    * Records `reading` for `key` and returns the previous one, if it is older. A reading not newer than the
    * one remembered is ignored (returns undefined and keeps the newer one): it arrived out of order.

@@ -27,7 +27,7 @@ const anchorsOf = (file: string): Set<string> =>
   );
 
 describe('The README and docs a newcomer reads', () => {
-  it('is under 200 lines: the route tables, alert rules and settings are in docs/', () => {
+  it('is under 240 lines: the route tables, alert rules and settings are in docs/', () => {
     const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
     // 200 until issue 15 added a short section for each of Prometheus, Grafana and Alertmanager.
     expect(lines.length).toBeLessThan(240);
