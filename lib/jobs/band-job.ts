@@ -45,6 +45,7 @@ import {
   noIncidentDelivery,
   recordDueIncidentTransitions,
 } from './incident-delivery.ts';
+import { type Resharding, reshardState } from './reshard.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 
 export interface BandJobDependencies {
@@ -137,6 +138,8 @@ export interface BandJobSummary {
     readonly conflicts: readonly string[];
     readonly failed: readonly { readonly shard: string; readonly reason: string }[];
   };
+  /** Set when the run first moved the states to a new shard count (see lib/jobs/reshard.ts). */
+  readonly resharded?: Resharding;
 }
 
 /** A series kept aside by a run, as the run reports it. */
@@ -269,6 +272,8 @@ export async function runBandJob(
   dependencies: BandJobDependencies,
   options: BandJobOptions = {},
 ): Promise<BandJobSummary> {
+  // A changed shard count: the states move to the new count's shards first (lib/jobs/reshard.ts).
+  const resharded = await reshardState(dependencies.states, options.stateShards ?? defaultStateShards);
   const context = await startRun(dependencies, options);
   const { limits, now } = context;
   const memory = memoryOf(dependencies.states);
@@ -317,7 +322,8 @@ export async function runBandJob(
     });
     await deliverIncidentTransitions({ incidents: incidentStore, notify, clock }, incidents);
   }
-  return summaryOfRun(run, delivery, incidents, { points: recentPoints, series: recent.size });
+  const summary = summaryOfRun(run, delivery, incidents, { points: recentPoints, series: recent.size });
+  return resharded ? { ...summary, resharded } : summary;
 }
 
 /** How each rule's alerts are paged; a rule not found (deleted since) pages as the default says. */
