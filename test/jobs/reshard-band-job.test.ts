@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteStores, type SqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
@@ -8,6 +11,7 @@ import { seriesId } from '../../lib/metrics/series.ts';
 import type { SeriesBand } from '../../lib/ports/band-store.ts';
 import type { Notification } from '../../lib/ports/notifier.ts';
 import type { SeriesStateStore } from '../../lib/ports/series-state-store.ts';
+import { startTestServer, type TestServer } from '../helpers/local.ts';
 import { hourMs, minuteMs } from '../helpers/series.ts';
 
 const start = Date.UTC(2026, 2, 10);
@@ -155,5 +159,44 @@ describe('Band job: a changed state shard count', () => {
     const transitions = kept.notifications.map((notification) => notification.state);
     expect(transitions.filter((state) => state === 'OPEN')).toHaveLength(seriesCount / 10);
     expect(transitions.filter((state) => state === 'RESOLVED')).toHaveLength(seriesCount / 10);
+  });
+});
+
+describe('Local mode: NORMALCY_STATE_SHARDS changed between two starts', () => {
+  let server: TestServer | undefined;
+  let dataDir = '';
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('re-shards on the next run and goes on from every series where it stopped', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'normalcy-reshard-'));
+    let time = live + 20_000;
+    const clock = { now: () => time };
+    const metrics = (from: number, to: number) =>
+      names.slice(0, 12).map((dimensions, index) => ({
+        name: 'shop.latency',
+        type: 'gauge',
+        dimensions,
+        points: Array.from({ length: (to - from) / minuteMs }, (_, minute) => {
+          const t = from + minute * minuteMs;
+          return [t, valueAt(index + 1, t)];
+        }),
+      }));
+    server = await startTestServer({ clock, dataDir, stateShards: 16 });
+    expect((await server.postMetrics(metrics(start, live))).status).toBe(200);
+    const first = await server.runBandJob();
+    expect(first.seriesReadAlone).toBe(12);
+    await server.close();
+
+    time += minuteMs;
+    server = await startTestServer({ clock, dataDir, stateShards: 32 });
+    expect((await server.postMetrics(metrics(live, live + minuteMs))).status).toBe(200);
+    const next = await server.runBandJob();
+    expect(next.resharded).toMatchObject({ from: 16, to: 32, series: 12 });
+    // Each series goes on from its state: one new bucket each, none read again from its history.
+    expect(next).toMatchObject({ seriesProcessed: 12, bucketsProcessed: 12, seriesReadAlone: 0 });
   });
 });
