@@ -60,7 +60,8 @@ const settledCounts = new WeakMap<SeriesStateStore, number>();
  * (see the module's comment), finishes a re-sharding a run left halfway, or records the layout of a store
  * that has none (one written before layouts were recorded holds the configured count's shards). Returns what
  * it moved, undefined when nothing had to move. Costs one request per process when the layout is settled.
- * Throws a store's error or a {@link ReshardConflictError}: the old layout then stays in use, whole.
+ * Throws a store's error or a {@link ReshardConflictError}: the state then stays whole in the layout the record
+ * names (the old one until the switch), and the next call takes it from there.
  */
 export async function reshardState(
   store: SeriesStateStore,
@@ -76,6 +77,7 @@ export async function reshardState(
   }
 }
 
+/** One attempt of {@link reshardState}. */
 async function settleLayout(store: SeriesStateStore, shardCount: number): Promise<Resharding | undefined> {
   const stored = await store.loadLayout();
   let layout: StateLayout = stored?.layout ?? { shardCount };
