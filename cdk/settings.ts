@@ -39,8 +39,8 @@ export interface StackSettings {
   /** The dashboard's base URL alert links point to (default: the API's URL). */
   readonly dashboardUrl: string | undefined;
   /**
-   * Shards of the band job's state (S3 objects): about 1,000 to 6,000 series each. Set it before the first
-   * deployment: a new count starts the job's state afresh (series re-learn from their history).
+   * Shards of the band job's state (S3 objects): about 1,000 to 6,000 series each. It can change on a running
+   * deployment: the next run moves every series' state to the new count's shards (lib/jobs/reshard.ts).
    */
   readonly stateShards: number;
   /** Minutes within which related alerts join one incident, and the shortest time between its UPDATEs. */

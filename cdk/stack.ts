@@ -27,7 +27,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { FilterPattern, LogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -40,6 +40,7 @@ import {
   catalogIndex,
   catalogIndexAttributes,
   keyItemPrefix,
+  layoutKey,
   pendingIndex,
   pendingTransitionsIndex,
   shardKey,
@@ -47,7 +48,6 @@ import {
   summariesKey,
 } from '../lib/adapters/schema.ts';
 import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
-import { shardNames } from '../lib/jobs/state-shards.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
@@ -284,20 +284,24 @@ export class NormalcyStack extends Stack {
     grantState(query, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${catalogIndex}`]);
     grantState(bands, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
     grantState(bands, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
-    // State objects by name (no wildcard): the shards of the configured count and the summaries. ListBucket
-    // makes a missing object a 404 (a shard not written yet) instead of a 403.
+    // State objects by name: the summaries, the layout record and the shards. ListBucket makes a missing object
+    // a 404 (a shard not written yet) instead of a 403.
     const stateObject = (key: string) => stateBucket.arnForObjects(key);
     const summaries = stateObject(summariesKey(stateKeyPrefix));
     const allow = (fn: NormalcyFunction, actions: string[], resources: string[]) =>
       fn.role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions, resources }));
+    // The shards of any count: re-sharding reads the count the state was written with (lib/jobs/reshard.ts).
+    const shardObjects = stateObject(shardKey(stateKeyPrefix, '*'));
     allow(
       bands,
       ['s3:GetObject', 's3:PutObject'],
-      [
-        ...shardNames(settings.stateShards).map((name) => stateObject(shardKey(stateKeyPrefix, name))),
-        summaries,
-      ],
+      [shardObjects, stateObject(layoutKey(stateKeyPrefix)), summaries],
     );
+    Validations.of(bands.role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${this.getLogicalId(stateBucket.node.defaultChild as CfnBucket)}.Arn>/${shardKey(stateKeyPrefix, '*')}]`,
+      reason:
+        'The band job state shards of every count (names 1-000 to 256-255): a changed count re-shards from the old shards, and the names of all counts overflow a policy.',
+    });
     for (const fn of [query, alerts]) allow(fn, ['s3:GetObject'], [summaries]);
     for (const fn of [bands, query, alerts]) allow(fn, ['s3:ListBucket'], [stateBucket.bucketArn]);
     const alertIndexes = [pendingTransitionsIndex, alertsByStateIndex].map(

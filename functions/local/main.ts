@@ -28,12 +28,14 @@ let bandIntervalMs: number;
 let incidents: ReturnType<typeof incidentSettingsEnv>;
 let timeZone: string | undefined;
 let alertmanagerUrl: string | undefined;
+let stateShards: number | undefined;
 try {
   port = portEnv('PORT') ?? 8080;
   bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
   incidents = incidentSettingsEnv();
   timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
   alertmanagerUrl = alertmanagerUrlEnv();
+  stateShards = positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true });
 } catch (error) {
   console.error(`Normalcy cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -75,6 +77,7 @@ try {
     minStepMs: minStepFromEnvironment(process.env),
     incidents,
     ...(timeZone !== undefined && { timeZone }),
+    ...(stateShards !== undefined && { stateShards }),
     ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
   });
 } catch (error) {

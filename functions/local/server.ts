@@ -49,6 +49,8 @@ export interface LocalServerOptions {
   readonly incidents?: IncidentSettings;
   /** The IANA time zone alerts are explained in (see BandJobOptions.timeZone); default UTC. */
   readonly timeZone?: string;
+  /** Shards of the band job's state (see BandJobOptions.stateShards); a change re-shards on the next run. */
+  readonly stateShards?: number;
   /** Delete the data directory's database before starting (the demo's fresh start). */
   readonly discardData?: boolean;
 }
@@ -142,6 +144,7 @@ async function serve(
     ...(options.minStepMs !== undefined && { minStepMs: options.minStepMs }),
     ...(options.incidents !== undefined && { incidents: options.incidents }),
     ...(options.timeZone !== undefined && { timeZone: options.timeZone }),
+    ...(options.stateShards !== undefined && { stateShards: options.stateShards }),
   };
   // An engine of the caller's own cannot cross to a thread: the job then runs on this one.
   const bandJob: BandJobRunner = options.engine

@@ -2,14 +2,20 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LearnedKind, Seasonality } from '../bands/engine.ts';
-import type { SeriesState, SeriesStateStore, StateShardSnapshot } from '../ports/series-state-store.ts';
+import type {
+  SeriesState,
+  SeriesStateStore,
+  StateLayout,
+  StateLayoutSnapshot,
+  StateShardSnapshot,
+} from '../ports/series-state-store.ts';
 import type { SeriesFault } from '../ports/series-store.ts';
 import type {
   SeriesSummariesSnapshot,
   SeriesSummary,
   SeriesSummaryStore,
 } from '../ports/series-summary-store.ts';
-import { shardKey, stateKeyPrefix, summariesKey } from './schema.ts';
+import { layoutKey, shardKey, stateKeyPrefix, summariesKey } from './schema.ts';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -94,20 +100,24 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
     expectedVersion: string | undefined,
   ): Promise<string | 'conflict'> {
     const key = shardKey(this.prefix, shard);
-    try {
-      const saved = await this.put(
-        key,
-        JSON.stringify(states),
-        expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
-      );
-      this.keep(key, saved);
-      return saved.etag;
-    } catch (error) {
-      // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
-      const status = statusOf(error);
-      if (status === 412 || status === 409) return 'conflict';
-      throw error;
-    }
+    const saved = await this.putUnlessChanged(key, JSON.stringify(states), expectedVersion);
+    if (saved !== 'conflict') this.keep(key, saved);
+    return saved === 'conflict' ? saved : saved.etag;
+  }
+
+  async loadLayout(): Promise<StateLayoutSnapshot | undefined> {
+    const found = await this.get(layoutKey(this.prefix), undefined);
+    if (found === undefined || found === 'unchanged') return undefined;
+    return { version: found.version, layout: JSON.parse(await unzipped(found.body)) as StateLayout };
+  }
+
+  async saveLayout(layout: StateLayout, expectedVersion: string | undefined): Promise<string | 'conflict'> {
+    const saved = await this.putUnlessChanged(
+      layoutKey(this.prefix),
+      JSON.stringify(layout),
+      expectedVersion,
+    );
+    return saved === 'conflict' ? saved : saved.etag;
   }
 
   async loadSummaries(knownVersion?: string): Promise<SeriesSummariesSnapshot | 'unchanged' | undefined> {
@@ -189,6 +199,26 @@ export class S3StateStore implements SeriesStateStore, SeriesSummaryStore {
       const status = statusOf(error);
       if (status === 304) return 'unchanged';
       if (status === 404 || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  /** A PUT conditional on the ETag read (If-Match), or on absence (If-None-Match: *) when none was read. */
+  private async putUnlessChanged(
+    key: string,
+    text: string,
+    expectedVersion: string | undefined,
+  ): Promise<{ etag: string; body: Uint8Array } | 'conflict'> {
+    try {
+      return await this.put(
+        key,
+        text,
+        expectedVersion === undefined ? { IfNoneMatch: '*' } : { IfMatch: expectedVersion },
+      );
+    } catch (error) {
+      // 412: the object changed (or appeared) since it was read; 409: a concurrent conditional write won.
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return 'conflict';
       throw error;
     }
   }

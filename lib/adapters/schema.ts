@@ -34,3 +34,5 @@ export const stateKeyPrefix = 'state/';
 /** The key of a shard, and of the summaries document, under the store's prefix. */
 export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
 export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
+/** The key of the layout record (the shard count the shards were written with, see lib/jobs/reshard.ts). */
+export const layoutKey = (prefix: string): string => `${prefix}layout.json.gz`;

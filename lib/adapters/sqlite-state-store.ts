@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { SeriesState, SeriesStateStore, StateShardSnapshot } from '../ports/series-state-store.ts';
+import type {
+  SeriesState,
+  SeriesStateStore,
+  StateLayout,
+  StateLayoutSnapshot,
+  StateShardSnapshot,
+} from '../ports/series-state-store.ts';
 import type {
   SeriesSummariesSnapshot,
   SeriesSummary,
@@ -16,6 +22,8 @@ CREATE TABLE IF NOT EXISTS state_shards (
 
 /** The summaries document's key in the shards table (no shard is named so). */
 const summariesKey = 'summaries';
+/** The layout record's key (no shard is named so either: shard names start with their count). */
+const layoutKey = 'layout';
 
 /**
  * Local mode's band-job state: each shard a JSON document in a table beside the metrics, saved with a
@@ -41,6 +49,16 @@ export class SqliteStateStore implements SeriesStateStore, SeriesSummaryStore {
     expectedVersion: string | undefined,
   ): Promise<string | 'conflict'> {
     return this.save(shard, JSON.stringify(states), expectedVersion);
+  }
+
+  async loadLayout(): Promise<StateLayoutSnapshot | undefined> {
+    const found = this.load(layoutKey, undefined);
+    if (found === undefined || found === 'unchanged') return undefined;
+    return { version: found.version, layout: JSON.parse(found.body) as StateLayout };
+  }
+
+  async saveLayout(layout: StateLayout, expectedVersion: string | undefined): Promise<string | 'conflict'> {
+    return this.save(layoutKey, JSON.stringify(layout), expectedVersion);
   }
 
   async loadSummaries(knownVersion?: string): Promise<SeriesSummariesSnapshot | 'unchanged' | undefined> {

@@ -45,6 +45,7 @@ import {
   noIncidentDelivery,
   recordDueIncidentTransitions,
 } from './incident-delivery.ts';
+import { type Resharding, reshardState } from './reshard.ts';
 import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
 import { resendStillOpen, type StillOpenSummary } from './still-open.ts';
 
@@ -140,6 +141,8 @@ export interface BandJobSummary {
     readonly conflicts: readonly string[];
     readonly failed: readonly { readonly shard: string; readonly reason: string }[];
   };
+  /** Set when the run first moved the states to a new shard count (see lib/jobs/reshard.ts). */
+  readonly resharded?: Resharding;
 }
 
 /** A series kept aside by a run, as the run reports it. */
@@ -272,6 +275,8 @@ export async function runBandJob(
   dependencies: BandJobDependencies,
   options: BandJobOptions = {},
 ): Promise<BandJobSummary> {
+  // A changed shard count: the states move to the new count's shards first (lib/jobs/reshard.ts).
+  const resharded = await reshardState(dependencies.states, options.stateShards ?? defaultStateShards);
   const context = await startRun(dependencies, options);
   const { limits, now } = context;
   const memory = memoryOf(dependencies.states);
@@ -325,7 +330,11 @@ export async function runBandJob(
     context.link,
   );
   await dependencies.metrics.compact?.();
-  return summaryOfRun(run, delivery, incidents, stillOpen, { points: recentPoints, series: recent.size });
+  const summary = summaryOfRun(run, delivery, incidents, stillOpen, {
+    points: recentPoints,
+    series: recent.size,
+  });
+  return resharded ? { ...summary, resharded } : summary;
 }
 
 /** How each rule's alerts are paged; a rule not found (deleted since) pages as the default says. */

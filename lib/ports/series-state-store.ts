@@ -55,6 +55,22 @@ export interface StateShardSnapshot {
 }
 
 /**
+ * How the stored state is cut into shards: the count its shards were written with, and while a re-sharding
+ * empties the shards of the count it left, that count (see lib/jobs/reshard.ts).
+ */
+export interface StateLayout {
+  readonly shardCount: number;
+  /** The count whose shards still hold copies of states now in the `shardCount` shards (to empty). */
+  readonly retiring?: number;
+}
+
+/** The layout as stored, with the version a save must name. */
+export interface StateLayoutSnapshot {
+  readonly version: string;
+  readonly layout: StateLayout;
+}
+
+/**
  * The band job's state, in shards of many series each: loaded and saved whole, once per shard per run, so a
  * run costs a request per shard, not per series. Saves are conditional, so overlapping runs cannot mix
  * their work within a shard.
@@ -71,4 +87,8 @@ export interface SeriesStateStore {
     states: readonly SeriesState[],
     expectedVersion: string | undefined,
   ): Promise<string | 'conflict'>;
+  /** The layout the shards were written with; undefined when none was recorded (a store from before layouts). */
+  loadLayout(): Promise<StateLayoutSnapshot | undefined>;
+  /** Saves the layout if it is still at `expectedVersion` (undefined: none yet); 'conflict' otherwise. */
+  saveLayout(layout: StateLayout, expectedVersion: string | undefined): Promise<string | 'conflict'>;
 }

@@ -58,6 +58,25 @@ export function stateStoreContract(
       expect(loaded === 'unchanged' ? undefined : loaded?.states[0]?.processedUntil).toBe(120_000);
     });
 
+    it('records the shard layout, saved only over the version read', async () => {
+      const store = await makeStore();
+      expect(await store.loadLayout()).toBeUndefined();
+      const first = await store.saveLayout({ shardCount: 64 }, undefined);
+      if (first === 'conflict') throw new Error('the first layout cannot conflict');
+      expect(await store.saveLayout({ shardCount: 32 }, undefined)).toBe('conflict');
+      expect(await store.loadLayout()).toEqual({ version: first, layout: { shardCount: 64 } });
+      const second = await store.saveLayout({ shardCount: 128, retiring: 64 }, first);
+      expect(second).not.toBe('conflict');
+      expect(await store.saveLayout({ shardCount: 16 }, first)).toBe('conflict');
+      expect(await store.loadLayout()).toEqual({
+        version: second,
+        layout: { shardCount: 128, retiring: 64 },
+      });
+      // Apart from the summaries, and from every shard (shard names start with their count).
+      expect(await store.loadSummaries()).toBeUndefined();
+      expect(await store.loadShard('128-000')).toBeUndefined();
+    });
+
     it('keeps the latest summaries, unchanged while their version is the one known', async () => {
       const store = await makeStore();
       expect(await store.loadSummaries()).toBeUndefined();

@@ -23,6 +23,7 @@ describe('npm start reads its numbers from the environment, naming a bad one', (
     ['PORT', 'eighty', 'a port number (0 to 65535)'],
     ['PORT', '70000', 'a port number (0 to 65535)'],
     ['NORMALCY_BAND_INTERVAL_MS', '1m', 'a positive number'],
+    ['NORMALCY_STATE_SHARDS', '2.5', 'a positive whole number'],
   ])('refuses %s=%s before it makes the data directory', (name, value, what) => {
     const dataDir = join(scratch, `${name}-${value}`);
     const run = start({ PORT: '0', NORMALCY_DATA_DIR: dataDir, [name]: value });
