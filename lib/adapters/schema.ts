@@ -34,3 +34,6 @@ export const stateKeyPrefix = 'state/';
 /** The key of a shard, and of the summaries document, under the store's prefix. */
 export const shardKey = (prefix: string, shard: string): string => `${prefix}shards/${shard}.json.gz`;
 export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
+/** The key of the listing summaries a fan-out worker leaves for its batch of shards (named by its first shard). */
+export const summaryPartKey = (prefix: string, firstShard: string): string =>
+  `${prefix}parts/${firstShard}.json.gz`;
