@@ -34,7 +34,7 @@ export function fanoutLines(
       '',
       `### ${store}`,
       '',
-      '| item | per month | unit | per month | where the number comes from |',
+      '| item | quantity a month | unit | per month | where the number comes from |',
       '| --- | ---: | --- | ---: | --- |',
       ...fanout.items.map(
         (item) =>
