@@ -20,11 +20,13 @@ let port: number;
 let bandIntervalMs: number;
 let incidents: ReturnType<typeof incidentSettingsEnv>;
 let timeZone: string | undefined;
+let bandWorkers: number | undefined;
 try {
   port = portEnv('PORT') ?? 8080;
   bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
   incidents = incidentSettingsEnv();
   timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
+  bandWorkers = positiveNumberEnv('NORMALCY_BAND_WORKERS', { integer: true });
 } catch (error) {
   console.error(`Normalcy cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -64,6 +66,7 @@ try {
     minStepMs: minStepFromEnvironment(process.env),
     incidents,
     ...(timeZone !== undefined && { timeZone }),
+    ...(bandWorkers !== undefined && { bandWorkers }),
     ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
   });
 } catch (error) {
