@@ -21,7 +21,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, Billing, ProjectionType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -46,8 +46,11 @@ import {
   shardKey,
   stateKeyPrefix,
   summariesKey,
+  summaryPartKey,
 } from '../lib/adapters/schema.ts';
 import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
+import { shardNames } from '../lib/jobs/state-shards.ts';
+import { BandFanout, readBandFanoutSettings } from './band-fanout.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
 import { queryDocumentHooks } from './query-assets.ts';
@@ -75,6 +78,9 @@ export class NormalcyStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     const settings = readSettings(this.node);
+    // One band function per run, or a state machine fanning the shards out to workers (cdk/band-fanout.ts).
+    const bandFanoutSettings = readBandFanoutSettings(this.node, settings.stateShards);
+    const fannedOut = bandFanoutSettings.mode === 'fanout';
 
     // Storage: kept when the stack is deleted.
     const storage =
@@ -246,7 +252,8 @@ export class NormalcyStack extends Stack {
     });
     const bands = new NormalcyFunction(this, 'Bands', {
       ...common,
-      entry: 'bands',
+      // Fanned out, this function is the run's last step: it merges the workers' reports and delivers.
+      entry: fannedOut ? 'band-delivery' : 'bands',
       memorySize: 2048,
       timeout: Duration.minutes(5),
       reservedConcurrentExecutions: 1,
@@ -339,6 +346,49 @@ export class NormalcyStack extends Stack {
       }),
     );
 
+    // Fanned out: the workers do the band function's per-shard work, with its grants but publishing; the last
+    // step reads the summary parts they leave (one per batch, named by its first shard).
+    const bandFanout = fannedOut
+      ? new BandFanout(this, 'BandFanout', {
+          root,
+          logRetention: settings.logRetentionDays,
+          environment: {
+            ...environment,
+            NORMALCY_SENSITIVITY: String(settings.sensitivity),
+            NORMALCY_MIN_STEP_SECONDS: String(settings.minStepSeconds),
+            STATE_BUCKET: stateBucket.bucketName,
+            NORMALCY_STATE_SHARDS: String(settings.stateShards),
+            NORMALCY_TIME_ZONE: settings.timeZone,
+          },
+          settings: bandFanoutSettings,
+          shards: shardNames(settings.stateShards),
+          delivery: bands.function,
+          deadLetters: bandDeadLetters,
+          operationsTopic,
+          operationsKey,
+        })
+      : undefined;
+    if (bandFanout) {
+      const worker = bandFanout.worker;
+      const parts = shardNames(settings.stateShards).map((name) =>
+        stateObject(summaryPartKey(stateKeyPrefix, name)),
+      );
+      storage.grantRead(worker);
+      storage.grantWriteBands(worker);
+      grantState(worker, ['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      grantState(worker, ['dynamodb:Query'], [`${stateTable.tableArn}/index/${pendingIndex}`]);
+      allow(
+        worker,
+        ['s3:GetObject', 's3:PutObject'],
+        shardNames(settings.stateShards).map((name) => stateObject(shardKey(stateKeyPrefix, name))),
+      );
+      allow(worker, ['s3:PutObject'], parts);
+      allow(bands, ['s3:GetObject'], parts);
+      allow(worker, ['s3:ListBucket'], [stateBucket.bucketArn]);
+      allow(worker, alertItemActions, [alertTable.tableArn]);
+      allow(worker, ['dynamodb:Query'], alertIndexes);
+    }
+
     // The functions that check API keys read the key secret (once per container), and may refile a key of
     // the old kind (plain SHA-256) under its keyed digest: PutItem and DeleteItem on key items only.
     for (const fn of [ingest, query, alerts]) {
@@ -402,6 +452,10 @@ export class NormalcyStack extends Stack {
 
     // Alert links point at the dashboard: its URL from context, else the API's own URL.
     bands.function.addEnvironment('NORMALCY_DASHBOARD_URL', settings.dashboardUrl ?? api.apiEndpoint);
+    bandFanout?.worker.function.addEnvironment(
+      'NORMALCY_DASHBOARD_URL',
+      settings.dashboardUrl ?? api.apiEndpoint,
+    );
 
     // Alertmanager, when given: the band job posts alerts there too, and re-posts them each run while open
     // (they fire four intervals past each post, so the job needs its schedule's interval; cron: one minute).
@@ -415,7 +469,14 @@ export class NormalcyStack extends Stack {
     // Schedule
     new Rule(this, 'BandSchedule', {
       schedule: Schedule.expression(settings.bandSchedule),
-      targets: [new LambdaFunction(bands.function, { retryAttempts: 2, deadLetterQueue: bandDeadLetters })],
+      targets: [
+        bandFanout
+          ? new SfnStateMachine(bandFanout.stateMachine, {
+              retryAttempts: 2,
+              deadLetterQueue: bandDeadLetters,
+            })
+          : new LambdaFunction(bands.function, { retryAttempts: 2, deadLetterQueue: bandDeadLetters }),
+      ],
     });
 
     // Alarms on the stack's own health, to the operations topic.
@@ -437,6 +498,7 @@ export class NormalcyStack extends Stack {
       alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5) }));
       alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5) }));
     }
+    bandFanout?.addAlarms(alarm);
     alarm(
       'BandJobDeadLettersAlarm',
       bandDeadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),

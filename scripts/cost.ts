@@ -31,6 +31,7 @@ import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
 import type { SeriesBand } from '../lib/ports/band-store.ts';
+import { fanoutLines } from './cost/fanout-report.ts';
 import { dynamoItemBytes, dynamoWriteUnits, timestreamWriteBytes } from './cost/metering.ts';
 import { type Deployment, estimate, type Measured, type PointsStore } from './cost/model.ts';
 import { hoursPerMonth, pricesAsOf } from './cost/prices.ts';
@@ -277,9 +278,12 @@ const lines: string[] = [
     `(${bench.seriesCount.toLocaleString('en-US')} series).`,
 ];
 const summary: string[] = [];
+/** Each store's estimate, for the fanned-out band job's section (scripts/cost/fanout-report.ts). */
+const estimates: { store: PointsStore; measured: Measured; result: ReturnType<typeof estimate> }[] = [];
 for (const store of stores) {
   const measured = store === 'timestream' ? await measureTimestream() : await measureDynamo();
   const result = estimate(store, deployment, measured);
+  estimates.push({ store, measured, result });
   lines.push(
     '',
     `## ${store}`,
@@ -308,5 +312,8 @@ lines.push(
   '| --- | ---: | ---: | ---: | ---: | --- |',
   ...summary,
   `| CloudWatch: custom metric + anomaly-detection alarm | ${money(cloudWatch * deployment.series)} | ${money(cloudWatch)} | | | |`,
+);
+lines.push(
+  ...fanoutLines(deployment, estimates, resolve(argument('fanout-bench', 'bench/results/fanout.json'))),
 );
 process.stdout.write(`${lines.join('\n')}\n`);

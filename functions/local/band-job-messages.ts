@@ -1,6 +1,7 @@
 /** What local mode's server and its band-job thread say to each other (band-job-thread.ts, band-job-worker.ts). */
-import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
+import type { BandJobOptions, BandJobSummary, ShardBatchReport } from '../../lib/jobs/band-job.ts';
 import type { IncidentNotification, Notification, StillOpen } from '../../lib/ports/notifier.ts';
+import type { SeriesSummary } from '../../lib/ports/series-summary-store.ts';
 
 export interface BandJobWorkerData {
   readonly databaseFile: string;
@@ -17,10 +18,30 @@ export interface BandJobWorkerData {
 
 export type ToBandJobWorker =
   | { readonly type: 'run'; readonly id: number; readonly now: number | undefined }
+  /** A worker pool's run (band-job-pool.ts): one batch of shards, then the last step on one thread. */
+  | {
+      readonly type: 'run-shards';
+      readonly id: number;
+      readonly now: number | undefined;
+      readonly shards: readonly string[];
+    }
+  | {
+      readonly type: 'deliver';
+      readonly id: number;
+      readonly now: number | undefined;
+      readonly reports: readonly ShardBatchReport[];
+      readonly summaries: readonly SeriesSummary[];
+    }
   | { readonly type: 'notified'; readonly id: number; readonly error: SerialisedError | undefined };
 
 export type FromBandJobWorker =
   | { readonly type: 'done'; readonly id: number; readonly summary: BandJobSummary }
+  | {
+      readonly type: 'done-shards';
+      readonly id: number;
+      readonly report: ShardBatchReport;
+      readonly summaries: readonly SeriesSummary[];
+    }
   | { readonly type: 'failed'; readonly id: number; readonly error: SerialisedError }
   | { readonly type: 'notify'; readonly id: number; readonly notification: Notification }
   | { readonly type: 'notify-incident'; readonly id: number; readonly notification: IncidentNotification }

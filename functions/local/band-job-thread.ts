@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BandJobOptions, BandJobSummary } from '../../lib/jobs/band-job.ts';
+import type { BandJobOptions, BandJobSummary, ShardBatchReport } from '../../lib/jobs/band-job.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import type { Notifier } from '../../lib/ports/notifier.ts';
+import type { SeriesSummary } from '../../lib/ports/series-summary-store.ts';
 import {
   type BandJobWorkerData,
   type FromBandJobWorker,
@@ -43,6 +44,14 @@ export interface BandJobRunner {
   close(): Promise<void>;
 }
 
+/** A band-job thread a worker pool drives (band-job-pool.ts): a batch of shards, or the run's last step. */
+export interface BandJobThreadRunner extends BandJobRunner {
+  runShards(
+    shards: readonly string[],
+  ): Promise<{ readonly report: ShardBatchReport; readonly summaries: readonly SeriesSummary[] }>;
+  deliver(reports: readonly ShardBatchReport[], summaries: readonly SeriesSummary[]): Promise<BandJobSummary>;
+}
+
 /**
  * The band job on a worker thread of its own, with its own SQLite connection to the same file (WAL: its reads
  * never wait for the server's writes, nor the server's reads for its). The thread starts on the first run and
@@ -53,13 +62,11 @@ export interface BandJobRunner {
  * The thread runs this file's sibling band-job-worker.ts: through tsx's loader, registered in the thread, as
  * TypeScript is run everywhere here (npm start, vitest, the bundled benchmarks).
  */
-export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
+export function bandJobThread(config: BandJobThreadOptions): BandJobThreadRunner {
   let worker: Worker | undefined;
   let nextId = 0;
-  const runs = new Map<
-    number,
-    { resolve: (summary: BandJobSummary) => void; reject: (error: Error) => void }
-  >();
+  // Each run's answer: a summary, or a batch's report and summaries (a pool's run).
+  const runs = new Map<number, { resolve: (answer: never) => void; reject: (error: Error) => void }>();
   let queue: Promise<unknown> = Promise.resolve();
   let closed = false;
 
@@ -108,8 +115,10 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
       }
       const run = runs.get(message.id);
       runs.delete(message.id);
-      if (message.type === 'done') run?.resolve(message.summary);
-      else run?.reject(fromWorker(message.error, config.databaseFile));
+      if (message.type === 'done') run?.resolve(message.summary as never);
+      else if (message.type === 'done-shards') {
+        run?.resolve({ report: message.report, summaries: message.summaries } as never);
+      } else run?.reject(fromWorker(message.error, config.databaseFile));
     });
     thread.on('error', (error) => {
       worker = undefined;
@@ -126,25 +135,31 @@ export function bandJobThread(config: BandJobThreadOptions): BandJobRunner {
     return thread;
   }
 
-  function runOnce(): Promise<BandJobSummary> {
+  function ask<T>(request: (id: number, now: number | undefined) => ToBandJobWorker): Promise<T> {
     if (closed) return Promise.reject(new Error('the server is closed'));
     worker ??= start();
     const id = nextId++;
     const thread = worker;
-    return new Promise<BandJobSummary>((resolve, reject) => {
-      runs.set(id, { resolve, reject });
+    return new Promise<T>((resolve, reject) => {
+      runs.set(id, { resolve: resolve as (answer: never) => void, reject });
       // Referenced while a run is going, so that a script awaiting it is not ended under it.
       thread.ref();
-      thread.postMessage({ type: 'run', id, now: config.clock?.now() } satisfies ToBandJobWorker);
+      thread.postMessage(request(id, config.clock?.now()));
     }).finally(() => thread.unref());
+  }
+  /** One request at a time: asked for while one is going, it waits for it. */
+  function inTurn<T>(request: (id: number, now: number | undefined) => ToBandJobWorker): Promise<T> {
+    const once = () => ask<T>(request);
+    const run = queue.then(once, once);
+    queue = run.catch(() => undefined);
+    return run;
   }
 
   return {
-    run() {
-      const run = queue.then(runOnce, runOnce);
-      queue = run.catch(() => undefined);
-      return run;
-    },
+    run: () => inTurn<BandJobSummary>((id, now) => ({ type: 'run', id, now })),
+    runShards: (shards) => inTurn((id, now) => ({ type: 'run-shards', id, now, shards })),
+    deliver: (reports, summaries) =>
+      inTurn<BandJobSummary>((id, now) => ({ type: 'deliver', id, now, reports, summaries })),
     async close() {
       closed = true;
       const thread = worker;

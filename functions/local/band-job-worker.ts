@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteStores } from '../../lib/adapters/sqlite-stores.ts';
 import { defaultEngine } from '../../lib/bands/index.ts';
-import { runBandJob } from '../../lib/jobs/band-job.ts';
+import { deliverBandRun, runBandJob, runShardBatch } from '../../lib/jobs/band-job.ts';
 import type { Clock } from '../../lib/ports/clock.ts';
 import { systemClock } from '../../lib/ports/clock.ts';
 import type { Notifier } from '../../lib/ports/notifier.ts';
@@ -64,10 +64,22 @@ port.on('message', (message: ToBandJobWorker) => {
     return;
   }
   if (message.now !== undefined) runNow = message.now;
-  runBandJob(
-    { metrics, series, bands, states, alerts, incidents, feedback, notifier, engine: defaultEngine, clock },
-    data.options,
-  ).then(
+  const dependencies = {
+    ...{ metrics, series, bands, states, alerts, incidents, feedback },
+    ...{ notifier, engine: defaultEngine, clock },
+  };
+  if (message.type === 'run-shards') {
+    runShardBatch(dependencies, data.options, message.shards).then(
+      ({ report, summaries }) => send({ type: 'done-shards', id: message.id, report, summaries }),
+      (error: unknown) => send({ type: 'failed', id: message.id, error: serialisedError(error) }),
+    );
+    return;
+  }
+  const run =
+    message.type === 'deliver'
+      ? deliverBandRun(dependencies, data.options, message.reports, async () => message.summaries)
+      : runBandJob(dependencies, data.options);
+  run.then(
     (summary) => send({ type: 'done', id: message.id, summary }),
     (error: unknown) => send({ type: 'failed', id: message.id, error: serialisedError(error) }),
   );

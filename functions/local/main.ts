@@ -29,6 +29,7 @@ let incidents: ReturnType<typeof incidentSettingsEnv>;
 let timeZone: string | undefined;
 let alertmanagerUrl: string | undefined;
 let stateShards: number | undefined;
+let bandWorkers: number | undefined;
 try {
   port = portEnv('PORT') ?? 8080;
   bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
@@ -36,6 +37,7 @@ try {
   timeZone = timeZoneEnv('NORMALCY_TIME_ZONE');
   alertmanagerUrl = alertmanagerUrlEnv();
   stateShards = positiveNumberEnv('NORMALCY_STATE_SHARDS', { integer: true });
+  bandWorkers = positiveNumberEnv('NORMALCY_BAND_WORKERS', { integer: true });
 } catch (error) {
   console.error(`Normalcy cannot start: ${(error as Error).message}`);
   process.exit(1);
@@ -78,6 +80,7 @@ try {
     incidents,
     ...(timeZone !== undefined && { timeZone }),
     ...(stateShards !== undefined && { stateShards }),
+    ...(bandWorkers !== undefined && { bandWorkers }),
     ...(process.env.NORMALCY_DASHBOARD_URL && { dashboardUrl: process.env.NORMALCY_DASHBOARD_URL }),
   });
 } catch (error) {

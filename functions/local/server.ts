@@ -13,6 +13,7 @@ import type { Notifier } from '../../lib/ports/notifier.ts';
 import { createAlertsHandler } from '../alerts.ts';
 import { createIngestHandler } from '../ingest.ts';
 import { createQueryHandler } from '../query.ts';
+import { bandJobPool } from './band-job-pool.ts';
 import { type BandJobRunner, bandJobThread } from './band-job-thread.ts';
 import { claimDataDirectory } from './data-directory.ts';
 import { localDocuments } from './documents.ts';
@@ -53,6 +54,8 @@ export interface LocalServerOptions {
   readonly stateShards?: number;
   /** Delete the data directory's database before starting (the demo's fresh start). */
   readonly discardData?: boolean;
+  /** Threads the band job runs its shards on (NORMALCY_BAND_WORKERS): one by default. */
+  readonly bandWorkers?: number;
 }
 
 export interface LocalServer {
@@ -167,13 +170,22 @@ async function serve(
           ),
         close: async () => {},
       }
-    : bandJobThread({
-        databaseFile,
-        busyTimeoutMs: jobBusyTimeoutMs,
-        options: jobOptions,
-        notifier,
-        clock: options.clock,
-      });
+    : (options.bandWorkers ?? 1) > 1
+      ? bandJobPool({
+          databaseFile,
+          busyTimeoutMs: jobBusyTimeoutMs,
+          options: jobOptions,
+          notifier,
+          clock: options.clock,
+          workers: options.bandWorkers ?? 1,
+        })
+      : bandJobThread({
+          databaseFile,
+          busyTimeoutMs: jobBusyTimeoutMs,
+          options: jobOptions,
+          notifier,
+          clock: options.clock,
+        });
 
   return {
     url,

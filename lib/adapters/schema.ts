@@ -36,3 +36,6 @@ export const shardKey = (prefix: string, shard: string): string => `${prefix}sha
 export const summariesKey = (prefix: string): string => `${prefix}summaries.json.gz`;
 /** The key of the layout record (the shard count the shards were written with, see lib/jobs/reshard.ts). */
 export const layoutKey = (prefix: string): string => `${prefix}layout.json.gz`;
+/** The key of the listing summaries a fan-out worker leaves for its batch of shards (named by its first shard). */
+export const summaryPartKey = (prefix: string, firstShard: string): string =>
+  `${prefix}parts/${firstShard}.json.gz`;

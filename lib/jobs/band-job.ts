@@ -184,6 +184,9 @@ export const alertLink =
   (seriesId, alertId) =>
     alertViewUrl(dashboardUrl, seriesId, alertId);
 
+/** What a run (or a batch of its shards) counted. */
+export type BandCounts = Counts;
+
 interface Counts {
   series: number;
   relearned: number;
@@ -251,13 +254,23 @@ interface Memory {
   oldestLiveProcessedUntil: number | undefined;
 }
 
-const memories = new WeakMap<SeriesStateStore, Memory>();
+const memories = new WeakMap<SeriesStateStore, Map<string, Memory>>();
 
-function memoryOf(store: SeriesStateStore): Memory {
-  let memory = memories.get(store);
+/**
+ * What the last run in this container remembers, per store and per batch of shards: a container of a fan-out
+ * worker may take another batch next time, whose series the memory of this one does not cover.
+ */
+function memoryOf(store: SeriesStateStore, shards: readonly string[]): Memory {
+  let byBatch = memories.get(store);
+  if (!byBatch) {
+    byBatch = new Map();
+    memories.set(store, byBatch);
+  }
+  const key = shards.join(' ');
+  let memory = byBatch.get(key);
   if (!memory) {
     memory = { lastReadAt: undefined, oldestLiveProcessedUntil: undefined };
-    memories.set(store, memory);
+    byBatch.set(key, memory);
   }
   return memory;
 }
@@ -278,28 +291,149 @@ export async function runBandJob(
   // A changed shard count: the states move to the new count's shards first (lib/jobs/reshard.ts).
   const resharded = await reshardState(dependencies.states, options.stateShards ?? defaultStateShards);
   const context = await startRun(dependencies, options);
-  const { limits, now } = context;
-  const memory = memoryOf(dependencies.states);
+  const { run, recent } = await processShardBatch(context, shardNames(context.limits.stateShards));
+  await saveSummariesOfCompleteRun(context, run);
+  // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
+  const { delivery, incidents, stillOpen } = await deliverDue(context);
+  const summary = summaryOfRun(run, delivery, incidents, stillOpen, recent);
+  return resharded ? { ...summary, resharded } : summary;
+}
+
+/**
+ * One run's pass over some of its shards (all of them in {@link runBandJob}; a batch of them in a fan-out
+ * worker, lib/jobs/band-fanout.ts): one bulk read of the recent points, the pending series, then the shards in
+ * turn. What a container remembers for its next bulk read is kept per batch of shards (see {@link memoryOf}).
+ */
+async function processShardBatch(
+  context: RunContext,
+  names: readonly string[],
+): Promise<{ run: RunReport; recent: { points: number; series: number } }> {
+  const { dependencies, limits, now } = context;
+  const memory = memoryOf(dependencies.states, names);
   context.readFrom = bulkReadFrom(context, memory);
   const recent = await dependencies.metrics.readRecentPoints(
     context.readFrom,
     now + ingestLimits.maxFutureSkewMs,
   );
   memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
+  const recentByShard = byShard(recent.keys(), (id) => id, limits.stateShards);
+  const batch = new Set(names);
   let recentPoints = 0;
-  for (const points of recent.values()) recentPoints += points.length;
+  let recentSeries = 0;
+  for (const [shard, ids] of recentByShard) {
+    if (batch.has(shard)) {
+      recentSeries += ids.length;
+      for (const id of ids) recentPoints += recent.get(id)?.length ?? 0;
+    } else {
+      // Another worker's series: not held while this batch is processed.
+      for (const id of ids) recent.delete(id);
+    }
+  }
   const pending = await dependencies.series.pendingSeries(limits.maxSeriesPerRun, now);
   const run = newRunReport();
-  await processShards(context, run, {
+  await processShards(context, run, names, {
     recent,
-    recentByShard: byShard(recent.keys(), (id) => id, limits.stateShards),
+    recentByShard,
     pendingByShard: byShard(pending, (entry) => entry.series.id, limits.stateShards),
   });
   run.shards.conflicts.sort();
   run.shards.failed.sort((a, b) => a.shard.localeCompare(b.shard));
   memory.oldestLiveProcessedUntil = run.oldestLive;
+  return { run, recent: { points: recentPoints, series: recentSeries } };
+}
+
+/** What a worker reports of its batch of shards: small, as it travels through Step Functions. */
+export interface ShardBatchReport {
+  readonly shards: readonly string[];
+  readonly counts: BandCounts;
+  readonly readAlone: number;
+  /** The series kept aside in this pass (at most {@link maxQuarantinedReported}), and how many in all. */
+  readonly quarantined: readonly QuarantinedSeries[];
+  readonly quarantinedInPass: number;
+  readonly seriesQuarantined: number;
+  readonly shardResults: BandJobSummary['shards'];
+  readonly recentPoints: number;
+  readonly recentSeries: number;
+}
+
+/** Series kept aside a worker's report lists by name (the rest are counted): Step Functions passes 256 KB. */
+export const maxQuarantinedReported = 20;
+
+/**
+ * The per-shard work of a run for a batch of its shards (a fan-out worker): learn, detect, write bands, record
+ * alert transitions in the outbox, save the shards. Nothing is delivered: {@link deliverBandRun} does that once
+ * for the run. Returns the batch's report and its shards' listing summaries (saved as parts by the caller).
+ */
+export async function runShardBatch(
+  dependencies: BandJobDependencies,
+  options: BandJobOptions,
+  shards: readonly string[],
+): Promise<{ readonly report: ShardBatchReport; readonly summaries: readonly SeriesSummary[] }> {
+  const context = await startRun(dependencies, options);
+  const { run, recent } = await processShardBatch(context, shards);
+  const report: ShardBatchReport = {
+    shards,
+    counts: run.totals,
+    readAlone: run.readAlone,
+    quarantined: run.quarantined.slice(0, maxQuarantinedReported),
+    quarantinedInPass: run.quarantined.length,
+    seriesQuarantined: run.seriesQuarantined,
+    shardResults: run.shards,
+    recentPoints: recent.points,
+    recentSeries: recent.series,
+  };
+  return { report, summaries: run.summaries };
+}
+
+/**
+ * The last step of a fanned-out run, once for the run: the workers' reports merged into the run's summary,
+ * the listing summaries saved when every shard's pass completed (`summaries` gathers the parts the workers
+ * left; undefined when one is missing), then due alert transitions and incidents delivered.
+ */
+export async function deliverBandRun(
+  dependencies: BandJobDependencies,
+  options: BandJobOptions,
+  reports: readonly ShardBatchReport[],
+  summaries: () => Promise<readonly SeriesSummary[] | undefined>,
+): Promise<BandJobSummary> {
+  const context = await startRun(dependencies, options);
+  const run = newRunReport();
+  const recent = { points: 0, series: 0 };
+  for (const report of reports) {
+    for (const key of Object.keys(run.totals) as (keyof Counts)[]) run.totals[key] += report.counts[key];
+    run.readAlone += report.readAlone;
+    run.quarantined.push(...report.quarantined);
+    run.seriesQuarantined += report.seriesQuarantined;
+    run.shards.loaded += report.shardResults.loaded;
+    run.shards.saved += report.shardResults.saved;
+    run.shards.conflicts.push(...report.shardResults.conflicts);
+    run.shards.failed.push(...report.shardResults.failed);
+    recent.points += report.recentPoints;
+    recent.series += report.recentSeries;
+  }
+  run.shards.conflicts.sort();
+  run.shards.failed.sort((a, b) => a.shard.localeCompare(b.shard));
+  if (run.shards.conflicts.length === 0 && run.shards.failed.length === 0) {
+    try {
+      const parts = await summaries();
+      if (parts) run.summaries.push(...parts);
+      else run.shards.failed.push({ shard: 'summaries', reason: "a shard's summaries were not left" });
+    } catch (error) {
+      run.shards.failed.push({ shard: 'summaries', reason: messageOf(error) });
+    }
+  }
   await saveSummariesOfCompleteRun(context, run);
-  // Whatever happened to the shards, what is due is delivered: one series can hold back no other's alerts.
+  const { delivery, incidents, stillOpen } = await deliverDue(context);
+  return summaryOfRun(run, delivery, incidents, stillOpen, recent);
+}
+
+/** Delivers the alert transitions and incident notifications due (lib/jobs/alert-delivery.ts). */
+async function deliverDue(context: RunContext): Promise<{
+  delivery: DeliverySummary;
+  incidents: IncidentDeliverySummary;
+  stillOpen: StillOpenSummary;
+}> {
+  const { dependencies, limits } = context;
   const incidents = noIncidentDelivery();
   const { notifier, clock } = dependencies;
   const incidentStore = notifier.notifyIncident ? dependencies.incidents : undefined;
@@ -329,12 +463,9 @@ export async function runBandJob(
     { alerts: dependencies.alerts, incidents: incidentStore, notifier, clock },
     context.link,
   );
+  // Once a run, after delivery: the store folds what it keeps in a log (the DynamoDB store; others have none).
   await dependencies.metrics.compact?.();
-  const summary = summaryOfRun(run, delivery, incidents, stillOpen, {
-    points: recentPoints,
-    series: recent.size,
-  });
-  return resharded ? { ...summary, resharded } : summary;
+  return { delivery, incidents, stillOpen };
 }
 
 /** How each rule's alerts are paged; a rule not found (deleted since) pages as the default says. */
@@ -470,9 +601,13 @@ interface RunInput {
  * saved while the next one is processed. A shard the store fails on is left as it was (the next run takes it
  * again); the others go on.
  */
-async function processShards(context: RunContext, run: RunReport, input: RunInput): Promise<void> {
-  const { dependencies, limits } = context;
-  const names = shardNames(limits.stateShards);
+async function processShards(
+  context: RunContext,
+  run: RunReport,
+  names: readonly string[],
+  input: RunInput,
+): Promise<void> {
+  const { dependencies } = context;
   const load = (index: number) => {
     const loading = dependencies.states.loadShard(names[index] ?? '');
     // Awaited in its turn; until then a failed download must not count as an unhandled rejection.

@@ -25,6 +25,13 @@ export const prices = {
   s3Put: 0.005 / 1000,
   s3Get: 0.0004 / 1000,
   s3GbMonth: 0.023,
+  /**
+   * Step Functions: a Standard workflow per state transition; an Express workflow per request and per GB-second
+   * of its own memory (billed in 64 MB steps, 100 ms at least; first 1,000 GB-hours a month).
+   */
+  stepFunctionsStandardTransition: 0.025 / 1000,
+  stepFunctionsExpressRequest: 1.0 / 1e6,
+  stepFunctionsExpressGbSecond: 0.00001667,
   /** SNS publishes, per request. */
   snsPublish: 0.5 / 1e6,
   /** CloudWatch Logs ingestion, per GB. */

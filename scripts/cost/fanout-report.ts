@@ -1,0 +1,49 @@
+/** The section `npm run cost` prints for the band job fanned out (see scripts/cost/fanout.ts). */
+import { existsSync, readFileSync } from 'node:fs';
+import { type FanoutBench, fanoutEstimate } from './fanout.ts';
+import type { Deployment, Estimate, Measured, PointsStore } from './model.ts';
+
+const money = (value: number) =>
+  value >= 100 ? `$${value.toFixed(0)}` : value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
+const quantity = (value: number) =>
+  value >= 1e6
+    ? `${(value / 1e6).toFixed(2)} M`
+    : value >= 1000
+      ? `${(value / 1000).toFixed(1)} k`
+      : value.toFixed(2);
+
+export function fanoutLines(
+  deployment: Deployment,
+  estimates: readonly { store: PointsStore; measured: Measured; result: Estimate }[],
+  benchFile: string,
+): string[] {
+  if (!existsSync(benchFile))
+    return ['', `(No ${benchFile}: run \`npm run bench:fanout -- --record\` for the fanned-out band job.)`];
+  const bench = JSON.parse(readFileSync(benchFile, 'utf8')) as FanoutBench;
+  const lines = [
+    '',
+    `## Band job fanned out (normalcy:bandJobMode=fanout), ${deployment.stateShards} shards`,
+    '',
+    `From ${benchFile.replace(`${process.cwd()}/`, '')} (${bench.seriesCount.toLocaleString('en-US')} series, ` +
+      `${bench.shards} shards, ${bench.shardsPerWorker} a worker). These items replace the single function's ` +
+      '"Lambda requests (band job)" and "Lambda GB-s (band job)".',
+  ];
+  for (const { store, measured, result } of estimates) {
+    const fanout = fanoutEstimate(store, deployment, measured, result, bench);
+    lines.push(
+      '',
+      `### ${store}`,
+      '',
+      '| item | quantity a month | unit | per month | where the number comes from |',
+      '| --- | ---: | --- | ---: | --- |',
+      ...fanout.items.map(
+        (item) =>
+          `| ${item.item} | ${quantity(item.quantity)} | ${item.unit} | ${money(item.monthly)} | ${item.source} |`,
+      ),
+      `| **fan-out total** | | | **${money(fanout.monthly)}** | ${money(fanout.perRun)} per run; the single function's band job: ${money(fanout.replaced)} a month |`,
+      '',
+      `Per series-month, all in, fanned out: **${money(fanout.perSeriesMonth)}** (single function: ${money(result.perSeriesMonth.running)}).`,
+    );
+  }
+  return lines;
+}
