@@ -169,6 +169,16 @@ export class BandFanout extends Construct {
       resultPath: '$.batches',
     });
     map.itemProcessor(runShards);
+    // Before any worker: a changed shard count moves the states to the new count's shards (lib/jobs/reshard.ts),
+    // once for the run, in the delivery function (it holds the state bucket's grants).
+    const prepare = new LambdaInvoke(this, 'Prepare', {
+      lambdaFunction: props.delivery,
+      payload: TaskInput.fromObject({ phase: 'prepare', 'runId.$': '$.runId' }),
+      payloadResponseOnly: true,
+      resultPath: JsonPath.DISCARD,
+      taskTimeout: Timeout.duration(Duration.minutes(5)),
+    });
+    prepare.addRetry({ errors: [Errors.ALL], maxAttempts: 2, interval: Duration.seconds(5), backoffRate: 2 });
     const deliver = new LambdaInvoke(this, 'Deliver', {
       lambdaFunction: props.delivery,
       payload: TaskInput.fromObject({ 'runId.$': '$.runId', 'batches.$': '$.batches' }),
@@ -182,7 +192,7 @@ export class BandFanout extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       comment: 'Normalcy band job: the shards fanned out to workers, then delivery once per run.',
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(listShards.next(map).next(deliver)),
+      definitionBody: DefinitionBody.fromChainable(listShards.next(prepare).next(map).next(deliver)),
       timeout: Duration.minutes(15),
     });
     // Publishing to the operations topic needs its key, for that topic only.

@@ -3,6 +3,8 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { type BandDeliveryRequest, deliverBandFanout } from '../lib/jobs/band-fanout.ts';
 import type { BandJobDependencies, BandJobOptions, BandJobSummary } from '../lib/jobs/band-job.ts';
+import { type Resharding, reshardState } from '../lib/jobs/reshard.ts';
+import { defaultStateShards } from '../lib/jobs/state-shards.ts';
 import type { SummaryPartStore } from '../lib/ports/summary-part-store.ts';
 import { cloudSummaryParts } from './shared/cloud-band-fanout.ts';
 import { cloudBandDependencies, cloudBandOptions } from './shared/cloud-bands.ts';
@@ -42,6 +44,15 @@ const requestSchema = z.object({
   batches: z.array(z.union([z.object({ shards: z.array(z.string()).min(1), error: z.string() }), report])),
 });
 
+/** The first step's request: settle the state's shard layout before any worker loads a shard. */
+const prepareSchema = z.object({ phase: z.literal('prepare'), runId: z.string().min(1) });
+
+/** What the first step answers: whether the states moved to a new shard count (lib/jobs/reshard.ts). */
+export interface BandPrepareResult {
+  readonly runId: string;
+  readonly resharded?: Resharding;
+}
+
 /** Reads the last step's request, or throws an error that says which field is wrong. */
 export function parseDeliveryRequest(event: unknown): BandDeliveryRequest {
   const parsed = requestSchema.safeParse(event);
@@ -59,9 +70,17 @@ export const createBandDeliveryHandler = (
   options: BandJobOptions = {},
 ) => {
   let built: ReturnType<typeof dependencies> | undefined;
-  return middy(async (event: unknown): Promise<BandJobSummary> => {
-    const request = parseDeliveryRequest(event);
+  return middy(async (event: unknown): Promise<BandJobSummary | BandPrepareResult> => {
     built ??= dependencies();
+    const prepare = prepareSchema.safeParse(event);
+    if (prepare.success) {
+      // Once per run, before the map: a changed shard count moves the states to the new count's shards, so
+      // that no worker loads a shard of a layout not yet moved (the single function does this in runBandJob).
+      const resharded = await reshardState(built.job.states, options.stateShards ?? defaultStateShards);
+      if (resharded) logger.info('state shards moved', { runId: prepare.data.runId, ...resharded });
+      return { runId: prepare.data.runId, ...(resharded && { resharded }) };
+    }
+    const request = parseDeliveryRequest(event);
     const summary = await deliverBandFanout(built.job, built.parts, options, request);
     // The same line as the single band function's: the quarantined-series metric filter reads it.
     logger.info('band job finished', { runId: request.runId, ...summary });

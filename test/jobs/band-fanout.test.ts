@@ -240,6 +240,34 @@ describe('The band job fanned out by its state machine (dynalite, fake S3, SNS m
     expect(sent).toEqual({ queue: [], topic: [] });
   }, 240_000);
 
+  it('moves the states to a changed shard count in its first step, before any worker loads a shard', async () => {
+    let now = historyEnd + 20_000;
+    const clock = { now: () => now };
+    const single = await deployment('single-3', clock);
+    const fanned = await deployment('fanned-3', clock);
+    const { runFanned } = stateMachineOf(fanned);
+    for (const { dependencies } of [single, fanned])
+      await ingest(dependencies, points(start, historyEnd), true);
+    // The fanned deployment learned at half the shard count, then its stack was deployed with the new count.
+    await runBandJob(single.dependencies, { stateShards });
+    await runBandJob(fanned.dependencies, { stateShards: stateShards / 2 });
+    const liveEnd = historyEnd + 30 * 60_000;
+    for (const { dependencies } of [single, fanned]) {
+      await ingest(dependencies, points(historyEnd, liveEnd, historyEnd + 10 * 60_000), false);
+    }
+    now = liveEnd + 20_000;
+    const second = await runBandJob(single.dependencies, { stateShards });
+    const run = await runFanned('run-2');
+    const reports = run.batches as unknown as { readAlone: number; counts: { series: number } }[];
+    // Every series went on from its state: none was read alone from its history as if it were new.
+    expect(reports.reduce((sum, report) => sum + report.readAlone, 0)).toBe(second.seriesReadAlone);
+    expect(reports.reduce((sum, report) => sum + report.counts.series, 0)).toBe(second.seriesProcessed);
+    expect((await fanned.dependencies.states.loadLayout())?.layout).toEqual({ shardCount: stateShards });
+    expect(await observed(fanned.dependencies, 'fanned-3')).toEqual(
+      await observed(single.dependencies, 'single-3'),
+    );
+  }, 240_000);
+
   it('retries a failing worker twice, then sends its batch to the dead-letter queue and the operations topic; the others go on', async () => {
     let now = historyEnd + 20_000;
     const clock = { now: () => now };
