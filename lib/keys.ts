@@ -116,6 +116,19 @@ export function keyFromHeaders(headers: Readonly<Record<string, string | undefin
   return headers['x-api-key']?.trim() || undefined;
 }
 
+/**
+ * The key a request carries as the password of HTTP Basic auth (`Authorization: Basic base64(user:KEY)`), as
+ * clients configured with a `https://user:KEY@host` URL send it (Prometheus, promtool, Influx clients); the
+ * user name is ignored.
+ */
+export function keyFromBasicAuth(headers: Readonly<Record<string, string | undefined>>): string | undefined {
+  const basic = /^Basic\s+(\S+)$/i.exec(headers.authorization?.trim() ?? '');
+  if (!basic?.[1]) return undefined;
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
+}
+
 /** Hex digests compared in constant time, so timing reveals nothing of a stored digest. */
 const sameDigest = (stored: string, computed: string): boolean =>
   stored.length === computed.length && timingSafeEqual(Buffer.from(stored), Buffer.from(computed));
