@@ -72,7 +72,7 @@ export interface RangeFunctionCall {
 export interface Aggregation {
   readonly kind: 'aggregate';
   readonly operator: AggregateOperator;
-  /** `by` keeps only `labels`; `without` drops them (and the name). Neither: `without ()`. */
+  /** `by` keeps only `labels`; `without` drops them (and the name). Neither: `by ()`, one group. */
   readonly without: boolean;
   readonly labels: readonly string[];
   readonly expression: Expression;

@@ -378,7 +378,8 @@ class TreeReader {
 
   private aggregate(node: SyntaxNode, depth: number): Expression {
     let operator: string | undefined;
-    let without = true;
+    // No modifier groups everything: `sum(x)` is `sum by () (x)`.
+    let without = false;
     let labels: string[] = [];
     let args: SyntaxNode[] = [];
     for (const child of this.children(node)) {
