@@ -60,7 +60,7 @@ export const evaluationLimits = {
   timeoutMs: 20_000,
 } as const;
 
-export type EvaluationLimits = typeof evaluationLimits;
+export type EvaluationLimits = { readonly [Limit in keyof typeof evaluationLimits]: number };
 
 /** A sample of an instant vector. */
 export interface Sample {
