@@ -3,7 +3,7 @@
  * (4.32 million points) in local mode's SQLite, over real HTTP, as Grafana asks for a month (a 30-minute step,
  * 1,441 points a series). The baseline, measured in the same run, is the same month of the same 100 series
  * read through `GET /v1/series/{id}/points?step=30m` (what the dashboard asks), one request per series;
- * absolute times are for this machine only. Median of 5 runs after a warm-up.
+ * absolute times are for this machine only. Median of 3 runs after a warm-up.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { seriesId } from '../lib/metrics/series.ts';
 import { dayMs, minuteMs } from '../lib/time.ts';
 
 const seriesCount = 100;
-const repetitions = 5;
+const repetitions = 3;
 const stepMs = 30 * minuteMs;
 
 const median = (values: number[]): number => {

@@ -7,18 +7,9 @@
 import { HttpError } from '../../lib/errors.ts';
 import { keyFromBasicAuth, keyFromHeaders } from '../../lib/keys.ts';
 import { isAbortError, QueryTimeoutError } from '../../lib/ports/store-errors.ts';
-import {
-  bandSeries,
-  labelSets,
-  type PrometheusCatalog,
-  storeSampleSource,
-} from '../../lib/query/prometheus-series.ts';
+import type { PrometheusCatalog } from '../../lib/query/prometheus-series.ts';
 import type { LabelMatcher } from '../../lib/query/promql/ast.ts';
 import { PromqlBadDataError, PromqlTimeoutError } from '../../lib/query/promql/errors.ts';
-import { evaluateInstant, evaluateRange } from '../../lib/query/promql/evaluate.ts';
-import { instantData, rangeData } from '../../lib/query/promql/format.ts';
-import { metricNameLabel } from '../../lib/query/promql/labels.ts';
-import { parseDurationText, parsePromql } from '../../lib/query/promql/parse.ts';
 import type { QueryDependencies } from './dependencies.ts';
 import {
   bodyText,
@@ -31,6 +22,17 @@ import {
   replyMessage,
 } from './http.ts';
 import { catalogOf, withinBudget } from './read-budget.ts';
+
+type Engine = typeof import('./prometheus-engine.ts');
+let engine: Promise<Engine> | undefined;
+/** The PromQL engine, loaded on the first Prometheus request (see prometheus-engine.ts). */
+const loadEngine = (): Promise<Engine> => {
+  engine ??= import('./prometheus-engine.ts');
+  return engine;
+};
+
+/** The label holding a series' name (lib/query/promql/labels.ts, which loads with the engine). */
+const metricNameLabel = '__name__';
 
 /** The Prometheus version whose API (and PromQL semantics) these routes follow, for clients that ask. */
 export const prometheusApiVersion = '2.42.0';
@@ -95,7 +97,7 @@ function readTime(values: URLSearchParams, name: string, fallback?: number): num
 }
 
 /** A step or duration: seconds (fractions allowed) or a Prometheus duration (`15s`, `1m`); ms returned. */
-function readDuration(values: URLSearchParams, name: string): number {
+function readDuration(promql: Engine, values: URLSearchParams, name: string): number {
   const text = values.get(name) ?? '';
   const seconds = Number(text);
   if (text !== '' && Number.isFinite(seconds) && /^[\d.eE+-]+$/.test(text)) {
@@ -107,7 +109,7 @@ function readDuration(values: URLSearchParams, name: string): number {
       );
     }
   }
-  const ms = parseDurationText(text);
+  const ms = promql.parseDurationText(text);
   if (ms === undefined || ms <= 0) {
     throw invalidParameter(name, `cannot parse ${JSON.stringify(text.slice(0, 60))} to a valid duration`);
   }
@@ -115,9 +117,9 @@ function readDuration(values: URLSearchParams, name: string): number {
 }
 
 /** The expression of the `query` parameter, with Prometheus's `invalid parameter "query"` prefix on a 400. */
-function readQuery(values: URLSearchParams) {
+function readQuery(promql: Engine, values: URLSearchParams) {
   try {
-    return parsePromql(values.get('query') ?? '');
+    return promql.parsePromql(values.get('query') ?? '');
   } catch (error) {
     if (error instanceof PromqlBadDataError) throw invalidParameter('query', error.message);
     throw error;
@@ -125,16 +127,20 @@ function readQuery(values: URLSearchParams) {
 }
 
 /** The `match[]` selectors, each a vector selector (as Prometheus requires). */
-function readSelectors(values: URLSearchParams, required: boolean): LabelMatcher[][] | undefined {
+function readSelectors(
+  promql: Engine,
+  values: URLSearchParams,
+  required: boolean,
+): LabelMatcher[][] | undefined {
   const texts = values.getAll('match[]');
   if (texts.length === 0) {
     if (required) throw new PromqlBadDataError('no match[] parameter provided');
     return undefined;
   }
   return texts.map((text) => {
-    let expression: ReturnType<typeof parsePromql>;
+    let expression: ReturnType<Engine['parsePromql']>;
     try {
-      expression = parsePromql(text);
+      expression = promql.parsePromql(text);
     } catch (error) {
       if (error instanceof HttpError) throw invalidParameter('match[]', error.message);
       throw error;
@@ -166,12 +172,13 @@ const catalog = (context: RouteContext<QueryDependencies>): PrometheusCatalog =>
 
 /** The label sets the listing routes look at: those of `match[]`, or every series and its band series. */
 async function listedLabelSets(values: URLSearchParams, context: RouteContext<QueryDependencies>) {
-  const selectors = readSelectors(values, false) ?? [
+  const promql = await loadEngine();
+  const selectors = readSelectors(promql, values, false) ?? [
     [{ label: metricNameLabel, operator: '=~', value: '.+' } as const],
   ];
   const since = values.has('start') ? readTime(values, 'start') : undefined;
   return budgeted(context, (signal) =>
-    labelSets(catalog(context), selectors, { maxSeries: maxListedSeries, since, signal }),
+    promql.labelSets(catalog(context), selectors, { maxSeries: maxListedSeries, since, signal }),
   );
 }
 
@@ -185,13 +192,14 @@ const routes: readonly PrometheusRoute[] = [
     scope: 'read',
     async handle(event, context) {
       const values = parameters(event);
-      const expression = readQuery(values);
+      const promql = await loadEngine();
+      const expression = readQuery(promql, values);
       const time = readTime(values, 'time', context.dependencies.clock.now());
-      const source = storeSampleSource(catalog(context), context.dependencies.queries);
+      const source = promql.storeSampleSource(catalog(context), context.dependencies.queries);
       const result = await budgeted(context, (signal) =>
-        evaluateInstant(expression, time, source, { signal }),
+        promql.evaluateInstant(expression, time, source, { signal }),
       );
-      return success(instantData(result));
+      return success(promql.instantData(result));
     },
   },
   {
@@ -199,15 +207,16 @@ const routes: readonly PrometheusRoute[] = [
     scope: 'read',
     async handle(event, context) {
       const values = parameters(event);
-      const expression = readQuery(values);
+      const promql = await loadEngine();
+      const expression = readQuery(promql, values);
       const start = readTime(values, 'start');
       const end = readTime(values, 'end');
-      const step = readDuration(values, 'step');
-      const source = storeSampleSource(catalog(context), context.dependencies.queries);
+      const step = readDuration(promql, values, 'step');
+      const source = promql.storeSampleSource(catalog(context), context.dependencies.queries);
       const series = await budgeted(context, (signal) =>
-        evaluateRange(expression, start, end, step, source, { signal }),
+        promql.evaluateRange(expression, start, end, step, source, { signal }),
       );
-      return success(rangeData(series));
+      return success(promql.rangeData(series));
     },
   },
   {
@@ -215,10 +224,11 @@ const routes: readonly PrometheusRoute[] = [
     scope: 'read',
     async handle(event, context) {
       const values = parameters(event);
-      const selectors = readSelectors(values, true) ?? [];
+      const promql = await loadEngine();
+      const selectors = readSelectors(promql, values, true) ?? [];
       const since = values.has('start') ? readTime(values, 'start') : undefined;
       const sets = await budgeted(context, (signal) =>
-        labelSets(catalog(context), selectors, { maxSeries: maxListedSeries, since, signal }),
+        promql.labelSets(catalog(context), selectors, { maxSeries: maxListedSeries, since, signal }),
       );
       return success(sets);
     },
@@ -248,6 +258,7 @@ const routes: readonly PrometheusRoute[] = [
       const metric = values.get('metric') || undefined;
       const limit = values.has('limit') ? Number(values.get('limit')) : -1;
       const sets = await listedLabelSets(new URLSearchParams(), context);
+      const { bandSeries } = await loadEngine();
       const names = sorted(sets.map((labels) => labels[metricNameLabel] ?? '')).filter(
         (name) => name !== '' && (metric === undefined || name === metric),
       );

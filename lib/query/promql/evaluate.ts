@@ -56,8 +56,11 @@ export const evaluationLimits = {
   maxSeriesPerSelector: 10_000,
   /** Samples one query may hold in memory (Prometheus's `--query.max-samples` is 50 million). */
   maxSamples: 5_000_000,
-  /** How long evaluation may run, reads included (under the API's 29 s budget). */
-  timeoutMs: 20_000,
+  /**
+   * How long evaluation may run, reads included, when the caller gives no shorter signal (the routes pass the
+   * request's budget: 29 s locally, the Lambda's remaining time less a margin in AWS).
+   */
+  timeoutMs: 28_000,
 } as const;
 
 export type EvaluationLimits = { readonly [Limit in keyof typeof evaluationLimits]: number };
