@@ -24,6 +24,17 @@ describe('parsePromql', () => {
     });
   });
 
+  it('reads quoted names and label names (Prometheus 3), for Normalcy names and dimensions with dots', () => {
+    expect(parsePromql('{"shop.requests", "dc.zone"="eu"}')).toEqual({
+      kind: 'selector',
+      offsetMs: 0,
+      matchers: [
+        { label: '__name__', operator: '=', value: 'shop.requests' },
+        { label: 'dc.zone', operator: '=', value: 'eu' },
+      ],
+    });
+  });
+
   it('reads both places of an aggregation modifier', () => {
     const before = parsePromql('sum by (a, b) (x)');
     const after = parsePromql('sum(x) by (a, b)');
