@@ -11,6 +11,7 @@ import { cloudQueryDependencies } from './shared/cloud-query.ts';
 import { gzipResponses } from './shared/compression.ts';
 import type { QueryDependencies } from './shared/dependencies.ts';
 import { type HttpResponse, httpHandler, json, type RouteDefinition } from './shared/http.ts';
+import { prometheusRoutes } from './shared/prometheus-routes.ts';
 import { catalogOf, withinBudget } from './shared/read-budget.ts';
 
 /**
@@ -36,7 +37,10 @@ const html = (body: string): HttpResponse => ({
   body,
 });
 
-/** The read side: the dashboard, the API document, series, points with their bands, anomalies, health. */
+/**
+ * The read side: the dashboard, the API document, series, points with their bands, anomalies, health, and
+ * Prometheus's query API.
+ */
 export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
   {
     method: 'GET',
@@ -115,6 +119,7 @@ export const queryRoutes: readonly RouteDefinition<QueryDependencies>[] = [
       return json(200, { from: query.from, to: query.to, anomalies, nextCursor });
     },
   },
+  ...prometheusRoutes,
 ];
 
 export const createQueryHandler = (dependencies: () => QueryDependencies) =>

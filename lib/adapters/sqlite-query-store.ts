@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { aggregate } from '../metrics/aggregate.ts';
+import { bucketStart } from '../metrics/step.ts';
 import type { AnomalyRecord } from '../ports/band-store.ts';
 import type {
   AnomalyQuery,
@@ -17,6 +19,7 @@ export class SqliteQueryStore implements QueryStore {
   constructor(private readonly database: Database.Database) {}
 
   async readValueBuckets(query: ValueBucketQuery): Promise<ValueBucket[]> {
+    if (query.stepMs === query.seriesStepMs) return this.readSeriesStep(query);
     const seriesStepValue = query.type === 'counter' ? 'sum(value)' : 'avg(value)';
     return this.database
       .prepare<[number, number, string, number, number], ValueBucket>(
@@ -27,6 +30,51 @@ export class SqliteQueryStore implements QueryStore {
          ) GROUP BY start ORDER BY start`,
       )
       .all(query.stepMs, query.seriesStepMs, query.seriesId, query.from, query.to);
+  }
+
+  /**
+   * Buckets at the series' own step. SQLite's GROUP BY on `ts - ts % step` sorts every row again; reading the
+   * rows in key order and adding them up here is about three times faster for a month of minutes (what each
+   * series of a PromQL query reads). The figures are lib/metrics/aggregate.ts's (the DynamoDB store's), which
+   * also takes over should a bucket's sum overflow. O(n).
+   */
+  private readSeriesStep(query: ValueBucketQuery): ValueBucket[] {
+    const rows = this.database
+      .prepare<[string, number, number], [number, number]>(
+        'SELECT ts, value FROM points WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      )
+      .raw()
+      .all(query.seriesId, query.from, query.to);
+    const buckets: ValueBucket[] = [];
+    let start = Number.NaN;
+    let sum = 0;
+    let count = 0;
+    const close = () => {
+      if (count === 0) return;
+      const value = query.type === 'counter' ? sum : sum / count;
+      buckets.push({ start, avg: value, min: value, max: value, count });
+    };
+    for (const [timestamp, value] of rows) {
+      const bucket = bucketStart(timestamp, query.stepMs);
+      if (bucket !== start) {
+        close();
+        start = bucket;
+        sum = 0;
+        count = 0;
+      }
+      sum += value;
+      count += 1;
+    }
+    close();
+    if (buckets.every((bucket) => Number.isFinite(bucket.avg))) return buckets;
+    const points = rows.map(([timestamp, value]) => ({ timestamp, value }));
+    return aggregate(query.type, points, query.stepMs).map((bucket) => ({
+      start: bucket.start,
+      avg: bucket.value,
+      min: bucket.value,
+      max: bucket.value,
+      count: bucket.count,
+    }));
   }
 
   async readBandBuckets(seriesId: string, from: number, to: number, stepMs: number): Promise<BandBucket[]> {

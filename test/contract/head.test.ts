@@ -25,6 +25,11 @@ describe('HEAD on every GET route', () => {
         .replace('/v1/alerts/{id}', '/v1/alerts/al_00000000000000000000')
         .replace('/v1/incidents/{id}', '/v1/incidents/in_00000000000000000000');
     }
+    // The Prometheus query routes need their parameters to answer 200.
+    paths['/api/v1/query'] = '/api/v1/query?query=1%2B1';
+    paths['/api/v1/query_range'] = '/api/v1/query_range?query=1&start=0&end=60&step=15';
+    paths['/api/v1/series'] = `/api/v1/series?match[]=${encodeURIComponent('{__name__="head.probe"}')}`;
+    paths['/api/v1/label/{name}/values'] = '/api/v1/label/__name__/values';
   });
   afterAll(() => server.close());
 

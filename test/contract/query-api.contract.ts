@@ -625,5 +625,69 @@ export function queryContract(storeName: string, createHarness: () => Promise<Qu
         expect(response.body.points).toHaveLength(120);
       });
     });
+
+    describe('Prometheus query API (/api/v1/*)', () => {
+      const seconds = (minute: number) => String((start + minute * minuteMs) / 1000);
+      const range = (query: string, from: number, to: number, step: string) =>
+        request(
+          `/api/v1/query_range?${new URLSearchParams({ query, start: seconds(from), end: seconds(to), step })}`,
+        );
+
+      it('reads a series at its step: a counter as its sum per step, a timer at its learned 5 minutes', async () => {
+        const requests = await range('{__name__="shop.requests"}', 60, 62, '60');
+        expect(requests.status).toBe(200);
+        expect(requests.body.data.result).toEqual([
+          {
+            metric: { __name__: 'shop.requests', host: 'web-1' },
+            values: [
+              [Number(seconds(60)), '0'],
+              [Number(seconds(61)), '2'],
+              [Number(seconds(62)), '4'],
+            ],
+          },
+        ]);
+        const login = await request(
+          `/api/v1/query?${new URLSearchParams({ query: '{__name__="shop.login.time"}', time: seconds(62) })}`,
+        );
+        expect(login.body.data.result).toEqual([
+          { metric: { __name__: 'shop.login.time', host: 'web-2' }, value: [Number(seconds(62)), '112'] },
+        ]);
+      });
+
+      it('reads bands as normalcy_* series with metric="<name>"', async () => {
+        const upper = await range('normalcy_upper{metric="shop.requests"}', 60, 62, '60');
+        expect(upper.body.data.result).toEqual([
+          {
+            metric: { __name__: 'normalcy_upper', metric: 'shop.requests', host: 'web-1' },
+            values: [
+              [Number(seconds(60)), '20'],
+              [Number(seconds(61)), '19'],
+              [Number(seconds(62)), '20'],
+            ],
+          },
+        ]);
+        const anomalous = (minute: number) =>
+          request(
+            `/api/v1/query?${new URLSearchParams({ query: 'normalcy_anomaly == 1', time: seconds(minute) })}`,
+          );
+        expect((await anomalous(90)).body.data.result).toEqual([
+          {
+            metric: { __name__: 'normalcy_anomaly', metric: 'shop.requests', host: 'web-1' },
+            value: [Number(seconds(90)), '1'],
+          },
+        ]);
+        expect((await anomalous(91)).body.data.result).toEqual([]);
+      });
+
+      it('lists metric names with the band series, and answers errors in Prometheus shape', async () => {
+        const names = await request('/api/v1/label/__name__/values');
+        expect(names.body.data).toEqual(
+          expect.arrayContaining(['db.queries', 'normalcy_anomaly', 'shop.login.time', 'shop.requests']),
+        );
+        const bad = await request('/api/v1/query?query=rate(');
+        expect(bad.status).toBe(400);
+        expect(bad.body).toMatchObject({ status: 'error', errorType: 'bad_data' });
+      });
+    });
   });
 }
