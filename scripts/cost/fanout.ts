@@ -41,8 +41,8 @@ const workerVcpu = (workerMemoryGb * 1024) / 1769;
 const expressMemoryGb = 64 / 1024;
 /** Assumed, not measured: the last step's time (read a part per batch, save the summaries, deliver). */
 const lastStepSeconds = 5;
-/** The parent's transitions besides the map's children: the shard list, the map, the last step. */
-const parentTransitions = 3;
+/** The parent's transitions besides the map's children: the shard list, the layout check, the map, the last step. */
+const parentTransitions = 4;
 
 export function fanoutEstimate(
   store: PointsStore,
@@ -89,11 +89,11 @@ export function fanoutEstimate(
     `a child lasts its worker: ${workerSeconds.toFixed(2)} s at 64 MB`,
   );
   add(
-    'Lambda requests (workers, last step)',
-    batches + 1,
+    'Lambda requests (workers, layout check, last step)',
+    batches + 2,
     'requests',
     prices.lambdaRequest,
-    'one per batch, one last step',
+    'one per batch, one layout check (milliseconds: its time is not counted), one last step',
   );
   add(
     'Lambda GB-s (workers)',
