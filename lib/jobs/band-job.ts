@@ -309,7 +309,8 @@ async function processShardBatch(
   names: readonly string[],
 ): Promise<{ run: RunReport; recent: { points: number; series: number } }> {
   const { dependencies, limits, now } = context;
-  const memory = memoryOf(dependencies.states, names);
+  // The single function's memory covers every series whatever the shard count (re-sharding changes the names).
+  const memory = memoryOf(dependencies.states, names.length === limits.stateShards ? [] : names);
   context.readFrom = bulkReadFrom(context, memory);
   const recent = await dependencies.metrics.readRecentPoints(
     context.readFrom,

@@ -100,7 +100,11 @@ describe('Band job fan-out (normalcy:bandJobMode)', () => {
     expect(shards).toHaveLength(128);
     expect(shards[0]).toBe('128-000');
     expect(list?.Parameters?.['runId.$']).toBe('$$.Execution.Name');
-    const map = definition.States[list?.Next ?? ''];
+    // Then the layout check: the delivery function re-shards when the count changed, before any worker.
+    const prepare = definition.States[list?.Next ?? ''];
+    expect(prepare).toMatchObject({ Type: 'Task', ResultPath: null });
+    expect(JSON.stringify(prepare?.Parameters)).toContain('"phase":"prepare"');
+    const map = definition.States[prepare?.Next ?? ''];
     expect(map).toMatchObject({
       Type: 'Map',
       ItemsPath: '$.shards',
