@@ -23,6 +23,7 @@ import type {
   StillOpen,
   StillOpenAlert,
 } from '../ports/notifier.ts';
+import { HttpDeliveryError, postWithRetries } from './http-post.ts';
 import { seriesLabel } from './notification-text.ts';
 
 /** The `alertname` of every alert Normalcy posts (constant, so an alert's labels are the same in every post). */
@@ -248,19 +249,9 @@ export interface AlertmanagerNotifierOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export class AlertmanagerDeliveryError extends Error {
+export class AlertmanagerDeliveryError extends HttpDeliveryError {
   override readonly name = 'AlertmanagerDeliveryError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-  }
 }
-
-/** Statuses worth another try: timeouts, rate limits and server errors. */
-const retryable = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /**
  * The endpoint without credentials, and the Basic auth header they make (fetch refuses a URL that carries
@@ -327,44 +318,22 @@ export class AlertmanagerNotifier implements Notifier {
 
   private async post(alerts: readonly PostableAlert[]): Promise<void> {
     if (alerts.length === 0) return;
-    const body = JSON.stringify(alerts);
-    const attempts = Math.max(1, this.options.attempts ?? 3);
-    const baseDelayMs = this.options.baseDelayMs ?? 500;
-    let lastError: AlertmanagerDeliveryError | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      try {
-        const response = await fetch(this.endpoint, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'normalcy-alertmanager/1',
-            ...(this.authorization && { authorization: this.authorization }),
-          },
-          body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
-        });
-        if (response.ok) {
-          await response.body?.cancel();
-          return;
-        }
-        // Alertmanager says what it refused in the body ("start time must be before end time"...).
-        const said = (await response.text().catch(() => '')).trim().slice(0, 300);
-        lastError = new AlertmanagerDeliveryError(
-          `Alertmanager answered ${response.status}${said ? `: ${said}` : ''}`,
-          response.status,
-        );
-        if (!retryable(response.status)) throw lastError;
-      } catch (error) {
-        if (error instanceof AlertmanagerDeliveryError) throw error;
-        // The message names no URL: it may carry credentials.
-        lastError = new AlertmanagerDeliveryError(
-          `Alertmanager could not be reached: ${(error as Error).message}`,
-          undefined,
-          { cause: error },
-        );
-      }
-      if (attempt < attempts) await this.sleep(baseDelayMs * 2 ** (attempt - 1));
-    }
-    throw lastError ?? new AlertmanagerDeliveryError('Alertmanager was not tried', undefined);
+    await postWithRetries({
+      url: this.endpoint,
+      headers: () => ({
+        'content-type': 'application/json',
+        'user-agent': 'normalcy-alertmanager/1',
+        ...(this.authorization && { authorization: this.authorization }),
+      }),
+      body: JSON.stringify(alerts),
+      attempts: this.options.attempts ?? 3,
+      baseDelayMs: this.options.baseDelayMs ?? 500,
+      maxDelayMs: 10_000,
+      timeoutMs: this.options.timeoutMs ?? 5_000,
+      sleep: this.sleep,
+      peer: 'Alertmanager',
+      quoteAnswer: true,
+      failure: (message, status, cause) => new AlertmanagerDeliveryError(message, status, { cause }),
+    });
   }
 }

@@ -7,6 +7,7 @@ import {
 import type { Clock } from '../ports/clock.ts';
 import { systemClock } from '../ports/clock.ts';
 import type { IncidentNotification, Notification, Notifier } from '../ports/notifier.ts';
+import { HttpDeliveryError, postWithRetries } from './http-post.ts';
 import { incidentDocument } from './incident-text.ts';
 import { notificationDocument } from './notification-text.ts';
 
@@ -26,19 +27,9 @@ export interface WebhookNotifierOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export class WebhookDeliveryError extends Error {
+export class WebhookDeliveryError extends HttpDeliveryError {
   override readonly name = 'WebhookDeliveryError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, options);
-  }
 }
-
-/** Statuses worth another try: timeouts, rate limits and server errors. */
-const retryable = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /**
  * POSTs each notification's JSON document to a URL, signed (`x-normalcy-signature: sha256=<hex>` over
@@ -66,45 +57,26 @@ export class WebhookNotifier implements Notifier {
   }
 
   private async post(body: string, transitionId: string): Promise<void> {
-    const attempts = Math.max(1, this.options.attempts ?? 4);
-    const baseDelayMs = this.options.baseDelayMs ?? 500;
-    const maxDelayMs = this.options.maxDelayMs ?? 10_000;
-    let lastError: WebhookDeliveryError | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const timestamp = Math.floor(this.clock.now() / 1000);
-      let retryAfterMs: number | undefined;
-      try {
-        const response = await fetch(this.options.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'normalcy-webhook/1',
-            [timestampHeader]: String(timestamp),
-            [signatureHeader]: signWebhook(this.options.secret, timestamp, body),
-            [deliveryHeader]: transitionId,
-          },
-          body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 5_000),
-        });
-        await response.body?.cancel();
-        if (response.ok) return;
-        lastError = new WebhookDeliveryError(`the webhook answered ${response.status}`, response.status);
-        if (!retryable(response.status)) throw lastError;
-        const retryAfter = Number(response.headers.get('retry-after'));
-        if (Number.isFinite(retryAfter) && retryAfter > 0) retryAfterMs = retryAfter * 1000;
-      } catch (error) {
-        if (error instanceof WebhookDeliveryError) throw error;
-        lastError = new WebhookDeliveryError(
-          `the webhook could not be reached: ${(error as Error).message}`,
-          undefined,
-          {
-            cause: error,
-          },
-        );
-      }
-      if (attempt < attempts)
-        await this.sleep(Math.min(retryAfterMs ?? baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
-    }
-    throw lastError ?? new WebhookDeliveryError('the webhook was not tried', undefined);
+    await postWithRetries({
+      url: this.options.url,
+      headers: () => {
+        const timestamp = Math.floor(this.clock.now() / 1000);
+        return {
+          'content-type': 'application/json',
+          'user-agent': 'normalcy-webhook/1',
+          [timestampHeader]: String(timestamp),
+          [signatureHeader]: signWebhook(this.options.secret, timestamp, body),
+          [deliveryHeader]: transitionId,
+        };
+      },
+      body,
+      attempts: this.options.attempts ?? 4,
+      baseDelayMs: this.options.baseDelayMs ?? 500,
+      maxDelayMs: this.options.maxDelayMs ?? 10_000,
+      timeoutMs: this.options.timeoutMs ?? 5_000,
+      sleep: this.sleep,
+      peer: 'the webhook',
+      failure: (message, status, cause) => new WebhookDeliveryError(message, status, { cause }),
+    });
   }
 }
