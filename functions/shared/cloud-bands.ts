@@ -4,41 +4,26 @@
  */
 import { AlertmanagerNotifier, firingWindowFor } from '../../lib/adapters/alertmanager-notifier.ts';
 import { FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
-import { DynamoDbAlertStore } from '../../lib/adapters/dynamodb-alert-store.ts';
-import { DynamoDbFeedbackStore } from '../../lib/adapters/dynamodb-feedback-store.ts';
 import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
-import { DynamoDbStateStore } from '../../lib/adapters/dynamodb-state-store.ts';
-import { S3StateStore } from '../../lib/adapters/s3-state-store.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
-import { defaultEngine } from '../../lib/bands/index.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
-import { systemClock } from '../../lib/ports/clock.ts';
-import { dataStore } from './data-store.ts';
+import { cloudBandWorkerDependencies } from './cloud-band-fanout.ts';
 import {
   alertmanagerUrlEnv,
   alertTable,
   incidentSettingsEnv,
   positiveNumberEnv,
   requiredEnv,
-  stateBucket,
-  stateTable,
   timeZoneEnv,
 } from './environment.ts';
 
 export function cloudBandDependencies(): BandJobDependencies {
-  const store = dataStore();
+  // A worker's adapters (cloud-band-fanout.ts), and what delivery needs besides: incidents and the notifier.
   return {
-    metrics: store,
-    bands: store,
-    series: new DynamoDbStateStore({ table: stateTable() }),
-    states: new S3StateStore({ bucket: stateBucket() }),
-    alerts: new DynamoDbAlertStore({ table: alertTable() }),
+    ...cloudBandWorkerDependencies(),
     incidents: new DynamoDbIncidentStore({ table: alertTable() }),
-    feedback: new DynamoDbFeedbackStore({ table: alertTable() }),
     notifier: cloudNotifier(),
-    engine: defaultEngine,
-    clock: systemClock,
   };
 }
 
