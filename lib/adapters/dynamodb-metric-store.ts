@@ -435,9 +435,29 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
     const start = Math.max(from, folded);
     const end = Math.min(to, now + ingestLimits.maxFutureSkewMs + minuteMs);
     if (start >= end) return [];
-    const [low, high] = logBucketRange(bucket);
     const minutes: number[] = [];
     for (let m = Math.floor(start / minuteMs); m <= Math.floor((end - 1) / minuteMs); m++) minutes.push(m);
+    const byTime = new Map<number, Row>();
+    for (const { entry, minuteStart } of await this.logEntries(kind, bucket, minutes)) {
+      const parsed = parse(entry, minuteStart);
+      if (parsed?.seriesId === seriesId) {
+        const value = row(parsed);
+        byTime.set(value.timestamp, value);
+      }
+    }
+    return [...byTime.values()];
+  }
+
+  /**
+   * The entries of one bucket of a log (`R` points, `L` bands) over the given minutes, each with its item's
+   * minute, in write order within each minute (a later entry for a series and time is the later write).
+   */
+  private async logEntries(
+    kind: 'R' | 'L',
+    bucket: number,
+    minutes: readonly number[],
+  ): Promise<{ readonly entry: string; readonly minuteStart: number }[]> {
+    const [low, high] = logBucketRange(bucket);
     const pages = await inParallel(minutes, (minute) =>
       this.queryAll({
         TableName: this.options.table,
@@ -449,19 +469,11 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
         },
       }),
     );
-    const byTime = new Map<number, Row>();
-    for (const items of pages) {
-      for (const item of sortByKey(items)) {
-        for (const entry of (item.d?.S ?? '').split(';')) {
-          const parsed = parse(entry, logMinuteStart(item));
-          if (parsed?.seriesId === seriesId) {
-            const value = row(parsed);
-            byTime.set(value.timestamp, value);
-          }
-        }
-      }
-    }
-    return [...byTime.values()];
+    return pages.flatMap((items) =>
+      sortByKey(items).flatMap((item) =>
+        (item.d?.S ?? '').split(';').map((entry) => ({ entry, minuteStart: logMinuteStart(item) })),
+      ),
+    );
   }
 
   /** One series' series-hour items of points overlapping [from, to), unpacked (every row of each hour). */
@@ -559,26 +571,8 @@ export class DynamoDbMetricStore implements MetricStore, BandStore, QueryStore {
 
   /** Folds one bucket's hour of both logs into its series' hour items. */
   private async foldHour(bucket: number, hourStart: number): Promise<void> {
-    const [low, high] = logBucketRange(bucket);
-    const read = async (kind: 'R' | 'L') => {
-      const minutes = Array.from({ length: 60 }, (_, i) => hourStart / minuteMs + i);
-      const pages = await inParallel(minutes, (minute) =>
-        this.queryAll({
-          TableName: this.options.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
-          ExpressionAttributeValues: {
-            ':pk': { S: `${kind}#${minute}` },
-            ':low': { N: low },
-            ':high': { N: high },
-          },
-        }),
-      );
-      return pages.flatMap((items) =>
-        sortByKey(items).flatMap((item) =>
-          (item.d?.S ?? '').split(';').map((entry) => ({ entry, minuteStart: logMinuteStart(item) })),
-        ),
-      );
-    };
+    const minutes = Array.from({ length: 60 }, (_, i) => hourStart / minuteMs + i);
+    const read = (kind: 'R' | 'L') => this.logEntries(kind, bucket, minutes);
     const points = new Map<string, Map<number, TimedValue>>();
     for (const { entry, minuteStart } of await read('R')) {
       const parsed = parsePointEntry(entry, minuteStart);
