@@ -32,6 +32,7 @@ import type { SeriesPoint } from '../lib/metrics/point.ts';
 import { seriesId } from '../lib/metrics/series.ts';
 import type { SeriesBand } from '../lib/ports/band-store.ts';
 import { fanoutLines } from './cost/fanout-report.ts';
+import { money, quantity } from './cost/format.ts';
 import { dynamoItemBytes, dynamoWriteUnits, timestreamWriteBytes } from './cost/metering.ts';
 import { type Deployment, estimate, type Measured, type PointsStore } from './cost/model.ts';
 import { hoursPerMonth, pricesAsOf } from './cost/prices.ts';
@@ -260,15 +261,6 @@ function seriesHour() {
     units: dynamoWriteUnits(pointItem) + dynamoWriteUnits(bandItem),
   };
 }
-
-const money = (value: number) =>
-  value >= 100 ? `$${value.toFixed(0)}` : value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
-const quantity = (value: number) =>
-  value >= 1e6
-    ? `${(value / 1e6).toFixed(2)} M`
-    : value >= 1000
-      ? `${(value / 1000).toFixed(1)} k`
-      : value.toFixed(2);
 
 const lines: string[] = [
   `${deployment.series.toLocaleString('en-US')} series, a point every ${deployment.resolutionSeconds} s, ` +

@@ -4,6 +4,8 @@
  * or the mean), nothing nobody acknowledged is stored, no series is kept aside by the band job, and every
  * transition `GET /v1/alerts/{id}` says was sent reached the webhook exactly once.
  */
+
+import { mapConcurrently } from '../../lib/concurrency.ts';
 import type { Findings, SoakClient } from './client.ts';
 import { type Ledger, type SeriesRecord, seriesKey } from './ledger.ts';
 import type { Delivery } from './webhook-receiver.ts';
@@ -433,19 +435,3 @@ function countRepeats(
 }
 
 /** Runs `work` over `items`, `concurrency` at a time, keeping their order. */
-export async function mapConcurrently<T, R>(
-  items: readonly T[],
-  concurrency: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}

@@ -12,6 +12,7 @@ import {
   UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { mapConcurrently } from '../concurrency.ts';
 import { aggregate, widen } from '../metrics/aggregate.ts';
 import { ingestLimits } from '../metrics/limits.ts';
 import { liveWindowMs, readMarginMs } from '../metrics/live-window.ts';
@@ -797,18 +798,8 @@ function setOf<V>(sets: Map<string, Set<V>>, key: string): Set<V> {
 }
 
 /** Runs `work` on every item, at most {@link concurrency} at a time; results in the items' order. */
-async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
-}
+const inParallel = <T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> =>
+  mapConcurrently(items, concurrency, work);
 
 const toBand = (item: Record<string, { N?: string; S?: string }>): StoredBand => ({
   timestamp: Number(item.sk?.N),

@@ -1,16 +1,8 @@
 /** The section `npm run cost` prints for the band job fanned out (see scripts/cost/fanout.ts). */
 import { existsSync, readFileSync } from 'node:fs';
 import { type FanoutBench, fanoutEstimate } from './fanout.ts';
+import { money, quantity } from './format.ts';
 import type { Deployment, Estimate, Measured, PointsStore } from './model.ts';
-
-const money = (value: number) =>
-  value >= 100 ? `$${value.toFixed(0)}` : value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
-const quantity = (value: number) =>
-  value >= 1e6
-    ? `${(value / 1e6).toFixed(2)} M`
-    : value >= 1000
-      ? `${(value / 1000).toFixed(1)} k`
-      : value.toFixed(2);
 
 export function fanoutLines(
   deployment: Deployment,
