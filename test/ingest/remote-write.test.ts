@@ -244,6 +244,57 @@ describe('decompressSnappy', () => {
     );
     expect(() => decompressSnappy(Uint8Array.of(5, 0x10, 1), 10)).toThrow(SnappyError);
   });
+
+  it('decompresses what snappyjs compresses, whatever the bytes (patterns, overlapping copies, long literals)', () => {
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 70_000 }),
+      fc
+        .tuple(fc.uint8Array({ minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 9000 }))
+        .map(([piece, times]) => Buffer.from(piece).toString('latin1').repeat(times))
+        .map((text) => new Uint8Array(Buffer.from(text, 'latin1'))),
+    );
+    fc.assert(
+      fc.property(bytes, (input) => {
+        const block = snappy.compress(Buffer.from(input));
+        expect(decompressSnappy(block, input.length).equals(Buffer.from(input))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a literal whose 4-byte length has its top bit set, at once (snappyjs loops forever on it)', () => {
+    // 100 bytes announced, then a literal of 0xfffffffa + 1 bytes: read as a negative length it would step back.
+    const loop = Uint8Array.of(100, 0xfc, 0xfa, 0xff, 0xff, 0xff, 0, 0);
+    const began = Date.now();
+    expect(() => decompressSnappy(loop, 1000)).toThrow(
+      'the body is not a valid snappy block: a literal runs past the end at byte 1',
+    );
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
+
+  it.each([
+    ['a literal length cut short', [10, 0xf0], 'a literal length runs past the end at byte 1'],
+    ['a literal past the end', [10, 0x0c, 1, 2], 'a literal runs past the end at byte 1'],
+    ['more than announced', [1, 0x04, 1, 2], 'a literal runs past the length announced at byte 1'],
+    ['a copy before any output', [8, 0x01, 1], 'a copy reaches 1 bytes back of 0 at byte 1'],
+    ['a copy of offset 0', [8, 0x00, 7, 0x02, 0, 0], 'a copy reaches 0 bytes back of 1 at byte 3'],
+    ['a copy cut short', [8, 0x00, 7, 0x03, 1, 0], 'a copy runs past the end at byte 3'],
+    [
+      'a copy past the announced length',
+      [3, 0x00, 7, 0x05, 1],
+      'a copy runs past the length announced at byte 3',
+    ],
+    ['fewer bytes than announced', [3, 0x00, 7], 'it holds 1 bytes where its header announces 3'],
+  ])('refuses %s, naming where', (_what, bytes, message) => {
+    expect(() => decompressSnappy(Uint8Array.from(bytes), 100)).toThrow(
+      `the body is not a valid snappy block: ${message}`,
+    );
+  });
+
+  it('repeats a pattern with a copy that overlaps what it writes', () => {
+    // "ab", then copy 6 bytes from 2 back: "abababab".
+    expect(decompressSnappy(Uint8Array.of(8, 0x04, 97, 98, 0x09, 2), 8).toString()).toBe('abababab');
+  });
 });
 
 const validSeries: SeriesToWrite[] = [

@@ -138,7 +138,13 @@ export async function evaluateRange(
     );
   }
   if (end < start) throw new PromqlBadDataError('end timestamp must not be before start time');
-  if ((end - start) / step > limits.maxPointsPerSeries) {
+  if (!(step > 0)) {
+    throw new PromqlBadDataError(
+      'zero or negative query resolution step widths are not accepted. Try a positive integer',
+    );
+  }
+  const steps = Math.floor((end - start) / step);
+  if (!(steps <= limits.maxPointsPerSeries)) {
     throw new PromqlBadDataError(
       'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)',
     );
@@ -151,7 +157,9 @@ export async function evaluateRange(
   }
   const evaluator = await Evaluator.load(expression, start, end, source, options);
   const series = new Map<string, RangeSeries>();
-  for (let time = start; time <= end; time += step) {
+  // Counted, not accumulated: every step is evaluated once, whatever the floating point of start and step.
+  for (let index = 0; index <= steps; index++) {
+    const time = start + index * step;
     evaluator.checkTime();
     const value = evaluator.at(expression, time);
     const samples: readonly Sample[] =

@@ -264,6 +264,15 @@ describe('PromQL evaluation: range queries', () => {
     expect(result).toEqual([{ labels: {}, timestamps: [10 * s, 40 * s, 70 * s], values: [2, 2, 2] }]);
   });
 
+  it.each([0, -1, Number.NaN])(
+    'refuses a step of %s, even where start is end (it would never advance)',
+    async (step) => {
+      await expect(evaluateRange(parsePromql('1'), 10 * s, 10 * s, step, source)).rejects.toThrow(
+        'zero or negative query resolution step widths are not accepted',
+      );
+    },
+  );
+
   it('keeps each series to the steps where it has a value', async () => {
     const result = await evaluateRange(parsePromql('load{host="b"}'), 0, 7 * m, m, source);
     expect(result).toEqual([
