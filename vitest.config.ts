@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Ends a test process whose code never returns (vitest's timeouts need the event loop), naming the test.
+    setupFiles: ['test/helpers/watchdog.ts'],
     // A dot per test, then every failure in full: the whole suite's output fits on a screen when it passes.
     reporters: ['dot'],
     // What tests print (the local server's lines, alerts on the console) is shown for the tests that fail only.
