@@ -13,8 +13,10 @@ import {
   type Expression,
   type LabelMatcher,
   type MatchOperator,
+  parameterisedAggregations,
   type RangeFunction,
   rangeFunctions,
+  setOperators,
   typeOf,
   type VectorSelector,
 } from './ast.ts';
@@ -46,13 +48,13 @@ const binaryOperators: Readonly<Record<string, BinaryOperator>> = {
   Lss: '<',
   Gte: '>=',
   Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
 };
 
 /** Binary operators of the grammar that Normalcy does not evaluate. */
 const unsupportedOperators: Readonly<Record<string, string>> = {
-  And: 'and',
-  Or: 'or',
-  Unless: 'unless',
   Atan2: 'atan2',
 };
 
@@ -321,6 +323,10 @@ class TreeReader {
     const leftType = typeOf(left);
     const rightType = typeOf(right);
     const isComparison = (comparisonOperators as readonly string[]).includes(operator);
+    const isSet = (setOperators as readonly string[]).includes(operator);
+    if (isSet && (leftType === 'scalar' || rightType === 'scalar')) {
+      throw this.bad(node, `set operator "${operator}" not allowed in binary scalar expression`);
+    }
     for (const type of [leftType, rightType]) {
       if (type !== 'scalar' && type !== 'vector') {
         throw this.bad(node, 'binary expression must contain only scalar and instant vector types');
@@ -395,20 +401,31 @@ class TreeReader {
     if (!operator || !(aggregateOperators as readonly string[]).includes(operator)) {
       throw unsupported(`the aggregation "${operator ?? this.text(node).slice(0, 20)}"`);
     }
-    if (args.length !== 1 || !args[0]) {
+    const aggregation = operator as AggregateOperator;
+    const expected = parameterisedAggregations.includes(aggregation) ? 2 : 1;
+    const vectorNode = args[expected - 1];
+    if (args.length !== expected || !vectorNode) {
       throw this.bad(
         node,
-        `wrong number of arguments for aggregate expression provided, expected 1, got ${args.length}`,
+        `wrong number of arguments for aggregate expression provided, expected ${expected}, got ${args.length}`,
       );
     }
-    const expression = this.expression(args[0], depth);
+    const expression = this.expression(vectorNode, depth);
     if (typeOf(expression) !== 'vector') {
       throw this.bad(
         node,
         `expected type instant vector in aggregation expression, got ${typeName(typeOf(expression))}`,
       );
     }
-    return { kind: 'aggregate', operator: operator as AggregateOperator, without, labels, expression };
+    if (expected === 1) return { kind: 'aggregate', operator: aggregation, without, labels, expression };
+    const parameter = this.expression(args[0] as SyntaxNode, depth);
+    if (typeOf(parameter) !== 'scalar') {
+      throw this.bad(
+        node,
+        `expected type scalar in aggregation parameter, got ${typeName(typeOf(parameter))}`,
+      );
+    }
+    return { kind: 'aggregate', operator: aggregation, parameter, without, labels, expression };
   }
 }
 
