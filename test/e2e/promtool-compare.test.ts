@@ -249,6 +249,10 @@ describe('promtool against Normalcy and against Prometheus 2.42, the same sample
     'shop_requests unless shop_errors',
     'shop_errors or shop_requests',
     'shop_requests > 100 or shop_requests < 70',
+    'shop_requests / on() group_left sum(shop_requests)',
+    'sum(shop_errors) - on() group_right shop_errors',
+    'shop_errors + on() group_left(region) shop_requests{host="c"}',
+    'shop_errors > on(host) group_left shop_requests / 20',
   ];
   const instantTimes = [end - 30 * minuteMs, end - 47 * minuteMs + 17_000, end + 4 * minuteMs];
 
@@ -307,6 +311,7 @@ describe('promtool against Normalcy and against Prometheus 2.42, the same sample
     ['shop_requests offset 30m', '10m'],
     ['topk(1, shop_requests)', '1m'],
     ['shop_requests > 100 or shop_errors', '2m'],
+    ['shop_requests / on() group_left sum(shop_requests)', '1m'],
   ];
 
   it.each(rangeQueries)('promtool query range %s (step %s)', async (query, step) => {

@@ -102,6 +102,13 @@ export interface Aggregation {
 export interface VectorMatching {
   readonly on: boolean;
   readonly labels: readonly string[];
+  /**
+   * `group_left` (many-to-one: several left samples may match one right sample) or `group_right` (one-to-many);
+   * absent for one-to-one matching.
+   */
+  readonly group?: 'left' | 'right';
+  /** Labels the result takes from the "one" side (`group_left(label, ...)`). */
+  readonly include?: readonly string[];
 }
 
 export interface BinaryExpression {

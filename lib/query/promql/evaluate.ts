@@ -548,7 +548,10 @@ class Evaluator {
     return { type: 'vector', samples };
   }
 
-  /** One-to-one matching (Prometheus's VectorBinop without group modifiers). */
+  /**
+   * Vector matching as Prometheus's VectorBinop: one-to-one, or with `group_left`/`group_right` many-to-one
+   * (one-to-many), where the "one" side must hold each match group once and lends the `include` labels.
+   */
   private vectorBinary(
     expression: BinaryExpression,
     left: readonly Sample[],
@@ -566,44 +569,70 @@ class Evaluator {
     if (operator === 'and' || operator === 'or' || operator === 'unless') {
       return setOperation(operator, left, right, signature);
     }
-    const rightBySignature = new Map<string, Sample>();
-    for (const sample of right) {
+    // The "many" side is walked, the "one" side looked up: group_right swaps them (and back for the values).
+    const swapped = matching.group === 'right';
+    const [many, one] = swapped ? [right, left] : [left, right];
+    const oneBySignature = new Map<string, Sample>();
+    for (const sample of one) {
       const key = signature(sample.labels);
-      const other = rightBySignature.get(key);
+      const other = oneBySignature.get(key);
       if (other) {
         throw new PromqlExecutionError(
-          `found duplicate series for the match group ${key} on the right hand-side of the operation: ` +
-            `[${labelsKey(other.labels)}, ${labelsKey(sample.labels)}];many-to-many matching not allowed: ` +
-            'matching labels must be unique on one side',
+          `found duplicate series for the match group ${key} on the ${swapped ? 'left' : 'right'} hand-side of the ` +
+            `operation: [${labelsKey(other.labels)}, ${labelsKey(sample.labels)}];many-to-many matching not ` +
+            'allowed: matching labels must be unique on one side',
         );
       }
-      rightBySignature.set(key, sample);
+      oneBySignature.set(key, sample);
     }
-    const matched = new Set<string>();
+    const matched = new Map<string, Set<string>>();
     const results: Sample[] = [];
     const comparison = isComparison(operator);
-    for (const sample of left) {
+    for (const sample of many) {
       const key = signature(sample.labels);
-      const other = rightBySignature.get(key);
+      const other = oneBySignature.get(key);
       if (!other) continue;
-      if (matched.has(key)) {
-        throw new PromqlExecutionError(
-          'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
-        );
-      }
-      matched.add(key);
+      const [leftValue, rightValue] = swapped ? [other.value, sample.value] : [sample.value, other.value];
       let value: number;
       if (comparison) {
-        const holds = compare(operator, sample.value, other.value);
+        const holds = compare(operator, leftValue, rightValue);
         if (returnBool) value = Number(holds);
-        else if (holds) value = sample.value;
+        else if (holds) value = leftValue;
         else continue;
-      } else value = arithmetic(operator, sample.value, other.value);
-      const labels: Record<string, string> = {};
+      } else value = arithmetic(operator, leftValue, rightValue);
+      const own: Record<string, string> = {};
       for (const [name, labelValue] of Object.entries(sample.labels)) {
         if ((!comparison || returnBool) && name === metricNameLabel) continue;
-        if (matching.on ? !names.has(name) : names.has(name)) continue;
-        labels[name] = labelValue;
+        if (!matching.group && (matching.on ? !names.has(name) : names.has(name))) continue;
+        own[name] = labelValue;
+      }
+      let labels: Labels = own;
+      if (matching.include?.length) {
+        for (const name of matching.include) {
+          const lent = other.labels[name];
+          if (lent !== undefined && lent !== '') own[name] = lent;
+          else delete own[name];
+        }
+        // In name order, as every label set here is.
+        labels = Object.fromEntries(Object.entries(own).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+      const seen = matched.get(key);
+      if (!matching.group) {
+        if (seen) {
+          throw new PromqlExecutionError(
+            'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+          );
+        }
+        matched.set(key, new Set());
+      } else {
+        const resultKey = labelsKey(labels);
+        if (seen?.has(resultKey)) {
+          throw new PromqlExecutionError(
+            'multiple matches for labels: grouping labels must ensure unique matches',
+          );
+        }
+        if (seen) seen.add(resultKey);
+        else matched.set(key, new Set([resultKey]));
       }
       results.push({ labels, value });
     }

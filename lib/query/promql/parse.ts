@@ -18,6 +18,7 @@ import {
   rangeFunctions,
   setOperators,
   typeOf,
+  type VectorMatching,
   type VectorSelector,
 } from './ast.ts';
 import { PromqlBadDataError, unsupported } from './errors.ts';
@@ -303,7 +304,7 @@ class TreeReader {
     const operator = binaryOperators[operatorNode.name];
     if (!operator) throw unsupported(`the operator \`${this.text(operatorNode)}\``);
     let returnBool = false;
-    let matching = { on: false, labels: [] as string[] };
+    let matching: VectorMatching = { on: false, labels: [] };
     let hasMatching = false;
     for (const modifier of children.slice(2, -1)) {
       if (modifier.name === 'BoolModifier') returnBool = true;
@@ -340,22 +341,34 @@ class TreeReader {
     if (hasMatching && (leftType !== 'vector' || rightType !== 'vector')) {
       throw this.bad(node, 'vector matching only allowed between instant vectors');
     }
+    if (isSet && matching.group) throw this.bad(node, `no grouping allowed for "${operator}" operation`);
+    if (matching.on) {
+      const both = matching.include?.find((label) => matching.labels.includes(label));
+      if (both !== undefined) {
+        throw this.bad(node, `label "${both}" must not occur in ON and GROUP clause at once`);
+      }
+    }
     const expression: Expression = { kind: 'binary', operator, left, right, returnBool, matching };
     return negateResult ? { kind: 'unary', operator: '-', expression } : expression;
   }
 
-  private matchingClause(node: SyntaxNode): { on: boolean; labels: string[] } {
+  private matchingClause(node: SyntaxNode): VectorMatching {
     let on = false;
     let labels: string[] = [];
+    let group: 'left' | 'right' | undefined;
+    let include: string[] = [];
     for (const child of this.children(node)) {
       if (child.name === 'On') on = true;
       else if (child.name === 'Ignoring') on = false;
-      else if (child.name === 'GroupingLabels') labels = this.groupingLabels(child);
-      else if (child.name === 'GroupLeft' || child.name === 'GroupRight') {
-        throw unsupported(`\`${this.text(child)}\` (many-to-one matching)`);
+      else if (child.name === 'GroupLeft') group = 'left';
+      else if (child.name === 'GroupRight') group = 'right';
+      // The labels after on/ignoring, or after group_left/group_right (those the "one" side lends).
+      else if (child.name === 'GroupingLabels') {
+        if (group) include = this.groupingLabels(child);
+        else labels = this.groupingLabels(child);
       } else throw this.bad(child, `unexpected ${this.text(child)}`);
     }
-    return { on, labels };
+    return group ? { on, labels, group, include } : { on, labels };
   }
 
   private groupingLabels(node: SyntaxNode): string[] {

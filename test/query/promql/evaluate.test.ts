@@ -380,3 +380,44 @@ describe('PromQL evaluation: and, or, unless', () => {
     });
   });
 });
+
+describe('PromQL evaluation: group_left and group_right', () => {
+  // At 3m: requests_total a=3, b=15 (zone eu); load a=6 (eu), b=5 (us).
+  it('group_left divides each of many by the one it matches, keeping the many side labels', async () => {
+    expect(vector(await instant('requests_total / on() group_left sum(requests_total)', 3 * m))).toEqual({
+      '{"host":"a","zone":"eu"}': 3 / 18,
+      '{"host":"b","zone":"eu"}': 15 / 18,
+    });
+    expect(vector(await instant('sum(requests_total) - on() group_right requests_total', 3 * m))).toEqual({
+      '{"host":"a","zone":"eu"}': 15,
+      '{"host":"b","zone":"eu"}': 3,
+    });
+  });
+
+  it('group_left(label) takes the label from the one side, and drops it where the one side lacks it', async () => {
+    expect(
+      vector(
+        await instant(
+          'sum by (zone) (requests_total) * on(zone) group_left(host) max by (zone, host) (load{host="a"})',
+          3 * m,
+        ),
+      ),
+    ).toEqual({
+      '{"host":"a","zone":"eu"}': 108,
+    });
+    expect(vector(await instant('load > on() group_left(zone) sum(requests_total) / 4', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a"}': 6,
+      '{"__name__":"load","host":"b"}': 5,
+    });
+  });
+
+  it('refuses a one side that repeats a match group, and results that collide (422)', async () => {
+    await expect(instant('sum(load) / on() group_right load', 3 * m)).resolves.toBeDefined();
+    await expect(instant('load / on() group_left load', 3 * m)).rejects.toThrow(
+      /duplicate series for the match group \[\] on the right hand-side/,
+    );
+    await expect(
+      instant('requests_total * on(zone) group_left(host) max by (zone, host) (load{host="a"})', 3 * m),
+    ).rejects.toThrow('multiple matches for labels: grouping labels must ensure unique matches');
+  });
+});

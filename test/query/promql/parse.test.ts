@@ -66,6 +66,8 @@ describe('parsePromql', () => {
     ['quantile(0.5, 1)', 'expected type instant vector in aggregation expression, got scalar'],
     ['foo and 1', 'set operator "and" not allowed in binary scalar expression'],
     ['1 or foo', 'set operator "or" not allowed in binary scalar expression'],
+    ['foo and on(a) group_left bar', 'no grouping allowed for "and" operation'],
+    ['foo * on(a) group_left(a) bar', 'label "a" must not occur in ON and GROUP clause at once'],
   ])('refuses %j with a 400: %s', (query, message) => {
     expect(() => parsePromql(query)).toThrow(PromqlBadDataError);
     expect(() => parsePromql(query)).toThrow(message);
@@ -76,7 +78,6 @@ describe('parsePromql', () => {
     ['histogram_quantile(0.9, foo)', 'function "histogram_quantile"'],
     ['abs(foo)', 'function "abs"'],
     ['foo atan2 bar', 'the `atan2` operator'],
-    ['foo * on(a) group_left bar', '`group_left` (many-to-one matching)'],
     ['foo[5m:1m]', 'a subquery (`expr[range:step]`)'],
     ['foo @ 100', 'the `@` modifier'],
     ['foo[5m*2]', 'arithmetic in a range'],
