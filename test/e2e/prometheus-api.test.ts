@@ -208,7 +208,12 @@ describe('Prometheus query API on the local server', () => {
       'bad_data',
       'invalid parameter "query": 1:5: parse error: unexpected end of input',
     ],
-    [{ query: 'topk(2, foo)' }, 422, 'execution', 'the aggregation "topk" is not supported'],
+    [
+      { query: 'histogram_quantile(0.9, foo)' },
+      422,
+      'execution',
+      'function "histogram_quantile" is not supported',
+    ],
     [
       { query: 'foo', time: 'yesterday' },
       400,

@@ -236,6 +236,23 @@ describe('promtool against Normalcy and against Prometheus 2.42, the same sample
     'sum by (host) (shop_errors) / on(host) sum by (host) (shop_requests) * 100',
     'shop_requests % 7',
     '(shop_requests - 80) ^ 2',
+    'topk(2, shop_requests)',
+    'bottomk by (host) (1, shop_requests or shop_errors)',
+    'topk(1.5, rate(http_requests_total[5m]))',
+    'quantile(0.9, shop_requests)',
+    'quantile by (host) (0.5, {__name__=~"shop_.*"})',
+    'stddev(shop_requests)',
+    'stdvar without (host) (shop_errors)',
+    'group by (host) ({__name__=~"shop_.*"})',
+    'shop_requests and shop_errors',
+    'shop_requests and on(host) shop_errors > 2',
+    'shop_requests unless shop_errors',
+    'shop_errors or shop_requests',
+    'shop_requests > 100 or shop_requests < 70',
+    'shop_requests / on() group_left sum(shop_requests)',
+    'sum(shop_errors) - on() group_right shop_errors',
+    'shop_errors + on() group_left(region) shop_requests{host="c"}',
+    'shop_errors > on(host) group_left shop_requests / 20',
   ];
   const instantTimes = [end - 30 * minuteMs, end - 47 * minuteMs + 17_000, end + 4 * minuteMs];
 
@@ -292,6 +309,9 @@ describe('promtool against Normalcy and against Prometheus 2.42, the same sample
     ['shop_errors / on(host) shop_requests', '1m'],
     ['shop_requests > bool 100', '90s'],
     ['shop_requests offset 30m', '10m'],
+    ['topk(1, shop_requests)', '1m'],
+    ['shop_requests > 100 or shop_errors', '2m'],
+    ['shop_requests / on() group_left sum(shop_requests)', '1m'],
   ];
 
   it.each(rangeQueries)('promtool query range %s (step %s)', async (query, step) => {

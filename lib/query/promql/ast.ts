@@ -28,14 +28,32 @@ export const rangeFunctions = [
 ] as const;
 export type RangeFunction = (typeof rangeFunctions)[number];
 
-export const aggregateOperators = ['sum', 'avg', 'min', 'max', 'count'] as const;
+export const aggregateOperators = [
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+] as const;
 export type AggregateOperator = (typeof aggregateOperators)[number];
+
+/** The aggregations that take a scalar parameter before the vector (`topk(3, x)`, `quantile(0.9, x)`). */
+export const parameterisedAggregations: readonly AggregateOperator[] = ['topk', 'bottomk', 'quantile'];
 
 export const arithmeticOperators = ['+', '-', '*', '/', '%', '^'] as const;
 export const comparisonOperators = ['==', '!=', '>', '<', '>=', '<='] as const;
+/** Set operators: between instant vectors only, matching series by their labels (not their values). */
+export const setOperators = ['and', 'or', 'unless'] as const;
 export type ArithmeticOperator = (typeof arithmeticOperators)[number];
 export type ComparisonOperator = (typeof comparisonOperators)[number];
-export type BinaryOperator = ArithmeticOperator | ComparisonOperator;
+export type SetOperator = (typeof setOperators)[number];
+export type BinaryOperator = ArithmeticOperator | ComparisonOperator | SetOperator;
 
 export interface NumberLiteral {
   readonly kind: 'number';
@@ -72,6 +90,8 @@ export interface RangeFunctionCall {
 export interface Aggregation {
   readonly kind: 'aggregate';
   readonly operator: AggregateOperator;
+  /** The scalar parameter of topk, bottomk and quantile (k or φ), evaluated at each step. */
+  readonly parameter?: Expression;
   /** `by` keeps only `labels`; `without` drops them (and the name). Neither: `by ()`, one group. */
   readonly without: boolean;
   readonly labels: readonly string[];
@@ -82,6 +102,13 @@ export interface Aggregation {
 export interface VectorMatching {
   readonly on: boolean;
   readonly labels: readonly string[];
+  /**
+   * `group_left` (many-to-one: several left samples may match one right sample) or `group_right` (one-to-many);
+   * absent for one-to-one matching.
+   */
+  readonly group?: 'left' | 'right';
+  /** Labels the result takes from the "one" side (`group_left(label, ...)`). */
+  readonly include?: readonly string[];
 }
 
 export interface BinaryExpression {

@@ -473,7 +473,19 @@ class Evaluator {
   private aggregate(aggregation: Aggregation, time: number): Sample[] {
     const input = this.at(aggregation.expression, time);
     if (input.type !== 'vector') return [];
-    const groups = new Map<string, { labels: Labels; accumulator: Accumulator }>();
+    const { operator } = aggregation;
+    const parameter = aggregation.parameter ? this.scalarAt(aggregation.parameter, time) : Number.NaN;
+    const ranked = operator === 'topk' || operator === 'bottomk';
+    let k = 0;
+    if (ranked) {
+      // Prometheus converts k to a 64-bit integer (toward zero) and answers nothing below 1.
+      if (!Number.isFinite(parameter) || Math.abs(parameter) >= 2 ** 63) {
+        throw new PromqlExecutionError(`Scalar value ${goFloat(parameter)} overflows int64`);
+      }
+      k = Math.trunc(parameter);
+      if (k < 1) return [];
+    }
+    const groups = new Map<string, { labels: Labels; members: Sample[] }>();
     const grouping = new Set(aggregation.labels);
     for (const sample of input.samples) {
       const labels: Record<string, string> = {};
@@ -484,12 +496,23 @@ class Evaluator {
       const key = labelsKey(labels);
       let group = groups.get(key);
       if (!group) {
-        group = { labels, accumulator: new Accumulator(aggregation.operator) };
+        group = { labels, members: [] };
         groups.set(key, group);
       }
-      group.accumulator.add(sample.value);
+      group.members.push(sample);
     }
-    return [...groups.values()].map(({ labels, accumulator }) => ({ labels, value: accumulator.result() }));
+    const results: Sample[] = [];
+    for (const { labels, members } of groups.values()) {
+      if (ranked) results.push(...rankedMembers(members, k, operator === 'topk'));
+      else results.push({ labels, value: aggregateValues(operator, members, parameter) });
+    }
+    return results;
+  }
+
+  /** The value of a scalar expression (an aggregation's parameter) at a time. */
+  private scalarAt(expression: Expression, time: number): number {
+    const value = this.at(expression, time);
+    return value.type === 'scalar' ? value.value : Number.NaN;
   }
 
   private binary(expression: BinaryExpression, time: number): StepValue {
@@ -525,7 +548,10 @@ class Evaluator {
     return { type: 'vector', samples };
   }
 
-  /** One-to-one matching (Prometheus's VectorBinop without group modifiers). */
+  /**
+   * Vector matching as Prometheus's VectorBinop: one-to-one, or with `group_left`/`group_right` many-to-one
+   * (one-to-many), where the "one" side must hold each match group once and lends the `include` labels.
+   */
   private vectorBinary(
     expression: BinaryExpression,
     left: readonly Sample[],
@@ -540,49 +566,173 @@ class Evaluator {
       }
       return labelsKey(kept);
     };
-    const rightBySignature = new Map<string, Sample>();
-    for (const sample of right) {
+    if (operator === 'and' || operator === 'or' || operator === 'unless') {
+      return setOperation(operator, left, right, signature);
+    }
+    // The "many" side is walked, the "one" side looked up: group_right swaps them (and back for the values).
+    const swapped = matching.group === 'right';
+    const [many, one] = swapped ? [right, left] : [left, right];
+    const oneBySignature = new Map<string, Sample>();
+    for (const sample of one) {
       const key = signature(sample.labels);
-      const other = rightBySignature.get(key);
+      const other = oneBySignature.get(key);
       if (other) {
         throw new PromqlExecutionError(
-          `found duplicate series for the match group ${key} on the right hand-side of the operation: ` +
-            `[${labelsKey(other.labels)}, ${labelsKey(sample.labels)}];many-to-many matching not allowed: ` +
-            'matching labels must be unique on one side',
+          `found duplicate series for the match group ${key} on the ${swapped ? 'left' : 'right'} hand-side of the ` +
+            `operation: [${labelsKey(other.labels)}, ${labelsKey(sample.labels)}];many-to-many matching not ` +
+            'allowed: matching labels must be unique on one side',
         );
       }
-      rightBySignature.set(key, sample);
+      oneBySignature.set(key, sample);
     }
-    const matched = new Set<string>();
+    const matched = new Map<string, Set<string>>();
     const results: Sample[] = [];
     const comparison = isComparison(operator);
-    for (const sample of left) {
+    for (const sample of many) {
       const key = signature(sample.labels);
-      const other = rightBySignature.get(key);
+      const other = oneBySignature.get(key);
       if (!other) continue;
-      if (matched.has(key)) {
-        throw new PromqlExecutionError(
-          'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
-        );
-      }
-      matched.add(key);
+      const [leftValue, rightValue] = swapped ? [other.value, sample.value] : [sample.value, other.value];
       let value: number;
       if (comparison) {
-        const holds = compare(operator, sample.value, other.value);
+        const holds = compare(operator, leftValue, rightValue);
         if (returnBool) value = Number(holds);
-        else if (holds) value = sample.value;
+        else if (holds) value = leftValue;
         else continue;
-      } else value = arithmetic(operator, sample.value, other.value);
-      const labels: Record<string, string> = {};
+      } else value = arithmetic(operator, leftValue, rightValue);
+      const own: Record<string, string> = {};
       for (const [name, labelValue] of Object.entries(sample.labels)) {
         if ((!comparison || returnBool) && name === metricNameLabel) continue;
-        if (matching.on ? !names.has(name) : names.has(name)) continue;
-        labels[name] = labelValue;
+        if (!matching.group && (matching.on ? !names.has(name) : names.has(name))) continue;
+        own[name] = labelValue;
+      }
+      let labels: Labels = own;
+      if (matching.include?.length) {
+        for (const name of matching.include) {
+          const lent = other.labels[name];
+          if (lent !== undefined && lent !== '') own[name] = lent;
+          else delete own[name];
+        }
+        // In name order, as every label set here is.
+        labels = Object.fromEntries(Object.entries(own).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      }
+      const seen = matched.get(key);
+      if (!matching.group) {
+        if (seen) {
+          throw new PromqlExecutionError(
+            'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)',
+          );
+        }
+        matched.set(key, new Set());
+      } else {
+        const resultKey = labelsKey(labels);
+        if (seen?.has(resultKey)) {
+          throw new PromqlExecutionError(
+            'multiple matches for labels: grouping labels must ensure unique matches',
+          );
+        }
+        if (seen) seen.add(resultKey);
+        else matched.set(key, new Set([resultKey]));
       }
       results.push({ labels, value });
     }
     return results;
   }
+}
+
+/**
+ * `and`, `or`, `unless`: samples kept or added whole (their names too) by whether a sample of the other side has
+ * the same matching labels; many-to-many is fine. `and`: the left's with a match on the right; `unless`: those
+ * without; `or`: all the left's, then the right's without a match on the left.
+ */
+function setOperation(
+  operator: 'and' | 'or' | 'unless',
+  left: readonly Sample[],
+  right: readonly Sample[],
+  signature: (labels: Labels) => string,
+): Sample[] {
+  if (operator === 'or') {
+    const leftSignatures = new Set(left.map((sample) => signature(sample.labels)));
+    return [...left, ...right.filter((sample) => !leftSignatures.has(signature(sample.labels)))];
+  }
+  const rightSignatures = new Set(right.map((sample) => signature(sample.labels)));
+  const wanted = operator === 'and';
+  return left.filter((sample) => rightSignatures.has(signature(sample.labels)) === wanted);
+}
+
+/**
+ * topk and bottomk: the group's k largest (smallest) samples, their labels whole, largest (smallest) first.
+ * NaN ranks below every number either way, as in Prometheus.
+ */
+function rankedMembers(members: readonly Sample[], k: number, largest: boolean): Sample[] {
+  const order = (a: Sample, b: Sample): number => {
+    if (Number.isNaN(a.value)) return Number.isNaN(b.value) ? 0 : 1;
+    if (Number.isNaN(b.value)) return -1;
+    return largest ? b.value - a.value : a.value - b.value;
+  };
+  return [...members].sort(order).slice(0, k);
+}
+
+/** One group's value for the aggregations that make one sample a group (all but topk and bottomk). */
+function aggregateValues(operator: AggregateOperator, members: readonly Sample[], parameter: number): number {
+  switch (operator) {
+    case 'group':
+      return 1;
+    case 'stddev':
+    case 'stdvar': {
+      // Welford's running mean and sum of squares, as Prometheus computes them (the same rounding).
+      let count = 0;
+      let mean = 0;
+      let squares = 0;
+      for (const { value } of members) {
+        count += 1;
+        const delta = value - mean;
+        mean += delta / count;
+        squares += delta * (value - mean);
+      }
+      return operator === 'stdvar' ? squares / count : Math.sqrt(squares / count);
+    }
+    case 'quantile':
+      return quantile(
+        parameter,
+        members.map((member) => member.value),
+      );
+    default: {
+      const accumulator = new Accumulator(operator);
+      for (const { value } of members) accumulator.add(value);
+      return accumulator.result();
+    }
+  }
+}
+
+/**
+ * Prometheus's quantile over a group: φ below 0 is -Inf, above 1 +Inf, NaN is NaN; otherwise the value at rank
+ * φ·(n-1) of the sorted values, interpolated linearly between its neighbours.
+ */
+function quantile(phi: number, values: number[]): number {
+  if (Number.isNaN(phi)) return Number.NaN;
+  if (phi < 0) return Number.NEGATIVE_INFINITY;
+  if (phi > 1) return Number.POSITIVE_INFINITY;
+  const sorted = values.sort((a, b) => a - b);
+  const rank = phi * (sorted.length - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  return (sorted[lower] as number) * (1 - weight) + (sorted[upper] as number) * weight;
+}
+
+/**
+ * A number as Go's %v prints a float64 in Prometheus's messages: NaN, +Inf, -Inf, else the shortest digits, in
+ * exponent form (`1e+19`, `1.5e-05`) when the exponent is below -4 or at least 6.
+ */
+function goFloat(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Number.POSITIVE_INFINITY) return '+Inf';
+  if (value === Number.NEGATIVE_INFINITY) return '-Inf';
+  const [mantissa = '', exponentText = '0'] = value.toExponential().split('e');
+  const exponent = Number(exponentText);
+  if (exponent >= -4 && exponent < 6) return String(value);
+  return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
 }
 
 /** The running value of one aggregation group. */

@@ -13,9 +13,12 @@ import {
   type Expression,
   type LabelMatcher,
   type MatchOperator,
+  parameterisedAggregations,
   type RangeFunction,
   rangeFunctions,
+  setOperators,
   typeOf,
+  type VectorMatching,
   type VectorSelector,
 } from './ast.ts';
 import { PromqlBadDataError, unsupported } from './errors.ts';
@@ -46,13 +49,13 @@ const binaryOperators: Readonly<Record<string, BinaryOperator>> = {
   Lss: '<',
   Gte: '>=',
   Lte: '<=',
+  And: 'and',
+  Or: 'or',
+  Unless: 'unless',
 };
 
 /** Binary operators of the grammar that Normalcy does not evaluate. */
 const unsupportedOperators: Readonly<Record<string, string>> = {
-  And: 'and',
-  Or: 'or',
-  Unless: 'unless',
   Atan2: 'atan2',
 };
 
@@ -301,7 +304,7 @@ class TreeReader {
     const operator = binaryOperators[operatorNode.name];
     if (!operator) throw unsupported(`the operator \`${this.text(operatorNode)}\``);
     let returnBool = false;
-    let matching = { on: false, labels: [] as string[] };
+    let matching: VectorMatching = { on: false, labels: [] };
     let hasMatching = false;
     for (const modifier of children.slice(2, -1)) {
       if (modifier.name === 'BoolModifier') returnBool = true;
@@ -321,6 +324,10 @@ class TreeReader {
     const leftType = typeOf(left);
     const rightType = typeOf(right);
     const isComparison = (comparisonOperators as readonly string[]).includes(operator);
+    const isSet = (setOperators as readonly string[]).includes(operator);
+    if (isSet && (leftType === 'scalar' || rightType === 'scalar')) {
+      throw this.bad(node, `set operator "${operator}" not allowed in binary scalar expression`);
+    }
     for (const type of [leftType, rightType]) {
       if (type !== 'scalar' && type !== 'vector') {
         throw this.bad(node, 'binary expression must contain only scalar and instant vector types');
@@ -334,22 +341,34 @@ class TreeReader {
     if (hasMatching && (leftType !== 'vector' || rightType !== 'vector')) {
       throw this.bad(node, 'vector matching only allowed between instant vectors');
     }
+    if (isSet && matching.group) throw this.bad(node, `no grouping allowed for "${operator}" operation`);
+    if (matching.on) {
+      const both = matching.include?.find((label) => matching.labels.includes(label));
+      if (both !== undefined) {
+        throw this.bad(node, `label "${both}" must not occur in ON and GROUP clause at once`);
+      }
+    }
     const expression: Expression = { kind: 'binary', operator, left, right, returnBool, matching };
     return negateResult ? { kind: 'unary', operator: '-', expression } : expression;
   }
 
-  private matchingClause(node: SyntaxNode): { on: boolean; labels: string[] } {
+  private matchingClause(node: SyntaxNode): VectorMatching {
     let on = false;
     let labels: string[] = [];
+    let group: 'left' | 'right' | undefined;
+    let include: string[] = [];
     for (const child of this.children(node)) {
       if (child.name === 'On') on = true;
       else if (child.name === 'Ignoring') on = false;
-      else if (child.name === 'GroupingLabels') labels = this.groupingLabels(child);
-      else if (child.name === 'GroupLeft' || child.name === 'GroupRight') {
-        throw unsupported(`\`${this.text(child)}\` (many-to-one matching)`);
+      else if (child.name === 'GroupLeft') group = 'left';
+      else if (child.name === 'GroupRight') group = 'right';
+      // The labels after on/ignoring, or after group_left/group_right (those the "one" side lends).
+      else if (child.name === 'GroupingLabels') {
+        if (group) include = this.groupingLabels(child);
+        else labels = this.groupingLabels(child);
       } else throw this.bad(child, `unexpected ${this.text(child)}`);
     }
-    return { on, labels };
+    return group ? { on, labels, group, include } : { on, labels };
   }
 
   private groupingLabels(node: SyntaxNode): string[] {
@@ -395,20 +414,31 @@ class TreeReader {
     if (!operator || !(aggregateOperators as readonly string[]).includes(operator)) {
       throw unsupported(`the aggregation "${operator ?? this.text(node).slice(0, 20)}"`);
     }
-    if (args.length !== 1 || !args[0]) {
+    const aggregation = operator as AggregateOperator;
+    const expected = parameterisedAggregations.includes(aggregation) ? 2 : 1;
+    const vectorNode = args[expected - 1];
+    if (args.length !== expected || !vectorNode) {
       throw this.bad(
         node,
-        `wrong number of arguments for aggregate expression provided, expected 1, got ${args.length}`,
+        `wrong number of arguments for aggregate expression provided, expected ${expected}, got ${args.length}`,
       );
     }
-    const expression = this.expression(args[0], depth);
+    const expression = this.expression(vectorNode, depth);
     if (typeOf(expression) !== 'vector') {
       throw this.bad(
         node,
         `expected type instant vector in aggregation expression, got ${typeName(typeOf(expression))}`,
       );
     }
-    return { kind: 'aggregate', operator: operator as AggregateOperator, without, labels, expression };
+    if (expected === 1) return { kind: 'aggregate', operator: aggregation, without, labels, expression };
+    const parameter = this.expression(args[0] as SyntaxNode, depth);
+    if (typeOf(parameter) !== 'scalar') {
+      throw this.bad(
+        node,
+        `expected type scalar in aggregation parameter, got ${typeName(typeOf(parameter))}`,
+      );
+    }
+    return { kind: 'aggregate', operator: aggregation, parameter, without, labels, expression };
   }
 }
 

@@ -251,7 +251,6 @@ describe('PromQL evaluation: binary operators', () => {
       /duplicate series for the match group/,
     );
     await expect(instant('load / on(zone) requests_total', m)).rejects.toThrow(PromqlExecutionError);
-    await expect(instant('load * 1 + requests_total * 0 or load', m)).rejects.toThrow(/`or` operator/);
     await expect(instant('{zone="eu"} * 1', m)).rejects.toThrow(
       'vector cannot contain metrics with the same labelset',
     );
@@ -308,5 +307,117 @@ describe('PromQL evaluation: limits', () => {
   it('stops when its signal fires (503 timeout)', async () => {
     const query = evaluateRange(parsePromql('load'), 0, 10 * m, s, source, { signal: AbortSignal.abort() });
     await expect(query).rejects.toThrow(PromqlTimeoutError);
+  });
+});
+
+describe('PromQL evaluation: topk, bottomk, quantile, stddev, stdvar, group', () => {
+  // At 3m: requests_total a=3, b=15 (zone eu); load a=6 (eu), b=5 (us).
+  it('topk and bottomk keep the k largest (smallest) samples of each group whole, largest (smallest) first', async () => {
+    expect(vector(await instant('topk(1, requests_total)', 3 * m))).toEqual({
+      '{"__name__":"requests_total","host":"b","zone":"eu"}': 15,
+    });
+    const both = await instant('topk(2.9, load)', 3 * m);
+    expect(both.resultType === 'vector' && both.samples.map((sample) => sample.value)).toEqual([6, 5]);
+    const lowest = await instant('bottomk(5, load)', 3 * m);
+    expect(lowest.resultType === 'vector' && lowest.samples.map((sample) => sample.value)).toEqual([5, 6]);
+    expect(vector(await instant('bottomk by (zone) (1, requests_total or load)', 3 * m))).toEqual({
+      '{"__name__":"requests_total","host":"a","zone":"eu"}': 3,
+      '{"__name__":"load","host":"b","zone":"us"}': 5,
+    });
+  });
+
+  it('topk answers nothing for k below 1, and a 422 for a k that is no 64-bit integer', async () => {
+    expect(vector(await instant('topk(0.5, load)', 3 * m))).toEqual({});
+    expect(vector(await instant('topk(-3, load)', 3 * m))).toEqual({});
+    await expect(instant('topk(NaN, load)', 3 * m)).rejects.toThrow(PromqlExecutionError);
+    await expect(instant('topk(1e19, load)', 3 * m)).rejects.toThrow('Scalar value 1e+19 overflows int64');
+  });
+
+  it('quantile interpolates between ranks; φ outside [0, 1] is ±Inf', async () => {
+    expect(vector(await instant('quantile(0.5, load)', 3 * m))).toEqual({ '{}': 5.5 });
+    expect(vector(await instant('quantile(0.25, load)', 3 * m))).toEqual({ '{}': 5.25 });
+    expect(vector(await instant('quantile by (zone) (0.9, load)', 3 * m))).toEqual({
+      '{"zone":"eu"}': 6,
+      '{"zone":"us"}': 5,
+    });
+    expect(vector(await instant('quantile(2, load)', 3 * m))).toEqual({ '{}': Number.POSITIVE_INFINITY });
+    expect(vector(await instant('quantile(-1, load)', 3 * m))).toEqual({ '{}': Number.NEGATIVE_INFINITY });
+  });
+
+  it('stddev and stdvar are the population deviation and variance; group is 1 a group', async () => {
+    expect(vector(await instant('stddev(load)', 3 * m))).toEqual({ '{}': 0.5 });
+    expect(vector(await instant('stdvar(requests_total)', 3 * m))).toEqual({ '{}': 36 });
+    expect(vector(await instant('group by (zone) (load)', 3 * m))).toEqual({
+      '{"zone":"eu"}': 1,
+      '{"zone":"us"}': 1,
+    });
+  });
+});
+
+describe('PromQL evaluation: and, or, unless', () => {
+  it('and keeps the left samples that have a match on the right, names and all', async () => {
+    expect(vector(await instant('load and requests_total', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a","zone":"eu"}': 6,
+    });
+    expect(vector(await instant('load and on(host) requests_total', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a","zone":"eu"}': 6,
+      '{"__name__":"load","host":"b","zone":"us"}': 5,
+    });
+  });
+
+  it('unless keeps those without a match; or adds the right samples whose labels the left lacks', async () => {
+    expect(vector(await instant('load unless requests_total', 3 * m))).toEqual({
+      '{"__name__":"load","host":"b","zone":"us"}': 5,
+    });
+    expect(vector(await instant('load or requests_total', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a","zone":"eu"}': 6,
+      '{"__name__":"load","host":"b","zone":"us"}': 5,
+      '{"__name__":"requests_total","host":"b","zone":"eu"}': 15,
+    });
+    expect(vector(await instant('load > 5 or load < 100', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a","zone":"eu"}': 6,
+      '{"__name__":"load","host":"b","zone":"us"}': 5,
+    });
+  });
+});
+
+describe('PromQL evaluation: group_left and group_right', () => {
+  // At 3m: requests_total a=3, b=15 (zone eu); load a=6 (eu), b=5 (us).
+  it('group_left divides each of many by the one it matches, keeping the many side labels', async () => {
+    expect(vector(await instant('requests_total / on() group_left sum(requests_total)', 3 * m))).toEqual({
+      '{"host":"a","zone":"eu"}': 3 / 18,
+      '{"host":"b","zone":"eu"}': 15 / 18,
+    });
+    expect(vector(await instant('sum(requests_total) - on() group_right requests_total', 3 * m))).toEqual({
+      '{"host":"a","zone":"eu"}': 15,
+      '{"host":"b","zone":"eu"}': 3,
+    });
+  });
+
+  it('group_left(label) takes the label from the one side, and drops it where the one side lacks it', async () => {
+    expect(
+      vector(
+        await instant(
+          'sum by (zone) (requests_total) * on(zone) group_left(host) max by (zone, host) (load{host="a"})',
+          3 * m,
+        ),
+      ),
+    ).toEqual({
+      '{"host":"a","zone":"eu"}': 108,
+    });
+    expect(vector(await instant('load > on() group_left(zone) sum(requests_total) / 4', 3 * m))).toEqual({
+      '{"__name__":"load","host":"a"}': 6,
+      '{"__name__":"load","host":"b"}': 5,
+    });
+  });
+
+  it('refuses a one side that repeats a match group, and results that collide (422)', async () => {
+    await expect(instant('sum(load) / on() group_right load', 3 * m)).resolves.toBeDefined();
+    await expect(instant('load / on() group_left load', 3 * m)).rejects.toThrow(
+      /duplicate series for the match group \[\] on the right hand-side/,
+    );
+    await expect(
+      instant('requests_total * on(zone) group_left(host) max by (zone, host) (load{host="a"})', 3 * m),
+    ).rejects.toThrow('multiple matches for labels: grouping labels must ensure unique matches');
   });
 });

@@ -61,18 +61,23 @@ describe('parsePromql', () => {
     ['1 offset 5m', 'offset modifier must be preceded by'],
     ['foo[0s]', 'must be greater than 0'],
     ['rate(foo[5m], foo[5m])', 'expected 1 argument(s)'],
+    ['topk(foo)', 'wrong number of arguments for aggregate expression provided, expected 2, got 1'],
+    ['topk(foo, bar)', 'expected type scalar in aggregation parameter, got instant vector'],
+    ['quantile(0.5, 1)', 'expected type instant vector in aggregation expression, got scalar'],
+    ['foo and 1', 'set operator "and" not allowed in binary scalar expression'],
+    ['1 or foo', 'set operator "or" not allowed in binary scalar expression'],
+    ['foo and on(a) group_left bar', 'no grouping allowed for "and" operation'],
+    ['foo * on(a) group_left(a) bar', 'label "a" must not occur in ON and GROUP clause at once'],
   ])('refuses %j with a 400: %s', (query, message) => {
     expect(() => parsePromql(query)).toThrow(PromqlBadDataError);
     expect(() => parsePromql(query)).toThrow(message);
   });
 
   it.each([
-    ['topk(3, foo)', 'the aggregation "topk"'],
+    ['count_values("v", foo)', 'the aggregation "count_values"'],
     ['histogram_quantile(0.9, foo)', 'function "histogram_quantile"'],
     ['abs(foo)', 'function "abs"'],
-    ['foo and bar', 'the `and` operator'],
-    ['foo unless bar', 'the `unless` operator'],
-    ['foo * on(a) group_left bar', '`group_left` (many-to-one matching)'],
+    ['foo atan2 bar', 'the `atan2` operator'],
     ['foo[5m:1m]', 'a subquery (`expr[range:step]`)'],
     ['foo @ 100', 'the `@` modifier'],
     ['foo[5m*2]', 'arithmetic in a range'],
