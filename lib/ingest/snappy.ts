@@ -75,7 +75,9 @@ export function decompressSnappy(block: Uint8Array, maxBytes: number): Buffer {
       length += 1;
       if (read + length > block.length) throw broken(at, 'a literal runs past the end');
       if (written + length > output.length) throw broken(at, 'a literal runs past the length announced');
-      output.set(block.subarray(read, read + length), written);
+      if (length > 32) output.set(block.subarray(read, read + length), written);
+      else
+        for (let index = 0; index < length; index++) output[written + index] = block[read + index] as number;
       read += length;
       written += length;
       continue;
@@ -97,9 +99,13 @@ export function decompressSnappy(block: Uint8Array, maxBytes: number): Buffer {
     if (offset === 0 || offset > written)
       throw broken(at, `a copy reaches ${offset} bytes back of ${written}`);
     if (written + length > output.length) throw broken(at, 'a copy runs past the length announced');
-    // Byte by byte: a copy may overlap what it writes (an offset shorter than its length repeats a pattern).
-    for (let index = 0; index < length; index++, written++)
-      output[written] = output[written - offset] as number;
+    const from = written - offset;
+    // Byte by byte when the copy overlaps what it writes (an offset shorter than its length repeats a pattern)
+    // or is short (a call costs more than a few bytes).
+    if (offset >= length && length > 32) output.copyWithin(written, from, from + length);
+    else
+      for (let index = 0; index < length; index++) output[written + index] = output[from + index] as number;
+    written += length;
   }
   if (written !== output.length) {
     throw new SnappyError(
