@@ -4,7 +4,8 @@ import type { SeriesSummary } from '../ports/series-summary-store.ts';
 
 /**
  * How the band job's state is split into shards: by a hash of the series id (lib/metrics/series-hash.ts), so a
- * series always lives in the same shard. How many shards by default: about 600 series each at 10,000 series, 6,250 at 100,000.
+ * series always lives in the same shard. How many shards by default: about 600 series each at 10,000 series,
+ * 6,250 at 100,000.
  */
 export const defaultStateShards = 16;
 

@@ -66,7 +66,11 @@ export function partitionsOfSelection(selection: SeriesSelection, count: number)
   );
 }
 
-/** The greatest common divisor of two non-negative integers (Euclid). @example greatestCommonDivisor(64, 24) // 8 */
+/**
+ * The greatest common divisor of two non-negative integers (Euclid). O(log min(a, b)).
+ *
+ * @example greatestCommonDivisor(64, 24) // 8
+ */
 export function greatestCommonDivisor(a: number, b: number): number {
   let [x, y] = [a, b];
   while (y !== 0) [x, y] = [y, x % y];
