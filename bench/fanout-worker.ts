@@ -3,10 +3,19 @@
  * container is: `node fanout-worker.mjs DIR SERIES SHARDS RUN_ID SHARD...`. Runs the real worker handler
  * (functions/band-worker.ts) once, cold, with the cloud adapters against counting fakes at the AWS boundary as
  * bench/bands-run.ts has them (Timestream query and write clients, S3 on disk; the catalog and alert store in
- * SQLite, their calls counted as DynamoDB requests), and prints its figures as JSON.
+ * SQLite, their calls counted as DynamoDB requests), and prints its figures as JSON. With `BENCH_STORE=dynamodb`
+ * the bulk read asks the DynamoDB store, whose Query calls a fake answers from the recent-points log
+ * bench/fanout.ts left on disk (a file per log bucket, read only when a query's key range reaches it), 1 MB a
+ * page as DynamoDB answers; bands still go to Timestream.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  QueryCommand as DynamoQueryCommand,
+  type QueryCommandInput as DynamoQueryInput,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   QueryCommand,
@@ -22,13 +31,15 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createBandWorkerHandler } from '../functions/band-worker.ts';
+import { DynamoDbMetricStore } from '../lib/adapters/dynamodb-metric-store.ts';
+import { logBucketRange, logBuckets } from '../lib/adapters/dynamodb-packing.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
 import { S3SummaryPartStore } from '../lib/adapters/s3-summary-parts.ts';
 import { openSqliteStores } from '../lib/adapters/sqlite-stores.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
 import { defaultEngine } from '../lib/bands/index.ts';
 import type { ShardBatchReport } from '../lib/jobs/band-job.ts';
-import { timestreamWriteUnits } from '../scripts/cost/metering.ts';
+import { dynamoQueryReadUnits, timestreamWriteUnits } from '../scripts/cost/metering.ts';
 import { FakeS3 } from '../scripts/dev/fake-s3.ts';
 import { benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
 
@@ -57,6 +68,10 @@ const requests = {
   timestreamWriteRecords: 0,
   timestreamRecords: 0,
   timestreamWriteUnits: 0,
+  dynamoQueries: 0,
+  dynamoQueryPages: 0,
+  dynamoLogEntriesRead: 0,
+  dynamoReadUnits: 0,
 };
 const forgetCall = (mock: { resetHistory(): void }) => queueMicrotask(() => mock.resetHistory());
 
@@ -119,6 +134,69 @@ const timestream = new TimestreamStore({
   queryClient: new TimestreamQueryClient({ region: 'us-east-1' }),
 });
 
+type Item = Record<string, AttributeValue>;
+
+/** The log items of partition `pk` with a sort key in [low, high], in key order, 1 MB a page. */
+function* logPages(pk: string, low: bigint, high: bigint): Generator<{ items: Item[]; bytes: number }> {
+  if (pk !== `R#${benchStart / minuteMs}`) return;
+  let page: Item[] = [];
+  let bytes = 0;
+  for (let bucket = 1; bucket <= logBuckets; bucket++) {
+    const [first, last] = logBucketRange(bucket).map(BigInt) as [bigint, bigint];
+    const file = join(directory, `log-${bucket}.txt`);
+    if (last < low || first > high || !existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [sk = '', d = ''] = line.split('\t');
+      if (!line || BigInt(sk) < low || BigInt(sk) > high) continue;
+      const size = pk.length + sk.length + d.length + 12;
+      if (bytes + size > 1_048_576 && page.length > 0) {
+        yield { items: page, bytes };
+        [page, bytes] = [[], 0];
+      }
+      page.push({ pk: { S: pk }, sk: { N: sk }, d: { S: d } });
+      bytes += size;
+    }
+  }
+  if (page.length > 0) yield { items: page, bytes };
+}
+
+/** The DynamoDB store's bulk read against the log on disk (Query only: the worker's read asks nothing else). */
+function dynamoStore(): DynamoDbMetricStore {
+  const answers = new Map<string, Generator<{ items: Item[]; bytes: number }>>();
+  const mock = mockClient(DynamoDBClient);
+  mock.on(DynamoQueryCommand).callsFake(async (input: DynamoQueryInput) => {
+    forgetCall(mock);
+    requests.dynamoQueryPages += 1;
+    const values = input.ExpressionAttributeValues ?? {};
+    const pk = values[':pk']?.S ?? '';
+    const token = input.ExclusiveStartKey && `${pk}/${input.ExclusiveStartKey.sk?.N}/${values[':low']?.N}`;
+    let answer = token ? answers.get(token) : undefined;
+    if (token) answers.delete(token);
+    if (!answer) {
+      requests.dynamoQueries += 1;
+      answer = logPages(pk, BigInt(values[':low']?.N ?? 0), BigInt(values[':high']?.N ?? 10n ** 30n));
+    }
+    const page = answer.next();
+    const items = page.done ? [] : page.value.items;
+    requests.dynamoReadUnits += dynamoQueryReadUnits(page.done ? 0 : page.value.bytes);
+    for (const item of items) requests.dynamoLogEntriesRead += (item.d?.S ?? '').split(';').length;
+    const last = items.at(-1);
+    // A full page may have more after it: DynamoDB then gives its last key (the next query starts there).
+    if (!last || page.done || page.value.bytes < 1_000_000) return { Items: items };
+    answers.set(`${pk}/${last.sk?.N}/${values[':low']?.N}`, answer);
+    return {
+      Items: items,
+      LastEvaluatedKey: { pk: last.pk as AttributeValue, sk: last.sk as AttributeValue },
+    };
+  });
+  return new DynamoDbMetricStore({
+    table: 'data',
+    retentionDays: 400,
+    client: new DynamoDBClient({ region: 'us-east-1' }),
+    now: () => now,
+  });
+}
+
 /** Calls per method of a port (each one request to DynamoDB in the cloud, for the catalog and alerts). */
 function counting<T extends object>(target: T, calls: Record<string, number>): T {
   return new Proxy(target, {
@@ -138,7 +216,7 @@ const client = new S3Client({ region: 'us-east-1' });
 const handler = createBandWorkerHandler(
   () => ({
     job: {
-      metrics: timestream,
+      metrics: process.env.BENCH_STORE === 'dynamodb' ? dynamoStore() : timestream,
       bands: timestream,
       series: counting(sqlite.series, catalogCalls),
       states: new S3StateStore({ bucket: 'bench', client }),

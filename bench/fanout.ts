@@ -1,24 +1,30 @@
 /**
- * `npm run bench:fanout [-- --series 1000000 --shards 256 --per-worker 4 --sample 8 --parallel 2 --record]`:
+ * `npm run bench:fanout [-- --series 1000000 --shards 256 --per-worker 4 --sample 8 --parallel 2
+ * --store timestream|dynamodb --record]`:
  * the band job fanned out (lib/jobs/band-fanout.ts) at a million series, one worker per batch of shards, each
  * a Node.js process of its own running the real worker handler (functions/band-worker.ts) bundled by esbuild
  * as the Lambda is, with the worker's V8 heap flags (cdk/band-fanout.ts), cold (a new container: every shard
- * downloaded), against the counting fakes of `npm run bench:bands` (bench/fanout-worker.ts).
+ * downloaded), against the counting fakes of `npm run bench:bands` (bench/fanout-worker.ts). `--store` is the
+ * store the bulk read of recent points asks (bands are written to Timestream either way): Timestream (one
+ * query, filtered as it arrives) or DynamoDB's recent-points log (its items made here as ingest requests of 500
+ * series would write them, on disk, a file per log bucket; a worker queries only its shards' buckets).
  *
  * Every batch does the same work (the same 64 engine templates cloned over the series, one new bucket each), so
  * the benchmark runs `--sample` batches spread over the run (their shards set up in full) and not all of them;
- * each still reads the bulk read of every series, as a worker does. The run's time with the Distributed Map's
+ * each makes its own bulk read (of its shards' series), as a worker does. The run's time with the Distributed Map's
  * parallelism is extrapolated from the workers' times (each Lambda has its own CPU; this machine has two,
  * shared, so `--parallel` workers run at once here). Writes `bench/out/fanout.json`, or with `--record`
- * `bench/results/fanout.json`, which BENCHMARKS.md quotes and `npm run cost` reads.
+ * `bench/results/fanout.json` (`fanout-dynamodb.json` with `--store dynamodb`), which BENCHMARKS.md quotes and
+ * `npm run cost` reads.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { buildSync } from 'esbuild';
 import { bandWorkerHeapFlags } from '../cdk/band-fanout.ts';
+import { logBucket, logSortKey, pointEntry } from '../lib/adapters/dynamodb-packing.ts';
 import { S3StateStore } from '../lib/adapters/s3-state-store.ts';
 import { openSqliteStores } from '../lib/adapters/sqlite-stores.ts';
 import { evaluateSeries } from '../lib/alerts/evaluate.ts';
@@ -27,7 +33,7 @@ import { builtInDefaultRule } from '../lib/alerts/rules.ts';
 import { defaultEngine, type EngineState } from '../lib/bands/index.ts';
 import { shardBatches } from '../lib/jobs/band-fanout.ts';
 import { alertLink } from '../lib/jobs/band-job.ts';
-import { shardNames, shardOf } from '../lib/jobs/state-shards.ts';
+import { fanoutShardOrder, shardOf } from '../lib/jobs/state-shards.ts';
 import type { SeriesState } from '../lib/ports/series-state-store.ts';
 import { FakeS3 } from '../scripts/dev/fake-s3.ts';
 import { benchSeries, benchStart, benchValue, minuteMs, templateCount } from './bands-common.ts';
@@ -42,10 +48,48 @@ const shards = argument('shards', 256);
 const perWorker = argument('per-worker', 4);
 const sample = argument('sample', 8);
 const parallel = argument('parallel', 2);
+const storeIndex = process.argv.indexOf('--store');
+const store = storeIndex >= 0 ? process.argv[storeIndex + 1] : 'timestream';
+if (store !== 'timestream' && store !== 'dynamodb')
+  throw new Error(`--store timestream or dynamodb, not ${store}`);
 /** The Distributed Map's default MaxConcurrency (context normalcy:bandWorkerConcurrency). */
 const defaultConcurrency = 16;
 const directory = mkdtempSync(join(tmpdir(), 'normalcy-bench-fanout-'));
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Series an ingest request carries (what the log's items are sized for: lib/adapters/dynamodb-packing.ts). */
+const seriesPerRequest = 500;
+
+/**
+ * The DynamoDB store's recent-points log of the benchmark's minute, as requests of 500 series in index order
+ * write it (an item per request and bucket; one point a series, as bench/fanout-worker.ts's Timestream fake
+ * answers): a file per bucket (`log-<bucket>.txt`), an item a line (`sort key<TAB>entries`), in key order.
+ */
+function writeRecentPointsLog(): void {
+  const lines = new Map<number, string[]>();
+  for (let first = 0; first < seriesCount; first += seriesPerRequest) {
+    const byBucket = new Map<number, string[]>();
+    for (let index = first; index < Math.min(seriesCount, first + seriesPerRequest); index++) {
+      const id = ids[index] as string;
+      const point = {
+        timestamp: benchStart + (index % 50) * 1000,
+        value: benchValue(index % templateCount, benchStart),
+      };
+      const bucket = logBucket(id);
+      const entries = byBucket.get(bucket);
+      if (entries) entries.push(pointEntry(id, point));
+      else byBucket.set(bucket, [pointEntry(id, point)]);
+    }
+    for (const [bucket, entries] of byBucket) {
+      const line = `${logSortKey(bucket, benchStart + 50_000 + first / seriesPerRequest, 0)}\t${entries.join(';')}`;
+      const items = lines.get(bucket);
+      if (items) items.push(line);
+      else lines.set(bucket, [line]);
+    }
+  }
+  for (const [bucket, items] of lines)
+    appendFileSync(join(directory, `log-${bucket}.txt`), `${items.join('\n')}\n`);
+}
 
 /** Two weeks of one-minute buckets for each template (as bench/bands.ts trains them). */
 function trainTemplates(): { engineState: EngineState; monitor: SeriesMonitor }[] {
@@ -90,7 +134,8 @@ for (let index = 0; index < seriesCount; index++) {
   else byShard.set(shard, [index]);
 }
 writeFileSync(join(directory, 'ids.txt'), ids.join(''));
-const batches = shardBatches(shardNames(shards), perWorker);
+if (store === 'dynamodb') writeRecentPointsLog();
+const batches = shardBatches(fanoutShardOrder(shards), perWorker);
 const every = Math.max(1, Math.floor(batches.length / sample));
 const sampled = batches.filter((_, index) => index % every === 0).slice(0, sample);
 log(
@@ -173,7 +218,10 @@ function runWorker(batch: readonly string[]): Promise<WorkerFigures> {
     const child = spawn(
       process.execPath,
       [...bandWorkerHeapFlags, runner, directory, String(seriesCount), String(shards), 'bench-run', ...batch],
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT' } },
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'SILENT', BENCH_STORE: store },
+      },
     );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -217,6 +265,7 @@ const report = {
   measuredAt: new Date().toISOString(),
   node: process.version,
   cpus: (await import('node:os')).cpus().length,
+  store,
   seriesCount,
   shards,
   shardsPerWorker: perWorker,
@@ -230,6 +279,7 @@ const report = {
     maxRssMB: range(workers.map((worker) => worker.maxRssMB)),
     seriesProcessed: range(workers.map((worker) => worker.seriesProcessed)),
     bulkReadRows: first.timestreamQueryRows,
+    bulkReadSeries: range(workers.map((worker) => worker.recentSeries)),
   },
   sampleWallSeconds: Number(sampleWallSeconds.toFixed(1)),
   /**
@@ -248,6 +298,10 @@ const report = {
     timestreamQueries: batches.length * Number(first.timestreamQueries ?? 0),
     timestreamQueryPages: batches.length * Number(first.timestreamQueryPages ?? 0),
     timestreamQueryRows: batches.length * Number(first.timestreamQueryRows ?? 0),
+    dynamoQueries: batches.length * Number(first.dynamoQueries ?? 0),
+    dynamoQueryPages: batches.length * Number(first.dynamoQueryPages ?? 0),
+    dynamoLogEntriesRead: batches.length * Number(first.dynamoLogEntriesRead ?? 0),
+    dynamoReadUnits: batches.length * Number(first.dynamoReadUnits ?? 0),
     timestreamWriteRecords: Math.round(
       (seriesCount / workers.reduce((sum, worker) => sum + worker.seriesProcessed, 0)) *
         workers.reduce((sum, worker) => sum + Number(worker.cloudRequests.timestreamWriteRecords ?? 0), 0),
@@ -261,7 +315,8 @@ const report = {
     lambdaInvocations: batches.length + 1,
   },
 };
-const output = resultsFile('fanout');
+// Each store's figures apart: `npm run cost` reads the DynamoDB run's for the DynamoDB store.
+const output = resultsFile(store === 'dynamodb' ? 'fanout-dynamodb' : 'fanout');
 mkdirSync(dirname(output), { recursive: true });
 writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
 log(`results written to ${relative(repositoryRoot, output)}`);

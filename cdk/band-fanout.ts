@@ -73,7 +73,11 @@ export interface BandFanoutProps {
   /** The band function's environment, less what only delivery needs. */
   readonly environment: Record<string, string>;
   readonly settings: BandFanoutSettings;
-  /** Every shard of the run, in order: the map's items (a static list, from the stack's shard count). */
+  /**
+   * Every shard of the run, in the fan-out's order (lib/jobs/state-shards.ts `fanoutShardOrder`): the map's
+   * items (a static list, from the stack's shard count), cut into consecutive batches whose shards share the
+   * store's partitions of recent points, so each worker reads only those.
+   */
   readonly shards: readonly string[];
   /** The last step's function (functions/band-delivery.ts). */
   readonly delivery: IFunction;

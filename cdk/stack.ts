@@ -49,7 +49,7 @@ import {
   summaryPartKey,
 } from '../lib/adapters/schema.ts';
 import { type ApiFunction, servedRoutes } from '../lib/http/routes.ts';
-import { shardNames } from '../lib/jobs/state-shards.ts';
+import { fanoutShardOrder, shardNames } from '../lib/jobs/state-shards.ts';
 import { BandFanout, readBandFanoutSettings } from './band-fanout.ts';
 import { bandJobHeapFlags } from './band-job-node-options.ts';
 import { NormalcyFunction } from './function.ts';
@@ -361,7 +361,7 @@ export class NormalcyStack extends Stack {
             NORMALCY_TIME_ZONE: settings.timeZone,
           },
           settings: bandFanoutSettings,
-          shards: shardNames(settings.stateShards),
+          shards: fanoutShardOrder(settings.stateShards),
           delivery: bands.function,
           deadLetters: bandDeadLetters,
           operationsTopic,

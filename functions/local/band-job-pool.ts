@@ -1,6 +1,6 @@
 import { shardBatches } from '../../lib/jobs/band-fanout.ts';
 import type { BandJobSummary } from '../../lib/jobs/band-job.ts';
-import { defaultStateShards, shardNames } from '../../lib/jobs/state-shards.ts';
+import { defaultStateShards, fanoutShardOrder } from '../../lib/jobs/state-shards.ts';
 import { type BandJobRunner, type BandJobThreadOptions, bandJobThread } from './band-job-thread.ts';
 
 /**
@@ -12,7 +12,7 @@ import { type BandJobRunner, type BandJobThreadOptions, bandJobThread } from './
  */
 export function bandJobPool(config: BandJobThreadOptions & { readonly workers: number }): BandJobRunner {
   const threads = Array.from({ length: config.workers }, () => bandJobThread(config));
-  const names = shardNames(config.options.stateShards ?? defaultStateShards);
+  const names = fanoutShardOrder(config.options.stateShards ?? defaultStateShards);
   const batches = shardBatches(names, Math.ceil(names.length / threads.length));
   let queue: Promise<unknown> = Promise.resolve();
 

@@ -8,6 +8,7 @@
  * one unit or a few; the log holds many series' points per item (see {@link logBuckets}).
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { partitionsOfSelection, type SeriesSelection, seriesHash } from '../metrics/series-hash.ts';
 import type { StoredBand } from '../ports/band-store.ts';
 import type { TimedValue } from '../ports/metric-store.ts';
 import { hourMs, minuteMs } from '../time.ts';
@@ -24,15 +25,19 @@ export const pointsPerPart = 20_000;
 /** Bands per item of a series-hour (45 bytes each before compression). */
 export const bandsPerPart = 5_000;
 
-/** The bucket (1 to {@link logBuckets}) of a series in the log: FNV-1a of its id. */
-export function logBucket(seriesId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < seriesId.length; i++) {
-    hash ^= seriesId.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return ((hash >>> 0) % logBuckets) + 1;
-}
+/**
+ * The bucket (1 to {@link logBuckets}) of a series in the log: its hash (the one the band job's state shards
+ * take, lib/metrics/series-hash.ts) modulo {@link logBuckets}, plus one.
+ */
+export const logBucket = (seriesId: string): number => (seriesHash(seriesId) % logBuckets) + 1;
+
+/**
+ * The buckets that can hold a series of a selection, in order: a state shard s of S shards holds series whose
+ * hash is s modulo S, so only buckets b with b - 1 ≡ s modulo gcd(S, {@link logBuckets}) (3 buckets of 24 for
+ * S a power of two of 8 or more).
+ */
+export const logBucketsOfSelection = (selection: SeriesSelection): number[] =>
+  partitionsOfSelection(selection, logBuckets).map((partition) => partition + 1);
 
 /**
  * A log item's sort key: bucket, then write time (ms) and 6 random digits, as a decimal number of up to 21
@@ -47,6 +52,23 @@ export const logBucketRange = (bucket: number): readonly [string, string] => [
   `${bucket}${'0'.repeat(19)}`,
   `${bucket}${'9'.repeat(19)}`,
 ];
+
+/**
+ * The sort-key ranges of some buckets ({@link logBucketRange}), adjacent buckets joined into one range (bucket
+ * b's keys run from b·10^19 to (b + 1)·10^19 - 1 as numbers, so b + 1's follow on); in bucket order.
+ */
+export function logBucketRanges(buckets: readonly number[]): (readonly [string, string])[] {
+  const ranges: (readonly [string, string])[] = [];
+  const sorted = [...new Set(buckets)].sort((a, b) => a - b);
+  for (let index = 0; index < sorted.length; ) {
+    const first = sorted[index] as number;
+    let last = first;
+    while (sorted[index + 1] === last + 1) last = sorted[++index] as number;
+    index++;
+    ranges.push([logBucketRange(first)[0], logBucketRange(last)[1]]);
+  }
+  return ranges;
+}
 
 export const hourStartOf = (timestamp: number): number => Math.floor(timestamp / hourMs) * hourMs;
 

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SeriesPoint } from '../metrics/point.ts';
+import { type SeriesSelection, selectsSeries } from '../metrics/series-hash.ts';
 import type { MetricStore, TimedValue } from '../ports/metric-store.ts';
 
 /**
@@ -33,14 +34,24 @@ export class SqliteMetricStore implements MetricStore {
     return row?.ts ?? undefined;
   }
 
-  async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
+  /**
+   * A selection is applied to the rows read: the table is not partitioned by the series hash (SQLite has no
+   * FNV-1a), so the time range is read whole.
+   */
+  async readRecentPoints(
+    from: number,
+    to: number,
+    selection?: SeriesSelection,
+  ): Promise<Map<string, TimedValue[]>> {
     const bySeries = new Map<string, TimedValue[]>();
+    const selected = selection && selectsSeries(selection);
     const rows = this.database
       .prepare<[number, number], { series_id: string; ts: number; value: number }>(
         'SELECT series_id, ts, value FROM points WHERE ts >= ? AND ts < ? ORDER BY ts',
       )
       .iterate(from, to);
     for (const row of rows) {
+      if (selected && !selected(row.series_id)) continue;
       const points = bySeries.get(row.series_id);
       const point = { timestamp: row.ts, value: row.value };
       if (points) points.push(point);

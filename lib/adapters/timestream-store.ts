@@ -6,6 +6,7 @@ import {
   WriteRecordsCommand,
 } from '@aws-sdk/client-timestream-write';
 import type { SeriesPoint } from '../metrics/point.ts';
+import { type SeriesSelection, selectsSeries } from '../metrics/series-hash.ts';
 import type { AnomalyRecord, BandStore, SeriesBand, StoredBand } from '../ports/band-store.ts';
 import type { MetricStore, TimedValue, WriteOptions } from '../ports/metric-store.ts';
 import { PointsRefusedError, type RefusedPoint, WriteIncompleteError } from '../ports/store-errors.ts';
@@ -201,11 +202,21 @@ export class TimestreamStore implements MetricStore, BandStore {
     return value?.ScalarValue === undefined || value.NullValue ? undefined : Number(value.ScalarValue);
   }
 
-  async readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>> {
+  /**
+   * A selection is applied to the rows as they arrive: Timestream cannot partition by the series hash (its SQL
+   * has no FNV-1a), so the query scans and returns the time range whole; only the selected series are kept.
+   */
+  async readRecentPoints(
+    from: number,
+    to: number,
+    selection?: SeriesSelection,
+  ): Promise<Map<string, TimedValue[]>> {
     const bySeries = new Map<string, TimedValue[]>();
+    const selected = selection && selectsSeries(selection);
     await this.queryPages(recentPointsQuery(this.table('points'), from, to), (row) => {
       const id = row.Data?.[0]?.ScalarValue;
       if (id === undefined) return;
+      if (selected && !selected(id)) return;
       const point = { timestamp: numberAt(row, 1), value: numberAt(row, 2) };
       const points = bySeries.get(id);
       if (points) points.push(point);

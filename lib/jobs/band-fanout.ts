@@ -146,7 +146,11 @@ async function inTurns<T, R>(
   return results;
 }
 
-/** The shards of a run cut into consecutive batches of `size` (as the Distributed Map's ItemBatcher does). */
+/**
+ * The shards of a run cut into consecutive batches of `size` (as the Distributed Map's ItemBatcher does); pass
+ * them in the fan-out's order (`fanoutShardOrder`, lib/jobs/state-shards.ts), so a batch's shards share the
+ * store's partitions of recent points.
+ */
 export function shardBatches(shards: readonly string[], size: number): string[][] {
   const batches: string[][] = [];
   for (let index = 0; index < shards.length; index += size) batches.push(shards.slice(index, index + size));

@@ -46,7 +46,7 @@ import {
   recordDueIncidentTransitions,
 } from './incident-delivery.ts';
 import { type Resharding, reshardState } from './reshard.ts';
-import { defaultStateShards, shardNames, shardOf, summaryOf } from './state-shards.ts';
+import { defaultStateShards, shardNames, shardOf, shardSelection, summaryOf } from './state-shards.ts';
 import { resendStillOpen, type StillOpenSummary } from './still-open.ts';
 
 export interface BandJobDependencies {
@@ -301,20 +301,23 @@ export async function runBandJob(
 
 /**
  * One run's pass over some of its shards (all of them in {@link runBandJob}; a batch of them in a fan-out
- * worker, lib/jobs/band-fanout.ts): one bulk read of the recent points, the pending series, then the shards in
- * turn. What a container remembers for its next bulk read is kept per batch of shards (see {@link memoryOf}).
+ * worker, lib/jobs/band-fanout.ts): one bulk read of the recent points (a worker's of its shards' series
+ * only), the pending series, then the shards in turn. What a container remembers for its next bulk read is kept per batch of shards (see {@link memoryOf}).
  */
 async function processShardBatch(
   context: RunContext,
   names: readonly string[],
 ): Promise<{ run: RunReport; recent: { points: number; series: number } }> {
   const { dependencies, limits, now } = context;
+  const everyShard = names.length === limits.stateShards;
   // The single function's memory covers every series whatever the shard count (re-sharding changes the names).
-  const memory = memoryOf(dependencies.states, names.length === limits.stateShards ? [] : names);
+  const memory = memoryOf(dependencies.states, everyShard ? [] : names);
   context.readFrom = bulkReadFrom(context, memory);
+  // A worker asks for its shards' series only: a store partitioned by the series hash reads only their part.
   const recent = await dependencies.metrics.readRecentPoints(
     context.readFrom,
     now + ingestLimits.maxFutureSkewMs,
+    everyShard ? undefined : shardSelection(names, limits.stateShards),
   );
   memory.lastReadAt = Math.max(memory.lastReadAt ?? 0, now);
   const recentByShard = byShard(recent.keys(), (id) => id, limits.stateShards);
@@ -326,7 +329,7 @@ async function processShardBatch(
       recentSeries += ids.length;
       for (const id of ids) recentPoints += recent.get(id)?.length ?? 0;
     } else {
-      // Another worker's series: not held while this batch is processed.
+      // Another worker's series (none from a store that honours the selection): not held.
       for (const id of ids) recent.delete(id);
     }
   }

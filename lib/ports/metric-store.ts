@@ -3,6 +3,9 @@
  * writePoints may throw is in lib/ports/store-errors.ts.
  */
 import type { SeriesPoint } from '../metrics/point.ts';
+import type { SeriesSelection } from '../metrics/series-hash.ts';
+
+export type { SeriesSelection } from '../metrics/series-hash.ts';
 
 /** A timestamp (epoch ms) and a value. */
 export interface TimedValue {
@@ -31,8 +34,11 @@ export interface MetricStore {
   /**
    * Every point of every series with `from <= timestamp < to`, by series id, each series in time order: the
    * band job's one bulk read per run. Stores scan the time range (a few requests), never series one by one.
+   * With a selection (a fan-out worker's state shards), only the selected series, exactly: a store that
+   * partitions recent points by the series hash (DynamoDB's log buckets) reads only the partitions that can
+   * hold them; the others filter what they read.
    */
-  readRecentPoints(from: number, to: number): Promise<Map<string, TimedValue[]>>;
+  readRecentPoints(from: number, to: number, selection?: SeriesSelection): Promise<Map<string, TimedValue[]>>;
   /**
    * Stores that first log recent writes (DynamoDB) fold closed stretches of the log into their lasting layout;
    * the band job calls it once a run. Returns how many stretches it folded.

@@ -12,6 +12,16 @@ export function fanoutLines(
   if (!existsSync(benchFile))
     return ['', `(No ${benchFile}: run \`npm run bench:fanout -- --record\` for the fanned-out band job.)`];
   const bench = JSON.parse(readFileSync(benchFile, 'utf8')) as FanoutBench;
+  // The DynamoDB store's workers as measured against it (`--store dynamodb`), when that run is beside this one.
+  const dynamoFile = benchFile.replace(/fanout\.json$/, 'fanout-dynamodb.json');
+  const dynamoBench =
+    dynamoFile !== benchFile && existsSync(dynamoFile)
+      ? (JSON.parse(readFileSync(dynamoFile, 'utf8')) as FanoutBench)
+      : undefined;
+  const benchOf = (store: PointsStore) =>
+    store === 'dynamodb' && dynamoBench
+      ? { bench: dynamoBench, file: dynamoFile }
+      : { bench, file: benchFile };
   const lines = [
     '',
     `## Band job fanned out (normalcy:bandJobMode=fanout), ${deployment.stateShards} shards`,
@@ -21,10 +31,12 @@ export function fanoutLines(
       '"Lambda requests (band job)" and "Lambda GB-s (band job)".',
   ];
   for (const { store, measured, result } of estimates) {
-    const fanout = fanoutEstimate(store, deployment, measured, result, bench);
+    const fanout = fanoutEstimate(store, deployment, measured, result, benchOf(store).bench);
     lines.push(
       '',
       `### ${store}`,
+      '',
+      `Workers' time from ${benchOf(store).file.replace(`${process.cwd()}/`, '')}.`,
       '',
       '| item | quantity a month | unit | per month | where the number comes from |',
       '| --- | ---: | --- | ---: | --- |',

@@ -1,9 +1,14 @@
 /**
  * What the band job costs fanned out (cdk/band-fanout.ts): the Standard parent's state transitions, one Express
  * child execution and one worker invocation per batch of shards, the last step, and what the workers read more
- * than one function would (each worker makes the run's bulk read). From `npm run bench:fanout`
- * (bench/results/fanout.json) and the single-function estimate's own measurements. Pure, like model.ts.
+ * than one function would (each worker makes its own bulk read: Timestream scans the whole range for each, the
+ * DynamoDB store reads only the log buckets of the worker's shards). From `npm run bench:fanout`
+ * (bench/results/fanout.json, fanout-dynamodb.json) and the single-function estimate's own measurements. Pure,
+ * like model.ts.
  */
+import { logBuckets, logBucketsOfSelection } from '../../lib/adapters/dynamodb-packing.ts';
+import { shardBatches } from '../../lib/jobs/band-fanout.ts';
+import { fanoutShardOrder, shardSelection } from '../../lib/jobs/state-shards.ts';
 import type { Deployment, Estimate, LineItem, Measured, PointsStore } from './model.ts';
 import { prices } from './prices.ts';
 
@@ -43,6 +48,26 @@ const expressMemoryGb = 64 / 1024;
 const lastStepSeconds = 5;
 /** The parent's transitions besides the map's children: the shard list, the layout check, the map, the last step. */
 const parentTransitions = 4;
+
+/**
+ * What the workers of a run read of the DynamoDB store's recent-points log: each batch of the fan-out's order
+ * reads the log buckets its shards' series can be in, so together they read `wholeReads` times the log (the
+ * single function reads it once); `bucketsPerWorker` the most a worker reads.
+ *
+ * @example dynamoLogReads(256, 4) // { wholeReads: 8, bucketsPerWorker: 3 }
+ */
+export function dynamoLogReads(
+  stateShards: number,
+  shardsPerWorker: number,
+): { readonly wholeReads: number; readonly bucketsPerWorker: number } {
+  const buckets = shardBatches(fanoutShardOrder(stateShards), shardsPerWorker).map(
+    (batch) => logBucketsOfSelection(shardSelection(batch, stateShards)).length,
+  );
+  return {
+    wholeReads: buckets.reduce((sum, count) => sum + count, 0) / logBuckets,
+    bucketsPerWorker: Math.max(...buckets),
+  };
+}
 
 export function fanoutEstimate(
   store: PointsStore,
@@ -110,6 +135,7 @@ export function fanoutEstimate(
     `${lastStepSeconds} s at ${d.bandsMemoryGb} GB (assumed, not measured)`,
   );
   const extraReads = batches - 1;
+  const logReads = dynamoLogReads(d.stateShards, bench.shardsPerWorker);
   if (store === 'timestream') {
     const scanned = Math.max(
       prices.timestreamQueryMinimumBytes,
@@ -125,10 +151,10 @@ export function fanoutEstimate(
   } else {
     add(
       'DynamoDB reads (each worker’s bulk read)',
-      extraReads * measured.read.readUnitsPerSeries * d.series,
+      (logReads.wholeReads - 1) * measured.read.readUnitsPerSeries * d.series,
       'read units',
       prices.dynamoReadUnit,
-      `${extraReads} more bulk reads a run than one function makes`,
+      `each worker reads ${logReads.bucketsPerWorker} of the ${logBuckets} log buckets: ${logReads.wholeReads.toFixed(1)} bulk reads’ worth a run, ${(logReads.wholeReads - 1).toFixed(1)} more than one function makes`,
     );
   }
   add(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
+import { seriesHash } from '../../lib/metrics/series-hash.ts';
 import type { BandStore, StoredBand } from '../../lib/ports/band-store.ts';
 import type { MetricStore } from '../../lib/ports/metric-store.ts';
 import { dayMs } from '../../lib/time.ts';
@@ -127,6 +128,34 @@ export function metricStoreContract(
         [seriesB]: [{ timestamp: start + 30_000, value: 7 }],
       });
       expect(await metrics.readRecentPoints(start + 240_000, start + 300_000)).toEqual(new Map());
+    });
+
+    it('reads, given a selection of series by hash, exactly those series of the whole recent read', async () => {
+      const { metrics } = await makeStores();
+      const start = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+      const ids = Array.from({ length: 48 }, (_, index) => `series-${index}`);
+      await metrics.writePoints(
+        ids.flatMap((id, index) => [
+          point(id, start + index * 1000, index),
+          point(id, start + 60_000, -index),
+        ]),
+      );
+      const whole = await metrics.readRecentPoints(start, start + 120_000);
+      expect(whole.size).toBe(ids.length);
+      // A fan-out worker's two shards of 8, and a selection no store can partition by.
+      for (const selection of [
+        { modulus: 8, residues: [1, 6] },
+        { modulus: 5, residues: [0] },
+      ]) {
+        const wanted = (id: string) => selection.residues.includes(seriesHash(id) % selection.modulus);
+        const expected = new Map([...whole].filter(([id]) => wanted(id)));
+        expect(expected.size).toBeGreaterThan(0);
+        expect(expected.size).toBeLessThan(ids.length);
+        expect(await metrics.readRecentPoints(start, start + 120_000, selection)).toEqual(expected);
+      }
+      expect(await metrics.readRecentPoints(start, start + 120_000, { modulus: 8, residues: [] })).toEqual(
+        new Map(),
+      );
     });
 
     it('writes bands of many series at once', async () => {

@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NormalcyStack } from '../../cdk/stack.ts';
 import { createBandDeliveryHandler } from '../../functions/band-delivery.ts';
 import { createBandWorkerHandler } from '../../functions/band-worker.ts';
@@ -21,6 +21,7 @@ import type { BandJobDependencies, BandJobSummary } from '../../lib/jobs/band-jo
 import { runBandJob } from '../../lib/jobs/band-job.ts';
 import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { seriesId } from '../../lib/metrics/series.ts';
+import { seriesHash } from '../../lib/metrics/series-hash.ts';
 import { FakeS3 } from '../../scripts/dev/fake-s3.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
 import { definitionOfTemplate, type MachineJson, runDefinition } from '../helpers/state-machine.ts';
@@ -39,6 +40,8 @@ const historyEnd = start + 3 * 86_400_000;
 const hosts = Array.from({ length: 12 }, (_, index) => ({ host: `web-${index}` }));
 /** Four hosts' series leave their band in the second run's buckets. */
 const spiking = new Set([0, 3, 7, 10]);
+
+const shardIndexOf = (id: string) => seriesHash(id) % stateShards;
 
 let dynamo: LocalDynamoDb;
 const s3 = new FakeS3();
@@ -231,7 +234,18 @@ describe('The band job fanned out by its state machine (dynalite, fake S3, SNS m
     }
     now = liveEnd + 20_000;
     const second: BandJobSummary = await runBandJob(single.dependencies, { stateShards });
+    const bulkReads = vi.spyOn(fanned.dependencies.metrics, 'readRecentPoints');
     await runFanned('run-2');
+    // Each worker read its own shards' series only: together, every series once.
+    const read = await Promise.all(bulkReads.mock.results.map((result) => result.value));
+    expect(read).toHaveLength(3);
+    for (const [index, series] of read.entries()) {
+      const batch = bulkReads.mock.calls[index]?.[2];
+      expect(batch?.modulus).toBe(stateShards);
+      for (const id of series.keys()) expect(batch?.residues).toContain(shardIndexOf(id));
+    }
+    expect(read.reduce((sum, series) => sum + series.size, 0)).toBe(hosts.length);
+    bulkReads.mockRestore();
     const single2 = await observed(single.dependencies, 'single');
     expect(second.alertsOpened).toBe(spiking.size);
     expect(single2.alerts).toHaveLength(spiking.size);
