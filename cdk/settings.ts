@@ -50,6 +50,8 @@ export interface StackSettings {
   readonly timeZone: string;
   /** Alertmanager's base URL, if alerts go there too (docs/alerts.md); it may carry Basic auth credentials. */
   readonly alertmanagerUrl: string | undefined;
+  /** The name of a Secrets Manager secret whose string is the Alertmanager URL (instead of alertmanagerUrl). */
+  readonly alertmanagerSecret: string | undefined;
 }
 
 const logRetentionChoices = Object.values(RetentionDays).filter(
@@ -95,6 +97,18 @@ export function readSettings(node: Node): StackSettings {
       'context normalcy:alertmanagerUrl must be an http(s) URL such as http://alertmanager:9093',
     );
   }
+  const alertmanagerSecret = String(context('alertmanagerSecret') ?? '').trim();
+  if (alertmanagerSecret !== '' && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(alertmanagerSecret)) {
+    throw new Error(
+      'context normalcy:alertmanagerSecret must be the name of a Secrets Manager secret (letters, digits and /_+=.@-), not an ARN',
+    );
+  }
+  if (alertmanagerSecret !== '' && alertmanagerUrl !== '') {
+    throw new Error(
+      'context normalcy:alertmanagerUrl and normalcy:alertmanagerSecret: give one of them, not both',
+    );
+  }
+
   return {
     store: store as StoreChoice,
     dynamoRetentionDays: number('dynamoRetentionDays', 400, 1, 36_500),
@@ -114,6 +128,7 @@ export function readSettings(node: Node): StackSettings {
     incidentUpdateMinutes: number('incidentUpdateMinutes', 5, 1, 1440),
     timeZone,
     alertmanagerUrl: alertmanagerUrl === '' ? undefined : alertmanagerUrl,
+    alertmanagerSecret: alertmanagerSecret === '' ? undefined : alertmanagerSecret,
   };
 }
 

@@ -459,8 +459,16 @@ export class NormalcyStack extends Stack {
 
     // Alertmanager, when given: the band job posts alerts there too, and re-posts them each run while open
     // (they fire four intervals past each post, so the job needs its schedule's interval; cron: one minute).
-    if (settings.alertmanagerUrl) {
-      bands.function.addEnvironment('NORMALCY_ALERTMANAGER_URL', settings.alertmanagerUrl);
+    if (settings.alertmanagerUrl || settings.alertmanagerSecret) {
+      if (settings.alertmanagerUrl) {
+        bands.function.addEnvironment('NORMALCY_ALERTMANAGER_URL', settings.alertmanagerUrl);
+      } else if (settings.alertmanagerSecret) {
+        // The URL (and its credentials) stays in the secret: the function reads it, the template names it.
+        const secret = Secret.fromSecretNameV2(this, 'AlertmanagerSecret', settings.alertmanagerSecret);
+        bands.function.addEnvironment('NORMALCY_ALERTMANAGER_SECRET', settings.alertmanagerSecret);
+        // A secret's ARN ends in six random characters: the pattern matches this one secret.
+        allow(bands, ['secretsmanager:GetSecretValue'], [`${secret.secretArn}-??????`]);
+      }
       const intervalMs = scheduleIntervalMs(settings.bandSchedule);
       if (intervalMs !== undefined)
         bands.function.addEnvironment('NORMALCY_BAND_INTERVAL_MS', String(intervalMs));

@@ -5,6 +5,7 @@
 import { AlertmanagerNotifier, firingWindowFor } from '../../lib/adapters/alertmanager-notifier.ts';
 import { FanOutNotifier } from '../../lib/adapters/console-notifier.ts';
 import { DynamoDbIncidentStore } from '../../lib/adapters/dynamodb-incident-store.ts';
+import { secretsManagerString } from '../../lib/adapters/secrets-manager-string.ts';
 import { SnsNotifier } from '../../lib/adapters/sns-notifier.ts';
 import { bandSettingsFromEnvironment, minStepFromEnvironment } from '../../lib/bands/settings-from-env.ts';
 import type { BandJobDependencies, BandJobOptions } from '../../lib/jobs/band-job.ts';
@@ -29,12 +30,15 @@ export function cloudBandDependencies(): BandJobDependencies {
 
 /**
  * The alert topic, and Alertmanager after it when `NORMALCY_ALERTMANAGER_URL` is set (the stack sets it from
- * `normalcy:alertmanagerUrl`). SNS goes first: a transition Alertmanager refused is published again on its
+ * `normalcy:alertmanagerUrl`) or `NORMALCY_ALERTMANAGER_SECRET` names a Secrets Manager secret holding the URL
+ * (from `normalcy:alertmanagerSecret`: credentials stay out of the template and the environment; it is read
+ * when the first alert is posted). SNS goes first: a transition Alertmanager refused is published again on its
  * retry, with the same transition id (the deduplication id on a FIFO topic), rather than held from the topic.
  */
-function cloudNotifier(): BandJobDependencies['notifier'] {
+export function cloudNotifier(): BandJobDependencies['notifier'] {
   const topic = new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
-  const alertmanagerUrl = alertmanagerUrlEnv();
+  const secret = process.env.NORMALCY_ALERTMANAGER_SECRET?.trim();
+  const alertmanagerUrl = secret ? secretsManagerString(secret) : alertmanagerUrlEnv();
   if (!alertmanagerUrl) return topic;
   const bandIntervalMs = positiveNumberEnv('NORMALCY_BAND_INTERVAL_MS') ?? 60_000;
   return new FanOutNotifier([

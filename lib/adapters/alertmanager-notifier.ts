@@ -229,9 +229,11 @@ export const firingWindowFor = (bandIntervalMs: number): number => 4 * Math.max(
 export interface AlertmanagerNotifierOptions {
   /**
    * Alertmanager's base URL (`http://alertmanager:9093`, or with its `--web.route-prefix`). Credentials in it
-   * (`https://user:password@host`) are sent as Basic auth and never appear in an error message.
+   * (`https://user:password@host`) are sent as Basic auth and never appear in an error message. Or a function
+   * that gives it (a secret read when the first alert is posted): a failure to give it fails that post, which
+   * leaves the transition pending, as an unreachable Alertmanager does.
    */
-  readonly url: string;
+  readonly url: string | (() => Promise<string>);
   /**
    * How long a posted open alert fires without being posted again (see {@link firingWindowFor}). Default
    * 4 minutes, for a band job every minute.
@@ -283,14 +285,30 @@ export function alertmanagerEndpoint(url: string): {
  * pending for the next run (a repeated post is harmless: Alertmanager merges an alert posted again).
  */
 export class AlertmanagerNotifier implements Notifier {
-  private readonly endpoint: string;
-  private readonly authorization: string | undefined;
+  private readonly target: () => Promise<ReturnType<typeof alertmanagerEndpoint>>;
   private readonly clock: Clock;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly firingWindowMs: number;
 
   constructor(private readonly options: AlertmanagerNotifierOptions) {
-    ({ endpoint: this.endpoint, authorization: this.authorization } = alertmanagerEndpoint(options.url));
+    const { url } = options;
+    if (typeof url === 'string') {
+      // A URL given as it is: checked now, so that a bad one stops the process that starts with it.
+      const endpoint = alertmanagerEndpoint(url);
+      this.target = async () => endpoint;
+    } else {
+      this.target = async () => {
+        try {
+          return alertmanagerEndpoint(await url());
+        } catch (error) {
+          throw new AlertmanagerDeliveryError(
+            `Alertmanager's URL is not available: ${(error as Error).message}`,
+            undefined,
+            { cause: error },
+          );
+        }
+      };
+    }
     this.clock = options.clock ?? systemClock;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.firingWindowMs = options.firingWindowMs ?? 4 * 60_000;
@@ -318,12 +336,13 @@ export class AlertmanagerNotifier implements Notifier {
 
   private async post(alerts: readonly PostableAlert[]): Promise<void> {
     if (alerts.length === 0) return;
+    const { endpoint, authorization } = await this.target();
     await postWithRetries({
-      url: this.endpoint,
+      url: endpoint,
       headers: () => ({
         'content-type': 'application/json',
         'user-agent': 'normalcy-alertmanager/1',
-        ...(this.authorization && { authorization: this.authorization }),
+        ...(authorization && { authorization }),
       }),
       body: JSON.stringify(alerts),
       attempts: this.options.attempts ?? 3,

@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   AlertmanagerNotifier,
@@ -11,6 +13,7 @@ import {
   type PostableAlert,
   stillOpenAlerts,
 } from '../../lib/adapters/alertmanager-notifier.ts';
+import { secretsManagerString } from '../../lib/adapters/secrets-manager-string.ts';
 import type { IncidentNotification } from '../../lib/alerts/incidents.ts';
 import type { Alert, Notification } from '../../lib/alerts/model.ts';
 
@@ -278,6 +281,35 @@ describe('AlertmanagerNotifier', () => {
     const post = unreachable.notify(notification());
     await expect(post).rejects.toThrow(/^Alertmanager could not be reached/);
     await expect(post).rejects.not.toThrow(/secret|127\.0\.0\.1/);
+  });
+
+  it('takes its URL from a secret read when the first alert is posted, and again after a failed read', async () => {
+    const secrets = mockClient(SecretsManagerClient);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'normalcy/alertmanager' })
+      .rejectsOnce(new Error('ThrottlingException'))
+      .resolves({ SecretString: `${url}\n` });
+    const fromSecret = new AlertmanagerNotifier({
+      url: secretsManagerString('normalcy/alertmanager', new SecretsManagerClient({})),
+      sleep: async () => {},
+    });
+    expect(secrets.calls()).toHaveLength(0);
+    // A failed read fails the post (the transition stays pending), naming the secret, not its value.
+    const first = fromSecret.notify(notification());
+    await expect(first).rejects.toThrow(
+      "Alertmanager's URL is not available: could not read the secret normalcy/alertmanager",
+    );
+    expect(received).toHaveLength(0);
+    await fromSecret.notify(notification());
+    await fromSecret.notify(notification());
+    expect(received).toHaveLength(2);
+    expect(received[0]?.headers.authorization).toBe(`Basic ${Buffer.from('ops:secret').toString('base64')}`);
+    // Read twice in all: the failure, then once for every later post.
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    expect(secrets.commandCalls(GetSecretValueCommand)[1]?.args[0].input).toEqual({
+      SecretId: 'normalcy/alertmanager',
+    });
+    secrets.restore();
   });
 
   it('re-posts what is open in batches, and posts nothing when nothing is open', async () => {

@@ -449,7 +449,9 @@ describe('NormalcyStack', () => {
 describe.each(['timestream', 'dynamodb'])('NormalcyStack with store=%s', (store) => {
   it('passes cdk-nag AwsSolutions with every acknowledgement justified', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'normalcy-nag-'));
-    const app = new App({ outdir, context: { 'normalcy:store': store } });
+    // The DynamoDB stack also reads Alertmanager's URL from a secret (its grant is checked too).
+    const secret = store === 'dynamodb' ? { 'normalcy:alertmanagerSecret': 'normalcy/alertmanager' } : {};
+    const app = new App({ outdir, context: { 'normalcy:store': store, ...secret } });
     new NormalcyStack(app, 'Nag');
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     let failure: unknown;
@@ -573,6 +575,48 @@ describe('Alertmanager from context', () => {
       60_000,
       undefined,
     ]);
+  }, 120_000);
+});
+
+describe('Alertmanager from a Secrets Manager secret', () => {
+  it('names the secret to the band function, lets it read that secret only, and keeps the URL out of the template', () => {
+    const app = new App({
+      context: { ...templateOnly, 'normalcy:alertmanagerSecret': 'normalcy/alertmanager' },
+    });
+    const stack = Template.fromStack(new NormalcyStack(app, 'WithAlertmanagerSecret'));
+    const named = Object.values(stack.findResources('AWS::Lambda::Function')).filter(
+      (resource) =>
+        resource.Properties?.Environment?.Variables?.NORMALCY_ALERTMANAGER_SECRET === 'normalcy/alertmanager',
+    );
+    expect(named).toHaveLength(1);
+    expect(named[0]?.Properties.Environment.Variables.NORMALCY_ALERTMANAGER_URL).toBeUndefined();
+    const statements = Object.values(stack.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as { Action: unknown; Resource: unknown }[],
+    );
+    const reads = statements.filter((statement) =>
+      JSON.stringify(statement.Resource).includes(':secret:normalcy/alertmanager-??????'),
+    );
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Action).toBe('secretsmanager:GetSecretValue');
+    expect(() =>
+      readSettings(
+        new App({
+          context: {
+            'normalcy:alertmanagerSecret': 'normalcy/alertmanager',
+            'normalcy:alertmanagerUrl': 'https://am.example.com',
+          },
+        }).node,
+      ),
+    ).toThrow('give one of them, not both');
+    expect(() =>
+      readSettings(
+        new App({
+          context: {
+            'normalcy:alertmanagerSecret': 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:am-AbCdEf',
+          },
+        }).node,
+      ),
+    ).toThrow('must be the name of a Secrets Manager secret');
   }, 120_000);
 });
 
