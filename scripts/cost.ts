@@ -58,7 +58,11 @@ const deployment: Deployment = {
   bandsMemoryGb: 2,
   roundTripMs: Number(argument('round-trip-ms', '20')),
   queryMs: Number(argument('query-ms', '500')),
+  dynamoTableClass: argument('table-class', settings.dynamoTableClass) as Deployment['dynamoTableClass'],
 };
+if (!['standard', 'infrequent-access'].includes(deployment.dynamoTableClass ?? '')) {
+  throw new Error(`--table-class must be standard or infrequent-access, not ${deployment.dynamoTableClass}`);
+}
 const stores: PointsStore[] = process.argv.includes('--store')
   ? [argument('store', 'timestream') as PointsStore]
   : ['timestream', 'dynamodb'];
@@ -278,7 +282,9 @@ for (const store of stores) {
   estimates.push({ store, measured, result });
   lines.push(
     '',
-    `## ${store}`,
+    store === 'dynamodb' && deployment.dynamoTableClass === 'infrequent-access'
+      ? `## ${store} (table class: Standard-Infrequent Access)`
+      : `## ${store}`,
     '',
     '| item | quantity | unit | per month | where the number comes from |',
     '| --- | ---: | --- | ---: | --- |',

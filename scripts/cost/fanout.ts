@@ -10,7 +10,7 @@ import { logBuckets, logBucketsOfSelection } from '../../lib/adapters/dynamodb-p
 import { shardBatches } from '../../lib/jobs/band-fanout.ts';
 import { fanoutShardOrder, shardSelection } from '../../lib/jobs/state-shards.ts';
 import type { Deployment, Estimate, LineItem, Measured, PointsStore } from './model.ts';
-import { prices } from './prices.ts';
+import { dynamoPrices, prices } from './prices.ts';
 
 /** What bench/fanout.ts records (the figures this model reads). */
 export interface FanoutBench {
@@ -153,7 +153,7 @@ export function fanoutEstimate(
       'DynamoDB reads (each worker’s bulk read)',
       (logReads.wholeReads - 1) * measured.read.readUnitsPerSeries * d.series,
       'read units',
-      prices.dynamoReadUnit,
+      dynamoPrices(deployment.dynamoTableClass).readUnit,
       `each worker reads ${logReads.bucketsPerWorker} of the ${logBuckets} log buckets: ${logReads.wholeReads.toFixed(1)} bulk reads’ worth a run, ${(logReads.wholeReads - 1).toFixed(1)} more than one function makes`,
     );
   }

@@ -4,7 +4,7 @@
  * counting fakes), band-job CPU time and state size per series (from `npm run bench:bands`), and the prices
  * in prices.ts. Pure: scripts/cost.ts measures, this prices.
  */
-import { hoursPerMonth, prices } from './prices.ts';
+import { type DynamoTableClass, dynamoPrices, hoursPerMonth, prices } from './prices.ts';
 
 export type PointsStore = 'timestream' | 'dynamodb';
 
@@ -27,6 +27,8 @@ export interface Deployment {
   /** Assumed latencies (no benchmark here has a network): one AWS round trip, one Timestream query. */
   readonly roundTripMs: number;
   readonly queryMs: number;
+  /** The DynamoDB table class of the data table (`normalcy:dynamoTableClass`); standard when absent. */
+  readonly dynamoTableClass?: DynamoTableClass;
 }
 
 /** What the code was measured to do (see scripts/cost.ts for how each figure is obtained). */
@@ -174,32 +176,33 @@ export function estimate(store: PointsStore, deployment: Deployment, measured: M
     );
     storageAtFullRetention = monthGb * (d.retentionDays / 30.4) * prices.timestreamMagneticGbMonth;
   } else {
+    const dynamo = dynamoPrices(d.dynamoTableClass);
     add(
       'DynamoDB writes (points log)',
       requestsPerMonth * measured.ingest.writeUnits,
       'write units',
-      prices.dynamoWriteUnit,
+      dynamo.writeUnit,
       `${measured.ingest.writeUnits} units in ${measured.ingest.requests} request(s) per ingest request (measured)`,
     );
     add(
       'DynamoDB writes (bands log)',
       bandsPerMonth * measured.bands.unitsPerBand,
       'write units',
-      prices.dynamoWriteUnit,
+      dynamo.writeUnit,
       `${measured.bands.unitsPerBand.toFixed(3)} units per band: log items of a bucket of series each (measured)`,
     );
     add(
       'DynamoDB writes (compaction into series-hour items)',
       pointsPerMonth * (measured.compaction?.unitsPerPoint ?? 0),
       'write units',
-      prices.dynamoWriteUnit,
+      dynamo.writeUnit,
       `${((measured.compaction?.unitsPerPoint ?? 0) * 60).toFixed(0)} units per series-hour: its points and its bands, once (measured)`,
     );
     add(
       'DynamoDB reads (band job bulk read)',
       d.runsPerMonth * measured.read.readUnitsPerSeries * d.series,
       'read units',
-      prices.dynamoReadUnit,
+      dynamo.readUnit,
       `${measured.read.queriesPerRun} Query per run on the recent-points log (bench:bands)`,
     );
     const monthGb = storedPerMonth / 1e9;
@@ -207,10 +210,10 @@ export function estimate(store: PointsStore, deployment: Deployment, measured: M
       'DynamoDB storage (first month)',
       monthGb / 2,
       'GB-months',
-      prices.dynamoGbMonth,
+      dynamo.gbMonth,
       `${measured.ingest.storedBytesPerPoint.toFixed(1)} bytes a point and ${measured.bands.storedBytes.toFixed(1)} a band (series-hour items, measured); half a month on average, grows until TTL`,
     );
-    storageAtFullRetention = monthGb * (d.retentionDays / 30.4) * prices.dynamoGbMonth;
+    storageAtFullRetention = monthGb * (d.retentionDays / 30.4) * dynamo.gbMonth;
   }
 
   const putsPerRun = d.stateShards + 1;

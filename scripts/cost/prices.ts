@@ -21,6 +21,9 @@ export const prices = {
   dynamoWriteUnit: 0.625 / 1e6,
   dynamoReadUnit: 0.125 / 1e6,
   dynamoGbMonth: 0.25,
+  /** The Standard-Infrequent Access table class: requests 25 % dearer, storage $0.10 per GB-month. */
+  dynamoIaRequestFactor: 1.25,
+  dynamoIaGbMonth: 0.1,
   /** S3 Standard: PUT and GET per request, storage per GB-month. */
   s3Put: 0.005 / 1000,
   s3Get: 0.0004 / 1000,
@@ -44,3 +47,21 @@ export const prices = {
 
 /** Hours in a month, as AWS prices monthly usage. */
 export const hoursPerMonth = 730;
+
+/** A DynamoDB table's class, as `normalcy:dynamoTableClass` names it. */
+export type DynamoTableClass = 'standard' | 'infrequent-access';
+
+/** DynamoDB's prices for a table class: per write unit, per read unit, per GB-month stored. */
+export function dynamoPrices(tableClass: DynamoTableClass = 'standard'): {
+  readonly writeUnit: number;
+  readonly readUnit: number;
+  readonly gbMonth: number;
+} {
+  const ia = tableClass === 'infrequent-access';
+  const factor = ia ? prices.dynamoIaRequestFactor : 1;
+  return {
+    writeUnit: prices.dynamoWriteUnit * factor,
+    readUnit: prices.dynamoReadUnit * factor,
+    gbMonth: ia ? prices.dynamoIaGbMonth : prices.dynamoGbMonth,
+  };
+}

@@ -578,6 +578,29 @@ describe('Alertmanager from context', () => {
   }, 120_000);
 });
 
+describe('The DynamoDB table class from context', () => {
+  it('makes the data table Standard-Infrequent Access when asked, and says nothing of the class otherwise', () => {
+    const tables = (context: Record<string, unknown>) =>
+      Object.values(
+        Template.fromStack(
+          new NormalcyStack(
+            new App({ context: { ...templateOnly, 'normalcy:store': 'dynamodb', ...context } }),
+            'TableClass',
+          ),
+        ).findResources('AWS::DynamoDB::GlobalTable'),
+      ).flatMap((table) =>
+        (table.Properties.Replicas as { TableClass?: string }[]).map((replica) => replica.TableClass),
+      );
+    expect(tables({ 'normalcy:dynamoTableClass': 'infrequent-access' })).toContain(
+      'STANDARD_INFREQUENT_ACCESS',
+    );
+    expect(tables({}).every((tableClass) => tableClass === undefined)).toBe(true);
+    expect(() => readSettings(new App({ context: { 'normalcy:dynamoTableClass': 'cheap' } }).node)).toThrow(
+      'context normalcy:dynamoTableClass must be one of standard, infrequent-access, got cheap',
+    );
+  }, 120_000);
+});
+
 describe('Alertmanager from a Secrets Manager secret', () => {
   it('names the secret to the band function, lets it read that secret only, and keeps the URL out of the template', () => {
     const app = new App({

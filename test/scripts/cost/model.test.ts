@@ -46,6 +46,24 @@ describe('the cost model', () => {
     expect(puts).toBe(43_800 * 17);
   });
 
+  it('prices the Infrequent Access table class: requests 25 % dearer, storage at $0.10 a GB-month', () => {
+    const ia = { ...deployment, dynamoTableClass: 'infrequent-access' as const };
+    const standardWrites = item('DynamoDB writes (points', 'dynamodb');
+    const iaWrites = item('DynamoDB writes (points', 'dynamodb', ia);
+    expect(iaWrites?.quantity).toBe(standardWrites?.quantity);
+    expect(iaWrites?.monthly).toBeCloseTo((standardWrites?.monthly ?? 0) * 1.25, 9);
+    expect(item('DynamoDB reads', 'dynamodb', ia)?.monthly).toBeCloseTo(
+      (item('DynamoDB reads', 'dynamodb')?.monthly ?? 0) * 1.25,
+      9,
+    );
+    expect(item('DynamoDB storage', 'dynamodb', ia)?.monthly).toBeCloseTo(
+      (item('DynamoDB storage', 'dynamodb')?.monthly ?? 0) * 0.4,
+      9,
+    );
+    const full = (d: typeof deployment) => estimate('dynamodb', d, measured).storageAtFullRetention;
+    expect(full(ia)).toBeCloseTo(full(deployment) * 0.4, 6);
+  });
+
   it('scales ingest requests with points over series per request', () => {
     expect(item('API Gateway')?.quantity).toBe((10_000 * 43_800) / 500);
     expect(item('DynamoDB writes (points', 'dynamodb')?.quantity).toBe(((10_000 * 43_800) / 500) * 60);
