@@ -6,6 +6,8 @@
  * Shards are the unit: a shard is processed by one worker per run, and its conditional save keeps an
  * overlapping run from mixing its work in.
  */
+
+import { mapConcurrently } from '../concurrency.ts';
 import type { SeriesSummary } from '../ports/series-summary-store.ts';
 import type { SummaryPart, SummaryPartStore } from '../ports/summary-part-store.ts';
 import {
@@ -113,7 +115,7 @@ export async function deliverBandFanout(
 ): Promise<BandJobSummary> {
   const reports = request.batches.map((batch) => (isFailedBatch(batch) ? failedBatchReport(batch) : batch));
   return deliverBandRun(dependencies, options, reports, async () => {
-    const loaded = await inTurns(request.batches, partReadsInFlight, async (batch) => {
+    const loaded = await mapConcurrently(request.batches, partReadsInFlight, async (batch) => {
       const [first] = batch.shards;
       return first === undefined ? undefined : await parts.loadPart(first);
     });
@@ -126,24 +128,6 @@ export async function deliverBandFanout(
     }
     return summaries;
   });
-}
-
-/** `task` over `items`, at most `inFlight` at a time; the results in the items' order. */
-async function inTurns<T, R>(
-  items: readonly T[],
-  inFlight: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, items.length) }, lane));
-  return results;
 }
 
 /**
