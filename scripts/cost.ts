@@ -24,7 +24,7 @@ import {
 } from '@aws-sdk/client-timestream-write';
 import { App } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readSettings } from '../cdk/settings.ts';
+import { dynamoTableClasses, readSettings } from '../cdk/settings.ts';
 import { DynamoDbMetricStore, maxItemsPerBatchWrite } from '../lib/adapters/dynamodb-metric-store.ts';
 import { packBands, packPoints, roundBand } from '../lib/adapters/dynamodb-packing.ts';
 import { TimestreamStore } from '../lib/adapters/timestream-store.ts';
@@ -60,8 +60,10 @@ const deployment: Deployment = {
   queryMs: Number(argument('query-ms', '500')),
   dynamoTableClass: argument('table-class', settings.dynamoTableClass) as Deployment['dynamoTableClass'],
 };
-if (!['standard', 'infrequent-access'].includes(deployment.dynamoTableClass ?? '')) {
-  throw new Error(`--table-class must be standard or infrequent-access, not ${deployment.dynamoTableClass}`);
+if (!(dynamoTableClasses as readonly string[]).includes(deployment.dynamoTableClass ?? '')) {
+  throw new Error(
+    `--table-class must be one of ${dynamoTableClasses.join(', ')}, not ${deployment.dynamoTableClass}`,
+  );
 }
 const stores: PointsStore[] = process.argv.includes('--store')
   ? [argument('store', 'timestream') as PointsStore]

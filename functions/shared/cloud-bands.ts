@@ -35,7 +35,7 @@ export function cloudBandDependencies(): BandJobDependencies {
  * when the first alert is posted). SNS goes first: a transition Alertmanager refused is published again on its
  * retry, with the same transition id (the deduplication id on a FIFO topic), rather than held from the topic.
  */
-export function cloudNotifier(): BandJobDependencies['notifier'] {
+function cloudNotifier(): BandJobDependencies['notifier'] {
   const topic = new SnsNotifier({ topicArn: requiredEnv('ALERT_TOPIC_ARN') });
   const secret = process.env.NORMALCY_ALERTMANAGER_SECRET?.trim();
   const alertmanagerUrl = secret ? secretsManagerString(secret) : alertmanagerUrlEnv();

@@ -17,13 +17,9 @@ export class SnappyError extends Error {
 }
 
 /**
- * The length a snappy block announces in its header (a little-endian base-128 varint of at most 32 bits),
- * or undefined when the header is missing or malformed. O(1): at most 5 bytes are read.
+ * The length a snappy block announces in its header (a little-endian base-128 varint of at most 32 bits) and
+ * the header's size, or undefined when the header is missing or malformed. O(1): at most 5 bytes are read.
  */
-export function snappyUncompressedLength(block: Uint8Array): number | undefined {
-  return readHeader(block)?.length;
-}
-
 function readHeader(block: Uint8Array): { length: number; size: number } | undefined {
   let length = 0;
   for (let index = 0; index < 5 && index < block.length; index++) {

@@ -302,7 +302,8 @@ export async function runBandJob(
 /**
  * One run's pass over some of its shards (all of them in {@link runBandJob}; a batch of them in a fan-out
  * worker, lib/jobs/band-fanout.ts): one bulk read of the recent points (a worker's of its shards' series
- * only), the pending series, then the shards in turn. What a container remembers for its next bulk read is kept per batch of shards (see {@link memoryOf}).
+ * only), the pending series, then the shards in turn. What a container remembers for its next bulk read is
+ * kept per batch of shards (see {@link memoryOf}).
  */
 async function processShardBatch(
   context: RunContext,

@@ -4,7 +4,8 @@
  * counting fakes), band-job CPU time and state size per series (from `npm run bench:bands`), and the prices
  * in prices.ts. Pure: scripts/cost.ts measures, this prices.
  */
-import { type DynamoTableClass, dynamoPrices, hoursPerMonth, prices } from './prices.ts';
+import type { DynamoTableClass } from '../../cdk/settings.ts';
+import { dynamoPrices, hoursPerMonth, prices } from './prices.ts';
 
 export type PointsStore = 'timestream' | 'dynamodb';
 

@@ -2,6 +2,8 @@
  * AWS prices the cost model uses: us-east-1, on-demand, as listed on each service's pricing page in November
  * 2026 (the figures issue 7 gives; docs/cost.md has the same table). One place: change a price here.
  */
+import type { DynamoTableClass } from '../../cdk/settings.ts';
+
 export const pricesAsOf = '2026-11 (us-east-1 pricing pages)';
 
 export const prices = {
@@ -47,9 +49,6 @@ export const prices = {
 
 /** Hours in a month, as AWS prices monthly usage. */
 export const hoursPerMonth = 730;
-
-/** A DynamoDB table's class, as `normalcy:dynamoTableClass` names it. */
-export type DynamoTableClass = 'standard' | 'infrequent-access';
 
 /** DynamoDB's prices for a table class: per write unit, per read unit, per GB-month stored. */
 export function dynamoPrices(tableClass: DynamoTableClass = 'standard'): {

@@ -678,6 +678,24 @@ function aggregateValues(operator: AggregateOperator, members: readonly Sample[]
   switch (operator) {
     case 'group':
       return 1;
+    case 'count':
+      return members.length;
+    case 'sum':
+    case 'avg': {
+      let sum = 0;
+      for (const { value } of members) sum += value;
+      return operator === 'sum' ? sum : sum / members.length;
+    }
+    case 'min':
+    case 'max': {
+      // A NaN is replaced by the next value, as Prometheus does: NaN wins only where every value is NaN.
+      let extreme = Number.NaN;
+      for (const { value } of members) {
+        if (Number.isNaN(extreme) || (operator === 'min' ? value < extreme : value > extreme))
+          extreme = value;
+      }
+      return extreme;
+    }
     case 'stddev':
     case 'stdvar': {
       // Welford's running mean and sum of squares, as Prometheus computes them (the same rounding).
@@ -697,11 +715,9 @@ function aggregateValues(operator: AggregateOperator, members: readonly Sample[]
         parameter,
         members.map((member) => member.value),
       );
-    default: {
-      const accumulator = new Accumulator(operator);
-      for (const { value } of members) accumulator.add(value);
-      return accumulator.result();
-    }
+    default:
+      // topk and bottomk keep samples (rankedMembers), they make no value.
+      return Number.NaN;
   }
 }
 
@@ -733,35 +749,6 @@ function goFloat(value: number): string {
   const exponent = Number(exponentText);
   if (exponent >= -4 && exponent < 6) return String(value);
   return `${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`;
-}
-
-/** The running value of one aggregation group. */
-class Accumulator {
-  private count = 0;
-  private sum = 0;
-  private extreme = Number.NaN;
-
-  constructor(private readonly operator: AggregateOperator) {}
-
-  add(value: number): void {
-    this.count += 1;
-    this.sum += value;
-    if (this.count === 1 || Number.isNaN(this.extreme)) this.extreme = value;
-    else if (this.operator === 'min' ? value < this.extreme : value > this.extreme) this.extreme = value;
-  }
-
-  result(): number {
-    switch (this.operator) {
-      case 'sum':
-        return this.sum;
-      case 'avg':
-        return this.sum / this.count;
-      case 'count':
-        return this.count;
-      default:
-        return this.extreme;
-    }
-  }
 }
 
 /** Prometheus's error past `--query.max-samples`; sources throw it too. */
