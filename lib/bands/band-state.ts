@@ -67,10 +67,15 @@ export function freshScalars() {
     meanZ: 0,
     sustainUp: 0,
     sustainDown: 0,
+    countSeen: 0,
+    countExpected: 0,
+    countSpread: 0,
   };
 }
 export type Scalars = ReturnType<typeof freshScalars>;
 const scalarNames = Object.keys(freshScalars()) as (keyof Scalars)[];
+/** How many scalars a band had before normalcy/9 added the running count (the first ones, in this order). */
+const scalarsBefore9 = scalarNames.indexOf('countSeen');
 
 /** The arrays of a band, stored as float32s in this order. */
 const arrayLengths = {
@@ -160,6 +165,9 @@ const float32Scalars: ReadonlySet<keyof Scalars> = new Set([
   'meanZ',
   'sustainUp',
   'sustainDown',
+  'countSeen',
+  'countExpected',
+  'countSpread',
 ] as const);
 const storedAsFloat32 = scalarNames.map((name) => float32Scalars.has(name));
 
@@ -187,11 +195,16 @@ const scratchEpisodes = new Float64Array(64 * episodeFields);
 
 const scratchScalars = new Float64Array(scalarNames.length);
 
-/** A band written by {@link writeBandState}; undefined when it is not a whole one. O(state). */
-export function readBandState(reader: StateReader): BandState | undefined {
+/**
+ * A band written by {@link writeBandState}; undefined when it is not a whole one. O(state). A normalcy/8 band
+ * (`before9`) has no running count: it starts at zero, as a fresh band's does.
+ */
+export function readBandState(reader: StateReader, before9 = false): BandState | undefined {
   const anchor = reader.float64();
   const scalarValues = scratchScalars;
-  if (!reader.numbers(scalarValues, anchor)) return undefined;
+  scalarValues.fill(0);
+  if (!reader.numbers(before9 ? scalarValues.subarray(0, scalarsBefore9) : scalarValues, anchor))
+    return undefined;
   const all = new Float32Array(arraysLength);
   reader.profile(all.subarray(0, dailySlots));
   if (!reader.counts(all.subarray(dailySlots))) return undefined;
@@ -215,9 +228,9 @@ export function decodeBandState(stored: StoredBand): BandState | undefined {
   const episodes = Array.from(episodeValues);
   // Read last: the scratch it shares with the episodes is read into the scalars at once.
   const scalarValues = scratchFloat64s(stored.scalars);
-  if (!scalarValues || scalarValues.length !== scalarNames.length) return undefined;
+  if (!scalarValues || scalarValues.length !== scalarsBefore9) return undefined;
   const scalars = freshScalars();
-  for (let index = 0; index < scalarNames.length; index++) {
+  for (let index = 0; index < scalarsBefore9; index++) {
     scalars[scalarNames[index] ?? 'points'] = scalarValues[index] ?? 0;
   }
   return { s: scalars, a: freshArrays(arrays), episodes };

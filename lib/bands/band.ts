@@ -25,10 +25,18 @@ import {
   writeBandState,
 } from './band-state.ts';
 import { bandTuning, defaultRelearnAfterMs, pagesPerYear } from './band-tuning.ts';
+import { countDeviate, rateOfMeanLog } from './counting.ts';
 import type { BandSettings } from './engine.ts';
 import type { StateWriter } from './packed-state.ts';
 import { learnProfile, readProfile, slotPosition } from './seasonal-profile.ts';
-import { countDeviation, deviationAt, independence, pairDeviationAt, tailShape } from './tails.ts';
+import {
+  countDeviation,
+  deviationAt,
+  independence,
+  normalShape,
+  pairDeviationAt,
+  tailShape,
+} from './tails.ts';
 import { closeDay, weekdayOf } from './weekdays.ts';
 import { closeRun, noteRun, weeklyEvent } from './weekly-events.ts';
 
@@ -85,6 +93,10 @@ class Bucket {
   meanZ = 0;
   /** How far the band is shown moved to the former level the series came back to. */
   shownShift = 0;
+  /** The count a bucket is expected to have (a Poisson's rate; counts judged as counts only). */
+  countRate = 0;
+  /** The running count against the one expected, as a standard normal deviate. */
+  countZ = 0;
 }
 
 export class SeasonalBand {
@@ -94,6 +106,9 @@ export class SeasonalBand {
   private readonly target: number;
   private readonly relearnAfterMs: number;
   private readonly bucket = new Bucket();
+  /** The edge of the running count's deviate at the band's rarity (from the settings and the step; not stored). */
+  private countEdge = 0;
+  private countEdgeInterval = 0;
   /** The reading of the last bucket (one object, written over by each update: no allocation per bucket). */
   private readonly reading: BandReading = {
     expected: 0,
@@ -146,6 +161,7 @@ export class SeasonalBand {
     this.expect(b);
     this.drawBand(b);
     this.followMean(b);
+    this.followCount(b);
     this.backAtFormerLevel(b);
     const s = this.s;
     const warm = s.points >= bandTuning.warmUpBuckets && timestamp - s.first >= this.settings.minHistoryMs;
@@ -268,6 +284,31 @@ export class SeasonalBand {
   }
 
   /**
+   * A count's running total against the total the band expects, both as counts: a sparse counter raised five
+   * times over for an hour stays inside the band bucket by bucket (a 1 where 0.04 is expected is not far on the
+   * log scale), while the half hour's total is plain (17 counts where 2.4 are expected). Running means with the
+   * running mean of deviations' time constant; buckets outside the band, and a weekly event's on its side,
+   * count as expected. The deviate is a Poisson's, divided by the spread the series showed it when nothing
+   * was wrong (counts that vary more than a Poisson's, a rate the band misses a little).
+   */
+  private followCount(b: Bucket): void {
+    const s = this.s;
+    b.countZ = 0;
+    if (!this.counting) return;
+    const rate = Math.min(0.5, b.interval / bandTuning.sustainMs);
+    const expected = rateOfMeanLog(b.expectedY);
+    const seen =
+      b.outsideBase || (b.event !== 0 && Math.sign(b.event) === Math.sign(b.z)) ? expected : b.value;
+    s.countSeen += rate * (seen - s.countSeen);
+    s.countExpected += rate * (expected - s.countExpected);
+    // Running means of independent Poisson counts, times (2 - rate) / rate, have a Poisson's mean and variance.
+    const buckets = (2 - rate) / rate;
+    b.countRate = expected;
+    b.countZ =
+      countDeviate(s.countSeen * buckets, s.countExpected * buckets) / Math.sqrt(Math.max(1, s.countSpread));
+  }
+
+  /**
    * Back to the level the series had before a departure was accepted: not news (it was normal hours ago), so
    * the bucket's band reaches the former level's too. Two buckets in a row set the level back (one noisy bucket
    * is not a return) and show the former band alone.
@@ -328,6 +369,8 @@ export class SeasonalBand {
    */
   private sustainedSide(b: Bucket): number {
     const s = this.s;
+    // Counts judged as counts where a bucket expects fewer than one: where the log scale cannot see a rate.
+    if (b.countZ > 0 && b.countRate < 1 && b.countZ > this.countEdgeAt(b.interval)) return 1;
     if (!(s.offset > 0 && Math.abs(s.meanZ) >= 1)) return 0;
     return b.meanZ > s.sustainUp ? 1 : -b.meanZ > s.sustainDown ? -1 : 0;
   }
@@ -393,6 +436,19 @@ export class SeasonalBand {
       resetBandState(this.state);
       Object.assign(s, { offset: -1, first: timestamp, last: timestamp });
     }
+  }
+
+  /** The running count's edge: a normal deviate at the running mean's rarity (read once per step). */
+  private countEdgeAt(interval: number): number {
+    if (Math.abs(interval - this.countEdgeInterval) > 0.01 * interval) {
+      const target = (this.target * interval) / (365 * dayMs);
+      this.countEdge = deviationAt(
+        normalShape,
+        Math.min(0.01, target * Math.max(1, bandTuning.sustainMs / interval)),
+      );
+      this.countEdgeInterval = interval;
+    }
+    return this.countEdge;
   }
 
   private refresh(interval: number): void {
@@ -482,6 +538,10 @@ export class SeasonalBand {
     const scaleRate = Math.max(Math.min(1, interval / bandTuning.scaleMs), 1 / (s.scaleCount + 1));
     s.scale = s.scale === 0 ? absolute : s.scale + scaleRate * (absolute - s.scale);
     s.scaleCount += 1;
+    if (this.counting) {
+      const deviate = b.countZ * Math.sqrt(Math.max(1, s.countSpread));
+      s.countSpread += scaleRate * (deviate * deviate - s.countSpread);
+    }
     if (s.scale > 0) {
       const rate = bandTuning.profileRate * Math.min(1, (interval * bandTuning.scaleSlots) / dayMs);
       learnProfile(a.dailyScale, b.scalePosition, Math.min(absolute / s.scale, 4), rate);

@@ -1,5 +1,5 @@
 /**
- * The Normalcy engine (`normalcy/8`): two parts, kept apart because they answer two questions.
+ * The Normalcy engine (`normalcy/9`): two parts, kept apart because they answer two questions.
  *
  * - The band (lib/bands/band.ts): what is normal for this series at this time of day and week, and whether a
  *   bucket is outside it (`expected`, `lower`, `upper`, `anomaly`, `extreme`, `relearned`). It is what alerts
@@ -11,7 +11,8 @@
  * Each part sees every bucket; the state is both parts' states, stored as one string in the compact form of
  * packed-state.ts (about 4 KB a series, against 7.4 KB for normalcy/7's base64 of every float as it was kept).
  * normalcy/8 is normalcy/7 in that form: a normalcy/7 state is read as it is and goes on exactly where it was.
- * A normalcy/6 or normalcy/5 state is upgraded in place: the detector keeps what it learned, the band starts
+ * normalcy/9 adds the band's running count (counts judged as counts, band.ts); a normalcy/8 state is read with
+ * it at zero. A normalcy/6 or normalcy/5 state is upgraded in place: the detector keeps what it learned, the band starts
  * afresh (the band job learns it again from the stored history when the engine changes).
  */
 
@@ -31,8 +32,14 @@ import { beyondEngineLimit, withinEngineLimit } from './finite.ts';
 import { clampToBounds, kindBounds } from './metric-kind.ts';
 import { StateReader, StateWriter } from './packed-state.ts';
 
-const engineName = 'normalcy/8';
-/** The version before: the same engine, its parts' states each stored as its own JSON (read as they are). */
+const engineName = 'normalcy/9';
+/**
+ * The version before: the same state without the band's running count. Read as it is (the count starts at
+ * zero) but not restored as is by the band job, which learns the series' history again: the count's spread is
+ * learned from days of buckets, and a band upgraded in place would assume a Poisson's until it had them.
+ */
+const packedEngineName = 'normalcy/8';
+/** Before that: the same engine, its parts' states each stored as its own JSON (read as they are). */
 const previousEngineName = 'normalcy/7';
 /** The version before that: its detector is this one's, its band's state another layout (learned again). */
 const olderEngineName = 'normalcy/6';
@@ -106,7 +113,6 @@ const settingsOf = (settings?: Partial<BandSettings>): BandSettings => ({
 /** The Normalcy engine: the product's default. */
 export const normalcyEngine: BandEngineFactory = {
   name: engineName,
-  restoresAsIs: [previousEngineName],
   create: (settings) =>
     new NormalcyEngine(
       settingsOf(settings),
@@ -114,11 +120,12 @@ export const normalcyEngine: BandEngineFactory = {
       new SeasonalBand(settingsOf(settings)),
     ),
   restore(state, settings) {
-    if (state?.engine === engineName) {
+    if (state?.engine === engineName || state?.engine === packedEngineName) {
       const stored = state as StoredNormalcy;
+      const before9 = state.engine === packedEngineName;
       const parts = StateReader.read(stored.state, (reader) => {
         const detector = readDetector(reader);
-        const band = detector && readBandState(reader);
+        const band = detector && readBandState(reader, before9);
         return band && { detector, band };
       });
       if (parts)
@@ -137,11 +144,11 @@ export const normalcyEngine: BandEngineFactory = {
       );
     }
     // A normalcy/6 state keeps its detector's; a normalcy/5 state (or older) is the detector's own. The band
-    // starts afresh. So does a normalcy/8 state that is not a whole one.
+    // starts afresh. So does a normalcy/9 or normalcy/8 state that is not a whole one.
     const detectorState =
       state?.engine === olderEngineName
         ? (state as StoredParts).detector
-        : state?.engine === engineName
+        : state?.engine === engineName || state?.engine === packedEngineName
           ? undefined
           : state;
     return new NormalcyEngine(

@@ -85,7 +85,7 @@ describe('Engine: a normalcy/6 state is upgraded', () => {
     };
 
     const upgraded = normalcyEngine.restore(JSON.parse(JSON.stringify(previous)), jobSettings.counter);
-    expect(upgraded.toState().engine).toBe('normalcy/8');
+    expect(upgraded.toState().engine).toBe('normalcy/9');
     // The detector goes on where it was, the band as a fresh engine's.
     const next: [number, number] = [monday + weekMs, 800];
     const fresh = normalcyEngine.create(jobSettings.counter).update(...next);

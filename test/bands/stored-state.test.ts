@@ -6,8 +6,8 @@ import { dayMs, hourMs, jobSettings, minuteMs, syntheticSeries, weekMs } from '.
 import { monday } from './band-results.ts';
 
 /**
- * How the engine's state is stored (normalcy/8, lib/bands/packed-state.ts): small, read back as it was
- * written, and a normalcy/7 state read as it is.
+ * How the engine's state is stored (normalcy/9, lib/bands/packed-state.ts): small, read back as it was
+ * written, and normalcy/8 and normalcy/7 states read as they are.
  */
 
 /** A 5-minute counter with a deploy ×3 every Thursday at 04:00 for 20 minutes (the fixture's series). */
@@ -56,11 +56,41 @@ describe('Engine: a normalcy/7 state', () => {
         expect(Math.abs(value - was), at).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(was)));
       }
     });
-    expect(engine.toState().engine).toBe('normalcy/8');
+    expect(engine.toState().engine).toBe('normalcy/9');
   });
 });
 
-describe('Engine: the normalcy/8 state', () => {
+describe('Engine: a normalcy/8 state', () => {
+  // Written by normalcy/8 (commit 7954bec) after the same weeks, with what that engine said of the next day.
+  const fixture = JSON.parse(
+    readFileSync(new URL('./fixtures/normalcy-8-state.json', import.meta.url), 'utf8'),
+  ) as { state: EngineState; next: number[][] };
+
+  it('is read as it is, the running count at zero: the next day says what normalcy/8 said', () => {
+    expect(fixture.state.engine).toBe('normalcy/8');
+    const engine = normalcyEngine.restore(fixture.state, jobSettings.counter);
+    const results = after.map(([t, v]) => engine.update(t, v));
+    expect(results).toHaveLength(fixture.next.length);
+    results.forEach((result, index) => {
+      const [expected = 0, lower = 0, upper = 0, score = 0, anomaly = 0] = fixture.next[index] ?? [];
+      const at = new Date(result.timestamp).toISOString();
+      expect(result.anomaly, at).toBe(anomaly === 1);
+      // The numbers normalcy/8 said came from the engine before it was stored: to what the state keeps.
+      const width = upper - lower;
+      for (const [value, was] of [
+        [result.expected, expected],
+        [result.lower, lower],
+        [result.upper, upper],
+        [result.score, score],
+      ] as const) {
+        expect(Math.abs(value - was), at).toBeLessThanOrEqual(1e-3 * width);
+      }
+    });
+    expect(engine.toState().engine).toBe('normalcy/9');
+  });
+});
+
+describe('Engine: the normalcy/9 state', () => {
   const trained = () => {
     const engine = normalcyEngine.create(jobSettings.counter);
     for (const [t, v] of before) engine.update(t, v);
