@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   type AttributeDefinition,
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   type ScalarAttributeType,
 } from '@aws-sdk/client-dynamodb';
@@ -101,6 +102,15 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
         })),
       }),
     );
+    // dynalite answers CreateTable with the table CREATING and makes it ACTIVE on a timer, even at 0 ms: a
+    // request that reaches it first is refused with ResourceNotFoundException (a busy machine made it happen).
+    for (let attempt = 0; ; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') break;
+      if (attempt >= 500)
+        throw new Error(`dynalite: table ${name} still ${Table?.TableStatus} after 500 looks`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
     return name;
   };
   return {
