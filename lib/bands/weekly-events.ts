@@ -105,8 +105,15 @@ export function weeklyEvent(episodes: readonly number[], timestamp: number, inte
     const start = (episodes[at] ?? 0) - tolerance;
     const end = (episodes[at + 1] ?? 0) + tolerance;
     const size = episodes[at + 2] ?? 0;
-    if (timestamp - weekMs >= start && timestamp - weekMs <= end) lastWeek = size;
-    if (timestamp - 2 * weekMs >= start && timestamp - 2 * weekMs <= end) weekBefore = size;
+    // Runs may overlap by the tolerance (a deploy's end, and the dip after it): the larger one counts.
+    if (timestamp - weekMs >= start && timestamp - weekMs <= end && Math.abs(size) > Math.abs(lastWeek))
+      lastWeek = size;
+    if (
+      timestamp - 2 * weekMs >= start &&
+      timestamp - 2 * weekMs <= end &&
+      Math.abs(size) > Math.abs(weekBefore)
+    )
+      weekBefore = size;
   }
   if (lastWeek === 0 || weekBefore === 0) return lastWeek || weekBefore;
   if (Math.sign(lastWeek) !== Math.sign(weekBefore)) return 0;
