@@ -10,8 +10,9 @@
  *   the rarity `pagesPerYear`, widened over a weekly event (weekly-events.ts).
  *
  * A bucket outside the band is an anomaly, and so is a value stuck longer than the series repeats one by
- * chance, or a running mean of deviations past its own learned edge; one past the single-bucket edge of that
- * rarity is extreme. Pure, causal, O(1) per bucket; the state (band-state.ts) is a few kilobytes of base64.
+ * chance, a running mean of deviations past its own learned edge, or a sparse count's running total past a
+ * Poisson's edge (counting.ts); one past the single-bucket edge of that rarity is extreme. Pure, causal, O(1)
+ * per bucket; the state (band-state.ts) is a few kilobytes.
  * How and why, every constant (band-tuning.ts): docs/engine.md.
  */
 

@@ -30,15 +30,30 @@ const after = counter.filter(([t]) => t >= cut);
 const asStored = (state: EngineState): EngineState => JSON.parse(JSON.stringify(state));
 const bandOf = (result: BandResult) => [result.expected, result.lower, result.upper, result.score];
 
-describe('Engine: a normalcy/7 state', () => {
-  // Written by normalcy/7 (commit 436f7b0) after the first three weeks and three days of the series above, with
-  // what that engine said of the next day's buckets.
+/** The allowed difference from what an earlier engine said: `was`, with the band's width. */
+type Tolerance = (was: number, width: number) => number;
+
+describe.each([
+  {
+    version: 'normalcy/7',
+    // Written by normalcy/7 (commit 436f7b0). To float32 precision: what it kept in float32 it read back so.
+    tolerance: ((was) => 1e-6 * Math.max(1, Math.abs(was))) as Tolerance,
+  },
+  {
+    version: 'normalcy/8',
+    // Written by normalcy/8 (commit 7954bec); the running count starts at zero. What it said came from the
+    // engine before it was stored: to what the state keeps.
+    tolerance: ((_, width) => 1e-3 * width) as Tolerance,
+  },
+])('Engine: a $version state', ({ version, tolerance }) => {
+  // Written after the first three weeks and three days of the series above, with what that engine said of the
+  // next day's buckets.
   const fixture = JSON.parse(
-    readFileSync(new URL('./fixtures/normalcy-7-state.json', import.meta.url), 'utf8'),
+    readFileSync(new URL(`./fixtures/${version.replace('/', '-')}-state.json`, import.meta.url), 'utf8'),
   ) as { state: EngineState; next: number[][] };
 
-  it('is read as it is: the next day says what normalcy/7 said, the weekly deploy inside the band', () => {
-    expect(fixture.state.engine).toBe('normalcy/7');
+  it('is read as it is: the next day says what it said, the weekly deploy inside the band', () => {
+    expect(fixture.state.engine).toBe(version);
     const engine = normalcyEngine.restore(fixture.state, jobSettings.counter);
     const results = after.map(([t, v]) => engine.update(t, v));
     expect(results).toHaveLength(fixture.next.length);
@@ -46,44 +61,13 @@ describe('Engine: a normalcy/7 state', () => {
       const [expected = 0, lower = 0, upper = 0, score = 0, anomaly = 0] = fixture.next[index] ?? [];
       const at = new Date(result.timestamp).toISOString();
       expect(result.anomaly, at).toBe(anomaly === 1);
-      // To float32 precision: what normalcy/7 kept in float32 it read back as float32.
       for (const [value, was] of [
         [result.expected, expected],
         [result.lower, lower],
         [result.upper, upper],
         [result.score, score],
       ] as const) {
-        expect(Math.abs(value - was), at).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(was)));
-      }
-    });
-    expect(engine.toState().engine).toBe('normalcy/9');
-  });
-});
-
-describe('Engine: a normalcy/8 state', () => {
-  // Written by normalcy/8 (commit 7954bec) after the same weeks, with what that engine said of the next day.
-  const fixture = JSON.parse(
-    readFileSync(new URL('./fixtures/normalcy-8-state.json', import.meta.url), 'utf8'),
-  ) as { state: EngineState; next: number[][] };
-
-  it('is read as it is, the running count at zero: the next day says what normalcy/8 said', () => {
-    expect(fixture.state.engine).toBe('normalcy/8');
-    const engine = normalcyEngine.restore(fixture.state, jobSettings.counter);
-    const results = after.map(([t, v]) => engine.update(t, v));
-    expect(results).toHaveLength(fixture.next.length);
-    results.forEach((result, index) => {
-      const [expected = 0, lower = 0, upper = 0, score = 0, anomaly = 0] = fixture.next[index] ?? [];
-      const at = new Date(result.timestamp).toISOString();
-      expect(result.anomaly, at).toBe(anomaly === 1);
-      // The numbers normalcy/8 said came from the engine before it was stored: to what the state keeps.
-      const width = upper - lower;
-      for (const [value, was] of [
-        [result.expected, expected],
-        [result.lower, lower],
-        [result.upper, upper],
-        [result.score, score],
-      ] as const) {
-        expect(Math.abs(value - was), at).toBeLessThanOrEqual(1e-3 * width);
+        expect(Math.abs(value - was), at).toBeLessThanOrEqual(tolerance(was, upper - lower));
       }
     });
     expect(engine.toState().engine).toBe('normalcy/9');
