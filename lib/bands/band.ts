@@ -370,8 +370,11 @@ export class SeasonalBand {
    */
   private sustainedSide(b: Bucket): number {
     const s = this.s;
-    // Counts judged as counts where a bucket expects fewer than one: where the log scale cannot see a rate.
-    if (b.countZ > 0 && b.countRate < 1 && b.countZ > this.countEdgeAt(b.interval)) return 1;
+    // Counts judged as counts where a bucket expects fewer than one: where the log scale cannot see a rate. Past
+    // its edge the running count starts a departure, which lasts while the count stays above the expected one
+    // (a raise counted in zeros and ones crosses its edge back and forth: one alert, not one per crossing).
+    if (b.countZ > 0 && b.countRate < 1 && (s.side === 1 || b.countZ > this.countEdgeAt(b.interval)))
+      return 1;
     if (!(s.offset > 0 && Math.abs(s.meanZ) >= 1)) return 0;
     return b.meanZ > s.sustainUp ? 1 : -b.meanZ > s.sustainDown ? -1 : 0;
   }
@@ -540,7 +543,9 @@ export class SeasonalBand {
     s.scale = s.scale === 0 ? absolute : s.scale + scaleRate * (absolute - s.scale);
     s.scaleCount += 1;
     if (this.counting) {
-      const deviate = b.countZ * Math.sqrt(Math.max(1, s.countSpread));
+      // Clipped at three Poisson deviations: a raise not yet past its edge (which is no departure yet) does not
+      // teach the spread that it is normal.
+      const deviate = clamp(b.countZ * Math.sqrt(Math.max(1, s.countSpread)), -3, 3);
       s.countSpread += scaleRate * (deviate * deviate - s.countSpread);
     }
     if (s.scale > 0) {

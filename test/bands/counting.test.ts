@@ -60,14 +60,14 @@ function poisson(random: () => number, mean: number): number {
 }
 
 /**
- * An error counter of one minute: 0.05 errors a minute on average along the day's shape, mostly zero, for three
- * weeks; `raise` multiplies its rate.
+ * An error counter of one minute: `rate` errors a minute on average along the day's shape (0.05 unless said),
+ * mostly zero, for three weeks; `raise` multiplies its rate.
  */
-function errors(seed: number, raise: (t: number) => number): Array<[number, number]> {
+function errors(seed: number, raise: (t: number) => number, rate = 0.05): Array<[number, number]> {
   const random = seededRandom(seed);
   const points: Array<[number, number]> = [];
   for (let t = monday; t < monday + 3 * weekMs; t += minuteMs)
-    points.push([t, poisson(random, 0.05 * dailyShape(t) * raise(t))]);
+    points.push([t, poisson(random, rate * dailyShape(t) * raise(t))]);
   return points;
 }
 
@@ -114,5 +114,20 @@ describe('Band: counts judged as counts', () => {
     // At most a lone bucket of two or three errors, outside the band on its own.
     const during = buckets.filter((bucket) => bucket.timestamp >= from && bucket.timestamp < to);
     expect(during.filter((bucket) => bucket.band?.anomaly).length).toBeLessThan(3);
+  });
+
+  // Three hours of a rarer counter raised: the running count climbs slowly, in steps of one error.
+  const longer = (t: number) => t >= from && t < from + 3 * hourMs;
+  const caughtIn = (starts: number[]) =>
+    starts.filter((start) => start >= from - 15 * minuteMs && start < from + 4 * hourMs);
+
+  it('opens one alert for a raise whose running count crosses its edge back and forth', () => {
+    const { starts } = alertsOf(errors(2, (t) => (longer(t) ? 8 : 1), 0.02));
+    expect(caughtIn(starts)).toHaveLength(1);
+  });
+
+  it('pages a slowly building raise: a count above expected but not yet past its edge does not widen the spread', () => {
+    const { starts } = alertsOf(errors(8, (t) => (longer(t) ? 8 : 1), 0.01));
+    expect(caughtIn(starts)).toHaveLength(1);
   });
 });
