@@ -371,9 +371,10 @@ export class SeasonalBand {
   private sustainedSide(b: Bucket): number {
     const s = this.s;
     // Counts judged as counts where a bucket expects fewer than one: where the log scale cannot see a rate. Past
-    // its edge the running count starts a departure, which lasts while the count stays above the expected one
-    // (a raise counted in zeros and ones crosses its edge back and forth: one alert, not one per crossing).
-    if (b.countZ > 0 && b.countRate < 1 && (s.side === 1 || b.countZ > this.countEdgeAt(b.interval)))
+    // its edge the running count starts a departure, which lasts while the count stays a standard deviation
+    // above the expected one (a raise counted in zeros and ones crosses its edge back and forth: one alert, not
+    // one per crossing; a count wandering about its expected value after a burst does not hold one open).
+    if (b.countZ > 1 && b.countRate < 1 && (s.side === 1 || b.countZ > this.countEdgeAt(b.interval)))
       return 1;
     if (!(s.offset > 0 && Math.abs(s.meanZ) >= 1)) return 0;
     return b.meanZ > s.sustainUp ? 1 : -b.meanZ > s.sustainDown ? -1 : 0;
