@@ -6,6 +6,7 @@
 import { hourMs, weekMs } from '../time.ts';
 import { type BandState, episodeFields } from './band-state.ts';
 import { bandTuning } from './band-tuning.ts';
+import { toFloat32 } from './packed-state.ts';
 
 /**
  * How a bucket counts for runs: past the notable edge on its own, taught normal by a person ("this was
@@ -68,7 +69,8 @@ export function closeRun(state: BandState, relearnAfterMs: number): void {
   const { s, episodes } = state;
   const short = s.eventEnd - s.eventStart < relearnAfterMs;
   if (s.eventSide !== 0 && short) {
-    episodes.push(s.eventStart, s.eventEnd, s.eventSide * s.eventMax);
+    // The size as the state stores it (float32): runs compared by size choose alike before and after a restore.
+    episodes.push(s.eventStart, s.eventEnd, toFloat32(s.eventSide * s.eventMax));
     while (episodes.length > bandTuning.episodes * episodeFields) forgetEpisode(episodes, s.eventEnd);
   }
   s.eventSide = 0;
