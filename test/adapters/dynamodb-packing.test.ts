@@ -10,11 +10,11 @@ import {
   unpackBands,
   unpackPoints,
 } from '../../lib/adapters/dynamodb-packing.ts';
-import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import type { StoredBand } from '../../lib/ports/band-store.ts';
 import { dayMs, hourMs, minuteMs } from '../../lib/time.ts';
 import { dynamoWriteUnits } from '../../scripts/cost/metering.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
+import { gaugePoint } from '../helpers/series.ts';
 
 /** The packed layout of the DynamoDB store on dynalite: what it costs, and what survives compaction. */
 let dynamo: LocalDynamoDb;
@@ -25,14 +25,7 @@ afterAll(() => dynamo.close());
 
 const hour = Date.parse('2026-03-02T10:00:00Z');
 const idOf = (index: number) => index.toString(16).padStart(16, '0');
-const point = (seriesId: string, timestamp: number, value: number): SeriesPoint => ({
-  seriesId,
-  name: 'm',
-  type: 'gauge',
-  value,
-  timestamp,
-  dimensions: {},
-});
+const point = gaugePoint;
 const band = (timestamp: number, value: number, anomaly = false): StoredBand => ({
   timestamp,
   value,

@@ -4,11 +4,11 @@ import { DynamoDbMetricStore } from '../../lib/adapters/dynamodb-metric-store.ts
 import { logBucket, logBucketRange } from '../../lib/adapters/dynamodb-packing.ts';
 import { shardBatches } from '../../lib/jobs/band-fanout.ts';
 import { fanoutShardOrder, shardOf, shardSelection } from '../../lib/jobs/state-shards.ts';
-import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { type SeriesSelection, seriesHash } from '../../lib/metrics/series-hash.ts';
 import type { TimedValue } from '../../lib/ports/metric-store.ts';
 import { minuteMs } from '../../lib/time.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../helpers/dynalite.ts';
+import { gaugePoint } from '../helpers/series.ts';
 
 /**
  * The DynamoDB store's bulk read of recent points for a fan-out worker (dynalite): with a selection it queries
@@ -23,14 +23,7 @@ afterAll(() => dynamo.close());
 
 const start = Date.parse('2026-03-02T10:00:00Z');
 const ids = Array.from({ length: 400 }, (_, index) => `series-${index}`);
-const point = (seriesId: string, timestamp: number, value: number): SeriesPoint => ({
-  seriesId,
-  name: 'm',
-  type: 'gauge',
-  value,
-  timestamp,
-  dimensions: {},
-});
+const point = gaugePoint;
 
 /** A store with three minutes of log (a rewritten point in each series), and the Query inputs it sends. */
 async function loggedStore() {

@@ -1,8 +1,19 @@
+import type { SeriesPoint } from '../../lib/metrics/point.ts';
 import { dayMs, hourMs, minuteMs, weekMs } from '../../lib/time.ts';
 import { gaussian, seededRandom } from '../../scripts/dev/random.ts';
 
 /** The lengths of time the tests use, from lib/time.ts (the one place they are declared). */
 export { dayMs, hourMs, minuteMs, weekMs };
+
+/** A gauge point of series `seriesId` named `m`, without dimensions: what store tests write. */
+export const gaugePoint = (seriesId: string, timestamp: number, value: number): SeriesPoint => ({
+  seriesId,
+  name: 'm',
+  type: 'gauge',
+  value,
+  timestamp,
+  dimensions: {},
+});
 
 /** The three series types the band job tells apart (it passes the engine a kind for each, see `settingsFor`). */
 export type SeriesType = 'counter' | 'gauge' | 'timer';

@@ -1,26 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { dynamoLogReads, type FanoutBench, fanoutEstimate } from '../../../scripts/cost/fanout.ts';
 import { type Deployment, estimate, type Measured } from '../../../scripts/cost/model.ts';
+import { measuredFigures, smallDeployment } from './fixtures.ts';
 
-const deployment: Deployment = {
-  series: 1_000_000,
-  resolutionSeconds: 60,
-  seriesPerRequest: 500,
-  runsPerMonth: 43_800,
-  stateShards: 256,
-  memoryRetentionHours: 2,
-  retentionDays: 400,
-  ingestMemoryGb: 1,
-  bandsMemoryGb: 2,
-  roundTripMs: 20,
-  queryMs: 500,
-};
+const deployment: Deployment = { ...smallDeployment, series: 1_000_000, stateShards: 256 };
 const measured: Measured = {
-  ingest: { requests: 5, writeUnits: 60, roundTrips: 1, storedBytesPerPoint: 120, cpuMs: 0.5 },
-  bands: { requestsPerBand: 0.01, unitsPerBand: 0.11, storedBytes: 113 },
-  read: { queriesPerRun: 14, readUnitsPerSeries: 0.01, scannedBytesPerSeries: 111 },
-  cpuSecondsPerSeries: 0.000165,
-  stateBytesPerSeries: 1339,
+  ...measuredFigures,
+  read: { ...measuredFigures.read, queriesPerRun: 14 },
 };
 const bench: FanoutBench = {
   seriesCount: 1_000_000,

@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  cloudWatchPerSeriesMonth,
-  type Deployment,
-  estimate,
-  type Measured,
-} from '../../../scripts/cost/model.ts';
+import { cloudWatchPerSeriesMonth, estimate } from '../../../scripts/cost/model.ts';
+import { measuredFigures, smallDeployment } from './fixtures.ts';
 
-const deployment: Deployment = {
-  series: 10_000,
-  resolutionSeconds: 60,
-  seriesPerRequest: 500,
-  runsPerMonth: 43_800,
-  stateShards: 16,
-  memoryRetentionHours: 2,
-  retentionDays: 400,
-  ingestMemoryGb: 1,
-  bandsMemoryGb: 2,
-  roundTripMs: 20,
-  queryMs: 500,
-};
-const measured: Measured = {
-  ingest: { requests: 5, writeUnits: 60, roundTrips: 1, storedBytesPerPoint: 120, cpuMs: 0.5 },
-  bands: { requestsPerBand: 0.01, unitsPerBand: 0.11, storedBytes: 113 },
-  read: { queriesPerRun: 1, readUnitsPerSeries: 0.01, scannedBytesPerSeries: 111 },
-  cpuSecondsPerSeries: 0.000165,
-  stateBytesPerSeries: 1339,
-};
+const deployment = smallDeployment;
+const measured = measuredFigures;
 const item = (name: string, store: 'timestream' | 'dynamodb' = 'timestream', d = deployment) =>
   estimate(store, d, measured).items.find((entry) => entry.item.startsWith(name));
 
